@@ -1,0 +1,119 @@
+// Package provider defines what a logistics provider's connector is and keeps
+// the registry of them. Each provider lives in its own package under
+// internal/provider/<name>; that package is the only place that knows the
+// provider's wire format. The list of providers is in package registry.
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+
+	"github.com/shiphub/shiphub/internal/model"
+)
+
+// Errors a connector returns to the intake; the intake turns them into HTTP
+// problem responses.
+var (
+	// ErrUnauthorized means the request lacks the connection's credentials (401).
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrBadInput means the message could not be decoded (400). Wrap it with
+	// the reason: fmt.Errorf("%w: statustime: ...", provider.ErrBadInput).
+	ErrBadInput = errors.New("bad input")
+	// ErrUnsupportedMedia means the content type is not one the provider sends (415).
+	ErrUnsupportedMedia = errors.New("unsupported media type")
+	// ErrMethodNotAllowed means the provider never pushes with this HTTP method (405).
+	ErrMethodNotAllowed = errors.New("method not allowed")
+)
+
+// Connection is what a connector is built from: where it sits and its
+// provider-specific settings.
+type Connection struct {
+	Workspace string
+	ID        string
+	// Decode decodes the connection's provider-specific YAML keys into the
+	// provider's settings struct, refusing unknown keys. It is never nil.
+	Decode func(into any) error
+}
+
+// Connector is one configured connection to a provider. It may implement any
+// of the capability interfaces below.
+type Connector interface {
+	// Normalize turns a committed raw inbox message into canonical shipment
+	// updates. It must be a pure function of the message and the connection's
+	// settings: `shiphub reprocess` calls it again on old messages.
+	Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, error)
+}
+
+// Inbound is what a receiver makes of an inbound request before it is
+// committed to the inbox.
+type Inbound struct {
+	// DedupKey identifies the message: a retry by the provider has the same key.
+	DedupKey    string
+	ContentType string
+	Body        []byte
+	Meta        map[string]string
+}
+
+// WebhookReceiver is a connector the provider pushes to over HTTP at
+// /hooks/{workspace}/{connection}[/{topic}].
+type WebhookReceiver interface {
+	Connector
+	// Authenticate checks the request's credentials in constant time and
+	// returns ErrUnauthorized when they do not match.
+	Authenticate(r *http.Request) error
+	// Accept validates one inbound request, whose body has been read already
+	// (within the size cap), and returns the raw message to commit. It must
+	// decode fully, so that a message that is acknowledged can be normalised;
+	// errors wrap ErrBadInput, ErrUnsupportedMedia or ErrMethodNotAllowed.
+	Accept(r *http.Request, topic string, body []byte) (Inbound, error)
+}
+
+// Info registers a provider.
+type Info struct {
+	// Name is the `provider:` value in the configuration.
+	Name string
+	// New builds a connector for one connection, validating its settings.
+	New func(c Connection) (Connector, error)
+}
+
+var (
+	mu        sync.RWMutex
+	providers = map[string]Info{}
+)
+
+// Register adds a provider. It panics on a duplicate or incomplete Info,
+// which is a programming error.
+func Register(info Info) {
+	mu.Lock()
+	defer mu.Unlock()
+	if info.Name == "" || info.New == nil {
+		panic("provider: Register needs a Name and New")
+	}
+	if _, dup := providers[info.Name]; dup {
+		panic(fmt.Sprintf("provider: %q registered twice", info.Name))
+	}
+	providers[info.Name] = info
+}
+
+// Lookup returns the registered provider of that name.
+func Lookup(name string) (Info, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	info, ok := providers[name]
+	return info, ok
+}
+
+// Names lists the registered providers, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	names := make([]string, 0, len(providers))
+	for n := range providers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

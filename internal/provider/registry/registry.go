@@ -1,0 +1,21 @@
+// Package registry is the one list of providers shiphub ships with. Adding a
+// provider is one package under internal/provider and one line here.
+package registry
+
+import (
+	"sync"
+
+	"github.com/shiphub/shiphub/internal/provider"
+	"github.com/shiphub/shiphub/internal/provider/courier"
+	"github.com/shiphub/shiphub/internal/provider/winkelstraat"
+)
+
+var once sync.Once
+
+// RegisterAll registers every built-in provider. It is safe to call more than once.
+func RegisterAll() {
+	once.Do(func() {
+		provider.Register(courier.Info)
+		provider.Register(winkelstraat.Info)
+	})
+}

@@ -1,0 +1,104 @@
+// Package store is the storage port of shiphub: the interfaces the pipeline,
+// the intake and the API need from a database. Package sqlite and package
+// postgres implement it (both on the shared SQL of package sqlstore), and
+// package storetest runs one conformance suite against each.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/shiphub/shiphub/internal/model"
+)
+
+// Sentinel errors, checked with errors.Is.
+var (
+	// ErrNotFound means the requested row does not exist (in the caller's workspace).
+	ErrNotFound = errors.New("not found")
+	// ErrClosed means the store was closed.
+	ErrClosed = errors.New("store closed")
+)
+
+// Store is everything shiphub needs from a database. SQLite and PostgreSQL
+// implement it; storetest.Exercise runs the same cases against both.
+type Store interface {
+	// AppendInbox commits one raw inbound message durably before returning.
+	// Concurrent calls are group-committed. It reports duplicate=true, and no
+	// error, when the message's (workspace, connection, dedup key) was seen
+	// before: providers retry, and a retry must be acknowledged, not applied
+	// twice. id is then the first message's id.
+	AppendInbox(ctx context.Context, m *model.InboxMessage) (id int64, duplicate bool, err error)
+
+	// ProcessInbox claims up to limit unprocessed inbox messages, oldest
+	// first, and calls fn with them inside one transaction. fn's writes and
+	// the messages' processed marks commit together, so a message is applied
+	// exactly once even when several hub instances share the database (only
+	// one processes at a time). It returns how many messages fn was given;
+	// 0 means nothing is pending or another instance holds the work.
+	ProcessInbox(ctx context.Context, limit int, fn func(ctx context.Context, tx Tx, msgs []*model.InboxMessage) error) (int, error)
+
+	// GetShipment returns one shipment of the workspace with its events,
+	// oldest first, or ErrNotFound.
+	GetShipment(ctx context.Context, workspace string, id int64) (*model.Shipment, error)
+	// ListShipments lists shipments of a workspace, newest first, without events.
+	ListShipments(ctx context.Context, f ShipmentFilter) ([]*model.Shipment, error)
+	// ListFeed lists feed events of a workspace with id > after, oldest first.
+	ListFeed(ctx context.Context, workspace string, after int64, limit int) ([]*model.FeedEvent, error)
+	// GetInbox returns one raw message, or ErrNotFound.
+	GetInbox(ctx context.Context, id int64) (*model.InboxMessage, error)
+	// InboxStats counts inbox messages by state.
+	InboxStats(ctx context.Context) (InboxStats, error)
+
+	// ResetCanonical deletes all canonical state (shipments, events, feed)
+	// of a workspace, or of every workspace when workspace is empty, and
+	// marks its inbox unprocessed, so the pipeline rebuilds it from the raw
+	// messages. It runs in one transaction.
+	ResetCanonical(ctx context.Context, workspace string) (messages int64, err error)
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close flushes pending appends and releases the database.
+	Close() error
+}
+
+// Tx is the unit of work the pipeline applies one batch of inbox messages in.
+type Tx interface {
+	// ShipmentByRef returns the shipment with this provider reference in the
+	// connection, locked for update, without events; or ErrNotFound.
+	ShipmentByRef(ctx context.Context, workspace, connection, providerRef string) (*model.Shipment, error)
+	// InsertShipment stores a new shipment and sets its ID.
+	InsertShipment(ctx context.Context, s *model.Shipment) error
+	// UpdateShipment stores a changed shipment (everything but its events).
+	UpdateShipment(ctx context.Context, s *model.Shipment) error
+	// InsertEvent adds an event to a shipment and sets its ID. It reports
+	// inserted=false, and changes nothing, when the shipment already has an
+	// event with the same DedupKey.
+	InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) (inserted bool, err error)
+	// AppendFeed adds an entry to the workspace's event feed and sets its ID.
+	AppendFeed(ctx context.Context, e *model.FeedEvent) error
+	// MarkProcessed records that an inbox message was applied, or, with a
+	// non-empty failure, that it could not be (it is then not retried until
+	// reprocessed).
+	MarkProcessed(ctx context.Context, inboxID int64, failure string) error
+}
+
+// ShipmentFilter selects shipments for ListShipments.
+type ShipmentFilter struct {
+	Workspace string
+	// Reference matches any of a shipment's references exactly.
+	Reference  string
+	Status     model.Status
+	Connection string
+	// BeforeID continues a listing: only shipments with a smaller id.
+	BeforeID int64
+	Limit    int
+}
+
+// InboxStats counts the inbox.
+type InboxStats struct {
+	Total     int64
+	Pending   int64
+	Failed    int64
+	OldestPending time.Time
+}

@@ -97,8 +97,8 @@ type ShipmentFilter struct {
 
 // InboxStats counts the inbox.
 type InboxStats struct {
-	Total     int64
-	Pending   int64
-	Failed    int64
+	Total         int64
+	Pending       int64
+	Failed        int64
 	OldestPending time.Time
 }

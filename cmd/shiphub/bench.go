@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shiphub/shiphub/internal/config"
+	"github.com/shiphub/shiphub/internal/server"
+)
+
+// runBench measures durable webhook ingestion: many concurrent courier
+// URL/GET webhooks against a hub on loopback, each acknowledged only once
+// committed. It reports acknowledged messages per second, acknowledgement
+// latency percentiles, and how fast the pipeline then applies the backlog.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", stderr)
+	duration := fs.Duration("duration", 10*time.Second, "how long to send")
+	concurrency := fs.Int("concurrency", 64, "concurrent senders")
+	database := fs.String("database", "", "database (default: SQLite in a new temporary directory)")
+	synchronous := fs.String("sqlite-synchronous", "", "override the SQLite synchronous mode (FULL or NORMAL) for the run")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *database == "" {
+		dir, err := os.MkdirTemp("", "shiphub-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		*database = "sqlite:" + filepath.Join(dir, "hub.db")
+		if *synchronous != "" {
+			*database += "?synchronous=" + *synchronous
+		}
+	}
+	key := randomHex(16)
+	cfg := &config.Config{
+		HTTP:     config.HTTP{Listen: "127.0.0.1:0"},
+		Database: *database,
+		Log:      config.Log{Level: "error"},
+		Workspaces: []config.Workspace{{
+			ID: "bench", APIKeys: []string{"bench_" + randomHex(16)},
+			Connections: []config.Connection{{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": key}}},
+		}},
+	}
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	srv, err := server.New(ctx, cfg, newLogger(stderr, cfg.Log))
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	defer srv.Stop(context.Background())
+
+	hook := srv.URL() + "/hooks/bench/courier"
+	client := &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{MaxIdleConns: *concurrency, MaxIdleConnsPerHost: *concurrency},
+	}
+	fmt.Fprintf(stdout, "shiphub bench: %d concurrent courier webhooks for %s against %s (%s)\n",
+		*concurrency, *duration, srv.Addr(), redactDSN(*database))
+
+	codes := []string{"PICKUP_PLANNED", "take", "AT_SORTING_CENTRE", "DEPOT_OUT", "DELIVERED"}
+	var (
+		acked, failed atomic.Int64
+		mu            sync.Mutex
+		latencies     []time.Duration
+		wg            sync.WaitGroup
+	)
+	runCtx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
+	start := time.Now()
+	for w := range *concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, 4096)
+			statustime := time.Date(2025, 1, 1, 8, 0, 0, 0, time.UTC)
+			for i := 0; runCtx.Err() == nil; i++ {
+				q := url.Values{
+					"order":      {fmt.Sprintf("ASK%03d%06d", w, i/len(codes))},
+					"status":     {"PROCESSING"},
+					"statuscode": {codes[i%len(codes)]},
+					"statustime": {statustime.Add(time.Duration(i) * time.Minute).Format("20060102150405")},
+					"statusNL":   {"Mee met koerier"}, "statusEN": {"Taken by courier"}, "statusFR": {"En route avec courier"},
+					"barcode": {""}, "container": {""}, "referentie": {fmt.Sprintf("bench/%d/%d", w, i)},
+				}
+				req, _ := http.NewRequestWithContext(context.WithoutCancel(runCtx), http.MethodGet, hook+"?"+q.Encode(), nil)
+				req.Header.Set("X-API-KEY", key)
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+					continue
+				}
+				local = append(local, time.Since(t0))
+				acked.Add(1)
+			}
+			mu.Lock()
+			latencies = append(latencies, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration {
+		if len(latencies) == 0 {
+			return 0
+		}
+		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))].Round(10 * time.Microsecond)
+	}
+	fmt.Fprintf(stdout, "ingestion: %d acknowledged, %d failed in %s = %.0f msg/s; ack latency p50 %s p90 %s p99 %s max %s\n",
+		acked.Load(), failed.Load(), elapsed.Round(time.Millisecond), float64(acked.Load())/elapsed.Seconds(),
+		pct(0.50), pct(0.90), pct(0.99), pct(1))
+
+	// The pipeline ran alongside; measure how long it needs for the rest.
+	stats, err := srv.Store.InboxStats(ctx)
+	if err != nil {
+		return err
+	}
+	drainStart := time.Now()
+	drained, err := srv.Pipeline.Drain(ctx)
+	if err != nil {
+		return err
+	}
+	drainTime := time.Since(drainStart)
+	rate := 0.0
+	if drainTime > 0 {
+		rate = float64(drained) / drainTime.Seconds()
+	}
+	fmt.Fprintf(stdout, "pipeline: %d of %d messages were still pending when sending stopped; applied them in %s (%.0f msg/s)\n",
+		stats.Pending, stats.Total, drainTime.Round(time.Millisecond), rate)
+	return nil
+}
+
+// redactDSN hides a password in a database URL.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/shiphub/shiphub/internal/config"
+	"github.com/shiphub/shiphub/internal/server"
+	"github.com/shiphub/shiphub/internal/sim/couriersim"
+	"github.com/shiphub/shiphub/internal/sim/winkelstraatsim"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "HTTP address (a free port is taken if this one is busy)")
+	duration := fs.Duration("duration", 0, "stop by itself after this long (0: run until Ctrl-C)")
+	dataDir := fs.String("data", "", "directory for the demo database (default: a new temporary directory)")
+	step := fs.Duration("step", 300*time.Millisecond, "pause between two status updates of one simulated shipment")
+	logLevel := fs.String("log-level", "warn", "log level of the hub: debug, info, warn, error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	dir := *dataDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "shiphub-demo-")
+		if err != nil {
+			return fmt.Errorf("creating the demo directory: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+
+	apiKey, courierKey, wsKey := "demo_"+randomHex(16), randomHex(16), randomHex(16)
+	cfg := &config.Config{
+		HTTP:     config.HTTP{Listen: freeAddr(*listen)},
+		Database: "sqlite:" + filepath.Join(dir, "hub.db"),
+		Log:      config.Log{Level: *logLevel},
+		Workspaces: []config.Workspace{{
+			ID:      "demo",
+			APIKeys: []string{apiKey},
+			Connections: []config.Connection{
+				{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": courierKey}},
+				{ID: "winkelstraat", Provider: "winkelstraat", Settings: map[string]any{"inbound_api_key": wsKey}},
+			},
+		}},
+	}
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	srv, err := server.New(ctx, cfg, newLogger(stderr, cfg.Log))
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		_ = srv.Stop(context.Background())
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_ = srv.Stop(stopCtx)
+	}()
+
+	base := srv.URL()
+	fmt.Fprintf(stdout, `shiphub demo — the hub and its provider simulators on loopback
+
+  hub            %[1]s
+  database       %[2]s
+  merchant API   %[1]s/api/v1/shipments   (Authorization: Bearer %[3]s)
+  OpenAPI        %[1]s/api/v1/openapi.json
+  metrics        %[1]s/metrics
+  courier hook   %[1]s/hooks/demo/courier        (X-API-KEY from the demo config)
+  winkelstraat   %[1]s/hooks/demo/winkelstraat   (x-api-key from the demo config)
+
+  try: curl -s -H 'Authorization: Bearer %[3]s' '%[1]s/api/v1/shipments?limit=5'
+
+`, base, cfg.Database, apiKey)
+
+	cs, err := couriersim.New(couriersim.Config{URL: base + "/hooks/demo/courier", APIKey: courierKey, Step: *step, Seed: time.Now().UnixNano()})
+	if err != nil {
+		return err
+	}
+	ws, err := winkelstraatsim.New(winkelstraatsim.Config{URL: base + "/hooks/demo/winkelstraat", APIKey: wsKey, Step: *step * 2, Seed: time.Now().UnixNano()})
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return cs.Run(gctx) })
+	g.Go(func() error { return ws.Run(gctx) })
+
+	start := time.Now()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	report := func() {
+		c, w := cs.Stats(), ws.Stats()
+		fmt.Fprintf(stdout, "%5.0fs  courier sent %d acked %d failed %d | winkelstraat sent %d acked %d failed %d | %s\n",
+			time.Since(start).Seconds(), c.Sent, c.Acked, c.Failed, w.Sent, w.Acked, w.Failed, summarize(ctx, srv.Store))
+	}
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-tick.C:
+			report()
+		}
+	}
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	// Let the pipeline catch up with the last acknowledged messages.
+	drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := srv.Pipeline.Drain(drainCtx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "\nfinal:")
+	report()
+	return nil
+}
+
+// summarize counts the demo workspace's shipments by status.
+func summarize(ctx context.Context, st store.Store) string {
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	counts, err := st.CountShipments(qctx, "demo")
+	if err != nil {
+		return "shipments: " + err.Error()
+	}
+	stats, _ := st.InboxStats(qctx)
+	var total int64
+	var parts []string
+	for status, n := range counts {
+		total += n
+		parts = append(parts, fmt.Sprintf("%s %d", status, n))
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("shipments %d (%s) | inbox %d, pending %d", total, strings.Join(parts, ", "), stats.Total, stats.Pending)
+}
+
+// freeAddr returns addr if it can be listened on, else the same host with a
+// free port, so the demo starts even when 8080 is taken.
+func freeAddr(addr string) string {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		_ = ln.Close()
+		return addr
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	return net.JoinHostPort(host, "0")
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

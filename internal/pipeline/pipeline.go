@@ -1,0 +1,349 @@
+// Package pipeline turns committed inbox messages into canonical state:
+// normalize (per provider, raw → shipment updates), apply (upsert shipments,
+// add events, derive status) and record what changed in the event feed, the
+// outbox that merchant webhooks are delivered from. One batch of messages is
+// applied in one transaction together with their processed marks, so a
+// message is applied exactly once.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/metrics"
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// Config configures a Pipeline.
+type Config struct {
+	// Store is where the inbox and the canonical state live.
+	Store store.Store
+	// Connections resolves a message's workspace and connection to its connector.
+	Connections *connections.Set
+	// Metrics counts what was applied. Optional.
+	Metrics *metrics.Metrics
+	// Logger is the structured logger; default slog.Default().
+	Logger *slog.Logger
+	// BatchSize is how many messages one transaction applies. Small batches
+	// keep the database's write lock short, so inbound acknowledgements are
+	// not held up; default 32.
+	BatchSize int
+	// PollInterval is how often the inbox is checked when nothing signals new
+	// work (another instance's messages, retries after an error); default 200ms.
+	PollInterval time.Duration
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 32
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 200 * time.Millisecond
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.Store == nil {
+		return errors.New("pipeline: Store is required")
+	}
+	if c.Connections == nil {
+		return errors.New("pipeline: Connections is required")
+	}
+	if c.BatchSize < 1 || c.BatchSize > 10000 {
+		return fmt.Errorf("pipeline: BatchSize %d out of range 1..10000", c.BatchSize)
+	}
+	return nil
+}
+
+// Pipeline applies the inbox in the background.
+type Pipeline struct {
+	cfg    Config
+	wake   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// New creates a pipeline; Start runs it.
+func New(cfg Config) (*Pipeline, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Pipeline{cfg: cfg, wake: make(chan struct{}, 1)}, nil
+}
+
+// Notify tells the pipeline that new messages are in the inbox. It never blocks.
+func (p *Pipeline) Notify() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the pipeline until Stop or ctx ends.
+func (p *Pipeline) Start(ctx context.Context) {
+	ctx, p.cancel = context.WithCancel(ctx)
+	p.done = make(chan struct{})
+	go p.run(ctx)
+}
+
+// Stop ends the pipeline and waits for the batch in flight, or ctx.
+func (p *Pipeline) Stop(ctx context.Context) error {
+	if p.cancel == nil {
+		return nil
+	}
+	p.once.Do(p.cancel)
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Pipeline) run(ctx context.Context) {
+	defer close(p.done)
+	ticker := time.NewTicker(p.cfg.PollInterval)
+	defer ticker.Stop()
+	backoff := time.Duration(0)
+	for {
+		n, err := p.RunOnce(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
+			p.cfg.Logger.Error("applying inbox batch failed; retrying", "error", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			continue
+		case n > 0:
+			backoff = 0
+			continue // more may be waiting
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.wake:
+		case <-ticker.C:
+		}
+	}
+}
+
+// Drain applies batches until the inbox has nothing pending (that this
+// instance can claim), for reprocessing and tests.
+func (p *Pipeline) Drain(ctx context.Context) (total int, err error) {
+	for {
+		n, err := p.RunOnce(ctx)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+// RunOnce applies one batch and reports how many messages it held.
+func (p *Pipeline) RunOnce(ctx context.Context) (int, error) {
+	var results []result
+	n, err := p.cfg.Store.ProcessInbox(ctx, p.cfg.BatchSize, func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error {
+		results = results[:0]
+		for _, m := range msgs {
+			r, err := p.applyMessage(ctx, tx, m)
+			if err != nil {
+				return err
+			}
+			results = append(results, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	// Count only once the batch is committed.
+	for _, r := range results {
+		p.count(r)
+	}
+	return n, nil
+}
+
+// result is what applying one message did, for metrics after commit.
+type result struct {
+	provider string
+	failed   bool
+	events   []model.Event
+}
+
+func (p *Pipeline) count(r result) {
+	m := p.cfg.Metrics
+	if m == nil {
+		return
+	}
+	if r.failed {
+		m.Processed.WithLabelValues(r.provider, "failed").Inc()
+		return
+	}
+	m.Processed.WithLabelValues(r.provider, "applied").Inc()
+	for _, e := range r.events {
+		m.EventsApplied.WithLabelValues(r.provider, string(e.Status)).Inc()
+		if e.Status == model.StatusUnknown {
+			m.CountUnknown(r.provider, e.ProviderCode)
+		}
+	}
+}
+
+// applyMessage normalises one message and applies it. A message that cannot
+// be normalised is marked failed (and kept, for reprocessing after a fix);
+// only database errors abort the batch.
+func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.InboxMessage) (result, error) {
+	r := result{provider: m.Provider}
+	log := p.cfg.Logger.With("workspace", m.Workspace, "connection", m.Connection, "provider", m.Provider, "message_id", m.ID)
+	fail := func(reason string) (result, error) {
+		log.Warn("inbox message not applied", "reason", reason)
+		r.failed = true
+		return r, tx.MarkProcessed(ctx, m.ID, reason)
+	}
+	conn, ok := p.cfg.Connections.Lookup(m.Workspace, m.Connection)
+	if !ok {
+		return fail("connection is no longer configured")
+	}
+	if conn.Provider != m.Provider {
+		return fail(fmt.Sprintf("connection now uses provider %q, message came from %q", conn.Provider, m.Provider))
+	}
+	updates, err := conn.Connector.Normalize(m)
+	if err != nil {
+		return fail(fmt.Sprintf("normalizing: %v", err))
+	}
+	for i := range updates {
+		added, err := p.applyUpdate(ctx, tx, m, &updates[i])
+		if err != nil {
+			return r, fmt.Errorf("applying message %d: %w", m.ID, err)
+		}
+		r.events = append(r.events, added...)
+	}
+	return r, tx.MarkProcessed(ctx, m.ID, "")
+}
+
+// applyUpdate merges one shipment update into the stored shipment, adds its
+// new events and derives the status. It returns the events it added.
+func (p *Pipeline) applyUpdate(ctx context.Context, tx store.Tx, m *model.InboxMessage, u *model.ShipmentUpdate) ([]model.Event, error) {
+	if u.ProviderRef == "" {
+		return nil, errors.New("normalizer returned an update without a provider reference")
+	}
+	now := p.cfg.Now().UTC()
+	s, err := tx.ShipmentByRef(ctx, m.Workspace, m.Connection, u.ProviderRef)
+	created := false
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		created = true
+		s = &model.Shipment{
+			Workspace: m.Workspace, Connection: m.Connection, Provider: m.Provider, ProviderRef: u.ProviderRef,
+			StatusPosition: model.StatusPosition{Status: model.StatusPending},
+			CreatedAt:      now, UpdatedAt: now,
+		}
+		Merge(s, u)
+		if err := tx.InsertShipment(ctx, s); err != nil {
+			return nil, fmt.Errorf("inserting shipment: %w", err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("loading shipment: %w", err)
+	}
+	before := s.StatusPosition
+	changed := !created && Merge(s, u)
+
+	var added []model.Event
+	for i := range u.Events {
+		e := u.Events[i]
+		e.RecordedAt = now
+		if e.InboxID == 0 {
+			e.InboxID = m.ID
+		}
+		if e.Source == "" {
+			e.Source = m.Source
+		}
+		inserted, err := tx.InsertEvent(ctx, s.ID, &e)
+		if err != nil {
+			return nil, fmt.Errorf("inserting event: %w", err)
+		}
+		if !inserted {
+			continue
+		}
+		added = append(added, e)
+		if pos := e.Position(); pos.Outranks(s.StatusPosition) {
+			s.StatusPosition = pos
+		}
+	}
+	statusChanged := s.Status != before.Status || s.Substatus != before.Substatus
+	if created || changed || len(added) > 0 || s.StatusPosition != before {
+		s.UpdatedAt = now
+		if err := tx.UpdateShipment(ctx, s); err != nil {
+			return nil, fmt.Errorf("updating shipment: %w", err)
+		}
+	}
+
+	// The feed: what a merchant subscribes to.
+	feed := func(typ string, at time.Time, data any) error {
+		raw, err := json.Marshal(data)
+		if err != nil {
+			return fmt.Errorf("encoding %s: %w", typ, err)
+		}
+		return tx.AppendFeed(ctx, &model.FeedEvent{Workspace: s.Workspace, Type: typ, SubjectID: s.ID, OccurredAt: at, Data: raw})
+	}
+	if created {
+		if err := feed(model.EventShipmentCreated, now, ShipmentCreated{Shipment: s}); err != nil {
+			return nil, err
+		}
+	}
+	for i := range added {
+		if err := feed(model.EventShipmentEventAdded, now, EventAdded{ShipmentID: s.ID, Event: &added[i], Shipment: s}); err != nil {
+			return nil, err
+		}
+	}
+	if statusChanged && !created || created && s.Status != model.StatusPending {
+		data := StatusChanged{ShipmentID: s.ID, PreviousStatus: before.Status, Status: s.Status, Substatus: s.Substatus, Shipment: s}
+		if err := feed(model.EventShipmentStatusChanged, now, data); err != nil {
+			return nil, err
+		}
+	}
+	return added, nil
+}
+
+// ShipmentCreated is the data of a shipment.created feed event.
+type ShipmentCreated struct {
+	Shipment *model.Shipment `json:"shipment"`
+}
+
+// EventAdded is the data of a shipment.event_added feed event.
+type EventAdded struct {
+	ShipmentID int64           `json:"shipment_id"`
+	Event      *model.Event    `json:"event"`
+	Shipment   *model.Shipment `json:"shipment"`
+}
+
+// StatusChanged is the data of a shipment.status_changed feed event.
+type StatusChanged struct {
+	ShipmentID     int64           `json:"shipment_id"`
+	PreviousStatus model.Status    `json:"previous_status"`
+	Status         model.Status    `json:"status"`
+	Substatus      string          `json:"substatus,omitempty"`
+	Shipment       *model.Shipment `json:"shipment"`
+}

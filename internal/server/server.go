@@ -1,0 +1,179 @@
+// Package server assembles a hub instance from its configuration: the store,
+// the connections, the intake, the pipeline, the merchant API and the
+// operational endpoints, on one HTTP listener.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/shiphub/shiphub/internal/api"
+	"github.com/shiphub/shiphub/internal/config"
+	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/httpx"
+	"github.com/shiphub/shiphub/internal/intake"
+	"github.com/shiphub/shiphub/internal/metrics"
+	"github.com/shiphub/shiphub/internal/pipeline"
+	"github.com/shiphub/shiphub/internal/provider/registry"
+	"github.com/shiphub/shiphub/internal/store"
+	"github.com/shiphub/shiphub/internal/store/open"
+)
+
+// Server is one running hub instance.
+type Server struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	Store    store.Store
+	Conns    *connections.Set
+	Pipeline *pipeline.Pipeline
+	Metrics  *metrics.Metrics
+
+	httpSrv  *http.Server
+	listener net.Listener
+	ready    atomic.Bool
+	served   chan error
+}
+
+// New builds a hub instance from a validated configuration and opens its
+// store (running migrations). Start serves it.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	registry.RegisterAll()
+	conns, err := connections.Build(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := open.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, Store: st, Conns: conns, Metrics: metrics.New()}
+	s.Pipeline, err = pipeline.New(pipeline.Config{Store: st, Connections: conns, Metrics: s.Metrics, Logger: log})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	hooks, err := intake.NewHTTP(intake.HTTPConfig{
+		Inbox: st, Connections: conns, MaxBodyBytes: cfg.Intake.MaxBodyBytes,
+		Committed: s.Pipeline.Notify, Metrics: s.Metrics, Logger: log,
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	var keys []api.Key
+	for _, w := range cfg.Workspaces {
+		for _, k := range w.APIKeys {
+			keys = append(keys, api.Key{Workspace: w.ID, Secret: k})
+		}
+	}
+	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	hooks.Register(mux)
+	mux.Handle("/api/v1/", merchant.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteProblem(w, http.StatusNotFound, "no such resource")
+	})
+	s.httpSrv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if !s.ready.Load() {
+		httpx.WriteProblem(w, http.StatusServiceUnavailable, "starting or stopping")
+		return
+	}
+	if err := s.Store.Ping(ctx); err != nil {
+		httpx.WriteProblem(w, http.StatusServiceUnavailable, "the database does not answer")
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// Start listens on the configured address (use port 0 for any) and serves
+// until Stop.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", s.cfg.HTTP.Listen, err)
+	}
+	s.listener = ln
+	s.Pipeline.Start(context.WithoutCancel(ctx))
+	s.served = make(chan error, 1)
+	go func() { s.served <- s.httpSrv.Serve(ln) }()
+	s.ready.Store(true)
+	s.log.Info("shiphub serving", "addr", ln.Addr().String(), "database", redactDatabase(s.cfg.Database))
+	return nil
+}
+
+// Addr is the address the server listens on, once started.
+func (s *Server) Addr() string {
+	if s.listener == nil {
+		return ""
+	}
+	return s.listener.Addr().String()
+}
+
+// URL is the server's base URL, once started.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Done reports the HTTP server ending on its own (a listener failure).
+func (s *Server) Done() <-chan error { return s.served }
+
+// Stop stops accepting requests, lets those in flight finish, stops the
+// pipeline and closes the store, which flushes pending commits.
+func (s *Server) Stop(ctx context.Context) error {
+	s.ready.Store(false)
+	var errs []error
+	if s.listener != nil {
+		if err := s.httpSrv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
+		}
+	}
+	if err := s.Pipeline.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping the pipeline: %w", err))
+	}
+	if err := s.Store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing the store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// redactDatabase hides a password in a database URL for logs.
+func redactDatabase(db string) string {
+	if u, err := url.Parse(db); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			return u.Redacted()
+		}
+	}
+	return db
+}

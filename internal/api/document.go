@@ -1,0 +1,154 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/shiphub/shiphub/internal/model"
+)
+
+// problemWriter turns the plain-text errors of http.ServeMux (unknown path,
+// method not allowed) into RFC 9457 problem documents, keeping their status
+// and headers such as Allow. Anything below 400 passes through untouched.
+type problemWriter struct {
+	http.ResponseWriter
+	problem bool
+}
+
+func (w *problemWriter) WriteHeader(code int) {
+	if code < http.StatusBadRequest {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.problem = true
+	body, _ := json.Marshal(&huma.ErrorModel{
+		Status: code,
+		Title:  http.StatusText(code),
+		Detail: problemDetail(code),
+	})
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.ResponseWriter.WriteHeader(code)
+	_, _ = w.ResponseWriter.Write(body)
+}
+
+func (w *problemWriter) Write(b []byte) (int, error) {
+	if w.problem {
+		return len(b), nil // The mux's plain-text body is replaced.
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func problemDetail(code int) string {
+	switch code {
+	case http.StatusNotFound:
+		return "no such API path; see " + Prefix + "/openapi.json"
+	case http.StatusMethodNotAllowed:
+		return "this path does not accept the method; see the Allow header"
+	}
+	return http.StatusText(code)
+}
+
+// refineDocument adds to the generated OpenAPI document what Go types cannot
+// say: the enums of the canonical model (taken from the model itself, so the
+// document follows it) and descriptions of the model's fields. It also drops
+// the 422 responses huma adds by default, because this API answers invalid
+// parameters with 400.
+func refineDocument(doc *huma.OpenAPI) {
+	statuses := make([]any, len(model.Statuses))
+	for i, s := range model.Statuses {
+		statuses[i] = string(s)
+	}
+	for _, item := range doc.Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
+			if op == nil {
+				continue
+			}
+			delete(op.Responses, strconv.Itoa(http.StatusUnprocessableEntity))
+			for _, p := range op.Parameters {
+				if p.In == "query" && p.Name == "status" && p.Schema != nil {
+					p.Schema.Enum = statuses
+				}
+			}
+		}
+	}
+
+	schemas := doc.Components.Schemas.Map()
+	describe := func(name, doc string, fields map[string]string) {
+		s, ok := schemas[name]
+		if !ok {
+			return
+		}
+		s.Description = doc
+		for field, text := range fields {
+			if p, ok := s.Properties[field]; ok {
+				p.Description = text
+			}
+		}
+	}
+	shipmentFields := map[string]string{
+		"id":                "The shipment's id in the hub.",
+		"workspace":         "The workspace the shipment belongs to.",
+		"connection":        "The connection (configured provider account) it came through.",
+		"provider":          "The provider of the connection.",
+		"provider_ref":      "The provider's own key of the shipment within the connection.",
+		"references":        "Every identifier the shipment can be found by with the reference filter and /tracking.",
+		"status":            "The current canonical status, derived from the events.",
+		"substatus":         "A finer reason for the status, such as customs, not_home or refused.",
+		"action_required":   "Whether the status needs action from the merchant.",
+		"status_at":         "When the event that set the status occurred.",
+		"tracking_number":   "The carrier's tracking number.",
+		"tracking_url":      "Where the recipient can follow the shipment.",
+		"order_reference":   "The merchant's order reference.",
+		"expected_delivery": "The expected delivery date or window, as the provider states it.",
+		"attributes":        "Provider facts without a canonical field yet, kept so nothing is lost.",
+		"created_at":        "When the hub first saw the shipment.",
+		"updated_at":        "When the hub last changed the shipment.",
+	}
+	describe("Shipment", "A parcel or consignment, whichever provider it came from. Listings carry no events; get the shipment for them.", shipmentFields)
+	if s, ok := schemas["Shipment"]; ok {
+		// Shipment only appears in listings, which never carry events.
+		delete(s.Properties, "events")
+	}
+	describe("ShipmentDetail", "A shipment with all of its tracking events.", shipmentFields)
+	describe("Event", "One tracking event of a shipment.", map[string]string{
+		"id":              "The event's id in the hub.",
+		"status":          "The canonical status the event means.",
+		"substatus":       "A finer reason, such as customs, not_home, refused or delivered_neighbour.",
+		"action_required": "Whether the event needs action from the merchant.",
+		"provider_code":   "The provider's raw status code, verbatim.",
+		"provider_group":  "The provider's raw status group, verbatim.",
+		"labels":          "The provider's description by language: nl, fr, en.",
+		"occurred_at":     "When the event happened (RFC 3339, UTC).",
+		"source":          "The channel the event arrived through.",
+		"inbox_id":        "The id of the raw inbox message the event came from.",
+		"recorded_at":     "When the hub recorded the event.",
+	})
+	describe("FeedEvent", "One entry of the workspace's event feed, as also delivered by webhooks.", map[string]string{
+		"id":          "The feed position; pass the last one seen as after.",
+		"type":        "The event type, such as shipment.created or shipment.status_changed.",
+		"subject_id":  "The id of the resource the event is about (the shipment's id for shipment events).",
+		"occurred_at": "When the event happened.",
+		"data":        "The event's payload, by type.",
+	})
+	describe("Reference", "An identifier of a shipment, with what kind it is.", map[string]string{
+		"kind": "The kind: order, barcode, container, merchant_reference, tracking_number, po_number, external_order, shipment.",
+	})
+
+	for _, name := range []string{"Shipment", "ShipmentDetail", "Event"} {
+		if s, ok := schemas[name]; ok {
+			if p, ok := s.Properties["status"]; ok {
+				p.Enum = statuses
+			}
+		}
+	}
+	if s, ok := schemas["Event"]; ok {
+		if p, ok := s.Properties["source"]; ok {
+			p.Enum = []any{string(model.SourceWebhook), string(model.SourceFTP), string(model.SourcePoll)}
+		}
+	}
+}

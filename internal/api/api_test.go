@@ -612,3 +612,31 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestLeakyStoreStillIsolatesWorkspaces(t *testing.T) {
+	t.Parallel()
+	st := fixture()
+	st.leak = true
+	h := newHandler(t, st, nil)
+
+	t.Run("ListingDropsOtherWorkspaces", func(t *testing.T) {
+		t.Parallel()
+		page := decode[shipmentPage](t, get(t, h, "/api/v1/shipments?reference=ORD-1", acmeKey))
+		require.Equal(t, []int64{5}, page.ids())
+	})
+	t.Run("OtherWorkspacesShipmentIsNotFound", func(t *testing.T) {
+		t.Parallel()
+		requireProblem(t, get(t, h, "/api/v1/shipments/13", acmeKey), http.StatusNotFound)
+	})
+	t.Run("TrackingDropsOtherWorkspaces", func(t *testing.T) {
+		t.Parallel()
+		requireProblem(t, get(t, h, "/api/v1/tracking/GLOBEX-13", acmeKey), http.StatusNotFound)
+	})
+	t.Run("FeedDropsOtherWorkspaces", func(t *testing.T) {
+		t.Parallel()
+		r := get(t, h, "/api/v1/events", globexKey)
+		require.Equal(t, http.StatusOK, r.code)
+		require.NotContains(t, string(r.body), `"workspace":"acme"`)
+		require.Contains(t, string(r.body), `"workspace":"globex"`)
+	})
+}

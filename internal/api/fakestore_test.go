@@ -19,6 +19,9 @@ type fakeStore struct {
 	shipments []*model.Shipment
 	feed      []*model.FeedEvent
 	err       error
+	// leak makes the store ignore workspaces, like a buggy query would; the
+	// API must still show a key only its own workspace's data.
+	leak bool
 	// lastFilter is the filter of the latest ListShipments call.
 	lastFilter store.ShipmentFilter
 }
@@ -42,7 +45,7 @@ func (f *fakeStore) GetShipment(_ context.Context, workspace string, id int64) (
 		return nil, f.err
 	}
 	for _, s := range f.shipments {
-		if s.ID == id && s.Workspace == workspace {
+		if s.ID == id && (s.Workspace == workspace || f.leak) {
 			c := *s
 			c.Events = slices.Clone(s.Events)
 			return &c, nil
@@ -60,7 +63,7 @@ func (f *fakeStore) ListShipments(_ context.Context, filter store.ShipmentFilter
 	}
 	var out []*model.Shipment
 	for _, s := range f.shipments {
-		if s.Workspace != filter.Workspace ||
+		if (s.Workspace != filter.Workspace && !f.leak) ||
 			(filter.Reference != "" && !hasReference(s, filter.Reference)) ||
 			(filter.Status != "" && s.Status != filter.Status) ||
 			(filter.Connection != "" && s.Connection != filter.Connection) ||
@@ -95,7 +98,7 @@ func (f *fakeStore) ListFeed(_ context.Context, workspace string, after int64, l
 	}
 	var out []*model.FeedEvent
 	for _, e := range f.feed {
-		if e.Workspace == workspace && e.ID > after {
+		if (e.Workspace == workspace || f.leak) && e.ID > after {
 			out = append(out, e)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,23 +149,75 @@ func Expand(raw []byte, lookup func(string) (string, bool)) ([]byte, error) {
 	return out, nil
 }
 
-// Parse decodes a configuration from YAML, expanding ${VAR} through lookup.
+// Parse decodes a configuration from YAML, expanding ${VAR} in values (not
+// in comments or keys) through lookup.
 func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
-	expanded, err := Expand(raw, lookup)
-	if err != nil {
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, fmt.Errorf("decoding YAML: %w", err)
+	}
+	if err := expandNode(&root, "", lookup); err != nil {
 		return nil, err
 	}
 	var cfg Config
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, errEOF) {
-		return nil, fmt.Errorf("decoding YAML: %w", err)
+	if len(root.Content) > 0 {
+		expanded, err := yaml.Marshal(&root)
+		if err != nil {
+			return nil, fmt.Errorf("re-encoding YAML: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(expanded))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, errEOF) {
+			return nil, fmt.Errorf("decoding YAML: %w", err)
+		}
 	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// expandNode expands ${VAR} in every scalar value below n; errors name the key.
+func expandNode(n *yaml.Node, path string, lookup func(string) (string, bool)) error {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if err := expandNode(c, path, lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			if path != "" {
+				key = path + "." + key
+			}
+			if err := expandNode(n.Content[i+1], key, lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := expandNode(c, fmt.Sprintf("%s[%d]", path, i), lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.ScalarNode:
+		out, err := Expand([]byte(n.Value), lookup)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if v := string(out); v != n.Value {
+			n.Value = v
+			if _, err := strconv.ParseFloat(v, 64); err == nil && n.Style == 0 {
+				n.Tag = "!!" + map[bool]string{true: "int", false: "float"}[!strings.ContainsAny(v, ".eE")] // a plain ${PORT}
+			} else {
+				n.Tag, n.Style = "!!str", yaml.DoubleQuotedStyle
+			}
+		}
+	}
+	return nil
 }
 
 var errEOF = func() error {

@@ -105,3 +105,16 @@ func TestOpenAPIDocumentDescribesTheContract(t *testing.T) {
 		}
 	}
 }
+
+func TestDocsPageLoadsTheDocumentUnderThePrefix(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, fixture(), nil)
+
+	r := get(t, h, "/api/v1/docs", "")
+	require.Equal(t, http.StatusOK, r.code)
+	require.Contains(t, string(r.body), `apiDescriptionUrl="/api/v1/openapi.yaml"`)
+
+	r = get(t, h, "/api/v1/openapi.yaml", "")
+	require.Equal(t, http.StatusOK, r.code)
+	require.Contains(t, string(r.body), "title: shiphub")
+}

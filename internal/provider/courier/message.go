@@ -238,9 +238,10 @@ func (m *Message) Validate() error {
 	return nil
 }
 
-// parseStatusTime parses statustime as local time of loc. A time that falls
-// in the spring-forward gap is moved forward by the gap, and an ambiguous
-// autumn time takes the first (summer) offset, as package time does.
+// parseStatusTime parses statustime as local time of loc. The courier sends
+// no offset, so a time in the spring-forward gap or the repeated autumn hour
+// is resolved the way package time resolves it (for Europe/Brussels, the
+// autumn hour is read as winter time); the golden files pin that down.
 func parseStatusTime(v string, loc *time.Location) (time.Time, error) {
 	if len(v) != len(StatusTimeLayout) || strings.Trim(v, "0123456789") != "" {
 		return time.Time{}, fmt.Errorf("%w: statustime: %q is not YYYYMMDDhhmmss", provider.ErrBadInput, v)

@@ -1,0 +1,107 @@
+package courier
+
+import (
+	"bytes"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/model"
+)
+
+// acceptThenNormalize checks the contract between Accept and Normalize:
+// whatever is acknowledged can be normalised, into exactly one sane update.
+func acceptThenNormalize(t *testing.T, c *Connector, r *http.Request, body []byte) {
+	t.Helper()
+	in, err := c.Accept(r, "", body)
+	if err != nil {
+		return
+	}
+	updates, err := c.Normalize(&model.InboxMessage{ID: 1, Source: model.SourceWebhook, ContentType: in.ContentType, Body: in.Body})
+	require.NoError(t, err, "Accept acknowledged a message Normalize cannot normalise")
+	require.Len(t, updates, 1)
+	u := updates[0]
+	require.NotEmpty(t, u.ProviderRef)
+	require.Len(t, u.Events, 1)
+	ev := u.Events[0]
+	require.True(t, ev.Status.Valid())
+	require.NotEmpty(t, ev.ProviderCode)
+	require.Equal(t, time.UTC, ev.OccurredAt.Location())
+	require.Len(t, in.DedupKey, 64)
+}
+
+func documentExample(t *testing.F, name string) string {
+	raw, err := os.ReadFile("testdata/requests/" + name)
+	require.NoError(t, err)
+	return strings.TrimSpace(string(raw))
+}
+
+func FuzzAcceptQuery(f *testing.F) {
+	u, err := url.Parse(documentExample(f, "document_get.url"))
+	require.NoError(f, err)
+	f.Add(u.RawQuery)
+	f.Add(validQuery)
+	f.Add("order=A&statuscode=BPOST_205&statustime=20231029023000&comment=GPS%3A+lat+1+-+lon+2")
+	f.Add("order=%zz")
+	f.Add("")
+	c := newTestConnector(f, Settings{})
+	f.Fuzz(func(t *testing.T, query string) {
+		r := httptest.NewRequest(http.MethodGet, "/hooks/acme/courier", nil)
+		r.URL.RawQuery = query
+		acceptThenNormalize(t, c, r, nil)
+		// The same query posted as a form is the same message.
+		form := httptest.NewRequest(http.MethodPost, "/hooks/acme/courier", strings.NewReader(query))
+		form.Header.Set("Content-Type", ContentTypeForm)
+		acceptThenNormalize(t, c, form, []byte(query))
+	})
+}
+
+func FuzzAcceptJSON(f *testing.F) {
+	f.Add(documentExample(f, "document_post.json"))
+	f.Add(`{"order":1,"statuscode":true,"statustime":20230719110649,"signatures":[{"a":1},"s",null],"pictures":"p"}`)
+	f.Add(`{"order":"A","statuscode":"notOk_98","statustime":"20230719110649","statusNL":"STRAAT ONBEKEND"}`)
+	f.Add(`{"order":"A",`)
+	f.Add(`[]`)
+	c := newTestConnector(f, Settings{})
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest(http.MethodPost, "/hooks/acme/courier", bytes.NewReader([]byte(body)))
+		r.Header.Set("Content-Type", "application/json")
+		acceptThenNormalize(t, c, r, []byte(body))
+	})
+}
+
+func FuzzParseComment(f *testing.F) {
+	f.Add("TAKE on: 2023-07-19 Time: 10:33:04 Scan by PRISCILLA RAES GSM: +32 494508051 Status: MK Mee Kaai GPS: lat 51.234535 - lon 4.410024")
+	f.Add("GPS: lat 91 - lon 4")
+	f.Add("on: 2023-02-31 Time: 99:99:99 scan  by\tX gsm :")
+	f.Add("")
+	brussels, err := time.LoadLocation("Europe/Brussels")
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, comment string) {
+		scan, location := ParseComment(comment, brussels)
+		if location != nil {
+			require.NotNil(t, location.Lat)
+			require.NotNil(t, location.Lon)
+			require.False(t, math.IsNaN(*location.Lat) || math.IsNaN(*location.Lon))
+			require.LessOrEqual(t, math.Abs(*location.Lat), 90.0)
+			require.LessOrEqual(t, math.Abs(*location.Lon), 180.0)
+		}
+		if scan != nil {
+			require.True(t, scan.At != nil || scan.By != "" || scan.Phone != "" || scan.Status != "", "an empty scan is nil")
+			for _, part := range []string{scan.By, scan.Phone, scan.Status} {
+				require.Equal(t, strings.TrimSpace(part), part)
+				require.Contains(t, comment, part, "parts are cut from the comment")
+			}
+			if scan.At != nil {
+				require.Equal(t, time.UTC, scan.At.Location())
+			}
+		}
+	})
+}

@@ -1,0 +1,176 @@
+// Package sqlite is shiphub's embedded storage: store.Store on one SQLite
+// file (modernc.org/sqlite, pure Go), using the shared SQL of package
+// sqlstore.
+//
+// All writes go through one connection, so the append committer and the
+// pipeline queue in Go instead of failing on SQLite's file lock; reads use a
+// separate read-only pool, which WAL mode lets run beside the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/shiphub/shiphub/internal/store"
+	"github.com/shiphub/shiphub/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Config configures a SQLite store.
+type Config struct {
+	// Path is the database file. Its directory is created when missing.
+	Path string
+	// Synchronous is SQLite's synchronous setting: FULL (the default) makes
+	// every acknowledged append survive a power cut; NORMAL survives a crash
+	// of the process but may lose the last commits on power loss, and is
+	// faster on slow disks.
+	Synchronous string
+	// ReadConns is the size of the read-only pool; default 4.
+	ReadConns int
+	// BusyTimeoutMillis is how long a connection waits for another process's
+	// lock before failing; default 10000.
+	BusyTimeoutMillis int
+}
+
+// withDefaults fills in the defaults of unset fields.
+func (c Config) withDefaults() Config {
+	if c.Synchronous == "" {
+		c.Synchronous = "FULL"
+	}
+	c.Synchronous = strings.ToUpper(c.Synchronous)
+	if c.ReadConns <= 0 {
+		c.ReadConns = 4
+	}
+	if c.BusyTimeoutMillis <= 0 {
+		c.BusyTimeoutMillis = 10000
+	}
+	return c
+}
+
+// Validate checks the configuration after defaults are applied.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if c.Path == "" {
+		return errors.New("sqlite: path is required")
+	}
+	if strings.ContainsAny(c.Path, "?#") {
+		// The driver reads everything after '?' as connection parameters.
+		return fmt.Errorf("sqlite: path %q must not contain '?' or '#'", c.Path)
+	}
+	if c.Synchronous != "FULL" && c.Synchronous != "NORMAL" {
+		return fmt.Errorf("sqlite: synchronous must be FULL or NORMAL, not %q", c.Synchronous)
+	}
+	return nil
+}
+
+// Store is store.Store on SQLite.
+type Store struct {
+	*sqlstore.Store
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Dialect is SQLite's sqlstore dialect: plain ? placeholders, and no row or
+// processing locks, because the single writer connection already serialises
+// every write transaction.
+var Dialect = sqlstore.Dialect{Name: "sqlite"}
+
+// New opens (creating if needed) the database file, brings its schema up to
+// date and returns a store on it.
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	if dir := filepath.Dir(cfg.Path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("sqlite: creating directory of %s: %w", cfg.Path, err)
+		}
+	}
+
+	writer, err := sql.Open("sqlite", dsn(cfg, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: opening %s: %w", cfg.Path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		_ = writer.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", cfg.Path, err)
+	}
+	if err := migrate(ctx, writer); err != nil {
+		_ = writer.Close()
+		return nil, err
+	}
+
+	reader, err := sql.Open("sqlite", dsn(cfg, true))
+	if err != nil {
+		_ = writer.Close()
+		return nil, fmt.Errorf("sqlite: opening %s for reading: %w", cfg.Path, err)
+	}
+	reader.SetMaxOpenConns(cfg.ReadConns)
+	reader.SetMaxIdleConns(cfg.ReadConns)
+	reader.SetConnMaxIdleTime(0)
+	if err := reader.PingContext(ctx); err != nil {
+		_ = reader.Close()
+		_ = writer.Close()
+		return nil, fmt.Errorf("sqlite: opening %s for reading: %w", cfg.Path, err)
+	}
+
+	s, err := sqlstore.New(sqlstore.Options{Dialect: Dialect, Writer: writer, Reader: reader})
+	if err != nil {
+		_ = reader.Close()
+		_ = writer.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return &Store{Store: s}, nil
+}
+
+// dsn builds the driver's connection string. The writer begins its
+// transactions IMMEDIATE, so it takes the write lock up front rather than
+// failing to upgrade a read lock halfway through.
+func dsn(cfg Config, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(cfg.BusyTimeoutMillis)+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous("+cfg.Synchronous+")")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Set("_txlock", "immediate")
+	}
+	return cfg.Path + "?" + q.Encode()
+}
+
+// migrate applies the embedded migrations.
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("sqlite: reading embedded migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("sqlite: preparing migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrating: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,427 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// appendReq is one AppendInbox call waiting for the committer. Its fields are
+// copied from the caller's message, so the caller may reuse the message as
+// soon as AppendInbox returns, even on a cancelled context.
+type appendReq struct {
+	ctx                                  context.Context
+	workspace, connection, provider      string
+	source, topic, dedupKey, contentType string
+	meta                                 string
+	body                                 []byte
+	receivedAt                           int64
+	done                                 chan appendRes // buffered: the committer never blocks on it
+}
+
+// key identifies the message for deduplication.
+func (r *appendReq) key() string {
+	return r.workspace + "\x00" + r.connection + "\x00" + r.dedupKey
+}
+
+type appendRes struct {
+	id        int64
+	duplicate bool
+	err       error
+}
+
+// AppendInbox commits one raw inbound message durably before returning.
+// Concurrent calls are group-committed by one committer goroutine: it takes
+// whatever is queued, inserts it in one transaction and answers every caller,
+// so the cost of a durable commit is shared. A failed commit fails every
+// message in it (the intake answers 503 and the provider retries).
+//
+// The message's Body is read after AppendInbox returns when the context is
+// cancelled mid-wait; callers must not modify it afterwards. A zero
+// ReceivedAt means now. Times are kept to the microsecond.
+func (s *Store) AppendInbox(ctx context.Context, m *model.InboxMessage) (int64, bool, error) {
+	if m == nil {
+		return 0, false, errors.New("appending to the inbox: nil message")
+	}
+	if m.Workspace == "" || m.Connection == "" {
+		return 0, false, errors.New("appending to the inbox: message has no workspace or connection")
+	}
+	if m.DedupKey == "" {
+		return 0, false, errors.New("appending to the inbox: message has no dedup key")
+	}
+	meta, err := marshalMeta(m.Meta)
+	if err != nil {
+		return 0, false, fmt.Errorf("appending to the inbox: encoding meta: %w", err)
+	}
+	body := m.Body
+	if body == nil {
+		body = []byte{}
+	}
+	received := m.ReceivedAt
+	if received.IsZero() {
+		received = s.now()
+	}
+	r := &appendReq{
+		ctx:         ctx,
+		workspace:   m.Workspace,
+		connection:  m.Connection,
+		provider:    m.Provider,
+		source:      string(m.Source),
+		topic:       m.Topic,
+		dedupKey:    m.DedupKey,
+		contentType: m.ContentType,
+		meta:        meta,
+		body:        body,
+		receivedAt:  micros(received),
+		done:        make(chan appendRes, 1),
+	}
+
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return 0, false, store.ErrClosed
+	}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return 0, false, fmt.Errorf("appending to the inbox: %w", ctx.Err())
+	}
+	s.mu.RUnlock()
+
+	select {
+	case res := <-r.done:
+		return res.id, res.duplicate, res.err
+	case <-ctx.Done():
+		return 0, false, fmt.Errorf("appending to the inbox: %w", ctx.Err())
+	}
+}
+
+// commitLoop is the committer goroutine: it runs until Close closes reqs and
+// everything queued before has been committed.
+func (s *Store) commitLoop() {
+	defer close(s.committed)
+	batch := make([]*appendReq, 0, s.maxBatch)
+	for first := range s.reqs {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < s.maxBatch {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.commitBatch(batch)
+		clear(batch)
+	}
+}
+
+// commitBatch inserts a batch in one transaction and answers its callers.
+// When the transaction fails and the batch holds more than one message, each
+// message is retried alone, so one message the database refuses does not fail
+// the others it happened to share a commit with.
+func (s *Store) commitBatch(batch []*appendReq) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if r.ctx.Err() != nil {
+			// The caller has given up and was told so; committing its
+			// message would acknowledge nobody.
+			r.done <- appendRes{err: r.ctx.Err()}
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	results, err := s.insertBatch(live)
+	if err != nil && len(live) > 1 {
+		for _, r := range live {
+			res, err := s.insertBatch([]*appendReq{r})
+			if err != nil {
+				r.done <- appendRes{err: err}
+				continue
+			}
+			r.done <- res[0]
+		}
+		return
+	}
+	for i, r := range live {
+		if err != nil {
+			r.done <- appendRes{err: err}
+			continue
+		}
+		r.done <- results[i]
+	}
+}
+
+// insertBatch inserts the messages of one group commit, reporting for each
+// its id and whether it was a duplicate, in the batch's order.
+func (s *Store) insertBatch(batch []*appendReq) ([]appendRes, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.commitTimeout)
+	defer cancel()
+
+	// The first message with a key is inserted; later ones in the same
+	// batch are duplicates of it.
+	firstOf := make(map[string]int, len(batch))
+	unique := make([]*appendReq, 0, len(batch))
+	for i, r := range batch {
+		if _, ok := firstOf[r.key()]; !ok {
+			firstOf[r.key()] = i
+			unique = append(unique, r)
+		}
+	}
+
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("appending to the inbox: beginning %s transaction: %w", s.dialect.Name, err)
+	}
+	defer rollback(tx)
+
+	args := make([]any, 0, len(unique)*10)
+	for _, r := range unique {
+		args = append(args, r.workspace, r.connection, r.provider, r.source, r.topic, r.dedupKey, r.contentType, r.meta, r.body, r.receivedAt)
+	}
+	rows, err := tx.QueryContext(ctx, s.insertInboxSQL(len(unique)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("appending to the inbox: inserting %d messages: %w", len(unique), err)
+	}
+	inserted := make(map[string]int64, len(unique))
+	for rows.Next() {
+		var (
+			id                        int64
+			workspace, conn, dedupKey string
+		)
+		if err := rows.Scan(&id, &workspace, &conn, &dedupKey); err != nil {
+			_ = rows.Close()
+			return nil, fmt.Errorf("appending to the inbox: reading inserted ids: %w", err)
+		}
+		inserted[workspace+"\x00"+conn+"\x00"+dedupKey] = id
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("appending to the inbox: reading inserted ids: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("appending to the inbox: reading inserted ids: %w", err)
+	}
+
+	results := make([]appendRes, len(batch))
+	existing := map[string]int64{}
+	for i, r := range batch {
+		k := r.key()
+		if first := firstOf[k]; first != i {
+			results[i] = appendRes{id: results[first].id, duplicate: true}
+			continue
+		}
+		if id, ok := inserted[k]; ok {
+			results[i] = appendRes{id: id}
+			continue
+		}
+		id, ok := existing[k]
+		if !ok {
+			if err := tx.QueryRowContext(ctx, s.q.inboxExisting, r.workspace, r.connection, r.dedupKey).Scan(&id); err != nil {
+				return nil, fmt.Errorf("appending to the inbox: looking up duplicate %q: %w", r.dedupKey, err)
+			}
+			existing[k] = id
+		}
+		results[i] = appendRes{id: id, duplicate: true}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("appending to the inbox: committing %d messages: %w", len(unique), err)
+	}
+	return results, nil
+}
+
+// insertInboxSQL returns the INSERT of n inbox rows, built once per n.
+func (s *Store) insertInboxSQL(n int) string {
+	if q, ok := s.insertSQL[n]; ok {
+		return q
+	}
+	var b strings.Builder
+	b.WriteString(s.q.inboxInsertHead)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.q.inboxInsertTuple)
+	}
+	b.WriteString(s.q.inboxInsertTail)
+	q := s.dialect.bind(b.String())
+	s.insertSQL[n] = q
+	return q
+}
+
+// ProcessInbox claims up to limit pending inbox messages, oldest first, and
+// calls fn with them inside one write transaction. When fn returns nil, every
+// message it was given that fn did not mark itself is marked processed, and
+// everything commits together; when fn fails, nothing it wrote is kept and the
+// messages stay pending. limit <= 0 means 100.
+//
+// On SQLite the transaction holds the single writer connection, so appends
+// wait for it: keep batches small. fn must not call AppendInbox (it would wait
+// for the connection fn holds), and must not use tx after returning. On
+// PostgreSQL only one instance processes at a time; the others get 0.
+func (s *Store) ProcessInbox(ctx context.Context, limit int, fn func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error) (int, error) {
+	if s.isClosed.Load() {
+		return 0, store.ErrClosed
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	sqlTx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("processing the inbox: beginning transaction: %w", err)
+	}
+	defer rollback(sqlTx)
+
+	if s.dialect.TryProcessLock != "" {
+		var held bool
+		if err := sqlTx.QueryRowContext(ctx, s.dialect.TryProcessLock).Scan(&held); err != nil {
+			return 0, fmt.Errorf("processing the inbox: taking the processing lock: %w", err)
+		}
+		if !held {
+			return 0, nil
+		}
+	}
+
+	msgs, err := s.queryInbox(ctx, sqlTx, s.q.inboxPending, limit)
+	if err != nil {
+		return 0, fmt.Errorf("processing the inbox: reading pending messages: %w", err)
+	}
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	if err := fn(ctx, &tx{s: s, tx: sqlTx}, msgs); err != nil {
+		return 0, err
+	}
+	if err := s.markBatchProcessed(ctx, sqlTx, msgs); err != nil {
+		return 0, err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return 0, fmt.Errorf("processing the inbox: committing %d messages: %w", len(msgs), err)
+	}
+	return len(msgs), nil
+}
+
+// markBatchProcessed marks the messages processed that fn did not mark.
+func (s *Store) markBatchProcessed(ctx context.Context, sqlTx *sql.Tx, msgs []*model.InboxMessage) error {
+	const chunk = 500
+	now := micros(s.now())
+	for start := 0; start < len(msgs); start += chunk {
+		part := msgs[start:min(start+chunk, len(msgs))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, now)
+		var b strings.Builder
+		b.WriteString(`UPDATE inbox SET processed_at = ? WHERE processed_at IS NULL AND id IN (`)
+		for i, m := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("?")
+			args = append(args, m.ID)
+		}
+		b.WriteString(")")
+		if _, err := sqlTx.ExecContext(ctx, s.dialect.bind(b.String()), args...); err != nil {
+			return fmt.Errorf("processing the inbox: marking messages processed: %w", err)
+		}
+	}
+	return nil
+}
+
+// GetInbox returns one raw message, or store.ErrNotFound.
+func (s *Store) GetInbox(ctx context.Context, id int64) (*model.InboxMessage, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	msgs, err := s.queryInbox(ctx, s.reader, s.q.inboxGet, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading inbox message %d: %w", id, err)
+	}
+	if len(msgs) == 0 {
+		return nil, fmt.Errorf("reading inbox message %d: %w", id, store.ErrNotFound)
+	}
+	return msgs[0], nil
+}
+
+// InboxStats counts inbox messages by state. Failed messages are not pending.
+func (s *Store) InboxStats(ctx context.Context) (store.InboxStats, error) {
+	if s.isClosed.Load() {
+		return store.InboxStats{}, store.ErrClosed
+	}
+	var st store.InboxStats
+	if err := s.reader.QueryRowContext(ctx, s.q.inboxStats).Scan(&st.Total, &st.Pending, &st.Failed); err != nil {
+		return st, fmt.Errorf("counting the inbox: %w", err)
+	}
+	if st.Pending > 0 {
+		var oldest int64
+		err := s.reader.QueryRowContext(ctx, s.q.inboxOldest).Scan(&oldest)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			// Processed between the two queries.
+		case err != nil:
+			return st, fmt.Errorf("finding the oldest pending message: %w", err)
+		default:
+			st.OldestPending = fromMicros(oldest)
+		}
+	}
+	return st, nil
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// queryInbox runs a query selecting inboxColumns.
+func (s *Store) queryInbox(ctx context.Context, q querier, query string, args ...any) ([]*model.InboxMessage, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var msgs []*model.InboxMessage
+	for rows.Next() {
+		var (
+			m        model.InboxMessage
+			source   string
+			meta     string
+			received int64
+		)
+		if err := rows.Scan(&m.ID, &m.Workspace, &m.Connection, &m.Provider, &source, &m.Topic, &m.DedupKey, &m.ContentType, &meta, &m.Body, &received); err != nil {
+			return nil, err
+		}
+		m.Source = model.Source(source)
+		m.ReceivedAt = fromMicros(received)
+		if meta != "" {
+			if err := json.Unmarshal([]byte(meta), &m.Meta); err != nil {
+				return nil, fmt.Errorf("decoding meta of message %d: %w", m.ID, err)
+			}
+		}
+		if m.Body == nil {
+			m.Body = []byte{}
+		}
+		msgs = append(msgs, &m)
+	}
+	return msgs, rows.Err()
+}
+
+// marshalMeta stores a nil or empty map as "", so it reads back as nil.
+func marshalMeta(meta map[string]string) (string, error) {
+	if len(meta) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(meta)
+	return string(b), err
+}

@@ -1,0 +1,81 @@
+package sqlstore
+
+// inboxColumns are the inbox columns a message is read from, in scan order.
+const inboxColumns = `id, workspace, connection, provider, source, topic, dedup_key, content_type, meta, body, received_at`
+
+// shipmentColumns are the shipment columns a shipment is read from, in scan order.
+const shipmentColumns = `id, workspace, connection, provider, provider_ref, status, status_event_id, doc`
+
+// queries holds every fixed statement, already bound to the dialect.
+type queries struct {
+	inboxExisting    string
+	inboxPending     string
+	inboxGet         string
+	inboxStats       string
+	inboxOldest      string
+	markProcessed    string
+	shipmentByRef    string
+	shipmentGet      string
+	shipmentInsert   string
+	shipmentUpdate   string
+	refInsert        string
+	eventInsert      string
+	eventsOf         string
+	feedInsert       string
+	feedList         string
+	resetAllEvents   string
+	resetAllRefs     string
+	resetAllShips    string
+	resetAllFeed     string
+	resetAllInbox    string
+	resetWsEvents    string
+	resetWsRefs      string
+	resetWsShips     string
+	resetWsFeed      string
+	resetWsInbox     string
+	inboxInsertTail  string
+	inboxInsertHead  string
+	inboxInsertTuple string
+}
+
+func newQueries(d Dialect) queries {
+	b := d.bind
+	return queries{
+		inboxExisting: b(`SELECT id FROM inbox WHERE workspace = ? AND connection = ? AND dedup_key = ?`),
+		inboxPending:  b(`SELECT ` + inboxColumns + ` FROM inbox WHERE processed_at IS NULL ORDER BY id LIMIT ?`),
+		inboxGet:      b(`SELECT ` + inboxColumns + ` FROM inbox WHERE id = ?`),
+		inboxStats: b(`SELECT COUNT(*),
+			COALESCE(SUM(CASE WHEN processed_at IS NULL THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN failure IS NOT NULL THEN 1 ELSE 0 END), 0)
+			FROM inbox`),
+		inboxOldest:   b(`SELECT received_at FROM inbox WHERE processed_at IS NULL ORDER BY id LIMIT 1`),
+		markProcessed: b(`UPDATE inbox SET processed_at = ?, failure = ? WHERE id = ?`),
+
+		shipmentByRef: b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE workspace = ? AND connection = ? AND provider_ref = ?` + d.LockSuffix),
+		shipmentGet:   b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE id = ? AND workspace = ?`),
+		shipmentInsert: b(`INSERT INTO shipments (workspace, connection, provider, provider_ref, status, status_event_id, doc, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		shipmentUpdate: b(`UPDATE shipments SET status = ?, status_event_id = ?, doc = ?, updated_at = ? WHERE id = ? AND workspace = ?`),
+		refInsert:      b(`INSERT INTO shipment_refs (workspace, value, shipment_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
+		eventInsert: b(`INSERT INTO events (shipment_id, dedup_key, occurred_at, doc) VALUES (?, ?, ?, ?)
+			ON CONFLICT (shipment_id, dedup_key) DO NOTHING RETURNING id`),
+		eventsOf:   b(`SELECT id, dedup_key, doc FROM events WHERE shipment_id = ? ORDER BY occurred_at, id`),
+		feedInsert: b(`INSERT INTO feed (workspace, type, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?) RETURNING id`),
+		feedList:   b(`SELECT id, workspace, type, subject_id, occurred_at, data FROM feed WHERE workspace = ? AND id > ? ORDER BY id LIMIT ?`),
+
+		resetAllEvents: `DELETE FROM events`,
+		resetAllRefs:   `DELETE FROM shipment_refs`,
+		resetAllShips:  `DELETE FROM shipments`,
+		resetAllFeed:   `DELETE FROM feed`,
+		resetAllInbox:  `UPDATE inbox SET processed_at = NULL, failure = NULL`,
+		resetWsEvents:  b(`DELETE FROM events WHERE shipment_id IN (SELECT id FROM shipments WHERE workspace = ?)`),
+		resetWsRefs:    b(`DELETE FROM shipment_refs WHERE workspace = ?`),
+		resetWsShips:   b(`DELETE FROM shipments WHERE workspace = ?`),
+		resetWsFeed:    b(`DELETE FROM feed WHERE workspace = ?`),
+		resetWsInbox:   b(`UPDATE inbox SET processed_at = NULL, failure = NULL WHERE workspace = ?`),
+
+		inboxInsertHead:  `INSERT INTO inbox (workspace, connection, provider, source, topic, dedup_key, content_type, meta, body, received_at) VALUES `,
+		inboxInsertTuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		inboxInsertTail:  ` ON CONFLICT (workspace, connection, dedup_key) DO NOTHING RETURNING id, workspace, connection, dedup_key`,
+	}
+}

@@ -1,0 +1,208 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// DefaultLimit is the page size of ListShipments and ListFeed when the
+// caller gives none.
+const DefaultLimit = 100
+
+// GetShipment returns one shipment of the workspace with its events, ordered
+// by occurred_at then id, or store.ErrNotFound (also when the shipment
+// belongs to another workspace).
+func (s *Store) GetShipment(ctx context.Context, workspace string, id int64) (*model.Shipment, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	// One read transaction, so the shipment and its events agree.
+	rtx, err := s.reader.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading shipment %d: %w", id, err)
+	}
+	defer rollback(rtx)
+
+	sh, err := scanShipment(rtx.QueryRowContext(ctx, s.q.shipmentGet, id, workspace))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("reading shipment %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading shipment %d: %w", id, err)
+	}
+	rows, err := rtx.QueryContext(ctx, s.q.eventsOf, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading events of shipment %d: %w", id, err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var (
+			e      model.Event
+			eid    int64
+			dedup  sql.NullString
+			doc    string
+			decErr error
+		)
+		if err := rows.Scan(&eid, &dedup, &doc); err != nil {
+			return nil, fmt.Errorf("reading events of shipment %d: %w", id, err)
+		}
+		if decErr = json.Unmarshal([]byte(doc), &e); decErr != nil {
+			return nil, fmt.Errorf("decoding event %d of shipment %d: %w", eid, id, decErr)
+		}
+		e.ID, e.DedupKey = eid, dedup.String
+		sh.Events = append(sh.Events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading events of shipment %d: %w", id, err)
+	}
+	return sh, nil
+}
+
+// ListShipments lists shipments of one workspace, newest (highest id) first,
+// without events. Reference matches any one of a shipment's references or its
+// provider reference. Limit <= 0 means DefaultLimit.
+func (s *Store) ListShipments(ctx context.Context, f store.ShipmentFilter) ([]*model.Shipment, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	if f.Workspace == "" {
+		return nil, errors.New("listing shipments: workspace is required")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	var (
+		b    strings.Builder
+		args = []any{f.Workspace}
+	)
+	b.WriteString(`SELECT ` + shipmentColumns + ` FROM shipments WHERE workspace = ?`)
+	if f.Status != "" {
+		b.WriteString(` AND status = ?`)
+		args = append(args, string(f.Status))
+	}
+	if f.Connection != "" {
+		b.WriteString(` AND connection = ?`)
+		args = append(args, f.Connection)
+	}
+	if f.BeforeID > 0 {
+		b.WriteString(` AND id < ?`)
+		args = append(args, f.BeforeID)
+	}
+	if f.Reference != "" {
+		b.WriteString(` AND id IN (SELECT shipment_id FROM shipment_refs WHERE workspace = ? AND value = ?)`)
+		args = append(args, f.Workspace, f.Reference)
+	}
+	b.WriteString(` ORDER BY id DESC LIMIT ?`)
+	args = append(args, limit)
+
+	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(b.String()), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing shipments of %q: %w", f.Workspace, err)
+	}
+	defer func() { _ = rows.Close() }()
+	out := []*model.Shipment{}
+	for rows.Next() {
+		sh, err := scanShipment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing shipments of %q: %w", f.Workspace, err)
+		}
+		out = append(out, sh)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing shipments of %q: %w", f.Workspace, err)
+	}
+	return out, nil
+}
+
+// ListFeed lists feed events of a workspace with id > after, oldest first.
+// limit <= 0 means DefaultLimit.
+func (s *Store) ListFeed(ctx context.Context, workspace string, after int64, limit int) ([]*model.FeedEvent, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	rows, err := s.reader.QueryContext(ctx, s.q.feedList, workspace, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing the feed of %q: %w", workspace, err)
+	}
+	defer func() { _ = rows.Close() }()
+	out := []*model.FeedEvent{}
+	for rows.Next() {
+		var (
+			e    model.FeedEvent
+			at   int64
+			data string
+		)
+		if err := rows.Scan(&e.ID, &e.Workspace, &e.Type, &e.SubjectID, &at, &data); err != nil {
+			return nil, fmt.Errorf("listing the feed of %q: %w", workspace, err)
+		}
+		e.OccurredAt = fromMicros(at)
+		if data != "" {
+			e.Data = json.RawMessage(data)
+		}
+		out = append(out, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing the feed of %q: %w", workspace, err)
+	}
+	return out, nil
+}
+
+// ResetCanonical deletes the shipments, events and feed of a workspace (of
+// every workspace when it is empty) and marks its inbox messages pending
+// again, failed ones included, in one transaction. It returns how many
+// messages are to be reprocessed. Feed ids are never reused, so a consumer
+// paging with after=<last id> sees the rebuilt entries as new ones.
+func (s *Store) ResetCanonical(ctx context.Context, workspace string) (int64, error) {
+	if s.isClosed.Load() {
+		return 0, store.ErrClosed
+	}
+	wtx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("resetting canonical state: %w", err)
+	}
+	defer rollback(wtx)
+	if s.dialect.ProcessLock != "" {
+		if _, err := wtx.ExecContext(ctx, s.dialect.ProcessLock); err != nil {
+			return 0, fmt.Errorf("resetting canonical state: taking the processing lock: %w", err)
+		}
+	}
+	steps := []struct{ what, all, ws string }{
+		{"events", s.q.resetAllEvents, s.q.resetWsEvents},
+		{"references", s.q.resetAllRefs, s.q.resetWsRefs},
+		{"shipments", s.q.resetAllShips, s.q.resetWsShips},
+		{"feed", s.q.resetAllFeed, s.q.resetWsFeed},
+		{"inbox", s.q.resetAllInbox, s.q.resetWsInbox},
+	}
+	var messages int64
+	for _, st := range steps {
+		var res sql.Result
+		if workspace == "" {
+			res, err = wtx.ExecContext(ctx, st.all)
+		} else {
+			res, err = wtx.ExecContext(ctx, st.ws, workspace)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("resetting canonical state: clearing %s: %w", st.what, err)
+		}
+		if st.what == "inbox" {
+			if messages, err = res.RowsAffected(); err != nil {
+				return 0, fmt.Errorf("resetting canonical state: counting messages: %w", err)
+			}
+		}
+	}
+	if err := wtx.Commit(); err != nil {
+		return 0, fmt.Errorf("resetting canonical state: committing: %w", err)
+	}
+	return messages, nil
+}

@@ -1,0 +1,205 @@
+// Package sqlstore is the one SQL implementation of store.Store, written
+// against database/sql and shared by package sqlite and package postgres. The
+// few places where the two databases differ are described by a Dialect; the
+// schema itself lives with each driver package as an embedded migration.
+//
+// Conventions both schemas follow: times are BIGINT unix microseconds (so no
+// driver converts them, and both databases sort them the same way), JSON
+// documents are TEXT, and ids are 64-bit and never reused.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// Dialect describes what differs between the SQL databases shiphub runs on.
+// Queries in this package are written with ? placeholders and rebound once,
+// when the Store is built.
+type Dialect struct {
+	// Name names the database in error messages ("sqlite", "postgres").
+	Name string
+	// NumberedPlaceholders rewrites ? placeholders to $1, $2, … (PostgreSQL).
+	NumberedPlaceholders bool
+	// LockSuffix is appended to a SELECT whose rows the transaction will
+	// update, such as " FOR UPDATE". SQLite has a single writer and needs none.
+	LockSuffix string
+	// TryProcessLock, when not empty, is the first statement of every
+	// ProcessInbox transaction. It returns one boolean: false means another
+	// instance holds the work, and ProcessInbox returns 0 without waiting.
+	// The lock must be released by the transaction's end.
+	TryProcessLock string
+	// ProcessLock, when not empty, takes the same lock as TryProcessLock but
+	// waits for it; ResetCanonical runs it so it never races an instance that
+	// is applying messages.
+	ProcessLock string
+}
+
+// Options builds a Store.
+type Options struct {
+	// Dialect describes the database.
+	Dialect Dialect
+	// Writer runs every write: the append committer and the transactions of
+	// ProcessInbox and ResetCanonical. On SQLite it must hold a single
+	// connection so writers queue in Go instead of failing on the file lock.
+	Writer *sql.DB
+	// Reader runs the query methods; nil means Writer. On SQLite it is a
+	// separate read-only pool, so reads never wait for the writer.
+	Reader *sql.DB
+	// MaxBatch caps how many appends one commit carries; default 256.
+	MaxBatch int
+	// CommitTimeout bounds one group commit; default 30s. It does not come
+	// from any one caller's context, because a commit serves many callers.
+	CommitTimeout time.Duration
+	// Now is the clock; default time.Now. Tests may fix it.
+	Now func() time.Time
+}
+
+// Store is store.Store on a SQL database. Build it with New; the Store owns
+// the databases it was given and closes them on Close.
+type Store struct {
+	dialect       Dialect
+	writer        *sql.DB
+	reader        *sql.DB
+	maxBatch      int
+	commitTimeout time.Duration
+	now           func() time.Time
+	q             queries
+
+	// mu guards closed and the closing of reqs: AppendInbox holds it for
+	// reading while it hands a request over, Close for writing while it
+	// stops accepting, so no request is left behind in the channel.
+	mu        sync.RWMutex
+	closed    bool
+	isClosed  atomic.Bool
+	reqs      chan *appendReq
+	committed chan struct{}
+	closeErr  error
+	closeOnce sync.Once
+
+	// insertSQL caches the multi-row inbox INSERT by row count. Only the
+	// committer goroutine touches it.
+	insertSQL map[int]string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New builds a Store on already migrated databases and starts its append
+// committer.
+func New(opts Options) (*Store, error) {
+	if opts.Writer == nil {
+		return nil, errors.New("sqlstore: no writer database")
+	}
+	if opts.Reader == nil {
+		opts.Reader = opts.Writer
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	if opts.CommitTimeout <= 0 {
+		opts.CommitTimeout = 30 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Store{
+		dialect:       opts.Dialect,
+		writer:        opts.Writer,
+		reader:        opts.Reader,
+		maxBatch:      opts.MaxBatch,
+		commitTimeout: opts.CommitTimeout,
+		now:           opts.Now,
+		reqs:          make(chan *appendReq, opts.MaxBatch*4),
+		committed:     make(chan struct{}),
+		insertSQL:     map[int]string{},
+	}
+	s.q = newQueries(s.dialect)
+	go s.commitLoop()
+	return s, nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.isClosed.Load() {
+		return store.ErrClosed
+	}
+	if err := s.writer.PingContext(ctx); err != nil {
+		return fmt.Errorf("pinging %s: %w", s.dialect.Name, err)
+	}
+	if s.reader != s.writer {
+		if err := s.reader.PingContext(ctx); err != nil {
+			return fmt.Errorf("pinging %s read pool: %w", s.dialect.Name, err)
+		}
+	}
+	return nil
+}
+
+// Close stops accepting appends, commits those already queued, and closes the
+// databases. Later calls return nil and do nothing.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.isClosed.Store(true)
+		close(s.reqs)
+		s.mu.Unlock()
+		<-s.committed
+
+		var errs []error
+		if s.reader != s.writer {
+			if err := s.reader.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("closing %s read pool: %w", s.dialect.Name, err))
+			}
+		}
+		if err := s.writer.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing %s: %w", s.dialect.Name, err))
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// Rebind rewrites the ? placeholders of query to $1, $2, … in order. It does
+// not look inside string literals: shiphub's queries have no ? in them.
+func Rebind(query string) string {
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// bind adapts a query written with ? placeholders to the dialect.
+func (d Dialect) bind(query string) string {
+	if d.NumberedPlaceholders {
+		return Rebind(query)
+	}
+	return query
+}
+
+// micros is how times are stored: unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros turns a stored time back into a UTC time.Time.
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// rollback ends a transaction that is being abandoned; its error adds nothing
+// to the one that caused the abandonment.
+func rollback(tx *sql.Tx) { _ = tx.Rollback() }

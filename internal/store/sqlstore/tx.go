@@ -1,0 +1,226 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// tx is store.Tx on one ProcessInbox transaction.
+type tx struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+var _ store.Tx = (*tx)(nil)
+
+// ShipmentByRef returns the shipment with this provider reference in the
+// connection, locked for update where the database needs it, without events.
+func (t *tx) ShipmentByRef(ctx context.Context, workspace, connection, providerRef string) (*model.Shipment, error) {
+	sh, err := scanShipment(t.tx.QueryRowContext(ctx, t.s.q.shipmentByRef, workspace, connection, providerRef))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("finding shipment %q of connection %q: %w", providerRef, connection, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("finding shipment %q of connection %q: %w", providerRef, connection, err)
+	}
+	return sh, nil
+}
+
+// InsertShipment stores a new shipment and sets its ID. Zero CreatedAt and
+// UpdatedAt are set to now. Its references, and its ProviderRef, become
+// searchable by ListShipments.
+func (t *tx) InsertShipment(ctx context.Context, s *model.Shipment) error {
+	if s.Workspace == "" || s.Connection == "" || s.ProviderRef == "" {
+		return errors.New("inserting shipment: workspace, connection and provider reference are required")
+	}
+	now := t.s.now()
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = now
+	}
+	if s.UpdatedAt.IsZero() {
+		s.UpdatedAt = now
+	}
+	doc, err := shipmentDoc(s)
+	if err != nil {
+		return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
+	}
+	var id int64
+	err = t.tx.QueryRowContext(ctx, t.s.q.shipmentInsert,
+		s.Workspace, s.Connection, s.Provider, s.ProviderRef, string(s.Status), s.EventID, doc,
+		micros(s.CreatedAt), micros(s.UpdatedAt)).Scan(&id)
+	if err != nil {
+		return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
+	}
+	s.ID = id
+	return t.addRefs(ctx, s)
+}
+
+// UpdateShipment stores a changed shipment (everything but its events and
+// its identity: workspace, connection, provider and provider reference stay
+// as inserted). A zero UpdatedAt is set to now. References are added, never
+// removed.
+func (t *tx) UpdateShipment(ctx context.Context, s *model.Shipment) error {
+	if s.UpdatedAt.IsZero() {
+		s.UpdatedAt = t.s.now()
+	}
+	doc, err := shipmentDoc(s)
+	if err != nil {
+		return fmt.Errorf("updating shipment %d: %w", s.ID, err)
+	}
+	res, err := t.tx.ExecContext(ctx, t.s.q.shipmentUpdate, string(s.Status), s.EventID, doc, micros(s.UpdatedAt), s.ID, s.Workspace)
+	if err != nil {
+		return fmt.Errorf("updating shipment %d: %w", s.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("updating shipment %d: %w", s.ID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("updating shipment %d: %w", s.ID, store.ErrNotFound)
+	}
+	return t.addRefs(ctx, s)
+}
+
+// addRefs records the shipment's references (and its provider reference)
+// for ListShipments' reference filter.
+func (t *tx) addRefs(ctx context.Context, s *model.Shipment) error {
+	seen := make(map[string]bool, len(s.References)+1)
+	values := make([]string, 0, len(s.References)+1)
+	for _, v := range append([]string{s.ProviderRef}, refValues(s.References)...) {
+		if v == "" || seen[v] {
+			continue
+		}
+		seen[v] = true
+		values = append(values, v)
+	}
+	for _, v := range values {
+		if _, err := t.tx.ExecContext(ctx, t.s.q.refInsert, s.Workspace, v, s.ID); err != nil {
+			return fmt.Errorf("recording reference %q of shipment %d: %w", v, s.ID, err)
+		}
+	}
+	return nil
+}
+
+func refValues(refs []model.Reference) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r.Value
+	}
+	return out
+}
+
+// InsertEvent adds an event to a shipment and sets its ID. It reports
+// inserted=false, and changes nothing, when the shipment already has an event
+// with the same DedupKey. An empty DedupKey is never a duplicate. A zero
+// RecordedAt is set to now.
+func (t *tx) InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) (bool, error) {
+	if e.RecordedAt.IsZero() {
+		e.RecordedAt = t.s.now()
+	}
+	doc, err := json.Marshal(e)
+	if err != nil {
+		return false, fmt.Errorf("inserting event of shipment %d: encoding: %w", shipmentID, err)
+	}
+	var dedup any
+	if e.DedupKey != "" {
+		dedup = e.DedupKey
+	}
+	var id int64
+	err = t.tx.QueryRowContext(ctx, t.s.q.eventInsert, shipmentID, dedup, micros(e.OccurredAt), string(doc)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("inserting event %q of shipment %d: %w", e.DedupKey, shipmentID, err)
+	}
+	e.ID = id
+	return true, nil
+}
+
+// AppendFeed adds an entry to the workspace's event feed and sets its ID. A
+// zero OccurredAt is set to now. Feed ids grow in commit order because only
+// one transaction applies messages at a time, which is what lets ListFeed's
+// consumers page with after=<last id> without missing entries.
+func (t *tx) AppendFeed(ctx context.Context, e *model.FeedEvent) error {
+	if e.Workspace == "" || e.Type == "" {
+		return errors.New("appending to the feed: workspace and type are required")
+	}
+	if e.OccurredAt.IsZero() {
+		e.OccurredAt = t.s.now()
+	}
+	var id int64
+	err := t.tx.QueryRowContext(ctx, t.s.q.feedInsert, e.Workspace, e.Type, e.SubjectID, micros(e.OccurredAt), string(e.Data)).Scan(&id)
+	if err != nil {
+		return fmt.Errorf("appending %s to the feed: %w", e.Type, err)
+	}
+	e.ID = id
+	return nil
+}
+
+// MarkProcessed records that an inbox message was applied, or, with a
+// non-empty failure, that it could not be; either way it is no longer pending.
+func (t *tx) MarkProcessed(ctx context.Context, inboxID int64, failure string) error {
+	var f any
+	if failure != "" {
+		f = failure
+	}
+	res, err := t.tx.ExecContext(ctx, t.s.q.markProcessed, micros(t.s.now()), f, inboxID)
+	if err != nil {
+		return fmt.Errorf("marking inbox message %d processed: %w", inboxID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("marking inbox message %d processed: %w", inboxID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("marking inbox message %d processed: %w", inboxID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// shipmentDoc is the stored JSON document of a shipment: everything but its
+// events, which live in their own table.
+func shipmentDoc(s *model.Shipment) (string, error) {
+	c := *s
+	c.Events = nil
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return "", fmt.Errorf("encoding: %w", err)
+	}
+	return string(b), nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// scanShipment reads shipmentColumns. The columns win over the document for
+// the fields they hold; the status's event id is only in its column, because
+// the document's JSON leaves it out.
+func scanShipment(row scanner) (*model.Shipment, error) {
+	var (
+		sh      model.Shipment
+		id      int64
+		ws      string
+		conn    string
+		prov    string
+		ref     string
+		status  string
+		eventID int64
+		doc     string
+	)
+	if err := row.Scan(&id, &ws, &conn, &prov, &ref, &status, &eventID, &doc); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(doc), &sh); err != nil {
+		return nil, fmt.Errorf("decoding shipment %d: %w", id, err)
+	}
+	sh.ID, sh.Workspace, sh.Connection, sh.Provider, sh.ProviderRef = id, ws, conn, prov, ref
+	sh.Status, sh.EventID = model.Status(status), eventID
+	return &sh, nil
+}

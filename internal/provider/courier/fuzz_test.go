@@ -37,9 +37,10 @@ func acceptThenNormalize(t *testing.T, c *Connector, r *http.Request, body []byt
 	require.Len(t, in.DedupKey, 64)
 }
 
-func documentExample(t *testing.F, name string) string {
+func documentExample(f *testing.F, name string) string {
+	f.Helper()
 	raw, err := os.ReadFile("testdata/requests/" + name)
-	require.NoError(t, err)
+	require.NoError(f, err)
 	return strings.TrimSpace(string(raw))
 }
 

@@ -1,0 +1,145 @@
+// Package postgres is shiphub's shared storage: store.Store on PostgreSQL
+// (through pgx's database/sql driver), using the shared SQL of package
+// sqlstore. Several hub instances may use one database: appends from all of
+// them are deduplicated by the inbox's unique key, and an advisory lock lets
+// exactly one instance apply inbox messages at a time. When that instance
+// dies its session ends, the lock is released, and another takes the work
+// over on its next ProcessInbox.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strconv"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/shiphub/shiphub/internal/store"
+	"github.com/shiphub/shiphub/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// processLockKey is the advisory lock that makes one instance at a time the
+// one that applies inbox messages ("shiphub" in ASCII).
+const processLockKey int64 = 0x73686970687562
+
+// Dialect is PostgreSQL's sqlstore dialect.
+var Dialect = sqlstore.Dialect{
+	Name:                 "postgres",
+	NumberedPlaceholders: true,
+	LockSuffix:           " FOR UPDATE",
+	TryProcessLock:       "SELECT pg_try_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
+	ProcessLock:          "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
+}
+
+// Config configures a PostgreSQL store.
+type Config struct {
+	// URL is the connection URL, postgres://user:password@host:port/db?….
+	URL string
+	// MaxConns caps the pool; default 10. The append committer and the
+	// pipeline hold one connection each while they work.
+	MaxConns int
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.URL == "" {
+		return errors.New("postgres: url is required")
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		// url.Parse's error quotes the URL, password and all.
+		return errors.New("postgres: url is not a valid URL")
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return fmt.Errorf("postgres: url scheme must be postgres or postgresql, not %q", u.Scheme)
+	}
+	if c.MaxConns < 0 {
+		return fmt.Errorf("postgres: max conns must not be negative, got %d", c.MaxConns)
+	}
+	return nil
+}
+
+// Store is store.Store on PostgreSQL.
+type Store struct {
+	*sqlstore.Store
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New connects, brings the schema up to date (several instances starting at
+// once take turns through goose's session lock) and returns a store.
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = 10
+	}
+	where := Redact(cfg.URL)
+	db, err := sql.Open("pgx", cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: opening %s: %w", where, err)
+	}
+	db.SetMaxOpenConns(cfg.MaxConns)
+	db.SetMaxIdleConns(cfg.MaxConns)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("postgres: connecting to %s: %w", where, err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	s, err := sqlstore.New(sqlstore.Options{Dialect: Dialect, Writer: db})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &Store{Store: s}, nil
+}
+
+// migrate applies the embedded migrations under goose's advisory session lock.
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("postgres: reading embedded migrations: %w", err)
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("postgres: preparing migration lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("postgres: preparing migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("postgres: migrating: %w", err)
+	}
+	return nil
+}
+
+// Redact returns the URL with its password (in the user info or a password
+// parameter) replaced by "xxxxx", for error messages and logs. A URL that
+// does not parse is replaced entirely.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable url)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}

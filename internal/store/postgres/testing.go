@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestServerEnv names the environment variable with the URL of the
+// PostgreSQL server tests create their databases on.
+const TestServerEnv = "SHIPHUB_TEST_POSTGRES"
+
+// DefaultTestServer is used when TestServerEnv is unset.
+const DefaultTestServer = "postgres://127.0.0.1:5432/postgres?sslmode=disable"
+
+// OpenTest returns a store on a fresh database from TestDatabase, closed
+// when the test ends.
+func OpenTest(t testing.TB) *Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := New(ctx, Config{URL: TestDatabase(t), MaxConns: 8})
+	if err != nil {
+		t.Fatalf("opening test postgres store: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("closing test postgres store: %v", err)
+		}
+	})
+	return s
+}
+
+// TestDatabase creates a fresh, uniquely named database
+// (shiphub_test_<random>) on the server named by SHIPHUB_TEST_POSTGRES,
+// returns its URL, and drops it when the test ends (after the cleanups
+// registered later, such as closing a store on it). When the server cannot
+// be reached the test is skipped, unless CI is set: CI must really run the
+// PostgreSQL tests, so there it fails instead.
+func TestDatabase(t testing.TB) string {
+	t.Helper()
+	server := os.Getenv(TestServerEnv)
+	if server == "" {
+		server = DefaultTestServer
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatalf("%s is not a valid URL", TestServerEnv)
+	}
+	if u.User == nil {
+		// Trust authentication still needs a role name; the driver would
+		// otherwise use the OS user, which rarely has one.
+		u.User = url.User("postgres")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := sql.Open("pgx", u.String())
+	if err == nil {
+		err = admin.PingContext(ctx)
+	}
+	if err != nil {
+		if admin != nil {
+			_ = admin.Close()
+		}
+		if os.Getenv("CI") != "" {
+			t.Fatalf("postgres test server %s unreachable: %v", Redact(u.String()), err)
+		}
+		t.Skipf("postgres test server %s unreachable (set %s): %v", Redact(u.String()), TestServerEnv, err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+
+	var raw [8]byte
+	_, _ = rand.Read(raw[:])
+	name := "shiphub_test_" + hex.EncodeToString(raw[:])
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("creating test database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping test database %s: %v", name, err)
+		}
+	})
+
+	dbURL := *u
+	dbURL.Path = "/" + name
+	return dbURL.String()
+}

@@ -1,0 +1,42 @@
+// Package open opens the store a configuration's database string names, so
+// the command line does not need to know the adapters.
+package open
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/shiphub/shiphub/internal/store"
+	"github.com/shiphub/shiphub/internal/store/postgres"
+	"github.com/shiphub/shiphub/internal/store/sqlite"
+)
+
+// Open opens the database named by database: "sqlite:PATH" for the embedded
+// SQLite file (created with its directory when missing), or a
+// "postgres://…" / "postgresql://…" URL. Errors never show a URL's password.
+func Open(ctx context.Context, database string) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(database, "sqlite:"):
+		path := strings.TrimPrefix(database, "sqlite:")
+		if path == "" {
+			return nil, fmt.Errorf("opening database: %q names no file", database)
+		}
+		s, err := sqlite.New(ctx, sqlite.Config{Path: path})
+		if err != nil {
+			return nil, fmt.Errorf("opening database: %w", err)
+		}
+		return s, nil
+	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
+		s, err := postgres.New(ctx, postgres.Config{URL: database})
+		if err != nil {
+			return nil, fmt.Errorf("opening database: %w", err)
+		}
+		return s, nil
+	case database == "":
+		return nil, fmt.Errorf("opening database: none configured (want sqlite:PATH or postgres://…)")
+	default:
+		scheme, _, _ := strings.Cut(postgres.Redact(database), ":")
+		return nil, fmt.Errorf("opening database: unsupported kind %q (want sqlite:PATH or postgres://…)", scheme)
+	}
+}

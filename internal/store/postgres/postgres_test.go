@@ -97,17 +97,19 @@ func TestOneInstanceProcessesAtATime(t *testing.T) {
 	require.True(t, dup)
 
 	inside, release := make(chan struct{}), make(chan struct{})
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		firstN   int
+		firstErr error
+	)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		n, err := a.ProcessInbox(ctx, 1, func(context.Context, store.Tx, []*model.InboxMessage) error {
+		firstN, firstErr = a.ProcessInbox(ctx, 1, func(context.Context, store.Tx, []*model.InboxMessage) error {
 			close(inside)
 			<-release
 			return nil
 		})
-		require.NoError(t, err)
-		require.Equal(t, 1, n)
 	}()
 	<-inside
 	n, err := b.ProcessInbox(ctx, 10, func(context.Context, store.Tx, []*model.InboxMessage) error {
@@ -118,6 +120,8 @@ func TestOneInstanceProcessesAtATime(t *testing.T) {
 	require.Zero(t, n)
 	close(release)
 	wg.Wait()
+	require.NoError(t, firstErr)
+	require.Equal(t, 1, firstN)
 
 	n, err = b.ProcessInbox(ctx, 10, func(_ context.Context, _ store.Tx, msgs []*model.InboxMessage) error {
 		require.Len(t, msgs, 1)
@@ -132,4 +136,41 @@ func TestOneInstanceProcessesAtATime(t *testing.T) {
 // callers per core.
 func BenchmarkAppendInbox(b *testing.B) {
 	storetest.BenchmarkAppendInbox(b, postgres.OpenTest(b))
+}
+
+// TestRefusedMessageFailsAlone checks that a message PostgreSQL refuses (text
+// must not hold NUL bytes) fails only its own append, not the others that
+// were group-committed with it.
+func TestRefusedMessageFailsAlone(t *testing.T) {
+	t.Parallel()
+	s := postgres.OpenTest(t)
+	ctx := context.Background()
+	const n = 100
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			key := fmt.Sprintf("k%d", i)
+			if i == n/2 {
+				key = "bad\x00key"
+			}
+			_, _, errs[i] = s.AppendInbox(ctx, &model.InboxMessage{Workspace: "acme", Connection: "courier", DedupKey: key})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if i == n/2 {
+			require.Error(t, err, "the NUL byte is refused")
+			continue
+		}
+		require.NoError(t, err, "append %d", i)
+	}
+	st, err := s.InboxStats(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, n-1, st.Total)
 }

@@ -128,9 +128,10 @@ func (s *Store) commitLoop() {
 }
 
 // commitBatch inserts a batch in one transaction and answers its callers.
-// When the transaction fails and the batch holds more than one message, each
+// When the INSERT itself fails and the batch holds more than one message, each
 // message is retried alone, so one message the database refuses does not fail
-// the others it happened to share a commit with.
+// the others it happened to share a commit with. A failure to begin or commit
+// (the database is down, the disk is full) fails the whole batch at once.
 func (s *Store) commitBatch(batch []*appendReq) {
 	live := batch[:0:0]
 	for _, r := range batch {
@@ -146,7 +147,8 @@ func (s *Store) commitBatch(batch []*appendReq) {
 		return
 	}
 	results, err := s.insertBatch(live)
-	if err != nil && len(live) > 1 {
+	var refused *refusedError
+	if errors.As(err, &refused) && len(live) > 1 {
 		for _, r := range live {
 			res, err := s.insertBatch([]*appendReq{r})
 			if err != nil {
@@ -165,6 +167,14 @@ func (s *Store) commitBatch(batch []*appendReq) {
 		r.done <- results[i]
 	}
 }
+
+// refusedError marks a batch whose INSERT statement failed on an open
+// transaction: possibly because of one message's content, so worth retrying
+// message by message.
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
 
 // insertBatch inserts the messages of one group commit, reporting for each
 // its id and whether it was a duplicate, in the batch's order.
@@ -195,7 +205,11 @@ func (s *Store) insertBatch(batch []*appendReq) ([]appendRes, error) {
 	}
 	rows, err := tx.QueryContext(ctx, s.insertInboxSQL(len(unique)), args...)
 	if err != nil {
-		return nil, fmt.Errorf("appending to the inbox: inserting %d messages: %w", len(unique), err)
+		err = fmt.Errorf("appending to the inbox: inserting %d messages: %w", len(unique), err)
+		if ctx.Err() == nil {
+			err = &refusedError{err}
+		}
+		return nil, err
 	}
 	inserted := make(map[string]int64, len(unique))
 	for rows.Next() {

@@ -21,6 +21,8 @@ CREATE TABLE inbox (
 );
 -- Pending messages, oldest first, without scanning the processed ones.
 CREATE INDEX inbox_pending ON inbox (id) WHERE processed_at IS NULL;
+-- Failed messages, counted by InboxStats.
+CREATE INDEX inbox_failed ON inbox (id) WHERE failure IS NOT NULL;
 
 CREATE TABLE shipments (
 	id              INTEGER PRIMARY KEY AUTOINCREMENT,

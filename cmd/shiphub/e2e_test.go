@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,7 +46,7 @@ func trackOne(t *testing.T, h *hub, reference string, minEvents int) model.Shipm
 	var got tracking
 	eventually(t, 10*time.Second, "tracking "+reference, func() bool {
 		got = tracking{}
-		return apiGet(t, h, acmeKey, "/api/v1/tracking/"+reference, &got) == http.StatusOK &&
+		return apiGet(t, h, acmeKey, "/api/v1/tracking/"+url.PathEscape(reference), &got) == http.StatusOK &&
 			len(got.Shipments) == 1 && len(got.Shipments[0].Events) >= minEvents
 	})
 	return got.Shipments[0]

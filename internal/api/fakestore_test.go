@@ -121,6 +121,10 @@ func (f *fakeStore) ResetCanonical(context.Context, string) (int64, error) {
 	return 0, errReadOnly
 }
 
+func (f *fakeStore) CountShipments(context.Context, string) (map[model.Status]int64, error) {
+	return nil, errors.New("not used by the API")
+}
+
 func (f *fakeStore) Ping(context.Context) error { return f.err }
 
 func (f *fakeStore) Close() error { return nil }

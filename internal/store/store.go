@@ -43,6 +43,8 @@ type Store interface {
 	GetShipment(ctx context.Context, workspace string, id int64) (*model.Shipment, error)
 	// ListShipments lists shipments of a workspace, newest first, without events.
 	ListShipments(ctx context.Context, f ShipmentFilter) ([]*model.Shipment, error)
+	// CountShipments counts a workspace's shipments by status.
+	CountShipments(ctx context.Context, workspace string) (map[model.Status]int64, error)
 	// ListFeed lists feed events of a workspace with id > after, oldest first.
 	ListFeed(ctx context.Context, workspace string, after int64, limit int) ([]*model.FeedEvent, error)
 	// GetInbox returns one raw message, or ErrNotFound.

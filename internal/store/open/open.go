@@ -5,6 +5,7 @@ package open
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/shiphub/shiphub/internal/store"
@@ -18,11 +19,24 @@ import (
 func Open(ctx context.Context, database string) (store.Store, error) {
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
-		path := strings.TrimPrefix(database, "sqlite:")
+		path, query, _ := strings.Cut(strings.TrimPrefix(database, "sqlite:"), "?")
 		if path == "" {
 			return nil, fmt.Errorf("opening database: %q names no file", database)
 		}
-		s, err := sqlite.New(ctx, sqlite.Config{Path: path})
+		cfg := sqlite.Config{Path: path}
+		opts, err := url.ParseQuery(query)
+		if err != nil {
+			return nil, fmt.Errorf("opening database: options after ?: %w", err)
+		}
+		for k := range opts {
+			switch k {
+			case "synchronous":
+				cfg.Synchronous = strings.ToUpper(opts.Get(k))
+			default:
+				return nil, fmt.Errorf("opening database: unknown SQLite option %q (known: synchronous)", k)
+			}
+		}
+		s, err := sqlite.New(ctx, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("opening database: %w", err)
 		}

@@ -206,3 +206,27 @@ func (s *Store) ResetCanonical(ctx context.Context, workspace string) (int64, er
 	}
 	return messages, nil
 }
+
+// CountShipments counts a workspace's shipments by status.
+func (s *Store) CountShipments(ctx context.Context, workspace string) (map[model.Status]int64, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(`SELECT status, COUNT(*) FROM shipments WHERE workspace = ? GROUP BY status`), workspace)
+	if err != nil {
+		return nil, fmt.Errorf("counting shipments of %q: %w", workspace, err)
+	}
+	defer func() { _ = rows.Close() }()
+	counts := map[model.Status]int64{}
+	for rows.Next() {
+		var (
+			status string
+			n      int64
+		)
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, fmt.Errorf("counting shipments of %q: %w", workspace, err)
+		}
+		counts[model.Status(status)] = n
+	}
+	return counts, rows.Err()
+}

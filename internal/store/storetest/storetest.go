@@ -679,6 +679,10 @@ func testListShipments(t *testing.T, s store.Store) {
 		require.Equal(t, shipmentIDs(c.want), shipmentIDs(got), c.name)
 		require.Equal(t, c.want, got, c.name)
 	}
+
+	counts, err := s.CountShipments(ctx(t), "acme")
+	require.NoError(t, err)
+	require.Equal(t, map[model.Status]int64{model.StatusInTransit: 1, model.StatusDelivered: 2}, counts, "counts by status, this workspace only")
 }
 
 // seedWorkspace gives a workspace one processed message, one shipment with an

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,8 +28,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	concurrency := fs.Int("concurrency", 64, "concurrent senders")
 	database := fs.String("database", "", "database (default: SQLite in a new temporary directory)")
 	synchronous := fs.String("sqlite-synchronous", "", "override the SQLite synchronous mode (FULL or NORMAL) for the run")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *database == "" {
 		dir, err := os.MkdirTemp("", "shiphub-bench-")

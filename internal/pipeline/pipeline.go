@@ -240,7 +240,7 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 		}
 		r.events = append(r.events, added...)
 	}
-	return r, tx.MarkProcessed(ctx, m.ID, "")
+	return r, nil // ProcessInbox marks it processed with the batch
 }
 
 // applyUpdate merges one shipment update into the stored shipment, adds its
@@ -300,27 +300,35 @@ func (p *Pipeline) applyUpdate(ctx context.Context, tx store.Tx, m *model.InboxM
 		}
 	}
 
-	// The feed: what a merchant subscribes to.
-	feed := func(typ string, at time.Time, data any) error {
+	// The feed: what a merchant subscribes to. Every entry carries the
+	// shipment as it stands after this update, encoded once.
+	if !created && len(added) == 0 && !statusChanged {
+		return added, nil
+	}
+	shipment, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encoding shipment %d: %w", s.ID, err)
+	}
+	feed := func(typ string, data any) error {
 		raw, err := json.Marshal(data)
 		if err != nil {
 			return fmt.Errorf("encoding %s: %w", typ, err)
 		}
-		return tx.AppendFeed(ctx, &model.FeedEvent{Workspace: s.Workspace, Type: typ, SubjectID: s.ID, OccurredAt: at, Data: raw})
+		return tx.AppendFeed(ctx, &model.FeedEvent{Workspace: s.Workspace, Type: typ, SubjectID: s.ID, OccurredAt: now, Data: raw})
 	}
 	if created {
-		if err := feed(model.EventShipmentCreated, now, ShipmentCreated{Shipment: s}); err != nil {
+		if err := feed(model.EventShipmentCreated, ShipmentCreated{Shipment: shipment}); err != nil {
 			return nil, err
 		}
 	}
 	for i := range added {
-		if err := feed(model.EventShipmentEventAdded, now, EventAdded{ShipmentID: s.ID, Event: &added[i], Shipment: s}); err != nil {
+		if err := feed(model.EventShipmentEventAdded, EventAdded{ShipmentID: s.ID, Event: &added[i], Shipment: shipment}); err != nil {
 			return nil, err
 		}
 	}
 	if statusChanged && !created || created && s.Status != model.StatusPending {
-		data := StatusChanged{ShipmentID: s.ID, PreviousStatus: before.Status, Status: s.Status, Substatus: s.Substatus, Shipment: s}
-		if err := feed(model.EventShipmentStatusChanged, now, data); err != nil {
+		data := StatusChanged{ShipmentID: s.ID, PreviousStatus: before.Status, Status: s.Status, Substatus: s.Substatus, Shipment: shipment}
+		if err := feed(model.EventShipmentStatusChanged, data); err != nil {
 			return nil, err
 		}
 	}
@@ -329,14 +337,14 @@ func (p *Pipeline) applyUpdate(ctx context.Context, tx store.Tx, m *model.InboxM
 
 // ShipmentCreated is the data of a shipment.created feed event.
 type ShipmentCreated struct {
-	Shipment *model.Shipment `json:"shipment"`
+	Shipment json.RawMessage `json:"shipment"`
 }
 
 // EventAdded is the data of a shipment.event_added feed event.
 type EventAdded struct {
 	ShipmentID int64           `json:"shipment_id"`
 	Event      *model.Event    `json:"event"`
-	Shipment   *model.Shipment `json:"shipment"`
+	Shipment   json.RawMessage `json:"shipment"`
 }
 
 // StatusChanged is the data of a shipment.status_changed feed event.
@@ -345,5 +353,5 @@ type StatusChanged struct {
 	PreviousStatus model.Status    `json:"previous_status"`
 	Status         model.Status    `json:"status"`
 	Substatus      string          `json:"substatus,omitempty"`
-	Shipment       *model.Shipment `json:"shipment"`
+	Shipment       json.RawMessage `json:"shipment"`
 }

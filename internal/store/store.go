@@ -31,10 +31,12 @@ type Store interface {
 	AppendInbox(ctx context.Context, m *model.InboxMessage) (id int64, duplicate bool, err error)
 
 	// ProcessInbox claims up to limit unprocessed inbox messages, oldest
-	// first, and calls fn with them inside one transaction. fn's writes and
-	// the messages' processed marks commit together, so a message is applied
+	// first, and calls fn with them inside one transaction. When fn returns
+	// nil, every message it did not mark failed is marked processed; fn's
+	// writes and those marks commit together, so a message is applied
 	// exactly once even when several hub instances share the database (only
-	// one processes at a time). It returns how many messages fn was given;
+	// one processes at a time). fn must not call AppendInbox (on SQLite its
+	// transaction holds the one writer connection). It returns how many messages fn was given;
 	// 0 means nothing is pending or another instance holds the work.
 	ProcessInbox(ctx context.Context, limit int, fn func(ctx context.Context, tx Tx, msgs []*model.InboxMessage) error) (int, error)
 

@@ -133,7 +133,16 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: opening %s for reading: %w", cfg.Path, err)
 	}
 
-	s, err := sqlstore.New(sqlstore.Options{Dialect: Dialect, Writer: writer, Reader: reader})
+	d := Dialect
+	if cfg.Synchronous == "FULL" {
+		// Canonical state can always be rebuilt from the inbox, and a
+		// batch's processed marks commit with it: if a power loss takes an
+		// apply transaction, its messages are simply pending again. So apply
+		// transactions skip their fsync; the next inbox commit (FULL) syncs
+		// the write-ahead log, theirs included.
+		d.ApplyPragmas = [2]string{"PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"}
+	}
+	s, err := sqlstore.New(sqlstore.Options{Dialect: d, Writer: writer, Reader: reader})
 	if err != nil {
 		_ = reader.Close()
 		_ = writer.Close()

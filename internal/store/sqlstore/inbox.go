@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
@@ -94,6 +95,8 @@ func (s *Store) AppendInbox(ctx context.Context, m *model.InboxMessage) (int64, 
 		return 0, false, fmt.Errorf("appending to the inbox: %w", ctx.Err())
 	}
 	s.mu.RUnlock()
+	s.appending.Add(1)
+	defer s.appending.Add(-1)
 
 	select {
 	case res := <-r.done:
@@ -293,9 +296,32 @@ func (s *Store) ProcessInbox(ctx context.Context, limit int, fn func(ctx context
 	if limit <= 0 {
 		limit = 100
 	}
-	sqlTx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("processing the inbox: beginning transaction: %w", err)
+	s.yieldToAppends(ctx)
+	var sqlTx *sql.Tx
+	if before, after := s.dialect.ApplyPragmas[0], s.dialect.ApplyPragmas[1]; before != "" {
+		// Pin the connection so the pragmas apply to this transaction only.
+		conn, err := s.writer.Conn(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("processing the inbox: taking the writer: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, before); err != nil {
+			return 0, fmt.Errorf("processing the inbox: %s: %w", before, err)
+		}
+		defer func() {
+			// Restore even when ctx has ended: the connection is reused.
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), after)
+		}()
+		sqlTx, err = conn.BeginTx(ctx, nil)
+		if err != nil {
+			return 0, fmt.Errorf("processing the inbox: beginning transaction: %w", err)
+		}
+	} else {
+		var err error
+		sqlTx, err = s.writer.BeginTx(ctx, nil)
+		if err != nil {
+			return 0, fmt.Errorf("processing the inbox: beginning transaction: %w", err)
+		}
 	}
 	defer rollback(sqlTx)
 
@@ -326,6 +352,27 @@ func (s *Store) ProcessInbox(ctx context.Context, limit int, fn func(ctx context
 		return 0, fmt.Errorf("processing the inbox: committing %d messages: %w", len(msgs), err)
 	}
 	return len(msgs), nil
+}
+
+// maxApplyYield bounds how long ProcessInbox gives way to appends, so a
+// sustained flood of inbound messages slows the pipeline down but never
+// stops it.
+const maxApplyYield = 20 * time.Millisecond
+
+// yieldToAppends waits, up to maxApplyYield, while appends are waiting for
+// their commit. Acknowledging a provider quickly matters more than applying
+// its message quickly: the inbox absorbs the burst and the pipeline catches
+// up when it passes. On SQLite both share the one writer connection, which
+// Go hands to its waiters in no particular order; this gives appends the
+// first turn.
+func (s *Store) yieldToAppends(ctx context.Context) {
+	if s.appending.Load() == 0 {
+		return
+	}
+	deadline := time.Now().Add(maxApplyYield)
+	for s.appending.Load() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(250 * time.Microsecond)
+	}
 }
 
 // markBatchProcessed marks the messages processed that fn did not mark.

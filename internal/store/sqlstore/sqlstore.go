@@ -42,6 +42,10 @@ type Dialect struct {
 	// waits for it; ResetCanonical runs it so it never races an instance that
 	// is applying messages.
 	ProcessLock string
+	// ApplyPragmas, when set, are run on the writer connection before and
+	// after each ProcessInbox transaction (SQLite: relax synchronous for
+	// transactions whose content the inbox can rebuild).
+	ApplyPragmas [2]string
 }
 
 // Options builds a Store.
@@ -86,6 +90,10 @@ type Store struct {
 	closeErr  error
 	closeOnce sync.Once
 
+	// appending counts AppendInbox calls waiting for their commit.
+	appending atomic.Int64
+	// stmts caches statements prepared on the writer, by query text.
+	stmts sync.Map
 	// insertSQL caches the multi-row inbox INSERT by row count. Only the
 	// committer goroutine touches it.
 	insertSQL map[int]string
@@ -123,8 +131,37 @@ func New(opts Options) (*Store, error) {
 		insertSQL:     map[int]string{},
 	}
 	s.q = newQueries(s.dialect)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.prepareHot(ctx); err != nil {
+		return nil, err
+	}
 	go s.commitLoop()
 	return s, nil
+}
+
+// prepareHot prepares, on the writer, the statements the pipeline runs for
+// every message. It must run before any transaction: on SQLite the writer has
+// one connection, which a transaction holds.
+func (s *Store) prepareHot(ctx context.Context) error {
+	for _, q := range []string{s.q.shipmentByRef, s.q.shipmentInsert, s.q.shipmentUpdate, s.q.refInsert, s.q.eventInsert, s.q.feedInsert, s.q.markProcessed} {
+		st, err := s.writer.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("preparing %q: %w", q, err)
+		}
+		s.stmts.Store(q, st)
+	}
+	return nil
+}
+
+// prepared returns the writer's prepared statement for query, if it is one
+// of the hot ones.
+func (s *Store) prepared(query string) (*sql.Stmt, bool) {
+	st, ok := s.stmts.Load(query)
+	if !ok {
+		return nil, false
+	}
+	return st.(*sql.Stmt), true
 }
 
 // Ping checks that the database answers.
@@ -155,6 +192,10 @@ func (s *Store) Close() error {
 		<-s.committed
 
 		var errs []error
+		s.stmts.Range(func(_, st any) bool {
+			_ = st.(*sql.Stmt).Close()
+			return true
+		})
 		if s.reader != s.writer {
 			if err := s.reader.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("closing %s read pool: %w", s.dialect.Name, err))

@@ -15,6 +15,53 @@ import (
 type tx struct {
 	s  *Store
 	tx *sql.Tx
+	// stmts holds this transaction's handles on the store's prepared
+	// statements: SQLite spends a large part of a small statement's time
+	// parsing it, and the pipeline runs the same few statements many times.
+	stmts map[string]*sql.Stmt
+	// refs remembers how many references each shipment loaded or inserted
+	// in this transaction had: references only grow, so an update with the
+	// same count has nothing new to index.
+	refs map[int64]int
+}
+
+// stmt returns the transaction's handle on the prepared query, or nil when it
+// cannot be prepared (the caller then runs the query unprepared).
+func (t *tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := t.stmts[query]; ok {
+		return st
+	}
+	ps, ok := t.s.prepared(query)
+	if !ok {
+		return nil
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	st := t.tx.StmtContext(ctx, ps)
+	t.stmts[query] = st
+	return st
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *tx) rememberRefs(s *model.Shipment) {
+	if t.refs == nil {
+		t.refs = map[int64]int{}
+	}
+	t.refs[s.ID] = len(s.References)
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -22,13 +69,14 @@ var _ store.Tx = (*tx)(nil)
 // ShipmentByRef returns the shipment with this provider reference in the
 // connection, locked for update where the database needs it, without events.
 func (t *tx) ShipmentByRef(ctx context.Context, workspace, connection, providerRef string) (*model.Shipment, error) {
-	sh, err := scanShipment(t.tx.QueryRowContext(ctx, t.s.q.shipmentByRef, workspace, connection, providerRef))
+	sh, err := scanShipment(t.queryRow(ctx, t.s.q.shipmentByRef, workspace, connection, providerRef))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("finding shipment %q of connection %q: %w", providerRef, connection, store.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("finding shipment %q of connection %q: %w", providerRef, connection, err)
 	}
+	t.rememberRefs(sh)
 	return sh, nil
 }
 
@@ -51,14 +99,18 @@ func (t *tx) InsertShipment(ctx context.Context, s *model.Shipment) error {
 		return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
 	}
 	var id int64
-	err = t.tx.QueryRowContext(ctx, t.s.q.shipmentInsert,
+	err = t.queryRow(ctx, t.s.q.shipmentInsert,
 		s.Workspace, s.Connection, s.Provider, s.ProviderRef, string(s.Status), s.EventID, doc,
 		micros(s.CreatedAt), micros(s.UpdatedAt)).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
 	}
 	s.ID = id
-	return t.addRefs(ctx, s)
+	if err := t.addRefs(ctx, s); err != nil {
+		return err
+	}
+	t.rememberRefs(s)
+	return nil
 }
 
 // UpdateShipment stores a changed shipment (everything but its events and
@@ -73,7 +125,7 @@ func (t *tx) UpdateShipment(ctx context.Context, s *model.Shipment) error {
 	if err != nil {
 		return fmt.Errorf("updating shipment %d: %w", s.ID, err)
 	}
-	res, err := t.tx.ExecContext(ctx, t.s.q.shipmentUpdate, string(s.Status), s.EventID, doc, micros(s.UpdatedAt), s.ID, s.Workspace)
+	res, err := t.exec(ctx, t.s.q.shipmentUpdate, string(s.Status), s.EventID, doc, micros(s.UpdatedAt), s.ID, s.Workspace)
 	if err != nil {
 		return fmt.Errorf("updating shipment %d: %w", s.ID, err)
 	}
@@ -84,7 +136,14 @@ func (t *tx) UpdateShipment(ctx context.Context, s *model.Shipment) error {
 	if n == 0 {
 		return fmt.Errorf("updating shipment %d: %w", s.ID, store.ErrNotFound)
 	}
-	return t.addRefs(ctx, s)
+	if n, known := t.refs[s.ID]; known && n == len(s.References) {
+		return nil
+	}
+	if err := t.addRefs(ctx, s); err != nil {
+		return err
+	}
+	t.rememberRefs(s)
+	return nil
 }
 
 // addRefs records the shipment's references (and its provider reference)
@@ -100,7 +159,7 @@ func (t *tx) addRefs(ctx context.Context, s *model.Shipment) error {
 		values = append(values, v)
 	}
 	for _, v := range values {
-		if _, err := t.tx.ExecContext(ctx, t.s.q.refInsert, s.Workspace, v, s.ID); err != nil {
+		if _, err := t.exec(ctx, t.s.q.refInsert, s.Workspace, v, s.ID); err != nil {
 			return fmt.Errorf("recording reference %q of shipment %d: %w", v, s.ID, err)
 		}
 	}
@@ -132,7 +191,7 @@ func (t *tx) InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) 
 		dedup = e.DedupKey
 	}
 	var id int64
-	err = t.tx.QueryRowContext(ctx, t.s.q.eventInsert, shipmentID, dedup, micros(e.OccurredAt), string(doc)).Scan(&id)
+	err = t.queryRow(ctx, t.s.q.eventInsert, shipmentID, dedup, micros(e.OccurredAt), string(doc)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -155,7 +214,7 @@ func (t *tx) AppendFeed(ctx context.Context, e *model.FeedEvent) error {
 		e.OccurredAt = t.s.now()
 	}
 	var id int64
-	err := t.tx.QueryRowContext(ctx, t.s.q.feedInsert, e.Workspace, e.Type, e.SubjectID, micros(e.OccurredAt), string(e.Data)).Scan(&id)
+	err := t.queryRow(ctx, t.s.q.feedInsert, e.Workspace, e.Type, e.SubjectID, micros(e.OccurredAt), string(e.Data)).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("appending %s to the feed: %w", e.Type, err)
 	}
@@ -170,7 +229,7 @@ func (t *tx) MarkProcessed(ctx context.Context, inboxID int64, failure string) e
 	if failure != "" {
 		f = failure
 	}
-	res, err := t.tx.ExecContext(ctx, t.s.q.markProcessed, micros(t.s.now()), f, inboxID)
+	res, err := t.exec(ctx, t.s.q.markProcessed, micros(t.s.now()), f, inboxID)
 	if err != nil {
 		return fmt.Errorf("marking inbox message %d processed: %w", inboxID, err)
 	}

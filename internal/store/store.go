@@ -69,7 +69,9 @@ type Store interface {
 // Tx is the unit of work the pipeline applies one batch of inbox messages in.
 type Tx interface {
 	// ShipmentByRef returns the shipment with this provider reference in the
-	// connection, locked for update, without events; or ErrNotFound.
+	// connection, locked for update, without events; or ErrNotFound. Within
+	// one transaction it returns the same *Shipment again, with the changes
+	// made to it.
 	ShipmentByRef(ctx context.Context, workspace, connection, providerRef string) (*model.Shipment, error)
 	// InsertShipment stores a new shipment and sets its ID.
 	InsertShipment(ctx context.Context, s *model.Shipment) error
@@ -79,7 +81,8 @@ type Tx interface {
 	// inserted=false, and changes nothing, when the shipment already has an
 	// event with the same DedupKey.
 	InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) (inserted bool, err error)
-	// AppendFeed adds an entry to the workspace's event feed and sets its ID.
+	// AppendFeed adds an entry to the workspace's event feed. Its ID is
+	// assigned when the transaction writes it, at the end.
 	AppendFeed(ctx context.Context, e *model.FeedEvent) error
 	// MarkProcessed records that an inbox message was applied, or, with a
 	// non-empty failure, that it could not be (it is then not retried until

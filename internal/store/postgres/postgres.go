@@ -37,8 +37,13 @@ var Dialect = sqlstore.Dialect{
 	Name:                 "postgres",
 	NumberedPlaceholders: true,
 	LockSuffix:           " FOR UPDATE",
-	TryProcessLock:       "SELECT pg_try_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
-	ProcessLock:          "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
+	// An apply transaction commits its messages' processed marks with the
+	// state it derived from them: if a crash loses it, the messages are
+	// pending again and are applied anew. So it need not wait for its WAL
+	// flush; inbox appends, which acknowledge providers, still do.
+	ApplySetup:     "SET LOCAL synchronous_commit = off",
+	TryProcessLock: "SELECT pg_try_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
+	ProcessLock:    "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
 }
 
 // Config configures a PostgreSQL store.

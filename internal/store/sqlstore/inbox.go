@@ -325,6 +325,11 @@ func (s *Store) ProcessInbox(ctx context.Context, limit int, fn func(ctx context
 	}
 	defer rollback(sqlTx)
 
+	if s.dialect.ApplySetup != "" {
+		if _, err := sqlTx.ExecContext(ctx, s.dialect.ApplySetup); err != nil {
+			return 0, fmt.Errorf("processing the inbox: %s: %w", s.dialect.ApplySetup, err)
+		}
+	}
 	if s.dialect.TryProcessLock != "" {
 		var held bool
 		if err := sqlTx.QueryRowContext(ctx, s.dialect.TryProcessLock).Scan(&held); err != nil {
@@ -342,8 +347,12 @@ func (s *Store) ProcessInbox(ctx context.Context, limit int, fn func(ctx context
 	if len(msgs) == 0 {
 		return 0, nil
 	}
-	if err := fn(ctx, &tx{s: s, tx: sqlTx}, msgs); err != nil {
+	t := &tx{s: s, tx: sqlTx}
+	if err := fn(ctx, t, msgs); err != nil {
 		return 0, err
+	}
+	if err := t.flush(ctx); err != nil {
+		return 0, fmt.Errorf("processing the inbox: %w", err)
 	}
 	if err := s.markBatchProcessed(ctx, sqlTx, msgs); err != nil {
 		return 0, err
@@ -366,7 +375,7 @@ const maxApplyYield = 20 * time.Millisecond
 // Go hands to its waiters in no particular order; this gives appends the
 // first turn.
 func (s *Store) yieldToAppends(ctx context.Context) {
-	if s.appending.Load() == 0 {
+	if !s.dialect.SingleWriter || s.appending.Load() == 0 {
 		return
 	}
 	deadline := time.Now().Add(maxApplyYield)

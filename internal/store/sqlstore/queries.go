@@ -52,10 +52,10 @@ func newQueries(d Dialect) queries {
 		inboxOldest:   b(`SELECT received_at FROM inbox WHERE processed_at IS NULL ORDER BY id LIMIT 1`),
 		markProcessed: b(`UPDATE inbox SET processed_at = ?, failure = ? WHERE id = ?`),
 
-		shipmentByRef: b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE workspace = ? AND connection = ? AND provider_ref = ?` + d.LockSuffix),
+		shipmentByRef: b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE ref_key = ?` + d.LockSuffix),
 		shipmentGet:   b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE id = ? AND workspace = ?`),
-		shipmentInsert: b(`INSERT INTO shipments (workspace, connection, provider, provider_ref, status, status_event_id, doc, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		shipmentInsert: b(`INSERT INTO shipments (workspace, connection, provider, provider_ref, ref_key, status, status_event_id, doc, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		shipmentUpdate: b(`UPDATE shipments SET status = ?, status_event_id = ?, doc = ?, updated_at = ? WHERE id = ? AND workspace = ?`),
 		refInsert:      b(`INSERT INTO shipment_refs (workspace, value, shipment_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
 		eventInsert: b(`INSERT INTO events (shipment_id, dedup_key, occurred_at, doc) VALUES (?, ?, ?, ?)

@@ -46,6 +46,13 @@ type Dialect struct {
 	// after each ProcessInbox transaction (SQLite: relax synchronous for
 	// transactions whose content the inbox can rebuild).
 	ApplyPragmas [2]string
+	// ApplySetup, when not empty, runs first in each ProcessInbox
+	// transaction (PostgreSQL: SET LOCAL synchronous_commit = off, for the
+	// same reason as ApplyPragmas).
+	ApplySetup string
+	// SingleWriter means appends and apply transactions share one
+	// connection (SQLite), so ProcessInbox gives way to waiting appends.
+	SingleWriter bool
 }
 
 // Options builds a Store.
@@ -133,8 +140,14 @@ func New(opts Options) (*Store, error) {
 	s.q = newQueries(s.dialect)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.prepareHot(ctx); err != nil {
-		return nil, err
+	if opts.Dialect.SingleWriter {
+		// With one writer connection, statements prepared on the pool are
+		// prepared on that connection and every transaction reuses them. A
+		// pool of several (PostgreSQL) would re-prepare them per
+		// transaction; pgx caches its statements by itself there.
+		if err := s.prepareHot(ctx); err != nil {
+			return nil, err
+		}
 	}
 	go s.commitLoop()
 	return s, nil
@@ -144,7 +157,7 @@ func New(opts Options) (*Store, error) {
 // every message. It must run before any transaction: on SQLite the writer has
 // one connection, which a transaction holds.
 func (s *Store) prepareHot(ctx context.Context) error {
-	for _, q := range []string{s.q.shipmentByRef, s.q.shipmentInsert, s.q.shipmentUpdate, s.q.refInsert, s.q.eventInsert, s.q.feedInsert, s.q.markProcessed} {
+	for _, q := range []string{s.q.shipmentByRef, s.q.shipmentInsert, s.q.shipmentUpdate, s.q.eventInsert, s.q.markProcessed} {
 		st, err := s.writer.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("preparing %q: %w", q, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
@@ -23,6 +24,22 @@ type tx struct {
 	// in this transaction had: references only grow, so an update with the
 	// same count has nothing new to index.
 	refs map[int64]int
+
+	// The transaction writes behind: every round trip to the database costs
+	// more than the statement itself (PostgreSQL over TCP most of all), so
+	// shipments loaded or inserted here are kept by ref key, their updates,
+	// new references and feed entries are collected, and flush writes them
+	// with a few multi-row statements before the commit.
+	cache   map[string]*model.Shipment
+	dirty   map[int64]*model.Shipment
+	order   []int64 // dirty shipments in first-update order
+	newRefs []refRow
+	feed    []*model.FeedEvent
+}
+
+type refRow struct {
+	workspace, value string
+	shipmentID       int64
 }
 
 // stmt returns the transaction's handle on the prepared query, or nil when it
@@ -69,7 +86,11 @@ var _ store.Tx = (*tx)(nil)
 // ShipmentByRef returns the shipment with this provider reference in the
 // connection, locked for update where the database needs it, without events.
 func (t *tx) ShipmentByRef(ctx context.Context, workspace, connection, providerRef string) (*model.Shipment, error) {
-	sh, err := scanShipment(t.queryRow(ctx, t.s.q.shipmentByRef, workspace, connection, providerRef))
+	key := refKey(workspace, connection, providerRef)
+	if sh, ok := t.cache[key]; ok {
+		return sh, nil
+	}
+	sh, err := scanShipment(t.queryRow(ctx, t.s.q.shipmentByRef, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("finding shipment %q of connection %q: %w", providerRef, connection, store.ErrNotFound)
 	}
@@ -77,7 +98,16 @@ func (t *tx) ShipmentByRef(ctx context.Context, workspace, connection, providerR
 		return nil, fmt.Errorf("finding shipment %q of connection %q: %w", providerRef, connection, err)
 	}
 	t.rememberRefs(sh)
+	t.keep(key, sh)
 	return sh, nil
+}
+
+// keep caches a shipment of this transaction by its ref key.
+func (t *tx) keep(key string, sh *model.Shipment) {
+	if t.cache == nil {
+		t.cache = map[string]*model.Shipment{}
+	}
+	t.cache[key] = sh
 }
 
 // InsertShipment stores a new shipment and sets its ID. Zero CreatedAt and
@@ -100,70 +130,81 @@ func (t *tx) InsertShipment(ctx context.Context, s *model.Shipment) error {
 	}
 	var id int64
 	err = t.queryRow(ctx, t.s.q.shipmentInsert,
-		s.Workspace, s.Connection, s.Provider, s.ProviderRef, string(s.Status), s.EventID, doc,
+		s.Workspace, s.Connection, s.Provider, s.ProviderRef, refKey(s.Workspace, s.Connection, s.ProviderRef), string(s.Status), s.EventID, doc,
 		micros(s.CreatedAt), micros(s.UpdatedAt)).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
 	}
 	s.ID = id
-	if err := t.addRefs(ctx, s); err != nil {
-		return err
-	}
+	t.addRefs(s)
 	t.rememberRefs(s)
+	t.keep(refKey(s.Workspace, s.Connection, s.ProviderRef), s)
 	return nil
 }
 
 // UpdateShipment stores a changed shipment (everything but its events and
 // its identity: workspace, connection, provider and provider reference stay
 // as inserted). A zero UpdatedAt is set to now. References are added, never
-// removed.
+// removed. A shipment this transaction loaded or inserted is written by flush,
+// once however often it changed; any other is written at once.
 func (t *tx) UpdateShipment(ctx context.Context, s *model.Shipment) error {
 	if s.UpdatedAt.IsZero() {
 		s.UpdatedAt = t.s.now()
 	}
-	doc, err := shipmentDoc(s)
-	if err != nil {
-		return fmt.Errorf("updating shipment %d: %w", s.ID, err)
-	}
-	res, err := t.exec(ctx, t.s.q.shipmentUpdate, string(s.Status), s.EventID, doc, micros(s.UpdatedAt), s.ID, s.Workspace)
-	if err != nil {
-		return fmt.Errorf("updating shipment %d: %w", s.ID, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("updating shipment %d: %w", s.ID, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("updating shipment %d: %w", s.ID, store.ErrNotFound)
+	if cached, ok := t.cache[refKey(s.Workspace, s.Connection, s.ProviderRef)]; ok && cached.ID == s.ID {
+		if cached != s {
+			*cached = *s
+		}
+		if t.dirty == nil {
+			t.dirty = map[int64]*model.Shipment{}
+		}
+		if _, seen := t.dirty[s.ID]; !seen {
+			t.order = append(t.order, s.ID)
+		}
+		t.dirty[s.ID] = cached
+	} else {
+		doc, err := shipmentDoc(s)
+		if err != nil {
+			return fmt.Errorf("updating shipment %d: %w", s.ID, err)
+		}
+		res, err := t.exec(ctx, t.s.q.shipmentUpdate, string(s.Status), s.EventID, doc, micros(s.UpdatedAt), s.ID, s.Workspace)
+		if err != nil {
+			return fmt.Errorf("updating shipment %d: %w", s.ID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("updating shipment %d: %w", s.ID, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("updating shipment %d: %w", s.ID, store.ErrNotFound)
+		}
 	}
 	if n, known := t.refs[s.ID]; known && n == len(s.References) {
 		return nil
 	}
-	if err := t.addRefs(ctx, s); err != nil {
-		return err
-	}
+	t.addRefs(s)
 	t.rememberRefs(s)
 	return nil
 }
 
-// addRefs records the shipment's references (and its provider reference)
-// for ListShipments' reference filter.
-func (t *tx) addRefs(ctx context.Context, s *model.Shipment) error {
+// refKey is the shipments.ref_key of a provider reference in a connection.
+// Workspace and connection ids cannot contain "/" (config.Validate), so the
+// key is unambiguous.
+func refKey(workspace, connection, providerRef string) string {
+	return workspace + "/" + connection + "/" + providerRef
+}
+
+// addRefs queues the shipment's references (and its provider reference)
+// for ListShipments' reference filter; flush writes them.
+func (t *tx) addRefs(s *model.Shipment) {
 	seen := make(map[string]bool, len(s.References)+1)
-	values := make([]string, 0, len(s.References)+1)
 	for _, v := range append([]string{s.ProviderRef}, refValues(s.References)...) {
 		if v == "" || seen[v] {
 			continue
 		}
 		seen[v] = true
-		values = append(values, v)
+		t.newRefs = append(t.newRefs, refRow{workspace: s.Workspace, value: v, shipmentID: s.ID})
 	}
-	for _, v := range values {
-		if _, err := t.exec(ctx, t.s.q.refInsert, s.Workspace, v, s.ID); err != nil {
-			return fmt.Errorf("recording reference %q of shipment %d: %w", v, s.ID, err)
-		}
-	}
-	return nil
 }
 
 func refValues(refs []model.Reference) []string {
@@ -202,23 +243,87 @@ func (t *tx) InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) 
 	return true, nil
 }
 
-// AppendFeed adds an entry to the workspace's event feed and sets its ID. A
-// zero OccurredAt is set to now. Feed ids grow in commit order because only
-// one transaction applies messages at a time, which is what lets ListFeed's
+// AppendFeed adds an entry to the workspace's event feed. A zero OccurredAt
+// is set to now. The entry is written by flush, so its ID is assigned at the
+// end of the transaction. Feed ids grow in commit order because only one
+// transaction applies messages at a time, which is what lets ListFeed's
 // consumers page with after=<last id> without missing entries.
-func (t *tx) AppendFeed(ctx context.Context, e *model.FeedEvent) error {
+func (t *tx) AppendFeed(_ context.Context, e *model.FeedEvent) error {
 	if e.Workspace == "" || e.Type == "" {
 		return errors.New("appending to the feed: workspace and type are required")
 	}
 	if e.OccurredAt.IsZero() {
 		e.OccurredAt = t.s.now()
 	}
-	var id int64
-	err := t.queryRow(ctx, t.s.q.feedInsert, e.Workspace, e.Type, e.SubjectID, micros(e.OccurredAt), string(e.Data)).Scan(&id)
-	if err != nil {
-		return fmt.Errorf("appending %s to the feed: %w", e.Type, err)
+	t.feed = append(t.feed, e)
+	return nil
+}
+
+// flushChunk bounds the rows of one multi-row statement, far below either
+// database's limit on bound parameters.
+const flushChunk = 200
+
+// flush writes what the transaction collected: shipment updates, new
+// references and feed entries, each with as few statements as it can.
+func (t *tx) flush(ctx context.Context) error {
+	var b strings.Builder
+	for start := 0; start < len(t.order); start += flushChunk {
+		part := t.order[start:min(start+flushChunk, len(t.order))]
+		b.Reset()
+		b.WriteString(`WITH v (id, status, status_event_id, doc, updated_at) AS (VALUES `)
+		args := make([]any, 0, 5*len(part))
+		for i, id := range part {
+			sh := t.dirty[id]
+			doc, err := shipmentDoc(sh)
+			if err != nil {
+				return fmt.Errorf("updating shipment %d: %w", id, err)
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT))`)
+			args = append(args, id, string(sh.Status), sh.EventID, doc, micros(sh.UpdatedAt))
+		}
+		b.WriteString(`) UPDATE shipments SET status = v.status, status_event_id = v.status_event_id, doc = v.doc, updated_at = v.updated_at FROM v WHERE shipments.id = v.id`)
+		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
+			return fmt.Errorf("updating %d shipments: %w", len(part), err)
+		}
 	}
-	e.ID = id
+	for start := 0; start < len(t.newRefs); start += flushChunk {
+		part := t.newRefs[start:min(start+flushChunk, len(t.newRefs))]
+		b.Reset()
+		b.WriteString(`INSERT INTO shipment_refs (workspace, value, shipment_id) VALUES `)
+		args := make([]any, 0, 3*len(part))
+		for i, r := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`(?, ?, ?)`)
+			args = append(args, r.workspace, r.value, r.shipmentID)
+		}
+		b.WriteString(` ON CONFLICT DO NOTHING`)
+		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
+			return fmt.Errorf("recording %d shipment references: %w", len(part), err)
+		}
+	}
+	for start := 0; start < len(t.feed); start += flushChunk {
+		part := t.feed[start:min(start+flushChunk, len(t.feed))]
+		b.Reset()
+		b.WriteString(`INSERT INTO feed (workspace, type, subject_id, occurred_at, data) VALUES `)
+		args := make([]any, 0, 5*len(part))
+		for i, e := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`(?, ?, ?, ?, ?)`)
+			args = append(args, e.Workspace, e.Type, e.SubjectID, micros(e.OccurredAt), string(e.Data))
+		}
+		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
+			return fmt.Errorf("appending %d entries to the feed: %w", len(part), err)
+		}
+	}
+	t.order, t.newRefs, t.feed = t.order[:0], t.newRefs[:0], t.feed[:0]
+	clear(t.dirty)
 	return nil
 }
 

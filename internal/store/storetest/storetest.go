@@ -607,7 +607,6 @@ func testFeed(t *testing.T, s store.Store) {
 			}
 			e := &model.FeedEvent{Workspace: ws, Type: model.EventShipmentStatusChanged, SubjectID: int64(i + 1), OccurredAt: base.Add(time.Duration(i) * time.Second), Data: []byte(fmt.Sprintf(`{"n":%d}`, i))}
 			require.NoError(t, tx.AppendFeed(ctx, e))
-			require.Positive(t, e.ID)
 			if ws == "acme" {
 				acme = append(acme, e)
 			} else {
@@ -616,6 +615,23 @@ func testFeed(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+
+	// Ids are assigned at commit, growing in the order of AppendFeed.
+	var last int64
+	for _, list := range [][]*model.FeedEvent{acme, globex} {
+		got, err := s.ListFeed(ctx(t), list[0].Workspace, 0, 10)
+		require.NoError(t, err)
+		require.Len(t, got, len(list))
+		for i := range got {
+			require.Greater(t, got[i].ID, last)
+			list[i].ID = got[i].ID
+			if i+1 < len(got) {
+				last = got[i].ID
+			}
+		}
+		last = 0
+	}
+	require.Less(t, acme[0].ID, globex[0].ID, "the second entry appended gets the higher id")
 
 	cases := []struct {
 		name      string

@@ -35,7 +35,12 @@ CREATE TABLE shipments (
 	doc             TEXT    NOT NULL,
 	created_at      INTEGER NOT NULL,
 	updated_at      INTEGER NOT NULL,
-	UNIQUE (workspace, connection, provider_ref)
+	-- ref_key is workspace, connection and provider_ref joined by "/" (ids cannot contain one): the
+	-- pipeline finds a shipment by it for every message, and one unique
+	-- column leaves the planner no other index to pick before statistics
+	-- exist (PostgreSQL scanned a whole connection through
+	-- shipments_by_connection while its table was young).
+	ref_key         TEXT   NOT NULL UNIQUE
 );
 CREATE INDEX shipments_by_workspace  ON shipments (workspace, id);
 CREATE INDEX shipments_by_status     ON shipments (workspace, status, id);

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
@@ -123,6 +124,16 @@ func (f *fakeStore) ResetCanonical(context.Context, string) (int64, error) {
 
 func (f *fakeStore) CountShipments(context.Context, string) (map[model.Status]int64, error) {
 	return nil, errors.New("not used by the API")
+}
+
+func (f *fakeStore) AcquireLease(context.Context, string, string, time.Duration) (bool, error) {
+	return false, errReadOnly
+}
+
+func (f *fakeStore) ReleaseLease(context.Context, string, string) error { return errReadOnly }
+
+func (f *fakeStore) TakeBudget(context.Context, string, time.Duration, int) (bool, time.Time, error) {
+	return false, time.Time{}, errReadOnly
 }
 
 func (f *fakeStore) Ping(context.Context) error { return f.err }

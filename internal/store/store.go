@@ -60,10 +60,30 @@ type Store interface {
 	// messages. It runs in one transaction.
 	ResetCanonical(ctx context.Context, workspace string) (messages int64, err error)
 
+	Coordination
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close flushes pending appends and releases the database.
 	Close() error
+}
+
+// Coordination is how hub instances sharing one database divide scheduled
+// work (pollers, retries, cleanup) and share providers' rate limits. With a
+// single instance on SQLite it costs a statement and always succeeds.
+type Coordination interface {
+	// AcquireLease takes or renews the named lease for holder until ttl from
+	// now. It reports false, and changes nothing, while another holder's
+	// lease has not expired. A holder that stops renewing loses the lease
+	// after ttl, so work moves over when an instance dies.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// ReleaseLease gives the lease up if holder has it.
+	ReleaseLease(ctx context.Context, name, holder string) error
+	// TakeBudget counts one use of key in the current fixed window of the
+	// given length, if fewer than limit were counted; otherwise it reports
+	// false and when the next window opens. Every instance counts in the
+	// same row, so a provider's limit holds for all of them together.
+	TakeBudget(ctx context.Context, key string, window time.Duration, limit int) (granted bool, next time.Time, err error)
 }
 
 // Tx is the unit of work the pipeline applies one batch of inbox messages in.

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stretchr/testify/assert"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,9 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ResetCanonicalWithoutWorkspaceClearsEverything", testResetAll},
 		{"MissingRowsAreNotFound", testNotFound},
 		{"CloseFlushesAcceptedAppendsAndThenRefuses", testClose},
+		{"ALeaseHasOneHolderUntilItExpiresOrIsReleased", testLeases},
+		{"ConcurrentInstancesNeverShareALease", testLeaseRace},
+		{"ABudgetGrantsExactlyItsLimitPerWindowUnderConcurrency", testBudget},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -852,4 +856,88 @@ func testClose(t *testing.T, s store.Store) {
 	_, _, err := s.AppendInbox(ctx(t), message("acme", "courier", "after"))
 	require.ErrorIs(t, err, store.ErrClosed)
 	require.NoError(t, s.Close(), "closing twice is harmless")
+}
+
+func testLeases(t *testing.T, s store.Store) {
+	c := ctx(t)
+	got, err := s.AcquireLease(c, "poller", "a", time.Minute)
+	require.NoError(t, err)
+	require.True(t, got, "a free lease is taken")
+	got, err = s.AcquireLease(c, "poller", "b", time.Minute)
+	require.NoError(t, err)
+	require.False(t, got, "a held lease is refused to another holder")
+	got, err = s.AcquireLease(c, "poller", "a", time.Minute)
+	require.NoError(t, err)
+	require.True(t, got, "the holder renews")
+	got, err = s.AcquireLease(c, "other", "b", time.Minute)
+	require.NoError(t, err)
+	require.True(t, got, "leases are independent by name")
+
+	require.NoError(t, s.ReleaseLease(c, "poller", "b"), "releasing another's lease is a no-op")
+	got, err = s.AcquireLease(c, "poller", "b", time.Minute)
+	require.NoError(t, err)
+	require.False(t, got)
+	require.NoError(t, s.ReleaseLease(c, "poller", "a"))
+	got, err = s.AcquireLease(c, "poller", "b", 50*time.Millisecond)
+	require.NoError(t, err)
+	require.True(t, got, "a released lease is free")
+
+	// b stops renewing, as a dead instance would: a takes over after the ttl.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err = s.AcquireLease(c, "poller", "a", time.Minute)
+		require.NoError(t, err)
+		if got || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.True(t, got, "an expired lease moves over")
+}
+
+func testLeaseRace(t *testing.T, s store.Store) {
+	const instances = 8
+	var wg sync.WaitGroup
+	var winners atomic.Int64
+	for i := range instances {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := s.AcquireLease(ctx(t), "race", fmt.Sprintf("instance-%d", i), time.Minute)
+			assert.NoError(t, err)
+			if got {
+				winners.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, int64(1), winners.Load())
+}
+
+func testBudget(t *testing.T, s store.Store) {
+	const limit, takers = 20, 60
+	var wg sync.WaitGroup
+	var granted atomic.Int64
+	var next atomic.Int64
+	for range takers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, n, err := s.TakeBudget(ctx(t), "gcl/day", 24*time.Hour, limit)
+			assert.NoError(t, err)
+			if ok {
+				granted.Add(1)
+			} else {
+				next.Store(n.UnixMicro())
+			}
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, int64(limit), granted.Load(), "exactly the limit is granted")
+	wantNext := time.Now().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	require.Equal(t, wantNext.UnixMicro(), next.Load(), "a refusal says when the next window opens")
+
+	ok, _, err := s.TakeBudget(ctx(t), "gcl/second", time.Hour, 1)
+	require.NoError(t, err)
+	require.True(t, ok, "another key has its own budget")
 }

@@ -1,0 +1,113 @@
+// Package coord runs scheduled work on one hub instance at a time: a loop
+// holds a named lease in the shared database while it works, renews it, and
+// stops when it loses it. When the instance dies its leases expire and
+// another instance's loop takes the work over.
+package coord
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// NewInstanceID returns a random id naming this process as a lease holder.
+func NewInstanceID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Singleton runs work on one instance at a time.
+type Singleton struct {
+	// Leases is the shared database.
+	Leases store.Coordination
+	// Name is the lease's name, e.g. "gcl-poller/acme/gcl".
+	Name string
+	// Holder is this instance's id (NewInstanceID).
+	Holder string
+	// TTL is how long a lease lasts without renewal; the work moves over
+	// this long after an instance dies. Default 15s.
+	TTL time.Duration
+	// Logger is the structured logger; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Run calls work with a context that is cancelled when the lease is lost or
+// ctx ends; while another instance holds the lease it waits and tries again.
+// It returns when ctx ends.
+func (s *Singleton) Run(ctx context.Context, work func(ctx context.Context)) {
+	ttl := s.TTL
+	if ttl <= 0 {
+		ttl = 15 * time.Second
+	}
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	renew := ttl / 3
+	for ctx.Err() == nil {
+		got, err := s.acquire(ctx, ttl)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			log.Warn("taking lease failed", "lease", s.Name, "error", err)
+		}
+		if !got {
+			if !sleep(ctx, renew) {
+				return
+			}
+			continue
+		}
+		log.Debug("lease taken", "lease", s.Name, "holder", s.Holder)
+		workCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			work(workCtx)
+		}()
+		s.hold(workCtx, ttl, renew, cancel, log)
+		cancel()
+		<-done
+		// Give it up at once on a clean stop, so another instance need not
+		// wait for the ttl.
+		relCtx, relCancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		_ = s.Leases.ReleaseLease(relCtx, s.Name, s.Holder)
+		relCancel()
+	}
+}
+
+// hold renews the lease until work ends, ctx ends or a renewal fails; a
+// failed renewal cancels the work.
+func (s *Singleton) hold(ctx context.Context, ttl, renew time.Duration, cancel context.CancelFunc, log *slog.Logger) {
+	for sleep(ctx, renew) {
+		got, err := s.acquire(ctx, ttl)
+		if err != nil || !got {
+			if ctx.Err() == nil {
+				log.Warn("lease lost; stopping its work", "lease", s.Name, "error", err)
+			}
+			cancel()
+			return
+		}
+	}
+}
+
+func (s *Singleton) acquire(ctx context.Context, ttl time.Duration) (bool, error) {
+	actx, cancel := context.WithTimeout(ctx, ttl/2)
+	defer cancel()
+	return s.Leases.AcquireLease(actx, s.Name, s.Holder, ttl)
+}
+
+// sleep waits d or until ctx ends, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,84 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// AcquireLease takes or renews the named lease for holder. The upsert only
+// overwrites a row that holder already has or whose lease has expired, so
+// two instances racing for a free lease cannot both get it.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if s.isClosed.Load() {
+		return false, store.ErrClosed
+	}
+	if name == "" || holder == "" || ttl <= 0 {
+		return false, errors.New("acquiring a lease: name, holder and a positive ttl are required")
+	}
+	now := s.now()
+	var got string
+	err := s.writer.QueryRowContext(ctx, s.dialect.bind(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at <= ?
+		RETURNING holder`), name, holder, micros(now.Add(ttl)), micros(now)).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("acquiring lease %q: %w", name, err)
+	}
+	return got == holder, nil
+}
+
+// ReleaseLease gives the lease up if holder has it.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	if s.isClosed.Load() {
+		return store.ErrClosed
+	}
+	if _, err := s.writer.ExecContext(ctx, s.dialect.bind(`DELETE FROM leases WHERE name = ? AND holder = ?`), name, holder); err != nil {
+		return fmt.Errorf("releasing lease %q: %w", name, err)
+	}
+	return nil
+}
+
+// budgetRetention is how long past windows are kept before TakeBudget
+// deletes them: longer than the longest window in use (a day).
+const budgetRetention = 48 * time.Hour
+
+// TakeBudget counts one use of key in the current window if the window has
+// room. The conditional upsert makes check and count one atomic statement, so
+// concurrent instances never both take the last unit.
+func (s *Store) TakeBudget(ctx context.Context, key string, window time.Duration, limit int) (bool, time.Time, error) {
+	if s.isClosed.Load() {
+		return false, time.Time{}, store.ErrClosed
+	}
+	if key == "" || window <= 0 || limit <= 0 {
+		return false, time.Time{}, errors.New("taking budget: key, a positive window and a positive limit are required")
+	}
+	now := s.now()
+	start := now.Truncate(window)
+	next := start.Add(window)
+	var used int
+	err := s.writer.QueryRowContext(ctx, s.dialect.bind(`INSERT INTO budgets (key, window_start, used) VALUES (?, ?, 1)
+		ON CONFLICT (key, window_start) DO UPDATE SET used = budgets.used + 1
+		WHERE budgets.used < ?
+		RETURNING used`), key, micros(start), limit).Scan(&used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, next, nil
+	}
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("taking budget %q: %w", key, err)
+	}
+	if used == 1 {
+		// A new window: forget this key's old ones.
+		if _, err := s.writer.ExecContext(ctx, s.dialect.bind(`DELETE FROM budgets WHERE key = ? AND window_start < ?`), key, micros(now.Add(-budgetRetention))); err != nil {
+			return true, next, fmt.Errorf("pruning budget %q: %w", key, err)
+		}
+	}
+	return true, next, nil
+}

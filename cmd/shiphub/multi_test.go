@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store/postgres"
+)
+
+// TestTwoInstancesOnePostgres runs two hub processes on one PostgreSQL
+// database behind a client that spreads load over both and fails over to
+// the survivor, kills one with SIGKILL mid-way, and checks that every
+// acknowledged message is applied exactly once.
+func TestTwoInstancesOnePostgres(t *testing.T) {
+	t.Parallel()
+	database := postgres.TestDatabase(t)
+	cfgPath := writeConfig(t, t.TempDir(), database)
+	hubs := []*hub{startHub(t, cfgPath), startHub(t, cfgPath)}
+	var dead atomic.Bool // hubs[0] was killed
+
+	const senders = 16
+	codes := []string{"take", "DEPOT_OUT"}
+	base := time.Date(2024, 4, 1, 8, 0, 0, 0, time.UTC)
+	var (
+		mu    sync.Mutex
+		sent  []crashMessage // acknowledged, or retried on the survivor below
+		retry []crashMessage
+		acked atomic.Int64
+		wg    sync.WaitGroup
+	)
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := 0; seq < 300; seq++ {
+				m := crashMessage{
+					order:      fmt.Sprintf("ASK%02d%07d", s, seq/2),
+					code:       codes[seq%2],
+					statustime: base.Add(time.Duration(seq) * time.Minute).Format("20060102150405"),
+				}
+				h := hubs[(s+seq)%2]
+				if dead.Load() {
+					h = hubs[1]
+				}
+				req, _ := http.NewRequest(http.MethodGet, h.URL+"/hooks/acme/courier?"+m.query(), nil)
+				req.Header.Set("X-API-KEY", courierKey)
+				resp, err := client.Do(req)
+				ok := err == nil && resp.StatusCode == http.StatusOK
+				if err == nil {
+					resp.Body.Close()
+				}
+				mu.Lock()
+				if ok {
+					sent = append(sent, m)
+					acked.Add(1)
+				} else {
+					retry = append(retry, m) // no answer: the provider tries again later
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	eventually(t, 60*time.Second, "1000 acknowledged messages", func() bool { return acked.Load() >= 1000 })
+	hubs[0].kill(t)
+	dead.Store(true)
+	wg.Wait()
+	t.Logf("acknowledged %d messages over two instances, %d to retry after one was killed", len(sent), len(retry))
+
+	survivor := hubs[1]
+	for _, m := range retry {
+		status, body := do(t, http.MethodGet, survivor.URL+"/hooks/acme/courier?"+m.query(), courierHeader, "")
+		require.Equal(t, http.StatusOK, status, "%s", body)
+	}
+	want := map[string][]string{}
+	for _, m := range append(sent, retry...) {
+		want[m.order] = append(want[m.order], m.code)
+	}
+	for _, c := range want {
+		sort.Strings(c)
+	}
+
+	var got map[string][]string
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		got = map[string][]string{}
+		for _, s := range listAll(t, survivor) {
+			var full model.Shipment
+			require.Equal(t, http.StatusOK, apiGet(t, survivor, acmeKey, fmt.Sprintf("/api/v1/shipments/%d", s.ID), &full))
+			for _, e := range full.Events {
+				got[full.ProviderRef] = append(got[full.ProviderRef], e.ProviderCode)
+			}
+		}
+		for _, c := range got {
+			sort.Strings(c)
+		}
+		if reflect.DeepEqual(want, got) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond) // the survivor's pipeline works off the backlog
+	}
+	require.Equal(t, want, got, "every acknowledged message applied exactly once")
+}

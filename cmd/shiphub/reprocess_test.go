@@ -1,0 +1,49 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/model"
+)
+
+// TestReprocessRebuildsCanonicalState applies messages, rebuilds all
+// canonical state from the raw inbox with `shiphub reprocess`, and finds the
+// same shipments again.
+func TestReprocessRebuildsCanonicalState(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, "sqlite:"+filepath.Join(dir, "hub.db"))
+	h := startHub(t, cfgPath)
+	status, _ := do(t, http.MethodGet, h.URL+"/hooks/acme/courier?"+courierGETExample, courierHeader, "")
+	require.Equal(t, http.StatusOK, status)
+	status, _ = do(t, http.MethodPost, h.URL+"/hooks/acme/courier", courierJSON,
+		`{"order":"ASS123456789","status":"DELIVERED","statustime":"20230718120000","statuscode":"DELIVERED"}`)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = do(t, http.MethodPost, h.URL+"/hooks/acme/ws", map[string]string{"x-api-key": wsKey}, winkelstraatExample)
+	require.Equal(t, http.StatusOK, status)
+	before := trackOne(t, h, "ASS123456789", 2)
+	require.Equal(t, model.StatusDelivered, before.Status)
+	trackOne(t, h, "1Z7E3V556825150AAP", 1)
+	h.kill(t)
+
+	cmd := exec.Command(binary, "reprocess", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), "ACME_KEY="+acmeKey, "COURIER_KEY="+courierKey)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "reprocessing 3 inbox messages")
+	require.Contains(t, string(out), "done: 3 messages")
+
+	h = startHub(t, cfgPath)
+	after := trackOne(t, h, "ASS123456789", 2)
+	require.Equal(t, before.Status, after.Status)
+	require.Len(t, after.Events, len(before.Events))
+	require.Equal(t, before.Events[0].OccurredAt, after.Events[0].OccurredAt)
+	require.Equal(t, before.References, after.References)
+	require.Equal(t, model.StatusInTransit, trackOne(t, h, "1Z7E3V556825150AAP", 1).Status)
+}

@@ -139,3 +139,27 @@ func (f *fakeStore) TakeBudget(context.Context, string, time.Duration, int) (boo
 func (f *fakeStore) Ping(context.Context) error { return f.err }
 
 func (f *fakeStore) Close() error { return nil }
+
+func (f *fakeStore) CreateTracker(context.Context, *model.Tracker) (bool, error) {
+	return false, errReadOnly
+}
+
+func (f *fakeStore) GetTracker(context.Context, string, int64) (*model.Tracker, error) {
+	return nil, store.ErrNotFound
+}
+
+func (f *fakeStore) ListTrackers(context.Context, store.TrackerFilter) ([]*model.Tracker, error) {
+	return nil, nil
+}
+
+func (f *fakeStore) DeleteTracker(context.Context, string, int64) error { return store.ErrNotFound }
+
+func (f *fakeStore) DueTrackers(context.Context, string, string, time.Time, int) ([]*model.Tracker, error) {
+	return nil, nil
+}
+
+func (f *fakeStore) SaveTrackerPoll(context.Context, *model.Tracker) error { return errReadOnly }
+
+func (f *fakeStore) ShipmentsUpdatedSince(context.Context, string, time.Time, int64, int) ([]*model.Shipment, error) {
+	return nil, nil
+}

@@ -52,6 +52,10 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ALeaseHasOneHolderUntilItExpiresOrIsReleased", testLeases},
 		{"ConcurrentInstancesNeverShareALease", testLeaseRace},
 		{"ABudgetGrantsExactlyItsLimitPerWindowUnderConcurrency", testBudget},
+		{"ATrackerIsCreatedOncePerConnectionAndNumber", testTrackerCreateIsIdempotent},
+		{"TrackersListPageAndDeleteWithinAWorkspace", testTrackerListAndDelete},
+		{"DueTrackersComeMostUsefulFirstAndTheScheduleRoundTrips", testTrackerScheduleRoundTrip},
+		{"ShipmentsUpdatedSincePagesInUpdateOrder", testShipmentsUpdatedSince},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

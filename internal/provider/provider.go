@@ -71,6 +71,18 @@ type WebhookReceiver interface {
 	Accept(r *http.Request, topic string, body []byte) (Inbound, error)
 }
 
+// FileReceiver is a connector the provider delivers files to, over FTP: an
+// upload to shiphub's embedded server or a file shiphub fetches from the
+// provider's own server. Both paths commit what AcceptFile returns.
+type FileReceiver interface {
+	Connector
+	// AcceptFile validates one file by its name and content and returns the
+	// raw message to commit, so that a file that is committed can be
+	// normalised. Errors wrap ErrBadInput (the file is quarantined, not
+	// retried).
+	AcceptFile(name string, body []byte) (Inbound, error)
+}
+
 // Info registers a provider.
 type Info struct {
 	// Name is the `provider:` value in the configuration.

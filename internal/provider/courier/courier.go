@@ -49,12 +49,18 @@ type Settings struct {
 	// routes an upload to the connection whose ftp_user logged in.
 	FTPUser     string `yaml:"ftp_user"`
 	FTPPassword string `yaml:"ftp_password"`
+	// FTPPoll, when set, is an FTP server the merchant already runs that the
+	// courier uploads to; shiphub polls it for files.
+	FTPPoll *provider.FTPRemote `yaml:"ftp_poll"`
 }
 
 // SetDefaults fills in the settings that have a default.
 func (s *Settings) SetDefaults() {
 	if strings.TrimSpace(s.Timezone) == "" {
 		s.Timezone = DefaultTimezone
+	}
+	if s.FTPPoll != nil {
+		s.FTPPoll.SetDefaults()
 	}
 }
 
@@ -70,6 +76,9 @@ func (s *Settings) Validate() error {
 	}
 	if s.FTPUser == "" && s.FTPPassword != "" {
 		errs = append(errs, errors.New("ftp_user: is required when ftp_password is set"))
+	}
+	if s.FTPPoll != nil {
+		errs = append(errs, s.FTPPoll.Validate())
 	}
 	return errors.Join(errs...)
 }
@@ -95,6 +104,8 @@ type Connector struct {
 var (
 	_ provider.Connector       = (*Connector)(nil)
 	_ provider.WebhookReceiver = (*Connector)(nil)
+	_ provider.FileReceiver    = (*Connector)(nil)
+	_ provider.FilePoller      = (*Connector)(nil)
 )
 
 // New builds a courier connector from a connection's settings, applying
@@ -211,10 +222,12 @@ func Decode(contentType string, body []byte) (*Message, error) {
 		return DecodeJSON(body)
 	case mt == ContentTypeForm:
 		return DecodeQuery(string(body))
+	case isXML(mt):
+		return DecodeXML(body)
 	case isJSON("", body):
 		return DecodeJSON(body)
 	default:
-		return nil, fmt.Errorf("%w: courier messages are JSON or form-encoded, not %q", provider.ErrUnsupportedMedia, contentType)
+		return nil, fmt.Errorf("%w: courier messages are JSON, XML or form-encoded, not %q", provider.ErrUnsupportedMedia, contentType)
 	}
 }
 
@@ -222,7 +235,7 @@ func Decode(contentType string, body []byte) (*Message, error) {
 // with one event. It depends only on the message and the connection's time
 // zone, so reprocessing old messages gives the same result.
 func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, error) {
-	msg, err := Decode(m.ContentType, m.Body)
+	msg, err := decodeInbox(m)
 	if err != nil {
 		return nil, fmt.Errorf("normalizing courier message %d: %w", m.ID, err)
 	}

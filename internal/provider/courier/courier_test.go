@@ -361,7 +361,8 @@ func TestNormalizeRefusesWhatItCannotDecode(t *testing.T) {
 		body        string
 		want        error
 	}{
-		{"XMLIsNotYetSupported", "application/xml", `<status/>`, provider.ErrUnsupportedMedia},
+		{"AnXMLBodyWithoutOrder", "application/xml", `<status/>`, provider.ErrBadInput},
+		{"YAMLIsNotACourierFormat", "application/yaml", `order: A`, provider.ErrUnsupportedMedia},
 		{"AJSONBodyWithoutOrder", "application/json", `{"statuscode":"take","statustime":"20230717094743"}`, provider.ErrBadInput},
 		{"AFormWithABadTime", ContentTypeForm, "order=A&statuscode=take&statustime=x", provider.ErrBadInput},
 	}

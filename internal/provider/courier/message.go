@@ -149,6 +149,19 @@ func kindOf(c byte) string {
 // DecodeJSON decodes a URL/POST or FTP/JSON body and validates it. Unknown
 // fields are ignored: the courier may add some.
 func DecodeJSON(body []byte) (*Message, error) {
+	m, err := decodeJSONFields(body)
+	if err != nil {
+		return nil, err
+	}
+	m.clean()
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// decodeJSONFields reads the fields of a JSON body without validating them.
+func decodeJSONFields(body []byte) (*Message, error) {
 	var w wireMessage
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("%w: decoding courier JSON: %s", provider.ErrBadInput, jsonReason(err))
@@ -160,10 +173,6 @@ func DecodeJSON(body []byte) (*Message, error) {
 		Referentie: string(w.Referentie), Comment: string(w.Comment),
 		OldLead: string(w.OldLead), NewLead: string(w.NewLead), Verifier: string(w.Verifier),
 		Signatures: w.Signatures, Pictures: w.Pictures,
-	}
-	m.clean()
-	if err := m.Validate(); err != nil {
-		return nil, err
 	}
 	return m, nil
 }

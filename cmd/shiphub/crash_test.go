@@ -88,34 +88,9 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 		require.Equal(t, http.StatusOK, status, "%s", body)
 	}
 
-	want := map[string][]string{} // order -> codes
-	for _, m := range append(acked, unsure...) {
-		want[m.order] = append(want[m.order], m.code)
-	}
-	for _, c := range want {
-		sort.Strings(c)
-	}
+	want := expectedCodes(append(acked, unsure...))
 
-	var got map[string][]string
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		got = map[string][]string{}
-		for _, s := range listAll(t, h) {
-			var full model.Shipment
-			require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/shipments/%d", s.ID), &full))
-			for _, e := range full.Events {
-				got[full.ProviderRef] = append(got[full.ProviderRef], e.ProviderCode)
-			}
-		}
-		for _, c := range got {
-			sort.Strings(c)
-		}
-		if reflect.DeepEqual(want, got) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond) // the pipeline applies the backlog asynchronously
-	}
-	require.Equal(t, want, got, "every acknowledged message exactly once")
+	require.Equal(t, want, waitApplied(t, h, want, 60*time.Second), "every acknowledged message exactly once")
 }
 
 // listAll pages through every shipment of the acme workspace.
@@ -131,5 +106,42 @@ func listAll(t *testing.T, h *hub) []model.Shipment {
 			return all
 		}
 		cursor = page.NextCursor
+	}
+}
+
+// expectedCodes maps each order to the sorted status codes sent for it.
+func expectedCodes(msgs []crashMessage) map[string][]string {
+	want := map[string][]string{}
+	for _, m := range msgs {
+		want[m.order] = append(want[m.order], m.code)
+	}
+	for _, c := range want {
+		sort.Strings(c)
+	}
+	return want
+}
+
+// waitApplied reads every shipment's events through the API until they are
+// want (order -> sorted status codes) or the timeout passes, and returns
+// what it read last. The pipeline applies asynchronously, so it polls.
+func waitApplied(t *testing.T, h *hub, want map[string][]string, timeout time.Duration) map[string][]string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		got := map[string][]string{}
+		for _, s := range listAll(t, h) {
+			var full model.Shipment
+			require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/shipments/%d", s.ID), &full))
+			for _, e := range full.Events {
+				got[full.ProviderRef] = append(got[full.ProviderRef], e.ProviderCode)
+			}
+		}
+		for _, c := range got {
+			sort.Strings(c)
+		}
+		if reflect.DeepEqual(want, got) || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"reflect"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store/postgres"
 )
 
@@ -80,32 +77,6 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		status, body := do(t, http.MethodGet, survivor.URL+"/hooks/acme/courier?"+m.query(), courierHeader, "")
 		require.Equal(t, http.StatusOK, status, "%s", body)
 	}
-	want := map[string][]string{}
-	for _, m := range append(sent, retry...) {
-		want[m.order] = append(want[m.order], m.code)
-	}
-	for _, c := range want {
-		sort.Strings(c)
-	}
-
-	var got map[string][]string
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		got = map[string][]string{}
-		for _, s := range listAll(t, survivor) {
-			var full model.Shipment
-			require.Equal(t, http.StatusOK, apiGet(t, survivor, acmeKey, fmt.Sprintf("/api/v1/shipments/%d", s.ID), &full))
-			for _, e := range full.Events {
-				got[full.ProviderRef] = append(got[full.ProviderRef], e.ProviderCode)
-			}
-		}
-		for _, c := range got {
-			sort.Strings(c)
-		}
-		if reflect.DeepEqual(want, got) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond) // the survivor's pipeline works off the backlog
-	}
-	require.Equal(t, want, got, "every acknowledged message applied exactly once")
+	want := expectedCodes(append(sent, retry...))
+	require.Equal(t, want, waitApplied(t, survivor, want, 90*time.Second), "every acknowledged message applied exactly once")
 }

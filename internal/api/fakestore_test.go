@@ -163,3 +163,11 @@ func (f *fakeStore) SaveTrackerPoll(context.Context, *model.Tracker) error { ret
 func (f *fakeStore) ShipmentsUpdatedSince(context.Context, string, time.Time, int64, int) ([]*model.Shipment, error) {
 	return nil, nil
 }
+
+func (f *fakeStore) RecordIntakeError(context.Context, *model.IntakeError) error { return errReadOnly }
+
+func (f *fakeStore) ListIntakeErrors(context.Context, store.IntakeErrorFilter) ([]*model.IntakeError, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return nil, f.err
+}

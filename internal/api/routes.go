@@ -170,6 +170,8 @@ func (a *API) register() {
 		SkipValidateParams: true,
 		Errors:             []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusServiceUnavailable},
 	}, a.listFeed)
+
+	a.registerIntakeErrors()
 }
 
 func (a *API) listShipments(ctx context.Context, in *listShipmentsInput) (*body[ShipmentPage], error) {

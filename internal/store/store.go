@@ -62,6 +62,7 @@ type Store interface {
 
 	Coordination
 	Trackers
+	IntakeErrors
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

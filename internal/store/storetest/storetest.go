@@ -56,6 +56,8 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TrackersListPageAndDeleteWithinAWorkspace", testTrackerListAndDelete},
 		{"DueTrackersComeMostUsefulFirstAndTheScheduleRoundTrips", testTrackerScheduleRoundTrip},
 		{"ShipmentsUpdatedSincePagesInUpdateOrder", testShipmentsUpdatedSince},
+		{"IntakeErrorsReadBackNewestFirstWithinAWorkspace", testIntakeErrors},
+		{"AnIntakeErrorKeepsAtMostItsCapOfBytes", testIntakeErrorBodyIsCapped},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

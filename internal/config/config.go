@@ -18,7 +18,7 @@ import (
 type Config struct {
 	// HTTP is the listener for inbound webhooks, the merchant API and the dashboard.
 	HTTP HTTP `yaml:"http"`
-	// FTP is the embedded FTP server for courier file uploads (not enabled yet).
+	// FTP is the embedded FTP server for courier file uploads; see ftp.go.
 	FTP FTP `yaml:"ftp"`
 	// Database is "sqlite:PATH" (the default, embedded) or "postgres://…".
 	Database string `yaml:"database"`
@@ -37,12 +37,6 @@ type Config struct {
 // HTTP configures the HTTP listener.
 type HTTP struct {
 	// Listen is the address to listen on; default 127.0.0.1:8080.
-	Listen string `yaml:"listen"`
-}
-
-// FTP configures the embedded FTP server.
-type FTP struct {
-	// Listen is the address of the FTP control connection; empty disables it.
 	Listen string `yaml:"listen"`
 }
 
@@ -245,6 +239,7 @@ func (c *Config) SetDefaults() {
 	if c.Log.Format == "" {
 		c.Log.Format = "text"
 	}
+	c.FTP.SetDefaults()
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -259,6 +254,7 @@ func (c *Config) Validate() error {
 	if !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
 		bad("database", "must start with sqlite: or postgres://")
 	}
+	errs = append(errs, c.FTP.Validate())
 	if c.Intake.MaxBodyBytes < 1024 {
 		bad("intake.max_body_bytes", "must be at least 1024")
 	}

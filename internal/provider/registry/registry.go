@@ -7,6 +7,7 @@ import (
 
 	"github.com/shiphub/shiphub/internal/provider"
 	"github.com/shiphub/shiphub/internal/provider/courier"
+	"github.com/shiphub/shiphub/internal/provider/gcl"
 	"github.com/shiphub/shiphub/internal/provider/winkelstraat"
 )
 
@@ -17,5 +18,6 @@ func RegisterAll() {
 	once.Do(func() {
 		provider.Register(courier.Info)
 		provider.Register(winkelstraat.Info)
+		provider.Register(gcl.Info)
 	})
 }

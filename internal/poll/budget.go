@@ -1,0 +1,134 @@
+package poll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// ErrBudgetExhausted means a budget window is used up; Budget.Wait returns
+// it wrapped in a *ExhaustedError that says when the next window opens.
+var ErrBudgetExhausted = errors.New("request budget exhausted")
+
+// ExhaustedError says until when a budget is used up.
+type ExhaustedError struct{ Until time.Time }
+
+func (e *ExhaustedError) Error() string {
+	return fmt.Sprintf("%v until %s", ErrBudgetExhausted, e.Until.UTC().Format(time.RFC3339))
+}
+
+func (e *ExhaustedError) Unwrap() error { return ErrBudgetExhausted }
+
+// Budget is a provider's request limit for one connection: at most PerSecond
+// requests in any second and PerDay in a UTC day. The counts live in the
+// shared database (store.Coordination.TakeBudget), so every hub instance
+// spends from the same budget. Within the instance, requests are also paced
+// evenly (1/PerSecond apart, with a small margin), so a provider counting by
+// arrival in any one-second window never sees more than PerSecond, even
+// though the database counts fixed windows.
+type Budget struct {
+	// Coord is the shared database.
+	Coord store.Coordination
+	// Key names the budget, e.g. "gcl/acme/gcl".
+	Key string
+	// PerSecond and PerDay are the limits; 0 means no such limit.
+	PerSecond int
+	PerDay    int
+	// Now is the clock of the pacing; default time.Now.
+	Now func() time.Time
+
+	mu   sync.Mutex
+	next time.Time
+}
+
+// paceMargin stretches the pacing interval, so jitter in the network cannot
+// squeeze PerSecond+1 requests into one second at the provider.
+const paceMargin = 1.02
+
+// Take waits for its turn in the pace, then takes one unit of every limit.
+// granted=false, with the time the exhausted window ends, means the request
+// must not be made. A unit taken from the second's window is lost when the
+// day's is exhausted; that wastes nothing the provider counts.
+func (b *Budget) Take(ctx context.Context) (granted bool, retryAt time.Time, err error) {
+	if err := b.pace(ctx); err != nil {
+		return false, time.Time{}, err
+	}
+	if b.PerSecond > 0 {
+		ok, next, err := b.Coord.TakeBudget(ctx, b.Key+"/s", time.Second, b.PerSecond)
+		if err != nil || !ok {
+			return false, next, err
+		}
+	}
+	if b.PerDay > 0 {
+		ok, next, err := b.Coord.TakeBudget(ctx, b.Key+"/d", 24*time.Hour, b.PerDay)
+		if err != nil || !ok {
+			return false, next, err
+		}
+	}
+	return true, time.Time{}, nil
+}
+
+// Wait takes a unit, waiting out short exhaustion (the second's window);
+// when the day's budget is gone it returns an *ExhaustedError. Retries of a
+// failed request spend from the budget through it.
+func (b *Budget) Wait(ctx context.Context) error {
+	for {
+		ok, retryAt, err := b.Take(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		wait := time.Until(retryAt)
+		if wait > 2*time.Second {
+			return &ExhaustedError{Until: retryAt}
+		}
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+	}
+}
+
+// pace waits until this instance's next request may start.
+func (b *Budget) pace(ctx context.Context) error {
+	if b.PerSecond <= 0 {
+		return ctx.Err()
+	}
+	now := time.Now
+	if b.Now != nil {
+		now = b.Now
+	}
+	interval := time.Duration(float64(time.Second) * paceMargin / float64(b.PerSecond))
+	b.mu.Lock()
+	t := now()
+	start := b.next
+	if start.Before(t) {
+		start = t
+	}
+	b.next = start.Add(interval)
+	b.mu.Unlock()
+	if d := start.Sub(t); d > 0 && !sleep(ctx, d) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// sleep waits d or until ctx ends, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -61,6 +61,7 @@ type Store interface {
 	ResetCanonical(ctx context.Context, workspace string) (messages int64, err error)
 
 	Coordination
+	Webhooks
 	Trackers
 	IntakeErrors
 

@@ -360,6 +360,9 @@ func (s *Store) ProcessInbox(ctx context.Context, limit int, fn func(ctx context
 	if err := sqlTx.Commit(); err != nil {
 		return 0, fmt.Errorf("processing the inbox: committing %d messages: %w", len(msgs), err)
 	}
+	if t.queued > 0 {
+		s.signalQueued()
+	}
 	return len(msgs), nil
 }
 

@@ -104,6 +104,11 @@ type Store struct {
 	// insertSQL caches the multi-row inbox INSERT by row count. Only the
 	// committer goroutine touches it.
 	insertSQL map[int]string
+
+	// queued signals the webhook sender that this process committed new
+	// deliveries (webhooks.go).
+	queued     chan struct{}
+	queuedOnce sync.Once
 }
 
 var _ store.Store = (*Store)(nil)

@@ -35,6 +35,8 @@ type tx struct {
 	order   []int64 // dirty shipments in first-update order
 	newRefs []refRow
 	feed    []*model.FeedEvent
+	// queued counts the webhook deliveries flush wrote (webhooks.go).
+	queued int
 }
 
 type refRow struct {
@@ -318,9 +320,23 @@ func (t *tx) flush(ctx context.Context) error {
 			b.WriteString(`(?, ?, ?, ?, ?)`)
 			args = append(args, e.Workspace, e.Type, e.SubjectID, micros(e.OccurredAt), string(e.Data))
 		}
-		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
+		// The ids come back to queue webhook deliveries by. One statement
+		// assigns them in VALUES order, ascending, whatever order RETURNING
+		// lists them in.
+		b.WriteString(` RETURNING id`)
+		ids, err := t.insertReturningIDs(ctx, b.String(), args)
+		if err != nil {
 			return fmt.Errorf("appending %d entries to the feed: %w", len(part), err)
 		}
+		if len(ids) != len(part) {
+			return fmt.Errorf("appending %d entries to the feed: %d ids came back", len(part), len(ids))
+		}
+		for i, e := range part {
+			e.ID = ids[i]
+		}
+	}
+	if err := t.queueDeliveries(ctx, t.feed); err != nil {
+		return fmt.Errorf("queueing webhook deliveries: %w", err)
 	}
 	t.order, t.newRefs, t.feed = t.order[:0], t.newRefs[:0], t.feed[:0]
 	clear(t.dirty)

@@ -65,6 +65,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 			c.run(t, open(t))
 		})
 	}
+	exerciseWebhooks(t, open)
 }
 
 // base is a fixed, microsecond-precise instant: stores keep microseconds.

@@ -1,0 +1,875 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+var _ store.Webhooks = (*Store)(nil)
+
+const endpointColumns = `id, workspace, url, events, description, headers, secret, previous_secret, previous_secret_until,
+	source, config_key, disabled_at, disabled_reason, failing_since, created_at, updated_at`
+
+const deliveryColumns = `id, workspace, endpoint_id, feed_id, event_type, subject, status, attempts, next_attempt_at,
+	last_status_code, last_error, created_at, updated_at, delivered_at`
+
+// queuedSignal returns the store's delivery signal channel, made on first use.
+func (s *Store) queuedSignal() chan struct{} {
+	s.queuedOnce.Do(func() { s.queued = make(chan struct{}, 1) })
+	return s.queued
+}
+
+// DeliveriesQueued signals after this process committed new deliveries.
+func (s *Store) DeliveriesQueued() <-chan struct{} { return s.queuedSignal() }
+
+func (s *Store) signalQueued() {
+	select {
+	case s.queuedSignal() <- struct{}{}:
+	default:
+	}
+}
+
+// placeholders returns "?, ?, …" with n placeholders.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// queueDeliveries writes one pending delivery per flushed feed event and
+// matching endpoint of its workspace, in the apply transaction: the
+// transactional outbox. A disabled endpoint gets its rows as dead letters,
+// so recovering it later re-sends what it missed.
+func (t *tx) queueDeliveries(ctx context.Context, feed []*model.FeedEvent) error {
+	if len(feed) == 0 {
+		return nil
+	}
+	var workspaces []string
+	for _, e := range feed {
+		if !slices.Contains(workspaces, e.Workspace) {
+			workspaces = append(workspaces, e.Workspace)
+		}
+	}
+	args := make([]any, len(workspaces))
+	for i, w := range workspaces {
+		args[i] = w
+	}
+	rows, err := t.tx.QueryContext(ctx, t.s.dialect.bind(`SELECT id, workspace, events, disabled_at IS NOT NULL FROM endpoints WHERE workspace IN (`+placeholders(len(args))+`) ORDER BY id`), args...)
+	if err != nil {
+		return fmt.Errorf("loading endpoints: %w", err)
+	}
+	type ep struct {
+		id        int64
+		workspace string
+		events    []string
+		disabled  bool
+	}
+	var eps []ep
+	for rows.Next() {
+		var (
+			e      ep
+			events string
+		)
+		if err := rows.Scan(&e.id, &e.workspace, &events, &e.disabled); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("loading endpoints: %w", err)
+		}
+		if err := json.Unmarshal([]byte(events), &e.events); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("decoding the event filters of endpoint %d: %w", e.id, err)
+		}
+		eps = append(eps, e)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("loading endpoints: %w", err)
+	}
+	if len(eps) == 0 {
+		return nil
+	}
+	now := micros(t.s.now())
+	var b strings.Builder
+	vals := make([]any, 0, 10*flushChunk)
+	n := 0
+	write := func() error {
+		if n == 0 {
+			return nil
+		}
+		q := `INSERT INTO deliveries (workspace, endpoint_id, feed_id, event_type, subject, status, next_attempt_at, last_error, created_at, updated_at) VALUES ` + b.String()
+		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(q), vals...); err != nil {
+			return fmt.Errorf("queueing %d deliveries: %w", n, err)
+		}
+		t.queued += n
+		b.Reset()
+		vals, n = vals[:0], 0
+		return nil
+	}
+	for _, e := range feed {
+		for _, p := range eps {
+			if p.workspace != e.Workspace || !model.MatchEventType(p.events, e.Type) {
+				continue
+			}
+			status, lastErr := model.DeliveryPending, ""
+			if p.disabled {
+				status, lastErr = model.DeliveryFailed, "endpoint disabled"
+			}
+			if n > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			vals = append(vals, e.Workspace, p.id, e.ID, e.Type, model.Subject(e.Type, e.SubjectID), status, now, lastErr, now, now)
+			n++
+			if n == flushChunk {
+				if err := write(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return write()
+}
+
+// scanEndpoint reads endpointColumns.
+func scanEndpoint(row scanner) (*model.Endpoint, error) {
+	var (
+		e                        model.Endpoint
+		events, headers          string
+		prevUntil, created, upd  int64
+		disabledAt, failingSince sql.NullInt64
+	)
+	if err := row.Scan(&e.ID, &e.Workspace, &e.URL, &events, &e.Description, &headers, &e.Secret, &e.PreviousSecret, &prevUntil,
+		&e.Source, &e.ConfigKey, &disabledAt, &e.DisabledReason, &failingSince, &created, &upd); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
+		return nil, fmt.Errorf("decoding the event filters of endpoint %d: %w", e.ID, err)
+	}
+	if headers != "" {
+		if err := json.Unmarshal([]byte(headers), &e.Headers); err != nil {
+			return nil, fmt.Errorf("decoding the headers of endpoint %d: %w", e.ID, err)
+		}
+	}
+	if prevUntil > 0 {
+		e.PreviousSecretUntil = fromMicros(prevUntil)
+	}
+	e.DisabledAt, e.FailingSince = nullTime(disabledAt), nullTime(failingSince)
+	e.CreatedAt, e.UpdatedAt = fromMicros(created), fromMicros(upd)
+	return &e, nil
+}
+
+func nullTime(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+func endpointDocs(e *model.Endpoint) (events, headers string, err error) {
+	ev, err := json.Marshal(e.Events)
+	if err != nil {
+		return "", "", fmt.Errorf("encoding event filters: %w", err)
+	}
+	if len(e.Headers) > 0 {
+		h, err := json.Marshal(e.Headers)
+		if err != nil {
+			return "", "", fmt.Errorf("encoding headers: %w", err)
+		}
+		headers = string(h)
+	}
+	return string(ev), headers, nil
+}
+
+// CreateEndpoint stores a new endpoint and sets its ID and times.
+func (s *Store) CreateEndpoint(ctx context.Context, e *model.Endpoint) error {
+	if s.isClosed.Load() {
+		return store.ErrClosed
+	}
+	if e.Workspace == "" || e.URL == "" || e.Secret == "" {
+		return errors.New("creating an endpoint: workspace, url and secret are required")
+	}
+	if e.Source == "" {
+		e.Source = model.EndpointFromAPI
+	}
+	return s.insertEndpoint(ctx, s.writer, e)
+}
+
+func (s *Store) insertEndpoint(ctx context.Context, q querier, e *model.Endpoint) error {
+	events, headers, err := endpointDocs(e)
+	if err != nil {
+		return fmt.Errorf("creating an endpoint: %w", err)
+	}
+	now := s.now().Truncate(time.Microsecond).UTC()
+	e.CreatedAt, e.UpdatedAt = now, now
+	err = q.QueryRowContext(ctx, s.dialect.bind(`INSERT INTO endpoints (workspace, url, events, description, headers, secret, source, config_key, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		e.Workspace, e.URL, events, e.Description, headers, e.Secret, e.Source, e.ConfigKey, micros(now), micros(now)).Scan(&e.ID)
+	if err != nil {
+		return fmt.Errorf("creating an endpoint of %q: %w", e.Workspace, err)
+	}
+	return nil
+}
+
+// SyncConfigEndpoints makes the workspace's configured endpoints exactly eps.
+func (s *Store) SyncConfigEndpoints(ctx context.Context, workspace string, eps []*model.Endpoint) error {
+	if s.isClosed.Load() {
+		return store.ErrClosed
+	}
+	wtx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("syncing configured endpoints of %q: %w", workspace, err)
+	}
+	defer rollback(wtx)
+	existing, err := s.queryEndpoints(ctx, wtx, `SELECT `+endpointColumns+` FROM endpoints WHERE workspace = ? AND source = 'config' ORDER BY id`, workspace)
+	if err != nil {
+		return fmt.Errorf("syncing configured endpoints of %q: %w", workspace, err)
+	}
+	byKey := map[string]*model.Endpoint{}
+	for _, e := range existing {
+		byKey[e.ConfigKey] = e
+	}
+	keep := map[int64]bool{}
+	now := micros(s.now())
+	for _, want := range eps {
+		want.Workspace, want.Source = workspace, model.EndpointFromConfig
+		if want.ConfigKey == "" {
+			want.ConfigKey = want.URL
+		}
+		have, ok := byKey[want.ConfigKey]
+		if !ok {
+			if want.Secret == "" {
+				want.Secret = model.NewSecret()
+			}
+			if err := s.insertEndpoint(ctx, wtx, want); err != nil {
+				return fmt.Errorf("syncing configured endpoints: %w", err)
+			}
+			keep[want.ID] = true
+			continue
+		}
+		keep[have.ID] = true
+		want.ID = have.ID
+		secret := have.Secret
+		if want.Secret != "" {
+			secret = want.Secret
+		}
+		if have.URL == want.URL && slices.Equal(have.Events, want.Events) && have.Description == want.Description &&
+			maps2Equal(have.Headers, want.Headers) && have.Secret == secret {
+			continue
+		}
+		events, headers, err := endpointDocs(want)
+		if err != nil {
+			return fmt.Errorf("syncing configured endpoints: %w", err)
+		}
+		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE endpoints SET url = ?, events = ?, description = ?, headers = ?, secret = ?, updated_at = ? WHERE id = ?`),
+			want.URL, events, want.Description, headers, secret, now, have.ID); err != nil {
+			return fmt.Errorf("syncing configured endpoint %d: %w", have.ID, err)
+		}
+	}
+	for _, e := range existing {
+		if keep[e.ID] {
+			continue
+		}
+		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`DELETE FROM endpoints WHERE id = ?`), e.ID); err != nil {
+			return fmt.Errorf("deleting configured endpoint %d: %w", e.ID, err)
+		}
+	}
+	if err := wtx.Commit(); err != nil {
+		return fmt.Errorf("syncing configured endpoints of %q: %w", workspace, err)
+	}
+	return nil
+}
+
+func maps2Equal(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) queryEndpoints(ctx context.Context, q querier, query string, args ...any) ([]*model.Endpoint, error) {
+	rows, err := q.QueryContext(ctx, s.dialect.bind(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	out := []*model.Endpoint{}
+	for rows.Next() {
+		e, err := scanEndpoint(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// GetEndpoint returns one endpoint of the workspace, secrets included.
+func (s *Store) GetEndpoint(ctx context.Context, workspace string, id int64) (*model.Endpoint, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	e, err := scanEndpoint(s.reader.QueryRowContext(ctx, s.dialect.bind(`SELECT `+endpointColumns+` FROM endpoints WHERE workspace = ? AND id = ?`), workspace, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("reading endpoint %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading endpoint %d: %w", id, err)
+	}
+	return e, nil
+}
+
+// ListEndpoints lists the workspace's endpoints, oldest first.
+func (s *Store) ListEndpoints(ctx context.Context, workspace string) ([]*model.Endpoint, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	out, err := s.queryEndpoints(ctx, s.reader, `SELECT `+endpointColumns+` FROM endpoints WHERE workspace = ? ORDER BY id`, workspace)
+	if err != nil {
+		return nil, fmt.Errorf("listing endpoints of %q: %w", workspace, err)
+	}
+	return out, nil
+}
+
+// execOne runs a write that must touch one row; none is ErrNotFound.
+func (s *Store) execOne(ctx context.Context, doing string, query string, args ...any) error {
+	if s.isClosed.Load() {
+		return store.ErrClosed
+	}
+	res, err := s.writer.ExecContext(ctx, s.dialect.bind(query), args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", doing, store.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteEndpoint deletes an endpoint; its deliveries and their log cascade.
+func (s *Store) DeleteEndpoint(ctx context.Context, workspace string, id int64) error {
+	return s.execOne(ctx, fmt.Sprintf("deleting endpoint %d", id), `DELETE FROM endpoints WHERE workspace = ? AND id = ?`, workspace, id)
+}
+
+// RotateEndpointSecret replaces the secret, keeping the old one until graceUntil.
+func (s *Store) RotateEndpointSecret(ctx context.Context, workspace string, id int64, secret string, graceUntil time.Time) error {
+	if secret == "" {
+		return errors.New("rotating an endpoint secret: the new secret is empty")
+	}
+	return s.execOne(ctx, fmt.Sprintf("rotating the secret of endpoint %d", id),
+		`UPDATE endpoints SET previous_secret = secret, previous_secret_until = ?, secret = ?, updated_at = ? WHERE workspace = ? AND id = ?`,
+		micros(graceUntil), secret, micros(s.now()), workspace, id)
+}
+
+// DisableEndpoint marks the endpoint disabled and its pending deliveries dead letters.
+func (s *Store) DisableEndpoint(ctx context.Context, id int64, reason string) (bool, error) {
+	if s.isClosed.Load() {
+		return false, store.ErrClosed
+	}
+	wtx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("disabling endpoint %d: %w", id, err)
+	}
+	defer rollback(wtx)
+	now := micros(s.now())
+	res, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE endpoints SET disabled_at = ?, disabled_reason = ?, updated_at = ? WHERE id = ? AND disabled_at IS NULL`), now, reason, now, id)
+	if err != nil {
+		return false, fmt.Errorf("disabling endpoint %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET status = 'failed', last_error = ?, locked_until = 0, updated_at = ? WHERE endpoint_id = ? AND status = 'pending'`),
+		"endpoint disabled: "+reason, now, id); err != nil {
+		return false, fmt.Errorf("disabling endpoint %d: failing its pending deliveries: %w", id, err)
+	}
+	if err := wtx.Commit(); err != nil {
+		return false, fmt.Errorf("disabling endpoint %d: %w", id, err)
+	}
+	return true, nil
+}
+
+// RecoverEndpoint enables the endpoint and requeues its dead letters since.
+func (s *Store) RecoverEndpoint(ctx context.Context, workspace string, id int64, since time.Time) (int64, error) {
+	if s.isClosed.Load() {
+		return 0, store.ErrClosed
+	}
+	wtx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("recovering endpoint %d: %w", id, err)
+	}
+	defer rollback(wtx)
+	now := micros(s.now())
+	res, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE endpoints SET disabled_at = NULL, disabled_reason = '', failing_since = NULL, updated_at = ? WHERE workspace = ? AND id = ?`), now, workspace, id)
+	if err != nil {
+		return 0, fmt.Errorf("recovering endpoint %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err == nil {
+			err = store.ErrNotFound
+		}
+		return 0, fmt.Errorf("recovering endpoint %d: %w", id, err)
+	}
+	res, err = wtx.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, locked_until = 0, updated_at = ?
+		WHERE endpoint_id = ? AND status = 'failed' AND created_at >= ?`), now, now, id, micros(since))
+	if err != nil {
+		return 0, fmt.Errorf("recovering endpoint %d: requeueing dead letters: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("recovering endpoint %d: %w", id, err)
+	}
+	if err := wtx.Commit(); err != nil {
+		return 0, fmt.Errorf("recovering endpoint %d: %w", id, err)
+	}
+	s.signalQueued()
+	return n, nil
+}
+
+// ClaimAlert records an alert about the endpoint unless one was recorded
+// within interval; the conditional update makes check and record atomic.
+func (s *Store) ClaimAlert(ctx context.Context, endpointID int64, interval time.Duration) (bool, error) {
+	if s.isClosed.Load() {
+		return false, store.ErrClosed
+	}
+	now := s.now()
+	res, err := s.writer.ExecContext(ctx, s.dialect.bind(`UPDATE endpoints SET last_alert_at = ? WHERE id = ? AND (last_alert_at IS NULL OR last_alert_at <= ?)`),
+		micros(now), endpointID, micros(now.Add(-interval)))
+	if err != nil {
+		return false, fmt.Errorf("recording an alert for endpoint %d: %w", endpointID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("recording an alert for endpoint %d: %w", endpointID, err)
+	}
+	return n == 1, nil
+}
+
+// ClaimDeliveries takes due deliveries for sending. On PostgreSQL the
+// candidate rows are locked with SKIP LOCKED, so concurrent claims from
+// other instances pass over them instead of waiting or taking them too; on
+// SQLite the single writer serialises claims. The ordering rule is the NOT
+// EXISTS: a later delivery of a subject waits while an earlier one is
+// pending, in flight or retrying.
+func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]*store.DeliveryJob, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	skipLocked := ""
+	if s.dialect.LockSuffix != "" {
+		skipLocked = s.dialect.LockSuffix + " SKIP LOCKED"
+	}
+	now := s.now()
+	wtx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("claiming deliveries: %w", err)
+	}
+	defer rollback(wtx)
+	rows, err := wtx.QueryContext(ctx, s.dialect.bind(`UPDATE deliveries SET locked_until = ? WHERE id IN (
+		SELECT d.id FROM deliveries d
+		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
+		AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject AND p.status = 'pending' AND p.id < d.id)
+		ORDER BY d.next_attempt_at, d.id LIMIT ?`+skipLocked+`)
+		RETURNING `+deliveryColumns),
+		micros(now.Add(lease)), micros(now), micros(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claiming deliveries: %w", err)
+	}
+	dels, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("claiming deliveries: %w", err)
+	}
+	if len(dels) == 0 {
+		return nil, nil
+	}
+	slices.SortFunc(dels, func(a, b *model.Delivery) int { return cmpInt(a.ID, b.ID) })
+	feedIDs, epIDs := make([]any, 0, len(dels)), []any{}
+	for _, d := range dels {
+		feedIDs = append(feedIDs, d.EventID)
+		if !slices.Contains(epIDs, any(d.EndpointID)) {
+			epIDs = append(epIDs, d.EndpointID)
+		}
+	}
+	eps, err := s.queryEndpoints(ctx, wtx, `SELECT `+endpointColumns+` FROM endpoints WHERE id IN (`+placeholders(len(epIDs))+`)`, epIDs...)
+	if err != nil {
+		return nil, fmt.Errorf("claiming deliveries: loading endpoints: %w", err)
+	}
+	epByID := map[int64]*model.Endpoint{}
+	for _, e := range eps {
+		epByID[e.ID] = e
+	}
+	feedByID := map[int64]*model.FeedEvent{}
+	frows, err := wtx.QueryContext(ctx, s.dialect.bind(`SELECT id, workspace, type, subject_id, occurred_at, data FROM feed WHERE id IN (`+placeholders(len(feedIDs))+`)`), feedIDs...)
+	if err != nil {
+		return nil, fmt.Errorf("claiming deliveries: loading events: %w", err)
+	}
+	for frows.Next() {
+		var (
+			e    model.FeedEvent
+			at   int64
+			data string
+		)
+		if err := frows.Scan(&e.ID, &e.Workspace, &e.Type, &e.SubjectID, &at, &data); err != nil {
+			_ = frows.Close()
+			return nil, fmt.Errorf("claiming deliveries: loading events: %w", err)
+		}
+		e.OccurredAt, e.Data = fromMicros(at), json.RawMessage(data)
+		feedByID[e.ID] = &e
+	}
+	if err := frows.Close(); err != nil {
+		return nil, fmt.Errorf("claiming deliveries: loading events: %w", err)
+	}
+	if err := wtx.Commit(); err != nil {
+		return nil, fmt.Errorf("claiming deliveries: %w", err)
+	}
+	jobs := make([]*store.DeliveryJob, 0, len(dels))
+	for _, d := range dels {
+		ep, ev := epByID[d.EndpointID], feedByID[d.EventID]
+		if ep == nil || ev == nil {
+			continue // Deleted under us (cascades make this momentary).
+		}
+		jobs = append(jobs, &store.DeliveryJob{Delivery: *d, Endpoint: ep, Event: ev})
+	}
+	return jobs, nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func scanDeliveries(rows *sql.Rows) ([]*model.Delivery, error) {
+	defer func() { _ = rows.Close() }()
+	var out []*model.Delivery
+	for rows.Next() {
+		var (
+			d                  model.Delivery
+			next, created, upd int64
+			delivered          sql.NullInt64
+		)
+		if err := rows.Scan(&d.ID, &d.Workspace, &d.EndpointID, &d.EventID, &d.EventType, &d.Subject, &d.Status, &d.Attempts, &next,
+			&d.LastStatusCode, &d.LastError, &created, &upd, &delivered); err != nil {
+			return nil, err
+		}
+		if d.Status == model.DeliveryPending {
+			t := fromMicros(next)
+			d.NextAttemptAt = &t
+		}
+		d.CreatedAt, d.UpdatedAt, d.DeliveredAt = fromMicros(created), fromMicros(upd), nullTime(delivered)
+		out = append(out, &d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []*model.Delivery{}
+	}
+	return out, nil
+}
+
+// NextDeliveryDue returns when the earliest pending delivery becomes claimable.
+func (s *Store) NextDeliveryDue(ctx context.Context) (time.Time, bool, error) {
+	if s.isClosed.Load() {
+		return time.Time{}, false, store.ErrClosed
+	}
+	var at sql.NullInt64
+	err := s.reader.QueryRowContext(ctx, `SELECT MIN(CASE WHEN locked_until > next_attempt_at THEN locked_until ELSE next_attempt_at END) FROM deliveries WHERE status = 'pending'`).Scan(&at)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("finding the next due delivery: %w", err)
+	}
+	if !at.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMicros(at.Int64), true, nil
+}
+
+// RecordAttempts stores attempt outcomes, their log and endpoint health in
+// one transaction, with a few multi-row statements.
+func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResult) ([]store.EndpointHealth, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	if len(results) == 0 {
+		return nil, nil
+	}
+	now := micros(s.now())
+	wtx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("recording delivery attempts: %w", err)
+	}
+	defer rollback(wtx)
+	var b strings.Builder
+	updated := map[int64]bool{}
+	for start := 0; start < len(results); start += flushChunk {
+		part := results[start:min(start+flushChunk, len(results))]
+		b.Reset()
+		b.WriteString(`WITH v (id, status, next_attempt_at, last_status_code, last_error, delivered_at) AS (VALUES `)
+		args := make([]any, 0, 6*len(part)+1)
+		for i, r := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT))`)
+			var delivered any
+			if r.Status == model.DeliverySucceeded {
+				delivered = micros(r.Attempt.AttemptedAt)
+			}
+			next := r.NextAttemptAt
+			if next.IsZero() {
+				next = r.Attempt.AttemptedAt
+			}
+			args = append(args, r.DeliveryID, r.Status, micros(next), r.Attempt.StatusCode, r.Attempt.Error, delivered)
+		}
+		b.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1, next_attempt_at = v.next_attempt_at, locked_until = 0,
+			last_status_code = v.last_status_code, last_error = v.last_error, delivered_at = COALESCE(v.delivered_at, deliveries.delivered_at), updated_at = ?
+			FROM v WHERE deliveries.id = v.id AND deliveries.status = 'pending' RETURNING deliveries.id`)
+		args = append(args, now)
+		rows, err := wtx.QueryContext(ctx, s.dialect.bind(b.String()), args...)
+		if err != nil {
+			return nil, fmt.Errorf("recording %d delivery attempts: %w", len(part), err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				_ = rows.Close()
+				return nil, fmt.Errorf("recording delivery attempts: %w", err)
+			}
+			updated[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("recording delivery attempts: %w", err)
+		}
+
+		b.Reset()
+		args = args[:0]
+		n := 0
+		for _, r := range part {
+			if !updated[r.DeliveryID] {
+				continue
+			}
+			if n > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`(?, ?, ?, ?, ?, ?)`)
+			a := r.Attempt
+			args = append(args, r.DeliveryID, micros(a.AttemptedAt), int64(a.DurationMS*1000), a.StatusCode, a.Error, a.Response)
+			n++
+		}
+		if n > 0 {
+			if _, err := wtx.ExecContext(ctx, s.dialect.bind(`INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_us, status_code, error, response) VALUES `+b.String()), args...); err != nil {
+				return nil, fmt.Errorf("logging %d delivery attempts: %w", n, err)
+			}
+		}
+	}
+
+	// Endpoint health follows each endpoint's latest attempt.
+	latest := map[int64]store.AttemptResult{}
+	var order []int64
+	for _, r := range results {
+		if _, seen := latest[r.EndpointID]; !seen {
+			order = append(order, r.EndpointID)
+		}
+		latest[r.EndpointID] = r
+	}
+	var healthy, failing []any
+	started := map[int64]bool{}
+	for _, id := range order {
+		r := latest[id]
+		if r.Healthy {
+			healthy = append(healthy, id)
+			continue
+		}
+		failing = append(failing, id)
+		res, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL`), micros(r.Attempt.AttemptedAt), id)
+		if err != nil {
+			return nil, fmt.Errorf("recording the failure of endpoint %d: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			started[id] = true
+		}
+	}
+	if len(healthy) > 0 {
+		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE endpoints SET failing_since = NULL WHERE failing_since IS NOT NULL AND id IN (`+placeholders(len(healthy))+`)`), healthy...); err != nil {
+			return nil, fmt.Errorf("recording endpoint recovery: %w", err)
+		}
+	}
+	var health []store.EndpointHealth
+	for _, id := range healthy {
+		health = append(health, store.EndpointHealth{EndpointID: id.(int64)})
+	}
+	if len(failing) > 0 {
+		rows, err := wtx.QueryContext(ctx, s.dialect.bind(`SELECT id, workspace, url, failing_since FROM endpoints WHERE failing_since IS NOT NULL AND id IN (`+placeholders(len(failing))+`)`), failing...)
+		if err != nil {
+			return nil, fmt.Errorf("reading endpoint health: %w", err)
+		}
+		for rows.Next() {
+			var (
+				h     store.EndpointHealth
+				since int64
+			)
+			if err := rows.Scan(&h.EndpointID, &h.Workspace, &h.URL, &since); err != nil {
+				_ = rows.Close()
+				return nil, fmt.Errorf("reading endpoint health: %w", err)
+			}
+			h.FailingSince, h.StartedFailing = fromMicros(since), started[h.EndpointID]
+			health = append(health, h)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("reading endpoint health: %w", err)
+		}
+	}
+	if err := wtx.Commit(); err != nil {
+		return nil, fmt.Errorf("recording %d delivery attempts: %w", len(results), err)
+	}
+	return health, nil
+}
+
+// ListDeliveries lists deliveries of a workspace, newest first.
+func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*model.Delivery, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries WHERE workspace = ?`
+	args := []any{f.Workspace}
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if f.EndpointID > 0 {
+		q += ` AND endpoint_id = ?`
+		args = append(args, f.EndpointID)
+	}
+	if f.BeforeID > 0 {
+		q += ` AND id < ?`
+		args = append(args, f.BeforeID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = DefaultLimit
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing deliveries of %q: %w", f.Workspace, err)
+	}
+	out, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("listing deliveries of %q: %w", f.Workspace, err)
+	}
+	return out, nil
+}
+
+// GetDelivery returns one delivery of the workspace with its attempt log.
+func (s *Store) GetDelivery(ctx context.Context, workspace string, id int64) (*model.Delivery, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(`SELECT `+deliveryColumns+` FROM deliveries WHERE workspace = ? AND id = ?`), workspace, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading delivery %d: %w", id, err)
+	}
+	dels, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading delivery %d: %w", id, err)
+	}
+	if len(dels) == 0 {
+		return nil, fmt.Errorf("reading delivery %d: %w", id, store.ErrNotFound)
+	}
+	d := dels[0]
+	arows, err := s.reader.QueryContext(ctx, s.dialect.bind(`SELECT id, attempted_at, duration_us, status_code, error, response FROM delivery_attempts WHERE delivery_id = ? ORDER BY id`), id)
+	if err != nil {
+		return nil, fmt.Errorf("reading the log of delivery %d: %w", id, err)
+	}
+	defer func() { _ = arows.Close() }()
+	d.Log = []model.DeliveryAttempt{}
+	for arows.Next() {
+		var (
+			a      model.DeliveryAttempt
+			at, us int64
+		)
+		if err := arows.Scan(&a.ID, &at, &us, &a.StatusCode, &a.Error, &a.Response); err != nil {
+			return nil, fmt.Errorf("reading the log of delivery %d: %w", id, err)
+		}
+		a.DeliveryID, a.AttemptedAt, a.DurationMS = id, fromMicros(at), float64(us)/1000
+		d.Log = append(d.Log, a)
+	}
+	if err := arows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the log of delivery %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// RetryDelivery puts a dead letter back in the queue for a new round.
+func (s *Store) RetryDelivery(ctx context.Context, workspace string, id int64) error {
+	if s.isClosed.Load() {
+		return store.ErrClosed
+	}
+	now := micros(s.now())
+	res, err := s.writer.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, locked_until = 0, updated_at = ?
+		WHERE workspace = ? AND id = ? AND status = 'failed'
+		AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id AND e.disabled_at IS NULL)`), now, now, workspace, id)
+	if err != nil {
+		return fmt.Errorf("retrying delivery %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("retrying delivery %d: %w", id, err)
+	}
+	if n == 1 {
+		s.signalQueued()
+		return nil
+	}
+	d, err := s.GetDelivery(ctx, workspace, id)
+	if err != nil {
+		return fmt.Errorf("retrying delivery %d: %w", id, err)
+	}
+	if d.Status != model.DeliveryFailed {
+		return fmt.Errorf("retrying delivery %d: it is %s, not a dead letter: %w", id, d.Status, store.ErrConflict)
+	}
+	return fmt.Errorf("retrying delivery %d: its endpoint is disabled; recover the endpoint instead: %w", id, store.ErrConflict)
+}
+
+// insertReturningIDs runs a multi-row INSERT … RETURNING id and returns the
+// ids in ascending order, which is the order of its VALUES rows.
+func (t *tx) insertReturningIDs(ctx context.Context, query string, args []any) ([]int64, error) {
+	rows, err := t.tx.QueryContext(ctx, t.s.dialect.bind(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	return ids, nil
+}

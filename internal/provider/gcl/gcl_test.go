@@ -1,0 +1,265 @@
+package gcl_test
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/config"
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/provider"
+	"github.com/shiphub/shiphub/internal/provider/gcl"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func connector(t testing.TB, settings map[string]any) *gcl.Connector {
+	t.Helper()
+	if settings == nil {
+		settings = map[string]any{"base_url": "http://127.0.0.1:1", "api_key": "k-123456"}
+	}
+	c, err := gcl.New(decoded(settings))
+	require.NoError(t, err)
+	return c.(*gcl.Connector)
+}
+
+// decoded is a connection whose settings decode as shiphub.yaml's do.
+func decoded(settings map[string]any) provider.Connection {
+	cn := config.Connection{ID: "gcl", Provider: "gcl", Settings: settings}
+	return provider.Connection{Workspace: "acme", ID: "gcl", Decode: cn.DecodeSettings}
+}
+
+func pollMessage(t testing.TB, file, number string) *model.InboxMessage {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", file))
+	require.NoError(t, err)
+	return &model.InboxMessage{
+		ID: 1, Workspace: "acme", Connection: "gcl", Provider: "gcl", Source: model.SourcePoll,
+		DedupKey: gcl.DedupKey(body), ContentType: "application/json", Body: body,
+		Meta:       map[string]string{gcl.MetaTrackingNumber: number, gcl.MetaReference: "order-42"},
+		ReceivedAt: time.Date(2024, 7, 29, 19, 0, 0, 0, time.UTC),
+	}
+}
+
+func TestNormalizeGolden(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file, number string
+	}{
+		{"document-example.json", "EXMPL0001234TRCKNUM"},
+		{"document-not-found.json", "EXMPL0001234TRCKNUM"},
+		{"numbers-only.json", "NUM123"},
+		{"unknown-status.json", "UNK1"},
+		{"empty-checkpoints.json", "EMPTY1"},
+	}
+	c := connector(t, nil)
+	for _, tt := range tests {
+		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
+			t.Parallel()
+			updates, err := c.Normalize(pollMessage(t, tt.file, tt.number))
+			require.NoError(t, err)
+			got, err := json.MarshalIndent(updates, "", "  ")
+			require.NoError(t, err)
+			golden := filepath.Join("testdata", "golden", strings.TrimSuffix(tt.file, ".json")+".golden.json")
+			if *update {
+				require.NoError(t, os.WriteFile(golden, append(got, '\n'), 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err)
+			require.JSONEq(t, string(want), string(got))
+		})
+	}
+}
+
+func TestDocumentExampleMapping(t *testing.T) {
+	t.Parallel()
+	updates, err := connector(t, nil).Normalize(pollMessage(t, "document-example.json", "EXMPL0001234TRCKNUM"))
+	require.NoError(t, err)
+	require.Len(t, updates, 1)
+	u := updates[0]
+	require.Equal(t, "EXMPL0001234TRCKNUM", u.ProviderRef)
+	require.Equal(t, "dhl_express", u.Carrier)
+	require.Equal(t, "dhl_express_worldwide", u.Method)
+	require.Equal(t, "460", u.Attributes[gcl.AttrWeightInGrams])
+	require.Equal(t, "DHL Express", u.Attributes[gcl.AttrCarrierName])
+	require.Contains(t, u.TrackingURL, "mydhl.express.dhl")
+	require.Equal(t, "2024-07-30", u.ExpectedDelivery)
+	require.Contains(t, u.References, model.Reference{Kind: model.RefMerchant, Value: "order-42"})
+	require.Contains(t, u.References, model.Reference{Kind: model.RefShipment, Value: "EXMPL0001234"})
+	require.Len(t, u.Events, 7)
+	var statuses []model.Status
+	keys := map[string]bool{}
+	for _, e := range u.Events {
+		statuses = append(statuses, e.Status)
+		keys[e.DedupKey] = true
+		require.Equal(t, model.SourcePoll, e.Source)
+	}
+	require.Equal(t, []model.Status{
+		model.StatusInTransit, model.StatusInTransit, model.StatusInTransit, model.StatusInTransit,
+		model.StatusInTransit, model.StatusOutForDelivery, model.StatusDelivered,
+	}, statuses, "oldest first")
+	require.Len(t, keys, 7, "every checkpoint has its own dedup key")
+	require.Equal(t, model.SubCustoms, u.Events[2].Substatus)
+	require.Equal(t, time.Date(2024, 7, 29, 18, 16, 6, 0, time.UTC), *u.DeliveredAt)
+	require.Equal(t, time.Date(2024, 7, 25, 14, 21, 55, 0, time.UTC), *u.CollectedAt)
+
+	sum := gcl.Summarize(mustDecode(t, "document-example.json"))
+	require.Equal(t, model.StatusDelivered, sum.Status)
+	require.Equal(t, "2024-07-30", sum.ExpectedDelivery)
+}
+
+func mustDecode(t *testing.T, file string) *gcl.Response {
+	body, err := os.ReadFile(filepath.Join("testdata", file))
+	require.NoError(t, err)
+	r, e, err := gcl.Decode(body)
+	require.NoError(t, err)
+	require.Nil(t, e)
+	return r
+}
+
+func TestStatusTable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		uid       string
+		number    int
+		want      model.Status
+		substatus string
+		action    bool
+	}{
+		{"registered", 0, model.StatusInfoReceived, "", false},
+		{"in_transit", 1, model.StatusInTransit, "", false},
+		{"out_for_delivery", 2, model.StatusOutForDelivery, "", false},
+		{"failed_attempt", 3, model.StatusFailedAttempt, "", false},
+		{"exception", 4, model.StatusException, "", true},
+		{"available_for_pickup", 5, model.StatusAvailableForPickup, "", false},
+		{"delivered", 6, model.StatusDelivered, "", false},
+		{"shipped", 7, model.StatusInTransit, "", false},
+		{"returned", 8, model.StatusReturned, "", false},
+		{"not_picked_up", 9, model.StatusException, gcl.SubNotPickedUp, true},
+		{"", 2, model.StatusOutForDelivery, "", false},
+		{"", 8, model.StatusReturned, "", false},
+		{"", 77, model.StatusUnknown, "", false},
+		{"Delivered", 6, model.StatusDelivered, "", false},
+		{"beamed_up", 6, model.StatusUnknown, "", false},
+	}
+	c := connector(t, nil)
+	for _, tt := range tests {
+		t.Run("Uid"+tt.uid+"Number"+string(rune('0'+tt.number%10)), func(t *testing.T) {
+			t.Parallel()
+			body, _ := json.Marshal(map[string]any{"trackingNumber": "X1", "checkpoints": []map[string]any{
+				{"status": tt.number, "statusUid": tt.uid, "message": "m", "createdAt": "2024-07-29T08:00:00Z", "signedBy": "s"},
+			}})
+			updates, err := c.Normalize(&model.InboxMessage{Body: body, Meta: map[string]string{gcl.MetaTrackingNumber: "X1"}})
+			require.NoError(t, err)
+			e := updates[0].Events[0]
+			require.Equal(t, tt.want, e.Status)
+			require.Equal(t, tt.substatus, e.Substatus)
+			require.Equal(t, tt.action, e.ActionRequired)
+			require.NotEmpty(t, e.ProviderCode, "the raw code is kept")
+		})
+	}
+}
+
+func TestBadAnswersAreRefused(t *testing.T) {
+	t.Parallel()
+	c := connector(t, nil)
+	for name, body := range map[string]string{
+		"NotJSON":           "<html>",
+		"NoTrackingNumber":  `{"checkpoints":[]}`,
+		"BadCreatedAt":      `{"trackingNumber":"X","checkpoints":[{"status":1,"statusUid":"in_transit","message":"m","createdAt":"yesterday"}]}`,
+		"BadExpectedDate":   `{"trackingNumber":"X","checkpoints":[{"status":1,"statusUid":"in_transit","message":"m","createdAt":"2024-07-29T08:00:00Z","expectedDeliveryDate":"30/07/2024"}]}`,
+		"OtherErrorCode":    `{"trackingNumber":"X","code":"RATE_LIMITED","message":"slow down"}`,
+		"StatusNotANumber":  `{"trackingNumber":"X","checkpoints":[{"status":"one","message":"m","createdAt":"2024-07-29T08:00:00Z"}]}`,
+		"CheckpointsObject": `{"trackingNumber":"X","checkpoints":{}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := c.Normalize(&model.InboxMessage{Body: []byte(body)})
+			require.ErrorIs(t, err, provider.ErrBadInput)
+		})
+	}
+}
+
+func TestExpiredRecordBecomesAnExpiredEvent(t *testing.T) {
+	t.Parallel()
+	body, _ := json.Marshal(gcl.Expired{TrackingNumber: "NF1", Reason: "not_found", Since: time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC), ExpiredAt: time.Date(2024, 7, 31, 0, 0, 0, 0, time.UTC)})
+	updates, err := connector(t, nil).Normalize(&model.InboxMessage{Topic: gcl.TopicExpired, Body: body, Meta: map[string]string{gcl.MetaTrackingNumber: "NF1"}})
+	require.NoError(t, err)
+	require.Len(t, updates[0].Events, 1)
+	require.Equal(t, model.StatusExpired, updates[0].Events[0].Status)
+	require.Equal(t, "NF1", updates[0].ProviderRef)
+}
+
+func TestSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		settings map[string]any
+		wantErr  string
+	}{
+		{"MinimalIsValid", map[string]any{"base_url": "https://api.example", "api_key": "k"}, ""},
+		{"BaseURLIsRequired", map[string]any{"api_key": "k"}, "base_url: is required"},
+		{"BaseURLMustBeHTTP", map[string]any{"base_url": "ftp://x", "api_key": "k"}, "base_url"},
+		{"APIKeyIsRequired", map[string]any{"base_url": "https://api.example"}, "api_key: is required"},
+		{"RateMustBePositive", map[string]any{"base_url": "https://api.example", "api_key": "k", "rate_per_second": -1}, "rate_per_second"},
+		{"RuleNeedsACarrier", map[string]any{"base_url": "https://api.example", "api_key": "k", "attach": []map[string]any{{"connection": "ws"}}}, "attach[0].carrier"},
+		{"DurationsAreYAMLDurations", map[string]any{"base_url": "https://api.example", "api_key": "k", "timeout": "2s", "schedule": map[string]any{"in_transit": "90m"}}, ""},
+		{"UnknownKeysAreRefused", map[string]any{"base_url": "https://api.example", "api_key": "k", "rate": 3}, "rate"},
+		{"TimezoneMustBeKnown", map[string]any{"base_url": "https://api.example", "api_key": "k", "timezone": "Mars/Base"}, "timezone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := gcl.New(decoded(tt.settings))
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tt.wantErr)
+		})
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, file := range []string{"document-example.json", "document-not-found.json", "numbers-only.json", "unknown-status.json", "empty-checkpoints.json"} {
+		body, err := os.ReadFile(filepath.Join("testdata", file))
+		require.NoError(f, err)
+		f.Add(body)
+	}
+	f.Add([]byte(`{"code":null}`))
+	f.Add([]byte(`{"trackingNumber":"x","checkpoints":[{"status":1e400}]}`))
+	c := connector(f, nil)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, e, err := gcl.Decode(body)
+		if err != nil {
+			require.ErrorIs(t, err, provider.ErrBadInput)
+			return
+		}
+		require.True(t, (r == nil) != (e == nil), "exactly one of answer and error")
+		updates, err := c.Normalize(&model.InboxMessage{Body: body, Meta: map[string]string{gcl.MetaTrackingNumber: "F"}})
+		if e != nil && e.Code != gcl.CodeNotFound {
+			require.ErrorIs(t, err, provider.ErrBadInput)
+			return
+		}
+		require.NoError(t, err)
+		require.Len(t, updates, 1)
+		for _, ev := range updates[0].Events {
+			require.True(t, ev.Status.Valid())
+			require.NotEmpty(t, ev.DedupKey)
+		}
+		gcl.Summarize(orEmpty(r))
+	})
+}
+
+func orEmpty(r *gcl.Response) *gcl.Response {
+	if r == nil {
+		return &gcl.Response{}
+	}
+	return r
+}

@@ -160,3 +160,9 @@ func isXML(mediaType string) bool {
 
 // FTPPoll returns the FTP server to poll for this connection's files, or nil.
 func (c *Connector) FTPPoll() *provider.FTPRemote { return c.settings.FTPPoll }
+
+// FTPLogin returns the credentials the courier logs in to shiphub's FTP
+// server with; an empty user means the connection does not upload.
+func (c *Connector) FTPLogin() (user, password string) {
+	return c.settings.FTPUser, c.settings.FTPPassword
+}

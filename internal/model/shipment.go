@@ -209,4 +209,6 @@ const (
 	EventShipmentCreated       = "shipment.created"
 	EventShipmentStatusChanged = "shipment.status_changed"
 	EventShipmentEventAdded    = "shipment.event_added"
+	// EventShipmentEDDChanged is a change of the carrier's expected delivery date.
+	EventShipmentEDDChanged = "shipment.edd_changed"
 )

@@ -268,7 +268,9 @@ func (p *Pipeline) applyUpdate(ctx context.Context, tx store.Tx, m *model.InboxM
 		return nil, fmt.Errorf("loading shipment: %w", err)
 	}
 	before := s.StatusPosition
+	eddBefore := s.ExpectedDelivery
 	changed := !created && Merge(s, u)
+	eddChanged := !created && s.ExpectedDelivery != eddBefore
 
 	var added []model.Event
 	for i := range u.Events {
@@ -302,7 +304,7 @@ func (p *Pipeline) applyUpdate(ctx context.Context, tx store.Tx, m *model.InboxM
 
 	// The feed: what a merchant subscribes to. Every entry carries the
 	// shipment as it stands after this update, encoded once.
-	if !created && len(added) == 0 && !statusChanged {
+	if !created && len(added) == 0 && !statusChanged && !eddChanged {
 		return added, nil
 	}
 	shipment, err := json.Marshal(s)
@@ -323,6 +325,12 @@ func (p *Pipeline) applyUpdate(ctx context.Context, tx store.Tx, m *model.InboxM
 	}
 	for i := range added {
 		if err := feed(model.EventShipmentEventAdded, EventAdded{ShipmentID: s.ID, Event: &added[i], Shipment: shipment}); err != nil {
+			return nil, err
+		}
+	}
+	if eddChanged {
+		data := EDDChanged{ShipmentID: s.ID, PreviousExpectedDelivery: eddBefore, ExpectedDelivery: s.ExpectedDelivery, Shipment: shipment}
+		if err := feed(model.EventShipmentEDDChanged, data); err != nil {
 			return nil, err
 		}
 	}
@@ -354,4 +362,13 @@ type StatusChanged struct {
 	Status         model.Status    `json:"status"`
 	Substatus      string          `json:"substatus,omitempty"`
 	Shipment       json.RawMessage `json:"shipment"`
+}
+
+// EDDChanged is the data of a shipment.edd_changed feed event: the carrier
+// moved the expected delivery date.
+type EDDChanged struct {
+	ShipmentID               int64           `json:"shipment_id"`
+	PreviousExpectedDelivery string          `json:"previous_expected_delivery,omitempty"`
+	ExpectedDelivery         string          `json:"expected_delivery"`
+	Shipment                 json.RawMessage `json:"shipment"`
 }

@@ -85,6 +85,9 @@ func (d *driver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpser
 	}
 	d.s.log.Debug("FTP login", "workspace", acct.Workspace, "connection", acct.Connection, "remote", cc.RemoteAddr().String())
 	if acct.Receiver == nil {
+		if acct.Fs != nil {
+			return &plainFs{acct.Fs}, nil
+		}
 		return &plainFs{afero.NewBasePathFs(afero.NewOsFs(), acct.dir+string(os.PathSeparator)+uploadDir)}, nil
 	}
 	base := afero.NewBasePathFs(afero.NewOsFs(), acct.dir+string(os.PathSeparator)+uploadDir)

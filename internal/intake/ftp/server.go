@@ -22,6 +22,7 @@ import (
 	"time"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
+	"github.com/spf13/afero"
 
 	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/coord"
@@ -48,6 +49,9 @@ type Account struct {
 	// itself never configures such an account; tests use one as the remote
 	// a poller fetches from.
 	Receiver provider.FileReceiver
+	// Fs, for a plain account, replaces its directory with another file
+	// system (tests use it to break transfers on purpose).
+	Fs afero.Fs
 }
 
 // Errors recording refused files; store.Store implements it.

@@ -117,6 +117,9 @@ func (s *Service) Stop(ctx context.Context) error {
 	return err
 }
 
+// Client is the service's API client (tests shorten its backoff).
+func (s *Service) Client() *Client { return s.client }
+
 // Wake makes the poller look for due trackers now.
 func (s *Service) Wake() { s.poller.Wake() }
 

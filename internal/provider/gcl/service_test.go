@@ -1,0 +1,380 @@
+package gcl_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/config"
+	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/pipeline"
+	"github.com/shiphub/shiphub/internal/poll"
+	"github.com/shiphub/shiphub/internal/provider/gcl"
+	"github.com/shiphub/shiphub/internal/provider/registry"
+	"github.com/shiphub/shiphub/internal/sim/gclsim"
+	"github.com/shiphub/shiphub/internal/store"
+	"github.com/shiphub/shiphub/internal/store/sqlite"
+)
+
+// clock is a settable clock shared by the simulator and the hub.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time         { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration)    { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+func newClock(t time.Time) *clock       { return &clock{t: t} }
+func (c *clock) Set(t time.Time)        { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+func (c *clock) Since(t time.Time) bool { return !c.Now().Before(t) }
+
+type hub struct {
+	sim   *gclsim.Sim
+	store store.Store
+	pipe  *pipeline.Pipeline
+	svc   *gcl.Service
+	clock *clock
+}
+
+const simKey = "sim-key-0123456789"
+
+// newHub runs a GCL simulator on loopback and a hub (SQLite, pipeline, GCL
+// service) pointed at it. clk nil means the real clock.
+func newHub(t *testing.T, clk *clock, settings map[string]any, simCfg gclsim.Config) *hub {
+	t.Helper()
+	registry.RegisterAll()
+	simCfg.APIKey = simKey
+	if clk != nil {
+		simCfg.Now = clk.Now
+	}
+	sim, err := gclsim.New(simCfg)
+	require.NoError(t, err)
+	base, err := sim.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sim.Close() })
+
+	s := map[string]any{"base_url": base, "api_key": simKey, "timeout": "2s", "rate_per_second": 200}
+	for k, v := range settings {
+		s[k] = v
+	}
+	cfg := &config.Config{Workspaces: []config.Workspace{{ID: "acme", Connections: []config.Connection{
+		{ID: "gcl", Provider: "gcl", Settings: s},
+	}}}}
+	conns, err := connections.Build(cfg)
+	require.NoError(t, err)
+	st := sqlite.OpenTest(t)
+	now := time.Now
+	if clk != nil {
+		now = clk.Now
+	}
+	pipe, err := pipeline.New(pipeline.Config{Store: st, Connections: conns, Now: now, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	c, _ := conns.Lookup("acme", "gcl")
+	svc, err := c.Connector.(poll.Puller).NewService(poll.Env{Workspace: "acme", Connection: "gcl", Store: st, Holder: "test", Now: now, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	g := svc.(*gcl.Service)
+	g.Client().Backoff = 10 * time.Millisecond
+	return &hub{sim: sim, store: st, pipe: pipe, svc: g, clock: clk}
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func (h *hub) track(t *testing.T, number string) *model.Tracker {
+	t.Helper()
+	tr := &model.Tracker{Workspace: "acme", Connection: "gcl", TrackingNumber: number, Reference: "ref-" + number, NextPollAt: ptr(time.Now().Add(-time.Second))}
+	if h.clock != nil {
+		tr.NextPollAt = ptr(h.clock.Now())
+	}
+	_, err := h.store.CreateTracker(ctxT(t), tr)
+	require.NoError(t, err)
+	return tr
+}
+
+// pollOnce polls a tracker and applies what it committed.
+func (h *hub) pollOnce(t *testing.T, tr *model.Tracker) *model.Tracker {
+	t.Helper()
+	h.svc.PollTracker(ctxT(t), tr)
+	_, err := h.pipe.Drain(ctxT(t))
+	require.NoError(t, err)
+	got, err := h.store.GetTracker(ctxT(t), "acme", tr.ID)
+	require.NoError(t, err)
+	return got
+}
+
+func (h *hub) shipment(t *testing.T, number string) *model.Shipment {
+	t.Helper()
+	list, err := h.store.ListShipments(ctxT(t), store.ShipmentFilter{Workspace: "acme", Reference: number, Connection: "gcl"})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	s, err := h.store.GetShipment(ctxT(t), "acme", list[0].ID)
+	require.NoError(t, err)
+	return s
+}
+
+func (h *hub) feedCount(t *testing.T, typ string) int {
+	t.Helper()
+	feed, err := h.store.ListFeed(ctxT(t), "acme", 0, 1000)
+	require.NoError(t, err)
+	n := 0
+	for _, e := range feed {
+		if e.Type == typ || typ == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func ptr[T any](v T) *T { return &v }
+
+var t0 = time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)
+
+func TestHistoriesBecomeTheRightEventsAndRepeatedPollsAddNothing(t *testing.T) {
+	t.Parallel()
+	const step = time.Hour
+	for i := range 5 {
+		number := fmt.Sprintf("TRK%05d", i)
+		t.Run(number, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock(t0)
+			h := newHub(t, clk, nil, gclsim.Config{Step: step})
+			tr := h.track(t, number)
+			want := h.sim.Final(number, t0)
+			for range len(want.Checkpoints) {
+				tr = h.pollOnce(t, tr)
+				require.Equal(t, model.TrackerActive, tr.State)
+				before := h.feedCount(t, "")
+				tr = h.pollOnce(t, tr) // the same answer again
+				require.Equal(t, before, h.feedCount(t, ""), "an unchanged answer adds nothing")
+				clk.Add(step)
+			}
+			s := h.shipment(t, number)
+			require.Len(t, s.Events, len(want.Checkpoints), "one event per checkpoint, however often it was served")
+			last := want.Checkpoints[0] // newest first
+			require.Equal(t, map[string]model.Status{"delivered": model.StatusDelivered, "returned": model.StatusReturned}[last.StatusUID], s.Status)
+			require.Equal(t, want.CarrierUID, s.Carrier)
+			require.Equal(t, want.ShipmentMethodUID, s.Method)
+			require.Equal(t, want.TrackingURL, s.TrackingURL)
+			require.Equal(t, want.WeightInGrams, s.Attributes[gcl.AttrWeightInGrams])
+			require.Contains(t, s.References, model.Reference{Kind: model.RefMerchant, Value: "ref-" + number})
+			for i, e := range s.Events {
+				cp := want.Checkpoints[len(want.Checkpoints)-1-i]
+				require.Equal(t, cp.StatusUID, e.ProviderCode)
+				require.Equal(t, cp.Message, e.Description)
+				require.Equal(t, model.SourcePoll, e.Source)
+			}
+			require.Equal(t, s.Status, tr.Status)
+			require.Equal(t, poll.PriorityRecheck, tr.Priority, "a terminal parcel is only looked at once more")
+			require.Equal(t, clk.Now().Add(-step).Add(poll.DefaultIntervals.TerminalRecheck), *tr.NextPollAt)
+			// The late re-check finds nothing new: the tracker is done.
+			clk.Add(poll.DefaultIntervals.TerminalRecheck)
+			tr = h.pollOnce(t, tr)
+			require.Equal(t, model.TrackerDone, tr.State)
+			require.Nil(t, tr.NextPollAt)
+		})
+	}
+}
+
+func TestExpectedDeliveryChangeIsAFeedEvent(t *testing.T) {
+	t.Parallel()
+	const step = time.Hour
+	clk := newClock(t0)
+	h := newHub(t, clk, nil, gclsim.Config{Step: step})
+	// Find a number whose journey moves its expected delivery date.
+	number := ""
+	for i := range 200 {
+		n := fmt.Sprintf("EDD%04d", i)
+		dates := map[string]bool{}
+		for _, cp := range h.sim.Final(n, t0).Checkpoints {
+			if cp.ExpectedDeliveryDate != "" {
+				dates[cp.ExpectedDeliveryDate] = true
+			}
+		}
+		if len(dates) > 1 {
+			number = n
+			break
+		}
+	}
+	require.NotEmpty(t, number)
+	tr := h.track(t, number)
+	for range h.sim.JourneyLength(number) {
+		tr = h.pollOnce(t, tr)
+		clk.Add(step)
+	}
+	require.Equal(t, 1, h.feedCount(t, model.EventShipmentEDDChanged))
+	s := h.shipment(t, number)
+	require.NotEmpty(t, s.ExpectedDelivery)
+}
+
+func TestNotFoundIsRetriedWithGrowingWaitsThenExpires(t *testing.T) {
+	t.Parallel()
+	clk := newClock(t0)
+	h := newHub(t, clk, map[string]any{"expire_after_days": 2}, gclsim.Config{Step: time.Hour})
+	tr := h.track(t, "NOTFOUND-1")
+	tr = h.pollOnce(t, tr)
+	require.Equal(t, model.TrackerNotFound, tr.State)
+	require.Equal(t, poll.PriorityNotFound, tr.Priority)
+	first := tr.NextPollAt.Sub(clk.Now())
+	require.InDelta(t, float64(poll.DefaultIntervals.NotFound), float64(first), float64(first)/5)
+	s := h.shipment(t, "NOTFOUND-1")
+	require.Equal(t, model.StatusPending, s.Status, "the tracked number is visible before the carrier knows it")
+	require.Empty(t, s.Events)
+
+	clk.Add(6 * time.Hour)
+	tr = h.pollOnce(t, tr)
+	require.Greater(t, tr.NextPollAt.Sub(clk.Now()), 2*first, "waits grow while the number stays unknown")
+	require.Equal(t, 1, h.feedCount(t, model.EventShipmentCreated), "identical not-found answers are one inbox message")
+
+	clk.Add(2 * 24 * time.Hour)
+	tr = h.pollOnce(t, tr)
+	require.Equal(t, model.TrackerExpired, tr.State)
+	require.Nil(t, tr.NextPollAt)
+	s = h.shipment(t, "NOTFOUND-1")
+	require.Equal(t, model.StatusExpired, s.Status)
+	require.Len(t, s.Events, 1)
+	require.Equal(t, "expired:not_found", s.Events[0].ProviderCode)
+}
+
+func TestALateNumberIsFoundAfterNotFound(t *testing.T) {
+	t.Parallel()
+	clk := newClock(t0)
+	h := newHub(t, clk, nil, gclsim.Config{Step: time.Hour})
+	tr := h.track(t, "LATE-7")
+	tr = h.pollOnce(t, tr)
+	require.Equal(t, model.TrackerNotFound, tr.State)
+	clk.Add(2 * time.Hour)
+	tr = h.pollOnce(t, tr)
+	require.Equal(t, model.TrackerActive, tr.State)
+	require.Nil(t, tr.NotFoundSince)
+	require.NotEqual(t, model.StatusPending, h.shipment(t, "LATE-7").Status)
+}
+
+func TestErrorsAreRetriedAndBackedOff(t *testing.T) {
+	t.Parallel()
+	clk := newClock(t0)
+	h := newHub(t, clk, map[string]any{"max_attempts": 3, "timeout": "300ms"}, gclsim.Config{Step: time.Hour, SlowDelay: 2 * time.Second})
+
+	flaky := h.pollOnce(t, h.track(t, "FAIL-1"))
+	require.Equal(t, model.TrackerActive, flaky.State, "a 503 is retried and the retry succeeds")
+	require.Zero(t, flaky.Failures)
+	require.Equal(t, 2, h.sim.RequestsFor("FAIL-1"))
+
+	down := h.pollOnce(t, h.track(t, "DOWN-1"))
+	require.Equal(t, 3, h.sim.RequestsFor("DOWN-1"), "max_attempts requests, then the poll fails")
+	require.Equal(t, 1, down.Failures)
+	require.Contains(t, down.LastError, "HTTP 500")
+	within10 := func(want, got time.Duration) { require.InDelta(t, float64(want), float64(got), float64(want)/10+1) }
+	within10(poll.DefaultIntervals.Error, down.NextPollAt.Sub(clk.Now())) // the first failure waits the error interval
+	down = h.pollOnce(t, down)
+	require.Equal(t, 2, down.Failures)
+	within10(2*poll.DefaultIntervals.Error, down.NextPollAt.Sub(clk.Now())) // then twice as long
+
+	slow := h.pollOnce(t, h.track(t, "SLOW-1"))
+	require.Equal(t, 1, slow.Failures, "an answer slower than the timeout is a failure")
+	require.Contains(t, slow.LastError, "unavailable")
+
+	var list []*model.Shipment
+	list, err := h.store.ListShipments(ctxT(t), store.ShipmentFilter{Workspace: "acme", Reference: "DOWN-1"})
+	require.NoError(t, err)
+	require.Empty(t, list, "a failed poll stores nothing")
+}
+
+func TestWrongKeyIsRejectedWithoutRetries(t *testing.T) {
+	t.Parallel()
+	clk := newClock(t0)
+	h := newHub(t, clk, nil, gclsim.Config{})
+	h.svc.Client().APIKey = "wrong-key"
+	tr := h.pollOnce(t, h.track(t, "TRK1"))
+	require.Equal(t, 1, h.sim.RequestsFor("TRK1"))
+	require.Contains(t, tr.LastError, "rejected")
+	require.NotContains(t, tr.LastError, "wrong-key")
+}
+
+func TestRateLimitHoldsUnderManyTrackers(t *testing.T) {
+	t.Parallel()
+	const (
+		trackers  = 80
+		perSecond = 25
+		perDay    = 60
+	)
+	h := newHub(t, nil, map[string]any{"rate_per_second": perSecond, "rate_per_day": perDay, "concurrency": 8}, gclsim.Config{Step: time.Hour})
+	for i := range trackers {
+		h.track(t, fmt.Sprintf("RATE%04d", i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.svc.Start(ctx)
+	t.Cleanup(func() {
+		cancel()
+		_ = h.svc.Stop(context.Background())
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for h.sim.Requests() < perDay && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Equal(t, perDay, h.sim.Requests())
+	// The day's budget is spent: nothing more goes out, however much is due.
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, perDay, h.sim.Requests(), "the daily limit is never exceeded")
+	for w, n := range h.sim.PerWindow(time.Second) {
+		require.LessOrEqual(t, n, perSecond, "window %s", w)
+	}
+	require.LessOrEqual(t, h.sim.MaxInAnyWindow(time.Second), perSecond, "not even in a sliding second")
+	due, err := h.store.DueTrackers(ctxT(t), "acme", "gcl", time.Now(), 1000)
+	require.NoError(t, err)
+	require.Len(t, due, trackers-perDay, "the rest stay due for the next window")
+}
+
+func TestCarrierRuleAttachesOtherConnectionsShipments(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, nil, map[string]any{"attach": []map[string]any{{"carrier": "UPS"}, {"carrier": "dhl", "connection": "ws"}}, "scan_interval": "50ms"}, gclsim.Config{})
+	ships := []*model.Shipment{
+		{Connection: "ws", ProviderRef: "W1", Carrier: "ups", TrackingNumber: "1ZAAA"},
+		{Connection: "ws", ProviderRef: "W2", Carrier: "dhl", TrackingNumber: "JVGL1"},
+		{Connection: "other", ProviderRef: "O1", Carrier: "dhl", TrackingNumber: "JVGL2"},
+		{Connection: "ws", ProviderRef: "W3", Carrier: "postnl", TrackingNumber: "3SXYZ"},
+		{Connection: "ws", ProviderRef: "W4", Carrier: "ups"},
+	}
+	_, _, err := h.store.AppendInbox(ctxT(t), &model.InboxMessage{Workspace: "acme", Connection: "setup", Provider: "x", Source: model.SourceWebhook, DedupKey: "setup", Body: []byte("{}")})
+	require.NoError(t, err)
+	_, err = h.store.ProcessInbox(ctxT(t), 1, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
+		for _, s := range ships {
+			s.Workspace, s.Provider = "acme", "winkelstraat"
+			s.StatusPosition = model.StatusPosition{Status: model.StatusInTransit}
+			s.CreatedAt, s.UpdatedAt = time.Now(), time.Now()
+			if err := tx.InsertShipment(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	h.svc.Start(ctx)
+	t.Cleanup(func() {
+		cancel()
+		_ = h.svc.Stop(context.Background())
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for (h.sim.RequestsFor("1ZAAA") == 0 || h.sim.RequestsFor("JVGL1") == 0) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	list, err := h.store.ListTrackers(ctxT(t), store.TrackerFilter{Workspace: "acme"})
+	require.NoError(t, err)
+	got := map[string]int64{}
+	for _, tr := range list {
+		require.Equal(t, "rule", tr.Origin)
+		got[tr.TrackingNumber] = tr.OriginShipment
+	}
+	require.Equal(t, map[string]int64{"1ZAAA": ships[0].ID, "JVGL1": ships[1].ID}, got)
+	require.Positive(t, h.sim.RequestsFor("1ZAAA"), "an attached tracker is polled")
+}

@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 	_ "time/tzdata" // the courier's timezone must load on hosts without zoneinfo
+
+	goftp "github.com/jlaffaye/ftp"
 )
 
 // Config configures a simulator.
@@ -56,6 +58,9 @@ type Config struct {
 	Retries int
 	// Backoff is the pause before the first retry; default 100ms.
 	Backoff time.Duration
+	// FTP, when set, makes the courier upload each update as a file
+	// (FTP/JSON or FTP/XML) instead of pushing to URL, which may be empty.
+	FTP *FTPTarget
 }
 
 // Defaults.
@@ -73,6 +78,8 @@ func (c Config) Validate() error {
 	var errs []error
 	u, err := url.Parse(c.URL)
 	switch {
+	case c.FTP != nil && c.URL == "":
+		errs = append(errs, c.FTP.validate())
 	case c.URL == "":
 		errs = append(errs, errors.New("url: is required"))
 	case err != nil:
@@ -117,6 +124,7 @@ type Sim struct {
 	loc    *time.Location
 	client *http.Client
 
+	ftpConns                               chan *goftp.ServerConn // idle logged-in FTP sessions
 	sent, acked, failed, retried, journeys atomic.Int64
 	next                                   atomic.Int64 // journey numbers handed out
 }
@@ -152,7 +160,7 @@ func New(cfg Config) (*Sim, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &Sim{cfg: cfg, loc: loc, client: client}, nil
+	return &Sim{cfg: cfg, loc: loc, client: client, ftpConns: make(chan *goftp.ServerConn, cfg.Concurrency)}, nil
 }
 
 // Stats returns a snapshot of the counters.
@@ -193,6 +201,9 @@ func (s *Sim) Run(ctx context.Context) error {
 func (s *Sim) runJourney(ctx context.Context, n int64) bool {
 	rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed)^0x5eed, uint64(n)))
 	method := s.cfg.Method
+	if s.cfg.FTP != nil {
+		method = MethodFTP
+	}
 	if method == "" {
 		method = http.MethodPost
 		if rng.IntN(2) == 0 {
@@ -224,7 +235,7 @@ func (s *Sim) runJourney(ctx context.Context, n int64) bool {
 // or a non-2xx answer up to Retries times with doubling backoff.
 func (s *Sim) Send(ctx context.Context, method string, u Update) error {
 	method = strings.ToUpper(method)
-	if method != http.MethodGet && method != http.MethodPost {
+	if method != http.MethodGet && method != http.MethodPost && (method != MethodFTP || s.cfg.FTP == nil) {
 		return fmt.Errorf("sending courier update: method %q is neither GET nor POST", method)
 	}
 	s.sent.Add(1)
@@ -262,6 +273,9 @@ func (s *Sim) sendOnce(ctx context.Context, method string, u Update) error {
 		req *http.Request
 		err error
 	)
+	if method == MethodFTP {
+		return s.upload(ctx, u)
+	}
 	if method == http.MethodGet {
 		req, err = http.NewRequestWithContext(ctx, method, GetURL(s.cfg.URL, u), nil)
 	} else {

@@ -34,6 +34,7 @@ type Server struct {
 	Conns    *connections.Set
 	Pipeline *pipeline.Pipeline
 	Metrics  *metrics.Metrics
+	ftpParts
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -67,6 +68,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Committed: s.Pipeline.Notify, Metrics: s.Metrics, Logger: log,
 	})
 	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := s.buildFTP(); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -128,6 +133,10 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.listener = ln
 	s.Pipeline.Start(context.WithoutCancel(ctx))
+	if err := s.startFTP(ctx); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.httpSrv.Serve(ln) }()
 	s.ready.Store(true)
@@ -158,6 +167,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		if err := s.httpSrv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
 		}
+	}
+	if err := s.stopFTP(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.Pipeline.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping the pipeline: %w", err))

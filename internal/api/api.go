@@ -35,6 +35,9 @@ type Config struct {
 	// Logger receives store failures; nil means slog.Default(). Keys are
 	// never logged.
 	Logger *slog.Logger
+	// Trackers, when set, enables /trackers: it says which connections
+	// track parcels and wakes their pollers.
+	Trackers TrackerControl
 }
 
 // Key is one merchant API key. A key belongs to exactly one workspace, so
@@ -76,11 +79,12 @@ func (c Config) Validate() error {
 
 // API is the merchant API. It is safe for concurrent use.
 type API struct {
-	store  store.Store
-	keys   keyring
-	log    *slog.Logger
-	mux    *http.ServeMux
-	humaAP huma.API
+	store    store.Store
+	trackers TrackerControl
+	keys     keyring
+	log      *slog.Logger
+	mux      *http.ServeMux
+	humaAP   huma.API
 }
 
 // New builds the API from a validated configuration.
@@ -89,10 +93,11 @@ func New(cfg Config) (*API, error) {
 		return nil, err
 	}
 	a := &API{
-		store: cfg.Store,
-		keys:  newKeyring(cfg.Keys),
-		log:   cfg.Logger,
-		mux:   http.NewServeMux(),
+		store:    cfg.Store,
+		trackers: cfg.Trackers,
+		keys:     newKeyring(cfg.Keys),
+		log:      cfg.Logger,
+		mux:      http.NewServeMux(),
 	}
 	if a.log == nil {
 		a.log = slog.Default()

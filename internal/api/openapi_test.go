@@ -81,7 +81,7 @@ func TestOpenAPIDocumentDescribesTheContract(t *testing.T) {
 	require.Len(t, doc.Servers, 1)
 	require.Equal(t, "/api/v1", doc.Servers[0].URL)
 
-	wantPaths := []string{"/shipments", "/shipments/{id}", "/tracking/{reference}", "/events", "/intake/errors"}
+	wantPaths := []string{"/shipments", "/shipments/{id}", "/tracking/{reference}", "/events", "/intake/errors", "/trackers", "/trackers/{id}"}
 	require.Len(t, doc.Paths, len(wantPaths))
 	statuses := make([]string, len(model.Statuses))
 	for i, s := range model.Statuses {

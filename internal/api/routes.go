@@ -172,6 +172,7 @@ func (a *API) register() {
 	}, a.listFeed)
 
 	a.registerIntakeErrors()
+	a.registerTrackers()
 }
 
 func (a *API) listShipments(ctx context.Context, in *listShipmentsInput) (*body[ShipmentPage], error) {

@@ -30,6 +30,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dataDir := fs.String("data", "", "directory for the demo database (default: a new temporary directory)")
 	step := fs.Duration("step", 300*time.Millisecond, "pause between two status updates of one simulated shipment")
 	logLevel := fs.String("log-level", "warn", "log level of the hub: debug, info, warn, error")
+	ftpListen := fs.String("ftp-listen", "127.0.0.1:2121", "FTP address of the courier's file uploads (a free port is taken if busy)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -49,6 +50,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	apiKey, courierKey, wsKey := "demo_"+randomHex(16), randomHex(16), randomHex(16)
+	ftpPassword := randomHex(12)
 	cfg := &config.Config{
 		HTTP:     config.HTTP{Listen: freeAddr(*listen)},
 		Database: "sqlite:" + filepath.Join(dir, "hub.db"),
@@ -59,8 +61,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			Connections: []config.Connection{
 				{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": courierKey}},
 				{ID: "winkelstraat", Provider: "winkelstraat", Settings: map[string]any{"inbound_api_key": wsKey}},
+				{ID: "courier-ftp", Provider: "courier", Settings: map[string]any{"ftp_user": "courier", "ftp_password": ftpPassword}},
 			},
 		}},
+		FTP: config.FTP{Listen: freeAddr(*ftpListen), DataDir: filepath.Join(dir, "ftp")},
 	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -90,10 +94,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   metrics        %[1]s/metrics
   courier hook   %[1]s/hooks/demo/courier        (X-API-KEY from the demo config)
   winkelstraat   %[1]s/hooks/demo/winkelstraat   (x-api-key from the demo config)
+  courier FTP    ftp://courier:%[5]s@%[4]s/   (FTP/JSON and FTP/XML files; refused ones: /api/v1/intake/errors)
 
   try: curl -s -H 'Authorization: Bearer %[3]s' '%[1]s/api/v1/shipments?limit=5'
 
-`, base, cfg.Database, apiKey)
+`, base, cfg.Database, apiKey, srv.FTPAddr(), ftpPassword)
 
 	cs, err := couriersim.New(couriersim.Config{URL: base + "/hooks/demo/courier", APIKey: courierKey, Step: *step, Seed: time.Now().UnixNano()})
 	if err != nil {
@@ -103,17 +108,23 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	cf, err := couriersim.New(couriersim.Config{FTP: &couriersim.FTPTarget{Addr: srv.FTPAddr(), User: "courier", Password: ftpPassword}, Step: *step, Seed: time.Now().UnixNano() + 1})
+	if err != nil {
+		return err
+	}
+	defer cf.Close()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cs.Run(gctx) })
+	g.Go(func() error { return cf.Run(gctx) })
 	g.Go(func() error { return ws.Run(gctx) })
 
 	start := time.Now()
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	report := func() {
-		c, w := cs.Stats(), ws.Stats()
-		fmt.Fprintf(stdout, "%5.0fs  courier sent %d acked %d failed %d | winkelstraat sent %d acked %d failed %d | %s\n",
-			time.Since(start).Seconds(), c.Sent, c.Acked, c.Failed, w.Sent, w.Acked, w.Failed, summarize(ctx, srv.Store))
+		c, w, f := cs.Stats(), ws.Stats(), cf.Stats()
+		fmt.Fprintf(stdout, "%5.0fs  courier sent %d acked %d failed %d | courier FTP files %d acked %d failed %d | winkelstraat sent %d acked %d failed %d | %s\n",
+			time.Since(start).Seconds(), c.Sent, c.Acked, c.Failed, f.Sent, f.Acked, f.Failed, w.Sent, w.Acked, w.Failed, summarize(ctx, srv.Store))
 	}
 loop:
 	for {

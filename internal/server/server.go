@@ -17,10 +17,12 @@ import (
 	"github.com/shiphub/shiphub/internal/api"
 	"github.com/shiphub/shiphub/internal/config"
 	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/coord"
 	"github.com/shiphub/shiphub/internal/httpx"
 	"github.com/shiphub/shiphub/internal/intake"
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/pipeline"
+	"github.com/shiphub/shiphub/internal/poll"
 	"github.com/shiphub/shiphub/internal/provider/registry"
 	"github.com/shiphub/shiphub/internal/store"
 	"github.com/shiphub/shiphub/internal/store/open"
@@ -33,6 +35,7 @@ type Server struct {
 	Store    store.Store
 	Conns    *connections.Set
 	Pipeline *pipeline.Pipeline
+	Pollers  *poll.Manager // runs the pull connections (GCL tracking)
 	Metrics  *metrics.Metrics
 	ftpParts
 
@@ -81,7 +84,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 			keys = append(keys, api.Key{Workspace: w.ID, Secret: k})
 		}
 	}
-	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log})
+	s.Pollers, err = poll.NewManager(conns, poll.Env{Store: st, Committed: s.Pipeline.Notify, Holder: coord.NewInstanceID(), Logger: log})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log, Trackers: s.Pollers})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -133,6 +141,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.listener = ln
 	s.Pipeline.Start(context.WithoutCancel(ctx))
+	s.Pollers.Start(context.WithoutCancel(ctx))
 	if err := s.startFTP(ctx); err != nil {
 		_ = ln.Close()
 		return err
@@ -170,6 +179,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	if err := s.stopFTP(ctx); err != nil {
 		errs = append(errs, err)
+	}
+	if err := s.Pollers.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping the pollers: %w", err))
 	}
 	if err := s.Pipeline.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping the pipeline: %w", err))

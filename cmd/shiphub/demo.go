@@ -51,6 +51,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	apiKey, courierKey, wsKey := "demo_"+randomHex(16), randomHex(16), randomHex(16)
 	ftpPassword := randomHex(12)
+	gs, gclConn, err := startDemoGCL(*step * 3)
+	if err != nil {
+		return err
+	}
+	defer gs.Close()
 	cfg := &config.Config{
 		HTTP:     config.HTTP{Listen: freeAddr(*listen)},
 		Database: "sqlite:" + filepath.Join(dir, "hub.db"),
@@ -61,6 +66,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			Connections: []config.Connection{
 				{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": courierKey}},
 				{ID: "winkelstraat", Provider: "winkelstraat", Settings: map[string]any{"inbound_api_key": wsKey}},
+				gclConn,
 				{ID: "courier-ftp", Provider: "courier", Settings: map[string]any{"ftp_user": "courier", "ftp_password": ftpPassword}},
 			},
 		}},
@@ -125,6 +131,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		c, w, f := cs.Stats(), ws.Stats(), cf.Stats()
 		fmt.Fprintf(stdout, "%5.0fs  courier sent %d acked %d failed %d | courier FTP files %d acked %d failed %d | winkelstraat sent %d acked %d failed %d | %s\n",
 			time.Since(start).Seconds(), c.Sent, c.Acked, c.Failed, f.Sent, f.Acked, f.Failed, w.Sent, w.Acked, w.Failed, summarize(ctx, srv.Store))
+		fmt.Fprintf(stdout, "       %s\n", gclSummary(ctx, srv.Store, gs))
 	}
 loop:
 	for {

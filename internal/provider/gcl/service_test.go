@@ -46,7 +46,7 @@ const simKey = "sim-key-0123456789"
 
 // newHub runs a GCL simulator on loopback and a hub (SQLite, pipeline, GCL
 // service) pointed at it. clk nil means the real clock.
-func newHub(t *testing.T, clk *clock, settings map[string]any, simCfg gclsim.Config) *hub {
+func newHub(t testing.TB, clk *clock, settings map[string]any, simCfg gclsim.Config) *hub {
 	t.Helper()
 	registry.RegisterAll()
 	simCfg.APIKey = simKey

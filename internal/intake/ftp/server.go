@@ -312,10 +312,14 @@ func (s *Server) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.mu.Lock()
+	clients := make([]ftpserver.ClientContext, 0, len(s.clients))
 	for _, cc := range s.clients {
-		_ = cc.Close()
+		clients = append(clients, cc)
 	}
 	s.mu.Unlock()
+	for _, cc := range clients {
+		_ = cc.Close()
+	}
 	s.cancel()
 	<-s.served
 	<-s.cleaned

@@ -424,3 +424,54 @@ func rawCommand(t *testing.T, addr, user, pass, cmd string) int {
 	code, _, _ := conn.ReadResponse(0)
 	return code
 }
+
+func TestStopDisconnectsIdleClientsAndRefusesNewOnes(t *testing.T) {
+	t.Parallel()
+	registry.RegisterAll()
+	st := sqlite.OpenTest(t)
+	cfg, err := config.Parse([]byte(hubYAML), func(string) (string, bool) { return "", false })
+	require.NoError(t, err)
+	conns, err := connections.Build(cfg)
+	require.NoError(t, err)
+	srv, err := ftp.New(ftp.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Accounts: ftp.AccountsFrom(conns), Inbox: st, Errors: st, Logger: quiet()})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(context.Background()))
+	c := dial(t, srv.Addr(), "acme", "acme-secret")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, srv.Stop(ctx))
+	require.Error(t, c.NoOp(), "the idle session was closed")
+	_, err = goftp.Dial(srv.Addr(), goftp.DialWithTimeout(time.Second))
+	require.Error(t, err, "nothing listens any more")
+}
+
+// brokenReader sends part of a file, then fails, as a courier whose
+// connection drops mid-upload.
+type brokenReader struct {
+	data []byte
+}
+
+func (b *brokenReader) Read(p []byte) (int, error) {
+	if len(b.data) == 0 {
+		return 0, errors.New("network is unreachable")
+	}
+	n := copy(p, b.data)
+	b.data = b.data[n:]
+	return n, nil
+}
+
+func TestAnUploadCutOffHalfwayNeverBecomesAMessage(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, nil)
+	c := dial(t, h.srv.Addr(), "acme", "acme-secret")
+	for _, name := range []string{"ASK132456798_take_20230719110649.json", "ASK132456798_take_20230719110649.xml"} {
+		full := fixture(t, name)
+		require.Error(t, c.Stor(name, &brokenReader{data: full[:len(full)/2]}))
+		c = dial(t, h.srv.Addr(), "acme", "acme-secret") // the session's state is unknown after the failure
+	}
+	require.Zero(t, h.inboxTotal(t), "half a file is never committed")
+	require.Empty(t, files(t, filepath.Join(h.dir, "acme", "courier", "staging")))
+	// The courier sends it again, whole.
+	require.NoError(t, c.Stor("ASK132456798_take_20230719110649.json", bytes.NewReader(fixture(t, "ASK132456798_take_20230719110649.json"))))
+	require.Equal(t, int64(1), h.inboxTotal(t))
+}

@@ -106,4 +106,3 @@ func excerpt(b []byte) string {
 	}
 	return string([]rune(string(b))) // invalid bytes become U+FFFD
 }
-

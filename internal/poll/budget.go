@@ -49,14 +49,11 @@ type Budget struct {
 // squeeze PerSecond+1 requests into one second at the provider.
 const paceMargin = 1.02
 
-// Take waits for its turn in the pace, then takes one unit of every limit.
+// Take takes one unit of every limit, then waits for its turn in the pace.
 // granted=false, with the time the exhausted window ends, means the request
 // must not be made. A unit taken from the second's window is lost when the
 // day's is exhausted; that wastes nothing the provider counts.
 func (b *Budget) Take(ctx context.Context) (granted bool, retryAt time.Time, err error) {
-	if err := b.pace(ctx); err != nil {
-		return false, time.Time{}, err
-	}
 	if b.PerSecond > 0 {
 		ok, next, err := b.Coord.TakeBudget(ctx, b.Key+"/s", time.Second, b.PerSecond)
 		if err != nil || !ok {
@@ -68,6 +65,11 @@ func (b *Budget) Take(ctx context.Context) (granted bool, retryAt time.Time, err
 		if err != nil || !ok {
 			return false, next, err
 		}
+	}
+	// Pace last, so the request leaves right after its turn comes, whatever
+	// the database took to count it.
+	if err := b.pace(ctx); err != nil {
+		return false, time.Time{}, err
 	}
 	return true, time.Time{}, nil
 }

@@ -378,3 +378,26 @@ func TestCarrierRuleAttachesOtherConnectionsShipments(t *testing.T) {
 	require.Equal(t, map[string]int64{"1ZAAA": ships[0].ID, "JVGL1": ships[1].ID}, got)
 	require.Positive(t, h.sim.RequestsFor("1ZAAA"), "an attached tracker is polled")
 }
+
+func TestReprocessRebuildsTrackingFromTheRawAnswers(t *testing.T) {
+	t.Parallel()
+	clk := newClock(t0)
+	h := newHub(t, clk, nil, gclsim.Config{Step: time.Hour})
+	tr := h.track(t, gclsim.DocumentNumber)
+	h.pollOnce(t, tr)
+	before := h.shipment(t, gclsim.DocumentNumber)
+	require.Len(t, before.Events, 7)
+
+	n, err := h.store.ResetCanonical(ctxT(t), "acme")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n, "one raw answer to replay")
+	_, err = h.pipe.Drain(ctxT(t))
+	require.NoError(t, err)
+	after := h.shipment(t, gclsim.DocumentNumber)
+	require.Equal(t, before.Status, after.Status)
+	require.Equal(t, before.ExpectedDelivery, after.ExpectedDelivery)
+	require.Len(t, after.Events, 7)
+	for i := range after.Events {
+		require.Equal(t, before.Events[i].DedupKey, after.Events[i].DedupKey)
+	}
+}

@@ -100,7 +100,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   metrics        %[1]s/metrics
   courier hook   %[1]s/hooks/demo/courier        (X-API-KEY from the demo config)
   winkelstraat   %[1]s/hooks/demo/winkelstraat   (x-api-key from the demo config)
-  courier FTP    ftp://courier:%[5]s@%[4]s/   (FTP/JSON and FTP/XML files; refused ones: /api/v1/intake/errors)
+  courier FTP    ftp://%[4]s/   (user courier, password %[5]s; FTP/JSON and FTP/XML files; refused ones: /api/v1/intake/errors)
 
   try: curl -s -H 'Authorization: Bearer %[3]s' '%[1]s/api/v1/shipments?limit=5'
 

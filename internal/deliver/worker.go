@@ -1,0 +1,614 @@
+package deliver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// DefaultRetrySchedule is the delay before each attempt: immediately, then
+// after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (about 28 hours in all).
+var DefaultRetrySchedule = []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+
+// Defaults.
+const (
+	DefaultTimeout          = 15 * time.Second
+	DefaultDisableAfter     = 5 * 24 * time.Hour
+	DefaultAlertInterval    = time.Hour
+	DefaultConcurrency      = 64
+	DefaultBatchSize        = 128
+	DefaultPollInterval     = 500 * time.Millisecond
+	DefaultMaxResponseBytes = 64 << 10
+	DefaultExcerptBytes     = 1024
+	// maxRetryAfter caps a receiver's Retry-After.
+	maxRetryAfter = 24 * time.Hour
+)
+
+// Config configures a Worker.
+type Config struct {
+	// Store holds the endpoints and the delivery queue.
+	Store store.Webhooks
+	// RetrySchedule is the delay before each attempt; its length is the
+	// number of attempts before a delivery becomes a dead letter. Default
+	// DefaultRetrySchedule.
+	RetrySchedule []time.Duration
+	// Jitter spreads each retry delay by up to this fraction either way, so
+	// the retries of many deliveries that failed together do not arrive
+	// together; default 0.1. Negative means none.
+	Jitter float64
+	// Timeout bounds one attempt, connecting included; default 15s.
+	Timeout time.Duration
+	// DisableAfter disables an endpoint that has failed continuously this
+	// long; default 5 days.
+	DisableAfter time.Duration
+	// AllowPrivateNetworks permits targets on loopback, private, link-local
+	// and metadata addresses. Off, they are refused when connecting.
+	AllowPrivateNetworks bool
+	// Concurrency caps attempts in flight; default 64.
+	Concurrency int
+	// BatchSize caps the deliveries one claim takes; default 128.
+	BatchSize int
+	// PollInterval is how often the queue is checked when nothing signals
+	// (another instance's events, retries after a restart); default 500ms.
+	PollInterval time.Duration
+	// MaxResponseBytes caps how much of an answer is read; default 64 KiB.
+	MaxResponseBytes int64
+	// ExcerptBytes caps the answer excerpt kept in the log; default 1024.
+	ExcerptBytes int
+	// Alerter, when set, is told when an endpoint starts failing or is
+	// disabled, at most once per endpoint per AlertInterval (default 1h).
+	Alerter       Alerter
+	AlertInterval time.Duration
+	// Logger is the structured logger; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() {
+	if c.RetrySchedule == nil {
+		c.RetrySchedule = DefaultRetrySchedule
+	}
+	if c.Jitter == 0 {
+		c.Jitter = 0.1
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.DisableAfter <= 0 {
+		c.DisableAfter = DefaultDisableAfter
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.MaxResponseBytes <= 0 {
+		c.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if c.ExcerptBytes <= 0 {
+		c.ExcerptBytes = DefaultExcerptBytes
+	}
+	if c.AlertInterval <= 0 {
+		c.AlertInterval = DefaultAlertInterval
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Validate checks the configuration after defaults.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("deliver: a store is required"))
+	}
+	if len(c.RetrySchedule) == 0 {
+		errs = append(errs, errors.New("deliver: the retry schedule needs at least one attempt"))
+	}
+	for i, d := range c.RetrySchedule {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("deliver: retry schedule entry %d is negative", i))
+		}
+	}
+	if c.Jitter >= 1 {
+		errs = append(errs, fmt.Errorf("deliver: jitter %v must be below 1", c.Jitter))
+	}
+	return errors.Join(errs...)
+}
+
+// Worker sends due deliveries. Several workers (one per hub instance) may
+// share a database: claims never overlap.
+type Worker struct {
+	cfg    Config
+	client *http.Client
+	log    *slog.Logger
+
+	wake     chan struct{}
+	inflight atomic.Int64
+	// nextRetry is the earliest retry this worker scheduled (unix micros; 0: none).
+	nextRetry atomic.Int64
+
+	cancel  context.CancelFunc
+	done    chan struct{}
+	stopped sync.Once
+	alerts  sync.WaitGroup
+}
+
+// New builds a worker; Start runs it.
+func New(cfg Config) (*Worker, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second, Control: dialControl(cfg.AllowPrivateNetworks)}
+	transport := &http.Transport{
+		Proxy:                 nil, // a proxy would connect for us, past the address check
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          cfg.Concurrency * 2,
+		MaxIdleConnsPerHost:   cfg.Concurrency,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   cfg.Timeout,
+		ResponseHeaderTimeout: cfg.Timeout,
+		DisableCompression:    true,
+	}
+	return &Worker{
+		cfg: cfg,
+		client: &http.Client{
+			Transport: transport,
+			// Redirects are not followed: a 3xx is a failed attempt, so a
+			// public endpoint cannot bounce the hub to a private one.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		log:  cfg.Logger,
+		wake: make(chan struct{}, 1),
+	}, nil
+}
+
+// Notify wakes the worker: new or requeued deliveries may be due.
+func (w *Worker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the worker until Stop or ctx ends.
+func (w *Worker) Start(ctx context.Context) {
+	ctx, w.cancel = context.WithCancel(ctx)
+	w.done = make(chan struct{})
+	go w.run(ctx)
+}
+
+// Stop ends the worker: attempts in flight are abandoned (their claims
+// expire and they are sent again), finished ones are recorded. It waits for
+// that, or ctx.
+func (w *Worker) Stop(ctx context.Context) error {
+	if w.cancel == nil {
+		return nil
+	}
+	w.stopped.Do(w.cancel)
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	w.client.CloseIdleConnections()
+	return nil
+}
+
+// lease is how long a claim hides a delivery from other claims: longer than
+// an attempt and its recording can take, so only a crashed sender's
+// deliveries are claimed again.
+func (w *Worker) lease() time.Duration { return 2*w.cfg.Timeout + 5*time.Second }
+
+func (w *Worker) run(ctx context.Context) {
+	defer close(w.done)
+	results := make(chan store.AttemptResult, w.cfg.Concurrency)
+	var senders sync.WaitGroup
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		w.record(ctx, results)
+	}()
+	defer func() {
+		senders.Wait()
+		close(results)
+		<-recorded
+		w.alerts.Wait()
+	}()
+
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		free := int64(w.cfg.Concurrency) - w.inflight.Load()
+		claimed := 0
+		if free > 0 {
+			jobs, err := w.cfg.Store.ClaimDeliveries(ctx, int(min(free, int64(w.cfg.BatchSize))), w.lease())
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
+				w.log.Error("claiming webhook deliveries failed; retrying", "error", err, "retry_in", backoff)
+				w.sleep(ctx, backoff)
+				continue
+			}
+			backoff = 0
+			claimed = len(jobs)
+			for _, job := range jobs {
+				w.inflight.Add(1)
+				senders.Add(1)
+				go func() {
+					defer senders.Done()
+					r, ok := w.attempt(ctx, job)
+					if !ok {
+						w.inflight.Add(-1) // abandoned on stop; the claim expires
+						return
+					}
+					results <- r
+				}()
+			}
+		}
+		if claimed > 0 && int64(claimed) == min(free, int64(w.cfg.BatchSize)) {
+			continue // There may be more.
+		}
+		w.idle(ctx, free <= 0)
+	}
+}
+
+// idle waits for a reason to claim again: new deliveries committed, a slot
+// freed, the earliest known retry, or the poll interval.
+func (w *Worker) idle(ctx context.Context, full bool) {
+	wait := w.cfg.PollInterval
+	now := w.cfg.Now()
+	if !full {
+		if at, ok, err := w.cfg.Store.NextDeliveryDue(ctx); err == nil && ok && at.After(now) {
+			wait = min(wait, at.Sub(now))
+		}
+		if next := w.nextRetry.Load(); next > 0 {
+			if d := time.UnixMicro(next).Sub(now); d > 0 {
+				wait = min(wait, d)
+			} else {
+				w.nextRetry.CompareAndSwap(next, 0)
+			}
+		}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-w.wake:
+	case <-w.cfg.Store.DeliveriesQueued():
+	case <-t.C:
+	}
+}
+
+func (w *Worker) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// record writes results in batches: whatever has arrived while the previous
+// batch was being written goes in the next one.
+func (w *Worker) record(ctx context.Context, results <-chan store.AttemptResult) {
+	batch := make([]store.AttemptResult, 0, 256)
+	for r := range results {
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case r, ok := <-results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		w.recordBatch(ctx, batch)
+		w.inflight.Add(-int64(len(batch)))
+		w.Notify()
+	}
+}
+
+// recordBatch stores a batch, retrying while the database fails; on stop it
+// gives the database a few more seconds, after which the claims expire and
+// the deliveries are sent again.
+func (w *Worker) recordBatch(ctx context.Context, batch []store.AttemptResult) {
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(5*time.Second, cancel) })
+	defer stop()
+	backoff := 50 * time.Millisecond
+	for {
+		health, err := w.cfg.Store.RecordAttempts(rctx, batch)
+		if err == nil {
+			w.afterRecord(rctx, batch, health)
+			return
+		}
+		if rctx.Err() != nil {
+			w.log.Warn("recording webhook attempts abandoned on stop; they will be sent again", "attempts", len(batch), "error", err)
+			return
+		}
+		w.log.Error("recording webhook attempts failed; retrying", "attempts", len(batch), "error", err, "retry_in", backoff)
+		select {
+		case <-rctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// gone is the reason an endpoint is disabled when it answers 410.
+const gone = "the endpoint answered 410 Gone"
+
+// afterRecord disables endpoints that asked for it or failed for too long,
+// and alerts the operator.
+func (w *Worker) afterRecord(ctx context.Context, batch []store.AttemptResult, health []store.EndpointHealth) {
+	now := w.cfg.Now()
+	for _, r := range batch {
+		if r.Status == model.DeliveryPending && !r.NextAttemptAt.IsZero() {
+			at := r.NextAttemptAt.UnixMicro()
+			for {
+				cur := w.nextRetry.Load()
+				if (cur != 0 && cur <= at) || w.nextRetry.CompareAndSwap(cur, at) {
+					break
+				}
+			}
+		}
+	}
+	byID := map[int64]store.EndpointHealth{}
+	for _, h := range health {
+		byID[h.EndpointID] = h
+	}
+	disabled := map[int64]bool{}
+	for _, r := range batch {
+		if r.Attempt.StatusCode == http.StatusGone && !disabled[r.EndpointID] {
+			disabled[r.EndpointID] = true
+			w.disable(ctx, r.EndpointID, gone, byID[r.EndpointID])
+		}
+	}
+	for _, h := range health {
+		if h.FailingSince.IsZero() || disabled[h.EndpointID] {
+			continue
+		}
+		last := lastOf(batch, h.EndpointID)
+		if now.Sub(h.FailingSince) >= w.cfg.DisableAfter {
+			disabled[h.EndpointID] = true
+			w.disable(ctx, h.EndpointID, fmt.Sprintf("failing continuously since %s", h.FailingSince.Format(time.RFC3339)), h)
+			continue
+		}
+		if h.StartedFailing {
+			w.log.Warn("webhook endpoint started failing", "workspace", h.Workspace, "endpoint", h.EndpointID, "error", last.Attempt.Error)
+			w.alert(ctx, Alert{Kind: AlertFailing, Workspace: h.Workspace, EndpointID: h.EndpointID, URL: h.URL, Since: h.FailingSince, Reason: last.Attempt.Error})
+		}
+	}
+}
+
+func lastOf(batch []store.AttemptResult, endpointID int64) store.AttemptResult {
+	var last store.AttemptResult
+	for _, r := range batch {
+		if r.EndpointID == endpointID {
+			last = r
+		}
+	}
+	return last
+}
+
+func (w *Worker) disable(ctx context.Context, id int64, reason string, h store.EndpointHealth) {
+	ok, err := w.cfg.Store.DisableEndpoint(ctx, id, reason)
+	if err != nil {
+		w.log.Error("disabling webhook endpoint failed", "endpoint", id, "error", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	w.log.Warn("webhook endpoint disabled", "workspace", h.Workspace, "endpoint", id, "reason", reason)
+	w.alert(ctx, Alert{Kind: AlertDisabled, Workspace: h.Workspace, EndpointID: id, URL: h.URL, Since: h.FailingSince, Reason: reason})
+}
+
+// alert sends an alert in the background, at most one per endpoint per
+// interval across every instance.
+func (w *Worker) alert(ctx context.Context, a Alert) {
+	if w.cfg.Alerter == nil {
+		return
+	}
+	ok, err := w.cfg.Store.ClaimAlert(ctx, a.EndpointID, w.cfg.AlertInterval)
+	if err != nil {
+		w.log.Error("recording a webhook alert failed", "endpoint", a.EndpointID, "error", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	w.alerts.Add(1)
+	go func() {
+		defer w.alerts.Done()
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := w.cfg.Alerter.Alert(actx, a); err != nil {
+			w.log.Error("sending a webhook alert failed", "workspace", a.Workspace, "endpoint", a.EndpointID, "kind", a.Kind, "error", err)
+		}
+	}()
+}
+
+// attempt sends one delivery and classifies the answer. ok is false when the
+// worker is stopping and the attempt was cut short: it is not recorded.
+func (w *Worker) attempt(ctx context.Context, job *store.DeliveryJob) (r store.AttemptResult, ok bool) {
+	d, ep, ev := &job.Delivery, job.Endpoint, job.Event
+	start := w.cfg.Now()
+	r = store.AttemptResult{DeliveryID: d.ID, EndpointID: ep.ID}
+	r.Attempt.AttemptedAt = start
+	finish := func(status int, errText, excerpt string) (store.AttemptResult, bool) {
+		end := w.cfg.Now()
+		r.Attempt.DurationMS = float64(end.Sub(start).Microseconds()) / 1000
+		r.Attempt.StatusCode, r.Attempt.Error, r.Attempt.Response = status, errText, excerpt
+		return r, true
+	}
+	if ep.DisabledAt != nil {
+		r.Status = model.DeliveryFailed
+		return finish(0, "endpoint disabled", "")
+	}
+	body, err := Body(ev)
+	if err != nil {
+		r.Status = model.DeliveryFailed
+		return finish(0, err.Error(), "")
+	}
+	msgID := model.WebhookID(ev.ID)
+	ts := strconv.FormatInt(start.Unix(), 10)
+	sig, err := Sign(ep.Secrets(start), msgID, ts, body)
+	if err != nil {
+		r.Status = model.DeliveryFailed
+		return finish(0, err.Error(), "")
+	}
+	actx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	if err != nil {
+		r.Status = model.DeliveryFailed
+		return finish(0, fmt.Sprintf("building the request: %v", err), "")
+	}
+	for k, v := range ep.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "shiphub-webhooks/1")
+	req.Header.Set("webhook-id", msgID)
+	req.Header.Set("webhook-timestamp", ts)
+	req.Header.Set("webhook-signature", sig)
+
+	resp, err := w.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return r, false
+		}
+		w.schedule(&r, d.Attempts, 0)
+		msg := err.Error()
+		switch {
+		case errors.Is(err, ErrPrivateAddress):
+			msg = "refused: " + ErrPrivateAddress.Error()
+		case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+			msg = fmt.Sprintf("no answer within %s", w.cfg.Timeout)
+		}
+		return finish(0, msg, "")
+	}
+	excerpt, readErr := w.readBody(resp.Body)
+	_ = resp.Body.Close()
+	if readErr != nil && ctx.Err() != nil {
+		return r, false
+	}
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		r.Status, r.Healthy = model.DeliverySucceeded, true
+		return finish(resp.StatusCode, "", excerpt)
+	case resp.StatusCode == http.StatusGone:
+		r.Status = model.DeliveryFailed
+		return finish(resp.StatusCode, "HTTP 410 Gone: the endpoint is disabled", excerpt)
+	}
+	var retryAfter time.Duration
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), start)
+	}
+	w.schedule(&r, d.Attempts, retryAfter)
+	msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		msg += " (redirects are not followed)"
+	}
+	return finish(resp.StatusCode, msg, excerpt)
+}
+
+// schedule makes a failed attempt a retry at the schedule's next delay (or
+// the receiver's Retry-After), or a dead letter after the last attempt.
+func (w *Worker) schedule(r *store.AttemptResult, attemptsBefore int, retryAfter time.Duration) {
+	done := attemptsBefore + 1
+	if done >= len(w.cfg.RetrySchedule) {
+		r.Status = model.DeliveryFailed
+		return
+	}
+	delay := w.jitter(w.cfg.RetrySchedule[done])
+	if retryAfter > 0 {
+		delay = retryAfter
+	}
+	r.Status = model.DeliveryPending
+	r.NextAttemptAt = w.cfg.Now().Add(delay)
+}
+
+func (w *Worker) jitter(d time.Duration) time.Duration {
+	if d <= 0 || w.cfg.Jitter <= 0 {
+		return d
+	}
+	f := 1 + w.cfg.Jitter*(2*rand.Float64()-1)
+	return time.Duration(float64(d) * f)
+}
+
+// readBody reads the answer up to the cap and returns its start, cut at a
+// character boundary.
+func (w *Worker) readBody(body io.Reader) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(body, w.cfg.MaxResponseBytes))
+	if len(b) > w.cfg.ExcerptBytes {
+		b = b[:w.cfg.ExcerptBytes]
+		for len(b) > 0 && !utf8.Valid(b) {
+			b = b[:len(b)-1]
+		}
+	}
+	return strings.ToValidUTF8(string(b), "?"), err
+}
+
+// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
+// Anything else, or a time in the past, is 0 (use the schedule).
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	if d <= 0 {
+		return 0
+	}
+	return min(d, maxRetryAfter)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -38,6 +38,8 @@ type Config struct {
 	// Trackers, when set, enables /trackers: it says which connections
 	// track parcels and wakes their pollers.
 	Trackers TrackerControl
+	// Webhooks configures the webhook endpoint and delivery routes.
+	Webhooks WebhookOptions
 }
 
 // Key is one merchant API key. A key belongs to exactly one workspace, so
@@ -81,6 +83,7 @@ func (c Config) Validate() error {
 type API struct {
 	store    store.Store
 	trackers TrackerControl
+	webhooks WebhookOptions
 	keys     keyring
 	log      *slog.Logger
 	mux      *http.ServeMux
@@ -95,6 +98,7 @@ func New(cfg Config) (*API, error) {
 	a := &API{
 		store:    cfg.Store,
 		trackers: cfg.Trackers,
+		webhooks: cfg.Webhooks,
 		keys:     newKeyring(cfg.Keys),
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
@@ -105,7 +109,9 @@ func New(cfg Config) (*API, error) {
 	a.humaAP = humago.NewWithPrefix(a.mux, Prefix, humaConfig())
 	a.humaAP.UseMiddleware(a.authenticate)
 	a.register()
+	a.registerWebhooks()
 	refineDocument(a.humaAP.OpenAPI())
+	refineWebhookDocument(a.humaAP.OpenAPI())
 	return a, nil
 }
 

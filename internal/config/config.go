@@ -52,6 +52,12 @@ type Outbound struct {
 	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
 	// RetrySchedule is the delay before each delivery attempt.
 	RetrySchedule []string `yaml:"retry_schedule"`
+	// Timeout bounds one delivery attempt; default 15s.
+	Timeout string `yaml:"timeout"`
+	// DisableAfter disables an endpoint failing continuously this long; default 120h.
+	DisableAfter string `yaml:"disable_after"`
+	// SecretGrace is how long a rotated-out endpoint secret still signs; default 24h.
+	SecretGrace string `yaml:"secret_grace"`
 }
 
 // SMTP configures failure alert e-mail.
@@ -60,6 +66,13 @@ type SMTP struct {
 	Port    int      `yaml:"port"`
 	From    string   `yaml:"from"`
 	AlertTo []string `yaml:"alert_to"`
+	// Username and Password authenticate when set.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// TLS is opportunistic (default), mandatory, tls (implicit) or none.
+	TLS string `yaml:"tls"`
+	// AlertInterval is the least time between two alerts about one endpoint; default 1h.
+	AlertInterval string `yaml:"alert_interval"`
 }
 
 // Log configures logging.
@@ -97,6 +110,12 @@ type Connection struct {
 type Endpoint struct {
 	URL    string   `yaml:"url"`
 	Events []string `yaml:"events"`
+	// Description is a note for the merchant.
+	Description string `yaml:"description"`
+	// Headers are extra headers sent with every delivery.
+	Headers map[string]string `yaml:"headers"`
+	// Secret is the whsec_ signing secret; empty generates one, kept across restarts.
+	Secret string `yaml:"secret"`
 }
 
 // Defaults.
@@ -240,6 +259,7 @@ func (c *Config) SetDefaults() {
 		c.Log.Format = "text"
 	}
 	c.FTP.SetDefaults()
+	c.setOutboundDefaults()
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -308,6 +328,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	errs = append(errs, c.validateOutbound()...)
 	return errors.Join(errs...)
 }
 

@@ -38,6 +38,7 @@ type Server struct {
 	Pollers  *poll.Manager // runs the pull connections (GCL tracking)
 	Metrics  *metrics.Metrics
 	ftpParts
+	webhookParts
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -89,7 +90,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		_ = st.Close()
 		return nil, err
 	}
-	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log, Trackers: s.Pollers})
+	if err := s.buildWebhooks(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log, Trackers: s.Pollers, Webhooks: s.webhookOptions()})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -141,6 +146,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.listener = ln
 	s.Pipeline.Start(context.WithoutCancel(ctx))
+	s.startWebhooks(ctx)
 	s.Pollers.Start(context.WithoutCancel(ctx))
 	if err := s.startFTP(ctx); err != nil {
 		_ = ln.Close()
@@ -185,6 +191,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	if err := s.Pipeline.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping the pipeline: %w", err))
+	}
+	if err := s.stopWebhooks(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.Store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing the store: %w", err))

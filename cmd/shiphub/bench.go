@@ -29,8 +29,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	database := fs.String("database", "", "database (default: SQLite in a new temporary directory)")
 	synchronous := fs.String("sqlite-synchronous", "", "override the SQLite synchronous mode (FULL or NORMAL) for the run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	deliveries := fs.Bool("deliveries", false, "measure merchant webhook delivery instead: throughput to a loopback receiver, then end-to-end latency at --rate")
+	deliveryRate := fs.Int("rate", 200, "with --deliveries: inbound webhooks per second of the latency phase")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *deliveries {
+		return runDeliveryBench(ctx, *database, *duration, *concurrency, *deliveryRate, stdout, stderr)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -56,13 +56,20 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer gs.Close()
+	merchant, err := startDemoMerchant()
+	if err != nil {
+		return err
+	}
+	defer merchant.Close()
 	cfg := &config.Config{
 		HTTP:     config.HTTP{Listen: freeAddr(*listen)},
 		Database: "sqlite:" + filepath.Join(dir, "hub.db"),
 		Log:      config.Log{Level: *logLevel},
+		Outbound: config.Outbound{AllowPrivateNetworks: true}, // the demo merchant is on loopback
 		Workspaces: []config.Workspace{{
-			ID:      "demo",
-			APIKeys: []string{apiKey},
+			ID:        "demo",
+			APIKeys:   []string{apiKey},
+			Endpoints: merchant.endpoint(),
 			Connections: []config.Connection{
 				{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": courierKey}},
 				{ID: "winkelstraat", Provider: "winkelstraat", Settings: map[string]any{"inbound_api_key": wsKey}},
@@ -132,6 +139,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%5.0fs  courier sent %d acked %d failed %d | courier FTP files %d acked %d failed %d | winkelstraat sent %d acked %d failed %d | %s\n",
 			time.Since(start).Seconds(), c.Sent, c.Acked, c.Failed, f.Sent, f.Acked, f.Failed, w.Sent, w.Acked, w.Failed, summarize(ctx, srv.Store))
 		fmt.Fprintf(stdout, "       %s\n", gclSummary(ctx, srv.Store, gs))
+		fmt.Fprintf(stdout, "       %s\n", merchant.summary())
 	}
 loop:
 	for {

@@ -79,7 +79,7 @@ func feedIDs(t *testing.T, h *hub) map[string]bool {
 	for {
 		var page struct {
 			Data      []struct{ ID int64 } `json:"data"`
-			NextAfter int64               `json:"next_after"`
+			NextAfter int64                `json:"next_after"`
 		}
 		require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/events?limit=500&after=%d", after), &page))
 		for _, e := range page.Data {

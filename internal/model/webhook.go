@@ -24,7 +24,7 @@ const (
 
 // EventTypes is every feed event type a merchant endpoint can subscribe to.
 var EventTypes = []string{
-	EventShipmentCreated, EventShipmentStatusChanged, EventShipmentEventAdded,
+	EventShipmentCreated, EventShipmentStatusChanged, EventShipmentEventAdded, EventShipmentEDDChanged,
 	EventOrderStatusChanged, EventStockChanged, EventInboundReceived, EventReturnCreated,
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -79,4 +81,58 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	}
 	want := expectedCodes(append(sent, retry...))
 	require.Equal(t, want, waitApplied(t, survivor, want, 90*time.Second), "every acknowledged message applied exactly once")
+}
+
+// TestTwoInstancesDeliverEachEventOnce runs two hub processes on one
+// PostgreSQL database with a merchant endpoint, spreads inbound load over
+// both, and checks that both delivery workers together send every event
+// exactly once: claims are exclusive, so no event goes out from two
+// instances.
+func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
+	t.Parallel()
+	m := newMerchant(t)
+	m.healthy.Store(true)
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`
+http: { listen: "127.0.0.1:0" }
+database: %q
+log: { level: warn }
+outbound:
+  allow_private_networks: true
+  retry_schedule: ["0s", "100ms", "200ms", "400ms"]
+workspaces:
+  - id: acme
+    api_keys: ["${ACME_KEY}"]
+    connections:
+      - { id: courier, provider: courier, inbound_api_key: "${COURIER_KEY}" }
+    endpoints:
+      - { url: %q, events: ["*"], secret: %q }
+`, postgres.TestDatabase(t), m.URL, merchantSecret)
+	cfgPath := filepath.Join(dir, "shiphub.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+	hubs := []*hub{startHub(t, cfgPath), startHub(t, cfgPath)}
+
+	base := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for s := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				msg := crashMessage{order: fmt.Sprintf("MI%02d%04d", s, i/2), code: []string{"take", "DELIVERED"}[i%2],
+					statustime: base.Add(time.Duration(i) * time.Minute).Format("20060102150405")}
+				status, body := do(t, http.MethodGet, hubs[i%2].URL+"/hooks/acme/courier?"+msg.query(), courierHeader, "")
+				require.Equal(t, http.StatusOK, status, "%s", body)
+			}
+		}()
+	}
+	wg.Wait()
+	eventually(t, 60*time.Second, "the feed to be complete", func() bool {
+		return len(listAll(t, hubs[1])) == 8*20 && len(feedIDs(t, hubs[1])) >= 8*20*4
+	})
+	feed := feedIDs(t, hubs[0])
+	eventually(t, 60*time.Second, "every event delivered", func() bool { return len(m.distinct()) >= len(feed) })
+	require.Equal(t, feed, m.distinct(), "every event of the feed reached the merchant")
+	require.Empty(t, m.duplicates(), "no event was sent twice")
+	require.Zero(t, m.bad.Load())
 }

@@ -31,11 +31,12 @@ type merchant struct {
 	requests atomic.Int64
 	mu       sync.Mutex
 	ids      map[string]bool
+	counts   map[string]int // accepted requests per webhook-id
 	bad      atomic.Int64
 }
 
 func newMerchant(t *testing.T) *merchant {
-	m := &merchant{ids: map[string]bool{}}
+	m := &merchant{ids: map[string]bool{}, counts: map[string]int{}}
 	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(merchantSecret, "whsec_"))
 	m.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.requests.Add(1)
@@ -54,11 +55,25 @@ func newMerchant(t *testing.T) *merchant {
 		}
 		m.mu.Lock()
 		m.ids[id] = true
+		m.counts[id]++
 		m.mu.Unlock()
 		w.WriteHeader(http.StatusOK)
 	}))
 	t.Cleanup(m.Close)
 	return m
+}
+
+// duplicates lists the webhook-ids accepted more than once.
+func (m *merchant) duplicates() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for id, n := range m.counts {
+		if n > 1 {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (m *merchant) distinct() map[string]bool {

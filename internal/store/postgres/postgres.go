@@ -77,6 +77,8 @@ func (c Config) Validate() error {
 // Store is store.Store on PostgreSQL.
 type Store struct {
 	*sqlstore.Store
+	stopStats context.CancelFunc
+	statsDone chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -110,7 +112,18 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Store{Store: s}, nil
+	st := &Store{Store: s, statsDone: make(chan struct{})}
+	var statsCtx context.Context
+	statsCtx, st.stopStats = context.WithCancel(context.Background())
+	go st.keepStatistics(statsCtx, db)
+	return st, nil
+}
+
+// Close stops the statistics keeper and closes the store.
+func (s *Store) Close() error {
+	s.stopStats()
+	<-s.statsDone
+	return s.Store.Close()
 }
 
 // migrate applies the embedded migrations under goose's advisory session lock.

@@ -28,7 +28,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	concurrency := fs.Int("concurrency", 64, "concurrent senders")
 	database := fs.String("database", "", "database (default: SQLite in a new temporary directory)")
 	synchronous := fs.String("sqlite-synchronous", "", "override the SQLite synchronous mode (FULL or NORMAL) for the run")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the sending phase to this file")
 	deliveries := fs.Bool("deliveries", false, "measure merchant webhook delivery instead: throughput to a loopback receiver, then end-to-end latency at --rate")
 	deliveryRate := fs.Int("rate", 200, "with --deliveries: inbound webhooks per second of the latency phase")
 	if err := parseFlags(fs, args); err != nil {
@@ -139,6 +139,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	pprof.StopCPUProfile() // the profile covers sending only, not the drain below
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration {
 		if len(latencies) == 0 {

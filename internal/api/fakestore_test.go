@@ -118,6 +118,8 @@ func (f *fakeStore) InboxStats(context.Context) (store.InboxStats, error) {
 	return store.InboxStats{}, nil
 }
 
+func (f *fakeStore) AppendFeedEvents(context.Context, []*model.FeedEvent) error { return errReadOnly }
+
 func (f *fakeStore) ResetCanonical(context.Context, string) (int64, error) {
 	return 0, errReadOnly
 }

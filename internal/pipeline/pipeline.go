@@ -73,7 +73,9 @@ func (c *Config) Validate() error {
 
 // Pipeline applies the inbox in the background.
 type Pipeline struct {
-	cfg    Config
+	cfg Config
+	// quiet suppresses feed entries while Rebuild applies.
+	quiet  bool
 	wake   chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -304,7 +306,7 @@ func (p *Pipeline) applyUpdate(ctx context.Context, tx store.Tx, m *model.InboxM
 
 	// The feed: what a merchant subscribes to. Every entry carries the
 	// shipment as it stands after this update, encoded once.
-	if !created && len(added) == 0 && !statusChanged && !eddChanged {
+	if p.quiet || !created && len(added) == 0 && !statusChanged && !eddChanged {
 		return added, nil
 	}
 	shipment, err := json.Marshal(s)

@@ -25,7 +25,10 @@ import (
 
 // fakeConnector normalises a message whose body is a JSON wireUpdate, so the
 // pipeline is tested without any real provider's format.
-type fakeConnector struct{}
+type fakeConnector struct {
+	// remap overrides statuses by code, as a corrected mapping table would.
+	remap map[string]model.Status
+}
 
 type wireEvent struct {
 	Code   string       `json:"code"`
@@ -40,7 +43,7 @@ type wireUpdate struct {
 	Events  []wireEvent `json:"events"`
 }
 
-func (fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, error) {
+func (f fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, error) {
 	var w wireUpdate
 	if err := json.Unmarshal(m.Body, &w); err != nil {
 		return nil, fmt.Errorf("decoding fake message: %w", err)
@@ -50,6 +53,9 @@ func (fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, e
 		u.References = append(u.References, model.Reference{Kind: model.RefOrder, Value: r})
 	}
 	for _, e := range w.Events {
+		if fixed, ok := f.remap[e.Code]; ok {
+			e.Status = fixed
+		}
 		u.Events = append(u.Events, model.Event{
 			Status: e.Status, ProviderCode: e.Code, OccurredAt: e.At,
 			DedupKey: e.Code + "|" + e.At.Format(time.RFC3339),
@@ -59,7 +65,15 @@ func (fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, e
 }
 
 func init() {
-	provider.Register(provider.Info{Name: "fake", New: func(provider.Connection) (provider.Connector, error) { return fakeConnector{}, nil }})
+	provider.Register(provider.Info{Name: "fake", New: func(c provider.Connection) (provider.Connector, error) {
+		var settings struct {
+			Remap map[string]model.Status `yaml:"remap"`
+		}
+		if err := c.Decode(&settings); err != nil {
+			return nil, err
+		}
+		return fakeConnector{remap: settings.Remap}, nil
+	}})
 }
 
 // stores are the adapters every pipeline case runs against.
@@ -77,14 +91,24 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, open func(t *testing.T) store.Store) *harness {
-	cfg := &config.Config{Workspaces: []config.Workspace{{ID: "acme", Connections: []config.Connection{{ID: "c1", Provider: "fake"}}}}}
-	conns, err := connections.Build(cfg)
-	require.NoError(t, err)
 	st := open(t)
 	m := metrics.New()
+	return &harness{t: t, st: st, p: newPipeline(t, st, m, nil), metrics: m}
+}
+
+// newPipeline builds a pipeline on st whose fake connection remaps codes.
+func newPipeline(t *testing.T, st store.Store, m *metrics.Metrics, remap map[string]any) *pipeline.Pipeline {
+	t.Helper()
+	settings := map[string]any{}
+	if remap != nil {
+		settings["remap"] = remap
+	}
+	cfg := &config.Config{Workspaces: []config.Workspace{{ID: "acme", Connections: []config.Connection{{ID: "c1", Provider: "fake", Settings: settings}}}}}
+	conns, err := connections.Build(cfg)
+	require.NoError(t, err)
 	p, err := pipeline.New(pipeline.Config{Store: st, Connections: conns, Metrics: m, BatchSize: 4})
 	require.NoError(t, err)
-	return &harness{t: t, st: st, p: p, metrics: m}
+	return p
 }
 
 // send commits one message to the inbox and applies the inbox.
@@ -204,22 +228,51 @@ func TestPipeline(t *testing.T) {
 				require.Equal(t, 1.0, testutil.ToFloat64(h.metrics.UnknownStatus.WithLabelValues("fake", "WEIRD")))
 			})
 
-			t.Run("ReprocessRebuildsTheSameState", func(t *testing.T) {
+			t.Run("RebuildWithTheSameMappingChangesNothingAndTellsNobody", func(t *testing.T) {
 				t.Parallel()
 				h := newHarness(t, open)
 				h.send(msg("S6", ev("picked", model.StatusInTransit, 8)))
 				h.send(msg("S6", ev("delivered", model.StatusDelivered, 9)))
 				h.send(msg("S7", ev("picked", model.StatusInTransit, 8)))
 				before := h.shipment("S6")
-				n, err := h.st.ResetCanonical(context.Background(), "acme")
+				feedBefore := h.feedTypes()
+				rep, err := h.p.Rebuild(context.Background(), []string{"acme"}, nil)
 				require.NoError(t, err)
-				require.Equal(t, int64(3), n)
-				_, err = h.p.Drain(context.Background())
-				require.NoError(t, err)
+				require.Equal(t, pipeline.RebuildReport{Messages: 3}, rep)
 				after := h.shipment("S6")
+				require.Equal(t, before.ID, after.ID, "ids stay")
 				require.Equal(t, before.Status, after.Status)
 				require.Len(t, after.Events, len(before.Events))
 				require.Equal(t, before.References, after.References)
+				require.Equal(t, feedBefore, h.feedTypes(), "no feed entries for what did not change")
+			})
+
+			t.Run("RebuildAfterAMappingFixReportsOnlyTheChangedShipments", func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t, open)
+				h.send(msg("S8", ev("WEIRD", model.StatusUnknown, 8)))
+				h.send(msg("S9", ev("picked", model.StatusInTransit, 8)))
+				require.Equal(t, model.StatusUnknown, h.shipment("S8").Status)
+				id := h.shipment("S8").ID
+				feedBefore := len(h.feedTypes())
+
+				fixed := newPipeline(t, h.st, metrics.New(), map[string]any{"WEIRD": "out_for_delivery"})
+				rep, err := fixed.Rebuild(context.Background(), []string{"acme"}, nil)
+				require.NoError(t, err)
+				require.Equal(t, 1, rep.Changed)
+				s := h.shipment("S8")
+				require.Equal(t, id, s.ID)
+				require.Equal(t, model.StatusOutForDelivery, s.Status)
+				feed, err := h.st.ListFeed(context.Background(), "acme", 0, 1000)
+				require.NoError(t, err)
+				require.Len(t, feed, feedBefore+1, "one entry: the corrected shipment")
+				last := feed[len(feed)-1]
+				require.Equal(t, model.EventShipmentStatusChanged, last.Type)
+				require.Equal(t, id, last.SubjectID)
+				var data pipeline.StatusChanged
+				require.NoError(t, json.Unmarshal(last.Data, &data))
+				require.Equal(t, model.StatusUnknown, data.PreviousStatus)
+				require.Equal(t, model.StatusOutForDelivery, data.Status)
 			})
 		})
 	}

@@ -45,6 +45,10 @@ type Store interface {
 	GetShipment(ctx context.Context, workspace string, id int64) (*model.Shipment, error)
 	// ListShipments lists shipments of a workspace, newest first, without events.
 	ListShipments(ctx context.Context, f ShipmentFilter) ([]*model.Shipment, error)
+	// AppendFeedEvents adds entries to the event feed in one transaction of
+	// their own, with their deliveries, outside the pipeline (reprocessing
+	// reports the differences it made this way).
+	AppendFeedEvents(ctx context.Context, events []*model.FeedEvent) error
 	// CountShipments counts a workspace's shipments by status.
 	CountShipments(ctx context.Context, workspace string) (map[model.Status]int64, error)
 	// ListFeed lists feed events of a workspace with id > after, oldest first.
@@ -54,10 +58,13 @@ type Store interface {
 	// InboxStats counts inbox messages by state.
 	InboxStats(ctx context.Context) (InboxStats, error)
 
-	// ResetCanonical deletes all canonical state (shipments, events, feed)
-	// of a workspace, or of every workspace when workspace is empty, and
-	// marks its inbox unprocessed, so the pipeline rebuilds it from the raw
-	// messages. It runs in one transaction.
+	// ResetCanonical clears the state derived from the inbox of a
+	// workspace, or of every workspace when workspace is empty, and marks
+	// its inbox unprocessed, so the pipeline rebuilds it from the raw
+	// messages. Events and references are deleted; each shipment keeps its
+	// id, provider reference and creation time and goes back to pending, so
+	// ids a merchant stored stay valid. The feed and its deliveries are kept:
+	// they record what merchants were told. It runs in one transaction.
 	ResetCanonical(ctx context.Context, workspace string) (messages int64, err error)
 
 	Coordination

@@ -4,7 +4,7 @@ package sqlstore
 const inboxColumns = `id, workspace, connection, provider, source, topic, dedup_key, content_type, meta, body, received_at`
 
 // shipmentColumns are the shipment columns a shipment is read from, in scan order.
-const shipmentColumns = `id, workspace, connection, provider, provider_ref, status, status_event_id, doc`
+const shipmentColumns = `id, workspace, connection, provider, provider_ref, status, status_event_id, doc, created_at`
 
 // queries holds every fixed statement, already bound to the dialect.
 type queries struct {
@@ -26,12 +26,10 @@ type queries struct {
 	resetAllEvents   string
 	resetAllRefs     string
 	resetAllShips    string
-	resetAllFeed     string
 	resetAllInbox    string
 	resetWsEvents    string
 	resetWsRefs      string
 	resetWsShips     string
-	resetWsFeed      string
 	resetWsInbox     string
 	inboxInsertTail  string
 	inboxInsertHead  string
@@ -66,13 +64,11 @@ func newQueries(d Dialect) queries {
 
 		resetAllEvents: `DELETE FROM events`,
 		resetAllRefs:   `DELETE FROM shipment_refs`,
-		resetAllShips:  `DELETE FROM shipments`,
-		resetAllFeed:   `DELETE FROM feed`,
+		resetAllShips:  b(`UPDATE shipments SET status = 'pending', status_event_id = 0, doc = '{}', updated_at = ?`),
 		resetAllInbox:  `UPDATE inbox SET processed_at = NULL, failure = NULL`,
 		resetWsEvents:  b(`DELETE FROM events WHERE shipment_id IN (SELECT id FROM shipments WHERE workspace = ?)`),
 		resetWsRefs:    b(`DELETE FROM shipment_refs WHERE workspace = ?`),
-		resetWsShips:   b(`DELETE FROM shipments WHERE workspace = ?`),
-		resetWsFeed:    b(`DELETE FROM feed WHERE workspace = ?`),
+		resetWsShips:   b(`UPDATE shipments SET status = 'pending', status_event_id = 0, doc = '{}', updated_at = ? WHERE workspace = ?`),
 		resetWsInbox:   b(`UPDATE inbox SET processed_at = NULL, failure = NULL WHERE workspace = ?`),
 
 		inboxInsertHead:  `INSERT INTO inbox (workspace, connection, provider, source, topic, dedup_key, content_type, meta, body, received_at) VALUES `,

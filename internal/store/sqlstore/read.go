@@ -181,15 +181,20 @@ func (s *Store) ResetCanonical(ctx context.Context, workspace string) (int64, er
 		{"events", s.q.resetAllEvents, s.q.resetWsEvents},
 		{"references", s.q.resetAllRefs, s.q.resetWsRefs},
 		{"shipments", s.q.resetAllShips, s.q.resetWsShips},
-		{"feed", s.q.resetAllFeed, s.q.resetWsFeed},
 		{"inbox", s.q.resetAllInbox, s.q.resetWsInbox},
 	}
 	var messages int64
+	now := micros(s.now())
 	for _, st := range steps {
 		var res sql.Result
-		if workspace == "" {
+		switch {
+		case workspace == "" && st.what == "shipments":
+			res, err = wtx.ExecContext(ctx, st.all, now)
+		case workspace == "":
 			res, err = wtx.ExecContext(ctx, st.all)
-		} else {
+		case st.what == "shipments":
+			res, err = wtx.ExecContext(ctx, st.ws, now, workspace)
+		default:
 			res, err = wtx.ExecContext(ctx, st.ws, workspace)
 		}
 		if err != nil {
@@ -229,4 +234,36 @@ func (s *Store) CountShipments(ctx context.Context, workspace string) (map[model
 		counts[model.Status(status)] = n
 	}
 	return counts, rows.Err()
+}
+
+// AppendFeedEvents adds feed entries, and their deliveries, in one
+// transaction of their own.
+func (s *Store) AppendFeedEvents(ctx context.Context, events []*model.FeedEvent) error {
+	if s.isClosed.Load() {
+		return store.ErrClosed
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	wtx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("appending to the feed: %w", err)
+	}
+	defer rollback(wtx)
+	t := &tx{s: s, tx: wtx}
+	for _, e := range events {
+		if err := t.AppendFeed(ctx, e); err != nil {
+			return err
+		}
+	}
+	if err := t.flush(ctx); err != nil {
+		return fmt.Errorf("appending to the feed: %w", err)
+	}
+	if err := wtx.Commit(); err != nil {
+		return fmt.Errorf("appending to the feed: committing: %w", err)
+	}
+	if t.queued > 0 {
+		s.signalQueued()
+	}
+	return nil
 }

@@ -393,8 +393,9 @@ func scanShipment(row scanner) (*model.Shipment, error) {
 		status  string
 		eventID int64
 		doc     string
+		created int64
 	)
-	if err := row.Scan(&id, &ws, &conn, &prov, &ref, &status, &eventID, &doc); err != nil {
+	if err := row.Scan(&id, &ws, &conn, &prov, &ref, &status, &eventID, &doc, &created); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(doc), &sh); err != nil {
@@ -402,5 +403,6 @@ func scanShipment(row scanner) (*model.Shipment, error) {
 	}
 	sh.ID, sh.Workspace, sh.Connection, sh.Provider, sh.ProviderRef = id, ws, conn, prov, ref
 	sh.Status, sh.EventID = model.Status(status), eventID
+	sh.CreatedAt = fromMicros(created)
 	return &sh, nil
 }

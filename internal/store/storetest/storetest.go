@@ -45,9 +45,10 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsAreDeduplicatedAndListedInTimeOrder", testEvents},
 		{"FeedIsOrderedAndIsolatedByWorkspace", testFeed},
 		{"ListShipmentsFiltersAndPagesWithinAWorkspace", testListShipments},
-		{"ResetCanonicalClearsOneWorkspaceAndMakesItsMessagesPending", testResetWorkspace},
-		{"ResetCanonicalWithoutWorkspaceClearsEverything", testResetAll},
+		{"ResetCanonicalClearsOneWorkspaceKeepsIDsAndFeedAndMakesItsMessagesPending", testResetWorkspace},
+		{"ResetCanonicalWithoutWorkspaceResetsEveryWorkspace", testResetAll},
 		{"MissingRowsAreNotFound", testNotFound},
+		{"FeedEventsCanBeAppendedOutsideThePipeline", testAppendFeedEvents},
 		{"CloseFlushesAcceptedAppendsAndThenRefuses", testClose},
 		{"ALeaseHasOneHolderUntilItExpiresOrIsReleased", testLeases},
 		{"ConcurrentInstancesNeverShareALease", testLeaseRace},
@@ -748,17 +749,28 @@ func testResetWorkspace(t *testing.T, s store.Store) {
 	seedWorkspace(t, s, "globex")
 	feedBefore, err := s.ListFeed(ctx(t), "acme", 0, 100)
 	require.NoError(t, err)
+	before, err := s.ListShipments(ctx(t), store.ShipmentFilter{Workspace: "acme"})
+	require.NoError(t, err)
+	require.Len(t, before, 1)
 
 	n, err := s.ResetCanonical(ctx(t), "acme")
 	require.NoError(t, err)
 	require.EqualValues(t, 1, n)
 
-	ships, feed := countCanonical(t, s, "acme")
-	require.Zero(t, ships)
-	require.Zero(t, feed)
-	ships, feed = countCanonical(t, s, "globex")
-	require.Equal(t, 1, ships, "another workspace keeps its shipments")
-	require.Equal(t, 1, feed, "another workspace keeps its feed")
+	reset, err := s.GetShipment(ctx(t), "acme", before[0].ID)
+	require.NoError(t, err, "a shipment keeps its id through a reset")
+	require.Equal(t, model.StatusPending, reset.Status)
+	require.Empty(t, reset.Events, "its events are gone")
+	require.Equal(t, before[0].ProviderRef, reset.ProviderRef)
+	require.Equal(t, before[0].CreatedAt, reset.CreatedAt)
+	_, feed := countCanonical(t, s, "acme")
+	require.Equal(t, len(feedBefore), feed, "the feed records what merchants were told and is kept")
+	other, err := s.ListShipments(ctx(t), store.ShipmentFilter{Workspace: "globex"})
+	require.NoError(t, err)
+	require.Len(t, other, 1)
+	kept, err := s.GetShipment(ctx(t), "globex", other[0].ID)
+	require.NoError(t, err)
+	require.Len(t, kept.Events, 1, "another workspace keeps its events")
 
 	st, err := s.InboxStats(ctx(t))
 	require.NoError(t, err)
@@ -768,22 +780,16 @@ func testResetWorkspace(t *testing.T, s store.Store) {
 	processAll(t, s, func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error {
 		again = append(again, msgs...)
 		for _, m := range msgs {
-			sh := shipment(m.Workspace, "courier", "ORD-"+m.Workspace)
-			if err := tx.InsertShipment(ctx, sh); err != nil {
-				return fmt.Errorf("the reset removed the old shipment, so reinserting works: %w", err)
+			sh, err := tx.ShipmentByRef(ctx, m.Workspace, "courier", "ORD-"+m.Workspace)
+			if err != nil {
+				return fmt.Errorf("the reset kept the shipment: %w", err)
 			}
-			if err := tx.AppendFeed(ctx, &model.FeedEvent{Workspace: m.Workspace, Type: model.EventShipmentCreated, SubjectID: sh.ID, OccurredAt: base}); err != nil {
-				return err
-			}
+			require.Equal(t, before[0].ID, sh.ID)
 		}
 		return nil
 	})
 	require.Len(t, again, 1)
 	require.Equal(t, "acme", again[0].Workspace)
-
-	feedAfter, err := s.ListFeed(ctx(t), "acme", feedBefore[0].ID, 100)
-	require.NoError(t, err)
-	require.Len(t, feedAfter, 1, "a rebuilt feed entry gets a new, higher id")
 }
 
 func testResetAll(t *testing.T, s store.Store) {
@@ -799,13 +805,28 @@ func testResetAll(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.EqualValues(t, 3, n)
 	for _, ws := range []string{"acme", "globex"} {
-		ships, feed := countCanonical(t, s, ws)
-		require.Zero(t, ships, ws)
-		require.Zero(t, feed, ws)
+		counts, err := s.CountShipments(ctx(t), ws)
+		require.NoError(t, err)
+		require.Equal(t, map[model.Status]int64{model.StatusPending: 1}, counts, ws)
 	}
 	st, err := s.InboxStats(ctx(t))
 	require.NoError(t, err)
 	require.Equal(t, store.InboxStats{Total: 3, Pending: 3, OldestPending: base}, st)
+}
+
+func testAppendFeedEvents(t *testing.T, s store.Store) {
+	seedWorkspace(t, s, "acme")
+	before, err := s.ListFeed(ctx(t), "acme", 0, 100)
+	require.NoError(t, err)
+	require.NoError(t, s.AppendFeedEvents(ctx(t), []*model.FeedEvent{
+		{Workspace: "acme", Type: model.EventShipmentStatusChanged, SubjectID: 1, OccurredAt: base, Data: []byte(`{"n":1}`)},
+		{Workspace: "acme", Type: model.EventShipmentStatusChanged, SubjectID: 2, OccurredAt: base, Data: []byte(`{"n":2}`)},
+	}))
+	after, err := s.ListFeed(ctx(t), "acme", before[len(before)-1].ID, 100)
+	require.NoError(t, err)
+	require.Len(t, after, 2)
+	require.JSONEq(t, `{"n":1}`, string(after[0].Data))
+	require.Less(t, after[0].ID, after[1].ID)
 }
 
 func testNotFound(t *testing.T, s store.Store) {

@@ -18,10 +18,8 @@ type queries struct {
 	shipmentGet      string
 	shipmentInsert   string
 	shipmentUpdate   string
-	refInsert        string
 	eventInsert      string
 	eventsOf         string
-	feedInsert       string
 	feedList         string
 	resetAllEvents   string
 	resetAllRefs     string
@@ -55,12 +53,10 @@ func newQueries(d Dialect) queries {
 		shipmentInsert: b(`INSERT INTO shipments (workspace, connection, provider, provider_ref, ref_key, status, status_event_id, doc, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		shipmentUpdate: b(`UPDATE shipments SET status = ?, status_event_id = ?, doc = ?, updated_at = ? WHERE id = ? AND workspace = ?`),
-		refInsert:      b(`INSERT INTO shipment_refs (workspace, value, shipment_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
 		eventInsert: b(`INSERT INTO events (shipment_id, dedup_key, occurred_at, doc) VALUES (?, ?, ?, ?)
 			ON CONFLICT (shipment_id, dedup_key) DO NOTHING RETURNING id`),
-		eventsOf:   b(`SELECT id, dedup_key, doc FROM events WHERE shipment_id = ? ORDER BY occurred_at, id`),
-		feedInsert: b(`INSERT INTO feed (workspace, type, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?) RETURNING id`),
-		feedList:   b(`SELECT id, workspace, type, subject_id, occurred_at, data FROM feed WHERE workspace = ? AND id > ? ORDER BY id LIMIT ?`),
+		eventsOf: b(`SELECT id, dedup_key, doc FROM events WHERE shipment_id = ? ORDER BY occurred_at, id`),
+		feedList: b(`SELECT id, workspace, type, subject_id, occurred_at, data FROM feed WHERE workspace = ? AND id > ? ORDER BY id LIMIT ?`),
 
 		resetAllEvents: `DELETE FROM events`,
 		resetAllRefs:   `DELETE FROM shipment_refs`,

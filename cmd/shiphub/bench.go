@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"sync"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/shiphub/shiphub/internal/config"
-	"github.com/shiphub/shiphub/internal/server"
 )
 
 // runBench measures durable webhook ingestion: many concurrent courier
@@ -49,18 +47,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer pprof.StopCPUProfile()
 	}
 	if *database == "" {
-		dir, err := os.MkdirTemp("", "shiphub-bench-")
+		dir, remove, err := tempDir("shiphub-bench-")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		*database = "sqlite:" + filepath.Join(dir, "hub.db")
+		defer remove()
+		*database = tempSQLite(dir)
 		if *synchronous != "" {
 			*database += "?synchronous=" + *synchronous
 		}
 	}
 	key := randomHex(16)
-	cfg := &config.Config{
+	srv, err := startLocalHub(ctx, &config.Config{
 		HTTP:     config.HTTP{Listen: "127.0.0.1:0"},
 		Database: *database,
 		Log:      config.Log{Level: "error"},
@@ -68,19 +66,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			ID: "bench", APIKeys: []string{"bench_" + randomHex(16)},
 			Connections: []config.Connection{{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": key}}},
 		}},
-	}
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	srv, err := server.New(ctx, cfg, newLogger(stderr, cfg.Log))
+	}, stderr)
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(ctx); err != nil {
-		return err
-	}
-	defer srv.Stop(context.Background())
+	defer stopLocalHub(srv)
 
 	hook := srv.URL() + "/hooks/bench/courier"
 	client := &http.Client{

@@ -8,15 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/shiphub/shiphub/internal/config"
-	"github.com/shiphub/shiphub/internal/server"
 )
 
 // deliveryBench measures merchant webhook delivery: a hub with one endpoint
@@ -65,15 +62,15 @@ func runDeliveryBench(ctx context.Context, database string, duration time.Durati
 	defer recv.Close()
 
 	if database == "" {
-		dir, err := os.MkdirTemp("", "shiphub-bench-")
+		dir, remove, err := tempDir("shiphub-bench-")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		database = "sqlite:" + filepath.Join(dir, "hub.db")
+		defer remove()
+		database = tempSQLite(dir)
 	}
 	key := randomHex(16)
-	cfg := &config.Config{
+	srv, err := startLocalHub(ctx, &config.Config{
 		HTTP:     config.HTTP{Listen: "127.0.0.1:0"},
 		Database: database,
 		Log:      config.Log{Level: "error"},
@@ -83,19 +80,11 @@ func runDeliveryBench(ctx context.Context, database string, duration time.Durati
 			Connections: []config.Connection{{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": key}}},
 			Endpoints:   []config.Endpoint{{URL: "http://" + ln.Addr().String() + "/hooks", Events: []string{"*"}}},
 		}},
-	}
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	srv, err := server.New(ctx, cfg, newLogger(stderr, cfg.Log))
+	}, stderr)
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(ctx); err != nil {
-		return err
-	}
-	defer srv.Stop(context.Background())
+	defer stopLocalHub(srv)
 	hook := srv.URL() + "/hooks/bench/courier"
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: concurrency, MaxIdleConnsPerHost: concurrency}}
 	var seq atomic.Int64

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shiphub/shiphub/internal/config"
-	"github.com/shiphub/shiphub/internal/server"
 	"github.com/shiphub/shiphub/internal/sim/couriersim"
 	"github.com/shiphub/shiphub/internal/sim/winkelstraatsim"
 	"github.com/shiphub/shiphub/internal/store"
@@ -41,11 +39,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	dir := *dataDir
 	if dir == "" {
-		tmp, err := os.MkdirTemp("", "shiphub-demo-")
+		tmp, remove, err := tempDir("shiphub-demo-")
 		if err != nil {
-			return fmt.Errorf("creating the demo directory: %w", err)
+			return err
 		}
-		defer os.RemoveAll(tmp)
+		defer remove()
 		dir = tmp
 	}
 
@@ -63,7 +61,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer merchant.Close()
 	cfg := &config.Config{
 		HTTP:     config.HTTP{Listen: freeAddr(*listen)},
-		Database: "sqlite:" + filepath.Join(dir, "hub.db"),
+		Database: tempSQLite(dir),
 		Log:      config.Log{Level: *logLevel},
 		Outbound: config.Outbound{AllowPrivateNetworks: true}, // the demo merchant is on loopback
 		Workspaces: []config.Workspace{{
@@ -79,23 +77,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}},
 		FTP: config.FTP{Listen: freeAddr(*ftpListen), DataDir: filepath.Join(dir, "ftp")},
 	}
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	srv, err := server.New(ctx, cfg, newLogger(stderr, cfg.Log))
+	srv, err := startLocalHub(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(ctx); err != nil {
-		_ = srv.Stop(context.Background())
-		return err
-	}
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		_ = srv.Stop(stopCtx)
-	}()
+	defer stopLocalHub(srv)
 
 	base := srv.URL()
 	fmt.Fprintf(stdout, `shiphub demo — the hub and its provider simulators on loopback

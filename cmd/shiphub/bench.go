@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shiphub/shiphub/internal/config"
+	"github.com/shiphub/shiphub/internal/store/postgres"
 )
 
 // runBench measures durable webhook ingestion: many concurrent courier
@@ -78,7 +79,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Transport: &http.Transport{MaxIdleConns: *concurrency, MaxIdleConnsPerHost: *concurrency},
 	}
 	fmt.Fprintf(stdout, "shiphub bench: %d concurrent courier webhooks for %s against %s (%s)\n",
-		*concurrency, *duration, srv.Addr(), redactDSN(*database))
+		*concurrency, *duration, srv.Addr(), postgres.Redact(*database))
 
 	codes := []string{"PICKUP_PLANNED", "take", "AT_SORTING_CENTRE", "DEPOT_OUT", "DELIVERED"}
 	var (
@@ -170,12 +171,4 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "pipeline: %d of %d messages were still pending when sending stopped; applied them in %s (%.0f msg/s)\n",
 		stats.Pending, stats.Total, drainTime.Round(time.Millisecond), rate)
 	return nil
-}
-
-// redactDSN hides a password in a database URL.
-func redactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return dsn
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shiphub/shiphub/internal/config"
+	"github.com/shiphub/shiphub/internal/store/postgres"
 )
 
 // deliveryBench measures merchant webhook delivery: a hub with one endpoint
@@ -122,7 +123,7 @@ func runDeliveryBench(ctx context.Context, database string, duration time.Durati
 	// Throughput: inbound webhooks as fast as they are acknowledged, then
 	// until every resulting delivery has arrived.
 	fmt.Fprintf(stdout, "shiphub bench --deliveries: %d concurrent courier webhooks for %s, one endpoint on %s (%s)\n",
-		concurrency, duration, ln.Addr(), redactDSN(database))
+		concurrency, duration, ln.Addr(), postgres.Redact(database))
 	var sent, failed atomic.Int64
 	runCtx, cancel := context.WithTimeout(ctx, duration)
 	start := time.Now()

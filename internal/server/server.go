@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/shiphub/shiphub/internal/provider/registry"
 	"github.com/shiphub/shiphub/internal/store"
 	"github.com/shiphub/shiphub/internal/store/open"
+	"github.com/shiphub/shiphub/internal/store/postgres"
 )
 
 // Server is one running hub instance.
@@ -155,7 +155,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.httpSrv.Serve(ln) }()
 	s.ready.Store(true)
-	s.log.Info("shiphub serving", "addr", ln.Addr().String(), "database", redactDatabase(s.cfg.Database))
+	s.log.Info("shiphub serving", "addr", ln.Addr().String(), "database", postgres.Redact(s.cfg.Database))
 	return nil
 }
 
@@ -199,14 +199,4 @@ func (s *Server) Stop(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("closing the store: %w", err))
 	}
 	return errors.Join(errs...)
-}
-
-// redactDatabase hides a password in a database URL for logs.
-func redactDatabase(db string) string {
-	if u, err := url.Parse(db); err == nil && u.User != nil {
-		if _, has := u.User.Password(); has {
-			return u.Redacted()
-		}
-	}
-	return db
 }

@@ -218,9 +218,9 @@ func (p *Pipeline) count(r result) {
 // only database errors abort the batch.
 func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.InboxMessage) (result, error) {
 	r := result{provider: m.Provider}
-	log := p.cfg.Logger.With("workspace", m.Workspace, "connection", m.Connection, "provider", m.Provider, "message_id", m.ID)
 	fail := func(reason string) (result, error) {
-		log.Warn("inbox message not applied", "reason", reason)
+		p.cfg.Logger.Warn("inbox message not applied", "workspace", m.Workspace, "connection", m.Connection,
+			"provider", m.Provider, "message_id", m.ID, "reason", reason)
 		r.failed = true
 		return r, tx.MarkProcessed(ctx, m.ID, reason)
 	}
@@ -236,6 +236,13 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 		return fail(fmt.Sprintf("normalizing: %v", err))
 	}
 	for i := range updates {
+		// A normaliser bug must set its message aside, not abort every
+		// batch that holds it.
+		if updates[i].ProviderRef == "" {
+			return fail("normalizing: an update has no provider reference")
+		}
+	}
+	for i := range updates {
 		added, err := p.applyUpdate(ctx, tx, m, &updates[i])
 		if err != nil {
 			return r, fmt.Errorf("applying message %d: %w", m.ID, err)
@@ -248,9 +255,6 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 // applyUpdate merges one shipment update into the stored shipment, adds its
 // new events and derives the status. It returns the events it added.
 func (p *Pipeline) applyUpdate(ctx context.Context, tx store.Tx, m *model.InboxMessage, u *model.ShipmentUpdate) ([]model.Event, error) {
-	if u.ProviderRef == "" {
-		return nil, errors.New("normalizer returned an update without a provider reference")
-	}
 	now := p.cfg.Now().UTC()
 	s, err := tx.ShipmentByRef(ctx, m.Workspace, m.Connection, u.ProviderRef)
 	created := false

@@ -216,6 +216,18 @@ func TestPipeline(t *testing.T) {
 				require.Equal(t, 1.0, testutil.ToFloat64(h.metrics.Processed.WithLabelValues("fake", "failed")))
 			})
 
+			t.Run("AnUpdateWithoutProviderReferenceIsSetAsideAndDoesNotStallTheRest", func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t, open)
+				h.send(msg("", ev("picked", model.StatusInTransit, 8)))
+				h.send(msg("S10", ev("picked", model.StatusInTransit, 8)))
+				require.Equal(t, model.StatusInTransit, h.shipment("S10").Status)
+				stats, err := h.st.InboxStats(context.Background())
+				require.NoError(t, err)
+				require.Equal(t, int64(1), stats.Failed)
+				require.Zero(t, stats.Pending)
+			})
+
 			t.Run("UnknownStatusIsKeptAndCounted", func(t *testing.T) {
 				t.Parallel()
 				h := newHarness(t, open)

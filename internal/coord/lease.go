@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/store"
 )
 
@@ -56,7 +57,7 @@ func (s *Singleton) Run(ctx context.Context, work func(ctx context.Context)) {
 			log.Warn("taking lease failed", "lease", s.Name, "error", err)
 		}
 		if !got {
-			if !sleep(ctx, renew) {
+			if !ctxtime.Sleep(ctx, renew) {
 				return
 			}
 			continue
@@ -82,7 +83,7 @@ func (s *Singleton) Run(ctx context.Context, work func(ctx context.Context)) {
 // hold renews the lease until work ends, ctx ends or a renewal fails; a
 // failed renewal cancels the work.
 func (s *Singleton) hold(ctx context.Context, ttl, renew time.Duration, cancel context.CancelFunc, log *slog.Logger) {
-	for sleep(ctx, renew) {
+	for ctxtime.Sleep(ctx, renew) {
 		got, err := s.acquire(ctx, ttl)
 		if err != nil || !got {
 			if ctx.Err() == nil {
@@ -98,16 +99,4 @@ func (s *Singleton) acquire(ctx context.Context, ttl time.Duration) (bool, error
 	actx, cancel := context.WithTimeout(ctx, ttl/2)
 	defer cancel()
 	return s.Leases.AcquireLease(actx, s.Name, s.Holder, ttl)
-}
-
-// sleep waits d or until ctx ends, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

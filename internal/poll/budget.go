@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/store"
 )
 
@@ -90,7 +91,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 		if wait > 2*time.Second {
 			return &ExhaustedError{Until: retryAt}
 		}
-		if !sleep(ctx, wait) {
+		if !ctxtime.Sleep(ctx, wait) {
 			return ctx.Err()
 		}
 	}
@@ -114,23 +115,8 @@ func (b *Budget) pace(ctx context.Context) error {
 	}
 	b.next = start.Add(interval)
 	b.mu.Unlock()
-	if d := start.Sub(t); d > 0 && !sleep(ctx, d) {
+	if d := start.Sub(t); d > 0 && !ctxtime.Sleep(ctx, d) {
 		return ctx.Err()
 	}
 	return nil
-}
-
-// sleep waits d or until ctx ends, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

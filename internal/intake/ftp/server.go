@@ -26,6 +26,7 @@ import (
 
 	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/coord"
+	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/intake"
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
@@ -338,12 +339,8 @@ func (s *Server) runCleanup(ctx context.Context) {
 			} else if n > 0 {
 				s.log.Info("FTP archive cleaned", "removed", n)
 			}
-			t := time.NewTimer(s.cfg.CleanupInterval)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !ctxtime.Sleep(ctx, s.cfg.CleanupInterval) {
 				return
-			case <-t.C:
 			}
 		}
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/coord"
+	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/intake"
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
@@ -167,12 +168,8 @@ func (p *Poller) loop(ctx context.Context, t Target) {
 		case res.Committed+res.Refused > 0:
 			log.Info("FTP poll round", "committed", res.Committed, "duplicates", res.Duplicates, "refused", res.Refused, "skipped", res.Skipped)
 		}
-		timer := time.NewTimer(t.Remote.Interval)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !ctxtime.Sleep(ctx, t.Remote.Interval) {
 			return
-		case <-timer.C:
 		}
 	}
 }

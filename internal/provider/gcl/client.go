@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shiphub/shiphub/internal/ctxtime"
 )
 
 // maxBody caps an answer; a parcel's history is a few kilobytes.
@@ -95,7 +97,7 @@ func (c *Client) Track(ctx context.Context, number string) (Result, error) {
 			if ra := retryAfter(res.StatusCode, last); ra > 0 {
 				wait = ra
 			}
-			if !sleep(ctx, wait) {
+			if !ctxtime.Sleep(ctx, wait) {
 				return res, fmt.Errorf("tracking %s: %w", number, ctx.Err())
 			}
 			if c.BeforeRetry != nil {
@@ -198,15 +200,4 @@ func redactErr(err error, key string) string {
 		msg = strings.ReplaceAll(msg, key, "[redacted]")
 	}
 	return msg
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

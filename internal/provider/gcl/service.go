@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shiphub/shiphub/internal/coord"
+	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/poll"
 	"github.com/shiphub/shiphub/internal/store"
@@ -224,12 +225,8 @@ func (s *Service) scanLoop(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("scanning shipments for carrier rules failed", "error", err)
 		}
-		t := time.NewTimer(s.conn.settings.ScanInterval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !ctxtime.Sleep(ctx, s.conn.settings.ScanInterval) {
 			return
-		case <-t.C:
 		}
 	}
 }

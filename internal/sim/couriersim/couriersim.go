@@ -22,6 +22,8 @@ import (
 	_ "time/tzdata" // the courier's timezone must load on hosts without zoneinfo
 
 	goftp "github.com/jlaffaye/ftp"
+
+	"github.com/shiphub/shiphub/internal/ctxtime"
 )
 
 // Config configures a simulator.
@@ -216,12 +218,8 @@ func (s *Sim) runJourney(ctx context.Context, n int64) bool {
 	updates := Journey(s.cfg.Seed, n, start)
 	for i, u := range updates {
 		if i > 0 && s.cfg.Step > 0 {
-			t := time.NewTimer(s.cfg.Step)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !ctxtime.Sleep(ctx, s.cfg.Step) {
 				return false
-			case <-t.C:
 			}
 		}
 		if err := s.Send(ctx, method, u); err != nil && ctx.Err() != nil {
@@ -243,12 +241,8 @@ func (s *Sim) Send(ctx context.Context, method string, u Update) error {
 	var last error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !ctxtime.Sleep(ctx, backoff) {
 				return fmt.Errorf("sending courier update %s %s: %w", u.Order, u.StatusCode, ctx.Err())
-			case <-t.C:
 			}
 			backoff *= 2
 			s.retried.Add(1)

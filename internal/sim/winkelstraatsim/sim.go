@@ -24,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/shiphub/shiphub/internal/ctxtime"
 )
 
 // Defaults of Config.
@@ -191,7 +193,7 @@ func (s *Sim) Run(ctx context.Context) error {
 
 func (s *Sim) runJourney(ctx context.Context, n int) {
 	for i, sh := range s.Journey(n) {
-		if i > 0 && !wait(ctx, s.cfg.Step) {
+		if i > 0 && !ctxtime.Sleep(ctx, s.cfg.Step) {
 			return
 		}
 		if err := s.Send(ctx, sh); err != nil && ctx.Err() != nil {
@@ -250,7 +252,7 @@ func (s *Sim) Send(ctx context.Context, sh Shipment) error {
 		if retryAfter > 0 {
 			delay = min(retryAfter, maxBackoff)
 		}
-		if !wait(ctx, delay) {
+		if !ctxtime.Sleep(ctx, delay) {
 			return fmt.Errorf("pushing shipment %s: %w", sh.IncrementID, ctx.Err())
 		}
 	}
@@ -294,18 +296,6 @@ func (s *Sim) backoff(attempt int) time.Duration {
 		d = maxBackoff
 	}
 	return d - time.Duration(rand.Int64N(int64(d)/4+1))
-}
-
-// wait waits for d or for ctx to end; it reports whether d elapsed.
-func wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 func deref(p *string) string {

@@ -99,8 +99,9 @@ type Store struct {
 
 	// appending counts AppendInbox calls waiting for their commit.
 	appending atomic.Int64
-	// stmts caches statements prepared on the writer, by query text.
-	stmts sync.Map
+	// stmts holds the statements prepared on the writer, by query text.
+	// It is filled by New before the store is shared and only read after.
+	stmts map[string]*sql.Stmt
 	// insertSQL caches the multi-row inbox INSERT by row count. Only the
 	// committer goroutine touches it.
 	insertSQL map[int]string
@@ -162,12 +163,13 @@ func New(opts Options) (*Store, error) {
 // every message. It must run before any transaction: on SQLite the writer has
 // one connection, which a transaction holds.
 func (s *Store) prepareHot(ctx context.Context) error {
+	s.stmts = map[string]*sql.Stmt{}
 	for _, q := range []string{s.q.shipmentByRef, s.q.shipmentInsert, s.q.shipmentUpdate, s.q.eventInsert, s.q.markProcessed} {
 		st, err := s.writer.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("preparing %q: %w", q, err)
 		}
-		s.stmts.Store(q, st)
+		s.stmts[q] = st
 	}
 	return nil
 }
@@ -175,11 +177,8 @@ func (s *Store) prepareHot(ctx context.Context) error {
 // prepared returns the writer's prepared statement for query, if it is one
 // of the hot ones.
 func (s *Store) prepared(query string) (*sql.Stmt, bool) {
-	st, ok := s.stmts.Load(query)
-	if !ok {
-		return nil, false
-	}
-	return st.(*sql.Stmt), true
+	st, ok := s.stmts[query]
+	return st, ok
 }
 
 // Ping checks that the database answers.
@@ -210,10 +209,9 @@ func (s *Store) Close() error {
 		<-s.committed
 
 		var errs []error
-		s.stmts.Range(func(_, st any) bool {
-			_ = st.(*sql.Stmt).Close()
-			return true
-		})
+		for _, st := range s.stmts {
+			_ = st.Close()
+		}
 		if s.reader != s.writer {
 			if err := s.reader.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("closing %s read pool: %w", s.dialect.Name, err))

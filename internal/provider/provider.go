@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/shiphub/shiphub/internal/model"
@@ -27,6 +28,18 @@ var (
 	// ErrMethodNotAllowed means the provider never pushes with this HTTP method (405).
 	ErrMethodNotAllowed = errors.New("method not allowed")
 )
+
+// Reason is an error's text without the "bad input: " prefix of
+// ErrBadInput, for intake errors a person reads.
+func Reason(err error) string {
+	msg := err.Error()
+	if errors.Is(err, ErrBadInput) {
+		if rest, ok := strings.CutPrefix(msg, ErrBadInput.Error()+": "); ok {
+			return rest
+		}
+	}
+	return msg
+}
 
 // Connection is what a connector is built from: where it sits and its
 // provider-specific settings.

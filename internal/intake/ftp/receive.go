@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
@@ -88,7 +87,7 @@ func (s *Server) quarantine(acct *account, name, staged string, body []byte, rea
 	}
 	e := &model.IntakeError{
 		Workspace: acct.Workspace, Connection: acct.Connection, Source: model.SourceFTP,
-		Name: name, Reason: reasonText(reason), Ref: ref, Size: int64(len(body)), Body: body, ReceivedAt: now,
+		Name: name, Reason: provider.Reason(reason), Ref: ref, Size: int64(len(body)), Body: body, ReceivedAt: now,
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CommitTimeout)
 	defer cancel()
@@ -116,17 +115,6 @@ func (s *Server) refuseTooLarge(acct *account, name string, received int64) {
 	}); err != nil {
 		s.log.Error("recording an FTP intake error failed", "error", err)
 	}
-}
-
-// reasonText is the reason without the "bad input: " sentinel prefix.
-func reasonText(err error) string {
-	msg := err.Error()
-	if errors.Is(err, provider.ErrBadInput) {
-		if rest, ok := strings.CutPrefix(msg, provider.ErrBadInput.Error()+": "); ok {
-			return rest
-		}
-	}
-	return msg
 }
 
 // moveInto renames src into dir as name, or as name~N when that exists.

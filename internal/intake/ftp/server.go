@@ -9,8 +9,6 @@ package ftp
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -197,7 +195,7 @@ type Server struct {
 type account struct {
 	Account
 	dir      string // DataDir/workspace/connection
-	passHash [32]byte
+	password provider.Secret
 }
 
 // Directories inside an account's directory.
@@ -236,7 +234,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "ftp"), accounts: map[string]*account{}, clients: map[uint32]ftpserver.ClientContext{}}
 	for _, a := range cfg.Accounts {
-		acct := &account{Account: a, dir: filepath.Join(cfg.DataDir, a.Workspace, a.Connection), passHash: sha256.Sum256([]byte(a.Password))}
+		acct := &account{Account: a, dir: filepath.Join(cfg.DataDir, a.Workspace, a.Connection), password: provider.NewSecret(a.Password)}
 		for _, sub := range []string{uploadDir, stagingDir, archiveDir, quarantineDir} {
 			if err := os.MkdirAll(filepath.Join(acct.dir, sub), 0o750); err != nil {
 				return nil, fmt.Errorf("ftp: creating the directories of %s/%s: %w", a.Workspace, a.Connection, err)
@@ -359,13 +357,13 @@ func (s *Server) runCleanup(ctx context.Context) {
 // authenticate finds the account of a login, comparing in constant time.
 func (s *Server) authenticate(user, pass string) (*account, bool) {
 	acct, ok := s.accounts[user]
-	got := sha256.Sum256([]byte(pass))
 	if !ok {
 		// Compare anyway, so a wrong user takes as long as a wrong password.
-		subtle.ConstantTimeCompare(got[:], got[:])
+		var none provider.Secret
+		none.Matches(pass)
 		return nil, false
 	}
-	return acct, subtle.ConstantTimeCompare(got[:], acct.passHash[:]) == 1
+	return acct, acct.password.Matches(pass)
 }
 
 func (s *Server) count(prov, result string) {

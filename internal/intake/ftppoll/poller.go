@@ -322,7 +322,7 @@ func (p *Poller) commit(ctx context.Context, t Target, name string, in provider.
 // refuse records a file that does not parse, with its bytes (the database
 // keeps them; the remote copy is then removed like a committed one).
 func (p *Poller) refuse(ctx context.Context, t Target, name string, body []byte, reason error, log *slog.Logger) error {
-	msg := strings.TrimPrefix(reason.Error(), provider.ErrBadInput.Error()+": ")
+	msg := provider.Reason(reason)
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := p.cfg.Errors.RecordIntakeError(cctx, &model.IntakeError{

@@ -11,7 +11,6 @@ package courier
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -99,6 +98,7 @@ func loadLocation(name string) (*time.Location, error) {
 type Connector struct {
 	settings Settings
 	loc      *time.Location
+	key      provider.Secret // of settings.InboundAPIKey
 }
 
 var (
@@ -131,7 +131,7 @@ func NewConnector(s Settings) (*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{settings: s, loc: loc}, nil
+	return &Connector{settings: s, loc: loc, key: provider.NewSecret(s.InboundAPIKey)}, nil
 }
 
 // Settings returns the connection's settings, with defaults applied. The FTP
@@ -144,14 +144,11 @@ func (c *Connector) Location() *time.Location { return c.loc }
 // Authenticate checks the X-API-KEY header against inbound_api_key in
 // constant time. Without a configured key every request passes.
 func (c *Connector) Authenticate(r *http.Request) error {
-	want := c.settings.InboundAPIKey
-	if want == "" {
+	if c.settings.InboundAPIKey == "" {
 		return nil
 	}
 	got := r.Header.Get(APIKeyHeader)
-	// Comparing digests keeps the comparison constant-time in the length too.
-	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
-	if got == "" || subtle.ConstantTimeCompare(g[:], w[:]) != 1 {
+	if got == "" || !c.key.Matches(got) {
 		return fmt.Errorf("courier %s header: %w", APIKeyHeader, provider.ErrUnauthorized)
 	}
 	return nil

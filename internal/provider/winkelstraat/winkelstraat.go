@@ -40,7 +40,6 @@ package winkelstraat
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"mime"
@@ -69,9 +68,7 @@ const MetaVersion = "x-version"
 type Connector struct {
 	settings Settings
 	loc      *time.Location
-	// keyHash is the SHA-256 of the inbound key; comparing fixed-length
-	// hashes keeps the comparison constant-time in the key's length too.
-	keyHash [sha256.Size]byte
+	key      provider.Secret
 }
 
 var (
@@ -99,7 +96,7 @@ func NewWithSettings(s Settings) (*Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("winkelstraat settings: timezone: %w", err)
 	}
-	return &Connector{settings: s, loc: loc, keyHash: sha256.Sum256([]byte(s.InboundAPIKey))}, nil
+	return &Connector{settings: s, loc: loc, key: provider.NewSecret(s.InboundAPIKey)}, nil
 }
 
 // Authenticate checks the x-api-key header against the connection's shared
@@ -109,8 +106,7 @@ func (c *Connector) Authenticate(r *http.Request) error {
 	if got == "" {
 		return fmt.Errorf("%w: missing %s header", provider.ErrUnauthorized, HeaderAPIKey)
 	}
-	h := sha256.Sum256([]byte(got))
-	if subtle.ConstantTimeCompare(h[:], c.keyHash[:]) != 1 {
+	if !c.key.Matches(got) {
 		return fmt.Errorf("%w: %s does not match", provider.ErrUnauthorized, HeaderAPIKey)
 	}
 	return nil

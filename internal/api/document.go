@@ -78,18 +78,7 @@ func refineDocument(doc *huma.OpenAPI) {
 	}
 
 	schemas := doc.Components.Schemas.Map()
-	describe := func(name, doc string, fields map[string]string) {
-		s, ok := schemas[name]
-		if !ok {
-			return
-		}
-		s.Description = doc
-		for field, text := range fields {
-			if p, ok := s.Properties[field]; ok {
-				p.Description = text
-			}
-		}
-	}
+	describe := func(name, text string, fields map[string]string) { describeSchema(schemas, name, text, fields) }
 	shipmentFields := map[string]string{
 		"id":                "The shipment's id in the hub.",
 		"workspace":         "The workspace the shipment belongs to.",
@@ -149,6 +138,21 @@ func refineDocument(doc *huma.OpenAPI) {
 	if s, ok := schemas["Event"]; ok {
 		if p, ok := s.Properties["source"]; ok {
 			p.Enum = []any{string(model.SourceWebhook), string(model.SourceFTP), string(model.SourcePoll)}
+		}
+	}
+}
+
+// describeSchema sets the description of a named schema and of its fields;
+// a schema or field the document does not have is passed over.
+func describeSchema(schemas map[string]*huma.Schema, name, text string, fields map[string]string) {
+	s, ok := schemas[name]
+	if !ok {
+		return
+	}
+	s.Description = text
+	for field, t := range fields {
+		if p, ok := s.Properties[field]; ok {
+			p.Description = t
 		}
 	}
 }

@@ -41,20 +41,9 @@ type listIntakeErrorsInput struct {
 
 // Resolve checks the parameters and builds the store filter.
 func (in *listIntakeErrorsInput) Resolve(ctx huma.Context) []error {
-	var errs []error
 	in.filter = store.IntakeErrorFilter{Connection: in.Connection}
-	if in.Cursor != "" {
-		id, ok := decodeCursor(in.Cursor)
-		if !ok {
-			errs = append(errs, badParam("query.cursor", in.Cursor, "is not a cursor this API returned"))
-		}
-		in.filter.BeforeID = id
-	}
-	limit, err := intParam("query.limit", ctx.Query("limit"), defaultIntakeErrorLimit, 1, maxIntakeErrorLimit)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	in.filter.Limit = int(limit)
+	var errs []error
+	in.filter.BeforeID, in.filter.Limit, errs = pageParams(ctx, in.Cursor, defaultIntakeErrorLimit, maxIntakeErrorLimit)
 	return errs
 }
 
@@ -85,11 +74,8 @@ func (a *API) listIntakeErrors(ctx context.Context, in *listIntakeErrorsInput) (
 	if err != nil {
 		return nil, a.storeError(ctx, ws, "listing intake errors", err)
 	}
-	page := IntakeErrorPage{Data: make([]IntakeError, 0, min(len(list), limit))}
-	if len(list) > limit {
-		list = list[:limit]
-		page.NextCursor = encodeCursor(list[limit-1].ID)
-	}
+	list, next := trimPage(list, limit, func(e *model.IntakeError) int64 { return e.ID })
+	page := IntakeErrorPage{Data: make([]IntakeError, 0, len(list)), NextCursor: next}
 	for _, e := range list {
 		if e.Workspace != ws {
 			continue // Defence in depth: never show another workspace's data.

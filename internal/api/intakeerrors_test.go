@@ -2,10 +2,8 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -34,22 +32,19 @@ func TestListIntakeErrors(t *testing.T) {
 	a, err := api.New(api.Config{Store: st, Keys: []api.Key{{Workspace: "acme", Secret: acmeKey}, {Workspace: "globex", Secret: globexKey}}})
 	require.NoError(t, err)
 
-	get := func(t *testing.T, key, query string) (int, api.IntakeErrorPage) {
+	list := func(t *testing.T, key, query string) (int, api.IntakeErrorPage) {
 		t.Helper()
-		r := httptest.NewRequest(http.MethodGet, "/api/v1/intake/errors"+query, nil)
-		r.Header.Set("Authorization", "Bearer "+key)
-		w := httptest.NewRecorder()
-		a.Handler().ServeHTTP(w, r)
+		r := get(t, a.Handler(), "/api/v1/intake/errors"+query, key)
 		var page api.IntakeErrorPage
-		if w.Code == http.StatusOK {
-			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &page))
+		if r.code == http.StatusOK {
+			page = decode[api.IntakeErrorPage](t, r)
 		}
-		return w.Code, page
+		return r.code, page
 	}
 
 	t.Run("AWorkspaceSeesItsOwnNewestFirst", func(t *testing.T) {
 		t.Parallel()
-		code, page := get(t, acmeKey, "")
+		code, page := list(t, acmeKey, "")
 		require.Equal(t, http.StatusOK, code)
 		require.Len(t, page.Data, 3)
 		require.Equal(t, "A3_take_20230719110649.json", page.Data[0].Name)
@@ -60,36 +55,36 @@ func TestListIntakeErrors(t *testing.T) {
 	})
 	t.Run("PagesFollowTheCursor", func(t *testing.T) {
 		t.Parallel()
-		code, page := get(t, acmeKey, "?limit=2")
+		code, page := list(t, acmeKey, "?limit=2")
 		require.Equal(t, http.StatusOK, code)
 		require.Len(t, page.Data, 2)
 		require.NotEmpty(t, page.NextCursor)
-		code, rest := get(t, acmeKey, "?limit=2&cursor="+page.NextCursor)
+		code, rest := list(t, acmeKey, "?limit=2&cursor="+page.NextCursor)
 		require.Equal(t, http.StatusOK, code)
 		require.Len(t, rest.Data, 1)
 		require.Equal(t, "A1_take_20230719110649.json", rest.Data[0].Name)
 	})
 	t.Run("AnotherWorkspaceSeesOnlyItsOwn", func(t *testing.T) {
 		t.Parallel()
-		code, page := get(t, globexKey, "")
+		code, page := list(t, globexKey, "")
 		require.Equal(t, http.StatusOK, code)
 		require.Len(t, page.Data, 1)
 		require.Equal(t, "G.xml", page.Data[0].Name)
 	})
 	t.Run("AConnectionFilterNarrowsTheList", func(t *testing.T) {
 		t.Parallel()
-		code, page := get(t, acmeKey, "?connection=other")
+		code, page := list(t, acmeKey, "?connection=other")
 		require.Equal(t, http.StatusOK, code)
 		require.Empty(t, page.Data)
 	})
 	t.Run("ABadCursorIsABadRequest", func(t *testing.T) {
 		t.Parallel()
-		code, _ := get(t, acmeKey, "?cursor=%21%21")
+		code, _ := list(t, acmeKey, "?cursor=%21%21")
 		require.Equal(t, http.StatusBadRequest, code)
 	})
 	t.Run("WithoutAKeyItIsUnauthorized", func(t *testing.T) {
 		t.Parallel()
-		code, _ := get(t, "wrong-key-0000000000", "")
+		code, _ := list(t, "wrong-key-0000000000", "")
 		require.Equal(t, http.StatusUnauthorized, code)
 	})
 }

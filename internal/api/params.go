@@ -81,3 +81,41 @@ func decodeCursor(c string) (int64, bool) {
 	}
 	return id, true
 }
+
+// pathID reads the {id} path parameter into id: huma parsed it but did not
+// bound it.
+func pathID(ctx huma.Context, id *int64) []error {
+	v, err := intParam("path.id", ctx.Param("id"), 0, 1, maxInt64)
+	if err != nil {
+		return []error{err}
+	}
+	*id = v
+	return nil
+}
+
+// pageParams reads the cursor and limit of a listing: the id to continue
+// before (0 from the start) and the page size, def when absent, at most hi.
+func pageParams(ctx huma.Context, cursor string, def, hi int64) (beforeID int64, limit int, errs []error) {
+	if cursor != "" {
+		id, ok := decodeCursor(cursor)
+		if !ok {
+			errs = append(errs, badParam("query.cursor", cursor, "is not a cursor this API returned"))
+		}
+		beforeID = id
+	}
+	l, err := intParam("query.limit", ctx.Query("limit"), def, 1, hi)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return beforeID, int(l), errs
+}
+
+// trimPage cuts a listing fetched with one row more than limit down to
+// limit, and returns the cursor of the next page, empty on the last one.
+func trimPage[T any](list []T, limit int, id func(T) int64) ([]T, string) {
+	if len(list) <= limit {
+		return list, ""
+	}
+	list = list[:limit]
+	return list, encodeCursor(id(list[limit-1]))
+}

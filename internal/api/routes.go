@@ -60,19 +60,9 @@ func (in *listShipmentsInput) Resolve(ctx huma.Context) []error {
 		}
 		in.filter.Status = s
 	}
-	if in.Cursor != "" {
-		id, ok := decodeCursor(in.Cursor)
-		if !ok {
-			errs = append(errs, badParam("query.cursor", in.Cursor, "is not a cursor this API returned"))
-		}
-		in.filter.BeforeID = id
-	}
-	limit, err := intParam("query.limit", ctx.Query("limit"), defaultShipmentLimit, 1, maxShipmentLimit)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	in.filter.Limit = int(limit)
-	return errs
+	var pageErrs []error
+	in.filter.BeforeID, in.filter.Limit, pageErrs = pageParams(ctx, in.Cursor, defaultShipmentLimit, maxShipmentLimit)
+	return append(errs, pageErrs...)
 }
 
 type getShipmentInput struct {
@@ -80,14 +70,7 @@ type getShipmentInput struct {
 }
 
 // Resolve checks the id, which huma parsed but did not bound.
-func (in *getShipmentInput) Resolve(ctx huma.Context) []error {
-	id, err := intParam("path.id", ctx.Param("id"), 0, 1, maxInt64)
-	if err != nil {
-		return []error{err}
-	}
-	in.ID = id
-	return nil
-}
+func (in *getShipmentInput) Resolve(ctx huma.Context) []error { return pathID(ctx, &in.ID) }
 
 type trackInput struct {
 	Reference string `path:"reference" doc:"Any reference of the shipment: order number, barcode, container, tracking number, merchant reference, external order number."`
@@ -185,11 +168,8 @@ func (a *API) listShipments(ctx context.Context, in *listShipmentsInput) (*body[
 	if err != nil {
 		return nil, a.storeError(ctx, ws, "listing shipments", err)
 	}
-	page := ShipmentPage{Data: make([]*model.Shipment, 0, min(len(list), limit))}
-	if len(list) > limit {
-		list = list[:limit]
-		page.NextCursor = encodeCursor(list[limit-1].ID)
-	}
+	list, next := trimPage(list, limit, func(s *model.Shipment) int64 { return s.ID })
+	page := ShipmentPage{Data: make([]*model.Shipment, 0, len(list)), NextCursor: next}
 	for _, s := range list {
 		if s.Workspace != ws {
 			continue // Defence in depth: never show another workspace's data.

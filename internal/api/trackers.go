@@ -95,19 +95,9 @@ func (in *listTrackersInput) Resolve(ctx huma.Context) []error {
 	default:
 		errs = append(errs, badParam("query.state", in.State, "must be one of active, not_found, done, expired"))
 	}
-	if in.Cursor != "" {
-		id, ok := decodeCursor(in.Cursor)
-		if !ok {
-			errs = append(errs, badParam("query.cursor", in.Cursor, "is not a cursor this API returned"))
-		}
-		in.filter.BeforeID = id
-	}
-	limit, err := intParam("query.limit", ctx.Query("limit"), defaultTrackerPage, 1, maxTrackerPage)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	in.filter.Limit = int(limit)
-	return errs
+	var pageErrs []error
+	in.filter.BeforeID, in.filter.Limit, pageErrs = pageParams(ctx, in.Cursor, defaultTrackerPage, maxTrackerPage)
+	return append(errs, pageErrs...)
 }
 
 type trackerIDInput struct {
@@ -115,14 +105,7 @@ type trackerIDInput struct {
 }
 
 // Resolve checks the id, which huma parsed but did not bound.
-func (in *trackerIDInput) Resolve(ctx huma.Context) []error {
-	id, err := intParam("path.id", ctx.Param("id"), 0, 1, maxInt64)
-	if err != nil {
-		return []error{err}
-	}
-	in.ID = id
-	return nil
-}
+func (in *trackerIDInput) Resolve(ctx huma.Context) []error { return pathID(ctx, &in.ID) }
 
 func (a *API) registerTrackers() {
 	huma.Register(a.humaAP, huma.Operation{
@@ -210,11 +193,8 @@ func (a *API) listTrackers(ctx context.Context, in *listTrackersInput) (*body[Tr
 	if err != nil {
 		return nil, a.storeError(ctx, ws, "listing trackers", err)
 	}
-	page := TrackerPage{Data: make([]*model.Tracker, 0, min(len(list), limit))}
-	if len(list) > limit {
-		list = list[:limit]
-		page.NextCursor = encodeCursor(list[limit-1].ID)
-	}
+	list, next := trimPage(list, limit, func(t *model.Tracker) int64 { return t.ID })
+	page := TrackerPage{Data: make([]*model.Tracker, 0, len(list)), NextCursor: next}
 	for _, t := range list {
 		if t.Workspace == ws {
 			page.Data = append(page.Data, t)

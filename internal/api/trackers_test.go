@@ -42,11 +42,14 @@ func trackerHandler(t *testing.T) (http.Handler, *trackerControl) {
 	return mux, ctl
 }
 
+// send is do with a JSON body.
 func send(t *testing.T, h http.Handler, method, path, key, body string) response {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}

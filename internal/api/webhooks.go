@@ -78,14 +78,7 @@ type endpointIDInput struct {
 }
 
 // Resolve checks the id, which huma parsed but did not bound.
-func (in *endpointIDInput) Resolve(ctx huma.Context) []error {
-	id, err := intParam("path.id", ctx.Param("id"), 0, 1, maxInt64)
-	if err != nil {
-		return []error{err}
-	}
-	in.ID = id
-	return nil
-}
+func (in *endpointIDInput) Resolve(ctx huma.Context) []error { return pathID(ctx, &in.ID) }
 
 type recoverInput struct {
 	endpointIDInput
@@ -131,19 +124,9 @@ func (in *listDeliveriesInput) Resolve(ctx huma.Context) []error {
 		errs = append(errs, err)
 	}
 	in.filter.EndpointID = ep
-	if in.Cursor != "" {
-		id, ok := decodeCursor(in.Cursor)
-		if !ok {
-			errs = append(errs, badParam("query.cursor", in.Cursor, "is not a cursor this API returned"))
-		}
-		in.filter.BeforeID = id
-	}
-	limit, err := intParam("query.limit", ctx.Query("limit"), defaultDeliveryLimit, 1, maxDeliveryLimit)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	in.filter.Limit = int(limit)
-	return errs
+	var pageErrs []error
+	in.filter.BeforeID, in.filter.Limit, pageErrs = pageParams(ctx, in.Cursor, defaultDeliveryLimit, maxDeliveryLimit)
+	return append(errs, pageErrs...)
 }
 
 type deliveryIDInput struct {
@@ -151,14 +134,7 @@ type deliveryIDInput struct {
 }
 
 // Resolve checks the id.
-func (in *deliveryIDInput) Resolve(ctx huma.Context) []error {
-	id, err := intParam("path.id", ctx.Param("id"), 0, 1, maxInt64)
-	if err != nil {
-		return []error{err}
-	}
-	in.ID = id
-	return nil
-}
+func (in *deliveryIDInput) Resolve(ctx huma.Context) []error { return pathID(ctx, &in.ID) }
 
 func (a *API) registerWebhooks() {
 	errs := []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusNotFound, http.StatusServiceUnavailable}
@@ -301,9 +277,6 @@ func (a *API) getEndpointSecret(ctx context.Context, in *endpointIDInput) (*body
 }
 
 func (a *API) rotateEndpointSecret(ctx context.Context, in *endpointIDInput) (*body[EndpointSecret], error) {
-	if _, err := a.endpoint(ctx, in.ID); err != nil {
-		return nil, err
-	}
 	ws := workspaceFrom(ctx)
 	if err := a.store.RotateEndpointSecret(ctx, ws, in.ID, model.NewSecret(), time.Now().Add(a.secretGrace())); errors.Is(err, store.ErrNotFound) {
 		return nil, huma.Error404NotFound("no endpoint with this id in the workspace")
@@ -340,11 +313,8 @@ func (a *API) listDeliveries(ctx context.Context, in *listDeliveriesInput) (*bod
 	if err != nil {
 		return nil, a.storeError(ctx, ws, "listing deliveries", err)
 	}
-	page := DeliveryPage{Data: make([]*model.Delivery, 0, min(len(list), limit))}
-	if len(list) > limit {
-		list = list[:limit]
-		page.NextCursor = encodeCursor(list[limit-1].ID)
-	}
+	list, next := trimPage(list, limit, func(d *model.Delivery) int64 { return d.ID })
+	page := DeliveryPage{Data: make([]*model.Delivery, 0, len(list)), NextCursor: next}
 	for _, d := range list {
 		if d.Workspace == ws {
 			page.Data = append(page.Data, d)
@@ -396,18 +366,7 @@ func refineWebhookDocument(doc *huma.OpenAPI) {
 		}
 	}
 	schemas := doc.Components.Schemas.Map()
-	describe := func(name, text string, fields map[string]string) {
-		s, ok := schemas[name]
-		if !ok {
-			return
-		}
-		s.Description = text
-		for field, t := range fields {
-			if p, ok := s.Properties[field]; ok {
-				p.Description = t
-			}
-		}
-	}
+	describe := func(name, text string, fields map[string]string) { describeSchema(schemas, name, text, fields) }
 	endpointFields := map[string]string{
 		"id":              "The endpoint's id.",
 		"url":             "Where events are POSTed.",

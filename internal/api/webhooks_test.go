@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -35,23 +34,11 @@ func webhookHandler(t *testing.T, allowPrivate bool) (http.Handler, *sqlite.Stor
 	return mux, st, &notified
 }
 
-func hookSend(t *testing.T, h http.Handler, method, path, key, body string) response {
-	t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-}
-
 func TestEndpointsAreManagedPerWorkspace(t *testing.T) {
 	t.Parallel()
 	h, st, _ := webhookHandler(t, false)
 
-	r := hookSend(t, h, http.MethodPost, "/api/v1/endpoints", acmeKey,
+	r := send(t, h, http.MethodPost, "/api/v1/endpoints", acmeKey,
 		`{"url":"https://shop.example/hooks","events":["shipment.*","stock.changed"],"description":"shop","headers":{"X-Token":"t"}}`)
 	require.Equal(t, http.StatusCreated, r.code, "%s", r.body)
 	created := decode[api.EndpointWithSecret](t, r)
@@ -71,7 +58,7 @@ func TestEndpointsAreManagedPerWorkspace(t *testing.T) {
 
 	secret := decode[api.EndpointSecret](t, get(t, h, path+"/secret", acmeKey))
 	require.Equal(t, created.Secret, secret.Secret)
-	r = hookSend(t, h, http.MethodPost, path+"/rotate-secret", acmeKey, "")
+	r = send(t, h, http.MethodPost, path+"/rotate-secret", acmeKey, "")
 	require.Equal(t, http.StatusOK, r.code, "%s", r.body)
 	rotated := decode[api.EndpointSecret](t, r)
 	require.NotEqual(t, created.Secret, rotated.Secret)
@@ -80,15 +67,15 @@ func TestEndpointsAreManagedPerWorkspace(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{rotated.Secret, created.Secret}, e.Secrets(time.Now()))
 
-	require.Equal(t, http.StatusNotFound, hookSend(t, h, http.MethodDelete, path, globexKey, "").code)
-	require.Equal(t, http.StatusNoContent, hookSend(t, h, http.MethodDelete, path, acmeKey, "").code)
+	require.Equal(t, http.StatusNotFound, send(t, h, http.MethodDelete, path, globexKey, "").code)
+	require.Equal(t, http.StatusNoContent, send(t, h, http.MethodDelete, path, acmeKey, "").code)
 	require.Equal(t, http.StatusNotFound, get(t, h, path, acmeKey).code)
 
 	// A configured endpoint is changed in the configuration.
 	require.NoError(t, st.SyncConfigEndpoints(context.Background(), "acme", []*model.Endpoint{{URL: "https://cfg.example/", Events: []string{"*"}}}))
 	list = decode[api.EndpointList](t, get(t, h, "/api/v1/endpoints", acmeKey))
 	require.Len(t, list.Data, 1)
-	r = hookSend(t, h, http.MethodDelete, fmt.Sprintf("/api/v1/endpoints/%d", list.Data[0].ID), acmeKey, "")
+	r = send(t, h, http.MethodDelete, fmt.Sprintf("/api/v1/endpoints/%d", list.Data[0].ID), acmeKey, "")
 	require.Equal(t, http.StatusConflict, r.code)
 	require.Equal(t, "application/problem+json", r.header.Get("Content-Type"))
 }
@@ -110,7 +97,7 @@ func TestBadEndpointsAreRefusedWithAProblem(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			r := hookSend(t, h, http.MethodPost, "/api/v1/endpoints", acmeKey, c.body)
+			r := send(t, h, http.MethodPost, "/api/v1/endpoints", acmeKey, c.body)
 			want := http.StatusBadRequest
 			if c.name == "NotJSON" {
 				want = http.StatusUnprocessableEntity // huma's answer to a body it cannot decode
@@ -128,7 +115,7 @@ func TestBadEndpointsAreRefusedWithAProblem(t *testing.T) {
 func TestPrivateTargetsAreAcceptedWhenAllowed(t *testing.T) {
 	t.Parallel()
 	h, _, _ := webhookHandler(t, true)
-	r := hookSend(t, h, http.MethodPost, "/api/v1/endpoints", acmeKey, `{"url":"http://127.0.0.1:9000/","events":["*"]}`)
+	r := send(t, h, http.MethodPost, "/api/v1/endpoints", acmeKey, `{"url":"http://127.0.0.1:9000/","events":["*"]}`)
 	require.Equal(t, http.StatusCreated, r.code, "%s", r.body)
 }
 
@@ -175,16 +162,16 @@ func TestDeadLettersAreListedRetriedAndRecoveredThroughTheAPI(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, get(t, h, fmt.Sprintf("/api/v1/deliveries/%d", page.Data[0].ID), globexKey).code)
 
 	retry := fmt.Sprintf("/api/v1/deliveries/%d/retry", page.Data[0].ID)
-	require.Equal(t, http.StatusAccepted, hookSend(t, h, http.MethodPost, retry, acmeKey, "").code)
+	require.Equal(t, http.StatusAccepted, send(t, h, http.MethodPost, retry, acmeKey, "").code)
 	require.EqualValues(t, 1, notified.Load(), "the worker is woken")
-	r := hookSend(t, h, http.MethodPost, retry, acmeKey, "")
+	r := send(t, h, http.MethodPost, retry, acmeKey, "")
 	require.Equal(t, http.StatusConflict, r.code, "%s", r.body)
 	require.Contains(t, decode[problem](t, r).Detail, "not a dead letter")
-	require.Equal(t, http.StatusNotFound, hookSend(t, h, http.MethodPost, retry, globexKey, "").code)
+	require.Equal(t, http.StatusNotFound, send(t, h, http.MethodPost, retry, globexKey, "").code)
 
 	recoverPath := fmt.Sprintf("/api/v1/endpoints/%d/recover", ep.ID)
-	require.Equal(t, http.StatusBadRequest, hookSend(t, h, http.MethodPost, recoverPath+"?since=yesterday", acmeKey, "").code)
-	r = hookSend(t, h, http.MethodPost, recoverPath+"?since="+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), acmeKey, "")
+	require.Equal(t, http.StatusBadRequest, send(t, h, http.MethodPost, recoverPath+"?since=yesterday", acmeKey, "").code)
+	r = send(t, h, http.MethodPost, recoverPath+"?since="+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), acmeKey, "")
 	require.Equal(t, http.StatusOK, r.code, "%s", r.body)
 	require.EqualValues(t, 2, decode[api.Recovery](t, r).Requeued)
 	require.Empty(t, decode[api.DeliveryPage](t, get(t, h, "/api/v1/deliveries?status=failed", acmeKey)).Data)

@@ -215,7 +215,7 @@ func DedupKey(m *Message) string {
 func Decode(contentType string, body []byte) (*Message, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch {
-	case mt == ContentTypeJSON || strings.HasSuffix(mt, "+json") || mt == "text/json":
+	case isJSONType(mt):
 		return DecodeJSON(body)
 	case mt == ContentTypeForm:
 		return DecodeQuery(string(body))

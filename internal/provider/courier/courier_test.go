@@ -280,19 +280,24 @@ func TestGoldenNormalization(t *testing.T) {
 			}
 			updates, err := c.Normalize(msg)
 			require.NoError(t, err)
-			got, err := json.MarshalIndent(goldenCase{in.DedupKey, in.ContentType, in.Meta, updates}, "", "  ")
-			require.NoError(t, err)
-			got = append(got, '\n')
-
-			golden := filepath.Join("testdata", "golden", name+".json")
-			if *update {
-				require.NoError(t, os.WriteFile(golden, got, 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test -update to create %s", golden)
-			require.Equal(t, string(want), string(got))
+			checkGolden(t, filepath.Join("testdata", "golden", name+".json"), goldenCase{in.DedupKey, in.ContentType, in.Meta, updates})
 		})
 	}
+}
+
+// checkGolden compares v, as indented JSON, with a golden file; -update
+// rewrites the file first.
+func checkGolden(t *testing.T, golden string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	require.NoError(t, err)
+	got = append(got, '\n')
+	if *update {
+		require.NoError(t, os.WriteFile(golden, got, 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run go test -update to create %s", golden)
+	require.Equal(t, string(want), string(got))
 }
 
 func TestNormalizeTheDocumentsPostExample(t *testing.T) {

@@ -1,7 +1,6 @@
 package courier
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -165,16 +164,7 @@ func TestGoldenFiles(t *testing.T) {
 				ContentType: in.ContentType, Meta: in.Meta, Body: in.Body,
 			})
 			require.NoError(t, err)
-			got, err := json.MarshalIndent(goldenCase{in.DedupKey, in.ContentType, in.Meta, updates}, "", "  ")
-			require.NoError(t, err)
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", "golden", "files", name+".golden.json")
-			if *update {
-				require.NoError(t, os.WriteFile(golden, got, 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test -update to create %s", golden)
-			require.Equal(t, string(want), string(got))
+			checkGolden(t, filepath.Join("testdata", "golden", "files", name+".golden.json"), goldenCase{in.DedupKey, in.ContentType, in.Meta, updates})
 		})
 	}
 }

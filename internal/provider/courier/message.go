@@ -149,7 +149,11 @@ func kindOf(c byte) string {
 // DecodeJSON decodes a URL/POST or FTP/JSON body and validates it. Unknown
 // fields are ignored: the courier may add some.
 func DecodeJSON(body []byte) (*Message, error) {
-	m, err := decodeJSONFields(body)
+	return checked(decodeJSONFields(body))
+}
+
+// checked cleans and validates what a fields decoder returned.
+func checked(m *Message, err error) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -201,11 +205,7 @@ func DecodeQuery(raw string) (*Message, error) {
 		OldLead: q.Get("oldlead"), NewLead: q.Get("newlead"), Verifier: q.Get("verifier"),
 		Signatures: nonEmpty(q["signatures"]), Pictures: nonEmpty(q["pictures"]),
 	}
-	m.clean()
-	if err := m.Validate(); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return checked(m, nil)
 }
 
 func nonEmpty(vs []string) []string {
@@ -265,12 +265,15 @@ func parseStatusTime(v string, loc *time.Location) (time.Time, error) {
 // isJSON reports whether a POST is JSON: by its content type, or, whatever
 // the header says, by a body that starts with '{'.
 func isJSON(contentType string, body []byte) bool {
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil {
-		if mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json" {
-			return true
-		}
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil && isJSONType(mt) {
+		return true
 	}
 	return bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n\ufeff"), []byte("{"))
+}
+
+// isJSONType reports whether a media type is JSON.
+func isJSONType(mediaType string) bool {
+	return mediaType == ContentTypeJSON || mediaType == "text/json" || strings.HasSuffix(mediaType, "+json")
 }
 
 // isForm reports whether a POST's content type may carry a form body. An

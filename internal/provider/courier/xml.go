@@ -41,18 +41,10 @@ const maxXMLDepth = 3
 
 // DecodeXML decodes an FTP/XML body and validates it.
 func DecodeXML(body []byte) (*Message, error) {
-	m, err := decodeXMLFields(body)
-	if err != nil {
-		return nil, err
-	}
-	m.clean()
-	if err := m.Validate(); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return checked(decodeXMLFields(body))
 }
 
-// xmlFieldSetter assigns one named field of a Message.
+// xmlField returns where one named field of a Message goes.
 func xmlField(m *Message, name string) (scalar *string, list *[]string) {
 	switch strings.ToLower(name) {
 	case "order":

@@ -130,19 +130,7 @@ func (s *Store) ListTrackers(ctx context.Context, f store.TrackerFilter) ([]*mod
 
 // DeleteTracker removes a tracker of the workspace, or returns store.ErrNotFound.
 func (s *Store) DeleteTracker(ctx context.Context, workspace string, id int64) error {
-	if s.isClosed.Load() {
-		return store.ErrClosed
-	}
-	res, err := s.writer.ExecContext(ctx, s.dialect.bind(`DELETE FROM trackers WHERE id = ? AND workspace = ?`), id, workspace)
-	if err != nil {
-		return fmt.Errorf("deleting tracker %d: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("deleting tracker %d: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("deleting tracker %d: %w", id, store.ErrNotFound)
-	}
-	return nil
+	return s.execOne(ctx, fmt.Sprintf("deleting tracker %d", id), `DELETE FROM trackers WHERE id = ? AND workspace = ?`, id, workspace)
 }
 
 // DueTrackers lists a connection's due trackers, most useful first. The
@@ -165,23 +153,15 @@ func (s *Store) DueTrackers(ctx context.Context, workspace, connection string, n
 
 // SaveTrackerPoll stores a tracker's state and schedule after a poll.
 func (s *Store) SaveTrackerPoll(ctx context.Context, t *model.Tracker) error {
-	if s.isClosed.Load() {
-		return store.ErrClosed
-	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	res, err := s.writer.ExecContext(ctx, s.dialect.bind(`UPDATE trackers SET state = ?, status = ?, expected_delivery = ?,
+	err := s.execOne(ctx, fmt.Sprintf("saving poll of tracker %d", t.ID), `UPDATE trackers SET state = ?, status = ?, expected_delivery = ?,
 		priority = ?, next_poll_at = ?, last_polled_at = ?, last_change_at = ?, not_found_since = ?, polls = ?,
-		failures = ?, last_error = ?, updated_at = ? WHERE id = ? AND workspace = ?`),
+		failures = ?, last_error = ?, updated_at = ? WHERE id = ? AND workspace = ?`,
 		string(t.State), string(t.Status), t.ExpectedDelivery, t.Priority, nullMicros(t.NextPollAt),
 		nullMicros(t.LastPolledAt), nullMicros(t.LastChangeAt), nullMicros(t.NotFoundSince), t.Polls, t.Failures,
 		t.LastError, micros(now), t.ID, t.Workspace)
 	if err != nil {
-		return fmt.Errorf("saving poll of tracker %d: %w", t.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("saving poll of tracker %d: %w", t.ID, err)
-	} else if n == 0 {
-		return fmt.Errorf("saving poll of tracker %d: %w", t.ID, store.ErrNotFound)
+		return err
 	}
 	t.UpdatedAt = now
 	return nil
@@ -251,8 +231,8 @@ func (s *Store) queryTrackers(ctx context.Context, q querier, query string, args
 			return nil, err
 		}
 		t.State, t.Status = model.TrackerState(state), model.Status(status)
-		t.NextPollAt, t.LastPolledAt = timePtr(next), timePtr(polled)
-		t.LastChangeAt, t.NotFoundSince = timePtr(changed), timePtr(notFound)
+		t.NextPollAt, t.LastPolledAt = nullTime(next), nullTime(polled)
+		t.LastChangeAt, t.NotFoundSince = nullTime(changed), nullTime(notFound)
 		t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
 		out = append(out, &t)
 	}
@@ -265,13 +245,4 @@ func nullMicros(t *time.Time) any {
 		return nil
 	}
 	return micros(*t)
-}
-
-// timePtr reads an optional time back.
-func timePtr(v sql.NullInt64) *time.Time {
-	if !v.Valid {
-		return nil
-	}
-	t := fromMicros(v.Int64)
-	return &t
 }

@@ -1,11 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -163,6 +165,7 @@ func scanEndpoint(row scanner) (*model.Endpoint, error) {
 	return &e, nil
 }
 
+// nullTime reads an optional time back: NULL is nil.
 func nullTime(v sql.NullInt64) *time.Time {
 	if !v.Valid {
 		return nil
@@ -259,7 +262,7 @@ func (s *Store) SyncConfigEndpoints(ctx context.Context, workspace string, eps [
 			secret = want.Secret
 		}
 		if have.URL == want.URL && slices.Equal(have.Events, want.Events) && have.Description == want.Description &&
-			maps2Equal(have.Headers, want.Headers) && have.Secret == secret {
+			maps.Equal(have.Headers, want.Headers) && have.Secret == secret {
 			continue
 		}
 		events, headers, err := endpointDocs(want)
@@ -283,18 +286,6 @@ func (s *Store) SyncConfigEndpoints(ctx context.Context, workspace string, eps [
 		return fmt.Errorf("syncing configured endpoints of %q: %w", workspace, err)
 	}
 	return nil
-}
-
-func maps2Equal(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Store) queryEndpoints(ctx context.Context, q querier, query string, args ...any) ([]*model.Endpoint, error) {
@@ -499,7 +490,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	if len(dels) == 0 {
 		return nil, nil
 	}
-	slices.SortFunc(dels, func(a, b *model.Delivery) int { return cmpInt(a.ID, b.ID) })
+	slices.SortFunc(dels, func(a, b *model.Delivery) int { return cmp.Compare(a.ID, b.ID) })
 	feedIDs, epIDs := make([]any, 0, len(dels)), []any{}
 	for _, d := range dels {
 		feedIDs = append(feedIDs, d.EventID)
@@ -548,16 +539,6 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 		jobs = append(jobs, &store.DeliveryJob{Delivery: *d, Endpoint: ep, Event: ev})
 	}
 	return jobs, nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func scanDeliveries(rows *sql.Rows) ([]*model.Delivery, error) {

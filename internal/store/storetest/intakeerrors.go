@@ -78,5 +78,5 @@ func testIntakeErrorBodyIsCapped(t *testing.T, s store.Store) {
 	require.Empty(t, list[0].Body)
 	require.Len(t, list[1].Body, model.IntakeErrorBodyCap)
 	require.Equal(t, int64(model.IntakeErrorBodyCap+10), list[1].Size)
-	require.Error(t, s.RecordIntakeError(ctx(t), &model.IntakeError{Workspace: "acme"}), "a reason is required")
+	require.Error(t, s.RecordIntakeError(ctx(t), &model.IntakeError{Workspace: "acme", Connection: "courier"}), "a reason is required")
 }

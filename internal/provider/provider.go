@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
 )
@@ -28,6 +29,20 @@ var (
 	// ErrMethodNotAllowed means the provider never pushes with this HTTP method (405).
 	ErrMethodNotAllowed = errors.New("method not allowed")
 )
+
+// LoadLocation loads a connection's IANA time zone. "Local" is refused: the
+// host's zone would make normalisation depend on where the hub runs, and
+// reprocessing on another host would change the past.
+func LoadLocation(name string) (*time.Location, error) {
+	if name == "Local" {
+		return nil, errors.New(`"Local" is not allowed; name an IANA zone such as Europe/Amsterdam`)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown IANA time zone %q", name)
+	}
+	return loc, nil
+}
 
 // Reason is an error's text without the "bad input: " prefix of
 // ErrBadInput, for intake errors a person reads.

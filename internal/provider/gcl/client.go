@@ -94,7 +94,7 @@ func (c *Client) Track(ctx context.Context, number string) (Result, error) {
 		if attempt > 1 {
 			wait := backoff << (attempt - 2)
 			wait += time.Duration(rand.Int64N(int64(wait)/2 + 1))
-			if ra := retryAfter(res.StatusCode, last); ra > 0 {
+			if ra := retryAfter(last); ra > 0 {
 				wait = ra
 			}
 			if !ctxtime.Sleep(ctx, wait) {
@@ -165,7 +165,7 @@ func (e *statusError) Error() string { return fmt.Sprintf("%v: HTTP %d", ErrUnav
 func (e *statusError) Unwrap() error { return ErrUnavailable }
 
 // retryAfter is the wait the last answer asked for, capped at 30s.
-func retryAfter(_ int, last error) time.Duration {
+func retryAfter(last error) time.Duration {
 	var se *statusError
 	if errors.As(last, &se) && se.retryAfter > 0 {
 		return min(se.retryAfter, 30*time.Second)

@@ -87,7 +87,7 @@ func New(c provider.Connection) (provider.Connector, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	loc, _ := loadLocation(s.Timezone)
+	loc, _ := provider.LoadLocation(s.Timezone)
 	return &Connector{workspace: c.Workspace, id: c.ID, settings: s, loc: loc}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/shiphub/shiphub/internal/poll"
+	"github.com/shiphub/shiphub/internal/provider"
 )
 
 // Defaults of Settings.
@@ -137,7 +138,7 @@ func (s *Settings) Validate() error {
 	if s.ExpireAfterDays < 1 {
 		errs = append(errs, errors.New("expire_after_days: must be at least 1"))
 	}
-	if _, err := loadLocation(s.Timezone); err != nil {
+	if _, err := provider.LoadLocation(s.Timezone); err != nil {
 		errs = append(errs, fmt.Errorf("timezone: %w", err))
 	}
 	if s.ScanInterval < 0 {
@@ -152,17 +153,6 @@ func (s *Settings) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func loadLocation(name string) (*time.Location, error) {
-	if name == "Local" {
-		return nil, errors.New(`"Local" is not allowed; name an IANA zone such as Europe/Amsterdam`)
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("unknown IANA time zone %q", name)
-	}
-	return loc, nil
 }
 
 // matches reports whether a rule selects a shipment of connection with carrier.

@@ -8,6 +8,8 @@ import (
 	// The timezone setting must resolve on hosts and container images that
 	// ship no zoneinfo database; embedding it costs about 450 KB.
 	_ "time/tzdata"
+
+	"github.com/shiphub/shiphub/internal/provider"
 )
 
 // DefaultTimezone is where Winkelstraat's stock hub runs (Vianen, NL). Its
@@ -56,14 +58,5 @@ func loadLocation(name string) (*time.Location, error) {
 	if name == "" {
 		return nil, errors.New("is required")
 	}
-	if name == "Local" {
-		// The host's zone would make normalisation depend on where the hub
-		// runs, and reprocessing on another host would change the past.
-		return nil, errors.New(`"Local" is not allowed; name an IANA zone such as Europe/Amsterdam`)
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("unknown IANA time zone %q", name)
-	}
-	return loc, nil
+	return provider.LoadLocation(name)
 }

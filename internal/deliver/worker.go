@@ -474,28 +474,29 @@ func (w *Worker) attempt(ctx context.Context, job *store.DeliveryJob) (r store.A
 		r.Attempt.StatusCode, r.Attempt.Error, r.Attempt.Response = status, errText, excerpt
 		return r, true
 	}
-	if ep.DisabledAt != nil {
+	// deadLetter ends a delivery that no attempt could send.
+	deadLetter := func(errText string) (store.AttemptResult, bool) {
 		r.Status = model.DeliveryFailed
-		return finish(0, "endpoint disabled", "")
+		return finish(0, errText, "")
+	}
+	if ep.DisabledAt != nil {
+		return deadLetter("endpoint disabled")
 	}
 	body, err := Body(ev)
 	if err != nil {
-		r.Status = model.DeliveryFailed
-		return finish(0, err.Error(), "")
+		return deadLetter(err.Error())
 	}
 	msgID := model.WebhookID(ev.ID)
 	ts := strconv.FormatInt(start.Unix(), 10)
 	sig, err := Sign(ep.Secrets(start), msgID, ts, body)
 	if err != nil {
-		r.Status = model.DeliveryFailed
-		return finish(0, err.Error(), "")
+		return deadLetter(err.Error())
 	}
 	actx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, ep.URL, bytes.NewReader(body))
 	if err != nil {
-		r.Status = model.DeliveryFailed
-		return finish(0, fmt.Sprintf("building the request: %v", err), "")
+		return deadLetter(fmt.Sprintf("building the request: %v", err))
 	}
 	for k, v := range ep.Headers {
 		req.Header.Set(k, v)

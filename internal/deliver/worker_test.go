@@ -197,15 +197,26 @@ func (h *hub) waitStatus(t *testing.T, status string, n int) []*model.Delivery {
 	return list
 }
 
+// waitDisabled waits until the endpoint is disabled and returns it.
+func (h *hub) waitDisabled(t *testing.T, id int64) *model.Endpoint {
+	t.Helper()
+	var e *model.Endpoint
+	eventually(t, "the endpoint disabled", func() bool {
+		var err error
+		e, err = h.st.GetEndpoint(context.Background(), "acme", id)
+		require.NoError(t, err)
+		return e.DisabledAt != nil
+	})
+	return e
+}
+
 func TestSignatureVerifiesWithAnIndependentImplementation(t *testing.T) {
 	t.Parallel()
 	h := start(t, deliver.Config{AllowPrivateNetworks: true})
 	rc := newReceiver(t, nil)
 	ep := h.endpoint(t, rc.URL, "shipment.*")
-	ep.Headers = map[string]string{"X-Shop-Token": "abc"}
 	require.NoError(t, h.st.SyncConfigEndpoints(context.Background(), "acme", nil)) // leaves API endpoints alone
-	stock := h.endpoint(t, rc.URL+"/stock", "stock.changed")
-	_ = stock
+	h.endpoint(t, rc.URL+"/stock", "stock.changed")
 	events := h.emit(t, [2]any{model.EventShipmentCreated, 1}, [2]any{model.EventShipmentStatusChanged, 1})
 	h.waitStatus(t, model.DeliverySucceeded, 2)
 
@@ -288,11 +299,7 @@ func TestGoneDisablesTheEndpoint(t *testing.T) {
 	rc := newReceiver(t, func(_ int, _ received, w http.ResponseWriter) { w.WriteHeader(http.StatusGone) })
 	ep := h.endpoint(t, rc.URL)
 	h.emit(t, [2]any{model.EventShipmentCreated, 1})
-	eventually(t, "the endpoint disabled", func() bool {
-		e, err := h.st.GetEndpoint(context.Background(), "acme", ep.ID)
-		require.NoError(t, err)
-		return e.DisabledAt != nil
-	})
+	h.waitDisabled(t, ep.ID)
 	failed := h.waitStatus(t, model.DeliveryFailed, 1)
 	require.Contains(t, failed[0].LastError, "410")
 	h.emit(t, [2]any{model.EventShipmentCreated, 2})
@@ -522,13 +529,7 @@ func TestAnEndpointFailingForTooLongIsDisabled(t *testing.T) {
 	rc := newReceiver(t, func(_ int, _ received, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
 	ep := h.endpoint(t, rc.URL)
 	h.emit(t, [2]any{model.EventShipmentCreated, 1})
-	eventually(t, "the endpoint disabled", func() bool {
-		e, err := h.st.GetEndpoint(context.Background(), "acme", ep.ID)
-		require.NoError(t, err)
-		return e.DisabledAt != nil
-	})
-	e, err := h.st.GetEndpoint(context.Background(), "acme", ep.ID)
-	require.NoError(t, err)
+	e := h.waitDisabled(t, ep.ID)
 	require.Contains(t, e.DisabledReason, "failing continuously since")
 	require.Len(t, h.waitStatus(t, model.DeliveryFailed, 1), 1)
 }

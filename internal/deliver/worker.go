@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
 )
@@ -253,7 +254,7 @@ func (w *Worker) run(ctx context.Context) {
 				}
 				backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
 				w.log.Error("claiming webhook deliveries failed; retrying", "error", err, "retry_in", backoff)
-				w.sleep(ctx, backoff)
+				ctxtime.Sleep(ctx, backoff)
 				continue
 			}
 			backoff = 0
@@ -302,15 +303,6 @@ func (w *Worker) idle(ctx context.Context, full bool) {
 	case <-ctx.Done():
 	case <-w.wake:
 	case <-w.cfg.Store.DeliveriesQueued():
-	case <-t.C:
-	}
-}
-
-func (w *Worker) sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
 	case <-t.C:
 	}
 }
@@ -577,11 +569,23 @@ func (w *Worker) readBody(body io.Reader) (string, error) {
 	b, err := io.ReadAll(io.LimitReader(body, w.cfg.MaxResponseBytes))
 	if len(b) > w.cfg.ExcerptBytes {
 		b = b[:w.cfg.ExcerptBytes]
-		for len(b) > 0 && !utf8.Valid(b) {
+		// Drop only a character the cut split (at most 3 bytes); invalid
+		// bytes elsewhere are replaced below, not a reason to lose the text.
+		for i := 0; i < utf8.UTFMax-1 && len(b) > 0 && !utf8.FullRune(b[lastRuneStart(b):]); i++ {
 			b = b[:len(b)-1]
 		}
 	}
 	return strings.ToValidUTF8(string(b), "?"), err
+}
+
+// lastRuneStart is the index where the last, possibly incomplete, UTF-8
+// character of b starts.
+func lastRuneStart(b []byte) int {
+	i := len(b) - 1
+	for i > 0 && len(b)-i < utf8.UTFMax && !utf8.RuneStart(b[i]) {
+		i--
+	}
+	return i
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.

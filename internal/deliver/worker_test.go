@@ -533,3 +533,28 @@ func TestAnEndpointFailingForTooLongIsDisabled(t *testing.T) {
 	require.Contains(t, e.DisabledReason, "failing continuously since")
 	require.Len(t, h.waitStatus(t, model.DeliveryFailed, 1), 1)
 }
+
+func TestCustomHeadersAreSentAndAnOddAnswerKeepsItsExcerpt(t *testing.T) {
+	t.Parallel()
+	h := start(t, deliver.Config{AllowPrivateNetworks: true, ExcerptBytes: 8})
+	rc := newReceiver(t, func(n int, _ received, w http.ResponseWriter) {
+		if n == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+			// An invalid byte, then two-byte characters the 8-byte cut splits.
+			_, _ = io.WriteString(w, "\xff"+strings.Repeat("é", 20))
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	e := &model.Endpoint{Workspace: "acme", URL: rc.URL, Events: []string{"*"}, Secret: model.NewSecret(),
+		Headers: map[string]string{"X-Shop": "acme-nl"}}
+	require.NoError(t, h.st.CreateEndpoint(context.Background(), e))
+	h.emit(t, [2]any{model.EventShipmentCreated, 1})
+	d := h.waitStatus(t, model.DeliverySucceeded, 1)[0]
+	for _, r := range rc.requests() {
+		require.Equal(t, "acme-nl", r.header.Get("X-Shop"), "the endpoint's custom header goes with every attempt")
+	}
+	full, err := h.st.GetDelivery(context.Background(), "acme", d.ID)
+	require.NoError(t, err)
+	require.Equal(t, "?ééé", full.Log[0].Response, "the invalid byte is replaced, only the split character is dropped")
+}

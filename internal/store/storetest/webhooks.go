@@ -16,10 +16,7 @@ import (
 )
 
 // webhookCases are the conformance cases of store.Webhooks.
-var webhookCases = []struct {
-	name string
-	run  func(t *testing.T, s store.Store)
-}{
+var webhookCases = []conformanceCase{
 	{"FeedEntriesQueueOneDeliveryPerMatchingEndpointInTheSameTransaction", testQueueDeliveries},
 	{"ClaimsHideDeliveriesAndKeepEachSubjectInOrder", testClaimOrder},
 	{"ConcurrentClaimsNeverShareADelivery", testClaimRace},
@@ -28,16 +25,6 @@ var webhookCases = []struct {
 	{"EndpointsAreCreatedRotatedAndDeletedWithinAWorkspace", testEndpointCRUD},
 	{"ConfiguredEndpointsSyncIdempotently", testSyncConfigEndpoints},
 	{"AlertsAreClaimedAtMostOncePerInterval", testClaimAlert},
-}
-
-// exerciseWebhooks runs the webhook cases; Exercise calls it.
-func exerciseWebhooks(t *testing.T, open func(t *testing.T) store.Store) {
-	for _, c := range webhookCases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			c.run(t, open(t))
-		})
-	}
 }
 
 // testSecret is a valid whsec_ secret.

@@ -104,8 +104,6 @@ func (rc *receiver) requests() []received {
 	return append([]received(nil), rc.got...)
 }
 
-func ok(_ int, _ received, w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }
-
 // hub is a store and a running worker.
 type hub struct {
 	st     *sqlite.Store

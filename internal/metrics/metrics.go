@@ -35,6 +35,46 @@ type Metrics struct {
 	// UnknownStatus counts events whose provider code no table maps.
 	UnknownStatus *prometheus.CounterVec
 
+	// InboxPending is the number of inbox messages not yet applied.
+	InboxPending prometheus.Gauge
+	// InboxOldestPendingSeconds is the age of the oldest pending inbox
+	// message (0 when none is pending): a stuck pipeline shows here first.
+	InboxOldestPendingSeconds prometheus.Gauge
+	// InboxFailed is the number of inbox messages that failed to normalise
+	// and wait for a retry (GET /api/v1/inbox/failed).
+	InboxFailed prometheus.Gauge
+	// UnretriedFailures counts 5xx answers given to a provider that does
+	// not retry (the courier): each one is a message the provider will not
+	// send again by itself, so it must be re-imported by hand.
+	UnretriedFailures *prometheus.CounterVec
+
+	// DeliveryAttempts counts merchant webhook attempts by result
+	// (success, failure, timeout, rejected).
+	DeliveryAttempts *prometheus.CounterVec
+	// DeliveryLatencySeconds is the time from a feed event's creation to its
+	// successful delivery to an endpoint.
+	DeliveryLatencySeconds prometheus.Histogram
+	// DeadLetters counts deliveries that exhausted their retries.
+	DeadLetters prometheus.Counter
+	// EndpointsDisabled is the number of disabled merchant endpoints.
+	EndpointsDisabled prometheus.Gauge
+
+	// ProviderRequests counts outbound requests to providers by provider,
+	// connection and result (ok, not_found, rate_limited, client_error,
+	// server_error, network_error, bad_response).
+	ProviderRequests *prometheus.CounterVec
+	// RateBudgetRemaining is what is left of a connection's provider rate
+	// budget in the current window, by connection and window (second,
+	// minute, day).
+	RateBudgetRemaining *prometheus.GaugeVec
+
+	// PanicsRecovered counts panics recovered in background work, by
+	// component (poller, pipeline, delivery, lease, retention, …).
+	PanicsRecovered *prometheus.CounterVec
+
+	// RetentionDeleted counts rows deleted by the retention policy, by table.
+	RetentionDeleted *prometheus.CounterVec
+
 	mu           sync.Mutex
 	unknownCodes map[string]struct{}
 }
@@ -64,9 +104,61 @@ func New() *Metrics {
 			Name: "shiphub_unknown_status_total",
 			Help: "Events whose provider status code no mapping table knows; they get status unknown.",
 		}, []string{"provider", "provider_code"}),
+		InboxPending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "shiphub_inbox_pending",
+			Help: "Inbox messages not yet applied by the pipeline.",
+		}),
+		InboxOldestPendingSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "shiphub_inbox_oldest_pending_age_seconds",
+			Help: "Age of the oldest pending inbox message; 0 when none is pending.",
+		}),
+		InboxFailed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "shiphub_inbox_failed",
+			Help: "Inbox messages that failed to normalise and wait for a retry.",
+		}),
+		UnretriedFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shiphub_inbound_unretried_failures_total",
+			Help: "5xx answers to a provider that does not retry: messages to re-import by hand.",
+		}, []string{"provider", "connection"}),
+		DeliveryAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shiphub_delivery_attempts_total",
+			Help: "Merchant webhook delivery attempts by result.",
+		}, []string{"result"}),
+		DeliveryLatencySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "shiphub_delivery_latency_seconds",
+			Help:    "Time from a feed event's creation to its successful delivery.",
+			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600},
+		}),
+		DeadLetters: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shiphub_delivery_dead_letters_total",
+			Help: "Merchant webhook deliveries that exhausted their retries.",
+		}),
+		EndpointsDisabled: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "shiphub_endpoints_disabled",
+			Help: "Merchant webhook endpoints that are disabled.",
+		}),
+		ProviderRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shiphub_provider_requests_total",
+			Help: "Outbound requests to provider APIs by provider, connection and result.",
+		}, []string{"provider", "connection", "result"}),
+		RateBudgetRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "shiphub_rate_budget_remaining",
+			Help: "Requests left in a connection's provider rate budget in the current window.",
+		}, []string{"connection", "window"}),
+		PanicsRecovered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shiphub_panics_recovered_total",
+			Help: "Panics recovered in background work, by component.",
+		}, []string{"component"}),
+		RetentionDeleted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shiphub_retention_deleted_total",
+			Help: "Rows deleted by the retention policy, by table.",
+		}, []string{"table"}),
 		unknownCodes: map[string]struct{}{},
 	}
 	m.Registry.MustRegister(m.Inbound, m.AckSeconds, m.Processed, m.EventsApplied, m.UnknownStatus,
+		m.InboxPending, m.InboxOldestPendingSeconds, m.InboxFailed, m.UnretriedFailures,
+		m.DeliveryAttempts, m.DeliveryLatencySeconds, m.DeadLetters, m.EndpointsDisabled,
+		m.ProviderRequests, m.RateBudgetRemaining, m.PanicsRecovered, m.RetentionDeleted,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -142,17 +142,28 @@ var client = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
 // do sends a request and returns the status and body.
 func do(t *testing.T, method, url string, header map[string]string, body string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	status, b, err := tryDo(method, url, header, body)
 	require.NoError(t, err)
+	return status, b
+}
+
+// tryDo is do for goroutines, which must not stop the test themselves: it
+// returns the error for the test's goroutine to check.
+func tryDo(method, url string, header map[string]string, body string) (int, []byte, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
 	resp, err := client.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		return 0, nil, err
+	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, b
+	return resp.StatusCode, b, err
 }
 
 // apiGet reads the merchant API with a workspace key into v and returns the status.

@@ -202,3 +202,53 @@ func testShipmentsUpdatedSince(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, []int64{a.ID}, shipmentIDs(page))
 }
+
+func testTrackerDeletedStaysDeleted(t *testing.T, s store.Store) {
+	rule := func(conn, number string) *model.Tracker {
+		tr := tracker("acme", conn, number)
+		tr.Origin, tr.OriginShipment = "rule", 42
+		return tr
+	}
+	first := rule("gcl", "1ZDELETED")
+	created, err := s.CreateTracker(ctx(t), first)
+	require.NoError(t, err)
+	require.True(t, created)
+	require.NoError(t, s.DeleteTracker(ctx(t), "acme", first.ID))
+
+	// The carrier rule's next scan selects the shipment again.
+	again := rule("gcl", "1ZDELETED")
+	created, err = s.CreateTracker(ctx(t), again)
+	require.ErrorIs(t, err, store.ErrTrackerDeleted, "a deleted tracker stays deleted for its number")
+	require.False(t, created)
+	list, err := s.ListTrackers(ctx(t), store.TrackerFilter{Workspace: "acme", TrackingNumber: "1ZDELETED"})
+	require.NoError(t, err)
+	require.Empty(t, list, "nothing was created")
+
+	// The deletion is the connection's and the workspace's only.
+	created, err = s.CreateTracker(ctx(t), rule("gcl2", "1ZDELETED"))
+	require.NoError(t, err)
+	require.True(t, created)
+	other := tracker("globex", "gcl", "1ZDELETED")
+	other.Origin = "rule"
+	created, err = s.CreateTracker(ctx(t), other)
+	require.NoError(t, err)
+	require.True(t, created)
+
+	// The API may track it again, and then a rule finds the existing tracker.
+	api := tracker("acme", "gcl", "1ZDELETED")
+	api.Origin = "api"
+	created, err = s.CreateTracker(ctx(t), api)
+	require.NoError(t, err)
+	require.True(t, created, "created again through the API")
+	byRule := rule("gcl", "1ZDELETED")
+	created, err = s.CreateTracker(ctx(t), byRule)
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, api.ID, byRule.ID)
+
+	// Deleted a second time, it stays deleted again.
+	require.NoError(t, s.DeleteTracker(ctx(t), "acme", api.ID))
+	_, err = s.CreateTracker(ctx(t), rule("gcl", "1ZDELETED"))
+	require.ErrorIs(t, err, store.ErrTrackerDeleted)
+	require.ErrorIs(t, s.DeleteTracker(ctx(t), "acme", api.ID), store.ErrNotFound)
+}

@@ -156,6 +156,26 @@ func (h *hub) tracker(t *testing.T, id int64) *model.Tracker {
 	return tr
 }
 
+// polled reports, without failing the test, whether a tracker was polled
+// and how often it failed: condition functions of require.Eventually run
+// on a goroutine of their own, where require must not be called.
+func (h *hub) polled(id int64) (polled bool, failures int) {
+	tr, err := h.store.GetTracker(context.Background(), "acme", id)
+	if err != nil {
+		return false, 0
+	}
+	return tr.LastPolledAt != nil, tr.Failures
+}
+
+// bothPolled is the condition that bad was polled and failed, and fine was polled.
+func (h *hub) bothPolled(bad, fine int64) func() bool {
+	return func() bool {
+		_, failures := h.polled(bad)
+		ok, _ := h.polled(fine)
+		return failures > 0 && ok
+	}
+}
+
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
@@ -474,9 +494,7 @@ func TestAnErrorObjectOn200FailsThePollAndTheHubKeepsGoing(t *testing.T) {
 	fine := h.track(t, "TRK-FINE-1")
 	started := time.Now()
 	start(t, h.svc)
-	require.Eventually(t, func() bool {
-		return h.tracker(t, oops.ID).Failures > 0 && h.tracker(t, fine.ID).LastPolledAt != nil
-	}, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, h.bothPolled(oops.ID, fine.ID), 10*time.Second, 10*time.Millisecond)
 	got := h.tracker(t, oops.ID)
 	require.Equal(t, model.TrackerActive, got.State)
 	require.Contains(t, got.LastError, `HTTP 200: INTERNAL_ERROR "Tracking temporarily unavailable." (details: code UPSTREAM_TIMEOUT, "The carrier did not answer.", reference req-OOPS-1)`)
@@ -524,9 +542,7 @@ func TestAPanickingPollIsRecoveredCountedAndBackedOff(t *testing.T) {
 	fine := h.track(t, "TRK-FINE-2")
 	started := time.Now()
 	start(t, h.svc)
-	require.Eventually(t, func() bool {
-		return h.tracker(t, bad.ID).Failures > 0 && h.tracker(t, fine.ID).LastPolledAt != nil
-	}, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, h.bothPolled(bad.ID, fine.ID), 10*time.Second, 10*time.Millisecond)
 	require.Equal(t, 1.0, testutil.ToFloat64(h.metrics.PanicsRecovered.WithLabelValues(poll.ComponentPoller)))
 	got := h.tracker(t, bad.ID)
 	require.Contains(t, got.LastError, "panic: a bug reached by an odd answer")
@@ -592,11 +608,15 @@ func TestADeletedTrackerIsNotAttachedAgain(t *testing.T) {
 		require.NoError(t, err)
 		return list
 	}
+	attached := func() bool { // runs on Eventually's goroutine: no require
+		list, err := h.store.ListTrackers(context.Background(), store.TrackerFilter{Workspace: "acme", TrackingNumber: "1ZDEL"})
+		return err == nil && len(list) == 1
+	}
 
 	first := h.newService(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	first.Start(ctx)
-	require.Eventually(t, func() bool { return len(trackers()) == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, attached, 10*time.Second, 10*time.Millisecond)
 	cancel()
 	require.NoError(t, first.Stop(context.Background()))
 	require.NoError(t, h.store.DeleteTracker(ctxT(t), "acme", trackers()[0].ID))

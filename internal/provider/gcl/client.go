@@ -74,10 +74,15 @@ func NewClient(s Settings) *Client {
 		APIKey:      s.APIKey,
 		AuthHeader:  s.AuthHeader,
 		AuthScheme:  s.AuthScheme,
-		HTTP:        &http.Client{Timeout: s.Timeout},
+		HTTP:        &http.Client{Timeout: s.Timeout, CheckRedirect: noRedirects},
 		MaxAttempts: s.MaxAttempts,
 	}
 }
+
+// noRedirects answers a redirect with the redirect itself (a failed poll):
+// net/http strips only Authorization when a redirect leaves the host, so a
+// key in another auth_header would follow it anywhere.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Result is one answer of the tracking API.
 type Result struct {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,4 +124,27 @@ func TestTheAuthHeaderAndSchemeAreSettings(t *testing.T) {
 			require.ErrorIs(t, err, gcl.ErrRejected)
 		})
 	}
+}
+
+// TestTheKeyNeverFollowsARedirect redirects a request with the key in its
+// own header to another host: the client does not follow, so the key is
+// never sent there.
+func TestTheKeyNeverFollowsARedirect(t *testing.T) {
+	t.Parallel()
+	var leaked atomic.Bool
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != "" {
+			leaked.Store(true)
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(elsewhere.Close)
+	api := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/v1/tracking/X", http.StatusFound))
+	t.Cleanup(api.Close)
+	c, err := gcl.New(decoded(map[string]any{"base_url": api.URL, "api_key": "k-secret", "auth_header": "X-Api-Key", "auth_scheme": "none", "max_attempts": 1}))
+	require.NoError(t, err)
+	_, err = gcl.NewClient(c.(*gcl.Connector).Settings()).Track(context.Background(), "X")
+	require.ErrorIs(t, err, gcl.ErrRejected)
+	require.ErrorContains(t, err, "HTTP 302")
+	require.False(t, leaked.Load(), "the key is not sent to another host")
 }

@@ -1,7 +1,9 @@
 package poll_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -142,6 +144,7 @@ func TestAPanickingPollIsRecoveredCountedAndBackedOff(t *testing.T) {
 	t.Parallel()
 	st := sqlite.OpenTest(t)
 	m := metrics.New()
+	logs := &lockedBuffer{}
 	var (
 		mu       sync.Mutex
 		due      = []string{"good-1", "bad", "good-2"}
@@ -174,7 +177,7 @@ func TestAPanickingPollIsRecoveredCountedAndBackedOff(t *testing.T) {
 		},
 		Concurrency: 2,
 		Idle:        10 * time.Millisecond,
-		Logger:      slog.New(slog.DiscardHandler),
+		Logger:      slog.New(slog.NewJSONHandler(logs, nil)).With("workspace", "acme", "connection", "gcl"),
 		Metrics:     m,
 	})
 	require.NoError(t, err)
@@ -193,7 +196,26 @@ func TestAPanickingPollIsRecoveredCountedAndBackedOff(t *testing.T) {
 	require.Len(t, backoffs, 1)
 	require.ErrorIs(t, backoffs["bad"], recovery.ErrPanic, "the panicking item is backed off with its panic")
 	require.Equal(t, 1.0, testutil.ToFloat64(m.PanicsRecovered.WithLabelValues(poll.ComponentPoller)))
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(logs.String())), &rec), "one log line: %s", logs.String())
+	require.Equal(t, "ERROR", rec["level"])
+	require.Equal(t, "gcl", rec["connection"], "logged with its connection")
+	require.Equal(t, "poller", rec["component"])
+	require.Equal(t, "an answer nobody foresaw: bad", rec["panic"])
 }
+
+// lockedBuffer is a log sink polls may write to at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestBudgetReportsWhatIsLeft checks the rate budget gauge's source: after
 // every take, each window says how many units it has left.

@@ -124,7 +124,11 @@ func (b *Budget) Wait(ctx context.Context) error {
 	}
 }
 
-// pace waits until this instance's next request may start.
+// pace waits until this instance's next request may start. A turn is
+// granted by the clock at the moment it is taken, and the next one is an
+// interval after that moment: a waiter that wakes late pushes the turns
+// after it back, instead of leaving them on a schedule that would put them
+// closer than the interval to it (and PerSecond+1 into one second).
 func (b *Budget) pace(ctx context.Context) error {
 	if b.PerSecond <= 0 {
 		return ctx.Err()
@@ -134,16 +138,18 @@ func (b *Budget) pace(ctx context.Context) error {
 		now = b.Now
 	}
 	interval := time.Duration(float64(time.Second) * paceMargin / float64(b.PerSecond))
-	b.mu.Lock()
-	t := now()
-	start := b.next
-	if start.Before(t) {
-		start = t
+	for {
+		b.mu.Lock()
+		t := now()
+		if !t.Before(b.next) {
+			b.next = t.Add(interval)
+			b.mu.Unlock()
+			return ctx.Err()
+		}
+		d := b.next.Sub(t)
+		b.mu.Unlock()
+		if !ctxtime.Sleep(ctx, d) {
+			return ctx.Err()
+		}
 	}
-	b.next = start.Add(interval)
-	b.mu.Unlock()
-	if d := start.Sub(t); d > 0 && !ctxtime.Sleep(ctx, d) {
-		return ctx.Err()
-	}
-	return nil
 }

@@ -405,8 +405,13 @@ func TestRateLimitHoldsUnderManyTrackers(t *testing.T) {
 	}
 	start(t, h.svc)
 	// The day's budget is spent once the poller asks for more and is
-	// refused: every request needs a unit, so nothing more goes out.
-	require.Eventually(t, func() bool { return h.watch.dayRefusals.Load() > 0 }, 15*time.Second, 10*time.Millisecond)
+	// refused, and the polls it granted are done once their trackers are no
+	// longer due: from then on nothing more goes out, however much is due.
+	settled := func() bool { // runs on Eventually's goroutine: no require
+		due, err := h.store.DueTrackers(context.Background(), "acme", "gcl", time.Now(), 1000)
+		return err == nil && h.watch.dayRefusals.Load() > 0 && len(due) <= trackers-perDay
+	}
+	require.Eventually(t, settled, 15*time.Second, 10*time.Millisecond)
 	require.Equal(t, perDay, h.sim.Requests(), "the daily limit is never exceeded")
 	require.Equal(t, float64(perDay), testutil.ToFloat64(h.metrics.ProviderRequests.WithLabelValues("gcl", "acme/gcl", gcl.ResultOK)),
 		"every request is counted")

@@ -154,8 +154,12 @@ func (s *Service) PollTracker(ctx context.Context, t *model.Tracker) {
 		out = poll.Outcome{Kind: poll.Failed, Err: err.Error()}
 		var he *HTTPError
 		if errors.As(err, &he) && he.Answer != nil {
+			var details string
+			if d := he.Answer.Details; d != nil {
+				details = string(d.Raw)
+			}
 			log.Warn("gcl answered with an error object", "http_status", he.StatusCode, "code", he.Answer.Code,
-				"message", he.Answer.Message, "details", he.Answer.Describe())
+				"message", he.Answer.Message, "details", details)
 		}
 	case res.NotFound:
 		out = poll.Outcome{Kind: poll.NotFound}

@@ -50,6 +50,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ALeaseHasOneHolderUntilItExpiresOrIsReleased", testLeases},
 		{"ConcurrentInstancesNeverShareALease", testLeaseRace},
 		{"ABudgetGrantsExactlyItsLimitPerWindowUnderConcurrency", testBudget},
+		{"ABudgetSaysWhatIsLeftOfItsWindow", testBudgetLeft},
 		{"ATrackerIsCreatedOncePerConnectionAndNumber", testTrackerCreateIsIdempotent},
 		{"TrackersListPageAndDeleteWithinAWorkspace", testTrackerListAndDelete},
 		{"ADeletedTrackerStaysDeletedUnlessTheAPIAsksAgain", testTrackerDeletedStaysDeleted},

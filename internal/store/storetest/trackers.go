@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -251,4 +252,34 @@ func testTrackerDeletedStaysDeleted(t *testing.T, s store.Store) {
 	_, err = s.CreateTracker(ctx(t), rule("gcl", "1ZDELETED"))
 	require.ErrorIs(t, err, store.ErrTrackerDeleted)
 	require.ErrorIs(t, s.DeleteTracker(ctx(t), "acme", api.ID), store.ErrNotFound)
+}
+
+// budgetCounter is what a store offers that can say how much of a budget
+// window is left (poll.BudgetCounter; both SQL stores do).
+type budgetCounter interface {
+	TakeBudgetLeft(ctx context.Context, key string, window time.Duration, limit int) (bool, int, time.Time, error)
+}
+
+func testBudgetLeft(t *testing.T, s store.Store) {
+	bc, ok := s.(budgetCounter)
+	if !ok {
+		t.Skip("the store does not count what is left of a budget")
+	}
+	const limit = 3
+	used := map[time.Time]int{} // per window, as each take reports it
+	for i := range limit + 2 {
+		granted, left, next, err := bc.TakeBudgetLeft(ctx(t), "gcl/left", time.Hour, limit)
+		require.NoError(t, err)
+		if used[next] < limit {
+			used[next]++
+			require.True(t, granted, "take %d", i)
+		} else {
+			require.False(t, granted, "take %d", i)
+		}
+		require.Equal(t, limit-used[next], left, "take %d: what the window has left", i)
+	}
+	granted, left, _, err := bc.TakeBudgetLeft(ctx(t), "gcl/left-other", time.Hour, limit)
+	require.NoError(t, err)
+	require.True(t, granted)
+	require.Equal(t, limit-1, left, "another key has its own budget")
 }

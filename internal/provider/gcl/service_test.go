@@ -58,8 +58,10 @@ type hub struct {
 type watchStore struct {
 	store.Store
 	// appendHook, when set, runs before every inbox commit; an error fails it.
-	appendHook  atomic.Pointer[func(m *model.InboxMessage) error]
-	scans       atomic.Int64
+	appendHook atomic.Pointer[func(m *model.InboxMessage) error]
+	scans      atomic.Int64
+	panicScans atomic.Int64 // this many scans panic
+
 	dayRefusals atomic.Int64
 }
 
@@ -74,6 +76,9 @@ func (w *watchStore) AppendInbox(ctx context.Context, m *model.InboxMessage) (in
 
 func (w *watchStore) ShipmentsUpdatedSince(ctx context.Context, workspace string, since time.Time, afterID int64, limit int) ([]*model.Shipment, error) {
 	defer w.scans.Add(1)
+	if w.panicScans.Add(-1) >= 0 {
+		panic("a bug in the scan")
+	}
 	return w.Store.ShipmentsUpdatedSince(ctx, workspace, since, afterID, limit)
 }
 
@@ -672,4 +677,25 @@ func TestAMalformedCheckpointIsAnIntakeError(t *testing.T) {
 	s := h.shipment(t, "BADCP-1")
 	require.Len(t, s.Events, 1, "the good checkpoint is applied")
 	require.Equal(t, model.TrackerActive, tr.State)
+}
+
+// TestAPanickingScanIsRecoveredAndTriedAgain makes the carrier-rule scan
+// panic twice: each panic is counted, and the next scan attaches the
+// tracker all the same.
+func TestAPanickingScanIsRecoveredAndTriedAgain(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, nil, map[string]any{"carriers": []string{"ups"}, "scan_interval": "20ms"}, gclsim.Config{Step: time.Hour})
+	h.watch.panicScans.Store(2)
+	_, _, err := h.store.AppendInbox(ctxT(t), &model.InboxMessage{Workspace: "acme", Connection: "setup", Provider: "x", Source: model.SourceWebhook, DedupKey: "setup", Body: []byte("{}")})
+	require.NoError(t, err)
+	_, err = h.store.ProcessInbox(ctxT(t), 1, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
+		return tx.InsertShipment(ctx, &model.Shipment{Workspace: "acme", Connection: "ws", Provider: "winkelstraat", ProviderRef: "W1",
+			Carrier: "ups", TrackingNumber: "1ZPANIC", StatusPosition: model.StatusPosition{Status: model.StatusInTransit},
+			CreatedAt: time.Now(), UpdatedAt: time.Now()})
+	})
+	require.NoError(t, err)
+	start(t, h.svc)
+	require.Eventually(t, func() bool { return h.sim.RequestsFor("1ZPANIC") > 0 }, 10*time.Second, 10*time.Millisecond,
+		"the scan after the panics attaches the tracker, and it is polled")
+	require.Equal(t, 2.0, testutil.ToFloat64(h.metrics.PanicsRecovered.WithLabelValues(gcl.ComponentAttach)))
 }

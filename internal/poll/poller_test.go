@@ -80,6 +80,9 @@ type item struct {
 	priority int
 }
 
+// The SQL stores say what is left of a budget window.
+var _ poll.BudgetCounter = (*sqlite.Store)(nil)
+
 // countingCoord counts the budget a poller asks for, so a test can wait
 // until the poller has been refused instead of sleeping.
 type countingCoord struct {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
@@ -263,6 +264,9 @@ func TestErrorObjectKeepsCodeMessageAndDetails(t *testing.T) {
 	_, e, err = gcl.Decode([]byte(`{"code":"X","message":"m","details":["a",1]}`))
 	require.NoError(t, err)
 	require.Equal(t, `X "m" (details: ["a",1])`, e.Describe())
+	_, e, err = gcl.Decode([]byte(`{"code":"X\nlevel=ERROR msg=forged","message":"m"}`))
+	require.NoError(t, err)
+	require.Equal(t, `X?level=ERROR msg=forged "m"`, e.Describe(), "one line, whatever the code holds")
 	_, e, err = gcl.Decode([]byte(`{"code":404,"message":"gone"}`))
 	require.NoError(t, err)
 	require.Equal(t, "404", e.Code)
@@ -407,6 +411,7 @@ func FuzzErrorObject(f *testing.F) {
 	}
 	f.Add([]byte(`{"code":"X","details":{"code":7,"message":null,"reference":["r"]}}`))
 	f.Add([]byte(`{"code":"X","message":"\xff\u2028","details":"just text"}`))
+	f.Add([]byte(`{"code":"X\nlevel=ERROR forged","details":{"reference":"r\r\n"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, e, err := gcl.Decode(body)
 		if err != nil || e == nil {
@@ -418,6 +423,9 @@ func FuzzErrorObject(f *testing.F) {
 		d := e.Describe()
 		require.True(t, utf8.ValidString(d))
 		require.LessOrEqual(t, len(d), 1000+len("…"))
-		require.True(t, strings.HasPrefix(d, strings.ToValidUTF8(e.Code, "?")) || len(e.Code) > 1000)
+		require.False(t, strings.ContainsFunc(d, unicode.IsControl), "one line, no control characters: %q", d)
+		if len(e.Code) < 100 && utf8.ValidString(e.Code) && !strings.ContainsFunc(e.Code, unicode.IsControl) {
+			require.True(t, strings.HasPrefix(d, e.Code), "it starts with the code")
+		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/shiphub/shiphub/internal/provider"
 )
@@ -143,7 +144,14 @@ func (e *ErrorResponse) Describe() string {
 			b.WriteString(" (details: " + strings.Join(parts, ", ") + ")")
 		}
 	}
-	s := strings.ToValidUTF8(b.String(), "?")
+	// One line of valid UTF-8: a code or reference with a line break in it
+	// must not forge a log line or a row of last_error.
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(b.String(), "?"))
 	if len(s) > maxDescribe {
 		s = strings.ToValidUTF8(s[:maxDescribe], "") + "…"
 	}

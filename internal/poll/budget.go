@@ -41,6 +41,10 @@ type Budget struct {
 	PerDay    int
 	// Now is the clock of the pacing; default time.Now.
 	Now func() time.Time
+	// Remaining, when set, is told what is left of a window ("second" or
+	// "day") after every take: exactly when Coord can count it (see
+	// BudgetCounter), and 0 when a window refused.
+	Remaining func(window string, left int)
 
 	mu   sync.Mutex
 	next time.Time
@@ -56,13 +60,13 @@ const paceMargin = 1.02
 // day's is exhausted; that wastes nothing the provider counts.
 func (b *Budget) Take(ctx context.Context) (granted bool, retryAt time.Time, err error) {
 	if b.PerSecond > 0 {
-		ok, next, err := b.Coord.TakeBudget(ctx, b.Key+"/s", time.Second, b.PerSecond)
+		ok, next, err := b.take(ctx, "second", b.Key+"/s", time.Second, b.PerSecond)
 		if err != nil || !ok {
 			return false, next, err
 		}
 	}
 	if b.PerDay > 0 {
-		ok, next, err := b.Coord.TakeBudget(ctx, b.Key+"/d", 24*time.Hour, b.PerDay)
+		ok, next, err := b.take(ctx, "day", b.Key+"/d", 24*time.Hour, b.PerDay)
 		if err != nil || !ok {
 			return false, next, err
 		}
@@ -73,6 +77,29 @@ func (b *Budget) Take(ctx context.Context) (granted bool, retryAt time.Time, err
 		return false, time.Time{}, err
 	}
 	return true, time.Time{}, nil
+}
+
+// BudgetCounter is a store.Coordination that also says how many units a
+// window has left after a take (the SQL stores do), so the rate budget can
+// be watched (shiphub_rate_budget_remaining).
+type BudgetCounter interface {
+	TakeBudgetLeft(ctx context.Context, key string, window time.Duration, limit int) (granted bool, left int, next time.Time, err error)
+}
+
+// take takes one unit of one window and reports what is left of it.
+func (b *Budget) take(ctx context.Context, name, key string, window time.Duration, limit int) (bool, time.Time, error) {
+	if bc, ok := b.Coord.(BudgetCounter); ok {
+		granted, left, next, err := bc.TakeBudgetLeft(ctx, key, window, limit)
+		if err == nil && b.Remaining != nil {
+			b.Remaining(name, left)
+		}
+		return granted, next, err
+	}
+	granted, next, err := b.Coord.TakeBudget(ctx, key, window, limit)
+	if err == nil && !granted && b.Remaining != nil {
+		b.Remaining(name, 0)
+	}
+	return granted, next, err
 }
 
 // Wait takes a unit, waiting out short exhaustion (the second's window);
@@ -97,7 +124,11 @@ func (b *Budget) Wait(ctx context.Context) error {
 	}
 }
 
-// pace waits until this instance's next request may start.
+// pace waits until this instance's next request may start. A turn is
+// granted by the clock at the moment it is taken, and the next one is an
+// interval after that moment: a waiter that wakes late pushes the turns
+// after it back, instead of leaving them on a schedule that would put them
+// closer than the interval to it (and PerSecond+1 into one second).
 func (b *Budget) pace(ctx context.Context) error {
 	if b.PerSecond <= 0 {
 		return ctx.Err()
@@ -107,16 +138,18 @@ func (b *Budget) pace(ctx context.Context) error {
 		now = b.Now
 	}
 	interval := time.Duration(float64(time.Second) * paceMargin / float64(b.PerSecond))
-	b.mu.Lock()
-	t := now()
-	start := b.next
-	if start.Before(t) {
-		start = t
+	for {
+		b.mu.Lock()
+		t := now()
+		if !t.Before(b.next) {
+			b.next = t.Add(interval)
+			b.mu.Unlock()
+			return ctx.Err()
+		}
+		d := b.next.Sub(t)
+		b.mu.Unlock()
+		if !ctxtime.Sleep(ctx, d) {
+			return ctx.Err()
+		}
 	}
-	b.next = start.Add(interval)
-	b.mu.Unlock()
-	if d := start.Sub(t); d > 0 && !ctxtime.Sleep(ctx, d) {
-		return ctx.Err()
-	}
-	return nil
 }

@@ -8,8 +8,13 @@ import (
 	"time"
 
 	"github.com/shiphub/shiphub/internal/coord"
+	"github.com/shiphub/shiphub/internal/metrics"
+	"github.com/shiphub/shiphub/internal/recovery"
 	"github.com/shiphub/shiphub/internal/store"
 )
+
+// ComponentPoller is the component label of a panic recovered in one poll.
+const ComponentPoller = "poller"
 
 // PollerConfig configures a Poller of items of type T (trackers, for GCL).
 type PollerConfig[T any] struct {
@@ -28,6 +33,10 @@ type PollerConfig[T any] struct {
 	// longer lists it. Its context ends when the poller stops or loses its
 	// lease.
 	Poll func(ctx context.Context, item T)
+	// Backoff records a poll that panicked as a failed one, so that Due no
+	// longer lists the item until its backoff has passed: a provider answer
+	// that makes Poll panic must not make it panic again at once, forever.
+	Backoff func(ctx context.Context, item T, err error)
 	// Concurrency is how many polls run at once, so that a slow answer does
 	// not hold the others up; default 4.
 	Concurrency int
@@ -38,8 +47,11 @@ type PollerConfig[T any] struct {
 	LeaseTTL time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// Logger is the structured logger; default slog.Default().
+	// Logger is the structured logger; default slog.Default(). It should
+	// carry the connection's attributes (workspace, connection, provider).
 	Logger *slog.Logger
+	// Metrics counts recovered panics; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Validate checks the configuration.
@@ -48,8 +60,8 @@ func (c *PollerConfig[T]) Validate() error {
 	if c.Name == "" || c.Holder == "" || c.Coord == nil {
 		errs = append(errs, errors.New("poller: Name, Holder and Coord are required"))
 	}
-	if c.Budget == nil || c.Due == nil || c.Poll == nil {
-		errs = append(errs, errors.New("poller: Budget, Due and Poll are required"))
+	if c.Budget == nil || c.Due == nil || c.Poll == nil || c.Backoff == nil {
+		errs = append(errs, errors.New("poller: Budget, Due, Poll and Backoff are required"))
 	}
 	if c.Concurrency < 0 || c.Concurrency > 256 {
 		errs = append(errs, errors.New("poller: Concurrency out of range 0..256"))
@@ -101,7 +113,7 @@ func (p *Poller[T]) Wake() {
 func (p *Poller[T]) Start(ctx context.Context) {
 	ctx, p.cancel = context.WithCancel(ctx)
 	p.done = make(chan struct{})
-	s := &coord.Singleton{Leases: p.cfg.Coord, Name: p.cfg.Name, Holder: p.cfg.Holder, TTL: p.cfg.LeaseTTL, Logger: p.cfg.Logger}
+	s := &coord.Singleton{Leases: p.cfg.Coord, Name: p.cfg.Name, Holder: p.cfg.Holder, TTL: p.cfg.LeaseTTL, Logger: p.cfg.Logger, Metrics: p.cfg.Metrics}
 	go func() {
 		defer close(p.done)
 		s.Run(ctx, p.run)
@@ -119,6 +131,20 @@ func (p *Poller[T]) Stop(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// pollOne polls one item. A panic in it is recovered, logged with the
+// poller's connection, counted, and the item is backed off like a failed
+// poll; the process and the other polls carry on.
+func (p *Poller[T]) pollOne(ctx context.Context, it T) {
+	err := recovery.Do(func() error { p.cfg.Poll(ctx, it); return nil })
+	if err == nil {
+		return
+	}
+	recovery.Report(p.cfg.Metrics, p.cfg.Logger, ComponentPoller, err, "poller", p.cfg.Name)
+	if berr := recovery.Do(func() error { p.cfg.Backoff(ctx, it, err); return nil }); berr != nil {
+		recovery.Report(p.cfg.Metrics, p.cfg.Logger, ComponentPoller, berr, "poller", p.cfg.Name, "during", "backoff")
 	}
 }
 
@@ -181,7 +207,7 @@ func (p *Poller[T]) round(ctx context.Context) (time.Duration, error) {
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			p.cfg.Poll(ctx, it)
+			p.pollOne(ctx, it)
 		})
 	}
 	wg.Wait()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/store"
 )
 
@@ -26,6 +27,9 @@ type Env struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Metrics counts provider requests, rate budgets and recovered panics;
+	// nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Service is a connection's background polling.

@@ -85,7 +85,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 			keys = append(keys, api.Key{Workspace: w.ID, Secret: k})
 		}
 	}
-	s.Pollers, err = poll.NewManager(conns, poll.Env{Store: st, Committed: s.Pipeline.Notify, Holder: coord.NewInstanceID(), Logger: log})
+	s.Pollers, err = poll.NewManager(conns, poll.Env{Store: st, Committed: s.Pipeline.Notify, Holder: coord.NewInstanceID(), Logger: log, Metrics: s.Metrics})
 	if err != nil {
 		_ = st.Close()
 		return nil, err

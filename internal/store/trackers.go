@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
@@ -14,14 +15,19 @@ type Trackers interface {
 	// CreateTracker stores a new tracker and sets its ID, CreatedAt and
 	// UpdatedAt. When the connection already tracks the number it changes
 	// nothing, loads the existing tracker into t and reports created=false:
-	// asking twice to track a parcel must not poll it twice.
+	// asking twice to track a parcel must not poll it twice. A number whose
+	// tracker was deleted stays deleted: CreateTracker returns
+	// ErrTrackerDeleted and changes nothing, unless t.Origin is "api" (a
+	// merchant asked again), which tracks it anew.
 	CreateTracker(ctx context.Context, t *model.Tracker) (created bool, err error)
 	// GetTracker returns one tracker of the workspace, or ErrNotFound.
 	GetTracker(ctx context.Context, workspace string, id int64) (*model.Tracker, error)
 	// ListTrackers lists a workspace's trackers, newest (highest id) first.
 	ListTrackers(ctx context.Context, f TrackerFilter) ([]*model.Tracker, error)
 	// DeleteTracker stops tracking: it removes the tracker, or returns
-	// ErrNotFound. The shipment its polls built stays.
+	// ErrNotFound, and remembers that the number was deleted, so that a
+	// carrier rule does not attach it again (see CreateTracker). The
+	// shipment its polls built stays.
 	DeleteTracker(ctx context.Context, workspace string, id int64) error
 	// DueTrackers lists up to limit trackers of a connection whose
 	// NextPollAt is not after now, most useful first: by Priority, then
@@ -49,3 +55,7 @@ type TrackerFilter struct {
 	BeforeID int64
 	Limit    int
 }
+
+// ErrTrackerDeleted is CreateTracker's answer for a number whose tracker was
+// deleted through the API, when it is asked for by anything but the API.
+var ErrTrackerDeleted = errors.New("tracker was deleted")

@@ -8,20 +8,31 @@
 // Choices made where the document is silent, kept in one place each:
 //
 //   - Authentication: the connection's api_key is sent as
+//     "<auth_header>: <auth_scheme> <api_key>", by default
 //     "Authorization: Bearer <api_key>" (see authorize in client.go).
-//   - "Not found": an answer whose JSON has code TRACKING_DETAILS_NOT_FOUND,
+//   - Error answers: the document gives its error object no HTTP status, so
+//     a body with a "code" is an error answer whatever the status, 200
+//     included. Its code, message and details become the poll's error (the
+//     tracker's last_error) and are logged.
+//   - "Not found": the error answer with code TRACKING_DETAILS_NOT_FOUND,
 //     whatever its HTTP status (the simulator uses 404). The number may just
 //     not be known yet, so it is retried at growing intervals and expires
 //     after expire_after_days.
 //   - Retries: network errors, timeouts, 429 and 5xx are retried up to
 //     max_attempts with exponential backoff (Retry-After is honoured, up to
 //     30s); every attempt spends from the connection's request budget.
-//     Other 4xx answers (a wrong key) fail the poll at once.
+//     Other answers that are not a tracking answer (a 4xx for a wrong key,
+//     an error object on 200) fail the poll at once; the tracker backs off.
 //   - Status: statusUid is mapped by the table in status.go; when it is
-//     missing, the status number is read through the enum's order (which the
-//     example confirms for 1, 2 and 6). An unknown uid becomes canonical
-//     unknown with the raw code kept. not_picked_up is an exception that
-//     needs action (substatus not_picked_up); shipped is in_transit.
+//     missing or unknown, the status number is read through the document's
+//     StatusEnum, whose order the example confirms for 1, 2 and 6. Only
+//     when neither is known does a checkpoint become canonical unknown,
+//     with the raw code kept. not_picked_up is an exception that needs
+//     action (substatus not_picked_up); shipped is in_transit.
+//   - Malformed checkpoints (a createdAt that is not RFC 3339, a status
+//     that is not a number, …) are left out, and recorded as intake errors
+//     when the answer is first seen; the answer's other checkpoints apply.
+//   - signedBy is kept on the delivered event, as its scan's "by".
 //
 // Every poll answer is committed to the inbox like a webhook (source poll,
 // dedup key the SHA-256 of the body, so an unchanged answer is a duplicate)
@@ -133,7 +144,7 @@ func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, er
 	}
 	if errResp != nil {
 		if errResp.Code != CodeNotFound {
-			return nil, fmt.Errorf("%w: error answer %s", provider.ErrBadInput, errResp.Code)
+			return nil, fmt.Errorf("%w: error answer %s", provider.ErrBadInput, errResp.Describe())
 		}
 		return []model.ShipmentUpdate{c.baseUpdate(firstNonEmpty(number, errResp.TrackingNumber), m)}, nil
 	}
@@ -209,6 +220,10 @@ func checkpointEvents(cps []Checkpoint) (events []model.Event, edd string, colle
 		if cp.Location != "" {
 			e.Location = &model.Location{Text: cp.Location}
 		}
+		if m.status == model.StatusDelivered && strings.TrimSpace(cp.SignedBy) != "" {
+			// Who signed for the delivery is part of its proof.
+			e.Scan = &model.Scan{By: cp.SignedBy}
+		}
 		events = append(events, e)
 		if cp.ExpectedDeliveryDate != "" && !cp.at.Before(eddAt) {
 			edd, eddAt = cp.ExpectedDeliveryDate, cp.at
@@ -240,6 +255,9 @@ type Summary struct {
 // (model.StatusPosition.Outranks over the checkpoints) and its latest
 // expected delivery date.
 func Summarize(r *Response) Summary {
+	if r == nil {
+		return Summary{Status: model.StatusPending}
+	}
 	events, edd, _, _ := checkpointEvents(r.Checkpoints)
 	cur := model.StatusPosition{Status: model.StatusPending}
 	for i := range events {

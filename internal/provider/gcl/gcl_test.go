@@ -3,11 +3,14 @@ package gcl_test
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -57,6 +60,8 @@ func TestNormalizeGolden(t *testing.T) {
 		{"numbers-only.json", "NUM123"},
 		{"unknown-status.json", "UNK1"},
 		{"empty-checkpoints.json", "EMPTY1"},
+		{"unknown-uid-known-number.json", "UNK2"},
+		{"malformed-checkpoints.json", "EXMPL0001234TRCKNUM"},
 	}
 	c := connector(t, nil)
 	for _, tt := range tests {
@@ -106,6 +111,10 @@ func TestDocumentExampleMapping(t *testing.T) {
 	}, statuses, "oldest first")
 	require.Len(t, keys, 7, "every checkpoint has its own dedup key")
 	require.Equal(t, model.SubCustoms, u.Events[2].Substatus)
+	for _, e := range u.Events[:6] {
+		require.Nil(t, e.Scan)
+	}
+	require.Equal(t, &model.Scan{By: "aftership"}, u.Events[6].Scan, "signedBy stays on the delivered event")
 	require.Equal(t, time.Date(2024, 7, 29, 18, 16, 6, 0, time.UTC), *u.DeliveredAt)
 	require.Equal(t, time.Date(2024, 7, 25, 14, 21, 55, 0, time.UTC), *u.CollectedAt)
 
@@ -146,11 +155,17 @@ func TestStatusTable(t *testing.T) {
 		{"", 8, model.StatusReturned, "", false},
 		{"", 77, model.StatusUnknown, "", false},
 		{"Delivered", 6, model.StatusDelivered, "", false},
-		{"beamed_up", 6, model.StatusUnknown, "", false},
+		// An unknown uid falls back to the number, read through the enum.
+		{"beamed_up", 6, model.StatusDelivered, "", false},
+		{"with_courier", 2, model.StatusOutForDelivery, "", false},
+		{"teleported", 42, model.StatusUnknown, "", false},
+		{"teleported", -1, model.StatusUnknown, "", false},
+		// A known uid wins over a number that disagrees.
+		{"in_transit", 6, model.StatusInTransit, "", false},
 	}
 	c := connector(t, nil)
 	for _, tt := range tests {
-		t.Run("Uid"+tt.uid+"Number"+string(rune('0'+tt.number%10)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("Uid%sNumber%d", tt.uid, tt.number), func(t *testing.T) {
 			t.Parallel()
 			body, _ := json.Marshal(map[string]any{"trackingNumber": "X1", "checkpoints": []map[string]any{
 				{"status": tt.number, "statusUid": tt.uid, "message": "m", "createdAt": "2024-07-29T08:00:00Z", "signedBy": "s"},
@@ -162,6 +177,9 @@ func TestStatusTable(t *testing.T) {
 			require.Equal(t, tt.substatus, e.Substatus)
 			require.Equal(t, tt.action, e.ActionRequired)
 			require.NotEmpty(t, e.ProviderCode, "the raw code is kept")
+			if tt.uid != "" {
+				require.Equal(t, strings.ToLower(tt.uid), e.ProviderCode)
+			}
 		})
 	}
 }
@@ -172,17 +190,131 @@ func TestBadAnswersAreRefused(t *testing.T) {
 	for name, body := range map[string]string{
 		"NotJSON":           "<html>",
 		"NoTrackingNumber":  `{"checkpoints":[]}`,
-		"BadCreatedAt":      `{"trackingNumber":"X","checkpoints":[{"status":1,"statusUid":"in_transit","message":"m","createdAt":"yesterday"}]}`,
-		"BadExpectedDate":   `{"trackingNumber":"X","checkpoints":[{"status":1,"statusUid":"in_transit","message":"m","createdAt":"2024-07-29T08:00:00Z","expectedDeliveryDate":"30/07/2024"}]}`,
 		"OtherErrorCode":    `{"trackingNumber":"X","code":"RATE_LIMITED","message":"slow down"}`,
-		"StatusNotANumber":  `{"trackingNumber":"X","checkpoints":[{"status":"one","message":"m","createdAt":"2024-07-29T08:00:00Z"}]}`,
 		"CheckpointsObject": `{"trackingNumber":"X","checkpoints":{}}`,
+		"CodeNotAString":    `{"trackingNumber":"X","code":{"a":1}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			_, err := c.Normalize(&model.InboxMessage{Body: []byte(body)})
 			require.ErrorIs(t, err, provider.ErrBadInput)
 		})
+	}
+}
+
+func TestMalformedCheckpointsAreLeftOutAndTheOthersKept(t *testing.T) {
+	t.Parallel()
+	good := mustDecode(t, "document-example.json")
+	r := mustDecode(t, "malformed-checkpoints.json")
+	require.Len(t, r.Checkpoints, len(good.Checkpoints)-2)
+	require.Len(t, r.Rejected, 2)
+	require.Equal(t, 3, r.Rejected[0].Index)
+	require.Contains(t, r.Rejected[0].Reason, "createdAt")
+	require.Contains(t, string(r.Rejected[0].Raw), `"28-07-2024 12:02"`, "the raw checkpoint is kept for the operator")
+	require.Equal(t, 6, r.Rejected[1].Index)
+	require.Contains(t, r.Rejected[1].Reason, "status")
+
+	for name, cp := range map[string]string{
+		"BadCreatedAt":        `{"status":1,"statusUid":"in_transit","message":"m","createdAt":"yesterday"}`,
+		"BadExpectedDate":     `{"status":1,"statusUid":"in_transit","message":"m","createdAt":"2024-07-29T08:00:00Z","expectedDeliveryDate":"30/07/2024"}`,
+		"StatusNotANumber":    `{"status":"one","message":"m","createdAt":"2024-07-29T08:00:00Z"}`,
+		"MessageNotAString":   `{"status":1,"statusUid":"in_transit","message":["m"],"createdAt":"2024-07-29T08:00:00Z"}`,
+		"NotAnObject":         `"in_transit"`,
+		"Null":                `null`,
+		"MissingCreatedAt":    `{"status":1,"statusUid":"in_transit","message":"m"}`,
+		"StatusOutOfIntRange": `{"status":1e400,"statusUid":"in_transit","message":"m","createdAt":"2024-07-29T08:00:00Z"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			body := `{"trackingNumber":"X","checkpoints":[` + cp + `,{"status":6,"statusUid":"delivered","message":"Delivered","createdAt":"2024-07-29T18:00:00Z","signedBy":"aftership"}]}`
+			r, e, err := gcl.Decode([]byte(body))
+			require.NoError(t, err, "one bad checkpoint does not reject the answer")
+			require.Nil(t, e)
+			require.Len(t, r.Checkpoints, 1)
+			require.Len(t, r.Rejected, 1)
+			require.Zero(t, r.Rejected[0].Index)
+			updates, err := connector(t, nil).Normalize(&model.InboxMessage{Body: []byte(body), Meta: map[string]string{gcl.MetaTrackingNumber: "X"}})
+			require.NoError(t, err)
+			require.Len(t, updates[0].Events, 1)
+			require.Equal(t, model.StatusDelivered, updates[0].Events[0].Status)
+		})
+	}
+}
+
+func TestErrorObjectKeepsCodeMessageAndDetails(t *testing.T) {
+	t.Parallel()
+	body, err := os.ReadFile(filepath.Join("testdata", "document-not-found.json"))
+	require.NoError(t, err)
+	r, e, err := gcl.Decode(body)
+	require.NoError(t, err)
+	require.Nil(t, r)
+	require.Equal(t, &gcl.ErrorResponse{TrackingNumber: "EXMPL0001234TRCKNUM", Code: gcl.CodeNotFound, Message: "Tracking details not found."}, e)
+	require.Equal(t, `TRACKING_DETAILS_NOT_FOUND "Tracking details not found."`, e.Describe())
+
+	body, err = os.ReadFile(filepath.Join("testdata", "error-with-details.json"))
+	require.NoError(t, err)
+	_, e, err = gcl.Decode(body)
+	require.NoError(t, err)
+	require.Equal(t, "INTERNAL_ERROR", e.Code)
+	require.Equal(t, "UPSTREAM_TIMEOUT", e.Details.Code)
+	require.Equal(t, "req-7f3a", e.Details.Reference)
+	require.Equal(t, `INTERNAL_ERROR "Tracking temporarily unavailable." (details: code UPSTREAM_TIMEOUT, "The carrier did not answer.", reference req-7f3a)`, e.Describe())
+
+	// Odd details are kept as sent, and never reject the answer.
+	_, e, err = gcl.Decode([]byte(`{"code":"X","message":"m","details":["a",1]}`))
+	require.NoError(t, err)
+	require.Equal(t, `X "m" (details: ["a",1])`, e.Describe())
+	_, e, err = gcl.Decode([]byte(`{"code":"X\nlevel=ERROR msg=forged","message":"m"}`))
+	require.NoError(t, err)
+	require.Equal(t, `X?level=ERROR msg=forged "m"`, e.Describe(), "one line, whatever the code holds")
+	_, e, err = gcl.Decode([]byte(`{"code":404,"message":"gone"}`))
+	require.NoError(t, err)
+	require.Equal(t, "404", e.Code)
+
+	_, err = connector(t, nil).Normalize(&model.InboxMessage{Body: body})
+	require.ErrorIs(t, err, provider.ErrBadInput)
+	require.ErrorContains(t, err, "UPSTREAM_TIMEOUT", "a committed error answer names its details")
+}
+
+// TestStatusEnumFollowsTheDocument derives the status numbers from the
+// document: its StatusEnum rows, in order, are the table's, and the
+// example's status numbers are their uids' positions in it.
+func TestStatusEnumFollowsTheDocument(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile(filepath.Join("testdata", "gcl-tracking.txt"))
+	require.NoError(t, err)
+	text := string(doc)
+	start := strings.Index(text, "\nStatusEnum\n")
+	require.Positive(t, start)
+	end := strings.Index(text[start:], "\nFoutmelding\n")
+	require.Positive(t, end)
+	var lines []string
+	for _, l := range strings.Split(text[start+len("\nStatusEnum\n"):start+end], "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	require.Equal(t, []string{"Statuswaarde", "Beschrijving"}, lines[:2])
+	lines = lines[2:]
+	table := gcl.StatusEnumForTest()
+	require.Len(t, lines, 2*len(table), "one row per enum value")
+	for i, row := range table {
+		require.Equal(t, lines[2*i], row[0], "row %d's value", i)
+		require.Equal(t, lines[2*i+1], row[1], "row %d's description", i)
+	}
+
+	var example struct {
+		Checkpoints []struct {
+			Status    int    `json:"status"`
+			StatusUID string `json:"statusUid"`
+		} `json:"checkpoints"`
+	}
+	body, err := os.ReadFile(filepath.Join("testdata", "document-example.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(body, &example))
+	require.True(t, strings.Contains(text, string(body)), "the fixture is the document's example verbatim")
+	for _, cp := range example.Checkpoints {
+		require.Equal(t, cp.StatusUID, table[cp.Status][2], "the example's status %d is %s", cp.Status, cp.StatusUID)
 	}
 }
 
@@ -212,6 +344,9 @@ func TestSettings(t *testing.T) {
 		{"DurationsAreYAMLDurations", map[string]any{"base_url": "https://api.example", "api_key": "k", "timeout": "2s", "schedule": map[string]any{"in_transit": "90m"}}, ""},
 		{"UnknownKeysAreRefused", map[string]any{"base_url": "https://api.example", "api_key": "k", "rate": 3}, "rate"},
 		{"TimezoneMustBeKnown", map[string]any{"base_url": "https://api.example", "api_key": "k", "timezone": "Mars/Base"}, "timezone"},
+		{"AuthHeaderAndSchemeAreSettings", map[string]any{"base_url": "https://api.example", "api_key": "k", "auth_header": "X-Api-Key", "auth_scheme": "none"}, ""},
+		{"AuthHeaderMustBeAHeaderName", map[string]any{"base_url": "https://api.example", "api_key": "k", "auth_header": "X Api: Key"}, "auth_header"},
+		{"AuthSchemeIsOneWord", map[string]any{"base_url": "https://api.example", "api_key": "k", "auth_scheme": "Bearer\r\nX-Evil: 1"}, "auth_scheme"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,13 +362,15 @@ func TestSettings(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, file := range []string{"document-example.json", "document-not-found.json", "numbers-only.json", "unknown-status.json", "empty-checkpoints.json"} {
+	for _, file := range []string{"document-example.json", "document-not-found.json", "numbers-only.json", "unknown-status.json",
+		"empty-checkpoints.json", "unknown-uid-known-number.json", "malformed-checkpoints.json", "error-with-details.json"} {
 		body, err := os.ReadFile(filepath.Join("testdata", file))
 		require.NoError(f, err)
 		f.Add(body)
 	}
 	f.Add([]byte(`{"code":null}`))
 	f.Add([]byte(`{"trackingNumber":"x","checkpoints":[{"status":1e400}]}`))
+	f.Add([]byte(`{"trackingNumber":"x","checkpoints":[null,"a",{"createdAt":"2024-07-29T08:00:00Z","status":"7"}]}`))
 	c := connector(f, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, e, err := gcl.Decode(body)
@@ -249,17 +386,46 @@ func FuzzDecode(f *testing.F) {
 		}
 		require.NoError(t, err)
 		require.Len(t, updates, 1)
+		if r != nil {
+			require.Len(t, updates[0].Events, len(r.Checkpoints), "one event per good checkpoint")
+			for _, rj := range r.Rejected {
+				require.NotEmpty(t, rj.Reason)
+			}
+		}
 		for _, ev := range updates[0].Events {
 			require.True(t, ev.Status.Valid())
 			require.NotEmpty(t, ev.DedupKey)
 		}
-		gcl.Summarize(orEmpty(r))
+		gcl.Summarize(r)
 	})
 }
 
-func orEmpty(r *gcl.Response) *gcl.Response {
-	if r == nil {
-		return &gcl.Response{}
+// FuzzErrorObject decodes error objects of any shape: the answer is an
+// error answer whenever it has a code, and what the operator is shown is
+// one line of valid UTF-8 of bounded length.
+func FuzzErrorObject(f *testing.F) {
+	for _, file := range []string{"document-not-found.json", "error-with-details.json"} {
+		body, err := os.ReadFile(filepath.Join("testdata", file))
+		require.NoError(f, err)
+		f.Add(body)
 	}
-	return r
+	f.Add([]byte(`{"code":"X","details":{"code":7,"message":null,"reference":["r"]}}`))
+	f.Add([]byte(`{"code":"X","message":"\xff\u2028","details":"just text"}`))
+	f.Add([]byte(`{"code":"X\nlevel=ERROR forged","details":{"reference":"r\r\n"}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, e, err := gcl.Decode(body)
+		if err != nil || e == nil {
+			require.False(t, err == nil && r == nil, "no answer without an error")
+			return
+		}
+		require.Nil(t, r)
+		require.NotEmpty(t, e.Code)
+		d := e.Describe()
+		require.True(t, utf8.ValidString(d))
+		require.LessOrEqual(t, len(d), 1000+len("…"))
+		require.False(t, strings.ContainsFunc(d, unicode.IsControl), "one line, no control characters: %q", d)
+		if len(e.Code) < 100 && utf8.ValidString(e.Code) && !strings.ContainsFunc(e.Code, unicode.IsControl) {
+			require.True(t, strings.HasPrefix(d, e.Code), "it starts with the code")
+		}
+	})
 }

@@ -15,8 +15,13 @@ import (
 	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/poll"
+	"github.com/shiphub/shiphub/internal/recovery"
 	"github.com/shiphub/shiphub/internal/store"
 )
+
+// ComponentAttach is the component label of a panic recovered in a
+// carrier-rule scan.
+const ComponentAttach = "gcl-attach"
 
 // Service polls a GCL connection's trackers and attaches trackers to other
 // connections' shipments by the carrier rules. Both loops run on one hub
@@ -67,6 +72,13 @@ func (c *Connector) newService(env poll.Env) (*Service, error) {
 		PerSecond: c.settings.RatePerSecond, PerDay: c.settings.RatePerDay,
 	}
 	s.client.BeforeRetry = s.budget.Wait
+	if m := env.Metrics; m != nil {
+		label := env.Workspace + "/" + env.Connection
+		s.client.Observe = func(result string) { m.ProviderRequests.WithLabelValues(Info.Name, label, result).Inc() }
+		s.budget.Remaining = func(window string, left int) {
+			m.RateBudgetRemaining.WithLabelValues(label, window).Set(float64(left))
+		}
+	}
 	var err error
 	s.poller, err = poll.NewPoller(poll.PollerConfig[*model.Tracker]{
 		Name:   "gcl-poll/" + env.Workspace + "/" + env.Connection,
@@ -77,6 +89,8 @@ func (c *Connector) newService(env poll.Env) (*Service, error) {
 			return env.Store.DueTrackers(ctx, env.Workspace, env.Connection, now, limit)
 		},
 		Poll:        s.PollTracker,
+		Backoff:     s.backOff,
+		Metrics:     env.Metrics,
 		Concurrency: c.settings.Concurrency,
 		Now:         env.Now,
 		Logger:      env.Logger,
@@ -98,7 +112,7 @@ func (s *Service) Start(ctx context.Context) {
 		if len(s.conn.settings.Attach) == 0 {
 			return
 		}
-		sg := &coord.Singleton{Leases: s.env.Store, Name: "gcl-attach/" + s.env.Workspace + "/" + s.env.Connection, Holder: s.env.Holder, Logger: s.log}
+		sg := &coord.Singleton{Leases: s.env.Store, Name: "gcl-attach/" + s.env.Workspace + "/" + s.env.Connection, Holder: s.env.Holder, Logger: s.log, Metrics: s.env.Metrics}
 		sg.Run(ctx, s.scanLoop)
 	}()
 }
@@ -138,22 +152,31 @@ func (s *Service) PollTracker(ctx context.Context, t *model.Tracker) {
 	switch {
 	case err != nil:
 		out = poll.Outcome{Kind: poll.Failed, Err: err.Error()}
+		var he *HTTPError
+		if errors.As(err, &he) && he.Answer != nil {
+			var details string
+			if d := he.Answer.Details; d != nil {
+				details = string(d.Raw)
+			}
+			log.Warn("gcl answered with an error object", "http_status", he.StatusCode, "code", he.Answer.Code,
+				"message", he.Answer.Message, "details", details)
+		}
 	case res.NotFound:
 		out = poll.Outcome{Kind: poll.NotFound}
 		if _, err := s.commit(ctx, t, "", res.Body, now); err != nil {
 			out = poll.Outcome{Kind: poll.Failed, Err: err.Error()}
 		}
+	case res.Response == nil:
+		out = poll.Outcome{Kind: poll.Failed, Err: "the answer was not decoded"}
 	default:
-		resp, _, derr := Decode(res.Body)
-		if derr != nil {
-			out = poll.Outcome{Kind: poll.Failed, Err: "undecodable answer: " + derr.Error()}
-			break
-		}
-		sum := Summarize(resp)
+		sum := Summarize(res.Response)
 		dup, err := s.commit(ctx, t, "", res.Body, now)
 		if err != nil {
 			out = poll.Outcome{Kind: poll.Failed, Err: err.Error()}
 			break
+		}
+		if !dup {
+			s.recordRejected(ctx, t, res.Response.Rejected, now)
 		}
 		out = poll.Outcome{Kind: poll.Found, Status: sum.Status, ExpectedDelivery: sum.ExpectedDelivery, Changed: !dup}
 	}
@@ -164,6 +187,7 @@ func (s *Service) PollTracker(ctx context.Context, t *model.Tracker) {
 	if since == nil {
 		since = t.LastChangeAt
 	}
+	before := *t
 	if s.policy.Apply(t, out, now) {
 		reason := "no_update"
 		if out.Kind == poll.NotFound {
@@ -175,12 +199,55 @@ func (s *Service) PollTracker(ctx context.Context, t *model.Tracker) {
 		}
 		body, _ := json.Marshal(rec)
 		if _, err := s.commit(ctx, t, TopicExpired, body, now); err != nil {
-			log.Warn("recording an expired tracker failed", "error", err)
+			// Not expired until its expiry event is committed: the tracker
+			// stays as it was and tries again after an error's backoff.
+			*t = before
+			s.policy.Apply(t, poll.Outcome{Kind: poll.Failed, Err: "recording the expiry: " + err.Error()}, now)
+			log.Warn("recording an expired tracker failed; it expires at a later poll", "error", err)
+		} else {
+			log.Info("tracker expired", "reason", reason)
 		}
-		log.Info("tracker expired", "reason", reason)
 	}
+	s.save(ctx, t, log)
+}
+
+// save stores a tracker's schedule after a poll.
+func (s *Service) save(ctx context.Context, t *model.Tracker, log *slog.Logger) {
 	if err := s.env.Store.SaveTrackerPoll(ctx, t); err != nil && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
 		log.Error("saving a tracker's schedule failed", "error", err)
+	}
+}
+
+// backOff records a poll that panicked as a failed poll, from the tracker
+// as stored (the panic may have left t half-changed), so that it waits an
+// error's backoff before it is polled again.
+func (s *Service) backOff(ctx context.Context, t *model.Tracker, cause error) {
+	log := s.log.With("tracker", t.ID)
+	fresh, err := s.env.Store.GetTracker(ctx, t.Workspace, t.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return // deleted meanwhile
+	case err == nil:
+		t = fresh
+	}
+	s.policy.Apply(t, poll.Outcome{Kind: poll.Failed, Err: cause.Error()}, s.env.Now())
+	s.save(ctx, t, log)
+}
+
+// recordRejected records the checkpoints of a new answer that were left out
+// as malformed, one intake error each, so the operator sees them.
+func (s *Service) recordRejected(ctx context.Context, t *model.Tracker, rejected []RejectedCheckpoint, now time.Time) {
+	for _, r := range rejected {
+		e := &model.IntakeError{
+			Workspace: s.env.Workspace, Connection: s.env.Connection, Source: model.SourcePoll,
+			Name:   fmt.Sprintf("GET /v1/tracking/%s checkpoints[%d]", t.TrackingNumber, r.Index),
+			Reason: "malformed checkpoint left out: " + r.Reason, Size: int64(len(r.Raw)), Body: r.Raw, ReceivedAt: now,
+		}
+		if err := s.env.Store.RecordIntakeError(ctx, e); err != nil {
+			s.log.Warn("recording a malformed checkpoint failed", "tracker", t.ID, "error", err)
+			continue
+		}
+		s.log.Warn("a malformed checkpoint was left out", "tracker", t.ID, "reason", r.Reason)
 	}
 }
 
@@ -220,8 +287,14 @@ func (s *Service) scanLoop(ctx context.Context) {
 		afterID int64
 	)
 	for {
-		var err error
-		since, afterID, err = s.scan(ctx, since, afterID)
+		// One scan is the unit of work: a panic in it is reported and the
+		// scan is tried again after the interval, from where it stood.
+		err := recovery.Do(func() error {
+			var err error
+			since, afterID, err = s.scan(ctx, since, afterID)
+			return err
+		})
+		recovery.Report(s.env.Metrics, s.log, ComponentAttach, err)
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("scanning shipments for carrier rules failed", "error", err)
 		}
@@ -257,6 +330,9 @@ func (s *Service) scan(ctx context.Context, since time.Time, afterID int64) (tim
 				NextPollAt: ptr(s.env.Now().UTC()),
 			}
 			created, err := s.env.Store.CreateTracker(ctx, t)
+			if errors.Is(err, store.ErrTrackerDeleted) {
+				continue // deleted through the API: it stays deleted
+			}
 			if err != nil {
 				return since, afterID, err
 			}

@@ -2,16 +2,22 @@ package gcl_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shiphub/shiphub/internal/config"
 	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/pipeline"
 	"github.com/shiphub/shiphub/internal/poll"
@@ -35,12 +41,56 @@ func (c *clock) Set(t time.Time)        { c.mu.Lock(); defer c.mu.Unlock(); c.t 
 func (c *clock) Since(t time.Time) bool { return !c.Now().Before(t) }
 
 type hub struct {
-	sim   *gclsim.Sim
-	store store.Store
-	pipe  *pipeline.Pipeline
-	svc   *gcl.Service
-	clock *clock
+	sim     *gclsim.Sim
+	store   store.Store
+	watch   *watchStore
+	pipe    *pipeline.Pipeline
+	svc     *gcl.Service
+	clock   *clock
+	metrics *metrics.Metrics
+	env     poll.Env
+	conn    poll.Puller
 }
+
+// watchStore is the store as the GCL service sees it: it counts what a
+// test waits for (scans, refused budget) and lets a test make inbox commits
+// fail or panic.
+type watchStore struct {
+	store.Store
+	// appendHook, when set, runs before every inbox commit; an error fails it.
+	appendHook atomic.Pointer[func(m *model.InboxMessage) error]
+	scans      atomic.Int64
+	panicScans atomic.Int64 // this many scans panic
+
+	dayRefusals atomic.Int64
+}
+
+func (w *watchStore) AppendInbox(ctx context.Context, m *model.InboxMessage) (int64, bool, error) {
+	if h := w.appendHook.Load(); h != nil {
+		if err := (*h)(m); err != nil {
+			return 0, false, err
+		}
+	}
+	return w.Store.AppendInbox(ctx, m)
+}
+
+func (w *watchStore) ShipmentsUpdatedSince(ctx context.Context, workspace string, since time.Time, afterID int64, limit int) ([]*model.Shipment, error) {
+	defer w.scans.Add(1)
+	if w.panicScans.Add(-1) >= 0 {
+		panic("a bug in the scan")
+	}
+	return w.Store.ShipmentsUpdatedSince(ctx, workspace, since, afterID, limit)
+}
+
+func (w *watchStore) TakeBudgetLeft(ctx context.Context, key string, window time.Duration, limit int) (bool, int, time.Time, error) {
+	ok, left, next, err := w.Store.(poll.BudgetCounter).TakeBudgetLeft(ctx, key, window, limit)
+	if err == nil && !ok && strings.HasSuffix(key, "/d") {
+		w.dayRefusals.Add(1)
+	}
+	return ok, left, next, err
+}
+
+func (w *watchStore) setAppendHook(h func(m *model.InboxMessage) error) { w.appendHook.Store(&h) }
 
 const simKey = "sim-key-0123456789"
 
@@ -76,11 +126,59 @@ func newHub(t testing.TB, clk *clock, settings map[string]any, simCfg gclsim.Con
 	pipe, err := pipeline.New(pipeline.Config{Store: st, Connections: conns, Now: now, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	c, _ := conns.Lookup("acme", "gcl")
-	svc, err := c.Connector.(poll.Puller).NewService(poll.Env{Workspace: "acme", Connection: "gcl", Store: st, Holder: "test", Now: now, Logger: slog.New(slog.DiscardHandler)})
+	h := &hub{sim: sim, store: st, watch: &watchStore{Store: st}, pipe: pipe, clock: clk, metrics: metrics.New(), conn: c.Connector.(poll.Puller)}
+	h.env = poll.Env{Workspace: "acme", Connection: "gcl", Store: h.watch, Holder: "test", Now: now, Logger: slog.New(slog.DiscardHandler), Metrics: h.metrics}
+	h.svc = h.newService(t)
+	return h
+}
+
+// newService builds another GCL service on the hub's store, as a restarted
+// hub would.
+func (h *hub) newService(t testing.TB) *gcl.Service {
+	t.Helper()
+	svc, err := h.conn.NewService(h.env)
 	require.NoError(t, err)
 	g := svc.(*gcl.Service)
 	g.Client().Backoff = 10 * time.Millisecond
-	return &hub{sim: sim, store: st, pipe: pipe, svc: g, clock: clk}
+	return g
+}
+
+// start runs a service until the test ends.
+func start(t *testing.T, svc *gcl.Service) {
+	ctx, cancel := context.WithCancel(context.Background())
+	svc.Start(ctx)
+	t.Cleanup(func() {
+		cancel()
+		_ = svc.Stop(context.Background())
+	})
+}
+
+// tracker reads a tracker back.
+func (h *hub) tracker(t *testing.T, id int64) *model.Tracker {
+	t.Helper()
+	tr, err := h.store.GetTracker(ctxT(t), "acme", id)
+	require.NoError(t, err)
+	return tr
+}
+
+// polled reports, without failing the test, whether a tracker was polled
+// and how often it failed: condition functions of require.Eventually run
+// on a goroutine of their own, where require must not be called.
+func (h *hub) polled(id int64) (polled bool, failures int) {
+	tr, err := h.store.GetTracker(context.Background(), "acme", id)
+	if err != nil {
+		return false, 0
+	}
+	return tr.LastPolledAt != nil, tr.Failures
+}
+
+// bothPolled is the condition that bad was polled and failed, and fine was polled.
+func (h *hub) bothPolled(bad, fine int64) func() bool {
+	return func() bool {
+		_, failures := h.polled(bad)
+		ok, _ := h.polled(fine)
+		return failures > 0 && ok
+	}
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -310,20 +408,23 @@ func TestRateLimitHoldsUnderManyTrackers(t *testing.T) {
 	for i := range trackers {
 		h.track(t, fmt.Sprintf("RATE%04d", i))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h.svc.Start(ctx)
-	t.Cleanup(func() {
-		cancel()
-		_ = h.svc.Stop(context.Background())
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for h.sim.Requests() < perDay && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	start(t, h.svc)
+	// The day's budget is spent once the poller asks for more and is
+	// refused, and the polls it granted are done once their trackers are no
+	// longer due: from then on nothing more goes out, however much is due.
+	settled := func() bool { // runs on Eventually's goroutine: no require
+		due, err := h.store.DueTrackers(context.Background(), "acme", "gcl", time.Now(), 1000)
+		return err == nil && h.watch.dayRefusals.Load() > 0 && len(due) <= trackers-perDay
 	}
-	require.Equal(t, perDay, h.sim.Requests())
-	// The day's budget is spent: nothing more goes out, however much is due.
-	time.Sleep(300 * time.Millisecond)
+	require.Eventually(t, settled, 15*time.Second, 10*time.Millisecond)
+	if !time.Now().UTC().Truncate(24 * time.Hour).Equal(day) {
+		t.Skip("midnight (UTC) passed during the test: a new day's budget opened")
+	}
 	require.Equal(t, perDay, h.sim.Requests(), "the daily limit is never exceeded")
+	require.Equal(t, float64(perDay), testutil.ToFloat64(h.metrics.ProviderRequests.WithLabelValues("gcl", "acme/gcl", gcl.ResultOK)),
+		"every request is counted")
+	require.Zero(t, testutil.ToFloat64(h.metrics.RateBudgetRemaining.WithLabelValues("acme/gcl", "day")), "nothing is left of the day")
 	// The budget counts requests when they are sent, in fixed one-second
 	// windows, and spaces them evenly; the simulator sees them when they
 	// arrive, a few milliseconds later on a loaded machine. So any second
@@ -360,16 +461,8 @@ func TestCarrierRuleAttachesOtherConnectionsShipments(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	h.svc.Start(ctx)
-	t.Cleanup(func() {
-		cancel()
-		_ = h.svc.Stop(context.Background())
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for (h.sim.RequestsFor("1ZAAA") == 0 || h.sim.RequestsFor("JVGL1") == 0) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	start(t, h.svc)
+	require.Eventually(t, func() bool { return h.sim.RequestsFor("1ZAAA") > 0 && h.sim.RequestsFor("JVGL1") > 0 }, 10*time.Second, 10*time.Millisecond)
 	list, err := h.store.ListTrackers(ctxT(t), store.TrackerFilter{Workspace: "acme"})
 	require.NoError(t, err)
 	got := map[string]int64{}
@@ -402,4 +495,207 @@ func TestReprocessRebuildsTrackingFromTheRawAnswers(t *testing.T) {
 	for i := range after.Events {
 		require.Equal(t, before.Events[i].DedupKey, after.Events[i].DedupKey)
 	}
+}
+
+// TestAnErrorObjectOn200FailsThePollAndTheHubKeepsGoing is the crash of
+// issue 9: GCL answers HTTP 200 with its error object. The poll fails with
+// the error's code, message and details, the tracker backs off, and the
+// other trackers are polled as before.
+func TestAnErrorObjectOn200FailsThePollAndTheHubKeepsGoing(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, nil, nil, gclsim.Config{Step: time.Hour})
+	oops := h.track(t, "OOPS-1")
+	fine := h.track(t, "TRK-FINE-1")
+	started := time.Now()
+	start(t, h.svc)
+	require.Eventually(t, h.bothPolled(oops.ID, fine.ID), 10*time.Second, 10*time.Millisecond)
+	got := h.tracker(t, oops.ID)
+	require.Equal(t, model.TrackerActive, got.State)
+	require.Contains(t, got.LastError, `HTTP 200: INTERNAL_ERROR "Tracking temporarily unavailable." (details: code UPSTREAM_TIMEOUT, "The carrier did not answer.", reference req-OOPS-1)`)
+	require.Greater(t, got.NextPollAt.Sub(started), poll.DefaultIntervals.Error/2, "the tracker backs off")
+	require.Equal(t, 1, h.sim.RequestsFor("OOPS-1"), "an error object on 200 is not retried at once")
+	require.Equal(t, model.TrackerActive, h.tracker(t, fine.ID).State)
+	require.Zero(t, h.tracker(t, fine.ID).Failures)
+	require.Equal(t, 1.0, testutil.ToFloat64(h.metrics.ProviderRequests.WithLabelValues("gcl", "acme/gcl", gcl.ResultBadResponse)))
+	require.Equal(t, 1.0, testutil.ToFloat64(h.metrics.ProviderRequests.WithLabelValues("gcl", "acme/gcl", gcl.ResultOK)))
+}
+
+// TestEveryErrorAnsweredWith200IsUnderstood runs the simulator with every
+// error object on HTTP 200: not found is still not found, a failure is
+// still a failure, and nothing panics.
+func TestEveryErrorAnsweredWith200IsUnderstood(t *testing.T) {
+	t.Parallel()
+	clk := newClock(t0)
+	h := newHub(t, clk, nil, gclsim.Config{Step: time.Hour, ErrorStatus: http.StatusOK})
+	nf := h.pollOnce(t, h.track(t, "NOTFOUND-200"))
+	require.Equal(t, model.TrackerNotFound, nf.State)
+	require.Equal(t, model.StatusPending, h.shipment(t, "NOTFOUND-200").Status)
+	down := h.pollOnce(t, h.track(t, "DOWN-200"))
+	require.Equal(t, 1, down.Failures)
+	require.Contains(t, down.LastError, "INTERNAL_ERROR")
+	h.svc.Client().APIKey = "wrong-key"
+	wrong := h.pollOnce(t, h.track(t, "TRK-200"))
+	require.Contains(t, wrong.LastError, "UNAUTHORIZED")
+	require.NotContains(t, wrong.LastError, "wrong-key")
+}
+
+// TestAPanickingPollIsRecoveredCountedAndBackedOff makes one tracker's poll
+// panic inside the running service: the process stays up, the panic is
+// counted in shiphub_panics_recovered_total, the tracker is backed off like
+// a failed poll, and the other trackers are polled.
+func TestAPanickingPollIsRecoveredCountedAndBackedOff(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, nil, nil, gclsim.Config{Step: time.Hour})
+	h.watch.setAppendHook(func(m *model.InboxMessage) error {
+		if m.Meta[gcl.MetaTrackingNumber] == "PANIC-1" {
+			panic("a bug reached by an odd answer")
+		}
+		return nil
+	})
+	bad := h.track(t, "PANIC-1")
+	fine := h.track(t, "TRK-FINE-2")
+	started := time.Now()
+	start(t, h.svc)
+	require.Eventually(t, h.bothPolled(bad.ID, fine.ID), 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, 1.0, testutil.ToFloat64(h.metrics.PanicsRecovered.WithLabelValues(poll.ComponentPoller)))
+	got := h.tracker(t, bad.ID)
+	require.Contains(t, got.LastError, "panic: a bug reached by an odd answer")
+	require.Greater(t, got.NextPollAt.Sub(started), poll.DefaultIntervals.Error/2, "backed off via its schedule")
+	require.Equal(t, int64(1), got.Polls)
+	_, err := h.pipe.Drain(ctxT(t))
+	require.NoError(t, err)
+	require.NotEmpty(t, h.shipment(t, "TRK-FINE-2").Events, "the other tracker's answer is applied")
+}
+
+// TestAnExpiryIsSavedOnlyWithItsEvent makes the expiry record's commit
+// fail: the tracker is not saved as expired (no one would ever see why),
+// but backs off and expires at a later poll, with its event.
+func TestAnExpiryIsSavedOnlyWithItsEvent(t *testing.T) {
+	t.Parallel()
+	clk := newClock(t0)
+	h := newHub(t, clk, map[string]any{"expire_after_days": 1}, gclsim.Config{Step: time.Hour})
+	tr := h.pollOnce(t, h.track(t, "NOTFOUND-EXP"))
+	require.Equal(t, model.TrackerNotFound, tr.State)
+
+	var failing atomic.Bool
+	failing.Store(true)
+	h.watch.setAppendHook(func(m *model.InboxMessage) error {
+		if m.Topic == gcl.TopicExpired && failing.Load() {
+			return errors.New("disk full")
+		}
+		return nil
+	})
+	clk.Add(25 * time.Hour)
+	tr = h.pollOnce(t, tr)
+	require.Equal(t, model.TrackerNotFound, tr.State, "not expired before its expiry event is committed")
+	require.Equal(t, 1, tr.Failures)
+	require.Contains(t, tr.LastError, "recording the expiry")
+	require.NotNil(t, tr.NextPollAt, "it is polled again")
+	require.Empty(t, h.shipment(t, "NOTFOUND-EXP").Events)
+
+	failing.Store(false)
+	clk.Set(*tr.NextPollAt)
+	tr = h.pollOnce(t, tr)
+	require.Equal(t, model.TrackerExpired, tr.State)
+	s := h.shipment(t, "NOTFOUND-EXP")
+	require.Equal(t, model.StatusExpired, s.Status)
+	require.Len(t, s.Events, 1)
+}
+
+// TestADeletedTrackerIsNotAttachedAgain deletes a tracker that a carrier
+// rule attached, then restarts the service, whose scan starts from the
+// beginning: the tracker stays deleted. Asking through the API brings it
+// back.
+func TestADeletedTrackerIsNotAttachedAgain(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, nil, map[string]any{"carriers": []string{"ups"}, "scan_interval": "20ms"}, gclsim.Config{Step: time.Hour})
+	_, _, err := h.store.AppendInbox(ctxT(t), &model.InboxMessage{Workspace: "acme", Connection: "setup", Provider: "x", Source: model.SourceWebhook, DedupKey: "setup", Body: []byte("{}")})
+	require.NoError(t, err)
+	_, err = h.store.ProcessInbox(ctxT(t), 1, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
+		return tx.InsertShipment(ctx, &model.Shipment{Workspace: "acme", Connection: "ws", Provider: "winkelstraat", ProviderRef: "W1",
+			Carrier: "ups", TrackingNumber: "1ZDEL", StatusPosition: model.StatusPosition{Status: model.StatusInTransit},
+			CreatedAt: time.Now(), UpdatedAt: time.Now()})
+	})
+	require.NoError(t, err)
+	trackers := func() []*model.Tracker {
+		list, err := h.store.ListTrackers(ctxT(t), store.TrackerFilter{Workspace: "acme", TrackingNumber: "1ZDEL"})
+		require.NoError(t, err)
+		return list
+	}
+	attached := func() bool { // runs on Eventually's goroutine: no require
+		list, err := h.store.ListTrackers(context.Background(), store.TrackerFilter{Workspace: "acme", TrackingNumber: "1ZDEL"})
+		return err == nil && len(list) == 1
+	}
+
+	first := h.newService(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	first.Start(ctx)
+	require.Eventually(t, attached, 10*time.Second, 10*time.Millisecond)
+	cancel()
+	require.NoError(t, first.Stop(context.Background()))
+	require.NoError(t, h.store.DeleteTracker(ctxT(t), "acme", trackers()[0].ID))
+
+	// A restarted hub scans every shipment again.
+	scans := h.watch.scans.Load()
+	start(t, h.newService(t))
+	require.Eventually(t, func() bool { return h.watch.scans.Load() >= scans+3 }, 10*time.Second, 5*time.Millisecond,
+		"the restarted scan has looked at the shipment, and looked again")
+	require.Empty(t, trackers(), "a deleted tracker stays deleted for that number")
+
+	created, err := h.store.CreateTracker(ctxT(t), &model.Tracker{Workspace: "acme", Connection: "gcl", TrackingNumber: "1ZDEL", Origin: "api", NextPollAt: ptr(time.Now())})
+	require.NoError(t, err)
+	require.True(t, created, "the API may track it again")
+}
+
+// TestAMalformedCheckpointIsAnIntakeError polls a journey whose first
+// checkpoint's createdAt is not RFC 3339: the good checkpoints become
+// events, the bad one an intake error, once per new answer.
+func TestAMalformedCheckpointIsAnIntakeError(t *testing.T) {
+	t.Parallel()
+	clk := newClock(t0)
+	h := newHub(t, clk, nil, gclsim.Config{Step: time.Hour})
+	tr := h.track(t, "BADCP-1")
+	tr = h.pollOnce(t, tr)
+	require.Equal(t, model.TrackerActive, tr.State, "the answer is found, not failed")
+	list, err := h.store.ListIntakeErrors(ctxT(t), store.IntakeErrorFilter{Workspace: "acme"})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Empty(t, h.shipment(t, "BADCP-1").Events, "nothing to apply yet")
+
+	clk.Add(time.Hour)
+	tr = h.pollOnce(t, tr)
+	tr = h.pollOnce(t, tr) // the same answer again
+	list, err = h.store.ListIntakeErrors(ctxT(t), store.IntakeErrorFilter{Workspace: "acme"})
+	require.NoError(t, err)
+	require.Len(t, list, 2, "recorded once per new answer")
+	e := list[0]
+	require.Equal(t, model.SourcePoll, e.Source)
+	require.Equal(t, "gcl", e.Connection)
+	require.Equal(t, "GET /v1/tracking/BADCP-1 checkpoints[1]", e.Name)
+	require.Contains(t, e.Reason, "createdAt")
+	require.Contains(t, string(e.Body), t0.Format("02-01-2006 15:04"))
+	s := h.shipment(t, "BADCP-1")
+	require.Len(t, s.Events, 1, "the good checkpoint is applied")
+	require.Equal(t, model.TrackerActive, tr.State)
+}
+
+// TestAPanickingScanIsRecoveredAndTriedAgain makes the carrier-rule scan
+// panic twice: each panic is counted, and the next scan attaches the
+// tracker all the same.
+func TestAPanickingScanIsRecoveredAndTriedAgain(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, nil, map[string]any{"carriers": []string{"ups"}, "scan_interval": "20ms"}, gclsim.Config{Step: time.Hour})
+	h.watch.panicScans.Store(2)
+	_, _, err := h.store.AppendInbox(ctxT(t), &model.InboxMessage{Workspace: "acme", Connection: "setup", Provider: "x", Source: model.SourceWebhook, DedupKey: "setup", Body: []byte("{}")})
+	require.NoError(t, err)
+	_, err = h.store.ProcessInbox(ctxT(t), 1, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
+		return tx.InsertShipment(ctx, &model.Shipment{Workspace: "acme", Connection: "ws", Provider: "winkelstraat", ProviderRef: "W1",
+			Carrier: "ups", TrackingNumber: "1ZPANIC", StatusPosition: model.StatusPosition{Status: model.StatusInTransit},
+			CreatedAt: time.Now(), UpdatedAt: time.Now()})
+	})
+	require.NoError(t, err)
+	start(t, h.svc)
+	require.Eventually(t, func() bool { return h.sim.RequestsFor("1ZPANIC") > 0 }, 10*time.Second, 10*time.Millisecond,
+		"the scan after the panics attaches the tracker, and it is polled")
+	require.Equal(t, 2.0, testutil.ToFloat64(h.metrics.PanicsRecovered.WithLabelValues(gcl.ComponentAttach)))
 }

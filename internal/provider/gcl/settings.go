@@ -23,15 +23,27 @@ const (
 	DefaultExpireAfterDays = 30
 	DefaultTimezone        = "Europe/Amsterdam"
 	DefaultScanInterval    = time.Minute
+	DefaultAuthHeader      = "Authorization"
+	DefaultAuthScheme      = "Bearer"
 )
+
+// AuthSchemeNone is the auth_scheme that sends the api_key bare, e.g. as
+// "X-Api-Key: <api_key>".
+const AuthSchemeNone = "none"
 
 // Settings are the provider-specific keys of a gcl connection in shiphub.yaml.
 type Settings struct {
 	// BaseURL is the API's root, e.g. https://api.gcl.example; requests go
 	// to BaseURL + /v1/tracking/{trackingNumber}. Required.
 	BaseURL string `yaml:"base_url"`
-	// APIKey is the connection's credential, sent as a bearer token. Required.
+	// APIKey is the connection's credential, sent in AuthHeader. Required.
 	APIKey string `yaml:"api_key"`
+	// AuthHeader is the request header that carries the credential; the
+	// document names none, so it is a setting. Default Authorization.
+	AuthHeader string `yaml:"auth_header"`
+	// AuthScheme is the word before the credential in AuthHeader; "none"
+	// sends the key alone. Default Bearer.
+	AuthScheme string `yaml:"auth_scheme"`
 	// Timeout bounds one request; default 10s.
 	Timeout time.Duration `yaml:"timeout"`
 	// MaxAttempts is how often one poll is tried on network errors and 5xx
@@ -99,6 +111,12 @@ func (s *Settings) SetDefaults() {
 	if s.ScanInterval == 0 {
 		s.ScanInterval = DefaultScanInterval
 	}
+	if s.AuthHeader == "" {
+		s.AuthHeader = DefaultAuthHeader
+	}
+	if s.AuthScheme == "" {
+		s.AuthScheme = DefaultAuthScheme
+	}
 	s.Schedule.SetDefaults()
 	for _, c := range s.Carriers {
 		s.Attach = append(s.Attach, AttachRule{Carrier: c})
@@ -119,6 +137,12 @@ func (s *Settings) Validate() error {
 		errs = append(errs, errors.New("api_key: is required"))
 	case strings.TrimSpace(s.APIKey) != s.APIKey:
 		errs = append(errs, errors.New("api_key: must not start or end with white space"))
+	}
+	if !isToken(s.AuthHeader) {
+		errs = append(errs, fmt.Errorf("auth_header: %q is not an HTTP header name", s.AuthHeader))
+	}
+	if !isToken(s.AuthScheme) {
+		errs = append(errs, fmt.Errorf("auth_scheme: %q is not a single word (use %q to send the key alone)", s.AuthScheme, AuthSchemeNone))
 	}
 	if s.Timeout < 0 || s.Timeout > 5*time.Minute {
 		errs = append(errs, errors.New("timeout: must be between 0 and 5m"))
@@ -153,6 +177,28 @@ func (s *Settings) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// AuthValue is the value of AuthHeader for the connection's key.
+func (s *Settings) AuthValue() string {
+	if strings.EqualFold(s.AuthScheme, AuthSchemeNone) {
+		return s.APIKey
+	}
+	return s.AuthScheme + " " + s.APIKey
+}
+
+// isToken reports whether v is an RFC 9110 token, as header names and
+// authentication schemes are.
+func isToken(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // matches reports whether a rule selects a shipment of connection with carrier.

@@ -42,21 +42,33 @@ var byUID = map[string]mapping{
 // from the pickup point: it will go back to the sender unless someone acts.
 const SubNotPickedUp = "not_picked_up"
 
-// byNumber maps the status number when the uid is missing or unknown. The
-// document gives no table; the numbers follow the enum's order, which the
-// example confirms for 1 (in_transit), 2 (out_for_delivery) and 6
-// (delivered). This is the one place to correct if GCL says otherwise.
-var byNumber = []string{
-	0: "registered",
-	1: "in_transit",
-	2: "out_for_delivery",
-	3: "failed_attempt",
-	4: "exception",
-	5: "available_for_pickup",
-	6: "delivered",
-	7: "shipped",
-	8: "returned",
-	9: "not_picked_up",
+// enumValue is one row of the document's StatusEnum.
+type enumValue struct {
+	// value and description are the row as the document (a Dutch
+	// translation) prints it.
+	value, description string
+	// uid is the statusUid the API sends for it.
+	uid string
+}
+
+// statusEnum is the document's StatusEnum, row by row in its order. A
+// checkpoint's status number is the row's position: the example's pairs
+// (1 in_transit, 2 out_for_delivery, 6 delivered) match their positions, and
+// TestStatusEnumFollowsTheDocument checks the table against the document
+// (testdata/gcl-tracking.txt), so the number table is the document's. The
+// translation renders both in_transit and out_for_delivery as "onderweg";
+// their descriptions ("onderweg", "wordt bezorgd") tell them apart.
+var statusEnum = []enumValue{
+	{"geregistreerd", "Geeft de geregistreerde status weer", "registered"},
+	{"onderweg", `Geeft de status "onderweg" aan`, "in_transit"},
+	{"Onderweg", `Geeft de status "wordt bezorgd" weer`, "out_for_delivery"},
+	{"mislukte poging", "Geeft de status van een mislukte poging weer", "failed_attempt"},
+	{"verzendingsuitzondering", "Geeft de status van een verzenduitzondering weer", "exception"},
+	{"beschikbaar voor afhalen", `Geeft de status "beschikbaar voor afhalen" aan`, "available_for_pickup"},
+	{"geleverd", `Geeft de status "geleverd" aan`, "delivered"},
+	{"verzonden", "Geeft de verzonden status weer", "shipped"},
+	{"geretourneerd", `Geeft de status "geretourneerd" weer`, "returned"},
+	{"niet opgehaald", `Geeft de status "niet opgehaald" aan`, "not_picked_up"},
 }
 
 // substatusWords refine a status from the checkpoint's message, where the
@@ -79,17 +91,18 @@ var substatusWords = []struct {
 
 // mapStatus gives the canonical status of a checkpoint, and the raw code it
 // is known by: the uid, or "status:<n>" when only the number is given. A
-// code no table knows becomes unknown, never a guess.
+// uid the table does not know falls back to the status number, read through
+// the document's StatusEnum; only when neither is known does the checkpoint
+// become unknown, never a guess.
 func mapStatus(c *Checkpoint) (mapping, string) {
 	uid := strings.ToLower(strings.TrimSpace(c.StatusUID))
 	code := uid
-	m, ok := byUID[uid]
 	if uid == "" {
-		// Only the number: read it through the enum's order.
 		code = "status:" + strconv.Itoa(c.Status.n)
-		if c.Status.valid && c.Status.n >= 0 && c.Status.n < len(byNumber) {
-			m, ok = byUID[byNumber[c.Status.n]]
-		}
+	}
+	m, ok := byUID[uid]
+	if !ok && c.Status.valid && c.Status.n >= 0 && c.Status.n < len(statusEnum) {
+		m, ok = byUID[statusEnum[c.Status.n].uid]
 	}
 	if !ok {
 		return mapping{status: model.StatusUnknown}, code

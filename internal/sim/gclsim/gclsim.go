@@ -16,9 +16,17 @@
 //	SLOW…      answers after SlowDelay
 //	FAIL…      every odd-numbered request gets 503 (retries succeed)
 //	DOWN…      always 500
+//	OOPS…      always HTTP 200 with an error object (INTERNAL_ERROR, with
+//	           details): the document gives its error object no status
+//	BADCP…     a journey whose first checkpoint has a createdAt that is not
+//	           RFC 3339 (the others are fine)
+//
+// Config.ErrorStatus answers every error object (not found, FAIL, DOWN, a
+// wrong key) with one HTTP status instead, e.g. 200.
 //
 // EXMPL0001234TRCKNUM serves the document's example verbatim. Requests must
-// carry "Authorization: Bearer <APIKey>". The simulator counts the requests
+// carry "Authorization: Bearer <APIKey>" (Config.AuthHeader and AuthScheme
+// change that, as the connection's auth_header and auth_scheme do). The simulator counts the requests
 // it receives, per number and per time window, so tests can check a rate
 // limit.
 package gclsim
@@ -56,6 +64,12 @@ type Config struct {
 	Seed uint64
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// ErrorStatus, when set, is the HTTP status of every error answer,
+	// e.g. 200; by default each error has its own (404, 401, 503, 500).
+	ErrorStatus int
+	// AuthHeader and AuthScheme are how the key must be sent; defaults
+	// Authorization and Bearer, and scheme "none" means the key alone.
+	AuthHeader, AuthScheme string
 }
 
 // Sim is the simulated API; it is an http.Handler.
@@ -82,6 +96,12 @@ func New(cfg Config) (*Sim, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.AuthHeader == "" {
+		cfg.AuthHeader = "Authorization"
+	}
+	if cfg.AuthScheme == "" {
+		cfg.AuthScheme = "Bearer"
 	}
 	return &Sim{cfg: cfg, firstSeen: map[string]time.Time{}, perNumber: map[string]int{}}, nil
 }
@@ -170,9 +190,15 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"code": "METHOD_NOT_ALLOWED", "message": "Only GET.", "details": nil})
 		return
 	}
-	got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	got := r.Header.Get(s.cfg.AuthHeader)
+	if !strings.EqualFold(s.cfg.AuthScheme, "none") {
+		var ok bool
+		if got, ok = strings.CutPrefix(got, s.cfg.AuthScheme+" "); !ok {
+			got = ""
+		}
+	}
 	if subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIKey)) != 1 {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"trackingNumber": number, "code": "UNAUTHORIZED", "message": "Invalid API key.", "details": nil})
+		s.writeError(w, http.StatusUnauthorized, map[string]any{"trackingNumber": number, "code": "UNAUTHORIZED", "message": "Invalid API key.", "details": nil})
 		return
 	}
 	upper := strings.ToUpper(number)
@@ -184,10 +210,13 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(s.cfg.SlowDelay):
 		}
 	case strings.HasPrefix(upper, "FAIL") && n%2 == 1:
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"code": "SERVICE_UNAVAILABLE", "message": "Try again later.", "details": nil})
+		s.writeError(w, http.StatusServiceUnavailable, map[string]any{"code": "SERVICE_UNAVAILABLE", "message": "Try again later.", "details": nil})
 		return
 	case strings.HasPrefix(upper, "DOWN"):
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"code": "INTERNAL_ERROR", "message": "Internal error.", "details": nil})
+		s.writeError(w, http.StatusInternalServerError, map[string]any{"code": "INTERNAL_ERROR", "message": "Internal error.", "details": nil})
+		return
+	case strings.HasPrefix(upper, "OOPS"):
+		writeJSON(w, http.StatusOK, OopsAnswer(number))
 		return
 	}
 	if number == DocumentNumber {
@@ -200,10 +229,27 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		start = first.Add(2 * s.cfg.Step)
 	}
 	if strings.HasPrefix(upper, "NOTFOUND") || now.Before(start) {
-		writeJSON(w, http.StatusNotFound, notFound(number))
+		s.writeError(w, http.StatusNotFound, notFound(number))
 		return
 	}
 	writeJSON(w, http.StatusOK, s.Tracking(number, start, now))
+}
+
+// writeError writes an error object with its own status, or ErrorStatus.
+func (s *Sim) writeError(w http.ResponseWriter, status int, v any) {
+	if s.cfg.ErrorStatus != 0 {
+		status = s.cfg.ErrorStatus
+	}
+	writeJSON(w, status, v)
+}
+
+// OopsAnswer is the error object OOPS… numbers get with HTTP 200, in the
+// document's shape with its ResponseErrorDetails filled in.
+func OopsAnswer(number string) map[string]any {
+	return map[string]any{
+		"trackingNumber": number, "code": "INTERNAL_ERROR", "message": "Tracking temporarily unavailable.",
+		"details": map[string]any{"code": "UPSTREAM_TIMEOUT", "message": "The carrier did not answer.", "reference": "req-" + number},
+	}
 }
 
 func notFound(number string) map[string]any {
@@ -334,6 +380,9 @@ func (s *Sim) Tracking(number string, start, now time.Time) Response {
 		}
 		if st.uid != "out_for_delivery" && st.uid != "delivered" && st.uid != "returned" {
 			cp.ExpectedDeliveryDate = eddBase.AddDate(0, 0, st.eddShift).Format(time.DateOnly)
+		}
+		if i == 0 && strings.HasPrefix(strings.ToUpper(number), "BADCP") {
+			cp.CreatedAt = start.UTC().Format("02-01-2006 15:04")
 		}
 		r.Checkpoints = append([]Checkpoint{cp}, r.Checkpoints...)
 	}

@@ -54,11 +54,18 @@ const budgetRetention = 48 * time.Hour
 // room. The conditional upsert makes check and count one atomic statement, so
 // concurrent instances never both take the last unit.
 func (s *Store) TakeBudget(ctx context.Context, key string, window time.Duration, limit int) (bool, time.Time, error) {
+	granted, _, next, err := s.TakeBudgetLeft(ctx, key, window, limit)
+	return granted, next, err
+}
+
+// TakeBudgetLeft is TakeBudget that also reports how many units the window
+// has left after this take (0 when it refused), for the rate budget gauge.
+func (s *Store) TakeBudgetLeft(ctx context.Context, key string, window time.Duration, limit int) (bool, int, time.Time, error) {
 	if s.isClosed.Load() {
-		return false, time.Time{}, store.ErrClosed
+		return false, 0, time.Time{}, store.ErrClosed
 	}
 	if key == "" || window <= 0 || limit <= 0 {
-		return false, time.Time{}, errors.New("taking budget: key, a positive window and a positive limit are required")
+		return false, 0, time.Time{}, errors.New("taking budget: key, a positive window and a positive limit are required")
 	}
 	now := s.now()
 	start := now.Truncate(window)
@@ -69,16 +76,17 @@ func (s *Store) TakeBudget(ctx context.Context, key string, window time.Duration
 		WHERE budgets.used < ?
 		RETURNING used`), key, micros(start), limit).Scan(&used)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, next, nil
+		return false, 0, next, nil
 	}
 	if err != nil {
-		return false, time.Time{}, fmt.Errorf("taking budget %q: %w", key, err)
+		return false, 0, time.Time{}, fmt.Errorf("taking budget %q: %w", key, err)
 	}
+	left := max(limit-used, 0)
 	if used == 1 {
 		// A new window: forget this key's old ones.
 		if _, err := s.writer.ExecContext(ctx, s.dialect.bind(`DELETE FROM budgets WHERE key = ? AND window_start < ?`), key, micros(now.Add(-budgetRetention))); err != nil {
-			return true, next, fmt.Errorf("pruning budget %q: %w", key, err)
+			return true, left, next, fmt.Errorf("pruning budget %q: %w", key, err)
 		}
 	}
-	return true, next, nil
+	return true, left, next, nil
 }

@@ -21,7 +21,10 @@ var _ store.Trackers = (*Store)(nil)
 
 // CreateTracker inserts a tracker unless the connection tracks the number
 // already; the conditional insert makes two concurrent requests for one
-// number end with one tracker.
+// number end with one tracker. A deleted number (a row in
+// tracker_tombstones) is inserted only for the API, which clears the row;
+// the insert's own condition keeps a concurrent delete from being undone
+// by a carrier rule.
 func (s *Store) CreateTracker(ctx context.Context, t *model.Tracker) (bool, error) {
 	if s.isClosed.Load() {
 		return false, store.ErrClosed
@@ -39,17 +42,24 @@ func (s *Store) CreateTracker(ctx context.Context, t *model.Tracker) (bool, erro
 	if t.Origin == "" {
 		t.Origin = "api"
 	}
+	if t.Origin == "api" {
+		if _, err := s.writer.ExecContext(ctx, s.dialect.bind(`DELETE FROM tracker_tombstones
+			WHERE workspace = ? AND connection = ? AND tracking_number = ?`), t.Workspace, t.Connection, t.TrackingNumber); err != nil {
+			return false, fmt.Errorf("creating tracker of %q: clearing its deletion: %w", t.TrackingNumber, err)
+		}
+	}
 	var id int64
 	err := s.writer.QueryRowContext(ctx, s.dialect.bind(`INSERT INTO trackers (workspace, connection, tracking_number, reference,
 		origin, origin_shipment, state, status, expected_delivery, priority, next_poll_at, last_polled_at, last_change_at,
 		not_found_since, polls, failures, last_error, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE NOT EXISTS (SELECT 1 FROM tracker_tombstones WHERE workspace = ? AND connection = ? AND tracking_number = ?)
 		ON CONFLICT (workspace, connection, tracking_number) DO NOTHING
 		RETURNING id`),
 		t.Workspace, t.Connection, t.TrackingNumber, t.Reference, t.Origin, t.OriginShipment, string(t.State),
 		string(t.Status), t.ExpectedDelivery, t.Priority, nullMicros(t.NextPollAt), nullMicros(t.LastPolledAt),
 		nullMicros(t.LastChangeAt), nullMicros(t.NotFoundSince), t.Polls, t.Failures, t.LastError,
-		micros(now), micros(now)).Scan(&id)
+		micros(now), micros(now), t.Workspace, t.Connection, t.TrackingNumber).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		existing, err := s.queryTrackers(ctx, s.writer, s.dialect.bind(`SELECT `+trackerColumns+` FROM trackers
 			WHERE workspace = ? AND connection = ? AND tracking_number = ?`), t.Workspace, t.Connection, t.TrackingNumber)
@@ -57,6 +67,12 @@ func (s *Store) CreateTracker(ctx context.Context, t *model.Tracker) (bool, erro
 			return false, fmt.Errorf("reading existing tracker of %q: %w", t.TrackingNumber, err)
 		}
 		if len(existing) == 0 {
+			var one int
+			err := s.writer.QueryRowContext(ctx, s.dialect.bind(`SELECT 1 FROM tracker_tombstones
+				WHERE workspace = ? AND connection = ? AND tracking_number = ?`), t.Workspace, t.Connection, t.TrackingNumber).Scan(&one)
+			if err == nil {
+				return false, fmt.Errorf("creating tracker of %q: %w", t.TrackingNumber, store.ErrTrackerDeleted)
+			}
 			// Deleted between the two statements; the caller may retry.
 			return false, fmt.Errorf("creating tracker of %q: it was deleted concurrently", t.TrackingNumber)
 		}
@@ -128,9 +144,37 @@ func (s *Store) ListTrackers(ctx context.Context, f store.TrackerFilter) ([]*mod
 	return list, nil
 }
 
-// DeleteTracker removes a tracker of the workspace, or returns store.ErrNotFound.
+// DeleteTracker removes a tracker of the workspace, or returns
+// store.ErrNotFound, and records its number in tracker_tombstones in the
+// same transaction, so a carrier rule does not bring it back.
 func (s *Store) DeleteTracker(ctx context.Context, workspace string, id int64) error {
-	return s.execOne(ctx, fmt.Sprintf("deleting tracker %d", id), `DELETE FROM trackers WHERE id = ? AND workspace = ?`, id, workspace)
+	if s.isClosed.Load() {
+		return store.ErrClosed
+	}
+	wtx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("deleting tracker %d: %w", id, err)
+	}
+	defer rollback(wtx)
+	var connection, number string
+	err = wtx.QueryRowContext(ctx, s.dialect.bind(`DELETE FROM trackers WHERE id = ? AND workspace = ?
+		RETURNING connection, tracking_number`), id, workspace).Scan(&connection, &number)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("deleting tracker %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("deleting tracker %d: %w", id, err)
+	}
+	if _, err := wtx.ExecContext(ctx, s.dialect.bind(`INSERT INTO tracker_tombstones (workspace, connection, tracking_number, deleted_at)
+		VALUES (?, ?, ?, ?)
+		ON CONFLICT (workspace, connection, tracking_number) DO UPDATE SET deleted_at = excluded.deleted_at`),
+		workspace, connection, number, micros(s.now())); err != nil {
+		return fmt.Errorf("deleting tracker %d: remembering the deletion: %w", id, err)
+	}
+	if err := wtx.Commit(); err != nil {
+		return fmt.Errorf("deleting tracker %d: %w", id, err)
+	}
+	return nil
 }
 
 // DueTrackers lists a connection's due trackers, most useful first. The

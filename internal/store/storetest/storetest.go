@@ -50,8 +50,10 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ALeaseHasOneHolderUntilItExpiresOrIsReleased", testLeases},
 		{"ConcurrentInstancesNeverShareALease", testLeaseRace},
 		{"ABudgetGrantsExactlyItsLimitPerWindowUnderConcurrency", testBudget},
+		{"ABudgetSaysWhatIsLeftOfItsWindow", testBudgetLeft},
 		{"ATrackerIsCreatedOncePerConnectionAndNumber", testTrackerCreateIsIdempotent},
 		{"TrackersListPageAndDeleteWithinAWorkspace", testTrackerListAndDelete},
+		{"ADeletedTrackerStaysDeletedUnlessTheAPIAsksAgain", testTrackerDeletedStaysDeleted},
 		{"DueTrackersComeMostUsefulFirstAndTheScheduleRoundTrips", testTrackerScheduleRoundTrip},
 		{"ShipmentsUpdatedSincePagesInUpdateOrder", testShipmentsUpdatedSince},
 		{"IntakeErrorsReadBackNewestFirstWithinAWorkspace", testIntakeErrors},
@@ -945,27 +947,55 @@ func testLeaseRace(t *testing.T, s store.Store) {
 }
 
 func testBudget(t *testing.T, s store.Store) {
+	// The window is fixed (a UTC day), so the takers may straddle its end:
+	// the checks below hold per window, as every take reports, and never
+	// assume which window the wall clock is in.
 	const limit, takers = 20, 60
-	var wg sync.WaitGroup
-	var granted atomic.Int64
-	var next atomic.Int64
+	const day = 24 * time.Hour
+	type take struct {
+		ok   bool
+		next time.Time
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		takes []take
+	)
+	before := time.Now()
 	for range takers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, n, err := s.TakeBudget(ctx(t), "gcl/day", 24*time.Hour, limit)
+			ok, n, err := s.TakeBudget(ctx(t), "gcl/day", day, limit)
 			assert.NoError(t, err)
-			if ok {
-				granted.Add(1)
-			} else {
-				next.Store(n.UnixMicro())
-			}
+			mu.Lock()
+			takes = append(takes, take{ok, n})
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	require.Equal(t, int64(limit), granted.Load(), "exactly the limit is granted")
-	wantNext := time.Now().Truncate(24 * time.Hour).Add(24 * time.Hour)
-	require.Equal(t, wantNext.UnixMicro(), next.Load(), "a refusal says when the next window opens")
+	after := time.Now()
+	granted, refused := map[int64]int{}, map[int64]int{}
+	for _, tk := range takes {
+		require.Equal(t, tk.next, tk.next.Truncate(day), "a window ends on its boundary")
+		require.True(t, tk.next.After(before) && !tk.next.Add(-day).After(after), "the window reported is the one taken from")
+		if tk.ok {
+			granted[tk.next.UnixMicro()]++
+		} else {
+			refused[tk.next.UnixMicro()]++
+		}
+	}
+	require.Len(t, takes, takers)
+	require.NotEmpty(t, refused, "more takers than the limit: some are refused")
+	for w, n := range granted {
+		require.LessOrEqual(t, n, limit, "never more than the limit in a window")
+		if refused[w] > 0 {
+			require.Equal(t, limit, n, "a window refuses only once exactly the limit is granted")
+		}
+	}
+	for w := range refused {
+		require.Equal(t, limit, granted[w], "a refusal says when the next window opens: the full window's end")
+	}
 
 	ok, _, err := s.TakeBudget(ctx(t), "gcl/second", time.Hour, 1)
 	require.NoError(t, err)

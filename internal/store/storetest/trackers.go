@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -201,4 +202,84 @@ func testShipmentsUpdatedSince(t *testing.T, s store.Store) {
 	page, err = s.ShipmentsUpdatedSince(ctx(t), "acme", time.Time{}, 0, 1)
 	require.NoError(t, err)
 	require.Equal(t, []int64{a.ID}, shipmentIDs(page))
+}
+
+func testTrackerDeletedStaysDeleted(t *testing.T, s store.Store) {
+	rule := func(conn, number string) *model.Tracker {
+		tr := tracker("acme", conn, number)
+		tr.Origin, tr.OriginShipment = "rule", 42
+		return tr
+	}
+	first := rule("gcl", "1ZDELETED")
+	created, err := s.CreateTracker(ctx(t), first)
+	require.NoError(t, err)
+	require.True(t, created)
+	require.NoError(t, s.DeleteTracker(ctx(t), "acme", first.ID))
+
+	// The carrier rule's next scan selects the shipment again.
+	again := rule("gcl", "1ZDELETED")
+	created, err = s.CreateTracker(ctx(t), again)
+	require.ErrorIs(t, err, store.ErrTrackerDeleted, "a deleted tracker stays deleted for its number")
+	require.False(t, created)
+	list, err := s.ListTrackers(ctx(t), store.TrackerFilter{Workspace: "acme", TrackingNumber: "1ZDELETED"})
+	require.NoError(t, err)
+	require.Empty(t, list, "nothing was created")
+
+	// The deletion is the connection's and the workspace's only.
+	created, err = s.CreateTracker(ctx(t), rule("gcl2", "1ZDELETED"))
+	require.NoError(t, err)
+	require.True(t, created)
+	other := tracker("globex", "gcl", "1ZDELETED")
+	other.Origin = "rule"
+	created, err = s.CreateTracker(ctx(t), other)
+	require.NoError(t, err)
+	require.True(t, created)
+
+	// The API may track it again, and then a rule finds the existing tracker.
+	api := tracker("acme", "gcl", "1ZDELETED")
+	api.Origin = "api"
+	created, err = s.CreateTracker(ctx(t), api)
+	require.NoError(t, err)
+	require.True(t, created, "created again through the API")
+	byRule := rule("gcl", "1ZDELETED")
+	created, err = s.CreateTracker(ctx(t), byRule)
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, api.ID, byRule.ID)
+
+	// Deleted a second time, it stays deleted again.
+	require.NoError(t, s.DeleteTracker(ctx(t), "acme", api.ID))
+	_, err = s.CreateTracker(ctx(t), rule("gcl", "1ZDELETED"))
+	require.ErrorIs(t, err, store.ErrTrackerDeleted)
+	require.ErrorIs(t, s.DeleteTracker(ctx(t), "acme", api.ID), store.ErrNotFound)
+}
+
+// budgetCounter is what a store offers that can say how much of a budget
+// window is left (poll.BudgetCounter; both SQL stores do).
+type budgetCounter interface {
+	TakeBudgetLeft(ctx context.Context, key string, window time.Duration, limit int) (bool, int, time.Time, error)
+}
+
+func testBudgetLeft(t *testing.T, s store.Store) {
+	bc, ok := s.(budgetCounter)
+	if !ok {
+		t.Skip("the store does not count what is left of a budget")
+	}
+	const limit = 3
+	used := map[time.Time]int{} // per window, as each take reports it
+	for i := range limit + 2 {
+		granted, left, next, err := bc.TakeBudgetLeft(ctx(t), "gcl/left", time.Hour, limit)
+		require.NoError(t, err)
+		if used[next] < limit {
+			used[next]++
+			require.True(t, granted, "take %d", i)
+		} else {
+			require.False(t, granted, "take %d", i)
+		}
+		require.Equal(t, limit-used[next], left, "take %d: what the window has left", i)
+	}
+	granted, left, _, err := bc.TakeBudgetLeft(ctx(t), "gcl/left-other", time.Hour, limit)
+	require.NoError(t, err)
+	require.True(t, granted)
+	require.Equal(t, limit-1, left, "another key has its own budget")
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -119,4 +120,45 @@ func TestDocsPageLoadsTheDocumentUnderThePrefix(t *testing.T) {
 	r = get(t, h, "/api/v1/openapi.yaml", "")
 	require.Equal(t, http.StatusOK, r.code)
 	require.Contains(t, string(r.body), "title: shiphub")
+}
+
+// TestEveryPathParameterIsDeclared checks what Redocly's lint and
+// oapi-codegen refuse a document for: a {name} in a path that the
+// operation declares no required path parameter for. An input struct that
+// embeds an unexported type hides its fields from huma this way, while the
+// handler still reads the value by hand, so only the document shows it.
+func TestEveryPathParameterIsDeclared(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, fixture(), nil)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name     string `json:"name"`
+				In       string `json:"in"`
+				Required bool   `json:"required"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	r := get(t, h, "/api/v1/openapi.json", "")
+	require.Equal(t, http.StatusOK, r.code)
+	require.NoError(t, json.Unmarshal(r.body, &doc))
+	require.NotEmpty(t, doc.Paths)
+
+	template := regexp.MustCompile(`\{([^}]+)\}`)
+	for path, item := range doc.Paths {
+		want := map[string]bool{}
+		for _, m := range template.FindAllStringSubmatch(path, -1) {
+			want[m[1]] = true
+		}
+		for method, op := range item {
+			got := map[string]bool{}
+			for _, p := range op.Parameters {
+				if p.In == "path" {
+					require.True(t, p.Required, "%s %s: path parameter %s is required", method, path, p.Name)
+					got[p.Name] = true
+				}
+			}
+			require.Equal(t, want, got, "%s %s declares exactly the parameters of its path", method, path)
+		}
+	}
 }

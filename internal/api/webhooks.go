@@ -80,8 +80,12 @@ type endpointIDInput struct {
 // Resolve checks the id, which huma parsed but did not bound.
 func (in *endpointIDInput) Resolve(ctx huma.Context) []error { return pathID(ctx, &in.ID) }
 
+// recoverInput names its id field instead of embedding endpointIDInput:
+// huma skips embedded unexported types, so an embedded id would be parsed
+// by hand but missing from the document, and generated clients would have
+// no way to send it.
 type recoverInput struct {
-	endpointIDInput
+	ID    int64  `path:"id" minimum:"1" doc:"The endpoint's id."`
 	Since string `query:"since" doc:"Re-send dead letters created at or after this time (RFC 3339); default: the last 7 days."`
 
 	since time.Time
@@ -89,7 +93,7 @@ type recoverInput struct {
 
 // Resolve checks since.
 func (in *recoverInput) Resolve(ctx huma.Context) []error {
-	errs := in.endpointIDInput.Resolve(ctx)
+	errs := pathID(ctx, &in.ID)
 	in.since = time.Now().Add(-7 * 24 * time.Hour)
 	if in.Since != "" {
 		t, err := time.Parse(time.RFC3339, in.Since)

@@ -2,12 +2,16 @@ package api_test
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,8 +29,15 @@ func TestOpenAPIDocumentMatchesGolden(t *testing.T) {
 	t.Parallel()
 	h := newHandler(t, fixture(), nil)
 
-	r := get(t, h, "/api/v1/openapi.json", "")
+	// The host of a hub with the default http.listen, so that the golden
+	// file is what such a hub serves (and what CI lints with Redocly).
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/openapi.json", nil)
+	req.Host = "127.0.0.1:8080"
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	r := response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 	require.Equal(t, http.StatusOK, r.code, "body: %s", r.body)
+	require.Equal(t, "application/vnd.oai.openapi+json", r.header.Get("Content-Type"))
 
 	var indented bytes.Buffer
 	require.NoError(t, json.Indent(&indented, r.body, "", "  "))
@@ -39,7 +50,24 @@ func TestOpenAPIDocumentMatchesGolden(t *testing.T) {
 	}
 	want, err := os.ReadFile(golden)
 	require.NoError(t, err, "run go test ./internal/api -run OpenAPI -update to create it")
-	require.Equal(t, string(want), indented.String(), "the API contract changed; review and rerun with -update")
+	if string(want) != indented.String() {
+		// Not require.Equal: it prints both documents whole.
+		t.Fatalf("the API contract changed; review the diff and rerun with -update:\n%s", firstDifference(string(want), indented.String()))
+	}
+}
+
+// firstDifference shows the first differing lines of two texts, with a
+// little context.
+func firstDifference(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		if i < len(w) && i < len(g) && w[i] == g[i] {
+			continue
+		}
+		lo := max(0, i-3)
+		return fmt.Sprintf("golden:\n%s\nserved:\n%s", strings.Join(w[lo:min(len(w), i+5)], "\n"), strings.Join(g[lo:min(len(g), i+5)], "\n"))
+	}
+	return "(no difference)"
 }
 
 // TestOpenAPIDocumentDescribesTheContract checks the facts of the document
@@ -80,7 +108,7 @@ func TestOpenAPIDocumentDescribesTheContract(t *testing.T) {
 	require.Equal(t, "shiphub", doc.Info.Title)
 	require.Equal(t, api.Version, doc.Info.Version)
 	require.Len(t, doc.Servers, 1)
-	require.Equal(t, "/api/v1", doc.Servers[0].URL)
+	require.Equal(t, "http://example.com/api/v1", doc.Servers[0].URL, "the server is absolute: the request's host")
 
 	wantPaths := []string{"/shipments", "/shipments/{id}", "/tracking/{reference}", "/events", "/intake/errors", "/trackers", "/trackers/{id}",
 		"/endpoints", "/endpoints/{id}", "/endpoints/{id}/secret", "/deliveries", "/deliveries/{id}"}
@@ -160,5 +188,60 @@ func TestEveryPathParameterIsDeclared(t *testing.T) {
 			}
 			require.Equal(t, want, got, "%s %s declares exactly the parameters of its path", method, path)
 		}
+	}
+}
+
+// TestServedDocumentNamesAnAbsoluteServer checks every served form of the
+// document: a relative server leaves tools (Redocly, oapi-codegen, a
+// document saved to a file) to guess the host.
+func TestServedDocumentNamesAnAbsoluteServer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, publicURL, host string
+		tls                   bool
+		want                  string
+	}{
+		{name: "the request's host", host: "127.0.0.1:8080", want: "http://127.0.0.1:8080/api/v1"},
+		{name: "https when the request came over TLS", host: "hub.internal:8443", tls: true, want: "https://hub.internal:8443/api/v1"},
+		{name: "the public url wins over the host", publicURL: "https://hub.example.com/", host: "10.0.0.7:8080", want: "https://hub.example.com/api/v1"},
+		{name: "a public url with a path", publicURL: "https://example.com/shiphub", host: "x", want: "https://example.com/shiphub/api/v1"},
+		{name: "a host that is not one is not echoed", host: "evil.example/path?q", want: "http://localhost/api/v1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, err := api.New(api.Config{Store: fixture(), Keys: []api.Key{{Workspace: "acme", Secret: acmeKey}}, PublicURL: tt.publicURL})
+			require.NoError(t, err)
+			for _, path := range []string{"/api/v1/openapi.json", "/api/v1/openapi-3.0.json", "/api/v1/openapi.yaml", "/api/v1/openapi-3.0.yaml"} {
+				req := httptest.NewRequest(http.MethodGet, path, nil)
+				req.Host = tt.host
+				if tt.tls {
+					req.TLS = &tls.ConnectionState{}
+				}
+				rec := httptest.NewRecorder()
+				a.Handler().ServeHTTP(rec, req)
+				require.Equal(t, http.StatusOK, rec.Code, path)
+				body := rec.Body.String()
+				if strings.HasSuffix(path, ".json") {
+					var doc struct {
+						Servers []struct{ URL string } `json:"servers"`
+					}
+					require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &doc), path)
+					require.Len(t, doc.Servers, 1, path)
+					require.Equal(t, tt.want, doc.Servers[0].URL, path)
+				} else {
+					require.Contains(t, body, "url: "+tt.want+"\n", path)
+				}
+			}
+		})
+	}
+}
+
+func TestPublicURLIsValidated(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"hub.example.com", "ftp://hub.example.com", "https://user:pw@hub.example.com", "https://hub.example.com/?a=1",
+		"https://hub.example.com/#x", "https://hub.example.com/api/v1"} {
+		_, err := api.New(api.Config{Store: fixture(), PublicURL: bad})
+		require.ErrorContains(t, err, "public url", bad)
 	}
 }

@@ -34,7 +34,7 @@ const (
 // EndpointInput is what a merchant sends to create an endpoint.
 type EndpointInput struct {
 	URL         string            `json:"url" doc:"Where to POST events: an absolute http or https URL." example:"https://shop.example/hooks/shiphub"`
-	Events      []string          `json:"events" doc:"Event type filters: an exact type such as stock.changed, a resource such as shipment.*, or * for everything."`
+	Events      []string          `json:"events" doc:"Event type filters: an exact type such as shipment.status_changed, a resource such as shipment.*, or * for everything. Only the types of the webhooks section can be subscribed to; others are refused."`
 	Description string            `json:"description,omitempty" required:"false" doc:"A note for the merchant's own use."`
 	Headers     map[string]string `json:"headers,omitempty" required:"false" doc:"Extra headers sent with every delivery, such as a token of the receiver's; webhook-*, Content-Type and User-Agent are the hub's."`
 }

@@ -177,6 +177,19 @@ func describeWebhooks(doc *huma.OpenAPI) {
 	}
 
 	schemas := registry.Map()
+	if s, ok := schemas["DeliveryDetail"]; ok {
+		// A RawMessage would be "anything"; it is a webhook body. The
+		// reference also keeps WebhookEvent and the bodies in code that
+		// generators make (oapi-codegen prunes what no path reaches).
+		s.Description = "One delivery with its attempt log and the body it sends."
+		s.Properties["payload"] = &huma.Schema{Ref: "#/components/schemas/" + webhookEventSchema,
+			Description: "The webhook body the hub sends, byte for byte (absent once the feed entry was pruned)."}
+		for name, p := range schemas["Delivery"].Properties {
+			if q, ok := s.Properties[name]; ok && q.Description == "" {
+				q.Description = p.Description
+			}
+		}
+	}
 	for name, s := range schemas {
 		if !strings.HasPrefix(name, "Shipment") || (!strings.HasSuffix(name, "Data") && !strings.HasSuffix(name, "Webhook")) {
 			continue

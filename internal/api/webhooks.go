@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -61,6 +62,15 @@ type EndpointSecret struct {
 // Recovery says how many dead letters a recovery put back in the queue.
 type Recovery struct {
 	Requeued int64 `json:"requeued" doc:"How many dead letters were put back in the queue."`
+}
+
+// DeliveryDetail is one delivery with its attempt log and the body it
+// sends, so that a dead letter can be inspected without the receiver.
+type DeliveryDetail struct {
+	model.Delivery
+	// Payload is the webhook body, re-encoded from the feed event exactly as
+	// the deliver package sends it; absent once the feed entry is pruned.
+	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
 // DeliveryPage is one page of deliveries.
@@ -173,7 +183,7 @@ func (a *API) registerWebhooks() {
 		"Lists webhook deliveries, newest first. status=failed lists the dead letters: deliveries whose every attempt failed.",
 		"Webhooks", 0, []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusServiceUnavailable}), a.listDeliveries)
 	huma.Register(a.humaAP, op("get-delivery", http.MethodGet, "/deliveries/{id}", "Get a delivery with its log",
-		"Returns one delivery with every attempt: time, duration, status code and the start of the answer.",
+		"Returns one delivery with every attempt (time, duration, status code and the start of the answer) and the body it sends.",
 		"Webhooks", 0, errs), a.getDelivery)
 	huma.Register(a.humaAP, op("retry-delivery", http.MethodPost, "/deliveries/{id}/retry", "Retry a dead letter",
 		"Puts a dead letter back in the queue for a new round of attempts.",
@@ -327,7 +337,7 @@ func (a *API) listDeliveries(ctx context.Context, in *listDeliveriesInput) (*bod
 	return &body[DeliveryPage]{Body: page}, nil
 }
 
-func (a *API) getDelivery(ctx context.Context, in *deliveryIDInput) (*body[model.Delivery], error) {
+func (a *API) getDelivery(ctx context.Context, in *deliveryIDInput) (*body[DeliveryDetail], error) {
 	ws := workspaceFrom(ctx)
 	d, err := a.store.GetDelivery(ctx, ws, in.ID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && d.Workspace != ws) {
@@ -336,7 +346,17 @@ func (a *API) getDelivery(ctx context.Context, in *deliveryIDInput) (*body[model
 	if err != nil {
 		return nil, a.storeError(ctx, ws, "getting a delivery", err)
 	}
-	return &body[model.Delivery]{Body: *d}, nil
+	out := DeliveryDetail{Delivery: *d}
+	events, err := a.store.ListFeed(ctx, ws, d.EventID-1, 1)
+	if err != nil {
+		return nil, a.storeError(ctx, ws, "getting a delivery's event", err)
+	}
+	if len(events) == 1 && events[0].ID == d.EventID && events[0].Workspace == ws {
+		if out.Payload, err = deliver.Body(events[0]); err != nil {
+			return nil, a.storeError(ctx, ws, "encoding a delivery's body", err)
+		}
+	}
+	return &body[DeliveryDetail]{Body: out}, nil
 }
 
 func (a *API) retryDelivery(ctx context.Context, in *deliveryIDInput) (*struct{}, error) {

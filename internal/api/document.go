@@ -62,8 +62,24 @@ func problemDetail(code int) string {
 var documentRenderings = map[string]rendering{
 	Prefix + "/openapi.json":     {"application/vnd.oai.openapi+json", func(d *huma.OpenAPI) ([]byte, error) { return json.Marshal(d) }},
 	Prefix + "/openapi.yaml":     {"application/vnd.oai.openapi+yaml", (*huma.OpenAPI).YAML},
-	Prefix + "/openapi-3.0.json": {"application/vnd.oai.openapi+json", (*huma.OpenAPI).Downgrade},
-	Prefix + "/openapi-3.0.yaml": {"application/vnd.oai.openapi+yaml", (*huma.OpenAPI).DowngradeYAML},
+	Prefix + "/openapi-3.0.json": {"application/vnd.oai.openapi+json", func(d *huma.OpenAPI) ([]byte, error) { return webhooksAsExtension(d).Downgrade() }},
+	Prefix + "/openapi-3.0.yaml": {"application/vnd.oai.openapi+yaml", func(d *huma.OpenAPI) ([]byte, error) { return webhooksAsExtension(d).DowngradeYAML() }},
+}
+
+// webhooksAsExtension moves the webhooks section of a (copied) document to
+// x-webhooks, for the 3.0 downgrade: OpenAPI 3.0 has no webhooks, and 3.0
+// tools refuse the document with it (Redoc shows x-webhooks).
+func webhooksAsExtension(d *huma.OpenAPI) *huma.OpenAPI {
+	if len(d.Webhooks) == 0 {
+		return d
+	}
+	ext := make(map[string]any, len(d.Extensions)+1)
+	for k, v := range d.Extensions {
+		ext[k] = v
+	}
+	ext["x-webhooks"] = d.Webhooks
+	d.Extensions, d.Webhooks = ext, nil
+	return d
 }
 
 // rendering is one served form of the document.
@@ -96,14 +112,20 @@ func (a *API) serveDocument(w http.ResponseWriter, r *http.Request, rendering re
 
 // serverURL is the API's absolute base URL for a request.
 func (a *API) serverURL(r *http.Request) string {
-	if a.publicURL != "" {
-		return a.publicURL + Prefix
+	return documentServer(a.publicURL, r.Host, r.TLS != nil)
+}
+
+// documentServer is the server the document names: the public URL when
+// there is one, else the host the request came to (a Host header that is
+// not a plain host[:port] is replaced by localhost rather than echoed).
+func documentServer(publicURL, host string, overTLS bool) string {
+	if publicURL != "" {
+		return publicURL + Prefix
 	}
 	scheme := "http"
-	if r.TLS != nil {
+	if overTLS {
 		scheme = "https"
 	}
-	host := r.Host
 	if host == "" || !validHost(host) {
 		host = "localhost"
 	}

@@ -245,3 +245,30 @@ func TestPublicURLIsValidated(t *testing.T) {
 		require.ErrorContains(t, err, "public url", bad)
 	}
 }
+
+// TestDowngradedDocumentKeepsWebhooksAsAnExtension checks the 3.0 document:
+// 3.0 has no webhooks section, and 3.0 tools (Redocly among them) refuse a
+// document with one, so the payloads move to x-webhooks there.
+func TestDowngradedDocumentKeepsWebhooksAsAnExtension(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, fixture(), nil)
+	r := get(t, h, "/api/v1/openapi-3.0.json", "")
+	require.Equal(t, http.StatusOK, r.code)
+	var doc map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(r.body, &doc))
+	require.JSONEq(t, `"3.0.3"`, string(doc["openapi"]))
+	_, has := doc["webhooks"]
+	require.False(t, has, "a 3.0 document has no webhooks section")
+	var hooks map[string]any
+	require.NoError(t, json.Unmarshal(doc["x-webhooks"], &hooks))
+	require.Len(t, hooks, len(model.EventTypes))
+
+	// The 3.1 document, served after, still has its section.
+	r = get(t, h, "/api/v1/openapi.json", "")
+	var doc31 map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(r.body, &doc31))
+	_, has = doc31["webhooks"]
+	require.True(t, has, "the 3.1 document keeps its webhooks section")
+	_, has = doc31["x-webhooks"]
+	require.False(t, has)
+}

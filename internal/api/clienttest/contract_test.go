@@ -314,12 +314,27 @@ func TestTheContractHoldsForMerchantTools(t *testing.T) {
 	require.Equal(t, http.StatusOK, rotated.StatusCode(), "%s", rotated.Body)
 	require.NotEqual(t, endpoint.Secret, rotated.JSON200.Secret)
 
+	// The official Standard Webhooks library verifies what was delivered.
+	verifyWithStandardWebhooks(t, endpoint.Secret, got)
+
+	// After a rotation both secrets sign for the grace period: a receiver
+	// holding either one verifies the next deliveries.
+	post(t, srv.URL()+"/hooks/acme/courier", map[string]string{"X-API-KEY": courierKey, "Content-Type": "application/json"},
+		strings.Replace(strings.Replace(courierPOSTExample, `"statuscode":"take"`, `"statuscode":"DEPOT_OUT"`, 1), "20230719110649", "20230719150000", 1))
+	waitFor(t, 30*time.Second, "the deliveries after the rotation", func() bool {
+		n := feedLen("") // one message is applied in one transaction
+		return n > len(got) && len(rc.deliveries()) >= n
+	})
+	after := rc.deliveries()[len(got):]
+	for _, d := range after {
+		require.Len(t, strings.Fields(d.Headers["webhook-signature"]), 2, "two signatures during the grace period")
+	}
+	verifyWithStandardWebhooks(t, rotated.JSON200.Secret, after)
+	verifyWithStandardWebhooks(t, endpoint.Secret, after)
+
 	gone, err := c.DeleteEndpointWithResponse(ctx, endpoint.Id)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, gone.StatusCode(), "%s", gone.Body)
-
-	// The official Standard Webhooks library verifies what was delivered.
-	verifyWithStandardWebhooks(t, endpoint.Secret, got)
 }
 
 func fetch(t *testing.T, url string) []byte {

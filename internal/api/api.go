@@ -101,6 +101,7 @@ type API struct {
 	humaAP   huma.API
 	// publicURL is Config.PublicURL without a trailing slash.
 	publicURL string
+	documents documentCache
 }
 
 // New builds the API from a validated configuration.

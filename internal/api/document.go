@@ -7,9 +7,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/shiphub/shiphub/internal/httpx"
 	"github.com/shiphub/shiphub/internal/model"
 )
 
@@ -94,12 +96,15 @@ type rendering struct {
 // document from (a file, a CI artifact), which is rarely the hub, and
 // code generators such as oapi-codegen need an absolute one.
 func (a *API) serveDocument(w http.ResponseWriter, r *http.Request, rendering rendering) {
-	doc := *a.humaAP.OpenAPI() // a shallow copy: only Servers differs
-	doc.Servers = []*huma.Server{{URL: a.serverURL(r), Description: "This hub."}}
-	b, err := rendering.render(&doc)
+	server := a.serverURL(r)
+	b, err := a.documents.get(r.URL.Path+" "+server, func() ([]byte, error) {
+		doc := *a.humaAP.OpenAPI() // a shallow copy: only Servers differs
+		doc.Servers = []*huma.Server{{URL: server, Description: "This hub."}}
+		return rendering.render(&doc)
+	})
 	if err != nil {
 		a.log.ErrorContext(r.Context(), "rendering the OpenAPI document", "error", err)
-		w.WriteHeader(http.StatusInternalServerError)
+		httpx.WriteProblem(w, http.StatusInternalServerError, "the OpenAPI document could not be rendered")
 		return
 	}
 	w.Header().Set("Content-Type", rendering.contentType)
@@ -108,6 +113,39 @@ func (a *API) serveDocument(w http.ResponseWriter, r *http.Request, rendering re
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(b)
 	}
+}
+
+// documentCache keeps rendered documents by form and server, as huma's own
+// routes did, so that serving the document is cheap. The key includes the
+// request's host, which clients choose, so it holds a bounded number of
+// entries and renders the rest every time.
+type documentCache struct {
+	mu      sync.Mutex
+	entries map[string][]byte
+}
+
+const maxCachedDocuments = 16
+
+func (c *documentCache) get(key string, render func() ([]byte, error)) ([]byte, error) {
+	c.mu.Lock()
+	b, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := render()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string][]byte{}
+	}
+	if len(c.entries) < maxCachedDocuments {
+		c.entries[key] = b
+	}
+	return b, nil
 }
 
 // serverURL is the API's absolute base URL for a request.
@@ -152,7 +190,7 @@ func validatePublicURL(s string) error {
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
 		return errors.New("must not contain credentials, a query or a fragment")
 	case strings.HasSuffix(strings.TrimRight(u.Path, "/"), Prefix):
-		return errors.New("is the hub's base URL, without " + Prefix)
+		return errors.New("must be the hub's base URL, without " + Prefix)
 	}
 	return nil
 }

@@ -272,3 +272,31 @@ func TestDowngradedDocumentKeepsWebhooksAsAnExtension(t *testing.T) {
 	_, has = doc31["x-webhooks"]
 	require.False(t, has)
 }
+
+// TestServedDocumentFollowsEachRequestsHost checks that one hub reached
+// under two names serves each its own server, however often (the rendered
+// documents are cached per host), and that many hosts are still served.
+func TestServedDocumentFollowsEachRequestsHost(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, fixture(), nil)
+	server := func(host string) string {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/openapi.json", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code)
+		var doc struct {
+			Servers []struct{ URL string } `json:"servers"`
+		}
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &doc))
+		return doc.Servers[0].URL
+	}
+	for range 3 {
+		require.Equal(t, "http://a.internal:8080/api/v1", server("a.internal:8080"))
+		require.Equal(t, "http://b.internal:8080/api/v1", server("b.internal:8080"))
+	}
+	for i := range 40 { // more hosts than are cached
+		host := fmt.Sprintf("h%d.internal", i)
+		require.Equal(t, "http://"+host+"/api/v1", server(host))
+	}
+}

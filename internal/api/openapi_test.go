@@ -300,3 +300,73 @@ func TestServedDocumentFollowsEachRequestsHost(t *testing.T) {
 		require.Equal(t, "http://"+host+"/api/v1", server(host))
 	}
 }
+
+// TestWebhooksSectionDescribesEveryOfferedType checks that every type an
+// endpoint may subscribe to has its payload in the webhooks section, with
+// the Standard Webhooks headers, and that WebhookEvent covers them all.
+func TestWebhooksSectionDescribesEveryOfferedType(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, fixture(), nil)
+	var doc struct {
+		Webhooks map[string]struct {
+			Post struct {
+				Parameters []struct {
+					Name     string `json:"name"`
+					In       string `json:"in"`
+					Required bool   `json:"required"`
+				} `json:"parameters"`
+				RequestBody struct {
+					Required bool `json:"required"`
+					Content  map[string]struct {
+						Schema struct {
+							Ref string `json:"$ref"`
+						} `json:"schema"`
+					} `json:"content"`
+				} `json:"requestBody"`
+				Responses map[string]json.RawMessage `json:"responses"`
+			} `json:"post"`
+		} `json:"webhooks"`
+		Components struct {
+			Schemas map[string]struct {
+				OneOf         []struct{ Ref string } `json:"oneOf"`
+				Discriminator struct {
+					PropertyName string            `json:"propertyName"`
+					Mapping      map[string]string `json:"mapping"`
+				} `json:"discriminator"`
+				Properties map[string]struct {
+					Enum []string `json:"enum"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	r := get(t, h, "/api/v1/openapi.json", "")
+	require.Equal(t, http.StatusOK, r.code)
+	require.NoError(t, json.Unmarshal(r.body, &doc))
+
+	require.Len(t, doc.Webhooks, len(model.EventTypes))
+	union := doc.Components.Schemas["WebhookEvent"]
+	require.Equal(t, "type", union.Discriminator.PropertyName)
+	require.Len(t, union.OneOf, len(model.EventTypes))
+	for _, typ := range model.EventTypes {
+		hook, ok := doc.Webhooks[typ]
+		require.True(t, ok, "the webhooks section describes %s", typ)
+		var headers []string
+		for _, p := range hook.Post.Parameters {
+			require.Equal(t, "header", p.In)
+			require.True(t, p.Required)
+			headers = append(headers, p.Name)
+		}
+		require.ElementsMatch(t, []string{"webhook-id", "webhook-timestamp", "webhook-signature"}, headers, typ)
+		require.True(t, hook.Post.RequestBody.Required)
+		ref := hook.Post.RequestBody.Content["application/json"].Schema.Ref
+		require.NotEmpty(t, ref, typ)
+		require.Equal(t, ref, union.Discriminator.Mapping[typ], "WebhookEvent maps %s to its body", typ)
+		body := doc.Components.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")]
+		require.Equal(t, []string{typ}, body.Properties["type"].Enum, "the body of %s says its type", typ)
+		for _, field := range []string{"id", "timestamp", "workspace", "subject_id", "data"} {
+			require.Contains(t, body.Properties, field, "%s has %s", typ, field)
+		}
+		require.Contains(t, hook.Post.Responses, "200")
+		require.Contains(t, hook.Post.Responses, "410")
+	}
+}

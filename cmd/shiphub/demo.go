@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -59,8 +60,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer merchant.Close()
+	httpListen, httpBusy := listenAddr(*listen)
+	ftpAddr, ftpBusy := listenAddr(*ftpListen)
 	cfg := &config.Config{
-		HTTP:     config.HTTP{Listen: freeAddr(*listen)},
+		HTTP:     config.HTTP{Listen: httpListen},
 		Database: tempSQLite(dir),
 		Log:      config.Log{Level: *logLevel},
 		Outbound: config.Outbound{AllowPrivateNetworks: true}, // the demo merchant is on loopback
@@ -75,7 +78,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				{ID: "courier-ftp", Provider: "courier", Settings: map[string]any{"ftp_user": "courier", "ftp_password": ftpPassword}},
 			},
 		}},
-		FTP: config.FTP{Listen: freeAddr(*ftpListen), DataDir: filepath.Join(dir, "ftp")},
+		FTP: config.FTP{Listen: ftpAddr, DataDir: filepath.Join(dir, "ftp")},
 	}
 	srv, err := startLocalHub(ctx, cfg, stderr)
 	if err != nil {
@@ -84,6 +87,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer stopLocalHub(srv)
 
 	base := srv.URL()
+	if httpBusy != nil {
+		fmt.Fprint(stdout, fallbackNote("the HTTP address", *listen, srv.Addr(), httpBusy))
+	}
+	if ftpBusy != nil {
+		fmt.Fprint(stdout, fallbackNote("the FTP address", *ftpListen, srv.FTPAddr(), ftpBusy))
+	}
 	fmt.Fprintf(stdout, `shiphub demo — the hub and its provider simulators on loopback
 
   hub            %[1]s
@@ -169,16 +178,29 @@ func summarize(ctx context.Context, st store.Store) string {
 	return fmt.Sprintf("shipments %d (%s) | inbox %d, pending %d", total, strings.Join(parts, ", "), stats.Total, stats.Pending)
 }
 
-// freeAddr returns addr if it can be listened on, else the same host with a
-// free port, so the demo starts even when 8080 is taken.
-func freeAddr(addr string) string {
+// listenAddr returns addr if it can be listened on. Otherwise it returns the
+// same host with port 0, which takes any free port, and why addr could not
+// be used, so the demo starts even when 8080 is taken and can say so.
+func listenAddr(addr string) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err == nil {
 		_ = ln.Close()
-		return addr
+		return addr, nil
 	}
-	host, _, _ := net.SplitHostPort(addr)
-	return net.JoinHostPort(host, "0")
+	host, _, splitErr := net.SplitHostPort(addr)
+	if splitErr != nil {
+		return addr, nil // not an address; the hub's own listen reports it
+	}
+	return net.JoinHostPort(host, "0"), err
+}
+
+// fallbackNote is the line that tells the user that the address they asked
+// for could not be used, and which one is used instead.
+func fallbackNote(what, wanted, actual string, busy error) string {
+	if errors.Is(busy, syscall.EADDRINUSE) {
+		return fmt.Sprintf("note: %s %s is taken (another program listens on it); using %s instead\n", what, wanted, actual)
+	}
+	return fmt.Sprintf("note: %s %s cannot be used (%v); using %s instead\n", what, wanted, busy, actual)
 }
 
 func randomHex(n int) string {

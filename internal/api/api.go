@@ -40,6 +40,12 @@ type Config struct {
 	Trackers TrackerControl
 	// Webhooks configures the webhook endpoint and delivery routes.
 	Webhooks WebhookOptions
+	// PublicURL is the hub's absolute base URL as merchants reach it, such
+	// as https://hub.example.com (http.public_url). The OpenAPI document's
+	// server is PublicURL + Prefix, so generated clients call the right
+	// host. Empty: the document names the scheme and host the request for
+	// it came to, which is wrong only behind a proxy that changes them.
+	PublicURL string
 }
 
 // Key is one merchant API key. A key belongs to exactly one workspace, so
@@ -76,6 +82,11 @@ func (c Config) Validate() error {
 		}
 		seen[k.Secret] = i
 	}
+	if c.PublicURL != "" {
+		if err := validatePublicURL(c.PublicURL); err != nil {
+			errs = append(errs, fmt.Errorf("api: public url %q: %w", c.PublicURL, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -88,6 +99,9 @@ type API struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	humaAP   huma.API
+	// publicURL is Config.PublicURL without a trailing slash.
+	publicURL string
+	documents documentCache
 }
 
 // New builds the API from a validated configuration.
@@ -102,6 +116,8 @@ func New(cfg Config) (*API, error) {
 		keys:     newKeyring(cfg.Keys),
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
+
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -112,6 +128,10 @@ func New(cfg Config) (*API, error) {
 	a.registerWebhooks()
 	refineDocument(a.humaAP.OpenAPI())
 	refineWebhookDocument(a.humaAP.OpenAPI())
+	describeWebhooks(a.humaAP.OpenAPI())
+	if a.publicURL != "" {
+		a.humaAP.OpenAPI().Servers = []*huma.Server{{URL: a.publicURL + Prefix, Description: "This hub."}}
+	}
 	return a, nil
 }
 
@@ -120,10 +140,15 @@ func New(cfg Config) (*API, error) {
 func (a *API) Handler() http.Handler { return http.HandlerFunc(a.serveHTTP) }
 
 // OpenAPI returns the API's OpenAPI document, for tools that render it
-// without a running server.
+// without a running server. Its server is absolute only when PublicURL is
+// set; the served document always names an absolute one.
 func (a *API) OpenAPI() *huma.OpenAPI { return a.humaAP.OpenAPI() }
 
 func (a *API) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if render, ok := documentRenderings[r.URL.Path]; ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		a.serveDocument(w, r, render)
+		return
+	}
 	if _, pattern := a.mux.Handler(r); pattern == "" {
 		// The mux answers unknown paths and methods in plain text; rewrite
 		// its errors (not its redirects) as problem documents.

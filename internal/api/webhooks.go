@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -34,7 +35,7 @@ const (
 // EndpointInput is what a merchant sends to create an endpoint.
 type EndpointInput struct {
 	URL         string            `json:"url" doc:"Where to POST events: an absolute http or https URL." example:"https://shop.example/hooks/shiphub"`
-	Events      []string          `json:"events" doc:"Event type filters: an exact type such as stock.changed, a resource such as shipment.*, or * for everything."`
+	Events      []string          `json:"events" doc:"Event type filters: an exact type such as shipment.status_changed, a resource such as shipment.*, or * for everything. Only the types of the webhooks section can be subscribed to; others are refused."`
 	Description string            `json:"description,omitempty" required:"false" doc:"A note for the merchant's own use."`
 	Headers     map[string]string `json:"headers,omitempty" required:"false" doc:"Extra headers sent with every delivery, such as a token of the receiver's; webhook-*, Content-Type and User-Agent are the hub's."`
 }
@@ -63,6 +64,15 @@ type Recovery struct {
 	Requeued int64 `json:"requeued" doc:"How many dead letters were put back in the queue."`
 }
 
+// DeliveryDetail is one delivery with its attempt log and the body it
+// sends, so that a dead letter can be inspected without the receiver.
+type DeliveryDetail struct {
+	model.Delivery
+	// Payload is the webhook body, re-encoded from the feed event exactly as
+	// the deliver package sends it; absent once the feed entry is pruned.
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
 // DeliveryPage is one page of deliveries.
 type DeliveryPage struct {
 	Data       []*model.Delivery `json:"data" doc:"Deliveries, newest first, without their attempt log."`
@@ -80,8 +90,12 @@ type endpointIDInput struct {
 // Resolve checks the id, which huma parsed but did not bound.
 func (in *endpointIDInput) Resolve(ctx huma.Context) []error { return pathID(ctx, &in.ID) }
 
+// recoverInput names its id field instead of embedding endpointIDInput:
+// huma skips embedded unexported types, so an embedded id would be parsed
+// by hand but missing from the document, and generated clients would have
+// no way to send it.
 type recoverInput struct {
-	endpointIDInput
+	ID    int64  `path:"id" minimum:"1" doc:"The endpoint's id."`
 	Since string `query:"since" doc:"Re-send dead letters created at or after this time (RFC 3339); default: the last 7 days."`
 
 	since time.Time
@@ -89,7 +103,7 @@ type recoverInput struct {
 
 // Resolve checks since.
 func (in *recoverInput) Resolve(ctx huma.Context) []error {
-	errs := in.endpointIDInput.Resolve(ctx)
+	errs := pathID(ctx, &in.ID)
 	in.since = time.Now().Add(-7 * 24 * time.Hour)
 	if in.Since != "" {
 		t, err := time.Parse(time.RFC3339, in.Since)
@@ -169,7 +183,7 @@ func (a *API) registerWebhooks() {
 		"Lists webhook deliveries, newest first. status=failed lists the dead letters: deliveries whose every attempt failed.",
 		"Webhooks", 0, []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusServiceUnavailable}), a.listDeliveries)
 	huma.Register(a.humaAP, op("get-delivery", http.MethodGet, "/deliveries/{id}", "Get a delivery with its log",
-		"Returns one delivery with every attempt: time, duration, status code and the start of the answer.",
+		"Returns one delivery with every attempt (time, duration, status code and the start of the answer) and the body it sends.",
 		"Webhooks", 0, errs), a.getDelivery)
 	huma.Register(a.humaAP, op("retry-delivery", http.MethodPost, "/deliveries/{id}/retry", "Retry a dead letter",
 		"Puts a dead letter back in the queue for a new round of attempts.",
@@ -323,7 +337,7 @@ func (a *API) listDeliveries(ctx context.Context, in *listDeliveriesInput) (*bod
 	return &body[DeliveryPage]{Body: page}, nil
 }
 
-func (a *API) getDelivery(ctx context.Context, in *deliveryIDInput) (*body[model.Delivery], error) {
+func (a *API) getDelivery(ctx context.Context, in *deliveryIDInput) (*body[DeliveryDetail], error) {
 	ws := workspaceFrom(ctx)
 	d, err := a.store.GetDelivery(ctx, ws, in.ID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && d.Workspace != ws) {
@@ -332,7 +346,17 @@ func (a *API) getDelivery(ctx context.Context, in *deliveryIDInput) (*body[model
 	if err != nil {
 		return nil, a.storeError(ctx, ws, "getting a delivery", err)
 	}
-	return &body[model.Delivery]{Body: *d}, nil
+	out := DeliveryDetail{Delivery: *d}
+	events, err := a.store.ListFeed(ctx, ws, d.EventID-1, 1)
+	if err != nil {
+		return nil, a.storeError(ctx, ws, "getting a delivery's event", err)
+	}
+	if len(events) == 1 && events[0].ID == d.EventID && events[0].Workspace == ws {
+		if out.Payload, err = deliver.Body(events[0]); err != nil {
+			return nil, a.storeError(ctx, ws, "encoding a delivery's body", err)
+		}
+	}
+	return &body[DeliveryDetail]{Body: out}, nil
 }
 
 func (a *API) retryDelivery(ctx context.Context, in *deliveryIDInput) (*struct{}, error) {

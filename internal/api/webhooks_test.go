@@ -39,13 +39,13 @@ func TestEndpointsAreManagedPerWorkspace(t *testing.T) {
 	h, st, _ := webhookHandler(t, false)
 
 	r := send(t, h, http.MethodPost, "/api/v1/endpoints", acmeKey,
-		`{"url":"https://shop.example/hooks","events":["shipment.*","stock.changed"],"description":"shop","headers":{"X-Token":"t"}}`)
+		`{"url":"https://shop.example/hooks","events":["shipment.*","shipment.status_changed"],"description":"shop","headers":{"X-Token":"t"}}`)
 	require.Equal(t, http.StatusCreated, r.code, "%s", r.body)
 	created := decode[api.EndpointWithSecret](t, r)
 	require.True(t, strings.HasPrefix(created.Secret, "whsec_"))
 	_, err := model.SecretKey(created.Secret)
 	require.NoError(t, err)
-	require.Equal(t, []string{"shipment.*", "stock.changed"}, created.Events)
+	require.Equal(t, []string{"shipment.*", "shipment.status_changed"}, created.Events)
 	require.Equal(t, "api", created.Source)
 
 	list := decode[api.EndpointList](t, get(t, h, "/api/v1/endpoints", acmeKey))
@@ -90,6 +90,10 @@ func TestBadEndpointsAreRefusedWithAProblem(t *testing.T) {
 		{"FTPURL", `{"url":"ftp://shop.example/","events":["*"]}`, "scheme"},
 		{"NoEvents", `{"url":"https://shop.example/"}`, "events"},
 		{"UnknownEvent", `{"url":"https://shop.example/","events":["shipment.teleported"]}`, "unknown event type"},
+		// Types that nothing emits yet are not offered: a subscriber would
+		// wait for events that never come.
+		{"NotEmittedEvent", `{"url":"https://shop.example/","events":["shipment.*","stock.changed"]}`, `events[1]: event type "stock.changed" is not emitted by this hub yet`},
+		{"NotEmittedResource", `{"url":"https://shop.example/","events":["order.*"]}`, `event type "order.*" is not emitted by this hub yet`},
 		{"LoopbackTarget", `{"url":"http://127.0.0.1:9000/","events":["*"]}`, "allow_private_networks"},
 		{"MetadataTarget", `{"url":"http://169.254.169.254/latest","events":["*"]}`, "allow_private_networks"},
 		{"ReservedHeader", `{"url":"https://shop.example/","events":["*"],"headers":{"webhook-signature":"x"}}`, "cannot be overridden"},

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -38,6 +39,11 @@ type Config struct {
 type HTTP struct {
 	// Listen is the address to listen on; default 127.0.0.1:8080.
 	Listen string `yaml:"listen"`
+	// PublicURL is the hub's absolute base URL as others reach it, such as
+	// https://hub.example.com. The merchant API's OpenAPI document names it
+	// as its server; empty means the host each request came to, which is
+	// wrong only behind a proxy that changes the scheme or host.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Intake tunes inbound acceptance.
@@ -275,6 +281,11 @@ func (c *Config) Validate() error {
 		bad("database", "must start with sqlite: or postgres://")
 	}
 	errs = append(errs, c.FTP.Validate())
+	if c.HTTP.PublicURL != "" {
+		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			bad("http.public_url", "must be an absolute http or https URL without credentials, query or fragment, such as https://hub.example.com")
+		}
+	}
 	if c.Intake.MaxBodyBytes < 1024 {
 		bad("intake.max_body_bytes", "must be at least 1024")
 	}

@@ -55,6 +55,9 @@ func TestErrorsNameTheOffendingKey(t *testing.T) {
 		{"MissingProvider", "workspaces: [{id: a, connections: [{id: c}]}]", nil, "workspaces[0].connections[0].provider: is required"},
 		{"BadRetrySchedule", "outbound: {retry_schedule: [5 minutes]}", nil, "outbound.retry_schedule[0]"},
 		{"BadLogLevel", "log: {level: loud}", nil, "log.level"},
+		{"NotEmittedEndpointEvent", "workspaces: [{id: a, endpoints: [{url: 'https://shop.example/', events: [stock.changed]}]}]", nil, `event type "stock.changed" is not emitted by this hub yet`},
+		{"RelativePublicURL", "http: {public_url: hub.example.com}", nil, "http.public_url: must be an absolute http or https URL"},
+		{"PublicURLWithQuery", "http: {public_url: 'https://hub.example.com/?x=1'}", nil, "http.public_url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,9 +12,12 @@ import (
 	"time"
 )
 
-// Feed event types beyond the shipment ones. No provider produces them yet;
-// they are named here so endpoints can subscribe to them from the start and
-// the taxonomy is one list.
+// Reserved names of feed event types that the fulfilment side will emit
+// (orders, stock, inbound goods, returns). Nothing emits them yet, so they
+// are not in EventTypes and no endpoint may subscribe to them: a merchant
+// who subscribed today would wait for events that never come. The names
+// are kept so that the taxonomy stays one list and the error that refuses
+// them can say so.
 const (
 	EventOrderStatusChanged = "order.status_changed"
 	EventStockChanged       = "stock.changed"
@@ -22,11 +25,15 @@ const (
 	EventReturnCreated      = "return.created"
 )
 
-// EventTypes is every feed event type a merchant endpoint can subscribe to.
+// EventTypes is every feed event type the hub emits today, and so every
+// type a merchant endpoint can subscribe to. The OpenAPI document's
+// webhooks section describes the payload of each.
 var EventTypes = []string{
 	EventShipmentCreated, EventShipmentStatusChanged, EventShipmentEventAdded, EventShipmentEDDChanged,
-	EventOrderStatusChanged, EventStockChanged, EventInboundReceived, EventReturnCreated,
 }
+
+// PlannedEventTypes are the reserved types that nothing emits yet.
+var PlannedEventTypes = []string{EventOrderStatusChanged, EventStockChanged, EventInboundReceived, EventReturnCreated}
 
 // Endpoint sources: where an endpoint was defined, and so who may change it.
 const (
@@ -151,8 +158,8 @@ func MatchEventType(filters []string, eventType string) bool {
 }
 
 // ValidateEventFilter checks one endpoint filter: "*", "<resource>.*" for a
-// known resource, or a known event type. A typo would otherwise subscribe to
-// nothing, silently.
+// resource with emitted types, or an emitted event type. A typo, or a type
+// that nothing emits yet, would otherwise subscribe to nothing, silently.
 func ValidateEventFilter(f string) error {
 	if f == "*" {
 		return nil
@@ -165,7 +172,13 @@ func ValidateEventFilter(f string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown event type %q (known: *, %s, or a resource followed by .*)", f, strings.Join(EventTypes, ", "))
+	known := "known: *, " + strings.Join(EventTypes, ", ") + ", or a resource followed by .*, such as shipment.*"
+	for _, t := range PlannedEventTypes {
+		if resource, _, _ := strings.Cut(t, "."); t == f || f == resource+".*" {
+			return fmt.Errorf("event type %q is not emitted by this hub yet, so it cannot be subscribed to (%s)", f, known)
+		}
+	}
+	return fmt.Errorf("unknown event type %q (%s)", f, known)
 }
 
 // reservedHeaders are set by the hub on every delivery and cannot be

@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		_ = st.Close()
 		return nil, err
 	}
-	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log, Trackers: s.Pollers, Webhooks: s.webhookOptions()})
+	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log, Trackers: s.Pollers, Webhooks: s.webhookOptions(), PublicURL: cfg.HTTP.PublicURL})
 	if err != nil {
 		_ = st.Close()
 		return nil, err

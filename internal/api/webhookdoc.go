@@ -1,0 +1,203 @@
+package api
+
+import (
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/shiphub/shiphub/internal/model"
+)
+
+// The types below describe the body of a webhook delivery in the OpenAPI
+// document's webhooks section. The hub never decodes them: the pipeline
+// writes the data (internal/pipeline) and the deliver package wraps it
+// (deliver.Body). They exist so that the document states exactly that
+// shape, and a test validates real deliveries against it, which keeps the
+// three in step.
+
+// WebhookEnvelope is what every webhook body carries around its data: the
+// Standard Webhooks shape (type, timestamp, data) with the event's id,
+// workspace and subject. It differs from the feed's FeedEvent, whose id is
+// the feed position and whose time is occurred_at.
+type WebhookEnvelope struct {
+	ID        string    `json:"id" pattern:"^evt_[0-9]+$" doc:"The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it." example:"evt_42"`
+	Timestamp time.Time `json:"timestamp" doc:"When the event happened (RFC 3339, UTC)."`
+	Workspace string    `json:"workspace" doc:"The workspace the event belongs to."`
+	SubjectID int64     `json:"subject_id" doc:"The id of the resource the event is about: the shipment's id for shipment events."`
+}
+
+// ShipmentCreatedWebhook is the body of a shipment.created delivery.
+type ShipmentCreatedWebhook struct {
+	WebhookEnvelope
+	Type string              `json:"type" enum:"shipment.created" doc:"The event type."`
+	Data ShipmentCreatedData `json:"data"`
+}
+
+// ShipmentCreatedData is the data of shipment.created.
+type ShipmentCreatedData struct {
+	Shipment model.Shipment `json:"shipment" doc:"The new shipment, without its events."`
+}
+
+// ShipmentEventAddedWebhook is the body of a shipment.event_added delivery.
+type ShipmentEventAddedWebhook struct {
+	WebhookEnvelope
+	Type string                 `json:"type" enum:"shipment.event_added" doc:"The event type."`
+	Data ShipmentEventAddedData `json:"data"`
+}
+
+// ShipmentEventAddedData is the data of shipment.event_added.
+type ShipmentEventAddedData struct {
+	ShipmentID int64          `json:"shipment_id" doc:"The shipment's id."`
+	Event      model.Event    `json:"event" doc:"The tracking event that was added."`
+	Shipment   model.Shipment `json:"shipment" doc:"The shipment after the event, without its events."`
+}
+
+// ShipmentStatusChangedWebhook is the body of a shipment.status_changed
+// delivery.
+type ShipmentStatusChangedWebhook struct {
+	WebhookEnvelope
+	Type string                    `json:"type" enum:"shipment.status_changed" doc:"The event type."`
+	Data ShipmentStatusChangedData `json:"data"`
+}
+
+// ShipmentStatusChangedData is the data of shipment.status_changed.
+type ShipmentStatusChangedData struct {
+	ShipmentID     int64          `json:"shipment_id" doc:"The shipment's id."`
+	PreviousStatus model.Status   `json:"previous_status" doc:"The status before; pending for a new shipment."`
+	Status         model.Status   `json:"status" doc:"The new canonical status."`
+	Substatus      string         `json:"substatus,omitempty" doc:"A finer reason for the status, such as customs, not_home or refused."`
+	Shipment       model.Shipment `json:"shipment" doc:"The shipment after the change, without its events."`
+}
+
+// ShipmentEDDChangedWebhook is the body of a shipment.edd_changed delivery.
+type ShipmentEDDChangedWebhook struct {
+	WebhookEnvelope
+	Type string                 `json:"type" enum:"shipment.edd_changed" doc:"The event type."`
+	Data ShipmentEDDChangedData `json:"data"`
+}
+
+// ShipmentEDDChangedData is the data of shipment.edd_changed.
+type ShipmentEDDChangedData struct {
+	ShipmentID               int64          `json:"shipment_id" doc:"The shipment's id."`
+	PreviousExpectedDelivery string         `json:"previous_expected_delivery,omitempty" doc:"The expected delivery before; absent when there was none."`
+	ExpectedDelivery         string         `json:"expected_delivery" doc:"The new expected delivery date or window, as the provider states it."`
+	Shipment                 model.Shipment `json:"shipment" doc:"The shipment after the change, without its events."`
+}
+
+// webhookPayload is one event type's entry in the webhooks section.
+type webhookPayload struct {
+	eventType   string
+	body        reflect.Type
+	summary     string
+	description string
+}
+
+// webhookPayloads describes every type of model.EventTypes, in its order;
+// a test checks that the two lists agree.
+var webhookPayloads = []webhookPayload{
+	{model.EventShipmentCreated, reflect.TypeFor[ShipmentCreatedWebhook](), "A shipment was created",
+		"The hub saw a shipment for the first time."},
+	{model.EventShipmentStatusChanged, reflect.TypeFor[ShipmentStatusChangedWebhook](), "A shipment's status changed",
+		"The shipment's canonical status or substatus changed; a new shipment whose first status is not pending also has one."},
+	{model.EventShipmentEventAdded, reflect.TypeFor[ShipmentEventAddedWebhook](), "A tracking event was added",
+		"A provider reported a new tracking event of the shipment (one delivery per event)."},
+	{model.EventShipmentEDDChanged, reflect.TypeFor[ShipmentEDDChangedWebhook](), "The expected delivery changed",
+		"The carrier moved the shipment's expected delivery date."},
+}
+
+// webhookSignatureScheme is the security scheme of webhook deliveries.
+const webhookSignatureScheme = "webhookSignature"
+
+// webhookEventSchema is the name of the schema of any webhook body.
+const webhookEventSchema = "WebhookEvent"
+
+// describeWebhooks fills the document's webhooks section: for every event
+// type, the POST the hub sends, with its Standard Webhooks headers and its
+// body. It also adds WebhookEvent, any of the bodies by type, for clients
+// that take every event at one URL.
+func describeWebhooks(doc *huma.OpenAPI) {
+	registry := doc.Components.Schemas
+	statuses := make([]any, len(model.Statuses))
+	for i, s := range model.Statuses {
+		statuses[i] = string(s)
+	}
+	header := func(name, desc, example string) *huma.Param {
+		return &huma.Param{Name: name, In: "header", Required: true, Description: desc, Example: example,
+			Schema: &huma.Schema{Type: huma.TypeString}}
+	}
+	params := []*huma.Param{
+		header("webhook-id", "The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.", "evt_42"),
+		header("webhook-timestamp", "When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.", "1767258000"),
+		header("webhook-signature", "v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret "+
+			"(Standard Webhooks); during a secret rotation two signatures, separated by a space.", "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="),
+	}
+	responses := map[string]*huma.Response{
+		"200": {Description: "Any 2xx answer acknowledges the delivery. Answer quickly and process later: a slow answer counts as a failure."},
+		"410": {Description: "Gone: the hub disables the endpoint and delivers nothing more until it is recovered (POST /endpoints/{id}/recover)."},
+		"default": {Description: "Any other answer, or none within the timeout, fails the attempt: the hub retries on its schedule, " +
+			"and after the last attempt the delivery becomes a dead letter (GET /deliveries?status=failed)."},
+	}
+
+	// The receiver authenticates the hub by the signature; saying so as a
+	// security scheme lets tools show it (the routes' bearer middleware
+	// only looks at registered operations, which webhooks are not).
+	doc.Components.SecuritySchemes[webhookSignatureScheme] = &huma.SecurityScheme{
+		Type: "apiKey", In: "header", Name: "webhook-signature",
+		Description: "Standard Webhooks: verify the HMAC-SHA256 signature of webhook-id.webhook-timestamp.body with the endpoint's " +
+			"whsec_ secret (the official standardwebhooks libraries do it), and refuse the request when none matches.",
+	}
+	doc.Webhooks = map[string]*huma.PathItem{}
+	oneOf := make([]*huma.Schema, 0, len(webhookPayloads))
+	mapping := map[string]string{}
+	for _, p := range webhookPayloads {
+		ref := registry.Schema(p.body, true, "")
+		oneOf = append(oneOf, &huma.Schema{Ref: ref.Ref})
+		mapping[p.eventType] = ref.Ref
+		doc.Webhooks[p.eventType] = &huma.PathItem{Post: &huma.Operation{
+			OperationID: strings.NewReplacer(".", "-", "_", "-").Replace(p.eventType) + "-webhook",
+			Summary:     p.summary,
+			Description: p.description + " The hub POSTs this to every endpoint subscribed to " + p.eventType +
+				" (or to a pattern matching it), signed with the endpoint's secret.",
+			Tags:       []string{"Webhooks"},
+			Parameters: params,
+			RequestBody: &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
+				"application/json": {Schema: &huma.Schema{Ref: ref.Ref}},
+			}},
+			Responses: responses,
+			Security:  []map[string][]string{{webhookSignatureScheme: {}}},
+		}}
+	}
+	registry.Map()[webhookEventSchema] = &huma.Schema{
+		Description: "The body of any webhook delivery, by its type. Unlike a FeedEvent, its id is the string evt_<feed position> " +
+			"and its time is timestamp. The webhooks section describes each type.",
+		OneOf:         oneOf,
+		Discriminator: &huma.Discriminator{PropertyName: "type", Mapping: mapping},
+	}
+
+	schemas := registry.Map()
+	if s, ok := schemas["DeliveryDetail"]; ok {
+		// A RawMessage would be "anything"; it is a webhook body. The
+		// reference also keeps WebhookEvent and the bodies in code that
+		// generators make (oapi-codegen prunes what no path reaches).
+		s.Description = "One delivery with its attempt log and the body it sends."
+		s.Properties["payload"] = &huma.Schema{Ref: "#/components/schemas/" + webhookEventSchema,
+			Description: "The webhook body the hub sends, byte for byte (absent once the feed entry was pruned)."}
+		for name, p := range schemas["Delivery"].Properties {
+			if q, ok := s.Properties[name]; ok && q.Description == "" {
+				q.Description = p.Description
+			}
+		}
+	}
+	for name, s := range schemas {
+		if !strings.HasPrefix(name, "Shipment") || (!strings.HasSuffix(name, "Data") && !strings.HasSuffix(name, "Webhook")) {
+			continue
+		}
+		for _, field := range []string{"status", "previous_status"} {
+			if p, ok := s.Properties[field]; ok {
+				p.Enum = statuses
+			}
+		}
+	}
+}

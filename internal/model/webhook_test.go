@@ -1,0 +1,61 @@
+package model_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/model"
+)
+
+func TestValidateEventFilter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		filter string
+		err    string // empty: valid
+	}{
+		{filter: "*"},
+		{filter: "shipment.*"},
+		{filter: "shipment.created"},
+		{filter: "shipment.status_changed"},
+		{filter: "shipment.event_added"},
+		{filter: "shipment.edd_changed"},
+		{filter: "stock.changed", err: `event type "stock.changed" is not emitted by this hub yet`},
+		{filter: "stock.*", err: `event type "stock.*" is not emitted by this hub yet`},
+		{filter: "order.status_changed", err: "not emitted by this hub yet"},
+		{filter: "inbound.received", err: "not emitted by this hub yet"},
+		{filter: "return.created", err: "not emitted by this hub yet"},
+		{filter: "shipment.teleported", err: `unknown event type "shipment.teleported"`},
+		{filter: "shipment.", err: "unknown event type"},
+		{filter: "", err: "unknown event type"},
+		{filter: "shipment*", err: "unknown event type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.filter, func(t *testing.T) {
+			t.Parallel()
+			err := model.ValidateEventFilter(tt.filter)
+			if tt.err == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tt.err)
+			require.ErrorContains(t, err, "shipment.created", "the error lists what can be subscribed to")
+		})
+	}
+}
+
+// TestOnlyEmittedTypesAreOffered pins the subscribable list: a type joins it
+// when something emits it (and the OpenAPI document describes its payload,
+// which the api package's tests check), not before.
+func TestOnlyEmittedTypesAreOffered(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, []string{model.EventShipmentCreated, model.EventShipmentStatusChanged, model.EventShipmentEventAdded, model.EventShipmentEDDChanged}, model.EventTypes)
+	for _, planned := range model.PlannedEventTypes {
+		require.NotContains(t, model.EventTypes, planned)
+		require.Error(t, model.ValidateEventFilter(planned))
+	}
+	// Wildcards keep matching what is emitted.
+	require.True(t, model.MatchEventType([]string{"shipment.*"}, model.EventShipmentEDDChanged))
+	require.True(t, model.MatchEventType([]string{"*"}, model.EventShipmentCreated))
+	require.False(t, model.MatchEventType([]string{"shipment.created"}, model.EventShipmentEventAdded))
+}

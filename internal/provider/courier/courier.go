@@ -82,13 +82,16 @@ func (s *Settings) Validate() error {
 	return errors.Join(errs...)
 }
 
+// loadLocation loads the timezone setting with the shared loader, which
+// refuses "Local": the host's zone would make normalisation depend on where
+// the hub runs, and a reprocess on another host would rewrite the past.
 func loadLocation(name string) (*time.Location, error) {
 	if name == "" {
 		return nil, errors.New("timezone: is required")
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := provider.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("timezone: unknown time zone %q", name)
+		return nil, fmt.Errorf("timezone: %w", err)
 	}
 	return loc, nil
 }

@@ -63,7 +63,12 @@ func TestNewDecodesAndValidatesSettings(t *testing.T) {
 		{
 			name:    "AnUnknownTimezoneNamesTheKey",
 			yaml:    "timezone: Mars/Base\n",
-			wantErr: `timezone: unknown time zone "Mars/Base"`,
+			wantErr: `timezone: unknown IANA time zone "Mars/Base"`,
+		},
+		{
+			name:    "TheHostsLocalZoneIsRefused",
+			yaml:    "timezone: Local\n",
+			wantErr: `timezone: "Local" is not allowed`,
 		},
 		{
 			name:    "AnFTPUserNeedsAPassword",

@@ -257,7 +257,16 @@ func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, er
 		DedupKey:      msg.StatusCode + "|" + msg.StatusTime,
 	}
 	labels := map[string]string{"nl": msg.StatusNL, "fr": msg.StatusFR, "en": msg.StatusEN}
-	if row, ok := LookupStatus(msg.StatusCode, msg.StatusNL); ok {
+	row, ok := LookupStatus(msg.StatusCode, Labels{NL: msg.StatusNL, FR: msg.StatusFR, EN: msg.StatusEN})
+	if !ok {
+		// No row has the code: it stays unknown unless the message's group,
+		// the courier's own word, says what it is. The raw code is kept
+		// either way, and the event is marked unmapped so that it is
+		// counted like an unknown one.
+		row, ok = LookupGroup(msg.Status)
+		ev.Unmapped = true
+	}
+	if ok {
 		ev.Status, ev.Substatus, ev.ActionRequired = row.Status, row.Substatus, row.ActionRequired
 		if ev.ProviderGroup == "" {
 			ev.ProviderGroup = row.Group

@@ -385,3 +385,48 @@ func TestNormalizeRefusesWhatItCannotDecode(t *testing.T) {
 		})
 	}
 }
+
+// TestNormalizeNeverMakesADoubtfulTerminalStatus: a terminal status is
+// final, so a code whose rows disagree, or a partial delivery, must not
+// become one; a code no row knows takes its group's meaning.
+func TestNormalizeNeverMakesADoubtfulTerminalStatus(t *testing.T) {
+	t.Parallel()
+	c := newTestConnector(t, Settings{})
+	cases := []struct {
+		name, code, group string
+		labels            Labels
+		status            model.Status
+		substatus         string
+		unmapped          bool
+	}{
+		{"NotOk98WithoutLabelsIsAnException", "notOk_98", "NOTOK", Labels{}, model.StatusException, "", false},
+		{"NotOk98StreetUnknownInFrench", "notOk_98", "NOTOK", Labels{FR: "RUE INCONNUE"}, model.StatusException, model.SubAddressIssue, false},
+		{"NotOk98IncompleteIsNotDelivered", "notOk_98", "NOTOK", Labels{NL: "ZENDING ONVOLLEDIG GELEVERD"}, model.StatusException, model.SubPartialDelivery, false},
+		{"PartialDeliveryOfADistributorIsInTransit", "DPD_207", "PROCESSING", Labels{}, model.StatusInTransit, model.SubPartialDelivery, false},
+		{"ADistributorPrefixMayContainAnUnderscore", "GLS_BE_205", "DELIVERED", Labels{}, model.StatusDelivered, model.SubDeliveredNeighbour, false},
+		{"AnUnknownCodeOfGroupDeliveredIsDelivered", "DELIVERED_LOCKER", "DELIVERED", Labels{}, model.StatusDelivered, "", true},
+		{"AnUnknownCodeOfGroupCancelledIsCancelled", "AN_NEW", "cancelled", Labels{}, model.StatusCancelled, "", true},
+		{"AnUnknownCodeOfGroupProcessingIsInTransit", "TELEPORTED", "PROCESSING", Labels{}, model.StatusInTransit, "", true},
+		{"AnUnknownCodeOfGroupWarningIsAnException", "NEW_WARNING", "WARNING", Labels{}, model.StatusException, "", true},
+		{"AnUnknownCodeOfGroupNotOkIsAnException", "notOk_999", "NOTOK", Labels{}, model.StatusException, "", true},
+		{"AnUnknownCodeWithoutGroupIsUnknown", "TELEPORTED", "", Labels{}, model.StatusUnknown, "", true},
+		{"AnUnknownCodeOfAnUnknownGroupIsUnknown", "TELEPORTED", "MAYBE", Labels{}, model.StatusUnknown, "", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body, err := json.Marshal(map[string]string{
+				"order": "ASK1", "status": tc.group, "statuscode": tc.code, "statustime": "20230802091500",
+				"statusNL": tc.labels.NL, "statusFR": tc.labels.FR, "statusEN": tc.labels.EN,
+			})
+			require.NoError(t, err)
+			updates, err := c.Normalize(&model.InboxMessage{ContentType: ContentTypeJSON, Body: body})
+			require.NoError(t, err)
+			ev := updates[0].Events[0]
+			require.Equal(t, tc.status, ev.Status)
+			require.Equal(t, tc.substatus, ev.Substatus)
+			require.Equal(t, tc.code, ev.ProviderCode, "the raw code is kept")
+			require.Equal(t, tc.unmapped, ev.Unmapped, "a code no row maps is counted as unmapped")
+		})
+	}
+}

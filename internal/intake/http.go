@@ -17,6 +17,7 @@ import (
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/provider"
+	"github.com/shiphub/shiphub/internal/recovery"
 	"github.com/shiphub/shiphub/internal/store"
 )
 
@@ -41,15 +42,27 @@ type HTTPConfig struct {
 	// Committed is called after every new message is committed, to wake the
 	// pipeline. Optional.
 	Committed func()
-	// Metrics counts inbound messages. Optional.
+	// Metrics counts inbound messages, and the 5xx answers given to
+	// providers that do not retry. Optional.
 	Metrics *metrics.Metrics
+	// Alerter, when set, is told about 5xx answers given to a provider that
+	// does not retry (provider.Retries is false): each is a lost message
+	// until someone re-imports it. At most one alert per connection per
+	// AlertInterval is sent; it reports the failures held back since.
+	Alerter Alerter
+	// AlertInterval is the least time between two alerts about one
+	// connection; default DefaultAlertInterval (1h).
+	AlertInterval time.Duration
+	// Now is the clock of the alert interval; default time.Now.
+	Now func() time.Time
 	// Logger is the structured logger; default slog.Default().
 	Logger *slog.Logger
 }
 
 // HTTP receives provider webhooks at /hooks/{workspace}/{connection}[/{topic}].
 type HTTP struct {
-	cfg HTTPConfig
+	cfg       HTTPConfig
+	unretried *unretried
 }
 
 // NewHTTP creates the webhook receiver.
@@ -69,7 +82,29 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if cfg.Committed == nil {
 		cfg.Committed = func() {}
 	}
-	return &HTTP{cfg: cfg}, nil
+	if cfg.AlertInterval <= 0 {
+		cfg.AlertInterval = DefaultAlertInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &HTTP{cfg: cfg, unretried: &unretried{
+		metrics: cfg.Metrics, alerter: cfg.Alerter, interval: cfg.AlertInterval, now: cfg.Now,
+		log: cfg.Logger, conns: map[[2]string]*alertState{},
+	}}, nil
+}
+
+// Wait waits until the alerts being sent in the background are sent, or
+// ctx ends.
+func (h *HTTP) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { h.unretried.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Register mounts the receiver's routes on mux.
@@ -85,7 +120,10 @@ type Reply struct {
 }
 
 // ServeHTTP handles one inbound provider request. It answers 200 only after
-// the message is committed to the inbox.
+// the message is committed to the inbox. A panic in a connector is answered
+// 500, not with a dropped connection, and every 5xx answered to a provider
+// that does not retry is counted and alerted: that message is lost unless
+// it is re-imported.
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ws, cn, topic := r.PathValue("workspace"), r.PathValue("connection"), r.PathValue("topic")
@@ -100,6 +138,31 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := h.cfg.Logger.With("workspace", ws, "connection", cn, "provider", conn.Provider)
+	sw := &statusWriter{ResponseWriter: w}
+	var reason string
+	err := recovery.Do(func() error {
+		reason = h.serve(sw, r, start, conn, recv, topic, log)
+		return nil
+	})
+	if err != nil {
+		recovery.Report(h.cfg.Metrics, log, "intake", err)
+		if sw.status == 0 {
+			httpx.WriteProblem(sw, http.StatusInternalServerError, "the message could not be taken; see the hub's log")
+		}
+		reason = "internal error: " + err.Error()
+	}
+	if sw.status >= 500 && !provider.Retries(conn.Connector) {
+		h.unretried.record(UnretriedAlert{
+			Workspace: ws, Connection: cn, Provider: conn.Provider, Status: sw.status, Reason: reason,
+		})
+	}
+}
+
+// serve handles a request to a known webhook connection. It returns the
+// reason of an error answer, for the operator.
+func (h *HTTP) serve(w http.ResponseWriter, r *http.Request, start time.Time, conn *connections.Conn,
+	recv provider.WebhookReceiver, topic string, log *slog.Logger) string {
+	ws, cn := conn.Workspace, conn.ID
 	count := func(result string) {
 		if h.cfg.Metrics != nil {
 			h.cfg.Metrics.Inbound.WithLabelValues(conn.Provider, result).Inc()
@@ -109,7 +172,7 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		count("unauthorized")
 		log.Info("inbound request refused", "reason", "unauthorized", "remote", r.RemoteAddr)
 		httpx.WriteProblem(w, http.StatusUnauthorized, "missing or wrong credentials for this connection")
-		return
+		return "unauthorized"
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
@@ -117,11 +180,11 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &tooLarge) {
 			count("too_large")
 			httpx.WriteProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", h.cfg.MaxBodyBytes))
-			return
+			return "too large"
 		}
 		count("rejected")
 		httpx.WriteProblem(w, http.StatusBadRequest, "reading the body failed")
-		return
+		return "reading the body failed: " + err.Error()
 	}
 	in, err := recv.Accept(r, topic, body)
 	if err != nil {
@@ -135,7 +198,7 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		count("rejected")
 		log.Info("inbound request rejected", "status", status, "error", err)
 		httpx.WriteProblem(w, status, err.Error())
-		return
+		return err.Error()
 	}
 	msg := &model.InboxMessage{
 		Workspace: ws, Connection: cn, Provider: conn.Provider,
@@ -153,7 +216,7 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Retry-After", "5")
 		httpx.WriteProblem(w, http.StatusServiceUnavailable, "the message could not be stored; retry later")
-		return
+		return "committing to the inbox: " + err.Error()
 	}
 	reply := Reply{Status: "accepted", ID: id}
 	if dup {
@@ -167,4 +230,5 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.cfg.Metrics.AckSeconds.WithLabelValues(conn.Provider).Observe(time.Since(start).Seconds())
 	}
 	httpx.WriteJSON(w, http.StatusOK, reply)
+	return ""
 }

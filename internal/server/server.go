@@ -70,6 +70,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	hooks, err := intake.NewHTTP(intake.HTTPConfig{
 		Inbox: st, Connections: conns, MaxBodyBytes: cfg.Intake.MaxBodyBytes,
 		Committed: s.Pipeline.Notify, Metrics: s.Metrics, Logger: log,
+		Alerter: s.unretriedAlerter(), AlertInterval: s.cfg.DeliverConfig().AlertInterval,
 	})
 	if err != nil {
 		_ = st.Close()

@@ -109,7 +109,14 @@ var (
 	_ provider.WebhookReceiver = (*Connector)(nil)
 	_ provider.FileReceiver    = (*Connector)(nil)
 	_ provider.FilePoller      = (*Connector)(nil)
+	_ provider.Retrier         = (*Connector)(nil)
 )
+
+// ProviderRetries is false: the courier sends each status once. When the
+// hub cannot take it, the courier e-mails the merchant (if it has an
+// address) and moves on, so the hub counts and alerts every such failure;
+// the status must be re-imported (its FTP file, or the POST again).
+func (c *Connector) ProviderRetries() bool { return false }
 
 // New builds a courier connector from a connection's settings, applying
 // defaults and validating them.

@@ -109,6 +109,27 @@ type FileReceiver interface {
 	// normalised. Errors wrap ErrBadInput (the file is quarantined, not
 	// retried).
 	AcceptFile(name string, body []byte) (Inbound, error)
+	// FileExtensions lists the extensions of the provider's files, lower
+	// case and without the dot ("json", "xml"). An FTP poller fetches only
+	// files that have one of them and leaves the rest of a shared directory
+	// alone; the connector is the only place that knows them.
+	FileExtensions() []string
+}
+
+// HasFileExtension reports whether name ends in one of exts (as returned by
+// FileExtensions), case-insensitively.
+func HasFileExtension(name string, exts []string) bool {
+	dot := strings.LastIndexByte(name, '.')
+	if dot < 0 {
+		return false
+	}
+	ext := name[dot+1:]
+	for _, e := range exts {
+		if strings.EqualFold(ext, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // Retrier is implemented by a connector that says whether its provider sends

@@ -96,6 +96,13 @@ func TestNewDecodesAndValidatesSettings(t *testing.T) {
 	}
 }
 
+func TestTheCourierDoesNotRetryAndDeliversJSONAndXMLFiles(t *testing.T) {
+	t.Parallel()
+	c := newTestConnector(t, Settings{})
+	require.False(t, provider.Retries(c), "the document promises an e-mail, not a retry")
+	require.Equal(t, []string{"json", "xml"}, c.FileExtensions())
+}
+
 func TestInfoRegistersTheCourier(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "courier", Info.Name)

@@ -42,27 +42,20 @@ type HTTPConfig struct {
 	// Committed is called after every new message is committed, to wake the
 	// pipeline. Optional.
 	Committed func()
-	// Metrics counts inbound messages, and the 5xx answers given to
-	// providers that do not retry. Optional.
+	// Metrics counts inbound messages. Optional.
 	Metrics *metrics.Metrics
-	// Alerter, when set, is told about 5xx answers given to a provider that
+	// Unretried counts and alerts every 5xx answered to a provider that
 	// does not retry (provider.Retries is false): each is a lost message
-	// until someone re-imports it. At most one alert per connection per
-	// AlertInterval is sent; it reports the failures held back since.
-	Alerter Alerter
-	// AlertInterval is the least time between two alerts about one
-	// connection; default DefaultAlertInterval (1h).
-	AlertInterval time.Duration
-	// Now is the clock of the alert interval; default time.Now.
-	Now func() time.Time
+	// until someone re-imports it. Default: one that counts in Metrics and
+	// logs, without alerts.
+	Unretried *Unretried
 	// Logger is the structured logger; default slog.Default().
 	Logger *slog.Logger
 }
 
 // HTTP receives provider webhooks at /hooks/{workspace}/{connection}[/{topic}].
 type HTTP struct {
-	cfg       HTTPConfig
-	unretried *unretried
+	cfg HTTPConfig
 }
 
 // NewHTTP creates the webhook receiver.
@@ -82,29 +75,10 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if cfg.Committed == nil {
 		cfg.Committed = func() {}
 	}
-	if cfg.AlertInterval <= 0 {
-		cfg.AlertInterval = DefaultAlertInterval
+	if cfg.Unretried == nil {
+		cfg.Unretried = NewUnretried(UnretriedConfig{Metrics: cfg.Metrics, Logger: cfg.Logger})
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &HTTP{cfg: cfg, unretried: &unretried{
-		metrics: cfg.Metrics, alerter: cfg.Alerter, interval: cfg.AlertInterval, now: cfg.Now,
-		log: cfg.Logger, conns: map[[2]string]*alertState{},
-	}}, nil
-}
-
-// Wait waits until the alerts being sent in the background are sent, or
-// ctx ends.
-func (h *HTTP) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { h.unretried.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return &HTTP{cfg: cfg}, nil
 }
 
 // Register mounts the receiver's routes on mux.
@@ -152,7 +126,7 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reason = "internal error: " + err.Error()
 	}
 	if sw.status >= 500 && !provider.Retries(conn.Connector) {
-		h.unretried.record(UnretriedAlert{
+		h.cfg.Unretried.Record(UnretriedAlert{
 			Workspace: ws, Connection: cn, Provider: conn.Provider, Status: sw.status, Reason: reason,
 		})
 	}

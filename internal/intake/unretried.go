@@ -24,7 +24,8 @@ type UnretriedAlert struct {
 	Workspace  string
 	Connection string
 	Provider   string
-	// Status is the HTTP status the last failure was answered with.
+	// Status is the HTTP status the last failure was answered with; 0 for
+	// a failed FTP upload.
 	Status int
 	// Reason is what the last failure was answered with.
 	Reason string
@@ -68,7 +69,11 @@ func UnretriedAlertText(a UnretriedAlert) (subject, body string) {
 	if !a.Since.IsZero() {
 		fmt.Fprintf(&b, "First failure: %s\n", a.Since.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(&b, "Last answer:   %d %s\n", a.Status, http.StatusText(a.Status))
+	if a.Status != 0 {
+		fmt.Fprintf(&b, "Last answer:   %d %s\n", a.Status, http.StatusText(a.Status))
+	} else {
+		b.WriteString("Last answer:   the FTP upload failed\n")
+	}
 	if a.Reason != "" {
 		fmt.Fprintf(&b, "Reason:        %s\n", a.Reason)
 	}
@@ -79,16 +84,31 @@ func UnretriedAlertText(a UnretriedAlert) (subject, body string) {
 	return subject, b.String()
 }
 
-// unretried counts and alerts the 5xx answers given to providers that do not
-// retry. Its rate limit lives in memory, not in the database: the usual
-// cause of a 5xx is that the database is unavailable.
-type unretried struct {
-	metrics  *metrics.Metrics
-	alerter  Alerter
-	interval time.Duration
-	now      func() time.Time
-	log      *slog.Logger
+// UnretriedConfig configures an Unretried.
+type UnretriedConfig struct {
+	// Metrics counts every failure in UnretriedFailures. Optional.
+	Metrics *metrics.Metrics
+	// Alerter, when set, is told about the failures, at most once per
+	// connection per Interval.
+	Alerter Alerter
+	// Interval is the least time between two alerts about one connection;
+	// default DefaultAlertInterval (1h).
+	Interval time.Duration
+	// Now is the clock of the interval; default time.Now.
+	Now func() time.Time
+	// Logger is the structured logger; default slog.Default().
+	Logger *slog.Logger
+}
 
+// Unretried counts and alerts the failures answered to providers that do
+// not retry (provider.Retries is false): a 5xx over HTTP, a failed upload
+// over FTP. Each is a message lost unless someone re-imports it. One
+// Unretried is shared by the HTTP and FTP intake of an instance, so an
+// operator gets one alert per connection per interval. Its rate limit lives
+// in memory, not in the database: the usual cause of such a failure is
+// that the database is unavailable. It is safe for concurrent use.
+type Unretried struct {
+	cfg   UnretriedConfig
 	mu    sync.Mutex
 	conns map[[2]string]*alertState
 	wg    sync.WaitGroup
@@ -100,19 +120,33 @@ type alertState struct {
 	since    time.Time // the first of them
 }
 
-// record counts one unretried failure and alerts when the connection's
-// interval allows it. The alert is sent in the background: the provider's
-// answer does not wait for SMTP.
-func (u *unretried) record(a UnretriedAlert) {
-	if u.metrics != nil {
-		u.metrics.UnretriedFailures.WithLabelValues(a.Provider, a.Connection).Inc()
+// NewUnretried builds an Unretried, applying defaults.
+func NewUnretried(cfg UnretriedConfig) *Unretried {
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultAlertInterval
 	}
-	u.log.Error("inbound message answered with an error; the provider does not retry, so it must be re-imported",
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Unretried{cfg: cfg, conns: map[[2]string]*alertState{}}
+}
+
+// Record counts one failure (a.Failures and a.Since are filled in here) and
+// alerts when the connection's interval allows it. The alert is sent in the
+// background: the provider's answer does not wait for SMTP.
+func (u *Unretried) Record(a UnretriedAlert) {
+	if u.cfg.Metrics != nil {
+		u.cfg.Metrics.UnretriedFailures.WithLabelValues(a.Provider, a.Connection).Inc()
+	}
+	u.cfg.Logger.Error("inbound message refused with an error; the provider does not retry, so it must be re-imported",
 		"workspace", a.Workspace, "connection", a.Connection, "provider", a.Provider, "status", a.Status, "reason", a.Reason)
-	if u.alerter == nil {
+	if u.cfg.Alerter == nil {
 		return
 	}
-	now := u.now()
+	now := u.cfg.Now()
 	key := [2]string{a.Workspace, a.Connection}
 	u.mu.Lock()
 	st := u.conns[key]
@@ -124,7 +158,7 @@ func (u *unretried) record(a UnretriedAlert) {
 		st.since = now
 	}
 	st.held++
-	if !st.lastSent.IsZero() && now.Sub(st.lastSent) < u.interval {
+	if !st.lastSent.IsZero() && now.Sub(st.lastSent) < u.cfg.Interval {
 		u.mu.Unlock()
 		return
 	}
@@ -137,12 +171,25 @@ func (u *unretried) record(a UnretriedAlert) {
 		defer u.wg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		err := recovery.Do(func() error { return u.alerter.AlertUnretried(ctx, a) })
-		recovery.Report(u.metrics, u.log, "intake-alert", err, "workspace", a.Workspace, "connection", a.Connection)
+		err := recovery.Do(func() error { return u.cfg.Alerter.AlertUnretried(ctx, a) })
+		recovery.Report(u.cfg.Metrics, u.cfg.Logger, "intake-alert", err, "workspace", a.Workspace, "connection", a.Connection)
 		if err != nil {
-			u.log.Error("sending an unretried-failure alert failed", "workspace", a.Workspace, "connection", a.Connection, "error", err)
+			u.cfg.Logger.Error("sending an unretried-failure alert failed", "workspace", a.Workspace, "connection", a.Connection, "error", err)
 		}
 	}()
+}
+
+// Wait waits until the alerts being sent in the background are sent, or
+// ctx ends.
+func (u *Unretried) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { u.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // statusWriter remembers the status a handler answered with.

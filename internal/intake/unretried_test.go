@@ -64,6 +64,7 @@ var registerPanicking sync.Once
 
 type alertingReceiver struct {
 	h       *intake.HTTP
+	u       *intake.Unretried
 	inbox   *recordingInbox
 	metrics *metrics.Metrics
 	alerts  *fakeAlerter
@@ -88,10 +89,8 @@ func newAlertingReceiver(t *testing.T, storeErr error) *alertingReceiver {
 		alerts: &fakeAlerter{sent: make(chan intake.UnretriedAlert, 10)},
 		clock:  &fakeClock{now: time.Date(2024, 1, 15, 8, 0, 0, 0, time.UTC)},
 	}
-	r.h, err = intake.NewHTTP(intake.HTTPConfig{
-		Inbox: r.inbox, Connections: conns, Metrics: r.metrics, Alerter: r.alerts,
-		AlertInterval: time.Hour, Now: r.clock.Now,
-	})
+	r.u = intake.NewUnretried(intake.UnretriedConfig{Metrics: r.metrics, Alerter: r.alerts, Interval: time.Hour, Now: r.clock.Now})
+	r.h, err = intake.NewHTTP(intake.HTTPConfig{Inbox: r.inbox, Connections: conns, Metrics: r.metrics, Unretried: r.u})
 	require.NoError(t, err)
 	return r
 }
@@ -115,7 +114,7 @@ func (r *alertingReceiver) nextAlert(t *testing.T) intake.UnretriedAlert {
 // noAlert checks, once every alert in flight has been sent, that none was.
 func (r *alertingReceiver) noAlert(t *testing.T) {
 	t.Helper()
-	require.NoError(t, r.h.Wait(t.Context()))
+	require.NoError(t, r.u.Wait(t.Context()))
 	select {
 	case a := <-r.alerts.sent:
 		t.Fatalf("unexpected alert %+v", a)

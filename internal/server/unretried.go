@@ -5,18 +5,26 @@ import (
 	"github.com/shiphub/shiphub/internal/intake"
 )
 
-// unretriedAlerter is the operator alerting of 5xx answers to providers
-// that do not retry (the courier): the SMTP alerting of the configuration,
-// or nil without one. An invalid smtp section is reported by buildWebhooks,
-// which builds the same mailer.
-func (s *Server) unretriedAlerter() intake.Alerter {
-	mc, ok := s.cfg.MailConfig()
-	if !ok {
-		return nil
+// unretriedParts is the counting and alerting of messages refused to a
+// provider that does not retry (the courier), shared by the HTTP and FTP
+// intake so that an operator gets one alert per connection per interval.
+type unretriedParts struct {
+	unretriedRec *intake.Unretried
+}
+
+// unretried returns the instance's recorder, building it on first use with
+// the configuration's SMTP alerting (none without an smtp section; an
+// invalid one is reported by buildWebhooks, which builds the same mailer).
+func (s *Server) unretried() *intake.Unretried {
+	if s.unretriedRec != nil {
+		return s.unretriedRec
 	}
-	mailer, err := deliver.NewMailer(mc)
-	if err != nil {
-		return nil
+	cfg := intake.UnretriedConfig{Metrics: s.Metrics, Interval: s.cfg.DeliverConfig().AlertInterval, Logger: s.log}
+	if mc, ok := s.cfg.MailConfig(); ok {
+		if mailer, err := deliver.NewMailer(mc); err == nil {
+			cfg.Alerter = intake.MailAlerter{Mailer: mailer}
+		}
 	}
-	return intake.MailAlerter{Mailer: mailer}
+	s.unretriedRec = intake.NewUnretried(cfg)
+	return s.unretriedRec
 }

@@ -179,6 +179,10 @@ func TestAcceptRefusesBadRequests(t *testing.T) {
 		{"PutIsNotAMethodTheCourierUses", "PUT", validQuery, "", "", "", provider.ErrMethodNotAllowed, "PUT"},
 		{"DeleteIsNotAMethodTheCourierUses", "DELETE", validQuery, "", "", "", provider.ErrMethodNotAllowed, "DELETE"},
 		{"ATopicIsNotACourierURL", "GET", validQuery, "", "", "orders", provider.ErrBadInput, "topic"},
+		{"AQueryWithTwoStatuscodes", "GET", validQuery + "&statuscode=DELIVERED", "", "", "", provider.ErrBadInput, "statuscode: given 2 times with different values"},
+		{"AQueryWithTwoLabels", "GET", validQuery + "&statusNL=a&statusNL=b", "", "", "", provider.ErrBadInput, "statusNL: given 2 times"},
+		{"JSONWithTwoStatuscodes", "POST", "", "application/json", `{"order":"ASK1","statuscode":"take","statustime":"20230717094743","statuscode":"DELIVERED"}`, "", provider.ErrBadInput, "statuscode: given twice with different values"},
+		{"JSONWithAnOrderInTwoCases", "POST", "", "application/json", `{"order":"ASK1","Order":"ASK2","statuscode":"take","statustime":"20230717094743"}`, "", provider.ErrBadInput, "Order: given twice"},
 	}
 	c := newTestConnector(t, Settings{})
 	for _, tc := range cases {
@@ -194,6 +198,21 @@ func TestAcceptRefusesBadRequests(t *testing.T) {
 			require.Contains(t, err.Error(), tc.reason)
 		})
 	}
+}
+
+// TestTheSameValueTwiceIsNoConflict: a sender that repeats a field with the
+// same value is sloppy, not ambiguous.
+func TestTheSameValueTwiceIsNoConflict(t *testing.T) {
+	t.Parallel()
+	c := newTestConnector(t, Settings{})
+	get := httptest.NewRequest(http.MethodGet, "/hooks/acme/courier?"+validQuery+"&statuscode=take", nil)
+	_, err := c.Accept(get, "", nil)
+	require.NoError(t, err)
+	body := []byte(`{"order":"ASK1","statuscode":"take","statustime":"20230717094743","statuscode":"take","signatures":["a"],"signatures":["b"]}`)
+	post := httptest.NewRequest(http.MethodPost, "/hooks/acme/courier", bytes.NewReader(body))
+	post.Header.Set("Content-Type", "application/json")
+	_, err = c.Accept(post, "", body)
+	require.NoError(t, err)
 }
 
 func TestAcceptStoresTheRawBytesAndAStableDedupKey(t *testing.T) {

@@ -240,3 +240,29 @@ func TestFTPPollSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestXMLThatGivesAFieldTwiceIsRefused: two different status codes in one
+// file would make one of them a guess.
+func TestXMLThatGivesAFieldTwiceIsRefused(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, body, err string
+	}{
+		{"TwoElements", `<s><order>A</order><statuscode>take</statuscode><statuscode>DELIVERED</statuscode><statustime>20230717094743</statustime></s>`, "statuscode: given twice"},
+		{"AnAttributeAndAnElement", `<s order="A"><order>B</order><statuscode>take</statuscode><statustime>20230717094743</statustime></s>`, "order: given twice"},
+		{"TheSameValueTwiceIsFine", `<s order="A"><order> A </order><statuscode>take</statuscode><statustime>20230717094743</statustime></s>`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := DecodeXML([]byte(tc.body))
+			if tc.err == "" {
+				require.NoError(t, err)
+				require.Equal(t, "A", m.Order)
+				return
+			}
+			require.ErrorIs(t, err, provider.ErrBadInput)
+			require.ErrorContains(t, err, tc.err)
+		})
+	}
+}

@@ -279,6 +279,32 @@ func TestInTransitIsNoEarlierThanCollection(t *testing.T) {
 	}
 }
 
+// TestAFieldGivenTwiceWithDifferentValuesIsRefused: which of two statuses
+// counts would be a guess.
+func TestAFieldGivenTwiceWithDifferentValuesIsRefused(t *testing.T) {
+	t.Parallel()
+	c := newTestConnector(t)
+	cases := []struct{ name, body, err string }{
+		{"TwoStatuses", `{"increment_id":"1","status":"IN_TRANSIT","status":"DELIVERED"}`, "status: given twice"},
+		{"TwoCarriers", `{"increment_id":"1","track":{"carrier":"ups","carrier":"dhl"}}`, "track.carrier: given twice"},
+		{"TwoSKUsInAnItem", `{"increment_id":"1","items":[{"sku":"a"},{"sku":"b","sku":"c"}]}`, "items[1].sku: given twice"},
+		{"TheSameValueTwiceIsFine", `{"increment_id":"1","status":"IN_TRANSIT","status":"IN_TRANSIT"}`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body := []byte(tc.body)
+			_, err := c.Accept(hookRequest(http.MethodPost, body), "", body)
+			if tc.err == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, provider.ErrBadInput)
+			require.ErrorContains(t, err, tc.err)
+		})
+	}
+}
+
 func TestOccurredAtFallsBack(t *testing.T) {
 	t.Parallel()
 	c := newTestConnector(t)

@@ -6,7 +6,14 @@
 //
 // The package is the only place that knows that wire format. Its status
 // table (statuses.tsv) maps every code of the document onto the canonical
-// taxonomy; a code it does not know becomes canonical unknown.
+// taxonomy; where the document lists a code more than once, the message's
+// labels pick the row, and a terminal status is never guessed. A code the
+// table does not know keeps its raw code and takes the meaning of its group
+// (PROCESSING, DELIVERED, …), or becomes canonical unknown without one.
+//
+// The courier does not retry (it e-mails the merchant about statuses that
+// did not arrive), so the connector says so (provider.Retrier) and the
+// intake counts and alerts every error it answers.
 package courier
 
 import (

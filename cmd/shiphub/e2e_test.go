@@ -127,7 +127,7 @@ func TestEndToEnd(t *testing.T) {
 		status, _ := do(t, http.MethodPost, h.URL+"/hooks/acme/courier", courierJSON, b)
 		require.Equal(t, http.StatusOK, status)
 		s := trackOne(t, h, "ASK000000777", 1)
-		require.Equal(t, model.StatusUnknown, s.Status)
+		require.Equal(t, model.StatusInTransit, s.Status, "no row maps the code; its group PROCESSING does")
 		require.Equal(t, "TELEPORTED", s.Events[0].ProviderCode)
 		status, metrics := do(t, http.MethodGet, h.URL+"/metrics", nil, "")
 		require.Equal(t, http.StatusOK, status)

@@ -101,6 +101,13 @@ func NewMailer(cfg MailConfig) (*Mailer, error) {
 
 // Alert sends one alert e-mail to every operator address.
 func (m *Mailer) Alert(ctx context.Context, a Alert) error {
+	subject, body := alertText(a)
+	return m.Send(ctx, subject, body)
+}
+
+// Send sends one plain-text e-mail to every operator address. Other parts
+// of the hub alert through it too (the intake's unretried failures).
+func (m *Mailer) Send(ctx context.Context, subject, body string) error {
 	opts := []mail.Option{mail.WithPort(m.cfg.Port), mail.WithTimeout(m.cfg.Timeout)}
 	switch m.cfg.TLS {
 	case "", "opportunistic":
@@ -126,7 +133,6 @@ func (m *Mailer) Alert(ctx context.Context, a Alert) error {
 	if err := msg.To(m.cfg.To...); err != nil {
 		return fmt.Errorf("alert mail recipients: %w", err)
 	}
-	subject, body := alertText(a)
 	msg.Subject(subject)
 	msg.SetDate()
 	msg.SetBodyString(mail.TypeTextPlain, body)

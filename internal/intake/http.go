@@ -17,6 +17,7 @@ import (
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/provider"
+	"github.com/shiphub/shiphub/internal/recovery"
 	"github.com/shiphub/shiphub/internal/store"
 )
 
@@ -43,6 +44,11 @@ type HTTPConfig struct {
 	Committed func()
 	// Metrics counts inbound messages. Optional.
 	Metrics *metrics.Metrics
+	// Unretried counts and alerts every 5xx answered to a provider that
+	// does not retry (provider.Retries is false): each is a lost message
+	// until someone re-imports it. Default: one that counts in Metrics and
+	// logs, without alerts.
+	Unretried *Unretried
 	// Logger is the structured logger; default slog.Default().
 	Logger *slog.Logger
 }
@@ -69,6 +75,9 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if cfg.Committed == nil {
 		cfg.Committed = func() {}
 	}
+	if cfg.Unretried == nil {
+		cfg.Unretried = NewUnretried(UnretriedConfig{Metrics: cfg.Metrics, Logger: cfg.Logger})
+	}
 	return &HTTP{cfg: cfg}, nil
 }
 
@@ -85,7 +94,10 @@ type Reply struct {
 }
 
 // ServeHTTP handles one inbound provider request. It answers 200 only after
-// the message is committed to the inbox.
+// the message is committed to the inbox. A panic in a connector is answered
+// 500, not with a dropped connection, and every 5xx answered to a provider
+// that does not retry is counted and alerted: that message is lost unless
+// it is re-imported.
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ws, cn, topic := r.PathValue("workspace"), r.PathValue("connection"), r.PathValue("topic")
@@ -100,6 +112,31 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := h.cfg.Logger.With("workspace", ws, "connection", cn, "provider", conn.Provider)
+	sw := &statusWriter{ResponseWriter: w}
+	var reason string
+	err := recovery.Do(func() error {
+		reason = h.serve(sw, r, start, conn, recv, topic, log)
+		return nil
+	})
+	if err != nil {
+		recovery.Report(h.cfg.Metrics, log, "intake", err)
+		if sw.status == 0 {
+			httpx.WriteProblem(sw, http.StatusInternalServerError, "the message could not be taken; see the hub's log")
+		}
+		reason = "internal error: " + err.Error()
+	}
+	if sw.status >= 500 && !provider.Retries(conn.Connector) {
+		h.cfg.Unretried.Record(UnretriedAlert{
+			Workspace: ws, Connection: cn, Provider: conn.Provider, Status: sw.status, Reason: reason,
+		})
+	}
+}
+
+// serve handles a request to a known webhook connection. It returns the
+// reason of an error answer, for the operator.
+func (h *HTTP) serve(w http.ResponseWriter, r *http.Request, start time.Time, conn *connections.Conn,
+	recv provider.WebhookReceiver, topic string, log *slog.Logger) string {
+	ws, cn := conn.Workspace, conn.ID
 	count := func(result string) {
 		if h.cfg.Metrics != nil {
 			h.cfg.Metrics.Inbound.WithLabelValues(conn.Provider, result).Inc()
@@ -109,7 +146,7 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		count("unauthorized")
 		log.Info("inbound request refused", "reason", "unauthorized", "remote", r.RemoteAddr)
 		httpx.WriteProblem(w, http.StatusUnauthorized, "missing or wrong credentials for this connection")
-		return
+		return "unauthorized"
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
@@ -117,11 +154,11 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &tooLarge) {
 			count("too_large")
 			httpx.WriteProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", h.cfg.MaxBodyBytes))
-			return
+			return "too large"
 		}
 		count("rejected")
 		httpx.WriteProblem(w, http.StatusBadRequest, "reading the body failed")
-		return
+		return "reading the body failed: " + err.Error()
 	}
 	in, err := recv.Accept(r, topic, body)
 	if err != nil {
@@ -135,7 +172,7 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		count("rejected")
 		log.Info("inbound request rejected", "status", status, "error", err)
 		httpx.WriteProblem(w, status, err.Error())
-		return
+		return err.Error()
 	}
 	msg := &model.InboxMessage{
 		Workspace: ws, Connection: cn, Provider: conn.Provider,
@@ -153,7 +190,7 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Retry-After", "5")
 		httpx.WriteProblem(w, http.StatusServiceUnavailable, "the message could not be stored; retry later")
-		return
+		return "committing to the inbox: " + err.Error()
 	}
 	reply := Reply{Status: "accepted", ID: id}
 	if dup {
@@ -167,4 +204,5 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.cfg.Metrics.AckSeconds.WithLabelValues(conn.Provider).Observe(time.Since(start).Seconds())
 	}
 	httpx.WriteJSON(w, http.StatusOK, reply)
+	return ""
 }

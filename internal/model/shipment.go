@@ -117,6 +117,11 @@ type Event struct {
 	// reported twice (through two channels, or in two polls) is stored once.
 	DedupKey   string    `json:"-"`
 	RecordedAt time.Time `json:"recorded_at"`
+	// Unmapped marks an event whose provider code no table maps, even when
+	// something else the provider said (the courier's group) gave it a
+	// status: it is counted with the unknown codes, so that the missing
+	// mapping is seen. Not stored.
+	Unmapped bool `json:"-"`
 }
 
 // Position is the event's place in status derivation.

@@ -207,7 +207,7 @@ func (p *Pipeline) count(r result) {
 	m.Processed.WithLabelValues(r.provider, "applied").Inc()
 	for _, e := range r.events {
 		m.EventsApplied.WithLabelValues(r.provider, string(e.Status)).Inc()
-		if e.Status == model.StatusUnknown {
+		if e.Status == model.StatusUnknown || e.Unmapped {
 			m.CountUnknown(r.provider, e.ProviderCode)
 		}
 	}

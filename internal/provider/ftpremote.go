@@ -34,7 +34,15 @@ type FTPRemote struct {
 	MoveTo string `yaml:"move_to"`
 	// Timeout bounds each FTP operation; default 30s.
 	Timeout time.Duration `yaml:"timeout"`
+	// StableAfter is how far apart the two listings are that must show a
+	// file with the same size and modification time before it is fetched:
+	// a file the provider is still uploading is left alone (it would be
+	// quarantined as malformed, and deleted). Default 5s.
+	StableAfter time.Duration `yaml:"stable_after"`
 }
+
+// DefaultStableAfter is the default of FTPRemote.StableAfter.
+const DefaultStableAfter = 5 * time.Second
 
 // What FTPRemote.After may say.
 const (
@@ -59,6 +67,9 @@ func (r *FTPRemote) SetDefaults() {
 	if r.Timeout == 0 {
 		r.Timeout = 30 * time.Second
 	}
+	if r.StableAfter == 0 {
+		r.StableAfter = DefaultStableAfter
+	}
 }
 
 // Validate checks the settings; its errors name the key under ftp_poll.
@@ -79,6 +90,9 @@ func (r *FTPRemote) Validate() error {
 	}
 	if r.Timeout < time.Second {
 		bad("timeout", "must be at least 1s")
+	}
+	if r.StableAfter < time.Second {
+		bad("stable_after", "must be at least 1s, or a file still being uploaded could be taken")
 	}
 	switch r.After {
 	case AfterDelete:

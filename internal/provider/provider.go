@@ -109,6 +109,50 @@ type FileReceiver interface {
 	// normalised. Errors wrap ErrBadInput (the file is quarantined, not
 	// retried).
 	AcceptFile(name string, body []byte) (Inbound, error)
+	// FileExtensions lists the extensions of the provider's files, lower
+	// case and without the dot ("json", "xml"). An FTP poller fetches only
+	// files that have one of them and leaves the rest of a shared directory
+	// alone; the connector is the only place that knows them.
+	FileExtensions() []string
+}
+
+// HasFileExtension reports whether name ends in one of exts (as returned by
+// FileExtensions), case-insensitively.
+func HasFileExtension(name string, exts []string) bool {
+	dot := strings.LastIndexByte(name, '.')
+	if dot < 0 {
+		return false
+	}
+	ext := name[dot+1:]
+	for _, e := range exts {
+		if strings.EqualFold(ext, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// Retrier is implemented by a connector that says whether its provider sends
+// a message again after the hub answered it with an error (a 5xx). Most do
+// (WICS ten times over 24 h); the courier does not: its document promises
+// only an e-mail to the merchant about statuses that did not arrive. For
+// such a provider every 5xx the hub answers is a message lost unless someone
+// re-imports it, so the intake counts and alerts it.
+type Retrier interface {
+	// ProviderRetries reports whether the provider resends a message that
+	// was answered with an error.
+	ProviderRetries() bool
+}
+
+// Retries reports whether c's provider resends a message answered with an
+// error: what its Retrier says, and true for a connector that says nothing
+// (the common case, and the one the DESIGN's "answer 503 so the provider
+// retries" assumes).
+func Retries(c Connector) bool {
+	if r, ok := c.(Retrier); ok {
+		return r.ProviderRetries()
+	}
+	return true
 }
 
 // Info registers a provider.

@@ -39,6 +39,7 @@ func (s *Server) buildFTP() error {
 			MaxFileBytes: s.cfg.FTP.MaxFileBytes, ArchiveRetention: s.cfg.FTP.ArchiveRetention,
 			Accounts: ftp.AccountsFrom(s.Conns), Inbox: s.Store, Errors: s.Store,
 			Leases: s.Store, Holder: holder, Committed: s.Pipeline.Notify, Metrics: s.Metrics, Logger: s.log,
+			Unretried: s.unretried(),
 		})
 		if err != nil {
 			return err

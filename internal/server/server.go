@@ -39,6 +39,7 @@ type Server struct {
 	Metrics  *metrics.Metrics
 	ftpParts
 	webhookParts
+	unretriedParts
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -70,6 +71,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	hooks, err := intake.NewHTTP(intake.HTTPConfig{
 		Inbox: st, Connections: conns, MaxBodyBytes: cfg.Intake.MaxBodyBytes,
 		Committed: s.Pipeline.Notify, Metrics: s.Metrics, Logger: log,
+		Unretried: s.unretried(),
 	})
 	if err != nil {
 		_ = st.Close()

@@ -241,6 +241,7 @@ func (u *upload) Close() error {
 	}
 	if err := u.s.receive(u.acct, u.name, staged); err != nil {
 		_ = os.Remove(staged)
+		u.s.unretried(u.acct, u.name, err)
 		return err
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shiphub/shiphub/internal/intake"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/provider"
 )
@@ -68,6 +69,18 @@ func (s *Server) receive(acct *account, name, staged string) error {
 		_ = os.Remove(staged)
 	}
 	return nil
+}
+
+// unretried reports an upload the hub could not store when the provider
+// will not upload it again.
+func (s *Server) unretried(acct *account, name string, err error) {
+	if s.cfg.Unretried == nil || acct.Receiver == nil || provider.Retries(acct.Receiver) {
+		return
+	}
+	s.cfg.Unretried.Record(intake.UnretriedAlert{
+		Workspace: acct.Workspace, Connection: acct.Connection, Provider: acct.Provider,
+		Reason: fmt.Sprintf("FTP upload of %s: %v", name, err),
+	})
 }
 
 // quarantine keeps a refused file aside and records why. The upload is

@@ -102,6 +102,10 @@ type Config struct {
 	AuthFailureDelay time.Duration
 	// Metrics counts uploads. Optional.
 	Metrics *metrics.Metrics
+	// Unretried, when set, counts and alerts every upload the hub could not
+	// store for a provider that does not upload again (the courier): that
+	// file is lost unless it is re-imported. Share the HTTP intake's.
+	Unretried *intake.Unretried
 	// Logger is the structured logger; default slog.Default().
 	Logger *slog.Logger
 }

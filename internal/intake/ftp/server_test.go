@@ -25,12 +25,15 @@ import (
 	"time"
 
 	goftp "github.com/jlaffaye/ftp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shiphub/shiphub/internal/api"
 	"github.com/shiphub/shiphub/internal/config"
 	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/intake"
 	"github.com/shiphub/shiphub/internal/intake/ftp"
+	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/pipeline"
 	"github.com/shiphub/shiphub/internal/provider/registry"
@@ -327,6 +330,18 @@ func TestAnUploadThatCannotBeCommittedIsNotAcknowledged(t *testing.T) {
 	require.Contains(t, err.Error(), "try again later")
 	require.Empty(t, files(t, filepath.Join(h.dir, "acme", "courier", "archive")), "not archived")
 	require.Empty(t, files(t, filepath.Join(h.dir, "acme", "courier", "staging")), "not left behind")
+}
+
+// TestAnUploadTheCourierWillNotSendAgainIsCounted: the courier does not
+// retry, so a failed commit is counted as an unretried failure.
+func TestAnUploadTheCourierWillNotSendAgainIsCounted(t *testing.T) {
+	t.Parallel()
+	m := metrics.New()
+	u := intake.NewUnretried(intake.UnretriedConfig{Metrics: m, Logger: quiet()})
+	h := newHub(t, func(c *ftp.Config) { c.Inbox, c.Unretried = failingInbox{}, u })
+	c := dial(t, h.srv.Addr(), "acme", "acme-secret")
+	require.Error(t, c.Stor("A1_take_20230719110649.json", bytes.NewReader(fixture(t, "ASK132456798_take_20230719110649.json"))))
+	require.Equal(t, 1.0, testutil.ToFloat64(m.UnretriedFailures.WithLabelValues("courier", "courier")))
 }
 
 func TestExplicitTLS(t *testing.T) {

@@ -4,6 +4,10 @@
 // then deleted or moved on the remote, so a crash between the two fetches
 // it again and the inbox acknowledges it as a duplicate. A transfer that
 // breaks off is never committed; the next round fetches the file again.
+// A file is fetched only once it is stable: two listings StableAfter apart
+// show it with the same size and modification time, so a file the provider
+// is still uploading is neither committed half nor quarantined and deleted.
+// Only files with the connector's extensions are fetched.
 // Only one hub instance polls a connection at a time (coord.Singleton).
 package ftppoll
 
@@ -83,6 +87,11 @@ type Config struct {
 	Committed func()
 	// Metrics counts fetched files. Optional.
 	Metrics *metrics.Metrics
+	// Sleep waits between the two listings of a round (a target's
+	// StableAfter) and reports false when ctx ended first; default
+	// ctxtime.Sleep. Tests make the wait instant, and change the remote
+	// directory in it.
+	Sleep func(ctx context.Context, d time.Duration) bool
 	// Logger is the structured logger; default slog.Default().
 	Logger *slog.Logger
 }
@@ -114,6 +123,9 @@ func New(cfg Config) (*Poller, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = ctxtime.Sleep
 	}
 	for i := range cfg.Targets {
 		cfg.Targets[i].Remote.SetDefaults()
@@ -184,6 +196,9 @@ type Result struct {
 	// Skipped counts files left on the remote to try again: broken
 	// transfers, files over the size cap, failed removals.
 	Skipped int
+	// Unstable counts files left on the remote because they changed
+	// between the round's two listings (still being uploaded).
+	Unstable int
 }
 
 // Round fetches every file in the target's directory once. It stops at the
@@ -193,6 +208,7 @@ type Result struct {
 func (p *Poller) Round(ctx context.Context, t Target) (Result, error) {
 	var res Result
 	r := t.Remote
+	r.SetDefaults()
 	log := p.log.With("workspace", t.Workspace, "connection", t.Connection, "provider", t.Provider)
 	opts := []goftp.DialOption{goftp.DialWithContext(ctx), goftp.DialWithTimeout(r.Timeout), goftp.DialWithShutTimeout(r.Timeout)}
 	if r.TLS {
@@ -207,9 +223,32 @@ func (p *Poller) Round(ctx context.Context, t Target) (Result, error) {
 	if err := c.Login(r.User, r.Password); err != nil {
 		return res, fmt.Errorf("logging in to %s as %q: %w", addr, r.User, err)
 	}
-	entries, err := c.List(r.Path)
+	exts := t.Receiver.FileExtensions()
+	first, err := p.list(c, r.Path, exts)
 	if err != nil {
-		return res, fmt.Errorf("listing %s: %w", r.Path, err)
+		return res, err
+	}
+	if len(first) == 0 {
+		return res, nil
+	}
+	// A file is taken only if a second listing, StableAfter later, shows it
+	// unchanged: the provider may still be writing it.
+	if !p.cfg.Sleep(ctx, r.StableAfter) {
+		return res, ctx.Err()
+	}
+	second, err := p.list(c, r.Path, exts)
+	if err != nil {
+		return res, err
+	}
+	entries := make([]*goftp.Entry, 0, len(second))
+	for _, e := range second {
+		before, ok := first[e.Name]
+		if !ok || before.Size != e.Size || !before.Time.Equal(e.Time) {
+			res.Unstable++
+			log.Debug("FTP file still changing; fetching it once it is stable", "file", e.Name, "size", e.Size)
+			continue
+		}
+		entries = append(entries, e)
 	}
 	// Oldest first, so updates are committed in the order they were written.
 	sort.SliceStable(entries, func(i, j int) bool {
@@ -222,9 +261,6 @@ func (p *Poller) Round(ctx context.Context, t Target) (Result, error) {
 	for _, e := range entries {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
-		}
-		if e.Type != goftp.EntryTypeFile || !wanted(e.Name) {
-			continue
 		}
 		if n++; n > p.cfg.MaxFilesPerRound {
 			break
@@ -267,11 +303,26 @@ func (p *Poller) Round(ctx context.Context, t Target) (Result, error) {
 	return res, nil
 }
 
-// wanted reports whether a remote file is one to fetch: a provider's JSON
-// or XML file, not a hidden or temporary one still being written.
-func wanted(name string) bool {
-	lower := strings.ToLower(name)
-	return !strings.HasPrefix(name, ".") && (strings.HasSuffix(lower, ".json") || strings.HasSuffix(lower, ".xml"))
+// list lists the files of dir that are the provider's, by name.
+func (p *Poller) list(c *goftp.ServerConn, dir string, exts []string) (map[string]*goftp.Entry, error) {
+	entries, err := c.List(dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", dir, err)
+	}
+	out := make(map[string]*goftp.Entry, len(entries))
+	for _, e := range entries {
+		if e.Type == goftp.EntryTypeFile && wanted(e.Name, exts) {
+			out[e.Name] = e
+		}
+	}
+	return out, nil
+}
+
+// wanted reports whether a remote file is one to fetch: a file with one of
+// the connector's extensions, not a hidden one (an upload in progress is
+// often a dot file).
+func wanted(name string, exts []string) bool {
+	return !strings.HasPrefix(name, ".") && provider.HasFileExtension(name, exts)
 }
 
 // fetch downloads one file whole, or fails: a transfer the server does not

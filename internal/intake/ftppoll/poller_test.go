@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/afero"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shiphub/shiphub/internal/intake/ftp"
@@ -94,7 +95,16 @@ func target(t *testing.T, r *remote, tweak func(*provider.FTPRemote)) ftppoll.Ta
 
 func newPoller(t *testing.T, st store.Store, targets ...ftppoll.Target) *ftppoll.Poller {
 	t.Helper()
-	p, err := ftppoll.New(ftppoll.Config{Targets: targets, Inbox: st, Errors: st, Leases: st, Holder: "test", Logger: quiet()})
+	return newPollerWith(t, st, instant, targets...)
+}
+
+// instant is a Sleep that does not wait: the two listings of a round follow
+// each other at once.
+func instant(ctx context.Context, _ time.Duration) bool { return ctx.Err() == nil }
+
+func newPollerWith(t *testing.T, st store.Store, sleep func(context.Context, time.Duration) bool, targets ...ftppoll.Target) *ftppoll.Poller {
+	t.Helper()
+	p, err := ftppoll.New(ftppoll.Config{Targets: targets, Inbox: st, Errors: st, Leases: st, Holder: "test", Sleep: sleep, Logger: quiet()})
 	require.NoError(t, err)
 	return p
 }
@@ -241,3 +251,89 @@ func TestTheScheduledPollerFetchesByItself(t *testing.T) {
 	r.put(t, "ASK200000001_DELIVERED_20231105143000.xml")
 	require.Eventually(t, func() bool { return inboxTotal(t, st) == 2 }, 10*time.Second, 10*time.Millisecond, "the next round picks up a new file")
 }
+
+// TestAFileStillBeingUploadedIsLeftUntilItIsStable: the courier's upload is
+// still growing between the round's two listings. The half file is neither
+// committed nor quarantined and deleted; the round after, with the upload
+// done, takes it whole.
+func TestAFileStillBeingUploadedIsLeftUntilItIsStable(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, nil)
+	whole, err := os.ReadFile("../../provider/courier/testdata/files/ASK132456798_take_20230719110649.json")
+	require.NoError(t, err)
+	name := "ASK132456798_take_20230719110649.json"
+	file := filepath.Join(r.dir, name)
+	require.NoError(t, os.WriteFile(file, whole[:len(whole)/3], 0o640))
+	r.put(t, "ASK200000001_DELIVERED_20231105143000.xml") // complete, and unchanged
+
+	st := sqlite.OpenTest(t)
+	tg := target(t, r, nil)
+	var waits []time.Duration
+	growing := true
+	sleep := func(ctx context.Context, d time.Duration) bool {
+		waits = append(waits, d)
+		if growing { // the upload goes on while the poller waits
+			f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+			if err == nil {
+				_, err = f.Write(whole[len(whole)/3 : 2*len(whole)/3])
+				err = errors.Join(err, f.Close())
+			}
+			if !assert.NoError(t, err) {
+				return false
+			}
+		}
+		return ctx.Err() == nil
+	}
+	p := newPollerWith(t, st, sleep, tg)
+
+	res, err := p.Round(context.Background(), tg)
+	require.NoError(t, err)
+	require.Equal(t, ftppoll.Result{Committed: 1, Unstable: 1}, res, "the growing file is left alone")
+	require.Equal(t, []time.Duration{provider.DefaultStableAfter}, waits, "the listings are stable_after apart")
+	require.Equal(t, []string{name}, r.names(t, ""), "it is still there")
+	require.Empty(t, r.names(t, "../quarantine"), "and not quarantined")
+	errs, err := st.ListIntakeErrors(context.Background(), store.IntakeErrorFilter{Workspace: "acme"})
+	require.NoError(t, err)
+	require.Empty(t, errs, "no intake error for a file still being uploaded")
+
+	// The upload finishes; the next round sees the file stable and takes it.
+	growing = false
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.Write(whole[2*len(whole)/3:])
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	res, err = p.Round(context.Background(), tg)
+	require.NoError(t, err)
+	require.Equal(t, ftppoll.Result{Committed: 1}, res)
+	require.Empty(t, r.names(t, ""))
+	msg, err := st.GetInbox(context.Background(), 2)
+	require.NoError(t, err)
+	require.Equal(t, whole, msg.Body, "the whole file, not a part of it")
+}
+
+// TestOnlyTheConnectorsFileTypesAreTaken: the extensions come from the
+// connector; other files in a shared directory are left alone.
+func TestOnlyTheConnectorsFileTypesAreTaken(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, nil)
+	raw, err := os.ReadFile("../../provider/courier/testdata/files/ASK132456798_take_20230719110649.json")
+	require.NoError(t, err)
+	for _, name := range []string{"ASK132456798_take_20230719110649.JSON", "ASK132456798_take_20230719110649.csv", "ASK132456798_take_20230719110649.json.part", ".ASK132456798_take_20230719110649.json"} {
+		require.NoError(t, os.WriteFile(filepath.Join(r.dir, name), raw, 0o640))
+	}
+	st := sqlite.OpenTest(t)
+	tg := target(t, r, nil)
+	tg.Receiver = onlyJSON{tg.Receiver}
+	r.put(t, "ASK200000001_DELIVERED_20231105143000.xml")
+	res, err := newPoller(t, st, tg).Round(context.Background(), tg)
+	require.NoError(t, err)
+	require.Equal(t, ftppoll.Result{Committed: 1}, res, "only the .JSON file: this connector takes no xml")
+	require.ElementsMatch(t, []string{"ASK132456798_take_20230719110649.csv", "ASK132456798_take_20230719110649.json.part",
+		".ASK132456798_take_20230719110649.json", "ASK200000001_DELIVERED_20231105143000.xml"}, r.names(t, ""))
+}
+
+// onlyJSON is a courier connector that says it takes only JSON files.
+type onlyJSON struct{ provider.FileReceiver }
+
+func (onlyJSON) FileExtensions() []string { return []string{"json"} }

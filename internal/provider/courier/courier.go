@@ -6,7 +6,14 @@
 //
 // The package is the only place that knows that wire format. Its status
 // table (statuses.tsv) maps every code of the document onto the canonical
-// taxonomy; a code it does not know becomes canonical unknown.
+// taxonomy; where the document lists a code more than once, the message's
+// labels pick the row, and a terminal status is never guessed. A code the
+// table does not know keeps its raw code and takes the meaning of its group
+// (PROCESSING, DELIVERED, …), or becomes canonical unknown without one.
+//
+// The courier does not retry (it e-mails the merchant about statuses that
+// did not arrive), so the connector says so (provider.Retrier) and the
+// intake counts and alerts every error it answers.
 package courier
 
 import (
@@ -82,13 +89,16 @@ func (s *Settings) Validate() error {
 	return errors.Join(errs...)
 }
 
+// loadLocation loads the timezone setting with the shared loader, which
+// refuses "Local": the host's zone would make normalisation depend on where
+// the hub runs, and a reprocess on another host would rewrite the past.
 func loadLocation(name string) (*time.Location, error) {
 	if name == "" {
 		return nil, errors.New("timezone: is required")
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := provider.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("timezone: unknown time zone %q", name)
+		return nil, fmt.Errorf("timezone: %w", err)
 	}
 	return loc, nil
 }
@@ -106,7 +116,14 @@ var (
 	_ provider.WebhookReceiver = (*Connector)(nil)
 	_ provider.FileReceiver    = (*Connector)(nil)
 	_ provider.FilePoller      = (*Connector)(nil)
+	_ provider.Retrier         = (*Connector)(nil)
 )
+
+// ProviderRetries is false: the courier sends each status once. When the
+// hub cannot take it, the courier e-mails the merchant (if it has an
+// address) and moves on, so the hub counts and alerts every such failure;
+// the status must be re-imported (its FTP file, or the POST again).
+func (c *Connector) ProviderRetries() bool { return false }
 
 // New builds a courier connector from a connection's settings, applying
 // defaults and validating them.
@@ -254,7 +271,16 @@ func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, er
 		DedupKey:      msg.StatusCode + "|" + msg.StatusTime,
 	}
 	labels := map[string]string{"nl": msg.StatusNL, "fr": msg.StatusFR, "en": msg.StatusEN}
-	if row, ok := LookupStatus(msg.StatusCode, msg.StatusNL); ok {
+	row, ok := LookupStatus(msg.StatusCode, Labels{NL: msg.StatusNL, FR: msg.StatusFR, EN: msg.StatusEN})
+	if !ok {
+		// No row has the code: it stays unknown unless the message's group,
+		// the courier's own word, says what it is. The raw code is kept
+		// either way, and the event is marked unmapped so that it is
+		// counted like an unknown one.
+		row, ok = LookupGroup(msg.Status)
+		ev.Unmapped = true
+	}
+	if ok {
 		ev.Status, ev.Substatus, ev.ActionRequired = row.Status, row.Substatus, row.ActionRequired
 		if ev.ProviderGroup == "" {
 			ev.ProviderGroup = row.Group

@@ -63,7 +63,12 @@ func TestNewDecodesAndValidatesSettings(t *testing.T) {
 		{
 			name:    "AnUnknownTimezoneNamesTheKey",
 			yaml:    "timezone: Mars/Base\n",
-			wantErr: `timezone: unknown time zone "Mars/Base"`,
+			wantErr: `timezone: unknown IANA time zone "Mars/Base"`,
+		},
+		{
+			name:    "TheHostsLocalZoneIsRefused",
+			yaml:    "timezone: Local\n",
+			wantErr: `timezone: "Local" is not allowed`,
 		},
 		{
 			name:    "AnFTPUserNeedsAPassword",
@@ -89,6 +94,13 @@ func TestNewDecodesAndValidatesSettings(t *testing.T) {
 			require.Equal(t, tc.want, conn.(*Connector).Settings())
 		})
 	}
+}
+
+func TestTheCourierDoesNotRetryAndDeliversJSONAndXMLFiles(t *testing.T) {
+	t.Parallel()
+	c := newTestConnector(t, Settings{})
+	require.False(t, provider.Retries(c), "the document promises an e-mail, not a retry")
+	require.Equal(t, []string{"json", "xml"}, c.FileExtensions())
 }
 
 func TestInfoRegistersTheCourier(t *testing.T) {
@@ -167,6 +179,10 @@ func TestAcceptRefusesBadRequests(t *testing.T) {
 		{"PutIsNotAMethodTheCourierUses", "PUT", validQuery, "", "", "", provider.ErrMethodNotAllowed, "PUT"},
 		{"DeleteIsNotAMethodTheCourierUses", "DELETE", validQuery, "", "", "", provider.ErrMethodNotAllowed, "DELETE"},
 		{"ATopicIsNotACourierURL", "GET", validQuery, "", "", "orders", provider.ErrBadInput, "topic"},
+		{"AQueryWithTwoStatuscodes", "GET", validQuery + "&statuscode=DELIVERED", "", "", "", provider.ErrBadInput, "statuscode: given 2 times with different values"},
+		{"AQueryWithTwoLabels", "GET", validQuery + "&statusNL=a&statusNL=b", "", "", "", provider.ErrBadInput, "statusNL: given 2 times"},
+		{"JSONWithTwoStatuscodes", "POST", "", "application/json", `{"order":"ASK1","statuscode":"take","statustime":"20230717094743","statuscode":"DELIVERED"}`, "", provider.ErrBadInput, "statuscode: given twice with different values"},
+		{"JSONWithAnOrderInTwoCases", "POST", "", "application/json", `{"order":"ASK1","Order":"ASK2","statuscode":"take","statustime":"20230717094743"}`, "", provider.ErrBadInput, "Order: given twice"},
 	}
 	c := newTestConnector(t, Settings{})
 	for _, tc := range cases {
@@ -182,6 +198,21 @@ func TestAcceptRefusesBadRequests(t *testing.T) {
 			require.Contains(t, err.Error(), tc.reason)
 		})
 	}
+}
+
+// TestTheSameValueTwiceIsNoConflict: a sender that repeats a field with the
+// same value is sloppy, not ambiguous.
+func TestTheSameValueTwiceIsNoConflict(t *testing.T) {
+	t.Parallel()
+	c := newTestConnector(t, Settings{})
+	get := httptest.NewRequest(http.MethodGet, "/hooks/acme/courier?"+validQuery+"&statuscode=take", nil)
+	_, err := c.Accept(get, "", nil)
+	require.NoError(t, err)
+	body := []byte(`{"order":"ASK1","statuscode":"take","statustime":"20230717094743","statuscode":"take","signatures":["a"],"signatures":["b"]}`)
+	post := httptest.NewRequest(http.MethodPost, "/hooks/acme/courier", bytes.NewReader(body))
+	post.Header.Set("Content-Type", "application/json")
+	_, err = c.Accept(post, "", body)
+	require.NoError(t, err)
 }
 
 func TestAcceptStoresTheRawBytesAndAStableDedupKey(t *testing.T) {
@@ -377,6 +408,51 @@ func TestNormalizeRefusesWhatItCannotDecode(t *testing.T) {
 			_, err := c.Normalize(&model.InboxMessage{ID: 9, ContentType: tc.contentType, Body: []byte(tc.body)})
 			require.ErrorIs(t, err, tc.want)
 			require.Contains(t, err.Error(), "message 9")
+		})
+	}
+}
+
+// TestNormalizeNeverMakesADoubtfulTerminalStatus: a terminal status is
+// final, so a code whose rows disagree, or a partial delivery, must not
+// become one; a code no row knows takes its group's meaning.
+func TestNormalizeNeverMakesADoubtfulTerminalStatus(t *testing.T) {
+	t.Parallel()
+	c := newTestConnector(t, Settings{})
+	cases := []struct {
+		name, code, group string
+		labels            Labels
+		status            model.Status
+		substatus         string
+		unmapped          bool
+	}{
+		{"NotOk98WithoutLabelsIsAnException", "notOk_98", "NOTOK", Labels{}, model.StatusException, "", false},
+		{"NotOk98StreetUnknownInFrench", "notOk_98", "NOTOK", Labels{FR: "RUE INCONNUE"}, model.StatusException, model.SubAddressIssue, false},
+		{"NotOk98IncompleteIsNotDelivered", "notOk_98", "NOTOK", Labels{NL: "ZENDING ONVOLLEDIG GELEVERD"}, model.StatusException, model.SubPartialDelivery, false},
+		{"PartialDeliveryOfADistributorIsInTransit", "DPD_207", "PROCESSING", Labels{}, model.StatusInTransit, model.SubPartialDelivery, false},
+		{"ADistributorPrefixMayContainAnUnderscore", "GLS_BE_205", "DELIVERED", Labels{}, model.StatusDelivered, model.SubDeliveredNeighbour, false},
+		{"AnUnknownCodeOfGroupDeliveredIsDelivered", "DELIVERED_LOCKER", "DELIVERED", Labels{}, model.StatusDelivered, "", true},
+		{"AnUnknownCodeOfGroupCancelledIsCancelled", "AN_NEW", "cancelled", Labels{}, model.StatusCancelled, "", true},
+		{"AnUnknownCodeOfGroupProcessingIsInTransit", "TELEPORTED", "PROCESSING", Labels{}, model.StatusInTransit, "", true},
+		{"AnUnknownCodeOfGroupWarningIsAnException", "NEW_WARNING", "WARNING", Labels{}, model.StatusException, "", true},
+		{"AnUnknownCodeOfGroupNotOkIsAnException", "notOk_999", "NOTOK", Labels{}, model.StatusException, "", true},
+		{"AnUnknownCodeWithoutGroupIsUnknown", "TELEPORTED", "", Labels{}, model.StatusUnknown, "", true},
+		{"AnUnknownCodeOfAnUnknownGroupIsUnknown", "TELEPORTED", "MAYBE", Labels{}, model.StatusUnknown, "", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body, err := json.Marshal(map[string]string{
+				"order": "ASK1", "status": tc.group, "statuscode": tc.code, "statustime": "20230802091500",
+				"statusNL": tc.labels.NL, "statusFR": tc.labels.FR, "statusEN": tc.labels.EN,
+			})
+			require.NoError(t, err)
+			updates, err := c.Normalize(&model.InboxMessage{ContentType: ContentTypeJSON, Body: body})
+			require.NoError(t, err)
+			ev := updates[0].Events[0]
+			require.Equal(t, tc.status, ev.Status)
+			require.Equal(t, tc.substatus, ev.Substatus)
+			require.Equal(t, tc.code, ev.ProviderCode, "the raw code is kept")
+			require.Equal(t, tc.unmapped, ev.Unmapped, "a code no row maps is counted as unmapped")
 		})
 	}
 }

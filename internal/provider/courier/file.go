@@ -26,6 +26,13 @@ type FileName struct {
 	Ext string
 }
 
+// fileExtensions are the courier's file types: FTP/JSON and FTP/XML.
+var fileExtensions = []string{"json", "xml"}
+
+// FileExtensions lists the extensions of the courier's files, json and xml:
+// the FTP poller takes only those.
+func (c *Connector) FileExtensions() []string { return append([]string(nil), fileExtensions...) }
+
 // maxFileNameLen bounds a file name; FTP servers allow 255 bytes.
 const maxFileNameLen = 255
 
@@ -43,7 +50,7 @@ func ParseFileName(name string) (FileName, error) {
 		return FileName{}, fmt.Errorf("%w: file name %q: want order_statuscode_statustime.json or .xml", provider.ErrBadInput, base)
 	}
 	fn := FileName{Ext: strings.ToLower(base[dot+1:])}
-	if fn.Ext != "json" && fn.Ext != "xml" {
+	if !provider.HasFileExtension(base, fileExtensions) {
 		return FileName{}, fmt.Errorf("%w: file name %q: the extension must be .json or .xml", provider.ErrBadInput, base)
 	}
 	stem := base[:dot]

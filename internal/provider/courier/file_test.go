@@ -215,15 +215,16 @@ func TestFTPPollSettings(t *testing.T) {
 		wantErr string
 	}{
 		{"DefaultsAreApplied", "ftp_poll: {host: ftp.example, user: u, password: p}\n",
-			&provider.FTPRemote{Host: "ftp.example", Port: 21, User: "u", Password: "p", Path: "/", Interval: time.Minute, After: "delete", Timeout: 30 * time.Second}, ""},
-		{"EveryKeyIsDecoded", "ftp_poll: {host: h, port: 2121, user: u, password: p, path: /out, tls: true, interval: 30s, after: move, move_to: /done, timeout: 5s}\n",
-			&provider.FTPRemote{Host: "h", Port: 2121, User: "u", Password: "p", Path: "/out", TLS: true, Interval: 30 * time.Second, After: "move", MoveTo: "/done", Timeout: 5 * time.Second}, ""},
+			&provider.FTPRemote{Host: "ftp.example", Port: 21, User: "u", Password: "p", Path: "/", Interval: time.Minute, After: "delete", Timeout: 30 * time.Second, StableAfter: 5 * time.Second}, ""},
+		{"EveryKeyIsDecoded", "ftp_poll: {host: h, port: 2121, user: u, password: p, path: /out, tls: true, interval: 30s, after: move, move_to: /done, timeout: 5s, stable_after: 10s}\n",
+			&provider.FTPRemote{Host: "h", Port: 2121, User: "u", Password: "p", Path: "/out", TLS: true, Interval: 30 * time.Second, After: "move", MoveTo: "/done", Timeout: 5 * time.Second, StableAfter: 10 * time.Second}, ""},
 		{"AHostIsRequired", "ftp_poll: {user: u}\n", nil, "ftp_poll.host: is required"},
 		{"MoveNeedsATarget", "ftp_poll: {host: h, user: u, after: move}\n", nil, "ftp_poll.move_to: is required"},
 		{"MovingIntoTheSameDirectoryIsRefused", "ftp_poll: {host: h, user: u, path: /a, after: move, move_to: /a/}\n", nil, "ftp_poll.move_to: must differ"},
 		{"AnUnknownAfterIsRefused", "ftp_poll: {host: h, user: u, after: keep}\n", nil, "ftp_poll.after"},
 		{"AnUnknownKeyIsRefused", "ftp_poll: {host: h, user: u, passwd: p}\n", nil, "passwd"},
 		{"ATooShortIntervalIsRefused", "ftp_poll: {host: h, user: u, interval: 10ms}\n", nil, "ftp_poll.interval"},
+		{"ATooShortStabilityWaitIsRefused", "ftp_poll: {host: h, user: u, stable_after: 100ms}\n", nil, "ftp_poll.stable_after"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,6 +237,32 @@ func TestFTPPollSettings(t *testing.T) {
 			}
 			require.NoError(t, err)
 			require.Equal(t, tc.want, conn.(*Connector).FTPPoll())
+		})
+	}
+}
+
+// TestXMLThatGivesAFieldTwiceIsRefused: two different status codes in one
+// file would make one of them a guess.
+func TestXMLThatGivesAFieldTwiceIsRefused(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, body, err string
+	}{
+		{"TwoElements", `<s><order>A</order><statuscode>take</statuscode><statuscode>DELIVERED</statuscode><statustime>20230717094743</statustime></s>`, "statuscode: given twice"},
+		{"AnAttributeAndAnElement", `<s order="A"><order>B</order><statuscode>take</statuscode><statustime>20230717094743</statustime></s>`, "order: given twice"},
+		{"TheSameValueTwiceIsFine", `<s order="A"><order> A </order><statuscode>take</statuscode><statustime>20230717094743</statustime></s>`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := DecodeXML([]byte(tc.body))
+			if tc.err == "" {
+				require.NoError(t, err)
+				require.Equal(t, "A", m.Order)
+				return
+			}
+			require.ErrorIs(t, err, provider.ErrBadInput)
+			require.ErrorContains(t, err, tc.err)
 		})
 	}
 }

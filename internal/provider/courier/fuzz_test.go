@@ -106,3 +106,41 @@ func FuzzParseComment(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLookupStatus: any code and labels give a valid status, and a code whose
+// rows include a non-terminal one is terminal only when the labels leave
+// nothing but terminal rows.
+func FuzzLookupStatus(f *testing.F) {
+	f.Add("notOk_98", "", "", "", "NOTOK")
+	f.Add("notOk_98", "STRAAT ONBEKEND", "LIVRAISON INCOMPLÈTE", "", "NOTOK")
+	f.Add("GLS_BE_205", "", "", "", "DELIVERED")
+	f.Add("bpost_207", "gedeeltelijke levering", "", "", "PROCESSING")
+	f.Add("notOk_1_205", "", "", "", "")
+	f.Add("NEW", "x", "y", "z", "delivered")
+	byCode := map[string][]StatusRow{}
+	for _, r := range Statuses() {
+		byCode[r.Code] = append(byCode[r.Code], r)
+	}
+	f.Fuzz(func(t *testing.T, code, nl, fr, en, group string) {
+		labels := Labels{NL: nl, FR: fr, EN: en}
+		row, ok := LookupStatus(code, labels)
+		if !ok {
+			require.Equal(t, StatusRow{}, row)
+			g, gok := LookupGroup(group)
+			if gok {
+				require.True(t, g.Status.Valid())
+			}
+			return
+		}
+		require.True(t, row.Status.Valid())
+		require.True(t, knownSubstatuses[row.Substatus])
+		rows := byCode[strings.TrimSpace(code)]
+		if !row.Status.Terminal() || len(rows) < 2 {
+			return
+		}
+		for _, r := range rows {
+			require.True(t, r.Status.Terminal() || !matchesAll(r, labels),
+				"code %q with labels %+v is %s, though row %q is not terminal", code, labels, row.Status, r.NL)
+		}
+	})
+}

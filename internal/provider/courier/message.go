@@ -170,6 +170,9 @@ func decodeJSONFields(body []byte) (*Message, error) {
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("%w: decoding courier JSON: %s", provider.ErrBadInput, jsonReason(err))
 	}
+	if err := noConflictingJSONKeys(body); err != nil {
+		return nil, err
+	}
 	m := &Message{
 		Order: string(w.Order), Barcode: string(w.Barcode), Container: string(w.Container),
 		Status: string(w.Status), StatusTime: string(w.StatusTime), StatusCode: string(w.StatusCode),
@@ -179,6 +182,48 @@ func decodeJSONFields(body []byte) (*Message, error) {
 		Signatures: w.Signatures, Pictures: w.Pictures,
 	}
 	return m, nil
+}
+
+// noConflictingJSONKeys refuses an object that gives one field twice with
+// different values ("statuscode" twice, or "order" and "Order", which
+// encoding/json both reads into Order). Which one counts would be a guess:
+// the JSON decoder keeps the last, a query string the first, so the same
+// update would mean different things by channel. The same value twice is
+// harmless. body is known to be a valid JSON object.
+func noConflictingJSONKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // {
+		return nil
+	}
+	seen := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil
+		}
+		lk := strings.ToLower(key)
+		if _, known := jsonScalarFields[lk]; !known {
+			continue
+		}
+		if prev, dup := seen[lk]; dup && !bytes.Equal(bytes.TrimSpace(prev), bytes.TrimSpace(raw)) {
+			return fmt.Errorf("%w: decoding courier JSON: %s: given twice with different values", provider.ErrBadInput, key)
+		}
+		seen[lk] = raw
+	}
+	return nil
+}
+
+// jsonScalarFields are the single-valued fields of the JSON message, lower
+// case.
+var jsonScalarFields = map[string]struct{}{
+	"order": {}, "barcode": {}, "container": {}, "status": {}, "statustime": {}, "statuscode": {},
+	"statusnl": {}, "statusen": {}, "statusfr": {}, "referentie": {}, "comment": {},
+	"oldlead": {}, "newlead": {}, "verifier": {},
 }
 
 // jsonReason renders a JSON error without Go type names.
@@ -196,6 +241,16 @@ func DecodeQuery(raw string) (*Message, error) {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: decoding courier query: %v", provider.ErrBadInput, err)
+	}
+	for key, vs := range q {
+		if _, scalar := jsonScalarFields[key]; !scalar && key != "statusNL" && key != "statusEN" && key != "statusFR" {
+			continue
+		}
+		for _, v := range vs[1:] {
+			if strings.TrimSpace(v) != strings.TrimSpace(vs[0]) {
+				return nil, fmt.Errorf("%w: decoding courier query: %s: given %d times with different values", provider.ErrBadInput, key, len(vs))
+			}
+		}
 	}
 	m := &Message{
 		Order: q.Get("order"), Barcode: q.Get("barcode"), Container: q.Get("container"),

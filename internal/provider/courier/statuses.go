@@ -31,6 +31,9 @@ type StatusRow struct {
 	Status         model.Status
 	Substatus      string
 	ActionRequired bool
+	// Comment says why the row's mapping was changed after review; empty
+	// for most rows.
+	Comment string
 }
 
 // DistriPrefix is the placeholder the document writes in front of a
@@ -67,7 +70,7 @@ var knownSubstatuses = map[string]bool{
 }
 
 // parseTable parses the TSV: '#' lines and blank lines are comments, every
-// other line has exactly eight TAB-separated columns.
+// other line has exactly nine TAB-separated columns.
 func parseTable(src string) (*statusTable, error) {
 	t := &statusTable{
 		exact:  map[string][]int{},
@@ -80,12 +83,12 @@ func parseTable(src string) (*statusTable, error) {
 			continue
 		}
 		cols := strings.Split(line, "\t")
-		if len(cols) != 8 {
-			return nil, fmt.Errorf("statuses.tsv line %d: want 8 columns, got %d", n+1, len(cols))
+		if len(cols) != 9 {
+			return nil, fmt.Errorf("statuses.tsv line %d: want 9 columns, got %d", n+1, len(cols))
 		}
 		row := StatusRow{
 			Group: cols[0], Code: cols[1], NL: cols[2], FR: cols[3], EN: cols[4],
-			Status: model.Status(cols[5]), Substatus: cols[6],
+			Status: model.Status(cols[5]), Substatus: cols[6], Comment: cols[8],
 		}
 		switch cols[7] {
 		case "true":
@@ -133,48 +136,163 @@ func mustParseTable(src string) *statusTable {
 var (
 	threeDigits = regexp.MustCompile(`^[0-9]{3}$`)
 	// distriCode is a distributor's code: its own prefix, an underscore and
-	// three digits (BPOST_205). The courier's own notOk_ codes share the
-	// shape but are never distributor codes.
-	distriCode = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9.-]*)_([0-9]{3})$`)
+	// three digits (BPOST_205, GLS_BE_205). The prefix may itself contain
+	// underscores, dots and dashes between letters and digits. The courier's
+	// own notOk_ codes share the shape but are never distributor codes.
+	distriCode = regexp.MustCompile(`^([A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*)_([0-9]{3})$`)
 )
 
-// LookupStatus finds the table row of a statuscode: the exact code first,
-// then the code case-insensitively, then, for a code of the form
-// PREFIX_123, the distributor row with that suffix. Where several rows share
-// a code (the document lists notOk_98 three times), the row whose nl label
-// equals labelNL (case-insensitively) wins, else the first. It reports false
-// when no row matches: the caller then says unknown, never a guess.
-func LookupStatus(code, labelNL string) (StatusRow, bool) {
-	return table.lookup(code, labelNL)
+// Labels are the status labels of a message, by language; any may be empty.
+type Labels struct {
+	NL, FR, EN string
 }
 
-func (t *statusTable) lookup(code, labelNL string) (StatusRow, bool) {
+// LookupStatus finds what the table says about a statuscode: the exact code
+// first, then the code case-insensitively, then, for a code of the form
+// PREFIX_123, the distributor rows with that suffix. Where several rows
+// share a code (the document lists notOk_98 three times), the message's
+// labels pick the rows whose nl, fr and en labels match them
+// (case-insensitively, none contradicting; the most matches win). When that
+// leaves rows that disagree, the result is never simply the first row: it is
+// the non-terminal meaning they share, or unknown (see resolve). It reports
+// false when no row has the code: the caller then falls back on the group.
+func LookupStatus(code string, labels Labels) (StatusRow, bool) {
+	return table.lookup(code, labels)
+}
+
+func (t *statusTable) lookup(code string, labels Labels) (StatusRow, bool) {
 	code = strings.TrimSpace(code)
 	if code == "" {
 		return StatusRow{}, false
 	}
 	if idx, ok := t.exact[code]; ok {
-		return t.pick(idx, labelNL), true
+		return t.pick(idx, labels), true
 	}
 	if idx, ok := t.folded[strings.ToLower(code)]; ok {
-		return t.pick(idx, labelNL), true
+		return t.pick(idx, labels), true
 	}
-	if m := distriCode.FindStringSubmatch(code); m != nil && !strings.EqualFold(m[1], "notOk") {
+	if m := distriCode.FindStringSubmatch(code); m != nil && !courierOwnPrefix(m[1]) {
 		if idx, ok := t.distri[m[2]]; ok {
-			return t.pick(idx, labelNL), true
+			return t.pick(idx, labels), true
 		}
 	}
 	return StatusRow{}, false
 }
 
-func (t *statusTable) pick(idx []int, labelNL string) StatusRow {
-	labelNL = strings.TrimSpace(labelNL)
-	if labelNL != "" {
-		for _, i := range idx {
-			if strings.EqualFold(t.rows[i].NL, labelNL) {
-				return t.rows[i]
+// courierOwnPrefix reports whether a PREFIX_123 code's prefix is the
+// courier's own notOk (notOk_205, notOk_1_205), not a distributor's.
+func courierOwnPrefix(prefix string) bool {
+	lc := strings.ToLower(prefix)
+	return lc == "notok" || strings.HasPrefix(lc, "notok_") || strings.HasPrefix(lc, "notok.") || strings.HasPrefix(lc, "notok-")
+}
+
+// pick narrows a code's rows by the message's labels and resolves what is
+// left into one meaning.
+func (t *statusTable) pick(idx []int, labels Labels) StatusRow {
+	if len(idx) == 1 {
+		return t.rows[idx[0]]
+	}
+	want := [3]string{strings.TrimSpace(labels.NL), strings.TrimSpace(labels.FR), strings.TrimSpace(labels.EN)}
+	best, picked := 0, []StatusRow(nil)
+	for _, i := range idx {
+		r := t.rows[i]
+		have := [3]string{r.NL, r.FR, r.EN}
+		matches, contradicts := 0, false
+		for l := range want {
+			if want[l] == "" || have[l] == "" {
+				continue
+			}
+			if strings.EqualFold(want[l], have[l]) {
+				matches++
+			} else {
+				contradicts = true
 			}
 		}
+		switch {
+		case contradicts || matches == 0 || matches < best:
+		case matches > best:
+			best, picked = matches, []StatusRow{r}
+		default:
+			picked = append(picked, r)
+		}
 	}
-	return t.rows[idx[0]]
+	if len(picked) == 0 { // the labels pick nothing: every row of the code is possible
+		for _, i := range idx {
+			picked = append(picked, t.rows[i])
+		}
+	}
+	return resolve(picked)
+}
+
+// resolve makes one meaning of the rows a message may mean. Rows that agree
+// on status, substatus and action_required are that meaning. Rows that
+// disagree are resolved towards what can be corrected later: a terminal
+// status is final (no later event overturns it), so when any row is
+// non-terminal the terminal ones are dropped; the rest must share their
+// status, or the meaning is unknown. The substatus is kept only where they
+// agree, action_required is set when any row asks for it, and a label only
+// where the rows have the same one.
+func resolve(rows []StatusRow) StatusRow {
+	out := rows[0]
+	same := func(get func(StatusRow) string) string {
+		for _, r := range rows[1:] {
+			if get(r) != get(rows[0]) {
+				return ""
+			}
+		}
+		return get(rows[0])
+	}
+	out.NL = same(func(r StatusRow) string { return r.NL })
+	out.FR = same(func(r StatusRow) string { return r.FR })
+	out.EN = same(func(r StatusRow) string { return r.EN })
+	out.Comment = ""
+	agree := true
+	for _, r := range rows[1:] {
+		if r.Status != out.Status || r.Substatus != out.Substatus || r.ActionRequired != out.ActionRequired {
+			agree = false
+		}
+	}
+	if agree {
+		return out
+	}
+	var open []StatusRow
+	for _, r := range rows {
+		if !r.Status.Terminal() {
+			open = append(open, r)
+		}
+	}
+	if len(open) == 0 {
+		open = rows // every row is terminal: they must still share a status
+	}
+	out.Status, out.Substatus, out.ActionRequired = open[0].Status, open[0].Substatus, false
+	for _, r := range open {
+		if r.Status != out.Status {
+			out.Status, out.Substatus, out.ActionRequired = model.StatusUnknown, "", false
+			return out
+		}
+		if r.Substatus != out.Substatus {
+			out.Substatus = ""
+		}
+		out.ActionRequired = out.ActionRequired || r.ActionRequired
+	}
+	return out
+}
+
+// groupStatuses is the canonical meaning of the document's groups, for a
+// code no row matches: the group is the provider's own word. PROCESSING
+// ("in verwerking") moves on by itself; WARNING is a problem the courier's
+// team acts on; NOTOK is a problem that stops the order until someone acts.
+var groupStatuses = map[string]StatusRow{
+	"PROCESSING": {Group: "PROCESSING", Status: model.StatusInTransit},
+	"DELIVERED":  {Group: "DELIVERED", Status: model.StatusDelivered},
+	"CANCELLED":  {Group: "CANCELLED", Status: model.StatusCancelled},
+	"WARNING":    {Group: "WARNING", Status: model.StatusException},
+	"NOTOK":      {Group: "NOTOK", Status: model.StatusException, ActionRequired: true},
+}
+
+// LookupGroup is the meaning of a message's group (its status field) for a
+// code no row matches; false for an empty or undocumented group.
+func LookupGroup(group string) (StatusRow, bool) {
+	row, ok := groupStatuses[strings.ToUpper(strings.TrimSpace(group))]
+	return row, ok
 }

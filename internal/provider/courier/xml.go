@@ -102,6 +102,15 @@ func decodeXMLFields(body []byte) (*Message, error) {
 	dec.Strict = true
 	dec.CharsetReader = charsetReader
 	m := &Message{}
+	set := map[*string]bool{} // scalars given so far
+	assign := func(name string, target *string, v string) error {
+		if set[target] && strings.TrimSpace(*target) != strings.TrimSpace(v) {
+			return xmlBad("%s: given twice with different values", name)
+		}
+		set[target] = true
+		*target = v
+		return nil
+	}
 	var (
 		depth    int
 		rootSeen bool
@@ -140,7 +149,9 @@ func decodeXMLFields(body []byte) (*Message, error) {
 					s, l := xmlField(m, a.Name.Local)
 					switch {
 					case s != nil:
-						*s = a.Value
+						if err := assign(a.Name.Local, s, a.Value); err != nil {
+							return nil, err
+						}
 					case l != nil && strings.TrimSpace(a.Value) != "":
 						*l = append(*l, strings.TrimSpace(a.Value))
 					}
@@ -168,7 +179,9 @@ func decodeXMLFields(body []byte) (*Message, error) {
 				v := text.String()
 				switch {
 				case scalar != nil:
-					*scalar = v
+					if err := assign(field, scalar, v); err != nil {
+						return nil, err
+					}
 				case list != nil && !hasChild && strings.TrimSpace(v) != "":
 					*list = append(*list, strings.TrimSpace(v))
 				}

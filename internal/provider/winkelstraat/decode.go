@@ -79,6 +79,9 @@ func decodeShipment(body []byte, loc *time.Location) (*shipment, error) {
 	if top == nil {
 		return nil, fmt.Errorf("%w: body is JSON null, not a shipment object", provider.ErrBadInput)
 	}
+	if key := conflictingKey(body, "", 0); key != "" {
+		return nil, fmt.Errorf("%w: %s: given twice with different values", provider.ErrBadInput, key)
+	}
 	sh := &shipment{
 		IncrementID:      d.str(top, "increment_id", ""),
 		OrderIncrementID: d.str(top, "order_increment_id", ""),
@@ -129,6 +132,60 @@ func decodeShipment(body []byte, loc *time.Location) (*shipment, error) {
 	}
 	return sh, nil
 }
+
+// conflictingKey returns the path of the first key that an object of raw
+// (at any depth) gives twice with different values, or "". Which one counts
+// would be a guess (encoding/json keeps the last); a status given twice must
+// not be read either way. raw is known to be valid JSON. Only the levels
+// the shipment has are looked at (items[i].sku is depth 2), so a deeply
+// nested value costs no more than one pass.
+func conflictingKey(raw json.RawMessage, prefix string, depth int) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || depth > maxKeyDepth {
+		return ""
+	}
+	switch raw[0] {
+	case '[':
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return ""
+		}
+		for i, it := range items {
+			if k := conflictingKey(it, fmt.Sprintf("%s[%d].", strings.TrimSuffix(prefix, "."), i), depth+1); k != "" {
+				return k
+			}
+		}
+	case '{':
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		if _, err := dec.Token(); err != nil {
+			return ""
+		}
+		seen := map[string]json.RawMessage{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return ""
+			}
+			key, _ := tok.(string)
+			var v json.RawMessage
+			if dec.Decode(&v) != nil {
+				return ""
+			}
+			if prev, dup := seen[key]; dup && !bytes.Equal(prev, v) {
+				return prefix + key
+			}
+			seen[key] = v
+			if k := conflictingKey(v, prefix+key+".", depth+1); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+// maxKeyDepth is the deepest level conflictingKey looks at: the body (0),
+// items (1), an item (2).
+const maxKeyDepth = 2
 
 // decoder reads fields out of decoded JSON objects, keeping the first error.
 // Keys are matched exactly, as Winkelstraat spells them. Fields the

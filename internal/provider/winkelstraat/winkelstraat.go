@@ -21,9 +21,13 @@
 //     fields are ignored here and kept in the raw inbox message.
 //   - The inbox dedup key is the hex SHA-256 of the raw body: a retry sends
 //     identical bytes, and a shipment that changed is a new message.
-//   - Each message becomes one canonical event. Status mapping:
-//     UNKNOWN (the marketplace has no carrier status yet) and a null or empty
-//     status become pending; READY_FOR_PICKUP becomes info_received with
+//   - Each message with a status becomes one canonical event. Status mapping:
+//     UNKNOWN becomes canonical unknown, with the raw code kept: it says
+//     nothing about where the parcel is, and as unknown it can never
+//     overturn a known status (a later UNKNOWN after IN_TRANSIT leaves the
+//     shipment in transit). A null or empty status gives no event at all, for
+//     the same reason: the shipment's facts are updated, a new shipment
+//     starts pending, and a known status stays. READY_FOR_PICKUP becomes info_received with
 //     substatus pickup_planned, because the parcel is packed and waits for
 //     the carrier to collect it (it is not available_for_pickup, which is
 //     the recipient's pickup point); IN_TRANSIT becomes in_transit;
@@ -34,8 +38,12 @@
 //   - The event occurred at updated_at; for a DELIVERED shipment with a
 //     delivered_at, at delivered_at. Without updated_at it falls back to
 //     delivered_at, collected_at, created_at and finally the time the
-//     message was received. Its dedup key is the raw status and updated_at
-//     (in UTC), so the same state pushed twice is stored once.
+//     message was received. An IN_TRANSIT or DELIVERED event never occurred
+//     before collected_at, when the carrier took the parcel: updated_at is
+//     not the time of the status (the document's own example has it three
+//     days before collected_at), so such an event takes collected_at when
+//     that is later. Its dedup key is the raw status and updated_at (in
+//     UTC), so the same state pushed twice is stored once.
 package winkelstraat
 
 import (
@@ -206,7 +214,7 @@ func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, er
 	if len(attrs) > 0 {
 		u.Attributes = attrs
 	}
-	u.Events = []model.Event{c.event(sh, m)}
+	u.Events = c.events(sh, m)
 	return []model.ShipmentUpdate{u}, nil
 }
 
@@ -222,30 +230,34 @@ type statusMapping struct {
 // mapping decision here, in one place, so it is easy to correct (and
 // `shiphub reprocess` replays the inbox through the corrected table).
 var statuses = map[string]statusMapping{
-	"UNKNOWN":          {status: model.StatusPending, description: "Shipment registered, no carrier status yet"},
+	"UNKNOWN":          {status: model.StatusUnknown, description: "Shipment status unknown"},
 	"READY_FOR_PICKUP": {status: model.StatusInfoReceived, substatus: model.SubPickupPlanned, description: "Shipment ready for pickup by the carrier"},
 	"IN_TRANSIT":       {status: model.StatusInTransit, description: "Shipment in transit"},
 	"DELIVERED":        {status: model.StatusDelivered, description: "Shipment delivered"},
 	"EXCEPTION":        {status: model.StatusException, actionRequired: true, description: "Shipment exception"},
 }
 
-// mapStatus maps a raw status; set is false for a null or empty status.
-func mapStatus(raw string, set bool) statusMapping {
-	if !set {
-		return statusMapping{status: model.StatusPending, description: "Shipment registered, no status yet"}
-	}
+// mapStatus maps a raw, non-empty status.
+func mapStatus(raw string) statusMapping {
 	if sm, ok := statuses[strings.ToUpper(raw)]; ok {
 		return sm
 	}
 	return statusMapping{status: model.StatusUnknown, description: fmt.Sprintf("Shipment status %q is not known", raw)}
 }
 
-func (c *Connector) event(sh *shipment, m *model.InboxMessage) model.Event {
-	sm := mapStatus(sh.Status, sh.StatusSet)
-	code := sh.Status
+// events is the message's one event, or none when its status is null or
+// empty: no status is no news about the parcel, and an event (pending or
+// unknown) could only get in the way of what is known.
+func (c *Connector) events(sh *shipment, m *model.InboxMessage) []model.Event {
 	if !sh.StatusSet {
-		code = "null"
+		return nil
 	}
+	return []model.Event{c.event(sh, m)}
+}
+
+func (c *Connector) event(sh *shipment, m *model.InboxMessage) model.Event {
+	sm := mapStatus(sh.Status)
+	code := sh.Status
 	desc := sm.description
 	if t := strings.TrimSpace(sh.Track.Carrier + " " + sh.Track.TrackingNumber); t != "" {
 		desc += " (" + t + ")"
@@ -272,13 +284,22 @@ func occurredAt(sh *shipment, st model.Status, received time.Time) time.Time {
 	if st == model.StatusDelivered && sh.DeliveredAt != nil {
 		return *sh.DeliveredAt
 	}
+	at := received.UTC()
 	for _, t := range []*time.Time{sh.UpdatedAt, sh.DeliveredAt, sh.CollectedAt, sh.CreatedAt} {
 		if t != nil {
-			return *t
+			at = *t
+			break
 		}
 	}
-	return received.UTC()
+	if afterCollection[st] && sh.CollectedAt != nil && at.Before(*sh.CollectedAt) {
+		at = *sh.CollectedAt
+	}
+	return at
 }
+
+// afterCollection are the statuses a parcel reaches only once the carrier
+// has collected it, so their events are no earlier than collected_at.
+var afterCollection = map[model.Status]bool{model.StatusInTransit: true, model.StatusDelivered: true}
 
 // canonical converts a wire address; nil or all-empty becomes nil.
 func (a *address) canonical() *model.Address {

@@ -147,7 +147,9 @@ func TestDocumentExample(t *testing.T) {
 	e := u.Events[0]
 	require.Equal(t, model.StatusInTransit, e.Status)
 	require.Equal(t, "IN_TRANSIT", e.ProviderCode)
-	require.Equal(t, time.Date(2024, 2, 20, 14, 31, 54, 0, time.UTC), e.OccurredAt)
+	// The example's updated_at (2024-02-20 15:31:54) is three days before
+	// collected_at: a parcel is not in transit before the carrier has it.
+	require.Equal(t, time.Date(2024, 2, 23, 20, 20, 39, 0, time.UTC), e.OccurredAt, "in transit no earlier than collected_at")
 	require.Equal(t, model.SourceWebhook, e.Source)
 	require.Equal(t, int64(42), e.InboxID)
 	require.Equal(t, "IN_TRANSIT|2024-02-20T14:31:54Z", e.DedupKey)
@@ -166,13 +168,12 @@ func TestStatusMapping(t *testing.T) {
 		code       string
 		occurredAt time.Time
 	}{
-		{"UnknownMeansNoCarrierStatusYet", "UNKNOWN", model.StatusPending, "", false, "UNKNOWN", time.Date(2024, 5, 2, 8, 0, 0, 0, time.UTC)},
+		{"UnknownIsCanonicalUnknown", "UNKNOWN", model.StatusUnknown, "", false, "UNKNOWN", time.Date(2024, 5, 2, 8, 0, 0, 0, time.UTC)},
+		{"LowerCaseUnknownIsUnknownToo", "unknown", model.StatusUnknown, "", false, "unknown", time.Date(2024, 5, 2, 8, 0, 0, 0, time.UTC)},
 		{"ReadyForPickupIsPlannedCollection", "READY_FOR_PICKUP", model.StatusInfoReceived, model.SubPickupPlanned, false, "READY_FOR_PICKUP", time.Date(2024, 5, 2, 8, 0, 0, 0, time.UTC)},
 		{"InTransitIsInTransit", "IN_TRANSIT", model.StatusInTransit, "", false, "IN_TRANSIT", time.Date(2024, 5, 2, 8, 0, 0, 0, time.UTC)},
 		{"DeliveredOccursAtDeliveredAt", "DELIVERED", model.StatusDelivered, "", false, "DELIVERED", time.Date(2024, 5, 2, 7, 45, 0, 0, time.UTC)},
 		{"ExceptionNeedsAction", "EXCEPTION", model.StatusException, "", true, "EXCEPTION", time.Date(2024, 5, 2, 8, 0, 0, 0, time.UTC)},
-		{"NullStatusIsPending", nil, model.StatusPending, "", false, "null", time.Date(2024, 5, 2, 8, 0, 0, 0, time.UTC)},
-		{"EmptyStatusIsPending", "", model.StatusPending, "", false, "null", time.Date(2024, 5, 2, 8, 0, 0, 0, time.UTC)},
 		{"LowerCaseCodeIsStillKnown", "delivered", model.StatusDelivered, "", false, "delivered", time.Date(2024, 5, 2, 7, 45, 0, 0, time.UTC)},
 		{"UndocumentedCodeIsUnknownNotAGuess", "LOST_IN_SPACE", model.StatusUnknown, "", false, "LOST_IN_SPACE", time.Date(2024, 5, 2, 8, 0, 0, 0, time.UTC)},
 	}
@@ -199,6 +200,107 @@ func TestStatusMapping(t *testing.T) {
 			require.Equal(t, tt.code, e.ProviderCode)
 			require.Equal(t, tt.occurredAt, e.OccurredAt)
 			require.Equal(t, tt.code+"|2024-05-02T08:00:00Z", e.DedupKey)
+		})
+	}
+}
+
+// normalizeFields posts a body of fields and returns its one update.
+func normalizeFields(t *testing.T, c *Connector, fields map[string]any) model.ShipmentUpdate {
+	t.Helper()
+	body, err := json.Marshal(fields)
+	require.NoError(t, err)
+	in, err := c.Accept(hookRequest(http.MethodPost, body), "", body)
+	require.NoError(t, err)
+	updates, err := c.Normalize(inboxMessage(in))
+	require.NoError(t, err)
+	require.Len(t, updates, 1)
+	return updates[0]
+}
+
+// TestNoNewsNeverOverturnsAKnownStatus: a later UNKNOWN, or a later push
+// without a status, leaves a shipment that is in transit in transit.
+func TestNoNewsNeverOverturnsAKnownStatus(t *testing.T) {
+	t.Parallel()
+	c := newTestConnector(t)
+	inTransit := normalizeFields(t, c, map[string]any{
+		"increment_id": "000000910", "status": "IN_TRANSIT",
+		"updated_at": "2024-05-02 10:00:00", "collected_at": "2024-05-02 09:00:00",
+	})
+	require.Len(t, inTransit.Events, 1)
+	known := inTransit.Events[0]
+	known.ID = 1
+	cur := known.Position()
+
+	later := normalizeFields(t, c, map[string]any{"increment_id": "000000910", "status": "UNKNOWN", "updated_at": "2024-05-03 10:00:00"})
+	require.Len(t, later.Events, 1)
+	unknown := later.Events[0]
+	unknown.ID = 2
+	require.Equal(t, model.StatusUnknown, unknown.Status)
+	require.Equal(t, "UNKNOWN", unknown.ProviderCode, "the raw code is kept")
+	require.True(t, unknown.OccurredAt.After(known.OccurredAt))
+	require.False(t, unknown.Position().Outranks(cur), "a later UNKNOWN does not overturn in_transit")
+
+	for name, status := range map[string]any{"Null": nil, "Empty": "", "Absent": "absent"} {
+		fields := map[string]any{"increment_id": "000000910", "updated_at": "2024-05-04 10:00:00", "currency": "EUR"}
+		if status != "absent" {
+			fields["status"] = status
+		}
+		u := normalizeFields(t, c, fields)
+		require.Empty(t, u.Events, "%s status: no event, so nothing to overturn a known status with", name)
+		require.Equal(t, "EUR", u.Currency, "%s status: the shipment's facts still count", name)
+	}
+}
+
+// TestInTransitIsNoEarlierThanCollection: updated_at is the record's time,
+// not the status's; a status after collection takes collected_at when that
+// is later.
+func TestInTransitIsNoEarlierThanCollection(t *testing.T) {
+	t.Parallel()
+	c := newTestConnector(t)
+	tests := []struct {
+		name   string
+		fields map[string]any
+		want   time.Time
+	}{
+		{"InTransitUpdatedBeforeCollection", map[string]any{"status": "IN_TRANSIT", "updated_at": "2024-02-20 15:31:54", "collected_at": "2024-02-23 21:20:39"}, time.Date(2024, 2, 23, 20, 20, 39, 0, time.UTC)},
+		{"InTransitUpdatedAfterCollection", map[string]any{"status": "IN_TRANSIT", "updated_at": "2024-02-24 08:00:00", "collected_at": "2024-02-23 21:20:39"}, time.Date(2024, 2, 24, 7, 0, 0, 0, time.UTC)},
+		{"DeliveredWithoutDeliveredAtUpdatedBeforeCollection", map[string]any{"status": "DELIVERED", "updated_at": "2024-02-20 15:31:54", "collected_at": "2024-02-23 21:20:39"}, time.Date(2024, 2, 23, 20, 20, 39, 0, time.UTC)},
+		{"ReadyForPickupKeepsUpdatedAt", map[string]any{"status": "READY_FOR_PICKUP", "updated_at": "2024-02-20 15:31:54", "collected_at": "2024-02-23 21:20:39"}, time.Date(2024, 2, 20, 14, 31, 54, 0, time.UTC)},
+		{"ExceptionKeepsUpdatedAt", map[string]any{"status": "EXCEPTION", "updated_at": "2024-02-20 15:31:54", "collected_at": "2024-02-23 21:20:39"}, time.Date(2024, 2, 20, 14, 31, 54, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fields["increment_id"] = "000000920"
+			u := normalizeFields(t, c, tt.fields)
+			require.Len(t, u.Events, 1)
+			require.Equal(t, tt.want, u.Events[0].OccurredAt)
+		})
+	}
+}
+
+// TestAFieldGivenTwiceWithDifferentValuesIsRefused: which of two statuses
+// counts would be a guess.
+func TestAFieldGivenTwiceWithDifferentValuesIsRefused(t *testing.T) {
+	t.Parallel()
+	c := newTestConnector(t)
+	cases := []struct{ name, body, err string }{
+		{"TwoStatuses", `{"increment_id":"1","status":"IN_TRANSIT","status":"DELIVERED"}`, "status: given twice"},
+		{"TwoCarriers", `{"increment_id":"1","track":{"carrier":"ups","carrier":"dhl"}}`, "track.carrier: given twice"},
+		{"TwoSKUsInAnItem", `{"increment_id":"1","items":[{"sku":"a"},{"sku":"b","sku":"c"}]}`, "items[1].sku: given twice"},
+		{"TheSameValueTwiceIsFine", `{"increment_id":"1","status":"IN_TRANSIT","status":"IN_TRANSIT"}`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body := []byte(tc.body)
+			_, err := c.Accept(hookRequest(http.MethodPost, body), "", body)
+			if tc.err == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, provider.ErrBadInput)
+			require.ErrorContains(t, err, tc.err)
 		})
 	}
 }
@@ -438,8 +540,14 @@ func FuzzAccept(f *testing.F) {
 		require.NoError(t, err, "whatever Accept acknowledges must normalise")
 		require.Len(t, updates, 1)
 		require.NotEmpty(t, updates[0].ProviderRef)
-		require.Len(t, updates[0].Events, 1)
-		require.True(t, updates[0].Events[0].Status.Valid())
+		require.LessOrEqual(t, len(updates[0].Events), 1, "at most one event: none when the status is null")
+		for _, e := range updates[0].Events {
+			require.True(t, e.Status.Valid())
+			require.NotEqual(t, model.StatusPending, e.Status, "a provider's event never says pending: that would overturn what is known")
+			if u := updates[0]; u.CollectedAt != nil && (e.Status == model.StatusInTransit || e.Status == model.StatusDelivered && u.DeliveredAt == nil) {
+				require.False(t, e.OccurredAt.Before(*u.CollectedAt), "no earlier than collected_at")
+			}
+		}
 		_, err = json.Marshal(updates)
 		require.NoError(t, err, "a normalised update must be storable as JSON")
 	})

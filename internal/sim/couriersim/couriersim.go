@@ -24,6 +24,7 @@ import (
 	goftp "github.com/jlaffaye/ftp"
 
 	"github.com/shiphub/shiphub/internal/ctxtime"
+	"github.com/shiphub/shiphub/internal/provider"
 )
 
 // Config configures a simulator.
@@ -55,8 +56,12 @@ type Config struct {
 	// offset, as the courier does; default Europe/Brussels.
 	Timezone string
 	// Retries is how often a failed send (a network error or a non-2xx
-	// answer) is repeated, with doubling backoff; default 3, negative for
-	// none.
+	// answer) is repeated, with doubling backoff. The default, 0, is none:
+	// the courier's document promises no retry, only an e-mail to the
+	// merchant about the statuses that did not arrive, so an error the hub
+	// answers loses that status. Tests of the hub's side of that promise
+	// rely on the default; a positive value models a kinder courier.
+	// Negative values mean none, too.
 	Retries int
 	// Backoff is the pause before the first retry; default 100ms.
 	Backoff time.Duration
@@ -70,8 +75,9 @@ const (
 	DefaultConcurrency = 4
 	DefaultStep        = 200 * time.Millisecond
 	DefaultTimezone    = "Europe/Brussels"
-	DefaultRetries     = 3
-	DefaultBackoff     = 100 * time.Millisecond
+	// DefaultRetries is the courier's: it does not retry.
+	DefaultRetries = 0
+	DefaultBackoff = 100 * time.Millisecond
 )
 
 // Validate checks the configuration; zero values are valid and mean the
@@ -104,8 +110,8 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("backoff: must not be negative"))
 	}
 	if c.Timezone != "" {
-		if _, err := time.LoadLocation(c.Timezone); err != nil {
-			errs = append(errs, fmt.Errorf("timezone: unknown time zone %q", c.Timezone))
+		if _, err := provider.LoadLocation(c.Timezone); err != nil {
+			errs = append(errs, fmt.Errorf("timezone: %w", err))
 		}
 	}
 	return errors.Join(errs...)
@@ -146,15 +152,13 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.Timezone == "" {
 		cfg.Timezone = DefaultTimezone
 	}
-	if cfg.Retries == 0 {
+	if cfg.Retries < 0 {
 		cfg.Retries = DefaultRetries
-	} else if cfg.Retries < 0 {
-		cfg.Retries = 0
 	}
 	if cfg.Backoff == 0 {
 		cfg.Backoff = DefaultBackoff
 	}
-	loc, err := time.LoadLocation(cfg.Timezone)
+	loc, err := provider.LoadLocation(cfg.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("courier simulator timezone: %w", err)
 	}
@@ -174,9 +178,10 @@ func (s *Sim) Stats() Stats {
 }
 
 // Run drives journeys with Concurrency workers until Shipments journeys are
-// done or ctx ends; either way it returns nil. A send that fails after every
-// retry is counted and the journey goes on, as the courier's does (it mails
-// the customer about statuses that did not arrive).
+// done or ctx ends; either way it returns nil. A send that fails (after its
+// retries, by default none) is counted in Failed and the journey goes on, as
+// the courier's does: it mails the customer about statuses that did not
+// arrive, and never sends them again.
 func (s *Sim) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for range s.cfg.Concurrency {

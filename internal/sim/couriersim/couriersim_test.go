@@ -257,13 +257,28 @@ func TestAFailedSendIsRetried(t *testing.T) {
 		}
 		return http.StatusOK
 	}
-	sim, err := New(Config{URL: startHub(t, h), Method: "GET", Shipments: 3, Step: -1, Backoff: time.Millisecond})
+	sim, err := New(Config{URL: startHub(t, h), Method: "GET", Shipments: 3, Step: -1, Retries: 1, Backoff: time.Millisecond})
 	require.NoError(t, err)
 	require.NoError(t, sim.Run(context.Background()))
 	st := sim.Stats()
 	require.Positive(t, st.Sent)
 	require.Equal(t, Stats{Sent: st.Sent, Acked: st.Sent, Retried: st.Sent, Journeys: 3}, st)
 	require.Len(t, h.all(), int(2*st.Sent), "every update was sent twice")
+}
+
+// TestByDefaultAFailedSendIsLost is the document's courier: it mails the
+// merchant about a status that did not arrive and never sends it again, so
+// an error answered by the hub loses the status.
+func TestByDefaultAFailedSendIsLost(t *testing.T) {
+	t.Parallel()
+	h := &hub{respond: func(int, recorded) int { return http.StatusServiceUnavailable }}
+	sim, err := New(Config{URL: startHub(t, h), Method: "POST", Shipments: 2, Step: -1, Backoff: time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, sim.Run(context.Background()))
+	st := sim.Stats()
+	require.Positive(t, st.Sent)
+	require.Equal(t, Stats{Sent: st.Sent, Failed: st.Sent, Journeys: 2}, st, "nothing is retried")
+	require.Len(t, h.all(), int(st.Sent), "every update was sent exactly once")
 }
 
 func TestSendGivesUpAfterItsRetries(t *testing.T) {
@@ -326,7 +341,8 @@ func TestConfigValidate(t *testing.T) {
 		{"PutIsNotACourierMethod", Config{URL: "http://h/", Method: "PUT"}, "method"},
 		{"NegativeShipmentsAreRefused", Config{URL: "http://h/", Shipments: -1}, "shipments"},
 		{"NegativeConcurrencyIsRefused", Config{URL: "http://h/", Concurrency: -1}, "concurrency"},
-		{"AnUnknownTimezoneIsRefused", Config{URL: "http://h/", Timezone: "Mars/Base"}, `timezone: unknown time zone "Mars/Base"`},
+		{"AnUnknownTimezoneIsRefused", Config{URL: "http://h/", Timezone: "Mars/Base"}, `timezone: unknown IANA time zone "Mars/Base"`},
+		{"TheHostsLocalZoneIsRefused", Config{URL: "http://h/", Timezone: "Local"}, `timezone: "Local" is not allowed`},
 		{"ZeroValuesMeanDefaults", Config{URL: "http://h/"}, ""},
 		{"LowerCaseMethodsAreFine", Config{URL: "http://h/", Method: "post"}, ""},
 	}

@@ -139,7 +139,9 @@ func NewUnretried(cfg UnretriedConfig) *Unretried {
 // background: the provider's answer does not wait for SMTP.
 func (u *Unretried) Record(a UnretriedAlert) {
 	if u.cfg.Metrics != nil {
-		u.cfg.Metrics.UnretriedFailures.WithLabelValues(a.Provider, a.Connection).Inc()
+		// The connection label is workspace/connection, as on every series:
+		// connection ids are unique only within a workspace.
+		u.cfg.Metrics.UnretriedFailures.WithLabelValues(a.Provider, a.Workspace+"/"+a.Connection).Inc()
 	}
 	u.cfg.Logger.Error("inbound message refused with an error; the provider does not retry, so it must be re-imported",
 		"workspace", a.Workspace, "connection", a.Connection, "provider", a.Provider, "status", a.Status, "reason", a.Reason)

@@ -96,7 +96,7 @@ func newAlertingReceiver(t *testing.T, storeErr error) *alertingReceiver {
 }
 
 func (r *alertingReceiver) unretried(connection, provider string) float64 {
-	return testutil.ToFloat64(r.metrics.UnretriedFailures.WithLabelValues(provider, connection))
+	return testutil.ToFloat64(r.metrics.UnretriedFailures.WithLabelValues(provider, "acme/"+connection))
 }
 
 // nextAlert waits for the alert the receiver sends in the background.

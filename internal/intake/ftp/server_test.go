@@ -341,7 +341,7 @@ func TestAnUploadTheCourierWillNotSendAgainIsCounted(t *testing.T) {
 	h := newHub(t, func(c *ftp.Config) { c.Inbox, c.Unretried = failingInbox{}, u })
 	c := dial(t, h.srv.Addr(), "acme", "acme-secret")
 	require.Error(t, c.Stor("A1_take_20230719110649.json", bytes.NewReader(fixture(t, "ASK132456798_take_20230719110649.json"))))
-	require.Equal(t, 1.0, testutil.ToFloat64(m.UnretriedFailures.WithLabelValues("courier", "courier")))
+	require.Equal(t, 1.0, testutil.ToFloat64(m.UnretriedFailures.WithLabelValues("courier", "acme/courier")))
 }
 
 func TestExplicitTLS(t *testing.T) {

@@ -43,7 +43,7 @@ func newOwnCluster(t *testing.T) *ownCluster {
 	var raw [6]byte
 	_, _ = rand.Read(raw[:])
 	c := &ownCluster{version: strconv.Itoa(versionOf(initdbs[0])), name: "shiphub_" + hex.EncodeToString(raw[:]), port: freePort(t)}
-	out, err := exec.Command("pg_createcluster", c.version, c.name, "-p", strconv.Itoa(c.port), "--start",
+	out, err := exec.Command("pg_createcluster", c.version, c.name, "-p", strconv.Itoa(c.port),
 		"-o", "fsync=off", "--", "--auth=trust").CombinedOutput()
 	t.Cleanup(func() {
 		if out, err := exec.Command("pg_dropcluster", "--stop", c.version, c.name).CombinedOutput(); err != nil {
@@ -51,6 +51,7 @@ func newOwnCluster(t *testing.T) *ownCluster {
 		}
 	})
 	require.NoError(t, err, "creating cluster %s: %s", c.name, out)
+	c.ctl(t, "start")
 	return c
 }
 
@@ -76,7 +77,8 @@ func (c *ownCluster) URL() string {
 // ctl runs pg_ctlcluster with action (start, stop, restart) and its options.
 func (c *ownCluster) ctl(t *testing.T, action string, opts ...string) {
 	t.Helper()
-	args := append([]string{c.version, c.name, action}, opts...)
+	// Never through systemd: the cluster is the test's, not the machine's.
+	args := append([]string{"--skip-systemctl-redirect", c.version, c.name, action}, opts...)
 	out, err := exec.Command("pg_ctlcluster", args...).CombinedOutput()
 	require.NoError(t, err, "pg_ctlcluster %v: %s", args, out)
 }

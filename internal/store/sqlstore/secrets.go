@@ -12,44 +12,48 @@ import (
 // to store a secret, or to read one the keyring sealed.
 var ErrNoSecretsKey = errors.New("no secrets key: the store was opened without secrets_key")
 
-// secretContext is the additional data an endpoint's secrets are sealed
-// with: a sealed secret moved to another workspace's row does not open.
-// Both of an endpoint's secrets share it, so a rotation can move the
-// current secret into previous_secret in SQL without opening it.
-func secretContext(workspace string) string { return "endpoint secret of workspace " + workspace }
+// What a sealed value is, in its additional data: a value moved to another
+// column kind, or to another workspace's row, does not open. An endpoint's
+// two secrets share a kind, so a rotation can move the current secret into
+// previous_secret in SQL without opening it.
+const (
+	secretContext = "endpoint secret"
+	headerContext = "endpoint headers"
+)
 
-// sealSecret encrypts an endpoint secret for storage; the empty string (no
-// previous secret) stays empty.
-func (s *Store) sealSecret(workspace, plain string) (string, error) {
+// sealSecret encrypts a value of the given kind for storage; the empty
+// string (no previous secret, no headers) stays empty.
+func (s *Store) sealSecret(workspace, kind, plain string) (string, error) {
 	if plain == "" {
 		return "", nil
 	}
 	if s.secrets == nil {
 		return "", ErrNoSecretsKey
 	}
-	return s.secrets.Seal(plain, secretContext(workspace)), nil
+	return s.secrets.Seal(plain, kind+" of workspace "+workspace), nil
 }
 
-// openSecret decrypts a stored endpoint secret. A value that is not sealed is
-// one written before secrets were encrypted, and ResealSecrets seals it at
-// the next start; it is returned as it is.
-func (s *Store) openSecret(workspace, stored string) (string, error) {
+// openSecret decrypts a stored value. A value that is not sealed was written
+// before secrets were encrypted, and ResealSecrets seals it at the next
+// start; it is returned as it is.
+func (s *Store) openSecret(workspace, kind, stored string) (string, error) {
 	if stored == "" || !secrets.IsSealed(stored) {
 		return stored, nil
 	}
 	if s.secrets == nil {
 		return "", ErrNoSecretsKey
 	}
-	return s.secrets.Open(stored, secretContext(workspace))
+	return s.secrets.Open(stored, kind+" of workspace "+workspace)
 }
 
-// ResealSecrets seals every stored endpoint secret that is not sealed with
-// the current key: plaintext from before encryption, and values of a key
-// that secrets_previous_keys still holds. It runs in one transaction when a
-// store opens (so a rotation is finished before the hub serves), and then
-// the previous keys may be removed from the configuration. It returns how
-// many rows it changed. A value sealed with a key the keyring does not hold
-// fails it, naming the endpoint, and nothing changes.
+// ResealSecrets seals every stored endpoint secret and header set that is
+// not sealed with the current key: plaintext from before encryption, and
+// values of a key that secrets_previous_keys still holds. It runs in one
+// transaction when a store opens (so a rotation is finished before the hub
+// serves), after which the previous keys may be removed from the
+// configuration. It returns how many rows it changed. A value sealed with a
+// key the keyring does not hold fails it, naming the endpoint, and nothing
+// changes.
 func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
 	if s.secrets == nil {
 		return 0, ErrNoSecretsKey
@@ -61,41 +65,46 @@ func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
 	defer rollback(wtx)
 	// Locked, so a rotation committing meanwhile is not overwritten with the
 	// secret it replaced.
-	rows, err := wtx.QueryContext(ctx, `SELECT id, workspace, secret, previous_secret FROM endpoints ORDER BY id`+s.dialect.LockSuffix)
+	rows, err := wtx.QueryContext(ctx, `SELECT id, workspace, secret, previous_secret, headers FROM endpoints ORDER BY id`+s.dialect.LockSuffix)
 	if err != nil {
 		return 0, fmt.Errorf("sealing endpoint secrets: %w", err)
 	}
 	type row struct {
-		id                   int64
-		workspace, cur, prev string
-		newCur, newPrev      string
+		id        int64
+		workspace string
+		vals      [3]string // secret, previous_secret, headers
 	}
+	kinds := [3]string{secretContext, secretContext, headerContext}
 	var due []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.workspace, &r.cur, &r.prev); err != nil {
+		if err := rows.Scan(&r.id, &r.workspace, &r.vals[0], &r.vals[1], &r.vals[2]); err != nil {
 			_ = rows.Close()
 			return 0, fmt.Errorf("sealing endpoint secrets: %w", err)
 		}
-		if (r.cur == "" || s.secrets.IsCurrent(r.cur)) && (r.prev == "" || s.secrets.IsCurrent(r.prev)) {
-			continue
+		for _, v := range r.vals {
+			if v != "" && !s.secrets.IsCurrent(v) {
+				due = append(due, r)
+				break
+			}
 		}
-		due = append(due, r)
 	}
 	if err := rows.Close(); err != nil {
 		return 0, fmt.Errorf("sealing endpoint secrets: %w", err)
 	}
 	for _, r := range due {
-		for _, v := range []struct{ in, out *string }{{&r.cur, &r.newCur}, {&r.prev, &r.newPrev}} {
-			plain, err := s.openSecret(r.workspace, *v.in)
+		var sealed [3]string
+		for i, v := range r.vals {
+			plain, err := s.openSecret(r.workspace, kinds[i], v)
 			if err != nil {
 				return 0, fmt.Errorf("sealing the secrets of endpoint %d: %w", r.id, err)
 			}
-			if *v.out, err = s.sealSecret(r.workspace, plain); err != nil {
+			if sealed[i], err = s.sealSecret(r.workspace, kinds[i], plain); err != nil {
 				return 0, fmt.Errorf("sealing the secrets of endpoint %d: %w", r.id, err)
 			}
 		}
-		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE endpoints SET secret = ?, previous_secret = ? WHERE id = ?`), r.newCur, r.newPrev, r.id); err != nil {
+		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE endpoints SET secret = ?, previous_secret = ?, headers = ? WHERE id = ?`),
+			sealed[0], sealed[1], sealed[2], r.id); err != nil {
 			return 0, fmt.Errorf("sealing the secrets of endpoint %d: %w", r.id, err)
 		}
 	}

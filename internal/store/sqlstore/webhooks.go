@@ -152,6 +152,10 @@ func (s *Store) scanEndpoint(row scanner) (*model.Endpoint, error) {
 	if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
 		return nil, fmt.Errorf("decoding the event filters of endpoint %d: %w", e.ID, err)
 	}
+	headers, err := s.openSecret(e.Workspace, headerContext, headers)
+	if err != nil {
+		return nil, fmt.Errorf("opening the headers of endpoint %d: %w", e.ID, err)
+	}
 	if headers != "" {
 		if err := json.Unmarshal([]byte(headers), &e.Headers); err != nil {
 			return nil, fmt.Errorf("decoding the headers of endpoint %d: %w", e.ID, err)
@@ -160,11 +164,10 @@ func (s *Store) scanEndpoint(row scanner) (*model.Endpoint, error) {
 	if prevUntil > 0 {
 		e.PreviousSecretUntil = fromMicros(prevUntil)
 	}
-	var err error
-	if e.Secret, err = s.openSecret(e.Workspace, e.Secret); err != nil {
+	if e.Secret, err = s.openSecret(e.Workspace, secretContext, e.Secret); err != nil {
 		return nil, fmt.Errorf("opening the secret of endpoint %d: %w", e.ID, err)
 	}
-	if e.PreviousSecret, err = s.openSecret(e.Workspace, e.PreviousSecret); err != nil {
+	if e.PreviousSecret, err = s.openSecret(e.Workspace, secretContext, e.PreviousSecret); err != nil {
 		return nil, fmt.Errorf("opening the previous secret of endpoint %d: %w", e.ID, err)
 	}
 	e.DisabledAt, e.FailingSince = nullTime(disabledAt), nullTime(failingSince)
@@ -181,7 +184,10 @@ func nullTime(v sql.NullInt64) *time.Time {
 	return &t
 }
 
-func endpointDocs(e *model.Endpoint) (events, headers string, err error) {
+// endpointDocs encodes an endpoint's documents for storage. The headers are
+// sealed like the secret: custom headers often carry the receiver's own
+// credentials (an Authorization or token header).
+func (s *Store) endpointDocs(e *model.Endpoint) (events, headers string, err error) {
 	ev, err := json.Marshal(e.Events)
 	if err != nil {
 		return "", "", fmt.Errorf("encoding event filters: %w", err)
@@ -191,7 +197,9 @@ func endpointDocs(e *model.Endpoint) (events, headers string, err error) {
 		if err != nil {
 			return "", "", fmt.Errorf("encoding headers: %w", err)
 		}
-		headers = string(h)
+		if headers, err = s.sealSecret(e.Workspace, headerContext, string(h)); err != nil {
+			return "", "", fmt.Errorf("sealing headers: %w", err)
+		}
 	}
 	return string(ev), headers, nil
 }
@@ -211,11 +219,11 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *model.Endpoint) error {
 }
 
 func (s *Store) insertEndpoint(ctx context.Context, q querier, e *model.Endpoint) error {
-	events, headers, err := endpointDocs(e)
+	events, headers, err := s.endpointDocs(e)
 	if err != nil {
 		return fmt.Errorf("creating an endpoint: %w", err)
 	}
-	sealed, err := s.sealSecret(e.Workspace, e.Secret)
+	sealed, err := s.sealSecret(e.Workspace, secretContext, e.Secret)
 	if err != nil {
 		return fmt.Errorf("creating an endpoint: %w", err)
 	}
@@ -276,11 +284,11 @@ func (s *Store) SyncConfigEndpoints(ctx context.Context, workspace string, eps [
 			maps.Equal(have.Headers, want.Headers) && have.Secret == secret {
 			continue
 		}
-		events, headers, err := endpointDocs(want)
+		events, headers, err := s.endpointDocs(want)
 		if err != nil {
 			return fmt.Errorf("syncing configured endpoints: %w", err)
 		}
-		sealed, err := s.sealSecret(workspace, secret)
+		sealed, err := s.sealSecret(workspace, secretContext, secret)
 		if err != nil {
 			return fmt.Errorf("syncing configured endpoint %d: %w", have.ID, err)
 		}
@@ -378,7 +386,7 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, workspace string, id i
 	}
 	// The current secret moves to previous_secret still sealed: both are
 	// sealed for the same workspace.
-	sealed, err := s.sealSecret(workspace, secret)
+	sealed, err := s.sealSecret(workspace, secretContext, secret)
 	if err != nil {
 		return fmt.Errorf("rotating the secret of endpoint %d: %w", id, err)
 	}

@@ -103,28 +103,33 @@ func requireNothingInClear(t *testing.T, raw *sql.DB, plain ...string) {
 func testNoPlaintextAtRest(t *testing.T, open Opener) {
 	keys := secrets.NewRandomKeyring()
 	s, raw := mustOpen(t, open, keys)
-	api := &model.Endpoint{Workspace: "acme", URL: "https://acme.example/hooks", Events: []string{"*"}, Secret: model.NewSecret()}
+	token := "tok_" + strings.TrimPrefix(model.NewSecret(), "whsec_") // a receiver's own credential, in a custom header
+	api := &model.Endpoint{Workspace: "acme", URL: "https://acme.example/hooks", Events: []string{"*"}, Secret: model.NewSecret(),
+		Headers: map[string]string{"Authorization": "Bearer " + token}}
 	require.NoError(t, s.CreateEndpoint(ctx(t), api))
 	rotated := model.NewSecret()
 	require.NoError(t, s.RotateEndpointSecret(ctx(t), "acme", api.ID, rotated, base.Add(time.Hour)))
-	configured := &model.Endpoint{URL: "https://acme.example/config", Events: []string{"*"}, Secret: model.NewSecret()}
+	configured := &model.Endpoint{URL: "https://acme.example/config", Events: []string{"*"}, Secret: model.NewSecret(),
+		Headers: map[string]string{"X-Token": token}}
 	require.NoError(t, s.SyncConfigEndpoints(ctx(t), "acme", []*model.Endpoint{configured}))
 	generated := &model.Endpoint{URL: "https://acme.example/generated", Events: []string{"*"}}
 	require.NoError(t, s.SyncConfigEndpoints(ctx(t), "acme", []*model.Endpoint{configured, generated}))
-	changed := &model.Endpoint{URL: configured.URL, Events: []string{"*"}, Secret: model.NewSecret()}
+	changed := &model.Endpoint{URL: configured.URL, Events: []string{"*"}, Secret: model.NewSecret(), Headers: map[string]string{"X-Token": token + "2"}}
 	require.NoError(t, s.SyncConfigEndpoints(ctx(t), "acme", []*model.Endpoint{changed, generated}))
 
 	got, err := s.GetEndpoint(ctx(t), "acme", api.ID)
 	require.NoError(t, err)
 	require.Equal(t, rotated, got.Secret, "the secret reads back in clear")
 	require.Equal(t, api.Secret, got.PreviousSecret, "the rotated-out secret reads back in clear")
+	require.Equal(t, api.Headers, got.Headers, "the headers read back in clear")
 	list, err := s.ListEndpoints(ctx(t), "acme")
 	require.NoError(t, err)
-	bySecret := map[string]bool{}
+	bySecret := map[string]*model.Endpoint{}
 	for _, e := range list {
-		bySecret[e.Secret] = true
+		bySecret[e.Secret] = e
 	}
-	require.True(t, bySecret[changed.Secret], "a changed configured secret reads back")
+	require.Contains(t, bySecret, changed.Secret, "a changed configured secret reads back")
+	require.Equal(t, changed.Headers, bySecret[changed.Secret].Headers, "changed configured headers read back")
 	require.Len(t, list, 3)
 
 	for id, v := range storedSecrets(t, raw) {
@@ -137,15 +142,15 @@ func testNoPlaintextAtRest(t *testing.T, open Opener) {
 	for _, e := range list {
 		allPlain = append(allPlain, e.Secret, e.PreviousSecret)
 	}
-	requireNothingInClear(t, raw, append(allPlain, api.Secret, configured.Secret)...)
+	requireNothingInClear(t, raw, append(allPlain, api.Secret, configured.Secret, token)...)
 }
 
 // insertPlain writes an endpoint row as a hub before encryption did.
-func insertPlain(t *testing.T, raw *sql.DB, workspace, secret, previous string) int64 {
+func insertPlain(t *testing.T, raw *sql.DB, workspace, headers, secret, previous string) int64 {
 	t.Helper()
 	placeholder := placeholderStyle(t, raw)
-	q := `INSERT INTO endpoints (workspace, url, events, secret, previous_secret, previous_secret_until, source, created_at, updated_at) VALUES (`
-	for i := 1; i <= 9; i++ {
+	q := `INSERT INTO endpoints (workspace, url, events, headers, secret, previous_secret, previous_secret_until, source, created_at, updated_at) VALUES (`
+	for i := 1; i <= 10; i++ {
 		if i > 1 {
 			q += ", "
 		}
@@ -154,7 +159,7 @@ func insertPlain(t *testing.T, raw *sql.DB, workspace, secret, previous string) 
 	q += `) RETURNING id`
 	now := time.Now().Add(time.Hour).UnixMicro()
 	var id int64
-	require.NoError(t, raw.QueryRowContext(ctx(t), q, workspace, "https://"+workspace+".example/old", `["*"]`, secret, previous, now, "api", now, now).Scan(&id))
+	require.NoError(t, raw.QueryRowContext(ctx(t), q, workspace, "https://"+workspace+".example/old", `["*"]`, headers, secret, previous, now, "api", now, now).Scan(&id))
 	return id
 }
 
@@ -163,16 +168,17 @@ func testPlaintextIsSealedAtOpen(t *testing.T, open Opener) {
 	s, raw := mustOpen(t, open, nil) // migrated, no key: as before encryption
 	require.NoError(t, s.Close())
 	cur, prev := model.NewSecret(), model.NewSecret()
-	id := insertPlain(t, raw, "acme", cur, prev)
+	id := insertPlain(t, raw, "acme", `{"X-Token":"tok_plain_from_before"}`, cur, prev)
 
 	s, raw = mustOpen(t, open, keys)
 	got, err := s.GetEndpoint(ctx(t), "acme", id)
 	require.NoError(t, err)
 	require.Equal(t, cur, got.Secret)
 	require.Equal(t, prev, got.PreviousSecret)
+	require.Equal(t, map[string]string{"X-Token": "tok_plain_from_before"}, got.Headers)
 	v := storedSecrets(t, raw)[id]
 	require.True(t, keys.IsCurrent(v[0]) && keys.IsCurrent(v[1]), "both secrets were sealed when the store opened")
-	requireNothingInClear(t, raw, cur, prev)
+	requireNothingInClear(t, raw, cur, prev, "tok_plain_from_before")
 }
 
 func testKeyRotation(t *testing.T, open Opener) {

@@ -45,11 +45,17 @@ type HTTPConfig struct {
 	Metrics *metrics.Metrics
 	// Logger is the structured logger; default slog.Default().
 	Logger *slog.Logger
+	// OutageLogInterval is how often, at most, failing commits are logged
+	// while they go on (see outageLog); default DefaultOutageLogInterval.
+	OutageLogInterval time.Duration
+	// Now is the clock of the outage log; default time.Now.
+	Now func() time.Time
 }
 
 // HTTP receives provider webhooks at /hooks/{workspace}/{connection}[/{topic}].
 type HTTP struct {
-	cfg HTTPConfig
+	cfg    HTTPConfig
+	outage *outageLog
 }
 
 // NewHTTP creates the webhook receiver.
@@ -69,7 +75,13 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if cfg.Committed == nil {
 		cfg.Committed = func() {}
 	}
-	return &HTTP{cfg: cfg}, nil
+	if cfg.OutageLogInterval <= 0 {
+		cfg.OutageLogInterval = DefaultOutageLogInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &HTTP{cfg: cfg, outage: &outageLog{interval: cfg.OutageLogInterval, now: cfg.Now}}, nil
 }
 
 // Register mounts the receiver's routes on mux.
@@ -149,12 +161,13 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		count("unavailable")
 		if !errors.Is(err, context.Canceled) {
-			log.Error("committing inbound message failed", "error", err)
+			h.outage.failed(log, err)
 		}
 		w.Header().Set("Retry-After", "5")
 		httpx.WriteProblem(w, http.StatusServiceUnavailable, "the message could not be stored; retry later")
 		return
 	}
+	h.outage.succeeded(log)
 	reply := Reply{Status: "accepted", ID: id}
 	if dup {
 		reply.Status = "duplicate"

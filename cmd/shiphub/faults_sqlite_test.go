@@ -23,6 +23,10 @@ func TestSQLiteDiskFullOrReadOnly(t *testing.T) {
 		dir  func(t *testing.T) string
 		// fault makes the disk fail and returns what repairs it.
 		fault func(t *testing.T, dir string) (repair func())
+		// stuck says every write fails until the repair. A full disk may
+		// still take a commit now and then: a checkpoint that fits in the
+		// file lets SQLite reuse its write-ahead log.
+		stuck bool
 	}{
 		{
 			name: "DiskFull",
@@ -45,6 +49,7 @@ func TestSQLiteDiskFullOrReadOnly(t *testing.T) {
 				t.Cleanup(func() { _ = chattrImmutable(t, false, files...) }) // t.TempDir cannot remove them otherwise
 				return func() { require.NoError(t, chattrImmutable(t, false, files...)) }
 			},
+			stuck: true,
 		},
 	}
 	for _, tt := range tests {
@@ -62,7 +67,10 @@ func TestSQLiteDiskFullOrReadOnly(t *testing.T) {
 			repair := tt.fault(t, dir)
 			load.sendUntil(t, h, http.StatusServiceUnavailable, 60*time.Second, "a 503 while the disk fails")
 			for range 5 {
-				require.Equal(t, http.StatusServiceUnavailable, load.send(h, load.next()), "still refused while the disk fails")
+				status := load.send(h, load.next())
+				if tt.stuck {
+					require.Equal(t, http.StatusServiceUnavailable, status, "still refused while the disk fails")
+				}
 			}
 			load.requireRetryAfter(t)
 			status, _ := do(t, http.MethodGet, h.URL+"/healthz", nil, "")

@@ -46,7 +46,7 @@ type HTTPConfig struct {
 	// Logger is the structured logger; default slog.Default().
 	Logger *slog.Logger
 	// OutageLogInterval is how often, at most, failing commits are logged
-	// while they go on (see outageLog); default DefaultOutageLogInterval.
+	// while they go on (see OutageLog); default DefaultOutageLogInterval.
 	OutageLogInterval time.Duration
 	// Now is the clock of the outage log; default time.Now.
 	Now func() time.Time
@@ -55,7 +55,7 @@ type HTTPConfig struct {
 // HTTP receives provider webhooks at /hooks/{workspace}/{connection}[/{topic}].
 type HTTP struct {
 	cfg    HTTPConfig
-	outage *outageLog
+	outage *OutageLog
 }
 
 // NewHTTP creates the webhook receiver.
@@ -75,13 +75,7 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if cfg.Committed == nil {
 		cfg.Committed = func() {}
 	}
-	if cfg.OutageLogInterval <= 0 {
-		cfg.OutageLogInterval = DefaultOutageLogInterval
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &HTTP{cfg: cfg, outage: &outageLog{interval: cfg.OutageLogInterval, now: cfg.Now}}, nil
+	return &HTTP{cfg: cfg, outage: NewOutageLog(cfg.OutageLogInterval, cfg.Now)}, nil
 }
 
 // Register mounts the receiver's routes on mux.
@@ -161,13 +155,13 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		count("unavailable")
 		if !errors.Is(err, context.Canceled) {
-			h.outage.failed(log, err)
+			h.outage.Failed(log, err)
 		}
 		w.Header().Set("Retry-After", "5")
 		httpx.WriteProblem(w, http.StatusServiceUnavailable, "the message could not be stored; retry later")
 		return
 	}
-	h.outage.succeeded(log)
+	h.outage.Succeeded(log)
 	reply := Reply{Status: "accepted", ID: id}
 	if dup {
 		reply.Status = "duplicate"

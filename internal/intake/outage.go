@@ -11,7 +11,7 @@ import (
 // is logged again.
 const DefaultOutageLogInterval = 10 * time.Second
 
-// outageLog logs a failing inbox without flooding the log. While the
+// OutageLog logs a failing inbox without flooding the log. While the
 // database is down or its disk is full every inbound message fails; at a
 // thousand messages a second, one line each would bury everything else (and
 // fill the disk that has just run out of space). The first failure of an
@@ -19,7 +19,9 @@ const DefaultOutageLogInterval = 10 * time.Second
 // interval says how many messages were refused since and the latest error;
 // the first success afterwards says the inbox works again. The metric
 // shiphub_inbound_total{result="unavailable"} still counts every one.
-type outageLog struct {
+// The HTTP receiver and the FTP server each keep one. It is safe for
+// concurrent use.
+type OutageLog struct {
 	interval time.Duration
 	now      func() time.Time
 
@@ -31,8 +33,21 @@ type outageLog struct {
 	since      time.Time
 }
 
-// failed records a refused message and logs if a line is due.
-func (o *outageLog) failed(log *slog.Logger, err error) {
+// NewOutageLog returns an outage log that repeats itself at most once per
+// interval (DefaultOutageLogInterval when not positive), on the clock now
+// (time.Now when nil).
+func NewOutageLog(interval time.Duration, now func() time.Time) *OutageLog {
+	if interval <= 0 {
+		interval = DefaultOutageLogInterval
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &OutageLog{interval: interval, now: now}
+}
+
+// Failed records a refused message and logs if a line is due.
+func (o *OutageLog) Failed(log *slog.Logger, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	now := o.now()
@@ -51,8 +66,8 @@ func (o *outageLog) failed(log *slog.Logger, err error) {
 	o.lastLogged, o.refused = now, 0
 }
 
-// succeeded ends an outage, if there was one, with a line saying so.
-func (o *outageLog) succeeded(log *slog.Logger) {
+// Succeeded ends an outage, if there was one, with a line saying so.
+func (o *OutageLog) Succeeded(log *slog.Logger) {
 	if !o.failing.Load() {
 		return
 	}

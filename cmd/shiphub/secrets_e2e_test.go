@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
+
+	"github.com/shiphub/shiphub/internal/secrets"
 )
 
 // TestServeRefusesToStartWithoutTheSecretsKey: without secrets_key the hub
@@ -79,4 +81,77 @@ func TestEndpointSecretsAreSealedAtRestAndSurviveARestart(t *testing.T) {
 		require.True(t, strings.HasPrefix(stored, "shs1."), "sealed at rest: %.12s…", stored)
 		require.NotContains(t, stored, strings.TrimPrefix(secret, "whsec_"))
 	}
+}
+
+// TestSecretsKeyRotation rotates secrets_key through the configuration: the
+// new key with the old one in secrets_previous_keys reseals the database at
+// start; then the old key can go; and a key that sealed nothing here stops
+// the start with an error that says what to configure.
+func TestSecretsKeyRotation(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "hub.db")
+	cfgPath := writeConfig(t, dir, "sqlite:"+dbPath)
+	raw, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	base := strings.Replace(string(raw), "    connections:\n      - { id: courier, provider: courier, inbound_api_key",
+		"    endpoints:\n      - { url: \"https://shop.example/hooks\", events: [\"*\"], secret: \""+secret+"\" }\n    connections:\n      - { id: courier, provider: courier, inbound_api_key", 1)
+	withKeys := func(keys string) {
+		t.Helper()
+		cfg := strings.Replace(base, `secrets_key: "${SHIPHUB_SECRETS_KEY}"`+"\n", keys, 1)
+		require.NotEqual(t, base, cfg)
+		require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+	}
+	storedKeyID := func() string {
+		t.Helper()
+		db, err := sql.Open("sqlite", dbPath)
+		require.NoError(t, err)
+		defer db.Close()
+		var stored string
+		require.NoError(t, db.QueryRowContext(context.Background(), `SELECT secret FROM endpoints`).Scan(&stored))
+		id, _, _ := strings.Cut(strings.TrimPrefix(stored, "shs1."), ".")
+		return id
+	}
+	shownSecret := func(h *hub) string {
+		t.Helper()
+		var shown struct {
+			Secret string `json:"secret"`
+		}
+		require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, "/api/v1/endpoints/1/secret", &shown))
+		return shown.Secret
+	}
+	oldKey, newKey, otherKey := secrets.GenerateKey(), secrets.GenerateKey(), secrets.GenerateKey()
+	idOf := func(k string) string {
+		b, err := secrets.ParseKey(k)
+		require.NoError(t, err)
+		return secrets.KeyID(b)
+	}
+
+	withKeys("secrets_key: " + oldKey + "\n")
+	h := startHub(t, cfgPath)
+	require.Equal(t, secret, shownSecret(h))
+	h.kill(t)
+	require.Equal(t, idOf(oldKey), storedKeyID())
+
+	withKeys("secrets_key: " + newKey + "\nsecrets_previous_keys: [" + oldKey + "]\n")
+	h = startHub(t, cfgPath)
+	require.Equal(t, secret, shownSecret(h))
+	h.kill(t)
+	require.Equal(t, idOf(newKey), storedKeyID(), "resealed with the new key at start")
+
+	withKeys("secrets_key: " + newKey + "\n")
+	h = startHub(t, cfgPath)
+	require.Equal(t, secret, shownSecret(h), "the old key is no longer needed")
+	h.kill(t)
+
+	withKeys("secrets_key: " + otherKey + "\n")
+	cmd := exec.Command(binary, "serve", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), "ACME_KEY="+acmeKey, "COURIER_KEY="+courierKey)
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "a hub with a key that sealed nothing here must not start: %s", out)
+	require.Contains(t, string(out), "endpoint 1")
+	require.Contains(t, string(out), "secrets_previous_keys")
+	require.NotContains(t, string(out), otherKey)
+	require.NotContains(t, string(out), newKey)
 }

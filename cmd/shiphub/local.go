@@ -21,9 +21,14 @@ import (
 func startLocalHub(ctx context.Context, cfg *config.Config, stderr io.Writer) (*server.Server, error) {
 	cfg.SetDefaults()
 	if cfg.SecretsKey == "" {
-		// A local run's database lives as long as its temporary directory;
-		// an ephemeral key seals its endpoint secrets.
-		cfg.SecretsKey = secrets.GenerateKey()
+		// A local run's database usually lives as long as its temporary
+		// directory, and an ephemeral key seals its endpoint secrets. A run
+		// on a database of its own (bench --database) takes the operator's
+		// SHIPHUB_SECRETS_KEY, so it can open what an earlier run sealed.
+		cfg.SecretsKey = os.Getenv("SHIPHUB_SECRETS_KEY")
+		if cfg.SecretsKey == "" {
+			cfg.SecretsKey = secrets.GenerateKey()
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

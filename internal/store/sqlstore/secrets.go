@@ -58,6 +58,11 @@ func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
 	if s.secrets == nil {
 		return 0, ErrNoSecretsKey
 	}
+	// Usually everything is sealed with the current key already: find that
+	// out without locking rows that running instances may be updating.
+	if due, err := s.anyToReseal(ctx); err != nil || !due {
+		return 0, err
+	}
 	wtx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sealing endpoint secrets: %w", err)
@@ -112,4 +117,29 @@ func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("sealing endpoint secrets: %w", err)
 	}
 	return len(due), nil
+}
+
+// anyToReseal reports whether some stored value is not sealed with the
+// current key.
+func (s *Store) anyToReseal(ctx context.Context) (bool, error) {
+	rows, err := s.writer.QueryContext(ctx, `SELECT secret, previous_secret, headers FROM endpoints`)
+	if err != nil {
+		return false, fmt.Errorf("sealing endpoint secrets: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var vals [3]string
+		if err := rows.Scan(&vals[0], &vals[1], &vals[2]); err != nil {
+			return false, fmt.Errorf("sealing endpoint secrets: %w", err)
+		}
+		for _, v := range vals {
+			if v != "" && !s.secrets.IsCurrent(v) {
+				return true, nil
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("sealing endpoint secrets: %w", err)
+	}
+	return false, nil
 }

@@ -161,6 +161,8 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	eventually(t, 30*time.Second, "503 answers while PostgreSQL is down", func() bool { _, r := counts(); return r >= r0+20 })
 	status, _ := do(t, http.MethodGet, h.URL+"/readyz", nil, "")
 	require.Equal(t, http.StatusServiceUnavailable, status, "not ready while the database is down")
+	status, body := do(t, http.MethodGet, h.URL+"/api/v1/shipments?limit=1", map[string]string{"Authorization": "Bearer " + acmeKey}, "")
+	require.Equal(t, http.StatusServiceUnavailable, status, "the merchant API says so too: %s", body)
 	pg.ctl(t, "start")
 	ackedSince(100, "acknowledgements again after PostgreSQL is back")
 	eventually(t, 30*time.Second, "ready again", func() bool {

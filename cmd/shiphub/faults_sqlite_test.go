@@ -76,6 +76,9 @@ func TestSQLiteDiskFullOrReadOnly(t *testing.T) {
 			status, _ := do(t, http.MethodGet, h.URL+"/healthz", nil, "")
 			require.Equal(t, http.StatusOK, status, "the hub stays up")
 			require.Equal(t, "ok", integrity(t, dbPath), "the database is not corrupted by the failing writes")
+			var page shipmentList
+			require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, "/api/v1/shipments?limit=5", &page), "reading goes on")
+			require.Len(t, page.Data, 5)
 
 			repair()
 			load.retryRefused(t, h, 60*time.Second)

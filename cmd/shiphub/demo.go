@@ -80,6 +80,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}},
 		FTP: config.FTP{Listen: ftpAddr, DataDir: filepath.Join(dir, "ftp")},
 	}
+	if cfg.SecretsKey, err = localSecretsKey(dir); err != nil {
+		return err
+	}
 	srv, err := startLocalHub(ctx, cfg, stderr)
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ func TestFTPEndToEnd(t *testing.T) {
 	ftpAddr := freeLoopbackAddr(t)
 	cfg := fmt.Sprintf(`
 http: { listen: "127.0.0.1:0" }
+secrets_key: "${SHIPHUB_SECRETS_KEY}"
 ftp: { listen: %q, data_dir: %q, max_file_bytes: 4096 }
 database: %q
 log: { level: warn }

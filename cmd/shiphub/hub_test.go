@@ -44,6 +44,9 @@ const (
 	otherKey   = "other_api_key_0123456789"
 	courierKey = "courier-secret-key"
 	wsKey      = "winkelstraat-secret"
+	// secretsKey is the secrets_key of every test hub (base64 of 32 bytes),
+	// given as ${SHIPHUB_SECRETS_KEY}, as an operator would.
+	secretsKey = "c2hpcGh1Yi1lMmUtc2VjcmV0cy1rZXktMzItYnl0ZXM="
 )
 
 // writeConfig writes a hub configuration with two workspaces into dir.
@@ -51,6 +54,7 @@ func writeConfig(t *testing.T, dir, database string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`
 http: { listen: "127.0.0.1:0" }
+secrets_key: "${SHIPHUB_SECRETS_KEY}"
 database: %q
 log: { level: warn }
 workspaces:
@@ -97,7 +101,7 @@ func (l *lockedBuffer) String() string {
 func startHub(t *testing.T, configPath string) *hub {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "--config", configPath)
-	cmd.Env = append(os.Environ(), "ACME_KEY="+acmeKey, "COURIER_KEY="+courierKey)
+	cmd.Env = append(os.Environ(), "ACME_KEY="+acmeKey, "COURIER_KEY="+courierKey, "SHIPHUB_SECRETS_KEY="+secretsKey)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	h := &hub{cmd: cmd, out: &lockedBuffer{}}

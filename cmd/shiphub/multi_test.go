@@ -95,6 +95,7 @@ func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`
 http: { listen: "127.0.0.1:0" }
+secrets_key: "${SHIPHUB_SECRETS_KEY}"
 database: %q
 log: { level: warn }
 outbound:

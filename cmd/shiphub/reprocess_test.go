@@ -34,7 +34,7 @@ func TestReprocessRebuildsCanonicalState(t *testing.T) {
 	h.kill(t)
 
 	cmd := exec.Command(binary, "reprocess", "--config", cfgPath)
-	cmd.Env = append(os.Environ(), "ACME_KEY="+acmeKey, "COURIER_KEY="+courierKey)
+	cmd.Env = append(os.Environ(), "ACME_KEY="+acmeKey, "COURIER_KEY="+courierKey, "SHIPHUB_SECRETS_KEY="+secretsKey)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), "reprocessing workspaces [acme other]")

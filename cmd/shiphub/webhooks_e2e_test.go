@@ -117,6 +117,7 @@ func TestCrashLosesNoWebhookDelivery(t *testing.T) {
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`
 http: { listen: "127.0.0.1:0" }
+secrets_key: "${SHIPHUB_SECRETS_KEY}"
 database: "sqlite:%s"
 log: { level: warn }
 outbound:

@@ -33,6 +33,15 @@ type Config struct {
 	SMTP SMTP `yaml:"smtp"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
+	// SecretsKey encrypts the secrets the hub keeps in its database (merchant
+	// endpoint signing secrets, provider credentials): 32 bytes, base64 or
+	// hex, usually ${SHIPHUB_SECRETS_KEY}. A hub does not start without it;
+	// see secrets.go.
+	SecretsKey string `yaml:"secrets_key"`
+	// SecretsPreviousKeys are keys that sealed the database before a
+	// rotation. What they sealed still opens, and is sealed again with
+	// SecretsKey when the hub starts.
+	SecretsPreviousKeys []string `yaml:"secrets_previous_keys"`
 }
 
 // HTTP configures the HTTP listener.
@@ -340,6 +349,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateOutbound()...)
+	errs = append(errs, c.validateSecrets()...)
 	return errors.Join(errs...)
 }
 

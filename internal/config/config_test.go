@@ -17,8 +17,11 @@ func TestExampleConfigLoads(t *testing.T) {
 	t.Parallel()
 	raw, err := os.ReadFile("../../shiphub.example.yaml")
 	require.NoError(t, err)
-	cfg, err := config.Parse(raw, env(map[string]string{"ACME_KEY": "acme-key-0123456789", "COURIER_KEY": "c", "WINKELSTRAAT_KEY": "w"}))
+	cfg, err := config.Parse(raw, env(map[string]string{"ACME_KEY": "acme-key-0123456789", "COURIER_KEY": "c", "WINKELSTRAAT_KEY": "w",
+		"SHIPHUB_SECRETS_KEY": "c2hpcGh1Yi1lMmUtc2VjcmV0cy1rZXktMzItYnl0ZXM="}))
 	require.NoError(t, err)
+	_, err = cfg.Keyring()
+	require.NoError(t, err, "the example configures secrets_key")
 	require.Equal(t, "127.0.0.1:8080", cfg.HTTP.Listen)
 	require.Equal(t, "sqlite:./shiphub-data/hub.db", cfg.Database)
 	require.Len(t, cfg.Workspaces, 1)

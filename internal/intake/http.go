@@ -51,11 +51,17 @@ type HTTPConfig struct {
 	Unretried *Unretried
 	// Logger is the structured logger; default slog.Default().
 	Logger *slog.Logger
+	// OutageLogInterval is how often, at most, failing commits are logged
+	// while they go on (see OutageLog); default DefaultOutageLogInterval.
+	OutageLogInterval time.Duration
+	// Now is the clock of the outage log; default time.Now.
+	Now func() time.Time
 }
 
 // HTTP receives provider webhooks at /hooks/{workspace}/{connection}[/{topic}].
 type HTTP struct {
-	cfg HTTPConfig
+	cfg    HTTPConfig
+	outage *OutageLog
 }
 
 // NewHTTP creates the webhook receiver.
@@ -78,7 +84,7 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if cfg.Unretried == nil {
 		cfg.Unretried = NewUnretried(UnretriedConfig{Metrics: cfg.Metrics, Logger: cfg.Logger})
 	}
-	return &HTTP{cfg: cfg}, nil
+	return &HTTP{cfg: cfg, outage: NewOutageLog(cfg.OutageLogInterval, cfg.Now)}, nil
 }
 
 // Register mounts the receiver's routes on mux.
@@ -186,12 +192,13 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request, start time.Time, co
 	if err != nil {
 		count("unavailable")
 		if !errors.Is(err, context.Canceled) {
-			log.Error("committing inbound message failed", "error", err)
+			h.outage.Failed(log, err)
 		}
 		w.Header().Set("Retry-After", "5")
 		httpx.WriteProblem(w, http.StatusServiceUnavailable, "the message could not be stored; retry later")
 		return "committing to the inbox: " + err.Error()
 	}
+	h.outage.Succeeded(log)
 	reply := Reply{Status: "accepted", ID: id}
 	if dup {
 		reply.Status = "duplicate"

@@ -58,7 +58,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, err
 	}
-	st, err := open.Open(ctx, cfg.Database)
+	keyring, err := cfg.Keyring() // no key, no start: secrets must not be stored in clear
+	if err != nil {
+		return nil, err
+	}
+	st, err := open.Open(ctx, cfg.Database, open.WithSecrets(keyring))
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}

@@ -48,10 +48,11 @@ func (s *Server) receive(acct *account, name, staged string) error {
 	if err != nil {
 		s.count(acct.Provider, "unavailable")
 		if !errors.Is(err, context.Canceled) {
-			log.Error("committing an FTP file failed", "error", err)
+			s.outage.Failed(log, err)
 		}
 		return errUnavailable
 	}
+	s.outage.Succeeded(log)
 	if dup {
 		s.count(acct.Provider, "duplicate")
 		log.Debug("FTP file is a duplicate", "message_id", id)

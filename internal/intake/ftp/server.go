@@ -180,6 +180,7 @@ func AccountsFrom(conns *connections.Set) []Account {
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
+	outage   *intake.OutageLog // failed commits, logged once per interval
 	accounts map[string]*account
 	tls      *tls.Config
 
@@ -236,7 +237,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "ftp"), accounts: map[string]*account{}, clients: map[uint32]ftpserver.ClientContext{}}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "ftp"), outage: intake.NewOutageLog(0, nil), accounts: map[string]*account{}, clients: map[uint32]ftpserver.ClientContext{}}
 	for _, a := range cfg.Accounts {
 		acct := &account{Account: a, dir: filepath.Join(cfg.DataDir, a.Workspace, a.Connection), password: provider.NewSecret(a.Password)}
 		for _, sub := range []string{uploadDir, stagingDir, archiveDir, quarantineDir} {

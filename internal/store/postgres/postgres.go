@@ -21,6 +21,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/shiphub/shiphub/internal/secrets"
 	"github.com/shiphub/shiphub/internal/store"
 	"github.com/shiphub/shiphub/internal/store/sqlstore"
 )
@@ -53,6 +54,9 @@ type Config struct {
 	// MaxConns caps the pool; default 10. The append committer and the
 	// pipeline hold one connection each while they work.
 	MaxConns int
+	// Secrets seals the endpoint secrets in the database; see
+	// sqlstore.Options.Secrets.
+	Secrets *secrets.Keyring
 }
 
 // Validate checks the configuration.
@@ -107,7 +111,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	s, err := sqlstore.New(sqlstore.Options{Dialect: Dialect, Writer: db})
+	s, err := sqlstore.New(sqlstore.Options{Dialect: Dialect, Writer: db, Secrets: cfg.Secrets})
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/shiphub/shiphub/internal/secrets"
 )
 
 // TestServerEnv names the environment variable with the URL of the
@@ -18,13 +20,13 @@ const TestServerEnv = "SHIPHUB_TEST_POSTGRES"
 // DefaultTestServer is used when TestServerEnv is unset.
 const DefaultTestServer = "postgres://127.0.0.1:5432/postgres?sslmode=disable"
 
-// OpenTest returns a store on a fresh database from TestDatabase, closed
-// when the test ends.
+// OpenTest returns a store on a fresh database from TestDatabase, with a
+// random secrets key, closed when the test ends.
 func OpenTest(t testing.TB) *Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := New(ctx, Config{URL: TestDatabase(t), MaxConns: 8})
+	s, err := New(ctx, Config{URL: TestDatabase(t), MaxConns: 8, Secrets: secrets.NewRandomKeyring()})
 	if err != nil {
 		t.Fatalf("opening test postgres store: %v", err)
 	}

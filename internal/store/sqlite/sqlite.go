@@ -23,6 +23,7 @@ import (
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"github.com/shiphub/shiphub/internal/secrets"
 	"github.com/shiphub/shiphub/internal/store"
 	"github.com/shiphub/shiphub/internal/store/sqlstore"
 )
@@ -44,6 +45,9 @@ type Config struct {
 	// BusyTimeoutMillis is how long a connection waits for another process's
 	// lock before failing; default 10000.
 	BusyTimeoutMillis int
+	// Secrets seals the endpoint secrets in the database; see
+	// sqlstore.Options.Secrets.
+	Secrets *secrets.Keyring
 }
 
 // withDefaults fills in the defaults of unset fields.
@@ -142,7 +146,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		// the write-ahead log, theirs included.
 		d.ApplyPragmas = [2]string{"PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"}
 	}
-	s, err := sqlstore.New(sqlstore.Options{Dialect: d, Writer: writer, Reader: reader})
+	s, err := sqlstore.New(sqlstore.Options{Dialect: d, Writer: writer, Reader: reader, Secrets: cfg.Secrets})
 	if err != nil {
 		_ = reader.Close()
 		_ = writer.Close()

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shiphub/shiphub/internal/secrets"
 	"github.com/shiphub/shiphub/internal/store"
 )
 
@@ -73,6 +74,12 @@ type Options struct {
 	CommitTimeout time.Duration
 	// Now is the clock; default time.Now. Tests may fix it.
 	Now func() time.Time
+	// Secrets seals the endpoint secrets the store keeps. When it is set,
+	// New seals again every secret not sealed with its current key (see
+	// ResealSecrets). Without it the store refuses to store a secret and to
+	// read a sealed one (ErrNoSecretsKey): tools that never touch secrets,
+	// such as a read of the inbox, need no key.
+	Secrets *secrets.Keyring
 }
 
 // Store is store.Store on a SQL database. Build it with New; the Store owns
@@ -85,6 +92,7 @@ type Store struct {
 	commitTimeout time.Duration
 	now           func() time.Time
 	q             queries
+	secrets       *secrets.Keyring
 
 	// mu guards closed and the closing of reqs: AppendInbox holds it for
 	// reading while it hands a request over, Close for writing while it
@@ -139,6 +147,7 @@ func New(opts Options) (*Store, error) {
 		maxBatch:      opts.MaxBatch,
 		commitTimeout: opts.CommitTimeout,
 		now:           opts.Now,
+		secrets:       opts.Secrets,
 		reqs:          make(chan *appendReq, opts.MaxBatch*4),
 		committed:     make(chan struct{}),
 		insertSQL:     map[int]string{},
@@ -152,6 +161,14 @@ func New(opts Options) (*Store, error) {
 		// pool of several (PostgreSQL) would re-prepare them per
 		// transaction; pgx caches its statements by itself there.
 		if err := s.prepareHot(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Secrets != nil {
+		if _, err := s.ResealSecrets(ctx); err != nil {
+			for _, st := range s.stmts {
+				_ = st.Close()
+			}
 			return nil, err
 		}
 	}

@@ -137,8 +137,8 @@ func (t *tx) queueDeliveries(ctx context.Context, feed []*model.FeedEvent) error
 	return write()
 }
 
-// scanEndpoint reads endpointColumns.
-func scanEndpoint(row scanner) (*model.Endpoint, error) {
+// scanEndpoint reads endpointColumns and opens the secrets.
+func (s *Store) scanEndpoint(row scanner) (*model.Endpoint, error) {
 	var (
 		e                        model.Endpoint
 		events, headers          string
@@ -152,6 +152,10 @@ func scanEndpoint(row scanner) (*model.Endpoint, error) {
 	if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
 		return nil, fmt.Errorf("decoding the event filters of endpoint %d: %w", e.ID, err)
 	}
+	headers, err := s.openSecret(e.Workspace, headerContext, headers)
+	if err != nil {
+		return nil, fmt.Errorf("opening the headers of endpoint %d: %w", e.ID, err)
+	}
 	if headers != "" {
 		if err := json.Unmarshal([]byte(headers), &e.Headers); err != nil {
 			return nil, fmt.Errorf("decoding the headers of endpoint %d: %w", e.ID, err)
@@ -159,6 +163,12 @@ func scanEndpoint(row scanner) (*model.Endpoint, error) {
 	}
 	if prevUntil > 0 {
 		e.PreviousSecretUntil = fromMicros(prevUntil)
+	}
+	if e.Secret, err = s.openSecret(e.Workspace, secretContext, e.Secret); err != nil {
+		return nil, fmt.Errorf("opening the secret of endpoint %d: %w", e.ID, err)
+	}
+	if e.PreviousSecret, err = s.openSecret(e.Workspace, secretContext, e.PreviousSecret); err != nil {
+		return nil, fmt.Errorf("opening the previous secret of endpoint %d: %w", e.ID, err)
 	}
 	e.DisabledAt, e.FailingSince = nullTime(disabledAt), nullTime(failingSince)
 	e.CreatedAt, e.UpdatedAt = fromMicros(created), fromMicros(upd)
@@ -174,7 +184,10 @@ func nullTime(v sql.NullInt64) *time.Time {
 	return &t
 }
 
-func endpointDocs(e *model.Endpoint) (events, headers string, err error) {
+// endpointDocs encodes an endpoint's documents for storage. The headers are
+// sealed like the secret: custom headers often carry the receiver's own
+// credentials (an Authorization or token header).
+func (s *Store) endpointDocs(e *model.Endpoint) (events, headers string, err error) {
 	ev, err := json.Marshal(e.Events)
 	if err != nil {
 		return "", "", fmt.Errorf("encoding event filters: %w", err)
@@ -184,7 +197,9 @@ func endpointDocs(e *model.Endpoint) (events, headers string, err error) {
 		if err != nil {
 			return "", "", fmt.Errorf("encoding headers: %w", err)
 		}
-		headers = string(h)
+		if headers, err = s.sealSecret(e.Workspace, headerContext, string(h)); err != nil {
+			return "", "", fmt.Errorf("sealing headers: %w", err)
+		}
 	}
 	return string(ev), headers, nil
 }
@@ -204,7 +219,11 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *model.Endpoint) error {
 }
 
 func (s *Store) insertEndpoint(ctx context.Context, q querier, e *model.Endpoint) error {
-	events, headers, err := endpointDocs(e)
+	events, headers, err := s.endpointDocs(e)
+	if err != nil {
+		return fmt.Errorf("creating an endpoint: %w", err)
+	}
+	sealed, err := s.sealSecret(e.Workspace, secretContext, e.Secret)
 	if err != nil {
 		return fmt.Errorf("creating an endpoint: %w", err)
 	}
@@ -212,7 +231,7 @@ func (s *Store) insertEndpoint(ctx context.Context, q querier, e *model.Endpoint
 	e.CreatedAt, e.UpdatedAt = now, now
 	err = q.QueryRowContext(ctx, s.dialect.bind(`INSERT INTO endpoints (workspace, url, events, description, headers, secret, source, config_key, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		e.Workspace, e.URL, events, e.Description, headers, e.Secret, e.Source, e.ConfigKey, micros(now), micros(now)).Scan(&e.ID)
+		e.Workspace, e.URL, events, e.Description, headers, sealed, e.Source, e.ConfigKey, micros(now), micros(now)).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("creating an endpoint of %q: %w", e.Workspace, err)
 	}
@@ -265,12 +284,16 @@ func (s *Store) SyncConfigEndpoints(ctx context.Context, workspace string, eps [
 			maps.Equal(have.Headers, want.Headers) && have.Secret == secret {
 			continue
 		}
-		events, headers, err := endpointDocs(want)
+		events, headers, err := s.endpointDocs(want)
 		if err != nil {
 			return fmt.Errorf("syncing configured endpoints: %w", err)
 		}
+		sealed, err := s.sealSecret(workspace, secretContext, secret)
+		if err != nil {
+			return fmt.Errorf("syncing configured endpoint %d: %w", have.ID, err)
+		}
 		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE endpoints SET url = ?, events = ?, description = ?, headers = ?, secret = ?, updated_at = ? WHERE id = ?`),
-			want.URL, events, want.Description, headers, secret, now, have.ID); err != nil {
+			want.URL, events, want.Description, headers, sealed, now, have.ID); err != nil {
 			return fmt.Errorf("syncing configured endpoint %d: %w", have.ID, err)
 		}
 	}
@@ -296,7 +319,7 @@ func (s *Store) queryEndpoints(ctx context.Context, q querier, query string, arg
 	defer func() { _ = rows.Close() }()
 	out := []*model.Endpoint{}
 	for rows.Next() {
-		e, err := scanEndpoint(rows)
+		e, err := s.scanEndpoint(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -310,7 +333,7 @@ func (s *Store) GetEndpoint(ctx context.Context, workspace string, id int64) (*m
 	if s.isClosed.Load() {
 		return nil, store.ErrClosed
 	}
-	e, err := scanEndpoint(s.reader.QueryRowContext(ctx, s.dialect.bind(`SELECT `+endpointColumns+` FROM endpoints WHERE workspace = ? AND id = ?`), workspace, id))
+	e, err := s.scanEndpoint(s.reader.QueryRowContext(ctx, s.dialect.bind(`SELECT `+endpointColumns+` FROM endpoints WHERE workspace = ? AND id = ?`), workspace, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("reading endpoint %d: %w", id, store.ErrNotFound)
 	}
@@ -361,9 +384,15 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, workspace string, id i
 	if secret == "" {
 		return errors.New("rotating an endpoint secret: the new secret is empty")
 	}
+	// The current secret moves to previous_secret still sealed: both are
+	// sealed for the same workspace.
+	sealed, err := s.sealSecret(workspace, secretContext, secret)
+	if err != nil {
+		return fmt.Errorf("rotating the secret of endpoint %d: %w", id, err)
+	}
 	return s.execOne(ctx, fmt.Sprintf("rotating the secret of endpoint %d", id),
 		`UPDATE endpoints SET previous_secret = secret, previous_secret_until = ?, secret = ?, updated_at = ? WHERE workspace = ? AND id = ?`,
-		micros(graceUntil), secret, micros(s.now()), workspace, id)
+		micros(graceUntil), sealed, micros(s.now()), workspace, id)
 }
 
 // DisableEndpoint marks the endpoint disabled and its pending deliveries dead letters.

@@ -1,6 +1,7 @@
 -- +goose Up
 -- Merchant webhook endpoints, from the API or the configuration (source,
--- config_key). Secrets are kept in clear: signing needs them.
+-- config_key). Secrets are sealed with the configured secrets_key
+-- (internal/secrets; plaintext rows from before are sealed at start).
 CREATE TABLE endpoints (
 	id                    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	workspace             TEXT    NOT NULL,

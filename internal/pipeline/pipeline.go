@@ -18,6 +18,7 @@ import (
 	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/recovery"
 	"github.com/shiphub/shiphub/internal/store"
 )
 
@@ -38,6 +39,12 @@ type Config struct {
 	// PollInterval is how often the inbox is checked when nothing signals new
 	// work (another instance's messages, retries after an error); default 200ms.
 	PollInterval time.Duration
+	// DeferMissing is how long the messages of a connection that this
+	// instance's configuration lacks are set aside before they are tried
+	// again. During a rolling configuration change another instance may
+	// already have the connection; the messages stay pending (and counted)
+	// until one that has it applies them. Default 30s.
+	DeferMissing time.Duration
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
 }
@@ -51,6 +58,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = 200 * time.Millisecond
+	}
+	if c.DeferMissing == 0 {
+		c.DeferMissing = 30 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -68,14 +78,24 @@ func (c *Config) Validate() error {
 	if c.BatchSize < 1 || c.BatchSize > 10000 {
 		return fmt.Errorf("pipeline: BatchSize %d out of range 1..10000", c.BatchSize)
 	}
+	if c.DeferMissing < 0 {
+		return fmt.Errorf("pipeline: DeferMissing %s is negative", c.DeferMissing)
+	}
 	return nil
 }
 
 // Pipeline applies the inbox in the background.
 type Pipeline struct {
 	cfg Config
-	// quiet suppresses feed entries while Rebuild applies.
-	quiet  bool
+	// quiet suppresses feed entries while Rebuild applies, and only
+	// restricts the claim to the workspaces being rebuilt.
+	quiet bool
+	only  []string
+	// poison holds the messages whose normalising or applying panicked,
+	// with the reason: the batch that held one is rolled back and run
+	// again with it marked failed, so the rest goes on. Only the
+	// goroutine running batches touches it.
+	poison map[int64]string
 	wake   chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -88,7 +108,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Pipeline{cfg: cfg, wake: make(chan struct{}, 1)}, nil
+	return &Pipeline{cfg: cfg, wake: make(chan struct{}, 1), poison: map[int64]string{}}, nil
 }
 
 // Notify tells the pipeline that new messages are in the inbox. It never blocks.
@@ -126,7 +146,12 @@ func (p *Pipeline) run(ctx context.Context) {
 	defer ticker.Stop()
 	backoff := time.Duration(0)
 	for {
-		n, err := p.RunOnce(ctx)
+		var n int
+		err := recovery.Do(func() (err error) {
+			n, err = p.RunOnce(ctx)
+			return err
+		})
+		recovery.Report(p.cfg.Metrics, p.cfg.Logger, "pipeline", err)
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -166,32 +191,92 @@ func (p *Pipeline) Drain(ctx context.Context) (total int, err error) {
 
 // RunOnce applies one batch and reports how many messages it held.
 func (p *Pipeline) RunOnce(ctx context.Context) (int, error) {
+	n, _, err := p.runBatch(ctx)
+	return n, err
+}
+
+// maxPoisonRetries bounds how often one claim is rolled back and run again
+// because a message in it panicked: each run sets one more message aside.
+const maxPoisonRetries = 8
+
+// runBatch applies one batch and reports how many messages it held and how
+// many of them failed. A message whose normalising or applying panics is
+// marked failed: the batch is rolled back (nothing the panicking message
+// half wrote survives) and run again with it set aside.
+func (p *Pipeline) runBatch(ctx context.Context) (int, int, error) {
 	var results []result
-	n, err := p.cfg.Store.ProcessInbox(ctx, p.cfg.BatchSize, func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error {
-		results = results[:0]
-		for _, m := range msgs {
-			r, err := p.applyMessage(ctx, tx, m)
-			if err != nil {
-				return err
+	for attempt := 0; ; attempt++ {
+		var poisoned *poisonError
+		n, err := p.cfg.Store.ProcessWorkspaces(ctx, p.only, p.cfg.BatchSize, func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error {
+			results = results[:0]
+			deferred := map[[2]string]bool{}
+			for _, m := range msgs {
+				r, err := p.applyGuarded(ctx, tx, m, deferred)
+				if err != nil {
+					return err
+				}
+				results = append(results, r)
 			}
-			results = append(results, r)
+			return nil
+		})
+		if errors.As(err, &poisoned) && attempt < maxPoisonRetries {
+			continue // run the batch again, with the message set aside
 		}
-		return nil
+		if err != nil {
+			return 0, 0, err
+		}
+		// Count only once the batch is committed.
+		failed := 0
+		for _, r := range results {
+			p.count(r)
+			delete(p.poison, r.id)
+			if r.failed {
+				failed++
+			}
+		}
+		return n, failed, nil
+	}
+}
+
+// poisonError aborts a batch in which a message panicked.
+type poisonError struct {
+	id  int64
+	err error
+}
+
+func (e *poisonError) Error() string {
+	return fmt.Sprintf("inbox message %d: %v", e.id, e.err)
+}
+
+func (e *poisonError) Unwrap() error { return e.err }
+
+// applyGuarded applies one message, turning a panic into a poisonError
+// after reporting it with the message's identity.
+func (p *Pipeline) applyGuarded(ctx context.Context, tx store.Tx, m *model.InboxMessage, deferred map[[2]string]bool) (result, error) {
+	if reason, ok := p.poison[m.ID]; ok {
+		return p.fail(ctx, tx, m, reason)
+	}
+	var r result
+	err := recovery.Do(func() (err error) {
+		r, err = p.applyMessage(ctx, tx, m, deferred)
+		return err
 	})
-	if err != nil {
-		return 0, err
+	var pe *recovery.PanicError
+	if errors.As(err, &pe) {
+		recovery.Report(p.cfg.Metrics, p.cfg.Logger, "pipeline", err, "workspace", m.Workspace,
+			"connection", m.Connection, "provider", m.Provider, "message_id", m.ID)
+		p.poison[m.ID] = fmt.Sprintf("panic while normalizing or applying: %v", pe.Value)
+		return r, &poisonError{id: m.ID, err: err}
 	}
-	// Count only once the batch is committed.
-	for _, r := range results {
-		p.count(r)
-	}
-	return n, nil
+	return r, err
 }
 
 // result is what applying one message did, for metrics after commit.
 type result struct {
+	id       int64
 	provider string
 	failed   bool
+	deferred bool
 	events   []model.Event
 }
 
@@ -204,6 +289,10 @@ func (p *Pipeline) count(r result) {
 		m.Processed.WithLabelValues(r.provider, "failed").Inc()
 		return
 	}
+	if r.deferred {
+		m.Processed.WithLabelValues(r.provider, "deferred").Inc()
+		return
+	}
 	m.Processed.WithLabelValues(r.provider, "applied").Inc()
 	for _, e := range r.events {
 		m.EventsApplied.WithLabelValues(r.provider, string(e.Status)).Inc()
@@ -213,20 +302,39 @@ func (p *Pipeline) count(r result) {
 	}
 }
 
+// fail marks a message failed: it is kept, listed by the failed-inbox API
+// and retried on request or by a reprocess.
+func (p *Pipeline) fail(ctx context.Context, tx store.Tx, m *model.InboxMessage, reason string) (result, error) {
+	p.cfg.Logger.Warn("inbox message not applied", "workspace", m.Workspace, "connection", m.Connection,
+		"provider", m.Provider, "message_id", m.ID, "reason", reason)
+	return result{id: m.ID, provider: m.Provider, failed: true}, tx.MarkProcessed(ctx, m.ID, reason)
+}
+
 // applyMessage normalises one message and applies it. A message that cannot
-// be normalised is marked failed (and kept, for reprocessing after a fix);
-// only database errors abort the batch.
-func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.InboxMessage) (result, error) {
-	r := result{provider: m.Provider}
-	fail := func(reason string) (result, error) {
-		p.cfg.Logger.Warn("inbox message not applied", "workspace", m.Workspace, "connection", m.Connection,
-			"provider", m.Provider, "message_id", m.ID, "reason", reason)
-		r.failed = true
-		return r, tx.MarkProcessed(ctx, m.ID, reason)
-	}
+// be normalised is marked failed (and kept, for a retry after a fix). A
+// message of a connection this instance does not have is deferred with every
+// pending message of that connection (deferred remembers which ones this
+// batch deferred). Only database errors abort the batch.
+func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.InboxMessage, deferred map[[2]string]bool) (result, error) {
+	r := result{id: m.ID, provider: m.Provider}
+	fail := func(reason string) (result, error) { return p.fail(ctx, tx, m, reason) }
 	conn, ok := p.cfg.Connections.Lookup(m.Workspace, m.Connection)
 	if !ok {
-		return fail("connection is no longer configured")
+		r.deferred = true
+		key := [2]string{m.Workspace, m.Connection}
+		if deferred[key] {
+			return r, nil // set aside with the first of its connection in this batch
+		}
+		until := p.cfg.Now().Add(p.cfg.DeferMissing)
+		n, err := tx.DeferConnection(ctx, m.Workspace, m.Connection, until)
+		if err != nil {
+			return r, err
+		}
+		deferred[key] = true
+		p.cfg.Logger.Warn("connection is not in this instance's configuration; its messages stay pending and are tried again later",
+			"workspace", m.Workspace, "connection", m.Connection, "provider", m.Provider, "message_id", m.ID,
+			"messages", n, "retry_at", until.UTC())
+		return r, nil
 	}
 	if conn.Provider != m.Provider {
 		return fail(fmt.Sprintf("connection now uses provider %q, message came from %q", conn.Provider, m.Provider))

@@ -37,6 +37,8 @@ type wireEvent struct {
 }
 
 type wireUpdate struct {
+	// Panic makes Normalize panic, as a normaliser bug would.
+	Panic   bool        `json:"panic"`
 	Ref     string      `json:"ref"`
 	Carrier string      `json:"carrier"`
 	Refs    []string    `json:"refs"`
@@ -47,6 +49,10 @@ func (f fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate,
 	var w wireUpdate
 	if err := json.Unmarshal(m.Body, &w); err != nil {
 		return nil, fmt.Errorf("decoding fake message: %w", err)
+	}
+	if w.Panic {
+		var none []model.ShipmentUpdate
+		return none[:1], nil // index out of range: a normaliser bug
 	}
 	u := model.ShipmentUpdate{ProviderRef: w.Ref, Carrier: w.Carrier}
 	for _, r := range w.Refs {

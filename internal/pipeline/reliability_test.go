@@ -1,0 +1,243 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/config"
+	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/metrics"
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/pipeline"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// pipelineFor builds a pipeline on st for the given workspace → connection
+// ids, every connection of the fake provider.
+func pipelineFor(t *testing.T, st store.Store, m *metrics.Metrics, conns map[string][]string, deferMissing time.Duration) *pipeline.Pipeline {
+	t.Helper()
+	cfg := &config.Config{}
+	for _, ws := range []string{"acme", "globex"} {
+		if ids, ok := conns[ws]; ok {
+			w := config.Workspace{ID: ws}
+			for _, id := range ids {
+				w.Connections = append(w.Connections, config.Connection{ID: id, Provider: "fake", Settings: map[string]any{}})
+			}
+			cfg.Workspaces = append(cfg.Workspaces, w)
+		}
+	}
+	set, err := connections.Build(cfg)
+	require.NoError(t, err)
+	p, err := pipeline.New(pipeline.Config{Store: st, Connections: set, Metrics: m, BatchSize: 4, DeferMissing: deferMissing,
+		Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	return p
+}
+
+var appendSeq int
+
+// appendTo commits one fake message to the inbox without applying it.
+func appendTo(t *testing.T, st store.Store, ws, conn, body string) int64 {
+	t.Helper()
+	appendSeq++
+	id, _, err := st.AppendInbox(context.Background(), &model.InboxMessage{
+		Workspace: ws, Connection: conn, Provider: "fake", Source: model.SourceWebhook,
+		DedupKey: fmt.Sprintf("%s-%d", t.Name(), appendSeq), ContentType: "application/json", Body: []byte(body), ReceivedAt: time.Now(),
+	})
+	require.NoError(t, err)
+	return id
+}
+
+func shipmentOf(t *testing.T, st store.Store, ws, ref string) (*model.Shipment, bool) {
+	t.Helper()
+	list, err := st.ListShipments(context.Background(), store.ShipmentFilter{Workspace: ws, Reference: ref, Limit: 10})
+	require.NoError(t, err)
+	if len(list) == 0 {
+		return nil, false
+	}
+	require.Len(t, list, 1)
+	s, err := st.GetShipment(context.Background(), ws, list[0].ID)
+	require.NoError(t, err)
+	return s, true
+}
+
+func feedOf(t *testing.T, st store.Store, ws string) []string {
+	t.Helper()
+	feed, err := st.ListFeed(context.Background(), ws, 0, 1000)
+	require.NoError(t, err)
+	types := []string{}
+	for _, f := range feed {
+		types = append(types, f.Type)
+	}
+	return types
+}
+
+func TestReliability(t *testing.T) {
+	t.Parallel()
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+
+			t.Run("RebuildingOneWorkspaceLeavesAnotherWorkspacesPendingMessagesToThePipeline", func(t *testing.T) {
+				t.Parallel()
+				st := open(t)
+				p := pipelineFor(t, st, metrics.New(), map[string][]string{"acme": {"c1"}, "globex": {"c1"}}, 0)
+				appendTo(t, st, "acme", "c1", msg("A1", ev("picked", model.StatusInTransit, 8)))
+				_, err := p.Drain(context.Background())
+				require.NoError(t, err)
+				appendTo(t, st, "globex", "c1", msg("G1", ev("picked", model.StatusInTransit, 8)))
+
+				rep, err := p.Rebuild(context.Background(), []string{"acme"}, nil)
+				require.NoError(t, err)
+				require.Equal(t, pipeline.RebuildReport{Messages: 1}, rep, "only acme's message is applied again")
+				_, found := shipmentOf(t, st, "globex", "G1")
+				require.False(t, found, "the rebuild did not apply globex's pending message")
+				stats, err := st.InboxStats(context.Background())
+				require.NoError(t, err)
+				require.EqualValues(t, 1, stats.Pending)
+
+				_, err = p.Drain(context.Background())
+				require.NoError(t, err)
+				s, found := shipmentOf(t, st, "globex", "G1")
+				require.True(t, found)
+				require.Equal(t, model.StatusInTransit, s.Status)
+				require.Equal(t, []string{model.EventShipmentCreated, model.EventShipmentEventAdded, model.EventShipmentStatusChanged}, feedOf(t, st, "globex"),
+					"globex's merchant is told, by the pipeline")
+			})
+
+			t.Run("ARebuildReportsOnlyItsOwnWorkspacesFailures", func(t *testing.T) {
+				t.Parallel()
+				st := open(t)
+				p := pipelineFor(t, st, metrics.New(), map[string][]string{"acme": {"c1"}, "globex": {"c1"}}, 0)
+				appendTo(t, st, "globex", "c1", `{"ref":`)
+				appendTo(t, st, "acme", "c1", `{"ref":`)
+				appendTo(t, st, "acme", "c1", msg("A1", ev("picked", model.StatusInTransit, 8)))
+				_, err := p.Drain(context.Background())
+				require.NoError(t, err)
+				rep, err := p.Rebuild(context.Background(), []string{"acme"}, nil)
+				require.NoError(t, err)
+				require.Equal(t, pipeline.RebuildReport{Messages: 2, Failed: 1}, rep)
+			})
+
+			t.Run("AMissingConnectionsMessagesStayPendingWithoutHoldingUpTheRestAndApplyOnceItExists", func(t *testing.T) {
+				t.Parallel()
+				st := open(t)
+				m := metrics.New()
+				// This instance's configuration does not have c2 yet.
+				old := pipelineFor(t, st, m, map[string][]string{"acme": {"c1"}}, 200*time.Millisecond)
+				appendTo(t, st, "acme", "c2", msg("N1", ev("picked", model.StatusInTransit, 8)))
+				for i := range 4 {
+					appendTo(t, st, "acme", "c1", msg(fmt.Sprintf("O%d", i), ev("picked", model.StatusInTransit, 8)))
+				}
+				appendTo(t, st, "acme", "c2", msg("N1", ev("out", model.StatusOutForDelivery, 9)))
+				appendTo(t, st, "acme", "c1", msg("O9", ev("picked", model.StatusInTransit, 8)))
+				n, err := old.Drain(context.Background())
+				require.NoError(t, err)
+				require.Equal(t, 6, n, "the second c2 message was deferred with the first and never handed out")
+				for _, ref := range []string{"O0", "O1", "O2", "O3", "O9"} {
+					_, found := shipmentOf(t, st, "acme", ref)
+					require.True(t, found, "%s is applied: the missing connection holds nothing up", ref)
+				}
+				stats, err := st.InboxStats(context.Background())
+				require.NoError(t, err)
+				require.EqualValues(t, 2, stats.Pending, "the missing connection's messages stay pending")
+				require.EqualValues(t, 2, stats.Deferred)
+				require.Zero(t, stats.Failed, "and are not parked as failed")
+				require.Equal(t, 1.0, testutil.ToFloat64(m.Processed.WithLabelValues("fake", "deferred")))
+
+				// The configuration change reaches this instance: c2 exists.
+				updated := pipelineFor(t, st, m, map[string][]string{"acme": {"c1", "c2"}}, 200*time.Millisecond)
+				ctx := context.Background()
+				require.Eventually(t, func() bool {
+					_, err := updated.Drain(ctx)
+					stats, serr := st.InboxStats(ctx)
+					return err == nil && serr == nil && stats.Pending == 0
+				}, 10*time.Second, 20*time.Millisecond, "the deferred messages are applied once due")
+				s, found := shipmentOf(t, st, "acme", "N1")
+				require.True(t, found)
+				require.Equal(t, model.StatusOutForDelivery, s.Status)
+				require.Len(t, s.Events, 2)
+			})
+
+			t.Run("APanicInNormalizeFailsOnlyItsMessage", func(t *testing.T) {
+				t.Parallel()
+				testPanicFailsOnlyItsMessage(t, open(t), false)
+			})
+
+			t.Run("APanicWhileApplyingRollsBackWhatItsMessageWroteAndFailsOnlyIt", func(t *testing.T) {
+				t.Parallel()
+				testPanicFailsOnlyItsMessage(t, open(t), true)
+			})
+		})
+	}
+}
+
+func testPanicFailsOnlyItsMessage(t *testing.T, st store.Store, inApply bool) {
+	m := metrics.New()
+	var target store.Store = st
+	bad := `{"panic":true,"ref":"P1"}`
+	if inApply {
+		// The message normalises, creates its shipment, then the store
+		// panics on its event: what it wrote must not survive.
+		target = &panickyStore{Store: st, code: "boom"}
+		bad = msg("P1", ev("boom", model.StatusInTransit, 8))
+	}
+	p := pipelineFor(t, target, m, map[string][]string{"acme": {"c1"}}, 0)
+	appendTo(t, st, "acme", "c1", msg("S1", ev("picked", model.StatusInTransit, 8)))
+	badID := appendTo(t, st, "acme", "c1", bad)
+	appendTo(t, st, "acme", "c1", msg("S2", ev("picked", model.StatusInTransit, 8)))
+
+	n, err := p.Drain(context.Background())
+	require.NoError(t, err, "a panic does not fail the batch for good")
+	require.Equal(t, 3, n)
+	for _, ref := range []string{"S1", "S2"} {
+		_, found := shipmentOf(t, st, "acme", ref)
+		require.True(t, found, "%s is applied", ref)
+	}
+	_, found := shipmentOf(t, st, "acme", "P1")
+	require.False(t, found, "nothing the panicking message wrote is kept")
+	failed, err := st.ListFailedInbox(context.Background(), store.FailedInboxFilter{Workspace: "acme"})
+	require.NoError(t, err)
+	require.Len(t, failed, 1)
+	require.Equal(t, badID, failed[0].ID)
+	require.Contains(t, failed[0].Failure, "panic")
+	require.Equal(t, 1.0, testutil.ToFloat64(m.PanicsRecovered.WithLabelValues("pipeline")))
+	require.Equal(t, 1.0, testutil.ToFloat64(m.Processed.WithLabelValues("fake", "failed")))
+	require.Equal(t, 2.0, testutil.ToFloat64(m.Processed.WithLabelValues("fake", "applied")))
+	require.Equal(t, []string{
+		model.EventShipmentCreated, model.EventShipmentEventAdded, model.EventShipmentStatusChanged,
+		model.EventShipmentCreated, model.EventShipmentEventAdded, model.EventShipmentStatusChanged,
+	}, feedOf(t, st, "acme"), "no feed entry of the panicking message")
+}
+
+// panickyStore panics in InsertEvent for events with one provider code, as
+// a bug in the apply path would.
+type panickyStore struct {
+	store.Store
+	code string
+}
+
+func (s *panickyStore) ProcessWorkspaces(ctx context.Context, workspaces []string, limit int, fn func(context.Context, store.Tx, []*model.InboxMessage) error) (int, error) {
+	return s.Store.ProcessWorkspaces(ctx, workspaces, limit, func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error {
+		return fn(ctx, &panickyTx{Tx: tx, code: s.code}, msgs)
+	})
+}
+
+type panickyTx struct {
+	store.Tx
+	code string
+}
+
+func (t *panickyTx) InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) (bool, error) {
+	if e.ProviderCode == t.code {
+		panic(errors.New("apply bug"))
+	}
+	return t.Tx.InsertEvent(ctx, shipmentID, e)
+}

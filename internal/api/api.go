@@ -40,6 +40,9 @@ type Config struct {
 	Trackers TrackerControl
 	// Webhooks configures the webhook endpoint and delivery routes.
 	Webhooks WebhookOptions
+	// InboxRetried, when set, wakes the pipeline after failed inbox
+	// messages were made pending again.
+	InboxRetried func()
 }
 
 // Key is one merchant API key. A key belongs to exactly one workspace, so
@@ -84,10 +87,12 @@ type API struct {
 	store    store.Store
 	trackers TrackerControl
 	webhooks WebhookOptions
-	keys     keyring
-	log      *slog.Logger
-	mux      *http.ServeMux
-	humaAP   huma.API
+	// inboxRetried wakes the pipeline (Config.InboxRetried).
+	inboxRetried func()
+	keys         keyring
+	log          *slog.Logger
+	mux          *http.ServeMux
+	humaAP       huma.API
 }
 
 // New builds the API from a validated configuration.
@@ -96,12 +101,13 @@ func New(cfg Config) (*API, error) {
 		return nil, err
 	}
 	a := &API{
-		store:    cfg.Store,
-		trackers: cfg.Trackers,
-		webhooks: cfg.Webhooks,
-		keys:     newKeyring(cfg.Keys),
-		log:      cfg.Logger,
-		mux:      http.NewServeMux(),
+		store:        cfg.Store,
+		trackers:     cfg.Trackers,
+		webhooks:     cfg.Webhooks,
+		inboxRetried: cfg.InboxRetried,
+		keys:         newKeyring(cfg.Keys),
+		log:          cfg.Logger,
+		mux:          http.NewServeMux(),
 	}
 	if a.log == nil {
 		a.log = slog.Default()

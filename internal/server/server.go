@@ -102,7 +102,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		_ = st.Close()
 		return nil, err
 	}
-	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log, Trackers: s.Pollers, Webhooks: s.webhookOptions()})
+	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log, Trackers: s.Pollers, Webhooks: s.webhookOptions(),
+		InboxRetried: s.Pipeline.Notify})
 	if err != nil {
 		_ = st.Close()
 		return nil, err

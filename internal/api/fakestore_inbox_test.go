@@ -24,4 +24,6 @@ func (f *fakeStore) RetryFailedInbox(context.Context, string, string) (int64, er
 	return 0, errReadOnly
 }
 
-func (f *fakeStore) LiveLeases(context.Context, string) ([]store.Lease, error) { return nil, errReadOnly }
+func (f *fakeStore) LiveLeases(context.Context, string) ([]store.Lease, error) {
+	return nil, errReadOnly
+}

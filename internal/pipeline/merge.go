@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
@@ -52,11 +53,18 @@ func Merge(s *model.Shipment, u *model.ShipmentUpdate) bool {
 		s.OriginAddress = &a
 		changed = true
 	}
+	added := false
 	for _, r := range u.References {
 		if r.Value != "" && !slices.Contains(s.References, r) {
 			s.References = append(s.References, r)
-			changed = true
+			added = true
 		}
+	}
+	if added {
+		// A set, kept in one order whatever order the messages that named
+		// them arrived in.
+		slices.SortStableFunc(s.References, compareReferences)
+		changed = true
 	}
 	for k, v := range u.Attributes {
 		if s.Attributes == nil {
@@ -71,6 +79,29 @@ func Merge(s *model.Shipment, u *model.ShipmentUpdate) bool {
 		s.Attributes = nil
 	}
 	return changed
+}
+
+// referenceKinds is the order references are kept in: the provider's own
+// keys first, then what a carrier or a merchant names the parcel by.
+var referenceKinds = []string{
+	model.RefOrder, model.RefShipment, model.RefTrackingNumber, model.RefBarcode, model.RefContainer,
+	model.RefMerchant, model.RefPONumber, model.RefExternalOrder,
+}
+
+func compareReferences(a, b model.Reference) int {
+	rank := func(kind string) int {
+		if i := slices.Index(referenceKinds, kind); i >= 0 {
+			return i
+		}
+		return len(referenceKinds)
+	}
+	if c := rank(a.Kind) - rank(b.Kind); c != 0 {
+		return c
+	}
+	if a.Kind != b.Kind {
+		return strings.Compare(a.Kind, b.Kind)
+	}
+	return strings.Compare(a.Value, b.Value)
 }
 
 func itemEqual(a, b model.Item) bool {

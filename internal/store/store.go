@@ -47,7 +47,8 @@ type Store interface {
 	ProcessWorkspaces(ctx context.Context, workspaces []string, limit int, fn func(ctx context.Context, tx Tx, msgs []*model.InboxMessage) error) (int, error)
 
 	// GetShipment returns one shipment of the workspace with its events,
-	// oldest first, or ErrNotFound.
+	// oldest first (events of the same instant by dedup key, so the order
+	// does not depend on the order of arrival), or ErrNotFound.
 	GetShipment(ctx context.Context, workspace string, id int64) (*model.Shipment, error)
 	// ListShipments lists shipments of a workspace, newest first, without events.
 	ListShipments(ctx context.Context, f ShipmentFilter) ([]*model.Shipment, error)

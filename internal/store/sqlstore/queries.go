@@ -75,7 +75,10 @@ func newQueries(d Dialect) queries {
 		shipmentUpdate: b(`UPDATE shipments SET status = ?, status_event_id = ?, doc = ?, updated_at = ? WHERE id = ? AND workspace = ?`),
 		eventInsert: b(`INSERT INTO events (shipment_id, dedup_key, occurred_at, doc) VALUES (?, ?, ?, ?)
 			ON CONFLICT (shipment_id, dedup_key) DO NOTHING RETURNING id`),
-		eventsOf: b(`SELECT id, dedup_key, doc FROM events WHERE shipment_id = ? ORDER BY occurred_at, id`),
+		// Events of the same instant come in the order of their dedup key,
+		// which the provider's content decides, so a shipment reads the same
+		// whichever order its messages arrived in.
+		eventsOf: b(`SELECT id, dedup_key, doc FROM events WHERE shipment_id = ? ORDER BY occurred_at, COALESCE(dedup_key, ''), id`),
 		feedList: b(`SELECT id, workspace, type, subject_id, occurred_at, data FROM feed WHERE workspace = ? AND id > ? ORDER BY id LIMIT ?`),
 
 		resetAllEvents: `DELETE FROM events`,

@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/metrics"
@@ -344,10 +346,13 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 		return fail(fmt.Sprintf("normalizing: %v", err))
 	}
 	for i := range updates {
-		// A normaliser bug must set its message aside, not abort every
-		// batch that holds it.
+		// A normaliser bug, or a provider's odd bytes, must set its message
+		// aside, not abort every batch that holds it.
 		if updates[i].ProviderRef == "" {
 			return fail("normalizing: an update has no provider reference")
+		}
+		if err := checkKeys(&updates[i]); err != nil {
+			return fail("normalizing: " + err.Error())
 		}
 	}
 	for i := range updates {
@@ -358,6 +363,44 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 		r.events = append(r.events, added...)
 	}
 	return r, nil // ProcessInbox marks it processed with the batch
+}
+
+// MaxKeyBytes caps the provider's values the database indexes: the provider
+// reference, reference values and event dedup keys. PostgreSQL refuses an
+// index entry over about 2,700 bytes, and a refused row would fail its batch
+// on every retry.
+const MaxKeyBytes = 512
+
+// checkKeys refuses an update whose indexed values the database cannot
+// store: not valid UTF-8, holding a NUL byte (PostgreSQL refuses both in
+// text) or longer than MaxKeyBytes. Without it one provider request could
+// stop the pipeline of every workspace.
+func checkKeys(u *model.ShipmentUpdate) error {
+	check := func(what, v string) error {
+		switch {
+		case !utf8.ValidString(v):
+			return fmt.Errorf("%s %q is not valid UTF-8", what, v)
+		case strings.IndexByte(v, 0) >= 0:
+			return fmt.Errorf("%s %q holds a NUL byte", what, v)
+		case len(v) > MaxKeyBytes:
+			return fmt.Errorf("%s is %d bytes long, over the %d the hub indexes", what, len(v), MaxKeyBytes)
+		}
+		return nil
+	}
+	if err := check("provider reference", u.ProviderRef); err != nil {
+		return err
+	}
+	for _, r := range u.References {
+		if err := check(r.Kind+" reference", r.Value); err != nil {
+			return err
+		}
+	}
+	for _, e := range u.Events {
+		if err := check("event key", e.DedupKey); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // applyUpdate merges one shipment update into the stored shipment, adds its

@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -38,8 +39,11 @@ type wireEvent struct {
 
 type wireUpdate struct {
 	// Panic makes Normalize panic, as a normaliser bug would.
-	Panic   bool        `json:"panic"`
-	Ref     string      `json:"ref"`
+	Panic bool   `json:"panic"`
+	Ref   string `json:"ref"`
+	// RefHex, when set, is the provider reference's bytes in hex: bytes
+	// JSON cannot carry, as a form-encoded provider request can.
+	RefHex  string      `json:"ref_hex"`
 	Carrier string      `json:"carrier"`
 	Refs    []string    `json:"refs"`
 	Events  []wireEvent `json:"events"`
@@ -55,6 +59,13 @@ func (f fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate,
 		return none[:1], nil // index out of range: a normaliser bug
 	}
 	u := model.ShipmentUpdate{ProviderRef: w.Ref, Carrier: w.Carrier}
+	if w.RefHex != "" {
+		b, err := hex.DecodeString(w.RefHex)
+		if err != nil {
+			return nil, fmt.Errorf("decoding fake message: %w", err)
+		}
+		u.ProviderRef = string(b)
+	}
 	for _, r := range w.Refs {
 		u.References = append(u.References, model.Reference{Kind: model.RefOrder, Value: r})
 	}

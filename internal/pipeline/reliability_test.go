@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,6 +165,33 @@ func TestReliability(t *testing.T) {
 				require.True(t, found)
 				require.Equal(t, model.StatusOutForDelivery, s.Status)
 				require.Len(t, s.Events, 2)
+			})
+
+			t.Run("AValueTheDatabaseCannotIndexFailsItsMessageInsteadOfStoppingThePipeline", func(t *testing.T) {
+				t.Parallel()
+				st := open(t)
+				p := pipelineFor(t, st, metrics.New(), map[string][]string{"acme": {"c1"}, "globex": {"c1"}}, 0)
+				long := strings.Repeat("B", pipeline.MaxKeyBytes+1)
+				bad := map[int64]string{
+					appendTo(t, st, "acme", "c1", `{"ref":"S\u0000X","events":[]}`):                                   "NUL byte",
+					appendTo(t, st, "acme", "c1", `{"ref_hex":"5332ff","events":[]}`):                                 "not valid UTF-8",
+					appendTo(t, st, "acme", "c1", `{"ref":"S3","refs":["`+long+`"],"events":[]}`):                     "over the 512",
+					appendTo(t, st, "acme", "c1", `{"ref":"S4","events":[{"code":"x\u0000","status":"in_transit"}]}`): "event key",
+				}
+				appendTo(t, st, "globex", "c1", msg("G1", ev("picked", model.StatusInTransit, 8)))
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				n, err := p.Drain(ctx)
+				require.NoError(t, err, "the pipeline goes on")
+				require.Equal(t, 5, n)
+				_, found := shipmentOf(t, st, "globex", "G1")
+				require.True(t, found, "another workspace's message is applied")
+				failed, err := st.ListFailedInbox(ctx, store.FailedInboxFilter{Workspace: "acme"})
+				require.NoError(t, err)
+				require.Len(t, failed, len(bad))
+				for _, f := range failed {
+					require.Contains(t, f.Failure, bad[f.ID])
+				}
 			})
 
 			t.Run("APanicInNormalizeFailsOnlyItsMessage", func(t *testing.T) {

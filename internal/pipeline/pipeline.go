@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -351,7 +352,7 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 		if updates[i].ProviderRef == "" {
 			return fail("normalizing: an update has no provider reference")
 		}
-		if err := checkKeys(&updates[i]); err != nil {
+		if err := checkUpdate(&updates[i]); err != nil {
 			return fail("normalizing: " + err.Error())
 		}
 	}
@@ -371,11 +372,33 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 // on every retry.
 const MaxKeyBytes = 512
 
-// checkKeys refuses an update whose indexed values the database cannot
-// store: not valid UTF-8, holding a NUL byte (PostgreSQL refuses both in
-// text) or longer than MaxKeyBytes. Without it one provider request could
-// stop the pipeline of every workspace.
-func checkKeys(u *model.ShipmentUpdate) error {
+// checkUpdate refuses an update the hub cannot store: an indexed value that
+// is not valid UTF-8, holds a NUL byte (PostgreSQL refuses both in text) or
+// is longer than MaxKeyBytes, or a number that is not finite (JSON has no
+// NaN, so the shipment could not be encoded). Without it one provider
+// request could stop the pipeline of every workspace.
+func checkUpdate(u *model.ShipmentUpdate) error {
+	finite := func(what string, v *float64) error {
+		if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
+			return fmt.Errorf("%s is not a finite number", what)
+		}
+		return nil
+	}
+	for i := range u.Items {
+		it := &u.Items[i]
+		for _, err := range []error{finite("item quantity", &it.Quantity), finite("item unit price", it.UnitPrice), finite("item row total", it.RowTotal)} {
+			if err != nil {
+				return err
+			}
+		}
+	}
+	for i := range u.Events {
+		if l := u.Events[i].Location; l != nil {
+			if err := errors.Join(finite("event latitude", l.Lat), finite("event longitude", l.Lon)); err != nil {
+				return err
+			}
+		}
+	}
 	check := func(what, v string) error {
 		switch {
 		case !utf8.ValidString(v):

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -43,10 +44,13 @@ type wireUpdate struct {
 	Ref   string `json:"ref"`
 	// RefHex, when set, is the provider reference's bytes in hex: bytes
 	// JSON cannot carry, as a form-encoded provider request can.
-	RefHex  string      `json:"ref_hex"`
-	Carrier string      `json:"carrier"`
-	Refs    []string    `json:"refs"`
-	Events  []wireEvent `json:"events"`
+	RefHex string `json:"ref_hex"`
+	// NaNPrice gives the update an item whose price is not a number, as a
+	// normaliser that parses numbers carelessly would.
+	NaNPrice bool        `json:"nan_price"`
+	Carrier  string      `json:"carrier"`
+	Refs     []string    `json:"refs"`
+	Events   []wireEvent `json:"events"`
 }
 
 func (f fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, error) {
@@ -65,6 +69,10 @@ func (f fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate,
 			return nil, fmt.Errorf("decoding fake message: %w", err)
 		}
 		u.ProviderRef = string(b)
+	}
+	if w.NaNPrice {
+		nan := math.NaN()
+		u.Items = []model.Item{{SKU: "X", Quantity: 1, UnitPrice: &nan}}
 	}
 	for _, r := range w.Refs {
 		u.References = append(u.References, model.Reference{Kind: model.RefOrder, Value: r})

@@ -177,13 +177,14 @@ func TestReliability(t *testing.T) {
 					appendTo(t, st, "acme", "c1", `{"ref_hex":"5332ff","events":[]}`):                                 "not valid UTF-8",
 					appendTo(t, st, "acme", "c1", `{"ref":"S3","refs":["`+long+`"],"events":[]}`):                     "over the 512",
 					appendTo(t, st, "acme", "c1", `{"ref":"S4","events":[{"code":"x\u0000","status":"in_transit"}]}`): "event key",
+					appendTo(t, st, "acme", "c1", `{"ref":"S5","nan_price":true,"events":[]}`):                        "not a finite number",
 				}
 				appendTo(t, st, "globex", "c1", msg("G1", ev("picked", model.StatusInTransit, 8)))
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
 				n, err := p.Drain(ctx)
 				require.NoError(t, err, "the pipeline goes on")
-				require.Equal(t, 5, n)
+				require.Equal(t, 6, n)
 				_, found := shipmentOf(t, st, "globex", "G1")
 				require.True(t, found, "another workspace's message is applied")
 				failed, err := st.ListFailedInbox(ctx, store.FailedInboxFilter{Workspace: "acme"})

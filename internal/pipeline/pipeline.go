@@ -19,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/coord"
+	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/recovery"
@@ -99,6 +101,8 @@ type Pipeline struct {
 	// again with it marked failed, so the rest goes on. Only the
 	// goroutine running batches touches it.
 	poison map[int64]string
+	// holder names this pipeline in its write probe's lease.
+	holder string
 	wake   chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -111,7 +115,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Pipeline{cfg: cfg, wake: make(chan struct{}, 1), poison: map[int64]string{}}, nil
+	return &Pipeline{cfg: cfg, wake: make(chan struct{}, 1), poison: map[int64]string{}, holder: coord.NewInstanceID()}, nil
 }
 
 // Notify tells the pipeline that new messages are in the inbox. It never blocks.
@@ -198,21 +202,41 @@ func (p *Pipeline) RunOnce(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// maxPoisonRetries bounds how often one claim is rolled back and run again
-// because a message in it panicked: each run sets one more message aside.
-const maxPoisonRetries = 8
+// maxBatchAttempts bounds how often runBatch claims again after a failure:
+// each claim either sets a panicking message aside, narrows the batch down
+// to its first message, or retries that message alone.
+const maxBatchAttempts = 16
+
+// singleFailures is how often one message must fail alone, with the
+// database accepting other writes, before it is set aside as failed.
+const singleFailures = 3
 
 // runBatch applies one batch and reports how many messages it held and how
 // many of them failed. A message whose normalising or applying panics is
 // marked failed: the batch is rolled back (nothing the panicking message
-// half wrote survives) and run again with it set aside.
+// half wrote survives) and run again with it set aside. A batch that fails
+// with an error is narrowed to its first message; when that message fails
+// alone again and again while the database accepts other writes, the
+// database is refusing that message (a value it cannot store), so it is set
+// aside as failed too rather than stopping the pipeline for every
+// workspace. When the database accepts no writes, the error is returned and
+// nothing is set aside: the batch is retried once the database is back.
 func (p *Pipeline) runBatch(ctx context.Context) (int, int, error) {
-	var results []result
-	for attempt := 0; ; attempt++ {
+	var (
+		results []result
+		claimed []int64
+		limit   = p.cfg.BatchSize
+		alone   = 0
+	)
+	for attempt := 0; attempt < maxBatchAttempts; attempt++ {
+		claimed = claimed[:0]
 		var poisoned *poisonError
-		n, err := p.cfg.Store.ProcessWorkspaces(ctx, p.only, p.cfg.BatchSize, func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error {
+		n, err := p.cfg.Store.ProcessWorkspaces(ctx, p.only, limit, func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error {
 			results = results[:0]
 			deferred := map[[2]string]bool{}
+			for _, m := range msgs {
+				claimed = append(claimed, m.ID)
+			}
 			for _, m := range msgs {
 				r, err := p.applyGuarded(ctx, tx, m, deferred)
 				if err != nil {
@@ -222,23 +246,55 @@ func (p *Pipeline) runBatch(ctx context.Context) (int, int, error) {
 			}
 			return nil
 		})
-		if errors.As(err, &poisoned) && attempt < maxPoisonRetries {
-			continue // run the batch again, with the message set aside
-		}
-		if err != nil {
-			return 0, 0, err
-		}
-		// Count only once the batch is committed.
-		failed := 0
-		for _, r := range results {
-			p.count(r)
-			delete(p.poison, r.id)
-			if r.failed {
-				failed++
+		switch {
+		case err == nil:
+			// Count only once the batch is committed.
+			failed := 0
+			for _, r := range results {
+				p.count(r)
+				delete(p.poison, r.id)
+				if r.failed {
+					failed++
+				}
 			}
+			return n, failed, nil
+		case errors.As(err, &poisoned):
+			continue // run the batch again, with the message set aside
+		case ctx.Err() != nil || len(claimed) == 0:
+			return 0, 0, err // the database failed before handing anything out
+		case len(claimed) > 1:
+			limit = 1 // find out whether one message is the cause
+			continue
 		}
-		return n, failed, nil
+		alone++
+		if alone < singleFailures {
+			if !ctxtime.Sleep(ctx, time.Duration(alone)*50*time.Millisecond) {
+				return 0, 0, err
+			}
+			continue
+		}
+		if perr := p.probeWrite(ctx); perr != nil {
+			return 0, 0, err // the database, not the message
+		}
+		id := claimed[0]
+		p.cfg.Logger.Error("inbox message fails alone while the database accepts other writes; setting it aside as failed",
+			"message_id", id, "error", err)
+		p.poison[id] = fmt.Sprintf("applying failed %d times while the database accepted other writes: %v", alone, err)
+		alone = 0
 	}
+	return 0, 0, fmt.Errorf("applying a batch: gave up after %d attempts", maxBatchAttempts)
+}
+
+// probeWrite checks that the database accepts writes, by taking and giving
+// up a lease of this pipeline's own.
+func (p *Pipeline) probeWrite(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	name := "pipeline-probe/" + p.holder
+	if _, err := p.cfg.Store.AcquireLease(pctx, name, p.holder, time.Minute); err != nil {
+		return err
+	}
+	return p.cfg.Store.ReleaseLease(pctx, name, p.holder)
 }
 
 // poisonError aborts a batch in which a message panicked.

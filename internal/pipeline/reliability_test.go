@@ -195,6 +195,46 @@ func TestReliability(t *testing.T) {
 				}
 			})
 
+			t.Run("AMessageTheDatabaseRefusesIsSetAsideAndTheRestApplied", func(t *testing.T) {
+				t.Parallel()
+				st := open(t)
+				refusing := &panickyStore{Store: st, code: "refused", refuse: true}
+				p := pipelineFor(t, refusing, metrics.New(), map[string][]string{"acme": {"c1"}}, 0)
+				appendTo(t, st, "acme", "c1", msg("S1", ev("picked", model.StatusInTransit, 8)))
+				badID := appendTo(t, st, "acme", "c1", msg("P1", ev("refused", model.StatusInTransit, 8)))
+				appendTo(t, st, "acme", "c1", msg("S2", ev("picked", model.StatusInTransit, 8)))
+				n, err := p.Drain(context.Background())
+				require.NoError(t, err, "one refused message does not stop the pipeline")
+				require.Equal(t, 3, n)
+				for _, ref := range []string{"S1", "S2"} {
+					_, found := shipmentOf(t, st, "acme", ref)
+					require.True(t, found, "%s is applied", ref)
+				}
+				_, found := shipmentOf(t, st, "acme", "P1")
+				require.False(t, found)
+				failed, err := st.ListFailedInbox(context.Background(), store.FailedInboxFilter{Workspace: "acme"})
+				require.NoError(t, err)
+				require.Len(t, failed, 1)
+				require.Equal(t, badID, failed[0].ID)
+				require.Contains(t, failed[0].Failure, "the database refuses this value")
+			})
+
+			t.Run("WhenTheDatabaseAcceptsNoWritesNothingIsSetAside", func(t *testing.T) {
+				t.Parallel()
+				st := open(t)
+				down := &panickyStore{Store: st, code: "refused", refuse: true, noWrites: true}
+				p := pipelineFor(t, down, metrics.New(), map[string][]string{"acme": {"c1"}}, 0)
+				appendTo(t, st, "acme", "c1", msg("P1", ev("refused", model.StatusInTransit, 8)))
+				_, err := p.Drain(context.Background())
+				require.ErrorIs(t, err, errRefused, "the error is returned, to be retried")
+				failed, err := st.ListFailedInbox(context.Background(), store.FailedInboxFilter{Workspace: "acme"})
+				require.NoError(t, err)
+				require.Empty(t, failed, "a database that accepts no writes is not a reason to fail a message")
+				stats, err := st.InboxStats(context.Background())
+				require.NoError(t, err)
+				require.EqualValues(t, 1, stats.Pending)
+			})
+
 			t.Run("APanicInNormalizeFailsOnlyItsMessage", func(t *testing.T) {
 				t.Parallel()
 				testPanicFailsOnlyItsMessage(t, open(t), false)
@@ -247,25 +287,41 @@ func testPanicFailsOnlyItsMessage(t *testing.T, st store.Store, inApply bool) {
 }
 
 // panickyStore panics in InsertEvent for events with one provider code, as
-// a bug in the apply path would.
+// a bug in the apply path would, or with refuse returns an error, as a
+// database refusing a value would; with noWrites it accepts no other write
+// either (its lease writes fail), as a full disk would.
 type panickyStore struct {
 	store.Store
-	code string
+	code     string
+	refuse   bool
+	noWrites bool
 }
+
+var errRefused = errors.New("the database refuses this value")
 
 func (s *panickyStore) ProcessWorkspaces(ctx context.Context, workspaces []string, limit int, fn func(context.Context, store.Tx, []*model.InboxMessage) error) (int, error) {
 	return s.Store.ProcessWorkspaces(ctx, workspaces, limit, func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error {
-		return fn(ctx, &panickyTx{Tx: tx, code: s.code}, msgs)
+		return fn(ctx, &panickyTx{Tx: tx, s: s}, msgs)
 	})
+}
+
+func (s *panickyStore) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if s.noWrites {
+		return false, errRefused
+	}
+	return s.Store.AcquireLease(ctx, name, holder, ttl)
 }
 
 type panickyTx struct {
 	store.Tx
-	code string
+	s *panickyStore
 }
 
 func (t *panickyTx) InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) (bool, error) {
-	if e.ProviderCode == t.code {
+	if e.ProviderCode == t.s.code {
+		if t.s.refuse {
+			return false, fmt.Errorf("inserting event: %w", errRefused)
+		}
 		panic(errors.New("apply bug"))
 	}
 	return t.Tx.InsertEvent(ctx, shipmentID, e)

@@ -27,3 +27,7 @@ func (f *fakeStore) RetryFailedInbox(context.Context, string, string) (int64, er
 func (f *fakeStore) LiveLeases(context.Context, string) ([]store.Lease, error) {
 	return nil, errReadOnly
 }
+
+func (f *fakeStore) InboxConnections(context.Context, string) ([]string, error) {
+	return nil, errReadOnly
+}

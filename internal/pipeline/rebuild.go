@@ -11,6 +11,10 @@ import (
 	"github.com/shiphub/shiphub/internal/store"
 )
 
+// ErrMissingConnection means a rebuild was refused because the inbox holds
+// messages of a connection the configuration does not have.
+var ErrMissingConnection = errors.New("rebuilding: a connection is missing from the configuration")
+
 // RebuildReport says what Rebuild did.
 type RebuildReport struct {
 	// Messages is how many inbox messages were applied again.
@@ -34,6 +38,20 @@ func (p *Pipeline) Rebuild(ctx context.Context, workspaces []string, progress fu
 	var rep RebuildReport
 	if len(workspaces) == 0 {
 		return rep, errors.New("rebuilding: no workspace given")
+	}
+	// A connection the configuration lacks would have its shipments reset
+	// and not rebuilt: merchants would be told they went back to pending.
+	for _, ws := range workspaces {
+		conns, err := p.cfg.Store.InboxConnections(ctx, ws)
+		if err != nil {
+			return rep, fmt.Errorf("rebuilding: %w", err)
+		}
+		for _, c := range conns {
+			if _, ok := p.cfg.Connections.Lookup(ws, c); !ok {
+				return rep, fmt.Errorf("%w: workspace %q has inbox messages of connection %q, which the configuration lacks; "+
+					"rebuild with the configuration that has it", ErrMissingConnection, ws, c)
+			}
+		}
 	}
 	before := map[int64]model.StatusPosition{}
 	for _, ws := range workspaces {

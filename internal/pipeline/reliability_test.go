@@ -113,6 +113,26 @@ func TestReliability(t *testing.T) {
 					"globex's merchant is told, by the pipeline")
 			})
 
+			t.Run("ARebuildIsRefusedWhenTheConfigurationLacksAConnectionOfTheInbox", func(t *testing.T) {
+				t.Parallel()
+				st := open(t)
+				full := pipelineFor(t, st, metrics.New(), map[string][]string{"acme": {"c1", "c2"}}, 0)
+				appendTo(t, st, "acme", "c1", msg("A1", ev("picked", model.StatusInTransit, 8)))
+				appendTo(t, st, "acme", "c2", msg("B1", ev("delivered", model.StatusDelivered, 9)))
+				_, err := full.Drain(context.Background())
+				require.NoError(t, err)
+				feed := feedOf(t, st, "acme")
+
+				lacking := pipelineFor(t, st, metrics.New(), map[string][]string{"acme": {"c1"}}, 0)
+				_, err = lacking.Rebuild(context.Background(), []string{"acme"}, nil)
+				require.ErrorIs(t, err, pipeline.ErrMissingConnection)
+				require.Contains(t, err.Error(), `connection "c2"`)
+				s, found := shipmentOf(t, st, "acme", "B1")
+				require.True(t, found)
+				require.Equal(t, model.StatusDelivered, s.Status, "nothing was reset")
+				require.Equal(t, feed, feedOf(t, st, "acme"), "and nobody was told a delivered shipment is pending again")
+			})
+
 			t.Run("ARebuildReportsOnlyItsOwnWorkspacesFailures", func(t *testing.T) {
 				t.Parallel()
 				st := open(t)

@@ -72,6 +72,10 @@ type Store interface {
 	// for example after a mapping fix. It returns ErrNotFound when the
 	// workspace has no such message and ErrConflict when it has not failed.
 	RetryInbox(ctx context.Context, workspace string, id int64) error
+	// InboxConnections lists the connections a workspace's inbox holds
+	// messages of, in order. A rebuild checks them against the
+	// configuration before it resets anything.
+	InboxConnections(ctx context.Context, workspace string) ([]string, error)
 	// RetryFailedInbox makes every failed message of the workspace (of one
 	// connection, when connection is not empty) pending again and reports
 	// how many.

@@ -562,6 +562,30 @@ func (s *Store) RetryInbox(ctx context.Context, workspace string, id int64) erro
 	return fmt.Errorf("retrying inbox message %d: it has not failed: %w", id, store.ErrConflict)
 }
 
+// InboxConnections lists the connections the workspace's inbox holds
+// messages of. It walks the unique index (workspace, connection, dedup key)
+// one connection at a time, so it reads one entry per connection, not per
+// message.
+func (s *Store) InboxConnections(ctx context.Context, workspace string) ([]string, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	q := s.dialect.bind(`SELECT MIN(connection) FROM inbox WHERE workspace = ? AND connection > ?`)
+	var out []string
+	last := ""
+	for {
+		var next sql.NullString
+		if err := s.reader.QueryRowContext(ctx, q, workspace, last).Scan(&next); err != nil {
+			return nil, fmt.Errorf("listing the inbox connections of %q: %w", workspace, err)
+		}
+		if !next.Valid {
+			return out, nil
+		}
+		out = append(out, next.String)
+		last = next.String
+	}
+}
+
 // RetryFailedInbox makes every failed message of the workspace, or of one
 // of its connections, pending again.
 func (s *Store) RetryFailedInbox(ctx context.Context, workspace, connection string) (int64, error) {

@@ -20,6 +20,7 @@ var inboxCases = []conformanceCase{
 	{"FailedMessagesAreListedPerWorkspaceAndCanBeRetriedOneByOneOrInBulk", testFailedInbox},
 	{"InboxStatsCountsExactlyTheFailedAndPendingMessages", testInboxStatsExact},
 	{"LiveLeasesListsOnlyUnexpiredLeasesWithThePrefix", testLiveLeases},
+	{"InboxConnectionsListsEachConnectionOfAWorkspaceOnce", testInboxConnections},
 }
 
 // inboxClaim runs one ProcessInbox and returns the ids it handed out.
@@ -279,4 +280,22 @@ func testLiveLeases(t *testing.T, s store.Store) {
 	require.NoError(t, s.ReleaseLease(c, "hub/a", "a"))
 	require.Equal(t, []string{"hub/b=b"}, names("hub/"), "a released lease is gone")
 	require.Len(t, names(""), 3, "no prefix lists every live lease")
+}
+
+func testInboxConnections(t *testing.T, s store.Store) {
+	appendAll(t, s, message("acme", "ws", "1"), message("acme", "courier", "1"), message("acme", "courier", "2"),
+		message("acme", "gcl", "1"), message("globex", "other", "1"))
+	cases := []struct {
+		workspace string
+		want      []string
+	}{
+		{"acme", []string{"courier", "gcl", "ws"}},
+		{"globex", []string{"other"}},
+		{"initech", nil},
+	}
+	for _, tc := range cases {
+		got, err := s.InboxConnections(ctx(t), tc.workspace)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got, tc.workspace)
+	}
 }

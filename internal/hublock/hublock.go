@@ -197,7 +197,7 @@ func (l *Lock) renew(ctx context.Context) {
 			continue
 		}
 		l.opts.Logger.Warn("renewing lease failed", "lease", l.name, "error", err, "taken_by_another", err == nil && !got)
-		if !got && err == nil || time.Since(lastOK) >= l.opts.TTL {
+		if (err == nil && !got) || time.Since(lastOK) >= l.opts.TTL {
 			l.lostOnce.Do(func() { close(l.lost) })
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -345,4 +346,34 @@ func (t *panickyTx) InsertEvent(ctx context.Context, shipmentID int64, e *model.
 		panic(errors.New("apply bug"))
 	}
 	return t.Tx.InsertEvent(ctx, shipmentID, e)
+}
+
+// panicOnce is a store whose first claim panics outside any message, as a
+// bug in the store's own code would.
+type panicOnce struct {
+	store.Store
+	panicked atomic.Bool
+}
+
+func (s *panicOnce) ProcessWorkspaces(ctx context.Context, workspaces []string, limit int, fn func(context.Context, store.Tx, []*model.InboxMessage) error) (int, error) {
+	if !s.panicked.Swap(true) {
+		panic("store bug")
+	}
+	return s.Store.ProcessWorkspaces(ctx, workspaces, limit, fn)
+}
+
+func TestAPanicInTheBackgroundLoopIsRecoveredAndTheLoopGoesOn(t *testing.T) {
+	t.Parallel()
+	st := stores["SQLite"](t)
+	m := metrics.New()
+	p := pipelineFor(t, &panicOnce{Store: st}, m, map[string][]string{"acme": {"c1"}}, 0)
+	appendTo(t, st, "acme", "c1", msg("S1", ev("picked", model.StatusInTransit, 8)))
+	p.Start(context.Background())
+	t.Cleanup(func() { _ = p.Stop(context.Background()) })
+	ctx := context.Background()
+	require.Eventually(t, func() bool {
+		list, err := st.ListShipments(ctx, store.ShipmentFilter{Workspace: "acme", Reference: "S1", Limit: 1})
+		return err == nil && len(list) == 1
+	}, 10*time.Second, 10*time.Millisecond, "the message is applied after the panic")
+	require.Equal(t, 1.0, testutil.ToFloat64(m.PanicsRecovered.WithLabelValues("pipeline")))
 }

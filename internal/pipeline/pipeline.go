@@ -15,6 +15,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -107,6 +108,8 @@ type Pipeline struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	once   sync.Once
+	// running is set from Start until the background loop has ended.
+	running atomic.Bool
 }
 
 // New creates a pipeline; Start runs it.
@@ -130,6 +133,7 @@ func (p *Pipeline) Notify() {
 func (p *Pipeline) Start(ctx context.Context) {
 	ctx, p.cancel = context.WithCancel(ctx)
 	p.done = make(chan struct{})
+	p.running.Store(true)
 	go p.run(ctx)
 }
 
@@ -149,6 +153,7 @@ func (p *Pipeline) Stop(ctx context.Context) error {
 
 func (p *Pipeline) run(ctx context.Context) {
 	defer close(p.done)
+	defer p.running.Store(false)
 	ticker := time.NewTicker(p.cfg.PollInterval)
 	defer ticker.Stop()
 	backoff := time.Duration(0)

@@ -39,6 +39,10 @@ func (p *Pipeline) Rebuild(ctx context.Context, workspaces []string, progress fu
 	if len(workspaces) == 0 {
 		return rep, errors.New("rebuilding: no workspace given")
 	}
+	if p.running.Load() {
+		// Its batches would apply with feed entries, and race the reset.
+		return rep, errors.New("rebuilding: the pipeline is running; stop it first")
+	}
 	// A connection the configuration lacks would have its shipments reset
 	// and not rebuilt: merchants would be told they went back to pending.
 	for _, ws := range workspaces {

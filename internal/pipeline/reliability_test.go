@@ -376,4 +376,11 @@ func TestAPanicInTheBackgroundLoopIsRecoveredAndTheLoopGoesOn(t *testing.T) {
 		return err == nil && len(list) == 1
 	}, 10*time.Second, 10*time.Millisecond, "the message is applied after the panic")
 	require.Equal(t, 1.0, testutil.ToFloat64(m.PanicsRecovered.WithLabelValues("pipeline")))
+
+	_, err := p.Rebuild(ctx, []string{"acme"}, nil)
+	require.ErrorContains(t, err, "the pipeline is running", "a running pipeline is not rebuilt under")
+	require.NoError(t, p.Stop(ctx))
+	rep, err := p.Rebuild(ctx, []string{"acme"}, nil)
+	require.NoError(t, err, "once stopped it is")
+	require.Equal(t, 1, rep.Messages)
 }

@@ -22,10 +22,12 @@ import (
 // courierLife is one courier shipment's status updates, in the document's
 // JSON push format: planned, picked up (with the document's own comment and
 // GPS), two scans in the same second, a failed attempt and the delivery.
-// References come and go between messages, as the courier sends them.
+// References come and go between messages, as the courier sends them, and
+// the lead date changes: the later statement (newlead 2024-03-03, with the
+// failed attempt) must win whichever arrives last.
 var courierLife = []string{
 	`{"order":"ASK900000001","barcode":"","container":"","status":"PROCESSING","statustime":"20240301080000","statuscode":"PICKUP_PLANNED","statusNL":"Ophaling gepland","statusEN":"","statusFR":"","referentie":"anc/20221588","comment":""}`,
-	`{"order":"ASK900000001","barcode":"BC900000001","container":"","status":"PROCESSING","statustime":"20240301100000","statuscode":"take","statusNL":"Mee met koerier","statusEN":"Taken by courier","statusFR":"En route avec courier","referentie":"","comment":"TAKE on: 2023-07-19 Time: 10:33:04 Scan by PRISCILLA RAES GSM: +32 494508051 Status: MK Mee Kaai GPS: lat 51.234535 - lon 4.410024"}`,
+	`{"order":"ASK900000001","barcode":"BC900000001","container":"","status":"PROCESSING","statustime":"20240301100000","statuscode":"take","statusNL":"Mee met koerier","statusEN":"Taken by courier","statusFR":"En route avec courier","referentie":"","comment":"TAKE on: 2023-07-19 Time: 10:33:04 Scan by PRISCILLA RAES GSM: +32 494508051 Status: MK Mee Kaai GPS: lat 51.234535 - lon 4.410024","newlead":"2024-03-02"}`,
 	`{"order":"ASK900000001","barcode":"BC900000001","container":"MSKU900001","status":"PROCESSING","statustime":"20240301150000","statuscode":"depotIn","statusNL":"","statusEN":"","statusFR":"","referentie":""}`,
 	`{"order":"ASK900000001","barcode":"","container":"MSKU900001","status":"PROCESSING","statustime":"20240301150000","statuscode":"AT_SORTING_CENTRE","statusNL":"","statusEN":"","statusFR":"","referentie":""}`,
 	`{"order":"ASK900000001","barcode":"","container":"","status":"NOTOK","statustime":"20240302110000","statuscode":"notOk_10","statusNL":"NIET THUIS","statusEN":"","statusFR":"","referentie":"","oldlead":"2024-03-02","newlead":"2024-03-03"}`,
@@ -149,6 +151,9 @@ func applyInEveryOrder(t *testing.T, st store.Store, life []string, orders [][]i
 		if i == 0 {
 			require.Equal(t, wantStatus, s.Status)
 			require.Len(t, s.Events, len(life))
+			if len(life) == len(courierLife) {
+				require.Equal(t, map[string]string{"oldlead": "2024-03-02", "newlead": "2024-03-03"}, s.Attributes, "the newer lead date")
+			}
 			want = canonicalState(t, s)
 			continue
 		}

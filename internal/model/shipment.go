@@ -182,8 +182,9 @@ type InboxMessage struct {
 type ShipmentUpdate struct {
 	// AsOf is when the provider stated these facts. Zero means the time of
 	// the update's newest event; an update without either overwrites
-	// whatever is stored.
-	AsOf             time.Time
+	// whatever is stored. (Left out of JSON when zero, so the providers'
+	// golden files of updates need not state it.)
+	AsOf             time.Time `json:"AsOf,omitzero"`
 	ProviderRef      string
 	References       []Reference
 	Carrier          string

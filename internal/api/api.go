@@ -46,6 +46,9 @@ type Config struct {
 	// host. Empty: the document names the scheme and host the request for
 	// it came to, which is wrong only behind a proxy that changes them.
 	PublicURL string
+	// InboxRetried, when set, wakes the pipeline after failed inbox
+	// messages were made pending again.
+	InboxRetried func()
 }
 
 // Key is one merchant API key. A key belongs to exactly one workspace, so
@@ -95,10 +98,12 @@ type API struct {
 	store    store.Store
 	trackers TrackerControl
 	webhooks WebhookOptions
-	keys     keyring
-	log      *slog.Logger
-	mux      *http.ServeMux
-	humaAP   huma.API
+	// inboxRetried wakes the pipeline (Config.InboxRetried).
+	inboxRetried func()
+	keys         keyring
+	log          *slog.Logger
+	mux          *http.ServeMux
+	humaAP       huma.API
 	// publicURL is Config.PublicURL without a trailing slash.
 	publicURL string
 	documents documentCache
@@ -110,12 +115,13 @@ func New(cfg Config) (*API, error) {
 		return nil, err
 	}
 	a := &API{
-		store:    cfg.Store,
-		trackers: cfg.Trackers,
-		webhooks: cfg.Webhooks,
-		keys:     newKeyring(cfg.Keys),
-		log:      cfg.Logger,
-		mux:      http.NewServeMux(),
+		store:        cfg.Store,
+		trackers:     cfg.Trackers,
+		webhooks:     cfg.Webhooks,
+		inboxRetried: cfg.InboxRetried,
+		keys:         newKeyring(cfg.Keys),
+		log:          cfg.Logger,
+		mux:          http.NewServeMux(),
 
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 	}

@@ -155,6 +155,7 @@ func (a *API) register() {
 	}, a.listFeed)
 
 	a.registerIntakeErrors()
+	a.registerInbox()
 	a.registerTrackers()
 }
 

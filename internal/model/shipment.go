@@ -43,6 +43,12 @@ type Shipment struct {
 	UpdatedAt time.Time `json:"updated_at"`
 
 	Events []Event `json:"events,omitempty"`
+
+	// FactTimes records, by field name, the time of the statement that set
+	// the field (see ShipmentUpdate.AsOf), so that a statement arriving late
+	// does not overwrite a newer one. It is stored with the shipment but is
+	// not part of the API.
+	FactTimes map[string]time.Time `json:"-"`
 }
 
 // Reference is one identifier of a shipment, with what kind it is.
@@ -179,6 +185,11 @@ type InboxMessage struct {
 // facts it states about one shipment. Empty fields mean "not stated" and leave
 // what the hub knows alone.
 type ShipmentUpdate struct {
+	// AsOf is when the provider stated these facts. Zero means the time of
+	// the update's newest event; an update without either overwrites
+	// whatever is stored. (Left out of JSON when zero, so the providers'
+	// golden files of updates need not state it.)
+	AsOf             time.Time `json:"AsOf,omitzero"`
 	ProviderRef      string
 	References       []Reference
 	Carrier          string

@@ -89,9 +89,12 @@ const (
 // StatusPosition is where a shipment's status currently stands: the status and
 // the event that set it. The shipment's status is the maximum, over all of its
 // events, of Rank: a terminal event beats any non-terminal one, a known status
-// beats unknown, and otherwise the newest event wins (ties by event id). Being
-// a maximum, the result does not depend on the order events arrive in, which
-// is what lets late and out-of-order events be applied one at a time.
+// beats unknown, and otherwise the newest event wins. Events of the same
+// instant are ranked by what they say (the later status in Statuses, then
+// the substatus, then action required), not by event id, which would be
+// their order of arrival. Being a maximum over the events' content, the
+// result does not depend on the order events arrive in, which is what lets
+// late and out-of-order events be applied one at a time.
 type StatusPosition struct {
 	Status         Status    `json:"status"`
 	Substatus      string    `json:"substatus,omitempty"`
@@ -115,5 +118,26 @@ func (e StatusPosition) Outranks(cur StatusPosition) bool {
 	if !e.At.Equal(cur.At) {
 		return e.At.After(cur.At)
 	}
+	if a, b := statusOrder(e.Status), statusOrder(cur.Status); a != b {
+		return a > b
+	}
+	if e.Substatus != cur.Substatus {
+		return e.Substatus > cur.Substatus
+	}
+	if e.ActionRequired != cur.ActionRequired {
+		return e.ActionRequired
+	}
+	// The same status at the same instant: either gives the same shipment
+	// state; the event id only makes the choice deterministic.
 	return e.EventID > cur.EventID
+}
+
+// statusOrder is the place of s in Statuses.
+func statusOrder(s Status) int {
+	for i, v := range Statuses {
+		if v == s {
+			return i
+		}
+	}
+	return len(Statuses)
 }

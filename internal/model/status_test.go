@@ -31,8 +31,14 @@ func TestOutranks(t *testing.T) {
 		{"OlderTerminalDoesNotReplaceNewerTerminal", pos(2, model.StatusReturned, 9), pos(3, model.StatusDelivered, 5), false},
 		{"UnknownDoesNotReplaceKnown", pos(1, model.StatusInTransit, 0), pos(2, model.StatusUnknown, 9), false},
 		{"KnownReplacesUnknownEvenIfOlder", pos(1, model.StatusUnknown, 9), pos(2, model.StatusInTransit, 0), true},
-		{"SameTimeHigherIDWins", pos(1, model.StatusInTransit, 5), pos(2, model.StatusFailedAttempt, 5), true},
-		{"SameTimeLowerIDLoses", pos(2, model.StatusFailedAttempt, 5), pos(1, model.StatusInTransit, 5), false},
+		{"SameTimeLaterStatusWins", pos(1, model.StatusInTransit, 5), pos(2, model.StatusFailedAttempt, 5), true},
+		{"SameTimeEarlierStatusLoses", pos(2, model.StatusFailedAttempt, 5), pos(1, model.StatusInTransit, 5), false},
+		// The event id is the order of arrival: it must not decide between
+		// two different statuses of the same instant.
+		{"SameTimeEarlierStatusLosesEvenIfItArrivedLater", pos(1, model.StatusFailedAttempt, 5), pos(2, model.StatusInTransit, 5), false},
+		{"SameTimeSubstatusDecides", model.StatusPosition{Status: model.StatusInTransit, EventID: 2, At: pos(0, "", 5).At},
+			model.StatusPosition{Status: model.StatusInTransit, Substatus: model.SubSorting, EventID: 1, At: pos(0, "", 5).At}, true},
+		{"SameTimeSameStatusHigherIDWins", pos(1, model.StatusInTransit, 5), pos(2, model.StatusInTransit, 5), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

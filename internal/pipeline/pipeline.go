@@ -12,12 +12,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/coord"
+	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/recovery"
 	"github.com/shiphub/shiphub/internal/store"
 )
 
@@ -38,6 +45,12 @@ type Config struct {
 	// PollInterval is how often the inbox is checked when nothing signals new
 	// work (another instance's messages, retries after an error); default 200ms.
 	PollInterval time.Duration
+	// DeferMissing is how long the messages of a connection that this
+	// instance's configuration lacks are set aside before they are tried
+	// again. During a rolling configuration change another instance may
+	// already have the connection; the messages stay pending (and counted)
+	// until one that has it applies them. Default 30s.
+	DeferMissing time.Duration
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
 }
@@ -51,6 +64,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = 200 * time.Millisecond
+	}
+	if c.DeferMissing == 0 {
+		c.DeferMissing = 30 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -68,18 +84,32 @@ func (c *Config) Validate() error {
 	if c.BatchSize < 1 || c.BatchSize > 10000 {
 		return fmt.Errorf("pipeline: BatchSize %d out of range 1..10000", c.BatchSize)
 	}
+	if c.DeferMissing < 0 {
+		return fmt.Errorf("pipeline: DeferMissing %s is negative", c.DeferMissing)
+	}
 	return nil
 }
 
 // Pipeline applies the inbox in the background.
 type Pipeline struct {
 	cfg Config
-	// quiet suppresses feed entries while Rebuild applies.
-	quiet  bool
+	// quiet suppresses feed entries while Rebuild applies, and only
+	// restricts the claim to the workspaces being rebuilt.
+	quiet bool
+	only  []string
+	// poison holds the messages whose normalising or applying panicked,
+	// with the reason: the batch that held one is rolled back and run
+	// again with it marked failed, so the rest goes on. Only the
+	// goroutine running batches touches it.
+	poison map[int64]string
+	// holder names this pipeline in its write probe's lease.
+	holder string
 	wake   chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
 	once   sync.Once
+	// running is set from Start until the background loop has ended.
+	running atomic.Bool
 }
 
 // New creates a pipeline; Start runs it.
@@ -88,7 +118,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Pipeline{cfg: cfg, wake: make(chan struct{}, 1)}, nil
+	return &Pipeline{cfg: cfg, wake: make(chan struct{}, 1), poison: map[int64]string{}, holder: coord.NewInstanceID()}, nil
 }
 
 // Notify tells the pipeline that new messages are in the inbox. It never blocks.
@@ -103,6 +133,7 @@ func (p *Pipeline) Notify() {
 func (p *Pipeline) Start(ctx context.Context) {
 	ctx, p.cancel = context.WithCancel(ctx)
 	p.done = make(chan struct{})
+	p.running.Store(true)
 	go p.run(ctx)
 }
 
@@ -122,11 +153,17 @@ func (p *Pipeline) Stop(ctx context.Context) error {
 
 func (p *Pipeline) run(ctx context.Context) {
 	defer close(p.done)
+	defer p.running.Store(false)
 	ticker := time.NewTicker(p.cfg.PollInterval)
 	defer ticker.Stop()
 	backoff := time.Duration(0)
 	for {
-		n, err := p.RunOnce(ctx)
+		var n int
+		err := recovery.Do(func() (err error) {
+			n, err = p.RunOnce(ctx)
+			return err
+		})
+		recovery.Report(p.cfg.Metrics, p.cfg.Logger, "pipeline", err)
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -166,32 +203,144 @@ func (p *Pipeline) Drain(ctx context.Context) (total int, err error) {
 
 // RunOnce applies one batch and reports how many messages it held.
 func (p *Pipeline) RunOnce(ctx context.Context) (int, error) {
-	var results []result
-	n, err := p.cfg.Store.ProcessInbox(ctx, p.cfg.BatchSize, func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error {
-		results = results[:0]
-		for _, m := range msgs {
-			r, err := p.applyMessage(ctx, tx, m)
-			if err != nil {
-				return err
+	n, _, err := p.runBatch(ctx)
+	return n, err
+}
+
+// maxBatchAttempts bounds how often runBatch claims again after a failure:
+// each claim either sets a panicking message aside, narrows the batch down
+// to its first message, or retries that message alone.
+const maxBatchAttempts = 16
+
+// singleFailures is how often one message must fail alone, with the
+// database accepting other writes, before it is set aside as failed.
+const singleFailures = 3
+
+// runBatch applies one batch and reports how many messages it held and how
+// many of them failed. A message whose normalising or applying panics is
+// marked failed: the batch is rolled back (nothing the panicking message
+// half wrote survives) and run again with it set aside. A batch that fails
+// with an error is narrowed to its first message; when that message fails
+// alone again and again while the database accepts other writes, the
+// database is refusing that message (a value it cannot store), so it is set
+// aside as failed too rather than stopping the pipeline for every
+// workspace. When the database accepts no writes, the error is returned and
+// nothing is set aside: the batch is retried once the database is back.
+func (p *Pipeline) runBatch(ctx context.Context) (int, int, error) {
+	var (
+		results []result
+		claimed []int64
+		limit   = p.cfg.BatchSize
+		alone   = 0
+	)
+	for attempt := 0; attempt < maxBatchAttempts; attempt++ {
+		claimed = claimed[:0]
+		var poisoned *poisonError
+		n, err := p.cfg.Store.ProcessWorkspaces(ctx, p.only, limit, func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error {
+			results = results[:0]
+			deferred := map[[2]string]bool{}
+			for _, m := range msgs {
+				claimed = append(claimed, m.ID)
 			}
-			results = append(results, r)
+			for _, m := range msgs {
+				r, err := p.applyGuarded(ctx, tx, m, deferred)
+				if err != nil {
+					return err
+				}
+				results = append(results, r)
+			}
+			return nil
+		})
+		switch {
+		case err == nil:
+			// Count only once the batch is committed.
+			failed := 0
+			for _, r := range results {
+				p.count(r)
+				delete(p.poison, r.id)
+				if r.failed {
+					failed++
+				}
+			}
+			return n, failed, nil
+		case errors.As(err, &poisoned):
+			continue // run the batch again, with the message set aside
+		case ctx.Err() != nil || len(claimed) == 0:
+			return 0, 0, err // the database failed before handing anything out
+		case len(claimed) > 1:
+			limit = 1 // find out whether one message is the cause
+			continue
 		}
-		return nil
+		alone++
+		if alone < singleFailures {
+			if !ctxtime.Sleep(ctx, time.Duration(alone)*50*time.Millisecond) {
+				return 0, 0, err
+			}
+			continue
+		}
+		if perr := p.probeWrite(ctx); perr != nil {
+			return 0, 0, err // the database, not the message
+		}
+		id := claimed[0]
+		p.cfg.Logger.Error("inbox message fails alone while the database accepts other writes; setting it aside as failed",
+			"message_id", id, "error", err)
+		p.poison[id] = fmt.Sprintf("applying failed %d times while the database accepted other writes: %v", alone, err)
+		alone = 0
+	}
+	return 0, 0, fmt.Errorf("applying a batch: gave up after %d attempts", maxBatchAttempts)
+}
+
+// probeWrite checks that the database accepts writes, by taking and giving
+// up a lease of this pipeline's own.
+func (p *Pipeline) probeWrite(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	name := "pipeline-probe/" + p.holder
+	if _, err := p.cfg.Store.AcquireLease(pctx, name, p.holder, time.Minute); err != nil {
+		return err
+	}
+	return p.cfg.Store.ReleaseLease(pctx, name, p.holder)
+}
+
+// poisonError aborts a batch in which a message panicked.
+type poisonError struct {
+	id  int64
+	err error
+}
+
+func (e *poisonError) Error() string {
+	return fmt.Sprintf("inbox message %d: %v", e.id, e.err)
+}
+
+func (e *poisonError) Unwrap() error { return e.err }
+
+// applyGuarded applies one message, turning a panic into a poisonError
+// after reporting it with the message's identity.
+func (p *Pipeline) applyGuarded(ctx context.Context, tx store.Tx, m *model.InboxMessage, deferred map[[2]string]bool) (result, error) {
+	if reason, ok := p.poison[m.ID]; ok {
+		return p.fail(ctx, tx, m, reason)
+	}
+	var r result
+	err := recovery.Do(func() (err error) {
+		r, err = p.applyMessage(ctx, tx, m, deferred)
+		return err
 	})
-	if err != nil {
-		return 0, err
+	var pe *recovery.PanicError
+	if errors.As(err, &pe) {
+		recovery.Report(p.cfg.Metrics, p.cfg.Logger, "pipeline", err, "workspace", m.Workspace,
+			"connection", m.Connection, "provider", m.Provider, "message_id", m.ID)
+		p.poison[m.ID] = fmt.Sprintf("panic while normalizing or applying: %v", pe.Value)
+		return r, &poisonError{id: m.ID, err: err}
 	}
-	// Count only once the batch is committed.
-	for _, r := range results {
-		p.count(r)
-	}
-	return n, nil
+	return r, err
 }
 
 // result is what applying one message did, for metrics after commit.
 type result struct {
+	id       int64
 	provider string
 	failed   bool
+	deferred bool
 	events   []model.Event
 }
 
@@ -204,6 +353,10 @@ func (p *Pipeline) count(r result) {
 		m.Processed.WithLabelValues(r.provider, "failed").Inc()
 		return
 	}
+	if r.deferred {
+		m.Processed.WithLabelValues(r.provider, "deferred").Inc()
+		return
+	}
 	m.Processed.WithLabelValues(r.provider, "applied").Inc()
 	for _, e := range r.events {
 		m.EventsApplied.WithLabelValues(r.provider, string(e.Status)).Inc()
@@ -213,20 +366,39 @@ func (p *Pipeline) count(r result) {
 	}
 }
 
+// fail marks a message failed: it is kept, listed by the failed-inbox API
+// and retried on request or by a reprocess.
+func (p *Pipeline) fail(ctx context.Context, tx store.Tx, m *model.InboxMessage, reason string) (result, error) {
+	p.cfg.Logger.Warn("inbox message not applied", "workspace", m.Workspace, "connection", m.Connection,
+		"provider", m.Provider, "message_id", m.ID, "reason", reason)
+	return result{id: m.ID, provider: m.Provider, failed: true}, tx.MarkProcessed(ctx, m.ID, reason)
+}
+
 // applyMessage normalises one message and applies it. A message that cannot
-// be normalised is marked failed (and kept, for reprocessing after a fix);
-// only database errors abort the batch.
-func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.InboxMessage) (result, error) {
-	r := result{provider: m.Provider}
-	fail := func(reason string) (result, error) {
-		p.cfg.Logger.Warn("inbox message not applied", "workspace", m.Workspace, "connection", m.Connection,
-			"provider", m.Provider, "message_id", m.ID, "reason", reason)
-		r.failed = true
-		return r, tx.MarkProcessed(ctx, m.ID, reason)
-	}
+// be normalised is marked failed (and kept, for a retry after a fix). A
+// message of a connection this instance does not have is deferred with every
+// pending message of that connection (deferred remembers which ones this
+// batch deferred). Only database errors abort the batch.
+func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.InboxMessage, deferred map[[2]string]bool) (result, error) {
+	r := result{id: m.ID, provider: m.Provider}
+	fail := func(reason string) (result, error) { return p.fail(ctx, tx, m, reason) }
 	conn, ok := p.cfg.Connections.Lookup(m.Workspace, m.Connection)
 	if !ok {
-		return fail("connection is no longer configured")
+		r.deferred = true
+		key := [2]string{m.Workspace, m.Connection}
+		if deferred[key] {
+			return r, nil // set aside with the first of its connection in this batch
+		}
+		until := p.cfg.Now().Add(p.cfg.DeferMissing)
+		n, err := tx.DeferConnection(ctx, m.Workspace, m.Connection, until)
+		if err != nil {
+			return r, err
+		}
+		deferred[key] = true
+		p.cfg.Logger.Warn("connection is not in this instance's configuration; its messages stay pending and are tried again later",
+			"workspace", m.Workspace, "connection", m.Connection, "provider", m.Provider, "message_id", m.ID,
+			"messages", n, "retry_at", until.UTC())
+		return r, nil
 	}
 	if conn.Provider != m.Provider {
 		return fail(fmt.Sprintf("connection now uses provider %q, message came from %q", conn.Provider, m.Provider))
@@ -236,10 +408,13 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 		return fail(fmt.Sprintf("normalizing: %v", err))
 	}
 	for i := range updates {
-		// A normaliser bug must set its message aside, not abort every
-		// batch that holds it.
+		// A normaliser bug, or a provider's odd bytes, must set its message
+		// aside, not abort every batch that holds it.
 		if updates[i].ProviderRef == "" {
 			return fail("normalizing: an update has no provider reference")
+		}
+		if err := checkUpdate(&updates[i]); err != nil {
+			return fail("normalizing: " + err.Error())
 		}
 	}
 	for i := range updates {
@@ -250,6 +425,66 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 		r.events = append(r.events, added...)
 	}
 	return r, nil // ProcessInbox marks it processed with the batch
+}
+
+// MaxKeyBytes caps the provider's values the database indexes: the provider
+// reference, reference values and event dedup keys. PostgreSQL refuses an
+// index entry over about 2,700 bytes, and a refused row would fail its batch
+// on every retry.
+const MaxKeyBytes = 512
+
+// checkUpdate refuses an update the hub cannot store: an indexed value that
+// is not valid UTF-8, holds a NUL byte (PostgreSQL refuses both in text) or
+// is longer than MaxKeyBytes, or a number that is not finite (JSON has no
+// NaN, so the shipment could not be encoded). Without it one provider
+// request could stop the pipeline of every workspace.
+func checkUpdate(u *model.ShipmentUpdate) error {
+	finite := func(what string, v *float64) error {
+		if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
+			return fmt.Errorf("%s is not a finite number", what)
+		}
+		return nil
+	}
+	for i := range u.Items {
+		it := &u.Items[i]
+		for _, err := range []error{finite("item quantity", &it.Quantity), finite("item unit price", it.UnitPrice), finite("item row total", it.RowTotal)} {
+			if err != nil {
+				return err
+			}
+		}
+	}
+	for i := range u.Events {
+		if l := u.Events[i].Location; l != nil {
+			if err := errors.Join(finite("event latitude", l.Lat), finite("event longitude", l.Lon)); err != nil {
+				return err
+			}
+		}
+	}
+	check := func(what, v string) error {
+		switch {
+		case !utf8.ValidString(v):
+			return fmt.Errorf("%s %q is not valid UTF-8", what, v)
+		case strings.IndexByte(v, 0) >= 0:
+			return fmt.Errorf("%s %q holds a NUL byte", what, v)
+		case len(v) > MaxKeyBytes:
+			return fmt.Errorf("%s is %d bytes long, over the %d the hub indexes", what, len(v), MaxKeyBytes)
+		}
+		return nil
+	}
+	if err := check("provider reference", u.ProviderRef); err != nil {
+		return err
+	}
+	for _, r := range u.References {
+		if err := check(r.Kind+" reference", r.Value); err != nil {
+			return err
+		}
+	}
+	for _, e := range u.Events {
+		if err := check("event key", e.DedupKey); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // applyUpdate merges one shipment update into the stored shipment, adds its

@@ -2,8 +2,10 @@ package pipeline_test
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -37,10 +39,18 @@ type wireEvent struct {
 }
 
 type wireUpdate struct {
-	Ref     string      `json:"ref"`
-	Carrier string      `json:"carrier"`
-	Refs    []string    `json:"refs"`
-	Events  []wireEvent `json:"events"`
+	// Panic makes Normalize panic, as a normaliser bug would.
+	Panic bool   `json:"panic"`
+	Ref   string `json:"ref"`
+	// RefHex, when set, is the provider reference's bytes in hex: bytes
+	// JSON cannot carry, as a form-encoded provider request can.
+	RefHex string `json:"ref_hex"`
+	// NaNPrice gives the update an item whose price is not a number, as a
+	// normaliser that parses numbers carelessly would.
+	NaNPrice bool        `json:"nan_price"`
+	Carrier  string      `json:"carrier"`
+	Refs     []string    `json:"refs"`
+	Events   []wireEvent `json:"events"`
 }
 
 func (f fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, error) {
@@ -48,7 +58,22 @@ func (f fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate,
 	if err := json.Unmarshal(m.Body, &w); err != nil {
 		return nil, fmt.Errorf("decoding fake message: %w", err)
 	}
+	if w.Panic {
+		var none []model.ShipmentUpdate
+		return none[:1], nil // index out of range: a normaliser bug
+	}
 	u := model.ShipmentUpdate{ProviderRef: w.Ref, Carrier: w.Carrier}
+	if w.RefHex != "" {
+		b, err := hex.DecodeString(w.RefHex)
+		if err != nil {
+			return nil, fmt.Errorf("decoding fake message: %w", err)
+		}
+		u.ProviderRef = string(b)
+	}
+	if w.NaNPrice {
+		nan := math.NaN()
+		u.Items = []model.Item{{SKU: "X", Quantity: 1, UnitPrice: &nan}}
+	}
 	for _, r := range w.Refs {
 		u.References = append(u.References, model.Reference{Kind: model.RefOrder, Value: r})
 	}

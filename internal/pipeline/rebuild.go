@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,11 +11,16 @@ import (
 	"github.com/shiphub/shiphub/internal/store"
 )
 
+// ErrMissingConnection means a rebuild was refused because the inbox holds
+// messages of a connection the configuration does not have.
+var ErrMissingConnection = errors.New("rebuilding: a connection is missing from the configuration")
+
 // RebuildReport says what Rebuild did.
 type RebuildReport struct {
 	// Messages is how many inbox messages were applied again.
 	Messages int
-	// Failed is how many of them could not be normalised.
+	// Failed is how many of them could not be normalised (they are listed
+	// by GET /api/v1/inbox/failed).
 	Failed int64
 	// Changed is how many shipments ended with another status than before,
 	// and Created how many shipments are new; each got one feed event.
@@ -30,6 +36,27 @@ type RebuildReport struct {
 // must not be running; progress, if not nil, is called after each batch.
 func (p *Pipeline) Rebuild(ctx context.Context, workspaces []string, progress func(done, total int)) (RebuildReport, error) {
 	var rep RebuildReport
+	if len(workspaces) == 0 {
+		return rep, errors.New("rebuilding: no workspace given")
+	}
+	if p.running.Load() {
+		// Its batches would apply with feed entries, and race the reset.
+		return rep, errors.New("rebuilding: the pipeline is running; stop it first")
+	}
+	// A connection the configuration lacks would have its shipments reset
+	// and not rebuilt: merchants would be told they went back to pending.
+	for _, ws := range workspaces {
+		conns, err := p.cfg.Store.InboxConnections(ctx, ws)
+		if err != nil {
+			return rep, fmt.Errorf("rebuilding: %w", err)
+		}
+		for _, c := range conns {
+			if _, ok := p.cfg.Connections.Lookup(ws, c); !ok {
+				return rep, fmt.Errorf("%w: workspace %q has inbox messages of connection %q, which the configuration lacks; "+
+					"rebuild with the configuration that has it", ErrMissingConnection, ws, c)
+			}
+		}
+	}
 	before := map[int64]model.StatusPosition{}
 	for _, ws := range workspaces {
 		if err := eachShipment(ctx, p.cfg.Store, ws, func(s *model.Shipment) error {
@@ -47,10 +74,13 @@ func (p *Pipeline) Rebuild(ctx context.Context, workspaces []string, progress fu
 		}
 		total += int(n)
 	}
-	p.quiet = true
-	defer func() { p.quiet = false }()
+	// Only the rebuilt workspaces' messages are applied, quietly. Another
+	// workspace's pending messages are left to the pipeline, which tells
+	// its merchants.
+	p.quiet, p.only = true, workspaces
+	defer func() { p.quiet, p.only = false, nil }()
 	for {
-		n, err := p.RunOnce(ctx)
+		n, failed, err := p.runBatch(ctx)
 		if err != nil {
 			return rep, fmt.Errorf("after %d messages: %w", rep.Messages, err)
 		}
@@ -58,12 +88,10 @@ func (p *Pipeline) Rebuild(ctx context.Context, workspaces []string, progress fu
 			break
 		}
 		rep.Messages += n
+		rep.Failed += int64(failed)
 		if progress != nil {
 			progress(rep.Messages, total)
 		}
-	}
-	if st, err := p.cfg.Store.InboxStats(ctx); err == nil {
-		rep.Failed = st.Failed
 	}
 
 	now := p.cfg.Now().UTC()

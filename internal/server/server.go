@@ -18,6 +18,7 @@ import (
 	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/coord"
 	"github.com/shiphub/shiphub/internal/httpx"
+	"github.com/shiphub/shiphub/internal/hublock"
 	"github.com/shiphub/shiphub/internal/intake"
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/pipeline"
@@ -40,6 +41,13 @@ type Server struct {
 	ftpParts
 	webhookParts
 	unretriedParts
+
+	// instance names this process in leases.
+	instance string
+	hubLock  *hublock.Lock
+	// started is set once Start succeeded: Stop stops the services only
+	// then (a failed Start has stopped what it started).
+	started bool
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -66,7 +74,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, Store: st, Conns: conns, Metrics: metrics.New()}
+	s := &Server{cfg: cfg, log: log, Store: st, Conns: conns, Metrics: metrics.New(), instance: coord.NewInstanceID()}
 	s.Pipeline, err = pipeline.New(pipeline.Config{Store: st, Connections: conns, Metrics: s.Metrics, Logger: log})
 	if err != nil {
 		_ = st.Close()
@@ -91,7 +99,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 			keys = append(keys, api.Key{Workspace: w.ID, Secret: k})
 		}
 	}
-	s.Pollers, err = poll.NewManager(conns, poll.Env{Store: st, Committed: s.Pipeline.Notify, Holder: coord.NewInstanceID(), Logger: log, Metrics: s.Metrics})
+	s.Pollers, err = poll.NewManager(conns, poll.Env{Store: st, Committed: s.Pipeline.Notify, Holder: s.instance, Logger: log, Metrics: s.Metrics})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -100,7 +108,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		_ = st.Close()
 		return nil, err
 	}
-	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log, Trackers: s.Pollers, Webhooks: s.webhookOptions(), PublicURL: cfg.HTTP.PublicURL})
+	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log, Trackers: s.Pollers, Webhooks: s.webhookOptions(),
+		InboxRetried: s.Pipeline.Notify, PublicURL: cfg.HTTP.PublicURL})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -144,22 +153,57 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // Start listens on the configured address (use port 0 for any) and serves
-// until Stop.
-func (s *Server) Start(ctx context.Context) error {
+// until Stop. It is all or nothing: when any part fails to start (the hub
+// lease, because a reprocess is running; the HTTP or FTP listener), what it
+// had started is stopped again before it returns the error, so nothing is
+// left running or listening.
+func (s *Server) Start(ctx context.Context) (err error) {
+	if s.started {
+		return errors.New("server already started")
+	}
+	// undo stops what has started, newest first, when a later part fails.
+	var undo []func(context.Context) error
+	defer func() {
+		if err == nil {
+			return
+		}
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		for i := len(undo) - 1; i >= 0; i-- {
+			if uerr := undo[i](stopCtx); uerr != nil {
+				s.log.Warn("stopping a part after a failed start", "error", uerr)
+			}
+		}
+		s.listener, s.hubLock = nil, nil
+	}()
+
+	// The parts that can fail come first, the background services after.
+	lock, err := hublock.Hub(ctx, s.Store, s.instance, hublock.Options{Logger: s.log, Metrics: s.Metrics})
+	if err != nil {
+		return fmt.Errorf("starting the hub: %w", err)
+	}
+	s.hubLock = lock
+	undo = append(undo, lock.Release)
+
 	ln, err := net.Listen("tcp", s.cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.cfg.HTTP.Listen, err)
 	}
 	s.listener = ln
+	undo = append(undo, func(context.Context) error { return ln.Close() })
+
+	if err := s.startFTP(ctx); err != nil {
+		return err
+	}
+	undo = append(undo, s.stopFTP)
+
 	s.Pipeline.Start(context.WithoutCancel(ctx))
 	s.startWebhooks(ctx)
 	s.Pollers.Start(context.WithoutCancel(ctx))
-	if err := s.startFTP(ctx); err != nil {
-		_ = ln.Close()
-		return err
-	}
+
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.httpSrv.Serve(ln) }()
+	s.started = true
 	s.ready.Store(true)
 	s.log.Info("shiphub serving", "addr", ln.Addr().String(), "database", postgres.Redact(s.cfg.Database))
 	return nil
@@ -180,26 +224,32 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 func (s *Server) Done() <-chan error { return s.served }
 
 // Stop stops accepting requests, lets those in flight finish, stops the
-// pipeline and closes the store, which flushes pending commits.
+// pipeline and the other services, gives up the hub lease and closes the
+// store, which flushes pending commits. After a failed Start (or none) it
+// only closes the store.
 func (s *Server) Stop(ctx context.Context) error {
 	s.ready.Store(false)
 	var errs []error
-	if s.listener != nil {
+	if s.started {
+		s.started = false
 		if err := s.httpSrv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
 		}
-	}
-	if err := s.stopFTP(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	if err := s.Pollers.Stop(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("stopping the pollers: %w", err))
-	}
-	if err := s.Pipeline.Stop(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("stopping the pipeline: %w", err))
-	}
-	if err := s.stopWebhooks(ctx); err != nil {
-		errs = append(errs, err)
+		if err := s.stopFTP(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.Pollers.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the pollers: %w", err))
+		}
+		if err := s.Pipeline.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the pipeline: %w", err))
+		}
+		if err := s.stopWebhooks(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.hubLock.Release(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("releasing the hub lease: %w", err))
+		}
 	}
 	if err := s.Store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing the store: %w", err))

@@ -39,9 +39,16 @@ type Store interface {
 	// transaction holds the one writer connection). It returns how many messages fn was given;
 	// 0 means nothing is pending or another instance holds the work.
 	ProcessInbox(ctx context.Context, limit int, fn func(ctx context.Context, tx Tx, msgs []*model.InboxMessage) error) (int, error)
+	// ProcessWorkspaces is ProcessInbox restricted to the messages of the
+	// given workspaces (every workspace when none is given). A rebuild of
+	// one workspace uses it, so it never applies another workspace's
+	// pending messages: those must be applied by the running pipeline, with
+	// their feed entries.
+	ProcessWorkspaces(ctx context.Context, workspaces []string, limit int, fn func(ctx context.Context, tx Tx, msgs []*model.InboxMessage) error) (int, error)
 
 	// GetShipment returns one shipment of the workspace with its events,
-	// oldest first, or ErrNotFound.
+	// oldest first (events of the same instant by dedup key, so the order
+	// does not depend on the order of arrival), or ErrNotFound.
 	GetShipment(ctx context.Context, workspace string, id int64) (*model.Shipment, error)
 	// ListShipments lists shipments of a workspace, newest first, without events.
 	ListShipments(ctx context.Context, f ShipmentFilter) ([]*model.Shipment, error)
@@ -55,8 +62,24 @@ type Store interface {
 	ListFeed(ctx context.Context, workspace string, after int64, limit int) ([]*model.FeedEvent, error)
 	// GetInbox returns one raw message, or ErrNotFound.
 	GetInbox(ctx context.Context, id int64) (*model.InboxMessage, error)
-	// InboxStats counts inbox messages by state.
+	// InboxStats counts inbox messages by state. It is cheap enough to be
+	// sampled every few seconds: no count reads the processed messages.
 	InboxStats(ctx context.Context) (InboxStats, error)
+	// ListFailedInbox lists a workspace's failed messages (those the
+	// pipeline could not normalise), newest first.
+	ListFailedInbox(ctx context.Context, f FailedInboxFilter) ([]*FailedMessage, error)
+	// RetryInbox makes one failed message of the workspace pending again,
+	// for example after a mapping fix. It returns ErrNotFound when the
+	// workspace has no such message and ErrConflict when it has not failed.
+	RetryInbox(ctx context.Context, workspace string, id int64) error
+	// InboxConnections lists the connections a workspace's inbox holds
+	// messages of, in order. A rebuild checks them against the
+	// configuration before it resets anything.
+	InboxConnections(ctx context.Context, workspace string) ([]string, error)
+	// RetryFailedInbox makes every failed message of the workspace (of one
+	// connection, when connection is not empty) pending again and reports
+	// how many.
+	RetryFailedInbox(ctx context.Context, workspace, connection string) (int64, error)
 
 	// ResetCanonical clears the state derived from the inbox of a
 	// workspace, or of every workspace when workspace is empty, and marks
@@ -89,6 +112,10 @@ type Coordination interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	// ReleaseLease gives the lease up if holder has it.
 	ReleaseLease(ctx context.Context, name, holder string) error
+	// LiveLeases lists the leases whose name starts with prefix and which
+	// have not expired, by name. It is how one kind of work sees whether
+	// another is running anywhere (reprocess and running hubs).
+	LiveLeases(ctx context.Context, prefix string) ([]Lease, error)
 	// TakeBudget counts one use of key in the current fixed window of the
 	// given length, if fewer than limit were counted; otherwise it reports
 	// false and when the next window opens. Every instance counts in the
@@ -115,9 +142,16 @@ type Tx interface {
 	// assigned when the transaction writes it, at the end.
 	AppendFeed(ctx context.Context, e *model.FeedEvent) error
 	// MarkProcessed records that an inbox message was applied, or, with a
-	// non-empty failure, that it could not be (it is then not retried until
-	// reprocessed).
+	// non-empty failure, that it could not be (it is then listed by
+	// ListFailedInbox and not retried until RetryInbox or a reprocess).
 	MarkProcessed(ctx context.Context, inboxID int64, failure string) error
+	// DeferConnection sets every pending message of the connection aside
+	// until the given time, those of this batch included: they stay
+	// pending (counted, and never marked processed by this batch) but are
+	// not handed out again before then. The pipeline uses it for a
+	// connection this instance does not have in its configuration (yet),
+	// so those messages neither get lost nor hold up the rest.
+	DeferConnection(ctx context.Context, workspace, connection string, until time.Time) (int64, error)
 }
 
 // ShipmentFilter selects shipments for ListShipments.
@@ -134,8 +168,43 @@ type ShipmentFilter struct {
 
 // InboxStats counts the inbox.
 type InboxStats struct {
-	Total         int64
-	Pending       int64
-	Failed        int64
+	// Total is every message kept, in any state.
+	Total int64
+	// Pending is the messages not yet applied, deferred ones included.
+	Pending int64
+	// Deferred is the pending messages set aside for a connection this
+	// instance lacked (Tx.DeferConnection).
+	Deferred int64
+	// Failed is the messages that could not be normalised and wait for a
+	// retry (ListFailedInbox).
+	Failed int64
+	// OldestPending is when the oldest pending message was received; zero
+	// when none is pending.
 	OldestPending time.Time
+}
+
+// FailedInboxFilter selects failed messages for ListFailedInbox.
+type FailedInboxFilter struct {
+	Workspace string
+	// Connection, when not empty, selects one connection's messages.
+	Connection string
+	// BeforeID continues a listing: only messages with a smaller id.
+	BeforeID int64
+	Limit    int
+}
+
+// FailedMessage is a message the pipeline could not normalise, with why.
+type FailedMessage struct {
+	model.InboxMessage
+	// Failure is the reason the pipeline gave.
+	Failure string
+	// FailedAt is when it failed.
+	FailedAt time.Time
+}
+
+// Lease is one named lease and who holds it until when.
+type Lease struct {
+	Name      string
+	Holder    string
+	ExpiresAt time.Time
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shiphub/shiphub/internal/store"
 )
@@ -44,6 +45,42 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 		return fmt.Errorf("releasing lease %q: %w", name, err)
 	}
 	return nil
+}
+
+// LiveLeases lists the unexpired leases whose name starts with prefix. The
+// prefix is matched with a range on the primary key, not LIKE, so no
+// character of it is a wildcard.
+func (s *Store) LiveLeases(ctx context.Context, prefix string) ([]store.Lease, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	q := `SELECT name, holder, expires_at FROM leases WHERE expires_at > ?`
+	args := []any{micros(s.now())}
+	if prefix != "" {
+		q += ` AND name >= ? AND SUBSTR(name, 1, ?) = ?`
+		args = append(args, prefix, utf8.RuneCountInString(prefix), prefix)
+	}
+	rows, err := s.writer.QueryContext(ctx, s.dialect.bind(q+` ORDER BY name`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing leases %q: %w", prefix, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []store.Lease
+	for rows.Next() {
+		var (
+			l       store.Lease
+			expires int64
+		)
+		if err := rows.Scan(&l.Name, &l.Holder, &expires); err != nil {
+			return nil, fmt.Errorf("listing leases %q: %w", prefix, err)
+		}
+		l.ExpiresAt = fromMicros(expires)
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing leases %q: %w", prefix, err)
+	}
+	return out, nil
 }
 
 // budgetRetention is how long past windows are kept before TakeBudget

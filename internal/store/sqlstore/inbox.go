@@ -290,6 +290,13 @@ func (s *Store) insertInboxSQL(n int) string {
 // for the connection fn holds), and must not use tx after returning. On
 // PostgreSQL only one instance processes at a time; the others get 0.
 func (s *Store) ProcessInbox(ctx context.Context, limit int, fn func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error) (int, error) {
+	return s.ProcessWorkspaces(ctx, nil, limit, fn)
+}
+
+// ProcessWorkspaces is ProcessInbox restricted to the pending messages of
+// the given workspaces; none means every workspace. Deferred messages whose
+// time has come are made pending again first; the others are not handed out.
+func (s *Store) ProcessWorkspaces(ctx context.Context, workspaces []string, limit int, fn func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error) (int, error) {
 	if s.isClosed.Load() {
 		return 0, store.ErrClosed
 	}
@@ -340,7 +347,14 @@ func (s *Store) ProcessInbox(ctx context.Context, limit int, fn func(ctx context
 		}
 	}
 
-	msgs, err := s.queryInbox(ctx, sqlTx, s.q.inboxPending, limit)
+	if _, err := sqlTx.ExecContext(ctx, s.q.inboxWake, micros(s.now())); err != nil {
+		return 0, fmt.Errorf("processing the inbox: waking deferred messages: %w", err)
+	}
+	query, args := s.q.inboxPending, []any{limit}
+	if len(workspaces) > 0 {
+		query, args = s.pendingOfSQL(workspaces, limit)
+	}
+	msgs, err := s.queryInbox(ctx, sqlTx, query, args...)
 	if err != nil {
 		return 0, fmt.Errorf("processing the inbox: reading pending messages: %w", err)
 	}
@@ -366,6 +380,25 @@ func (s *Store) ProcessInbox(ctx context.Context, limit int, fn func(ctx context
 	return len(msgs), nil
 }
 
+// pendingOfSQL is the pending query restricted to some workspaces. The
+// workspace comparison stays off the indexes (Dialect.NoIndex): walking
+// inbox_pending in id order and skipping other workspaces' messages beats
+// sorting every message of the workspace for each batch.
+func (s *Store) pendingOfSQL(workspaces []string, limit int) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`SELECT ` + inboxColumns + ` FROM inbox WHERE processed_at IS NULL AND deferred_until IS NULL AND ` + s.dialect.NoIndex + `workspace IN (`)
+	args := make([]any, 0, len(workspaces)+1)
+	for i, ws := range workspaces {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("?")
+		args = append(args, ws)
+	}
+	b.WriteString(") ORDER BY id LIMIT ?")
+	return s.dialect.bind(b.String()), append(args, limit)
+}
+
 // maxApplyYield bounds how long ProcessInbox gives way to appends, so a
 // sustained flood of inbound messages slows the pipeline down but never
 // stops it.
@@ -387,7 +420,8 @@ func (s *Store) yieldToAppends(ctx context.Context) {
 	}
 }
 
-// markBatchProcessed marks the messages processed that fn did not mark.
+// markBatchProcessed marks the messages processed that fn did not mark or
+// defer.
 func (s *Store) markBatchProcessed(ctx context.Context, sqlTx *sql.Tx, msgs []*model.InboxMessage) error {
 	const chunk = 500
 	now := micros(s.now())
@@ -396,7 +430,7 @@ func (s *Store) markBatchProcessed(ctx context.Context, sqlTx *sql.Tx, msgs []*m
 		args := make([]any, 0, len(part)+1)
 		args = append(args, now)
 		var b strings.Builder
-		b.WriteString(`UPDATE inbox SET processed_at = ? WHERE processed_at IS NULL AND id IN (`)
+		b.WriteString(`UPDATE inbox SET processed_at = ? WHERE processed_at IS NULL AND deferred_until IS NULL AND id IN (`)
 		for i, m := range part {
 			if i > 0 {
 				b.WriteString(", ")
@@ -427,28 +461,167 @@ func (s *Store) GetInbox(ctx context.Context, id int64) (*model.InboxMessage, er
 	return msgs[0], nil
 }
 
-// InboxStats counts inbox messages by state. Failed messages are not pending.
+// InboxStats counts inbox messages by state. Failed messages are not
+// pending; deferred ones are. Every count comes from a trigger-kept total or
+// a partial index, so the cost grows with the backlog, never with the
+// history.
 func (s *Store) InboxStats(ctx context.Context) (store.InboxStats, error) {
 	if s.isClosed.Load() {
 		return store.InboxStats{}, store.ErrClosed
 	}
 	var st store.InboxStats
-	if err := s.reader.QueryRowContext(ctx, s.q.inboxStats).Scan(&st.Total, &st.Pending, &st.Failed); err != nil {
+	var ready int64
+	if err := s.reader.QueryRowContext(ctx, s.q.inboxStats).Scan(&st.Total, &ready, &st.Deferred, &st.Failed); err != nil {
 		return st, fmt.Errorf("counting the inbox: %w", err)
 	}
+	st.Pending = ready + st.Deferred
 	if st.Pending > 0 {
-		var oldest int64
+		var oldest sql.NullInt64
 		err := s.reader.QueryRowContext(ctx, s.q.inboxOldest).Scan(&oldest)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			// Processed between the two queries.
 		case err != nil:
 			return st, fmt.Errorf("finding the oldest pending message: %w", err)
-		default:
-			st.OldestPending = fromMicros(oldest)
+		case oldest.Valid:
+			st.OldestPending = fromMicros(oldest.Int64)
 		}
+		// Not valid: processed between the two queries.
 	}
 	return st, nil
+}
+
+// ListFailedInbox lists a workspace's failed messages, newest first.
+func (s *Store) ListFailedInbox(ctx context.Context, f store.FailedInboxFilter) ([]*store.FailedMessage, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q := `SELECT ` + s.q.inboxFailedCols + ` FROM inbox WHERE workspace = ? AND failure IS NOT NULL`
+	args := []any{f.Workspace}
+	if f.Connection != "" {
+		q += ` AND connection = ?`
+		args = append(args, f.Connection)
+	}
+	if f.BeforeID > 0 {
+		q += ` AND id < ?`
+		args = append(args, f.BeforeID)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing failed inbox messages of %q: %w", f.Workspace, err)
+	}
+	defer func() { _ = rows.Close() }()
+	out := []*store.FailedMessage{}
+	for rows.Next() {
+		var (
+			fm       store.FailedMessage
+			failedAt sql.NullInt64
+		)
+		if err := scanInbox(rows, &fm.InboxMessage, &fm.Failure, &failedAt); err != nil {
+			return nil, fmt.Errorf("listing failed inbox messages of %q: %w", f.Workspace, err)
+		}
+		if failedAt.Valid {
+			fm.FailedAt = fromMicros(failedAt.Int64)
+		}
+		out = append(out, &fm)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing failed inbox messages of %q: %w", f.Workspace, err)
+	}
+	return out, nil
+}
+
+// RetryInbox makes one failed message of the workspace pending again.
+func (s *Store) RetryInbox(ctx context.Context, workspace string, id int64) error {
+	if s.isClosed.Load() {
+		return store.ErrClosed
+	}
+	res, err := s.writer.ExecContext(ctx, s.q.inboxRetry, id, workspace)
+	if err != nil {
+		return fmt.Errorf("retrying inbox message %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("retrying inbox message %d: %w", id, err)
+	} else if n == 1 {
+		return nil
+	}
+	var failed bool
+	err = s.writer.QueryRowContext(ctx, s.q.inboxInWorkspace, id, workspace).Scan(&failed)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("retrying inbox message %d: %w", id, store.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("retrying inbox message %d: %w", id, err)
+	case failed:
+		// Failed again between the two statements: it was retried.
+		return nil
+	}
+	return fmt.Errorf("retrying inbox message %d: it has not failed: %w", id, store.ErrConflict)
+}
+
+// InboxConnections lists the connections the workspace's inbox holds
+// messages of. It walks the unique index (workspace, connection, dedup key)
+// one connection at a time, so it reads one entry per connection, not per
+// message.
+func (s *Store) InboxConnections(ctx context.Context, workspace string) ([]string, error) {
+	if s.isClosed.Load() {
+		return nil, store.ErrClosed
+	}
+	q := s.dialect.bind(`SELECT MIN(connection) FROM inbox WHERE workspace = ? AND connection > ?`)
+	var out []string
+	last := ""
+	for {
+		var next sql.NullString
+		if err := s.reader.QueryRowContext(ctx, q, workspace, last).Scan(&next); err != nil {
+			return nil, fmt.Errorf("listing the inbox connections of %q: %w", workspace, err)
+		}
+		if !next.Valid {
+			return out, nil
+		}
+		out = append(out, next.String)
+		last = next.String
+	}
+}
+
+// RetryFailedInbox makes every failed message of the workspace, or of one
+// of its connections, pending again.
+func (s *Store) RetryFailedInbox(ctx context.Context, workspace, connection string) (int64, error) {
+	if s.isClosed.Load() {
+		return 0, store.ErrClosed
+	}
+	q := `UPDATE inbox SET processed_at = NULL, failure = NULL, deferred_until = NULL WHERE workspace = ? AND failure IS NOT NULL`
+	args := []any{workspace}
+	if connection != "" {
+		q += ` AND connection = ?`
+		args = append(args, connection)
+	}
+	res, err := s.writer.ExecContext(ctx, s.dialect.bind(q), args...)
+	if err != nil {
+		return 0, fmt.Errorf("retrying the failed inbox messages of %q: %w", workspace, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("retrying the failed inbox messages of %q: %w", workspace, err)
+	}
+	return n, nil
+}
+
+// DeferConnection sets the connection's pending messages aside until the
+// given time, those of the batch in progress included (markBatchProcessed
+// leaves deferred messages alone).
+func (t *tx) DeferConnection(ctx context.Context, workspace, connection string, until time.Time) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.q.inboxDefer, micros(until), workspace, connection)
+	if err != nil {
+		return 0, fmt.Errorf("deferring the messages of connection %q: %w", connection, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("deferring the messages of connection %q: %w", connection, err)
+	}
+	return n, nil
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.
@@ -466,28 +639,37 @@ func (s *Store) queryInbox(ctx context.Context, q querier, query string, args ..
 	defer func() { _ = rows.Close() }()
 	var msgs []*model.InboxMessage
 	for rows.Next() {
-		var (
-			m        model.InboxMessage
-			source   string
-			meta     string
-			received int64
-		)
-		if err := rows.Scan(&m.ID, &m.Workspace, &m.Connection, &m.Provider, &source, &m.Topic, &m.DedupKey, &m.ContentType, &meta, &m.Body, &received); err != nil {
+		var m model.InboxMessage
+		if err := scanInbox(rows, &m); err != nil {
 			return nil, err
-		}
-		m.Source = model.Source(source)
-		m.ReceivedAt = fromMicros(received)
-		if meta != "" {
-			if err := json.Unmarshal([]byte(meta), &m.Meta); err != nil {
-				return nil, fmt.Errorf("decoding meta of message %d: %w", m.ID, err)
-			}
-		}
-		if m.Body == nil {
-			m.Body = []byte{}
 		}
 		msgs = append(msgs, &m)
 	}
 	return msgs, rows.Err()
+}
+
+// scanInbox scans one row of inboxColumns, followed by extra columns, into m.
+func scanInbox(rows *sql.Rows, m *model.InboxMessage, extra ...any) error {
+	var (
+		source   string
+		meta     string
+		received int64
+	)
+	dest := append([]any{&m.ID, &m.Workspace, &m.Connection, &m.Provider, &source, &m.Topic, &m.DedupKey, &m.ContentType, &meta, &m.Body, &received}, extra...)
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	m.Source = model.Source(source)
+	m.ReceivedAt = fromMicros(received)
+	if meta != "" {
+		if err := json.Unmarshal([]byte(meta), &m.Meta); err != nil {
+			return fmt.Errorf("decoding meta of message %d: %w", m.ID, err)
+		}
+	}
+	if m.Body == nil {
+		m.Body = []byte{}
+	}
+	return nil
 }
 
 // marshalMeta stores a nil or empty map as "", so it reads back as nil.

@@ -13,6 +13,11 @@ type queries struct {
 	inboxGet         string
 	inboxStats       string
 	inboxOldest      string
+	inboxWake        string
+	inboxDefer       string
+	inboxFailedCols  string
+	inboxRetry       string
+	inboxInWorkspace string
 	markProcessed    string
 	shipmentByRef    string
 	shipmentGet      string
@@ -38,15 +43,30 @@ func newQueries(d Dialect) queries {
 	b := d.bind
 	return queries{
 		inboxExisting: b(`SELECT id FROM inbox WHERE workspace = ? AND connection = ? AND dedup_key = ?`),
-		inboxPending:  b(`SELECT ` + inboxColumns + ` FROM inbox WHERE processed_at IS NULL ORDER BY id LIMIT ?`),
-		inboxGet:      b(`SELECT ` + inboxColumns + ` FROM inbox WHERE id = ?`),
-		// Three counts, each answered from an index (the pending and failed
-		// ones from partial indexes) rather than by reading every row.
-		inboxStats: `SELECT (SELECT COUNT(*) FROM inbox),
-			(SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL),
+		// Pending messages that are not deferred, from the partial index
+		// inbox_pending, which holds exactly those.
+		inboxPending: b(`SELECT ` + inboxColumns + ` FROM inbox WHERE processed_at IS NULL AND deferred_until IS NULL ORDER BY id LIMIT ?`),
+		inboxGet:     b(`SELECT ` + inboxColumns + ` FROM inbox WHERE id = ?`),
+		// The total is kept by triggers in inbox_total; the other counts are
+		// each answered from a partial index, so no count reads the
+		// processed messages, which are nearly all of them.
+		inboxStats: `SELECT (SELECT n FROM inbox_total),
+			(SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL AND deferred_until IS NULL),
+			(SELECT COUNT(*) FROM inbox WHERE deferred_until IS NOT NULL),
 			(SELECT COUNT(*) FROM inbox WHERE failure IS NOT NULL)`,
-		inboxOldest:   b(`SELECT received_at FROM inbox WHERE processed_at IS NULL ORDER BY id LIMIT 1`),
-		markProcessed: b(`UPDATE inbox SET processed_at = ?, failure = ? WHERE id = ?`),
+		// The oldest pending message is the first of inbox_pending or the
+		// first deferred one (inbox_deferred_by_id), whichever came first.
+		inboxOldest: `SELECT MIN(received_at) FROM inbox WHERE id IN (
+			(SELECT MIN(id) FROM inbox WHERE processed_at IS NULL AND deferred_until IS NULL),
+			(SELECT MIN(id) FROM inbox WHERE deferred_until IS NOT NULL))`,
+		// Deferred messages whose time has come are pending again.
+		inboxWake:  b(`UPDATE inbox SET deferred_until = NULL WHERE deferred_until IS NOT NULL AND deferred_until <= ?`),
+		inboxDefer: b(`UPDATE inbox SET deferred_until = ? WHERE processed_at IS NULL AND deferred_until IS NULL AND ` + d.NoIndex + `workspace = ? AND ` + d.NoIndex + `connection = ?`),
+		// Failed messages with their reason and time.
+		inboxFailedCols:  inboxColumns + `, failure, processed_at`,
+		inboxRetry:       b(`UPDATE inbox SET processed_at = NULL, failure = NULL, deferred_until = NULL WHERE id = ? AND workspace = ? AND failure IS NOT NULL`),
+		inboxInWorkspace: b(`SELECT failure IS NOT NULL FROM inbox WHERE id = ? AND workspace = ?`),
+		markProcessed:    b(`UPDATE inbox SET processed_at = ?, failure = ?, deferred_until = NULL WHERE id = ?`),
 
 		shipmentByRef: b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE ref_key = ?` + d.LockSuffix),
 		shipmentGet:   b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE id = ? AND workspace = ?`),
@@ -55,17 +75,20 @@ func newQueries(d Dialect) queries {
 		shipmentUpdate: b(`UPDATE shipments SET status = ?, status_event_id = ?, doc = ?, updated_at = ? WHERE id = ? AND workspace = ?`),
 		eventInsert: b(`INSERT INTO events (shipment_id, dedup_key, occurred_at, doc) VALUES (?, ?, ?, ?)
 			ON CONFLICT (shipment_id, dedup_key) DO NOTHING RETURNING id`),
-		eventsOf: b(`SELECT id, dedup_key, doc FROM events WHERE shipment_id = ? ORDER BY occurred_at, id`),
+		// Events of the same instant come in the order of their dedup key,
+		// which the provider's content decides, so a shipment reads the same
+		// whichever order its messages arrived in.
+		eventsOf: b(`SELECT id, dedup_key, doc FROM events WHERE shipment_id = ? ORDER BY occurred_at, COALESCE(dedup_key, ''), id`),
 		feedList: b(`SELECT id, workspace, type, subject_id, occurred_at, data FROM feed WHERE workspace = ? AND id > ? ORDER BY id LIMIT ?`),
 
 		resetAllEvents: `DELETE FROM events`,
 		resetAllRefs:   `DELETE FROM shipment_refs`,
 		resetAllShips:  b(`UPDATE shipments SET status = 'pending', status_event_id = 0, doc = '{}', updated_at = ?`),
-		resetAllInbox:  `UPDATE inbox SET processed_at = NULL, failure = NULL`,
+		resetAllInbox:  `UPDATE inbox SET processed_at = NULL, failure = NULL, deferred_until = NULL`,
 		resetWsEvents:  b(`DELETE FROM events WHERE shipment_id IN (SELECT id FROM shipments WHERE workspace = ?)`),
 		resetWsRefs:    b(`DELETE FROM shipment_refs WHERE workspace = ?`),
 		resetWsShips:   b(`UPDATE shipments SET status = 'pending', status_event_id = 0, doc = '{}', updated_at = ? WHERE workspace = ?`),
-		resetWsInbox:   b(`UPDATE inbox SET processed_at = NULL, failure = NULL WHERE workspace = ?`),
+		resetWsInbox:   b(`UPDATE inbox SET processed_at = NULL, failure = NULL, deferred_until = NULL WHERE workspace = ?`),
 
 		inboxInsertHead:  `INSERT INTO inbox (workspace, connection, provider, source, topic, dedup_key, content_type, meta, body, received_at) VALUES `,
 		inboxInsertTuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -54,6 +54,12 @@ type Dialect struct {
 	// SingleWriter means appends and apply transactions share one
 	// connection (SQLite), so ProcessInbox gives way to waiting appends.
 	SingleWriter bool
+	// NoIndex, written before a column in a comparison, keeps the planner
+	// from answering that comparison from an index ("+" on SQLite), where
+	// a partial index is the better path and the planner has no
+	// statistics to see it; empty where the planner's statistics choose
+	// well (PostgreSQL).
+	NoIndex string
 }
 
 // Options builds a Store.

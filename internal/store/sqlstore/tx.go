@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
@@ -369,11 +370,18 @@ func (t *tx) MarkProcessed(ctx context.Context, inboxID int64, failure string) e
 func shipmentDoc(s *model.Shipment) (string, error) {
 	c := *s
 	c.Events = nil
-	b, err := json.Marshal(&c)
+	b, err := json.Marshal(storedShipment{Shipment: &c, FactTimes: s.FactTimes})
 	if err != nil {
 		return "", fmt.Errorf("encoding: %w", err)
 	}
 	return string(b), nil
+}
+
+// storedShipment is the stored document: the shipment's JSON and, beside
+// it, what the API does not show.
+type storedShipment struct {
+	*model.Shipment
+	FactTimes map[string]time.Time `json:"fact_times,omitempty"`
 }
 
 // scanner is a *sql.Row or *sql.Rows.
@@ -398,9 +406,11 @@ func scanShipment(row scanner) (*model.Shipment, error) {
 	if err := row.Scan(&id, &ws, &conn, &prov, &ref, &status, &eventID, &doc, &created); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(doc), &sh); err != nil {
+	stored := storedShipment{Shipment: &sh}
+	if err := json.Unmarshal([]byte(doc), &stored); err != nil {
 		return nil, fmt.Errorf("decoding shipment %d: %w", id, err)
 	}
+	sh.FactTimes = stored.FactTimes
 	sh.ID, sh.Workspace, sh.Connection, sh.Provider, sh.ProviderRef = id, ws, conn, prov, ref
 	sh.Status, sh.EventID = model.Status(status), eventID
 	sh.CreatedAt = fromMicros(created)

@@ -59,7 +59,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IntakeErrorsReadBackNewestFirstWithinAWorkspace", testIntakeErrors},
 		{"AnIntakeErrorKeepsAtMostItsCapOfBytes", testIntakeErrorBodyIsCapped},
 	}
-	for _, c := range append(cases, webhookCases...) {
+	for _, c := range append(append(cases, webhookCases...), inboxCases...) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, open(t))
@@ -167,6 +167,7 @@ func shipment(ws, conn, ref string, refs ...string) *model.Shipment {
 		OriginAddress:   &model.Address{Company: "Acme", Country: "NL"},
 		CollectedAt:     ptr(base.Add(time.Hour)),
 		Attributes:      map[string]string{"x-version": "2"},
+		FactTimes:       map[string]time.Time{"carrier": base, "attributes.x-version": base.Add(time.Minute)},
 		CreatedAt:       base,
 		UpdatedAt:       base,
 	}
@@ -534,6 +535,8 @@ func testShipmentRoundTrip(t *testing.T, s store.Store) {
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, err := tx.ShipmentByRef(ctx, "acme", "courier", "ORD-1")
 		require.NoError(t, err)
+		require.Equal(t, sh.FactTimes, got.FactTimes, "the fields' statement times are stored with the shipment")
+		got.FactTimes["tracking_number"] = base.Add(4 * time.Hour)
 		got.StatusPosition = model.StatusPosition{Status: model.StatusOutForDelivery, Substatus: model.SubRescheduled, ActionRequired: true, At: base.Add(time.Hour), EventID: 42}
 		got.References = append(got.References, model.Reference{Kind: model.RefTrackingNumber, Value: "TN-NEW"})
 		got.Items = append(got.Items, model.Item{SKU: "SKU-3", Quantity: 0.5, RowTotal: ptr(1.25)})

@@ -65,6 +65,9 @@ func TestAnOutageIsLoggedOncePerIntervalNotOncePerMessage(t *testing.T) {
 	h, err := intake.NewHTTP(intake.HTTPConfig{
 		Inbox: inbox, Connections: conns, OutageLogInterval: 10 * time.Second,
 		Logger: slog.New(slog.NewJSONHandler(&sink, nil)),
+		// The courier's unretried failures have a log line of their own
+		// (unretried_test.go); this test reads the outage's.
+		Unretried: intake.NewUnretried(intake.UnretriedConfig{Logger: slog.New(slog.DiscardHandler)}),
 		Now:    func() time.Time { return clock },
 	})
 	require.NoError(t, err)

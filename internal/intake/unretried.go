@@ -134,8 +134,8 @@ func NewUnretried(cfg UnretriedConfig) *Unretried {
 	return &Unretried{cfg: cfg, conns: map[[2]string]*alertState{}}
 }
 
-// Record counts one failure (a.Failures and a.Since are filled in here) and
-// alerts when the connection's interval allows it. The alert is sent in the
+// Record counts one failure (a.Failures and a.Since are filled in here), and
+// logs and alerts when the connection's interval allows it. The alert is sent in the
 // background: the provider's answer does not wait for SMTP.
 func (u *Unretried) Record(a UnretriedAlert) {
 	if u.cfg.Metrics != nil {
@@ -143,11 +143,9 @@ func (u *Unretried) Record(a UnretriedAlert) {
 		// connection ids are unique only within a workspace.
 		u.cfg.Metrics.UnretriedFailures.WithLabelValues(a.Provider, a.Workspace+"/"+a.Connection).Inc()
 	}
-	u.cfg.Logger.Error("inbound message refused with an error; the provider does not retry, so it must be re-imported",
-		"workspace", a.Workspace, "connection", a.Connection, "provider", a.Provider, "status", a.Status, "reason", a.Reason)
-	if u.cfg.Alerter == nil {
-		return
-	}
+	// The log line is held to the alert's interval too: during an outage
+	// every message fails, and one line per message would bury the log
+	// (the metric counts each one; the next line reports how many).
 	now := u.cfg.Now()
 	key := [2]string{a.Workspace, a.Connection}
 	u.mu.Lock()
@@ -167,6 +165,12 @@ func (u *Unretried) Record(a UnretriedAlert) {
 	a.Failures, a.Since = st.held, st.since
 	st.lastSent, st.held, st.since = now, 0, time.Time{}
 	u.mu.Unlock()
+	u.cfg.Logger.Error("inbound messages refused with an error; the provider does not retry, so they must be re-imported",
+		"workspace", a.Workspace, "connection", a.Connection, "provider", a.Provider, "status", a.Status, "reason", a.Reason,
+		"failures", a.Failures, "since", a.Since)
+	if u.cfg.Alerter == nil {
+		return
+	}
 
 	u.wg.Add(1)
 	go func() {

@@ -27,6 +27,7 @@ func newServer(t *testing.T, httpAddr, ftpAddr string) *server.Server {
 	raw := fmt.Sprintf(`
 http: { listen: %q }
 database: %q
+secrets_key: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 ftp: { listen: %q, data_dir: %q }
 workspaces:
   - id: acme

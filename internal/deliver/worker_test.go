@@ -112,8 +112,17 @@ type hub struct {
 
 func start(t *testing.T, cfg deliver.Config) *hub {
 	t.Helper()
+	return startWrapped(t, cfg, nil)
+}
+
+// startWrapped is start with the worker's store wrapped (nil: not wrapped).
+func startWrapped(t *testing.T, cfg deliver.Config, wrap func(*sqlite.Store) store.Webhooks) *hub {
+	t.Helper()
 	st := sqlite.OpenTest(t)
 	cfg.Store = st
+	if wrap != nil {
+		cfg.Store = wrap(st)
+	}
 	if cfg.RetrySchedule == nil {
 		cfg.RetrySchedule = []time.Duration{0, 10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}
 	}
@@ -167,6 +176,8 @@ func (h *hub) emit(t *testing.T, events ...[2]any) []*model.FeedEvent {
 	return out
 }
 
+// eventually polls cond on the test's goroutine (so cond may use require,
+// unlike require.Eventually's) until it holds, failing after 15s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
@@ -514,9 +525,14 @@ func TestOperatorIsMailedWhenAnEndpointStartsFailingAndWhenItIsDisabled(t *testi
 	require.Contains(t, mb.messages()[1], fmt.Sprintf("webhook endpoint %d of acme was disabled", gep.ID))
 	require.Contains(t, mb.messages()[1], "410")
 
-	// Ten failing attempts of the first endpoint later, still one mail about it.
+	// Ten failing attempts of the first endpoint later, still one mail about
+	// it. Alerts go out in the background: Stop waits for those in flight,
+	// so after it every alert these attempts caused has been mailed.
 	h.emit(t, [2]any{model.EventShipmentCreated, 3}, [2]any{model.EventShipmentCreated, 4})
 	h.waitStatus(t, model.DeliveryFailed, 5)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, h.worker.Stop(ctx))
 	require.Len(t, mb.messages(), 2, "at most one alert per endpoint per hour")
 }
 

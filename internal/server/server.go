@@ -39,6 +39,7 @@ type Server struct {
 	Metrics  *metrics.Metrics
 	ftpParts
 	webhookParts
+	observeParts
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -147,6 +148,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.listener = ln
 	s.Pipeline.Start(context.WithoutCancel(ctx))
 	s.startWebhooks(ctx)
+	s.startSampler(ctx)
 	s.Pollers.Start(context.WithoutCancel(ctx))
 	if err := s.startFTP(ctx); err != nil {
 		_ = ln.Close()
@@ -195,6 +197,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	if err := s.stopWebhooks(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, s.stopSampler(ctx))
 	if err := s.Store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing the store: %w", err))
 	}

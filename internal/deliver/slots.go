@@ -14,16 +14,22 @@ import (
 //   - the worker has Concurrency slots; an attempt holds one while it is
 //     sent, and so does a claimed delivery waiting for its endpoint;
 //   - an endpoint has at most EndpointConcurrency attempts in flight;
-//     further deliveries claimed for it wait for one of them to end;
+//     further deliveries claimed for it wait, in claim order, for one of
+//     them to end (at most BatchSize of them; more are left to their
+//     claim's expiry and sent later);
 //   - an attempt that has run for SlowAfter gives its slot back and marks
-//     its endpoint slow until it ends: the deliveries waiting for that
-//     endpoint, and those claimed for it meanwhile, are left to their
-//     claim's expiry (they are sent later, not counted as attempts), so the
-//     slots go to other endpoints however many endpoints hang.
+//     its endpoint slow until it ends; the deliveries waiting for a slow
+//     endpoint hold no slot either. So the slots go to other endpoints
+//     however many endpoints hang, and a slow endpoint still gets its own
+//     deliveries through one after another.
+//
+// A waiting delivery starts only within Timeout of its claim, so that its
+// attempt is recorded before the claim expires (see lease); an older one is
+// left to its claim's expiry, and sent again later.
 type slots struct {
 	mu sync.Mutex
 	// used is the worker slots taken by attempts that are not slow and by
-	// waiting deliveries.
+	// deliveries waiting for an endpoint that is not slow.
 	used      int
 	endpoints map[int64]*endpointLoad
 }
@@ -76,8 +82,8 @@ type dispatcher struct {
 }
 
 // offer takes a claimed delivery: it is sent now, waits for its endpoint,
-// or, while its endpoint is slow or its queue full, is left to its claim's
-// expiry and sent later.
+// or, when its endpoint's queue is full, is left to its claim's expiry and
+// sent later.
 func (d *dispatcher) offer(job *store.DeliveryJob, claimedAt time.Time) {
 	s := &d.w.slots
 	s.mu.Lock()
@@ -93,9 +99,11 @@ func (d *dispatcher) offer(job *store.DeliveryJob, claimedAt time.Time) {
 		ep.running++
 		s.used++
 		d.launch(job)
-	case ep.slow == 0 && len(ep.waiting) < d.w.cfg.BatchSize:
+	case len(ep.waiting) < d.w.cfg.BatchSize:
 		ep.waiting = append(ep.waiting, waiter{job: job, claimedAt: claimedAt})
-		s.used++
+		if ep.slow == 0 {
+			s.used++
+		}
 	default:
 		d.w.log.Debug("webhook endpoint busy; the delivery is sent when its claim expires",
 			"workspace", job.Delivery.Workspace, "endpoint", id, "delivery", job.Delivery.ID)
@@ -126,7 +134,8 @@ func (d *dispatcher) send(job *store.DeliveryJob, a *inFlight) {
 }
 
 // demote gives the worker slot of an attempt that has run for SlowAfter
-// back, and marks its endpoint slow.
+// back, and marks its endpoint slow: the deliveries waiting for it give
+// their slots back too.
 func (d *dispatcher) demote(a *inFlight) {
 	s := &d.w.slots
 	s.mu.Lock()
@@ -138,18 +147,16 @@ func (d *dispatcher) demote(a *inFlight) {
 	s.used--
 	ep := s.endpoints[a.endpoint]
 	if ep.slow == 0 {
-		d.w.log.Info("webhook endpoint is slow; its other deliveries give way to other endpoints",
+		s.used -= len(ep.waiting)
+		d.w.log.Info("webhook endpoint is slow; its deliveries give their worker slots to other endpoints",
 			"workspace", a.workspace, "endpoint", a.endpoint, "after", d.w.cfg.SlowAfter, "waiting", len(ep.waiting))
 	}
 	ep.slow++
-	// Its waiting deliveries would wait for its attempts' timeouts.
-	s.used -= len(ep.waiting)
-	ep.waiting = nil
 	d.w.Notify()
 }
 
-// release frees an ended attempt's slots and starts the next delivery
-// waiting for its endpoint, if its claim lasts long enough for an attempt.
+// release frees an ended attempt's slots and starts the next deliveries
+// waiting for its endpoint.
 func (d *dispatcher) release(a *inFlight) {
 	s := &d.w.slots
 	s.mu.Lock()
@@ -159,19 +166,29 @@ func (d *dispatcher) release(a *inFlight) {
 	ep.running--
 	if a.slow {
 		ep.slow--
+		if ep.slow == 0 {
+			s.used += len(ep.waiting) // they hold slots again
+		}
 	} else {
 		s.used--
 	}
 	for len(ep.waiting) > 0 && ep.running < d.w.cfg.EndpointConcurrency {
 		next := ep.waiting[0]
 		ep.waiting = ep.waiting[1:]
-		// The claim lasts two timeouts and a margin (see lease): an
-		// attempt started within one timeout of it is recorded in time.
-		if d.ctx.Err() != nil || time.Since(next.claimedAt) >= d.w.cfg.Timeout {
-			s.used--
-			continue
+		holds := ep.slow == 0 // the waiting delivery holds a slot already
+		// An attempt started within one timeout of the claim is recorded
+		// before the claim expires (see lease); a slow endpoint's delivery
+		// needs a free slot.
+		if d.ctx.Err() != nil || time.Since(next.claimedAt) >= d.w.cfg.Timeout || (!holds && s.used >= d.w.cfg.Concurrency) {
+			if holds {
+				s.used--
+			}
+			continue // left to its claim's expiry
 		}
-		ep.running++ // its worker slot passes from waiting to sending
+		if !holds {
+			s.used++
+		}
+		ep.running++
 		d.launch(next.job)
 	}
 	if ep.running == 0 && len(ep.waiting) == 0 {

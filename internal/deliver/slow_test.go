@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,16 +112,37 @@ func within(t *testing.T, from time.Time, d time.Duration, what string, cond fun
 // below it, so the test fails when a hanging endpoint holds the worker up
 // for a whole timeout.
 const (
-	slowTimeout = 3 * time.Second
-	promptly    = 1500 * time.Millisecond
+	slowTimeout = 6 * time.Second
+	promptly    = 3 * time.Second
 )
 
 // slowConfig is the worker of the slow-endpoint tests: few slots, so that
 // the bad endpoints' deliveries alone could fill them all, and a retry an
 // hour later, so that "retried later" is visible as a pending delivery.
-func slowConfig() deliver.Config {
+func slowConfig(t *testing.T) deliver.Config {
 	return deliver.Config{AllowPrivateNetworks: true, Concurrency: 4, EndpointConcurrency: 1, SlowAfter: 150 * time.Millisecond,
-		Timeout: slowTimeout, RetrySchedule: []time.Duration{0, time.Hour}}
+		Timeout: slowTimeout, RetrySchedule: []time.Duration{0, time.Hour}, Logger: testLogger(t)}
+}
+
+// testLogger logs into the test's log, which shows when it fails.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+// stockEvents are n stock.changed events of distinct subjects, for emit.
+func stockEvents(n int) [][2]any {
+	out := make([][2]any, n)
+	for i := range out {
+		out[i] = [2]any{model.EventStockChanged, i + 1}
+	}
+	return out
 }
 
 // endpointDeliveries lists the deliveries of one endpoint.
@@ -142,7 +165,7 @@ func TestAHangingOrTricklingEndpointHoldsOnlyItsOwnDeliveries(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			h := start(t, slowConfig())
+			h := start(t, slowConfig(t))
 			bad := newRawEndpoint(t, c.serve)
 			bep := h.endpoint(t, bad.URL(), "shipment.*")
 			healthy := newReceiver(t, nil)
@@ -154,9 +177,7 @@ func TestAHangingOrTricklingEndpointHoldsOnlyItsOwnDeliveries(t *testing.T) {
 				h.emit(t, [2]any{model.EventShipmentCreated, i + 1})
 			}
 			emitted := time.Now()
-			for i := range 5 {
-				h.emit(t, [2]any{model.EventStockChanged, i + 1})
-			}
+			h.emit(t, stockEvents(5)...)
 			within(t, emitted, promptly, "the healthy endpoint's 5 deliveries", func() bool { return len(healthy.requests()) == 5 })
 
 			// The bad endpoint's first attempt ends at the attempt timeout,
@@ -177,7 +198,7 @@ func TestAHangingOrTricklingEndpointHoldsOnlyItsOwnDeliveries(t *testing.T) {
 			took := time.Duration(full.Log[0].DurationMS * float64(time.Millisecond))
 			require.GreaterOrEqual(t, took, slowTimeout-50*time.Millisecond, "the attempt lasts its timeout")
 			require.Less(t, took, slowTimeout+time.Second, "a trickling answer cannot extend the attempt")
-			require.Contains(t, full.Log[0].Error, "within 3s")
+			require.Contains(t, full.Log[0].Error, "within 6s")
 			require.Equal(t, model.DeliveryPending, full.Status, "the delivery is retried, not counted delivered or dead")
 			require.NotNil(t, full.NextAttemptAt)
 			require.Greater(t, time.Until(*full.NextAttemptAt), 30*time.Minute, "at the schedule's next delay")
@@ -187,7 +208,7 @@ func TestAHangingOrTricklingEndpointHoldsOnlyItsOwnDeliveries(t *testing.T) {
 
 func TestManyHangingEndpointsCannotTakeEveryWorkerSlot(t *testing.T) {
 	t.Parallel()
-	h := start(t, slowConfig())
+	h := start(t, slowConfig(t))
 	// Six hanging endpoints, with two deliveries each, against four slots.
 	var hanging []*rawEndpoint
 	for range 6 {
@@ -200,13 +221,36 @@ func TestManyHangingEndpointsCannotTakeEveryWorkerSlot(t *testing.T) {
 	h.emit(t, [2]any{model.EventShipmentCreated, 1})
 	h.emit(t, [2]any{model.EventShipmentCreated, 2})
 	emitted := time.Now()
-	for i := range 5 {
-		h.emit(t, [2]any{model.EventStockChanged, i + 1})
-	}
+	h.emit(t, stockEvents(5)...)
 	within(t, emitted, promptly, "the healthy endpoint's 5 deliveries", func() bool { return len(healthy.requests()) == 5 })
 	var connected int64
 	for _, e := range hanging {
 		connected += e.accepted.Load()
 	}
 	require.GreaterOrEqual(t, connected, int64(4), "the hanging endpoints were tried meanwhile: %s", fmt.Sprint(connected))
+}
+
+func TestASlowEndpointStillGetsItsDeliveriesThroughOneAfterAnother(t *testing.T) {
+	t.Parallel()
+	h := start(t, slowConfig(t))
+	// Each answer takes twice SlowAfter: every attempt marks the endpoint
+	// slow, and still it answers well within the timeout.
+	slow := newReceiver(t, func(_ int, _ received, w http.ResponseWriter) {
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-t.Context().Done():
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	h.endpoint(t, slow.URL, "stock.changed")
+	emitted := time.Now()
+	h.emit(t, stockEvents(5)...)
+	// One at a time (EndpointConcurrency 1), 1.5s in all: not left waiting
+	// for their claims to expire (2 timeouts and 5s, 17s here).
+	within(t, emitted, slowTimeout, "the slow endpoint's 5 deliveries", func() bool {
+		return len(h.delivery(t, model.DeliverySucceeded)) == 5
+	})
+	for _, d := range h.delivery(t, model.DeliverySucceeded) {
+		require.Equal(t, 1, d.Attempts, "delivery %d went out once", d.ID)
+	}
 }

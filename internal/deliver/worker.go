@@ -69,15 +69,15 @@ type Config struct {
 	Concurrency int
 	// EndpointConcurrency caps the attempts in flight to one endpoint, so a
 	// slow or hanging endpoint holds only its own deliveries. Further
-	// deliveries claimed for it wait for one of its attempts to end; while
-	// it is slow they are left to their claim's expiry and sent later.
+	// deliveries claimed for it wait for one of its attempts to end.
 	// Default Concurrency/8, at least 1.
 	EndpointConcurrency int
 	// SlowAfter is how long an attempt may hold a worker slot. An attempt
 	// still waiting for its answer then gives the slot back, counting only
 	// against its endpoint's EndpointConcurrency until Timeout ends it, and
-	// marks its endpoint slow: so endpoints that hang cannot take every slot
-	// however many of them there are. Default Timeout/5, at most 2s.
+	// marks its endpoint slow, whose waiting deliveries give their slots
+	// back too: so endpoints that hang cannot take every slot however many
+	// of them there are. Default Timeout/5, at most 2s.
 	SlowAfter time.Duration
 	// BatchSize caps the deliveries one claim takes; default 128.
 	BatchSize int

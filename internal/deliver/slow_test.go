@@ -19,6 +19,7 @@ import (
 	"github.com/shiphub/shiphub/internal/deliver"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
+	"github.com/shiphub/shiphub/internal/store/sqlite"
 )
 
 // rawEndpoint is a merchant endpoint on loopback that speaks TCP itself, so
@@ -252,5 +253,33 @@ func TestASlowEndpointStillGetsItsDeliveriesThroughOneAfterAnother(t *testing.T)
 	})
 	for _, d := range h.delivery(t, model.DeliverySucceeded) {
 		require.Equal(t, 1, d.Attempts, "delivery %d went out once", d.ID)
+	}
+}
+
+func TestConfigBoundsTheEndpointCapAndSlowAfter(t *testing.T) {
+	t.Parallel()
+	st := sqlite.OpenTest(t)
+	for _, c := range []struct {
+		name string
+		cfg  deliver.Config
+		want string
+	}{
+		{"DefaultsAreValid", deliver.Config{}, ""},
+		{"ACapUpToTheConcurrency", deliver.Config{Concurrency: 4, EndpointConcurrency: 4}, ""},
+		{"ACapAboveTheConcurrency", deliver.Config{Concurrency: 4, EndpointConcurrency: 5}, "endpoint concurrency 5 exceeds the concurrency 4"},
+		{"ACapAboveTheDefaultConcurrency", deliver.Config{EndpointConcurrency: 65}, "endpoint concurrency 65 exceeds the concurrency 64"},
+		{"SlowAfterUpToTheTimeout", deliver.Config{Timeout: time.Second, SlowAfter: time.Second}, ""},
+		{"SlowAfterBeyondTheTimeout", deliver.Config{Timeout: time.Second, SlowAfter: 2 * time.Second}, "slow-after 2s exceeds the timeout 1s"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.cfg.Store = st
+			_, err := deliver.New(c.cfg)
+			if c.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, c.want)
+		})
 	}
 }

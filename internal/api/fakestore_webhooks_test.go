@@ -47,5 +47,6 @@ func (f *fakeStore) ListDeliveries(context.Context, store.DeliveryFilter) ([]*mo
 func (f *fakeStore) GetDelivery(context.Context, string, int64) (*model.Delivery, error) {
 	return nil, store.ErrNotFound
 }
-func (f *fakeStore) RetryDelivery(context.Context, string, int64) error { return store.ErrNotFound }
-func (f *fakeStore) DeliveriesQueued() <-chan struct{}                  { return nil }
+func (f *fakeStore) RetryDelivery(context.Context, string, int64) error    { return store.ErrNotFound }
+func (f *fakeStore) DeliveriesQueued() <-chan struct{}                     { return nil }
+func (f *fakeStore) CountDisabledEndpoints(context.Context) (int64, error) { return 0, nil }

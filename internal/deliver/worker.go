@@ -18,7 +18,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/shiphub/shiphub/internal/ctxtime"
+	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/recovery"
 	"github.com/shiphub/shiphub/internal/store"
 )
 
@@ -36,6 +38,8 @@ const (
 	DefaultPollInterval     = 500 * time.Millisecond
 	DefaultMaxResponseBytes = 64 << 10
 	DefaultExcerptBytes     = 1024
+	// DefaultMaxSlowAfter caps the default SlowAfter.
+	DefaultMaxSlowAfter = 2 * time.Second
 	// maxRetryAfter caps a receiver's Retry-After.
 	maxRetryAfter = 24 * time.Hour
 )
@@ -60,8 +64,21 @@ type Config struct {
 	// AllowPrivateNetworks permits targets on loopback, private, link-local
 	// and metadata addresses. Off, they are refused when connecting.
 	AllowPrivateNetworks bool
-	// Concurrency caps attempts in flight; default 64.
+	// Concurrency is the number of worker slots: attempts that are being
+	// sent, or wait for their endpoint, hold one; default 64.
 	Concurrency int
+	// EndpointConcurrency caps the attempts in flight to one endpoint, so a
+	// slow or hanging endpoint holds only its own deliveries. Further
+	// deliveries claimed for it wait for one of its attempts to end.
+	// Default Concurrency/8, at least 1.
+	EndpointConcurrency int
+	// SlowAfter is how long an attempt may hold a worker slot. An attempt
+	// still waiting for its answer then gives the slot back, counting only
+	// against its endpoint's EndpointConcurrency until Timeout ends it, and
+	// marks its endpoint slow, whose waiting deliveries give their slots
+	// back too: so endpoints that hang cannot take every slot however many
+	// of them there are. Default Timeout/5, at most 2s.
+	SlowAfter time.Duration
 	// BatchSize caps the deliveries one claim takes; default 128.
 	BatchSize int
 	// PollInterval is how often the queue is checked when nothing signals
@@ -77,6 +94,9 @@ type Config struct {
 	AlertInterval time.Duration
 	// Logger is the structured logger; default slog.Default().
 	Logger *slog.Logger
+	// Metrics counts attempts by result, delivery latency, dead letters and
+	// recovered panics; default a set of its own (nobody scrapes it).
+	Metrics *metrics.Metrics
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -97,6 +117,12 @@ func (c *Config) setDefaults() {
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
 	}
+	if c.EndpointConcurrency <= 0 {
+		c.EndpointConcurrency = max(1, c.Concurrency/8)
+	}
+	if c.SlowAfter <= 0 {
+		c.SlowAfter = min(c.Timeout/5, DefaultMaxSlowAfter)
+	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = DefaultBatchSize
 	}
@@ -114,6 +140,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.New()
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -137,6 +166,12 @@ func (c *Config) Validate() error {
 	if c.Jitter >= 1 {
 		errs = append(errs, fmt.Errorf("deliver: jitter %v must be below 1", c.Jitter))
 	}
+	if c.EndpointConcurrency > c.Concurrency {
+		errs = append(errs, fmt.Errorf("deliver: endpoint concurrency %d exceeds the concurrency %d", c.EndpointConcurrency, c.Concurrency))
+	}
+	if c.SlowAfter > c.Timeout {
+		errs = append(errs, fmt.Errorf("deliver: slow-after %s exceeds the timeout %s", c.SlowAfter, c.Timeout))
+	}
 	return errors.Join(errs...)
 }
 
@@ -147,8 +182,8 @@ type Worker struct {
 	client *http.Client
 	log    *slog.Logger
 
-	wake     chan struct{}
-	inflight atomic.Int64
+	wake  chan struct{}
+	slots slots
 	// nextRetry is the earliest retry this worker scheduled (unix micros; 0: none).
 	nextRetry atomic.Int64
 
@@ -184,8 +219,9 @@ func New(cfg Config) (*Worker, error) {
 			// public endpoint cannot bounce the hub to a private one.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		log:  cfg.Logger,
-		wake: make(chan struct{}, 1),
+		log:   cfg.Logger,
+		wake:  make(chan struct{}, 1),
+		slots: slots{endpoints: map[int64]*endpointLoad{}},
 	}, nil
 }
 
@@ -228,26 +264,27 @@ func (w *Worker) lease() time.Duration { return 2*w.cfg.Timeout + 5*time.Second 
 
 func (w *Worker) run(ctx context.Context) {
 	defer close(w.done)
-	results := make(chan store.AttemptResult, w.cfg.Concurrency)
-	var senders sync.WaitGroup
+	d := &dispatcher{w: w, ctx: ctx, results: make(chan *sent, w.cfg.Concurrency)}
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
-		w.record(ctx, results)
+		w.record(ctx, d.results)
 	}()
 	defer func() {
-		senders.Wait()
-		close(results)
+		d.senders.Wait()
+		close(d.results)
 		<-recorded
 		w.alerts.Wait()
 	}()
 
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
-		free := int64(w.cfg.Concurrency) - w.inflight.Load()
+		free := w.slots.free(w.cfg.Concurrency)
+		limit := min(free, w.cfg.BatchSize)
 		claimed := 0
 		if free > 0 {
-			jobs, err := w.cfg.Store.ClaimDeliveries(ctx, int(min(free, int64(w.cfg.BatchSize))), w.lease())
+			claimedAt := time.Now()
+			jobs, err := w.claim(ctx, limit)
 			if err != nil {
 				if ctx.Err() != nil {
 					return
@@ -260,24 +297,27 @@ func (w *Worker) run(ctx context.Context) {
 			backoff = 0
 			claimed = len(jobs)
 			for _, job := range jobs {
-				w.inflight.Add(1)
-				senders.Add(1)
-				go func() {
-					defer senders.Done()
-					r, ok := w.attempt(ctx, job)
-					if !ok {
-						w.inflight.Add(-1) // abandoned on stop; the claim expires
-						return
-					}
-					results <- r
-				}()
+				d.offer(job, claimedAt)
 			}
 		}
-		if claimed > 0 && int64(claimed) == min(free, int64(w.cfg.BatchSize)) {
+		if claimed > 0 && claimed == limit {
 			continue // There may be more.
 		}
 		w.idle(ctx, free <= 0)
 	}
+}
+
+// claim claims due deliveries; a panic in the store's code is an error like
+// any other, and the loop backs off.
+func (w *Worker) claim(ctx context.Context, limit int) ([]*store.DeliveryJob, error) {
+	var jobs []*store.DeliveryJob
+	err := recovery.Do(func() error {
+		var err error
+		jobs, err = w.cfg.Store.ClaimDeliveries(ctx, limit, w.lease())
+		return err
+	})
+	recovery.Report(w.cfg.Metrics, w.log, "delivery", err)
+	return jobs, err
 }
 
 // idle waits for a reason to claim again: new deliveries committed, a slot
@@ -309,46 +349,70 @@ func (w *Worker) idle(ctx context.Context, full bool) {
 
 // record writes results in batches: whatever has arrived while the previous
 // batch was being written goes in the next one.
-func (w *Worker) record(ctx context.Context, results <-chan store.AttemptResult) {
-	batch := make([]store.AttemptResult, 0, 256)
-	for r := range results {
-		batch = append(batch[:0], r)
+func (w *Worker) record(ctx context.Context, results <-chan *sent) {
+	batch := make([]*sent, 0, 256)
+	rs := make([]store.AttemptResult, 0, 256)
+	for s := range results {
+		batch = append(batch[:0], s)
 	drain:
 		for len(batch) < cap(batch) {
 			select {
-			case r, ok := <-results:
+			case s, ok := <-results:
 				if !ok {
 					break drain
 				}
-				batch = append(batch, r)
+				batch = append(batch, s)
 			default:
 				break drain
 			}
 		}
-		w.recordBatch(ctx, batch)
-		w.inflight.Add(-int64(len(batch)))
-		w.Notify()
+		rs = rs[:0]
+		for _, s := range batch {
+			rs = append(rs, s.r)
+		}
+		if w.recordBatch(ctx, rs) {
+			for _, r := range rs {
+				if r.Status == model.DeliveryFailed {
+					w.cfg.Metrics.DeadLetters.Inc()
+				}
+			}
+		}
+		for _, s := range batch {
+			close(s.recorded)
+		}
 	}
 }
 
 // recordBatch stores a batch, retrying while the database fails; on stop it
 // gives the database a few more seconds, after which the claims expire and
-// the deliveries are sent again.
-func (w *Worker) recordBatch(ctx context.Context, batch []store.AttemptResult) {
+// the deliveries are sent again. It reports whether the batch was stored.
+func (w *Worker) recordBatch(ctx context.Context, batch []store.AttemptResult) bool {
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(5*time.Second, cancel) })
 	defer stop()
 	backoff := 50 * time.Millisecond
 	for {
-		health, err := w.cfg.Store.RecordAttempts(rctx, batch)
+		var health []store.EndpointHealth
+		err := recovery.Do(func() error {
+			var err error
+			health, err = w.cfg.Store.RecordAttempts(rctx, batch)
+			return err
+		})
 		if err == nil {
-			w.afterRecord(rctx, batch, health)
-			return
+			err := recovery.Do(func() error { w.afterRecord(rctx, batch, health); return nil })
+			recovery.Report(w.cfg.Metrics, w.log, "delivery", err, "attempts", len(batch))
+			return true
+		}
+		if errors.Is(err, recovery.ErrPanic) {
+			// Retrying would panic again; the claims expire and the
+			// deliveries are sent again later.
+			recovery.Report(w.cfg.Metrics, w.log, "delivery", err, "attempts", len(batch))
+			return false
 		}
 		if rctx.Err() != nil {
 			w.log.Warn("recording webhook attempts abandoned on stop; they will be sent again", "attempts", len(batch), "error", err)
-			return
+			return false
 		}
 		w.log.Error("recording webhook attempts failed; retrying", "attempts", len(batch), "error", err, "retry_in", backoff)
 		select {
@@ -447,29 +511,47 @@ func (w *Worker) alert(ctx context.Context, a Alert) {
 		defer w.alerts.Done()
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if err := w.cfg.Alerter.Alert(actx, a); err != nil {
+		err := recovery.Do(func() error { return w.cfg.Alerter.Alert(actx, a) })
+		recovery.Report(w.cfg.Metrics, w.log, "delivery", err, "workspace", a.Workspace, "endpoint", a.EndpointID)
+		if err != nil {
 			w.log.Error("sending a webhook alert failed", "workspace", a.Workspace, "endpoint", a.EndpointID, "kind", a.Kind, "error", err)
 		}
 	}()
 }
 
-// attempt sends one delivery and classifies the answer. ok is false when the
-// worker is stopping and the attempt was cut short: it is not recorded.
-func (w *Worker) attempt(ctx context.Context, job *store.DeliveryJob) (r store.AttemptResult, ok bool) {
+// Attempt results, the result label of shiphub_delivery_attempts_total.
+const (
+	// resultSuccess: the endpoint answered 2xx, in full, in time.
+	resultSuccess = "success"
+	// resultFailure: any other answer, or a network error.
+	resultFailure = "failure"
+	// resultTimeout: no complete answer within the attempt timeout.
+	resultTimeout = "timeout"
+	// resultRejected: the hub refused to send (a private target, a
+	// disabled endpoint, an event it cannot sign).
+	resultRejected = "rejected"
+)
+
+// attempt sends one delivery and classifies the answer; result is its
+// label in the attempts metric. ok is false when the worker is stopping and
+// the attempt was cut short: it is not recorded. The attempt timeout covers
+// it all, connecting, the answer's headers and reading its body, so an
+// endpoint that trickles its answer cannot hold the attempt longer.
+func (w *Worker) attempt(ctx context.Context, job *store.DeliveryJob) (r store.AttemptResult, result string, ok bool) {
 	d, ep, ev := &job.Delivery, job.Endpoint, job.Event
 	start := w.cfg.Now()
 	r = store.AttemptResult{DeliveryID: d.ID, EndpointID: ep.ID}
 	r.Attempt.AttemptedAt = start
-	finish := func(status int, errText, excerpt string) (store.AttemptResult, bool) {
+	finish := func(result string, status int, errText, excerpt string) (store.AttemptResult, string, bool) {
 		end := w.cfg.Now()
 		r.Attempt.DurationMS = float64(end.Sub(start).Microseconds()) / 1000
 		r.Attempt.StatusCode, r.Attempt.Error, r.Attempt.Response = status, errText, excerpt
-		return r, true
+		return r, result, true
 	}
 	// deadLetter ends a delivery that no attempt could send.
-	deadLetter := func(errText string) (store.AttemptResult, bool) {
+	deadLetter := func(errText string) (store.AttemptResult, string, bool) {
 		r.Status = model.DeliveryFailed
-		return finish(0, errText, "")
+		return finish(resultRejected, 0, errText, "")
 	}
 	if ep.DisabledAt != nil {
 		return deadLetter("endpoint disabled")
@@ -502,30 +584,39 @@ func (w *Worker) attempt(ctx context.Context, job *store.DeliveryJob) (r store.A
 	resp, err := w.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return r, false
+			return r, "", false
 		}
 		w.schedule(&r, d.Attempts, 0)
-		msg := err.Error()
+		msg, result := err.Error(), resultFailure
 		switch {
 		case errors.Is(err, ErrPrivateAddress):
-			msg = "refused: " + ErrPrivateAddress.Error()
+			msg, result = "refused: "+ErrPrivateAddress.Error(), resultRejected
 		case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-			msg = fmt.Sprintf("no answer within %s", w.cfg.Timeout)
+			msg, result = fmt.Sprintf("no answer within %s", w.cfg.Timeout), resultTimeout
 		}
-		return finish(0, msg, "")
+		return finish(result, 0, msg, "")
 	}
 	excerpt, readErr := w.readBody(resp.Body)
 	_ = resp.Body.Close()
-	if readErr != nil && ctx.Err() != nil {
-		return r, false
+	if readErr != nil {
+		if ctx.Err() != nil {
+			return r, "", false
+		}
+		// The answer is incomplete, whatever its status said: the attempt
+		// failed, and is retried like any other.
+		w.schedule(&r, d.Attempts, 0)
+		if errors.Is(readErr, context.DeadlineExceeded) || isTimeout(readErr) {
+			return finish(resultTimeout, 0, fmt.Sprintf("HTTP %d, but the answer did not end within %s", resp.StatusCode, w.cfg.Timeout), excerpt)
+		}
+		return finish(resultFailure, 0, fmt.Sprintf("HTTP %d, but reading the answer failed: %v", resp.StatusCode, readErr), excerpt)
 	}
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		r.Status, r.Healthy = model.DeliverySucceeded, true
-		return finish(resp.StatusCode, "", excerpt)
+		return finish(resultSuccess, resp.StatusCode, "", excerpt)
 	case resp.StatusCode == http.StatusGone:
 		r.Status = model.DeliveryFailed
-		return finish(resp.StatusCode, "HTTP 410 Gone: the endpoint is disabled", excerpt)
+		return finish(resultFailure, resp.StatusCode, "HTTP 410 Gone: the endpoint is disabled", excerpt)
 	}
 	var retryAfter time.Duration
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
@@ -536,7 +627,37 @@ func (w *Worker) attempt(ctx context.Context, job *store.DeliveryJob) (r store.A
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		msg += " (redirects are not followed)"
 	}
-	return finish(resp.StatusCode, msg, excerpt)
+	return finish(resultFailure, resp.StatusCode, msg, excerpt)
+}
+
+// safeAttempt is attempt with a panic turned into a failed attempt: it is
+// logged and counted, and the delivery backs off on the retry schedule like
+// any other failure, while every other delivery carries on.
+func (w *Worker) safeAttempt(ctx context.Context, job *store.DeliveryJob) (r store.AttemptResult, result string, ok bool) {
+	start := w.cfg.Now()
+	err := recovery.Do(func() error {
+		r, result, ok = w.attempt(ctx, job)
+		return nil
+	})
+	if err == nil {
+		return r, result, ok
+	}
+	d := &job.Delivery
+	recovery.Report(w.cfg.Metrics, w.log, "delivery", err, "workspace", d.Workspace, "endpoint", d.EndpointID, "delivery", d.ID)
+	r = store.AttemptResult{DeliveryID: d.ID, EndpointID: d.EndpointID}
+	r.Attempt.AttemptedAt = start
+	r.Attempt.DurationMS = float64(w.cfg.Now().Sub(start).Microseconds()) / 1000
+	r.Attempt.Error = "internal error in the hub (a recovered panic); the delivery is retried"
+	w.schedule(&r, d.Attempts, 0)
+	return r, resultFailure, true
+}
+
+// count adds a finished attempt to the metrics.
+func (w *Worker) count(job *store.DeliveryJob, result string) {
+	w.cfg.Metrics.DeliveryAttempts.WithLabelValues(result).Inc()
+	if result == resultSuccess && !job.Delivery.CreatedAt.IsZero() {
+		w.cfg.Metrics.DeliveryLatencySeconds.Observe(max(0, w.cfg.Now().Sub(job.Delivery.CreatedAt).Seconds()))
+	}
 }
 
 // schedule makes a failed attempt a retry at the schedule's next delay (or

@@ -68,7 +68,7 @@ func TestAnOutageIsLoggedOncePerIntervalNotOncePerMessage(t *testing.T) {
 		// The courier's unretried failures have a log line of their own
 		// (unretried_test.go); this test reads the outage's.
 		Unretried: intake.NewUnretried(intake.UnretriedConfig{Logger: slog.New(slog.DiscardHandler)}),
-		Now:    func() time.Time { return clock },
+		Now:       func() time.Time { return clock },
 	})
 	require.NoError(t, err)
 	send := func(i int) int {

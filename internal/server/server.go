@@ -41,6 +41,7 @@ type Server struct {
 	ftpParts
 	webhookParts
 	unretriedParts
+	observeParts
 
 	// instance names this process in leases.
 	instance string
@@ -199,6 +200,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 
 	s.Pipeline.Start(context.WithoutCancel(ctx))
 	s.startWebhooks(ctx)
+	s.startSampler(ctx)
 	s.Pollers.Start(context.WithoutCancel(ctx))
 
 	s.served = make(chan error, 1)
@@ -251,6 +253,7 @@ func (s *Server) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("releasing the hub lease: %w", err))
 		}
 	}
+	errs = append(errs, s.stopSampler(ctx))
 	if err := s.Store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing the store: %w", err))
 	}

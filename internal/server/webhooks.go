@@ -28,7 +28,7 @@ func (s *Server) buildWebhooks(ctx context.Context) error {
 		}
 	}
 	dc := s.cfg.DeliverConfig()
-	dc.Store, dc.Logger = s.Store, s.log
+	dc.Store, dc.Logger, dc.Metrics = s.Store, s.log, s.Metrics
 	if mc, ok := s.cfg.MailConfig(); ok {
 		mailer, err := deliver.NewMailer(mc)
 		if err != nil {

@@ -78,6 +78,9 @@ type Webhooks interface {
 	// DeliveriesQueued signals, without blocking, after this process
 	// committed new deliveries, so the sender need not wait for its poll.
 	DeliveriesQueued() <-chan struct{}
+	// CountDisabledEndpoints counts the disabled endpoints of every
+	// workspace, for the operator's gauge.
+	CountDisabledEndpoints(ctx context.Context) (int64, error)
 }
 
 // DeliveryJob is a claimed delivery with what sending it needs.

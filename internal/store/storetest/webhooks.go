@@ -25,6 +25,7 @@ var webhookCases = []conformanceCase{
 	{"EndpointsAreCreatedRotatedAndDeletedWithinAWorkspace", testEndpointCRUD},
 	{"ConfiguredEndpointsSyncIdempotently", testSyncConfigEndpoints},
 	{"AlertsAreClaimedAtMostOncePerInterval", testClaimAlert},
+	{"DisabledEndpointsAreCountedAcrossWorkspacesUntilRecovered", testCountDisabledEndpoints},
 }
 
 // testSecret is a valid whsec_ secret.
@@ -396,4 +397,29 @@ func testClaimAlert(t *testing.T, s store.Store) {
 	ok, err = s.ClaimAlert(ctx(t), ep.ID, time.Nanosecond)
 	require.NoError(t, err)
 	require.True(t, ok, "after the interval another may go")
+}
+
+func testCountDisabledEndpoints(t *testing.T, s store.Store) {
+	count := func() int64 {
+		t.Helper()
+		n, err := s.CountDisabledEndpoints(ctx(t))
+		require.NoError(t, err)
+		return n
+	}
+	require.Zero(t, count(), "an empty store has none")
+	a := newEndpoint(t, s, "acme", "*")
+	newEndpoint(t, s, "acme", "*")
+	g := newEndpoint(t, s, "globex", "*")
+	require.Zero(t, count(), "enabled endpoints are not counted")
+	for _, e := range []*model.Endpoint{a, g} {
+		ok, err := s.DisableEndpoint(ctx(t), e.ID, "test")
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	require.EqualValues(t, 2, count(), "every workspace's disabled endpoints count")
+	_, err := s.RecoverEndpoint(ctx(t), "acme", a.ID, base)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, count(), "a recovered endpoint no longer counts")
+	require.NoError(t, s.DeleteEndpoint(ctx(t), "globex", g.ID))
+	require.Zero(t, count(), "a deleted endpoint no longer counts")
 }

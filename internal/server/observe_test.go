@@ -203,6 +203,7 @@ func TestAServedHubSamplesItsGaugesAndCountsDeliveries(t *testing.T) {
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`
 http: { listen: "127.0.0.1:0" }
 database: %q
+secrets_key: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 workspaces:
   - id: acme
     api_keys: ["key-acme-0123456789abcdef"]

@@ -20,19 +20,19 @@ import (
 
 // Defines values for EventSource.
 const (
-	Ftp     EventSource = "ftp"
-	Poll    EventSource = "poll"
-	Webhook EventSource = "webhook"
+	EventSourceFtp     EventSource = "ftp"
+	EventSourcePoll    EventSource = "poll"
+	EventSourceWebhook EventSource = "webhook"
 )
 
 // Valid indicates whether the value is a known member of the EventSource enum.
 func (e EventSource) Valid() bool {
 	switch e {
-	case Ftp:
+	case EventSourceFtp:
 		return true
-	case Poll:
+	case EventSourcePoll:
 		return true
-	case Webhook:
+	case EventSourceWebhook:
 		return true
 	default:
 		return false
@@ -81,6 +81,27 @@ func (e EventStatus) Valid() bool {
 	case EventStatusReturned:
 		return true
 	case EventStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FailedMessageSource.
+const (
+	FailedMessageSourceFtp     FailedMessageSource = "ftp"
+	FailedMessageSourcePoll    FailedMessageSource = "poll"
+	FailedMessageSourceWebhook FailedMessageSource = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the FailedMessageSource enum.
+func (e FailedMessageSource) Valid() bool {
+	switch e {
+	case FailedMessageSourceFtp:
+		return true
+	case FailedMessageSourcePoll:
+		return true
+	case FailedMessageSourceWebhook:
 		return true
 	default:
 		return false
@@ -710,6 +731,57 @@ type EventSource string
 // EventStatus The canonical status the event means.
 type EventStatus string
 
+// FailedMessage An inbound message the hub accepted but could not apply. Nothing of it reached a shipment; it is kept for a retry.
+type FailedMessage struct {
+	// Connection The connection it came through (its id in the configuration).
+	Connection string `json:"connection"`
+
+	// ContentType The content type it was received with.
+	ContentType string `json:"content_type"`
+
+	// DedupKey The key that makes a provider's retry of the message a duplicate.
+	DedupKey string `json:"dedup_key"`
+
+	// Excerpt The first bytes of the message as text (invalid UTF-8 replaced).
+	Excerpt string `json:"excerpt"`
+
+	// FailedAt When the pipeline gave up on it.
+	FailedAt time.Time `json:"failed_at"`
+
+	// Failure Why it could not be applied.
+	Failure string `json:"failure"`
+
+	// Id The inbox message's id; retry it with POST /inbox/{id}/retry.
+	Id int64 `json:"id"`
+
+	// Provider The provider of the connection.
+	Provider string `json:"provider"`
+
+	// ReceivedAt When the hub received (and acknowledged) it.
+	ReceivedAt time.Time `json:"received_at"`
+
+	// Source The channel it arrived through.
+	Source FailedMessageSource `json:"source"`
+
+	// Topic The sub-channel of the connection (an FTP file name, a webhook topic), if any.
+	Topic *string `json:"topic,omitempty"`
+
+	// Workspace The workspace the message belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// FailedMessageSource The channel it arrived through.
+type FailedMessageSource string
+
+// FailedMessagePage defines model for FailedMessagePage.
+type FailedMessagePage struct {
+	// Data Failed messages, newest first.
+	Data *[]FailedMessage `json:"data"`
+
+	// NextCursor Pass as cursor to get the next page; empty on the last page.
+	NextCursor string `json:"next_cursor"`
+}
+
 // FeedEvent One entry of the workspace's event feed. Webhooks deliver the same events in the Standard Webhooks shape instead (WebhookEvent: a string id evt_<feed position> and timestamp); the webhooks section describes each type.
 type FeedEvent struct {
 	// Data The event's payload, by type: the same as the data of the type's webhook.
@@ -736,6 +808,12 @@ type FeedPage struct {
 
 	// NextAfter Pass as after to continue: the last event's id, or the given after when there is nothing new.
 	NextAfter int64 `json:"next_after"`
+}
+
+// InboxRetry defines model for InboxRetry.
+type InboxRetry struct {
+	// Retried How many failed messages were made pending again.
+	Retried int64 `json:"retried"`
 }
 
 // IntakeError defines model for IntakeError.
@@ -1197,6 +1275,24 @@ type ListEventsParams struct {
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListFailedInboxParams defines parameters for ListFailedInbox.
+type ListFailedInboxParams struct {
+	// Connection Only messages of this connection (its id in the configuration).
+	Connection *string `form:"connection,omitempty" json:"connection,omitempty"`
+
+	// Cursor The next_cursor of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit The page size.
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// RetryFailedInboxParams defines parameters for RetryFailedInbox.
+type RetryFailedInboxParams struct {
+	// Connection Retry only this connection's failed messages (its id in the configuration); default every connection's.
+	Connection *string `form:"connection,omitempty" json:"connection,omitempty"`
+}
+
 // ListIntakeErrorsParams defines parameters for ListIntakeErrors.
 type ListIntakeErrorsParams struct {
 	// Connection Only errors of this connection (its id in the configuration).
@@ -1649,6 +1745,27 @@ type ClientInterface interface {
 	// Corresponds with GET /events (the `ListEvents` operationId).
 	ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListFailedInbox List failed messages
+	//
+	// Lists the inbound messages the hub accepted but could not turn into shipment updates (a status the normaliser does not understand, a malformed body), newest first, with the reason. They are kept: after a mapping fix, retry them one by one or all at once, without stopping the hub. Follow next_cursor until it is empty to walk all of them.
+	//
+	// Corresponds with GET /inbox/failed (the `ListFailedInbox` operationId).
+	ListFailedInbox(ctx context.Context, params *ListFailedInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryFailedInbox Retry failed messages
+	//
+	// Makes every failed message of the workspace, or of one connection, pending again, and says how many.
+	//
+	// Corresponds with POST /inbox/failed/retry (the `RetryFailedInbox` operationId).
+	RetryFailedInbox(ctx context.Context, params *RetryFailedInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryInboxMessage Retry a failed message
+	//
+	// Makes one failed message pending again: the pipeline applies it anew, with the hub's current configuration, and it is listed again if it still fails.
+	//
+	// Corresponds with POST /inbox/{id}/retry (the `RetryInboxMessage` operationId).
+	RetryInboxMessage(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListIntakeErrors List refused inbound files
 	//
 	// Lists inbound files the hub received but refused (an FTP file that does not parse, or one over the size cap), newest first, with the reason. Nothing of them reached a shipment; their bytes are kept in the hub's quarantine. Follow next_cursor until it is empty to walk all of them.
@@ -1913,6 +2030,57 @@ func (c *Client) GetEndpointSecret(ctx context.Context, id int64, reqEditors ...
 // Corresponds with GET /events (the `ListEvents` operationId).
 func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListEventsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFailedInbox List failed messages
+//
+// Lists the inbound messages the hub accepted but could not turn into shipment updates (a status the normaliser does not understand, a malformed body), newest first, with the reason. They are kept: after a mapping fix, retry them one by one or all at once, without stopping the hub. Follow next_cursor until it is empty to walk all of them.
+//
+// Corresponds with GET /inbox/failed (the `ListFailedInbox` operationId).
+func (c *Client) ListFailedInbox(ctx context.Context, params *ListFailedInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFailedInboxRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryFailedInbox Retry failed messages
+//
+// Makes every failed message of the workspace, or of one connection, pending again, and says how many.
+//
+// Corresponds with POST /inbox/failed/retry (the `RetryFailedInbox` operationId).
+func (c *Client) RetryFailedInbox(ctx context.Context, params *RetryFailedInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryFailedInboxRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryInboxMessage Retry a failed message
+//
+// Makes one failed message pending again: the pipeline applies it anew, with the hub's current configuration, and it is listed again if it still fails.
+//
+// Corresponds with POST /inbox/{id}/retry (the `RetryInboxMessage` operationId).
+func (c *Client) RetryInboxMessage(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryInboxMessageRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2566,6 +2734,172 @@ func NewListEventsRequest(server string, params *ListEventsParams) (*http.Reques
 	return req, nil
 }
 
+// NewListFailedInboxRequest constructs an http.Request for the ListFailedInbox method
+func NewListFailedInboxRequest(server string, params *ListFailedInboxParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inbox/failed")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Connection != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "connection", *params.Connection, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryFailedInboxRequest constructs an http.Request for the RetryFailedInbox method
+func NewRetryFailedInboxRequest(server string, params *RetryFailedInboxParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inbox/failed/retry")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Connection != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "connection", *params.Connection, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryInboxMessageRequest constructs an http.Request for the RetryInboxMessage method
+func NewRetryInboxMessageRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inbox/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListIntakeErrorsRequest constructs an http.Request for the ListIntakeErrors method
 func NewListIntakeErrorsRequest(server string, params *ListIntakeErrorsParams) (*http.Request, error) {
 	var err error
@@ -3175,6 +3509,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /events (the `ListEvents` operationId).
 	ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
+
+	// ListFailedInboxWithResponse List failed messages
+	//
+	// Lists the inbound messages the hub accepted but could not turn into shipment updates (a status the normaliser does not understand, a malformed body), newest first, with the reason. They are kept: after a mapping fix, retry them one by one or all at once, without stopping the hub. Follow next_cursor until it is empty to walk all of them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /inbox/failed (the `ListFailedInbox` operationId).
+	ListFailedInboxWithResponse(ctx context.Context, params *ListFailedInboxParams, reqEditors ...RequestEditorFn) (*ListFailedInboxResponse, error)
+
+	// RetryFailedInboxWithResponse Retry failed messages
+	//
+	// Makes every failed message of the workspace, or of one connection, pending again, and says how many.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inbox/failed/retry (the `RetryFailedInbox` operationId).
+	RetryFailedInboxWithResponse(ctx context.Context, params *RetryFailedInboxParams, reqEditors ...RequestEditorFn) (*RetryFailedInboxResponse, error)
+
+	// RetryInboxMessageWithResponse Retry a failed message
+	//
+	// Makes one failed message pending again: the pipeline applies it anew, with the hub's current configuration, and it is listed again if it still fails.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inbox/{id}/retry (the `RetryInboxMessage` operationId).
+	RetryInboxMessageWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*RetryInboxMessageResponse, error)
 
 	// ListIntakeErrorsWithResponse List refused inbound files
 	//
@@ -4057,6 +4418,213 @@ func (r ListEventsResponse) ContentType() string {
 	return ""
 }
 
+type ListFailedInboxResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FailedMessagePage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFailedInboxResponse) GetJSON200() *FailedMessagePage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListFailedInboxResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListFailedInboxResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListFailedInboxResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListFailedInboxResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFailedInboxResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFailedInboxResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFailedInboxResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFailedInboxResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RetryFailedInboxResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InboxRetry
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryFailedInboxResponse) GetJSON200() *InboxRetry {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RetryFailedInboxResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RetryFailedInboxResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RetryFailedInboxResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryFailedInboxResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryFailedInboxResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryFailedInboxResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryFailedInboxResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RetryInboxMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RetryInboxMessageResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RetryInboxMessageResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RetryInboxMessageResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RetryInboxMessageResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RetryInboxMessageResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RetryInboxMessageResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryInboxMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryInboxMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryInboxMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryInboxMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListIntakeErrorsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4801,6 +5369,51 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params
 		return nil, err
 	}
 	return ParseListEventsResponse(rsp)
+}
+
+// ListFailedInboxWithResponse List failed messages
+//
+// Lists the inbound messages the hub accepted but could not turn into shipment updates (a status the normaliser does not understand, a malformed body), newest first, with the reason. They are kept: after a mapping fix, retry them one by one or all at once, without stopping the hub. Follow next_cursor until it is empty to walk all of them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /inbox/failed (the `ListFailedInbox` operationId).
+func (c *ClientWithResponses) ListFailedInboxWithResponse(ctx context.Context, params *ListFailedInboxParams, reqEditors ...RequestEditorFn) (*ListFailedInboxResponse, error) {
+	rsp, err := c.ListFailedInbox(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFailedInboxResponse(rsp)
+}
+
+// RetryFailedInboxWithResponse Retry failed messages
+//
+// Makes every failed message of the workspace, or of one connection, pending again, and says how many.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inbox/failed/retry (the `RetryFailedInbox` operationId).
+func (c *ClientWithResponses) RetryFailedInboxWithResponse(ctx context.Context, params *RetryFailedInboxParams, reqEditors ...RequestEditorFn) (*RetryFailedInboxResponse, error) {
+	rsp, err := c.RetryFailedInbox(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryFailedInboxResponse(rsp)
+}
+
+// RetryInboxMessageWithResponse Retry a failed message
+//
+// Makes one failed message pending again: the pipeline applies it anew, with the hub's current configuration, and it is listed again if it still fails.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inbox/{id}/retry (the `RetryInboxMessage` operationId).
+func (c *ClientWithResponses) RetryInboxMessageWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*RetryInboxMessageResponse, error) {
+	rsp, err := c.RetryInboxMessage(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryInboxMessageResponse(rsp)
 }
 
 // ListIntakeErrorsWithResponse List refused inbound files
@@ -5558,6 +6171,171 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListFailedInboxResponse parses an HTTP response from a ListFailedInboxWithResponse call
+func ParseListFailedInboxResponse(rsp *http.Response) (*ListFailedInboxResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFailedInboxResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FailedMessagePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetryFailedInboxResponse parses an HTTP response from a RetryFailedInboxWithResponse call
+func ParseRetryFailedInboxResponse(rsp *http.Response) (*RetryFailedInboxResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryFailedInboxResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InboxRetry
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetryInboxMessageResponse parses an HTTP response from a RetryInboxMessageWithResponse call
+func ParseRetryInboxMessageResponse(rsp *http.Response) (*RetryInboxMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryInboxMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorModel

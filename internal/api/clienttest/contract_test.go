@@ -94,10 +94,11 @@ func (rc *receiver) types(t *testing.T) map[string]bool {
 func startHub(t *testing.T) *server.Server {
 	t.Helper()
 	cfg := &config.Config{
-		HTTP:     config.HTTP{Listen: "127.0.0.1:0"},
-		Database: "sqlite:" + filepath.Join(t.TempDir(), "hub.db"),
-		Log:      config.Log{Level: "error"},
-		Outbound: config.Outbound{AllowPrivateNetworks: true}, // the receiver is on loopback
+		HTTP:       config.HTTP{Listen: "127.0.0.1:0"},
+		Database:   "sqlite:" + filepath.Join(t.TempDir(), "hub.db"),
+		SecretsKey: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+		Log:        config.Log{Level: "error"},
+		Outbound:   config.Outbound{AllowPrivateNetworks: true}, // the receiver is on loopback
 		Workspaces: []config.Workspace{{
 			ID:      "acme",
 			APIKeys: []string{merchantKey},

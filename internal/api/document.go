@@ -256,6 +256,8 @@ func refineDocument(doc *huma.OpenAPI) {
 		"labels":          "The provider's description by language: nl, fr, en.",
 		"occurred_at":     "When the event happened (RFC 3339, UTC).",
 		"source":          "The channel the event arrived through.",
+		"connection":      "The connection the event came from; another than the shipment's when a second connection knows the same parcel (a tracking connection's carrier rule).",
+		"provider":        "The provider of the connection the event came from.",
 		"inbox_id":        "The id of the raw inbox message the event came from.",
 		"recorded_at":     "When the hub recorded the event.",
 	})

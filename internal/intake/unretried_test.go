@@ -53,8 +53,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 // retry: a bug in a connector must be answered, counted and alerted.
 type panicking struct{}
 
-func (panicking) Normalize(*model.InboxMessage) ([]model.ShipmentUpdate, error) { return nil, nil }
-func (panicking) Authenticate(*http.Request) error                              { return nil }
+func (panicking) Normalize(*model.InboxMessage) (model.Changes, error) { return model.Changes{}, nil }
+func (panicking) Authenticate(*http.Request) error                     { return nil }
 func (panicking) Accept(*http.Request, string, []byte) (provider.Inbound, error) {
 	panic("a connector bug")
 }

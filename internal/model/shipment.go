@@ -113,7 +113,12 @@ type Event struct {
 	Location    *Location         `json:"location,omitempty"`
 	OccurredAt  time.Time         `json:"occurred_at"`
 	Source      Source            `json:"source"`
-	InboxID     int64             `json:"inbox_id"`
+	// Connection and Provider are where the event came from. They differ
+	// from the shipment's own when another connection knows the same
+	// parcel (a GCL tracker of a Winkelstraat shipment, see ShipmentLink).
+	Connection string `json:"connection,omitempty"`
+	Provider   string `json:"provider,omitempty"`
+	InboxID    int64  `json:"inbox_id"`
 	// Scan is who scanned the parcel, and when, where the provider says so.
 	Scan       *Scan    `json:"scan,omitempty"`
 	Signatures []string `json:"signatures,omitempty"`
@@ -207,6 +212,9 @@ type ShipmentUpdate struct {
 	ExpectedDelivery string
 	Attributes       map[string]string
 	Events           []Event
+	// Link, when set, lets the update apply to a shipment another
+	// connection keeps for the same parcel (see ShipmentLink).
+	Link *ShipmentLink `json:"Link,omitempty"`
 }
 
 // FeedEvent is one entry of the workspace's event feed, the outbox from which

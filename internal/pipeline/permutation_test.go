@@ -69,7 +69,7 @@ func canonicalState(t *testing.T, s *model.Shipment) string {
 	c.ID, c.Connection, c.CreatedAt, c.UpdatedAt = 0, "", time.Time{}, time.Time{}
 	c.Events = append([]model.Event(nil), s.Events...)
 	for i := range c.Events {
-		c.Events[i].ID, c.Events[i].InboxID, c.Events[i].RecordedAt = 0, 0, time.Time{}
+		c.Events[i].ID, c.Events[i].InboxID, c.Events[i].RecordedAt, c.Events[i].Connection = 0, 0, time.Time{}, ""
 	}
 	b, err := json.MarshalIndent(&c, "", "  ")
 	require.NoError(t, err)

@@ -1,23 +1,21 @@
 // Package pipeline turns committed inbox messages into canonical state:
-// normalize (per provider, raw → shipment updates), apply (upsert shipments,
-// add events, derive status) and record what changed in the event feed, the
-// outbox that merchant webhooks are delivered from. One batch of messages is
+// normalize (per provider, raw → a typed change set, model.Changes), apply
+// (one applier per kind of change, see apply.go: today shipments, whose
+// applier upserts shipments, adds events and derives status) and record
+// what changed in the event feed, the outbox that merchant webhooks are
+// delivered from. One batch of messages is
 // applied in one transaction together with their processed marks, so a
 // message is applied exactly once.
 package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/coord"
@@ -403,213 +401,23 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 	if conn.Provider != m.Provider {
 		return fail(fmt.Sprintf("connection now uses provider %q, message came from %q", conn.Provider, m.Provider))
 	}
-	updates, err := conn.Connector.Normalize(m)
+	changes, err := conn.Connector.Normalize(m)
 	if err != nil {
 		return fail(fmt.Sprintf("normalizing: %v", err))
 	}
-	for i := range updates {
-		// A normaliser bug, or a provider's odd bytes, must set its message
-		// aside, not abort every batch that holds it.
-		if updates[i].ProviderRef == "" {
-			return fail("normalizing: an update has no provider reference")
-		}
-		if err := checkUpdate(&updates[i]); err != nil {
+	// A normaliser bug, or a provider's odd bytes, must set its message
+	// aside, not abort every batch that holds it: every kind is checked
+	// before any is written.
+	for _, a := range appliers {
+		if err := a.check(&changes); err != nil {
 			return fail("normalizing: " + err.Error())
 		}
 	}
-	for i := range updates {
-		added, err := p.applyUpdate(ctx, tx, m, &updates[i])
-		if err != nil {
-			return r, fmt.Errorf("applying message %d: %w", m.ID, err)
+	run := &applyRun{p: p, tx: tx, msg: m, result: &r}
+	for _, a := range appliers {
+		if err := a.apply(ctx, run, &changes); err != nil {
+			return r, fmt.Errorf("applying message %d: %s: %w", m.ID, a.kind(), err)
 		}
-		r.events = append(r.events, added...)
 	}
 	return r, nil // ProcessInbox marks it processed with the batch
-}
-
-// MaxKeyBytes caps the provider's values the database indexes: the provider
-// reference, reference values and event dedup keys. PostgreSQL refuses an
-// index entry over about 2,700 bytes, and a refused row would fail its batch
-// on every retry.
-const MaxKeyBytes = 512
-
-// checkUpdate refuses an update the hub cannot store: an indexed value that
-// is not valid UTF-8, holds a NUL byte (PostgreSQL refuses both in text) or
-// is longer than MaxKeyBytes, or a number that is not finite (JSON has no
-// NaN, so the shipment could not be encoded). Without it one provider
-// request could stop the pipeline of every workspace.
-func checkUpdate(u *model.ShipmentUpdate) error {
-	finite := func(what string, v *float64) error {
-		if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
-			return fmt.Errorf("%s is not a finite number", what)
-		}
-		return nil
-	}
-	for i := range u.Items {
-		it := &u.Items[i]
-		for _, err := range []error{finite("item quantity", &it.Quantity), finite("item unit price", it.UnitPrice), finite("item row total", it.RowTotal)} {
-			if err != nil {
-				return err
-			}
-		}
-	}
-	for i := range u.Events {
-		if l := u.Events[i].Location; l != nil {
-			if err := errors.Join(finite("event latitude", l.Lat), finite("event longitude", l.Lon)); err != nil {
-				return err
-			}
-		}
-	}
-	check := func(what, v string) error {
-		switch {
-		case !utf8.ValidString(v):
-			return fmt.Errorf("%s %q is not valid UTF-8", what, v)
-		case strings.IndexByte(v, 0) >= 0:
-			return fmt.Errorf("%s %q holds a NUL byte", what, v)
-		case len(v) > MaxKeyBytes:
-			return fmt.Errorf("%s is %d bytes long, over the %d the hub indexes", what, len(v), MaxKeyBytes)
-		}
-		return nil
-	}
-	if err := check("provider reference", u.ProviderRef); err != nil {
-		return err
-	}
-	for _, r := range u.References {
-		if err := check(r.Kind+" reference", r.Value); err != nil {
-			return err
-		}
-	}
-	for _, e := range u.Events {
-		if err := check("event key", e.DedupKey); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// applyUpdate merges one shipment update into the stored shipment, adds its
-// new events and derives the status. It returns the events it added.
-func (p *Pipeline) applyUpdate(ctx context.Context, tx store.Tx, m *model.InboxMessage, u *model.ShipmentUpdate) ([]model.Event, error) {
-	now := p.cfg.Now().UTC()
-	s, err := tx.ShipmentByRef(ctx, m.Workspace, m.Connection, u.ProviderRef)
-	created := false
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		created = true
-		s = &model.Shipment{
-			Workspace: m.Workspace, Connection: m.Connection, Provider: m.Provider, ProviderRef: u.ProviderRef,
-			StatusPosition: model.StatusPosition{Status: model.StatusPending},
-			CreatedAt:      now, UpdatedAt: now,
-		}
-		Merge(s, u)
-		if err := tx.InsertShipment(ctx, s); err != nil {
-			return nil, fmt.Errorf("inserting shipment: %w", err)
-		}
-	case err != nil:
-		return nil, fmt.Errorf("loading shipment: %w", err)
-	}
-	before := s.StatusPosition
-	eddBefore := s.ExpectedDelivery
-	changed := !created && Merge(s, u)
-	eddChanged := !created && s.ExpectedDelivery != eddBefore
-
-	var added []model.Event
-	for i := range u.Events {
-		e := u.Events[i]
-		e.RecordedAt = now
-		if e.InboxID == 0 {
-			e.InboxID = m.ID
-		}
-		if e.Source == "" {
-			e.Source = m.Source
-		}
-		inserted, err := tx.InsertEvent(ctx, s.ID, &e)
-		if err != nil {
-			return nil, fmt.Errorf("inserting event: %w", err)
-		}
-		if !inserted {
-			continue
-		}
-		added = append(added, e)
-		if pos := e.Position(); pos.Outranks(s.StatusPosition) {
-			s.StatusPosition = pos
-		}
-	}
-	statusChanged := s.Status != before.Status || s.Substatus != before.Substatus
-	if created || changed || len(added) > 0 || s.StatusPosition != before {
-		s.UpdatedAt = now
-		if err := tx.UpdateShipment(ctx, s); err != nil {
-			return nil, fmt.Errorf("updating shipment: %w", err)
-		}
-	}
-
-	// The feed: what a merchant subscribes to. Every entry carries the
-	// shipment as it stands after this update, encoded once.
-	if p.quiet || !created && len(added) == 0 && !statusChanged && !eddChanged {
-		return added, nil
-	}
-	shipment, err := json.Marshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("encoding shipment %d: %w", s.ID, err)
-	}
-	feed := func(typ string, data any) error {
-		raw, err := json.Marshal(data)
-		if err != nil {
-			return fmt.Errorf("encoding %s: %w", typ, err)
-		}
-		return tx.AppendFeed(ctx, &model.FeedEvent{Workspace: s.Workspace, Type: typ, SubjectID: s.ID, OccurredAt: now, Data: raw})
-	}
-	if created {
-		if err := feed(model.EventShipmentCreated, ShipmentCreated{Shipment: shipment}); err != nil {
-			return nil, err
-		}
-	}
-	for i := range added {
-		if err := feed(model.EventShipmentEventAdded, EventAdded{ShipmentID: s.ID, Event: &added[i], Shipment: shipment}); err != nil {
-			return nil, err
-		}
-	}
-	if eddChanged {
-		data := EDDChanged{ShipmentID: s.ID, PreviousExpectedDelivery: eddBefore, ExpectedDelivery: s.ExpectedDelivery, Shipment: shipment}
-		if err := feed(model.EventShipmentEDDChanged, data); err != nil {
-			return nil, err
-		}
-	}
-	if statusChanged && !created || created && s.Status != model.StatusPending {
-		data := StatusChanged{ShipmentID: s.ID, PreviousStatus: before.Status, Status: s.Status, Substatus: s.Substatus, Shipment: shipment}
-		if err := feed(model.EventShipmentStatusChanged, data); err != nil {
-			return nil, err
-		}
-	}
-	return added, nil
-}
-
-// ShipmentCreated is the data of a shipment.created feed event.
-type ShipmentCreated struct {
-	Shipment json.RawMessage `json:"shipment"`
-}
-
-// EventAdded is the data of a shipment.event_added feed event.
-type EventAdded struct {
-	ShipmentID int64           `json:"shipment_id"`
-	Event      *model.Event    `json:"event"`
-	Shipment   json.RawMessage `json:"shipment"`
-}
-
-// StatusChanged is the data of a shipment.status_changed feed event.
-type StatusChanged struct {
-	ShipmentID     int64           `json:"shipment_id"`
-	PreviousStatus model.Status    `json:"previous_status"`
-	Status         model.Status    `json:"status"`
-	Substatus      string          `json:"substatus,omitempty"`
-	Shipment       json.RawMessage `json:"shipment"`
-}
-
-// EDDChanged is the data of a shipment.edd_changed feed event: the carrier
-// moved the expected delivery date.
-type EDDChanged struct {
-	ShipmentID               int64           `json:"shipment_id"`
-	PreviousExpectedDelivery string          `json:"previous_expected_delivery,omitempty"`
-	ExpectedDelivery         string          `json:"expected_delivery"`
-	Shipment                 json.RawMessage `json:"shipment"`
 }

@@ -53,20 +53,20 @@ type wireUpdate struct {
 	Events   []wireEvent `json:"events"`
 }
 
-func (f fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, error) {
+func (f fakeConnector) Normalize(m *model.InboxMessage) (model.Changes, error) {
 	var w wireUpdate
 	if err := json.Unmarshal(m.Body, &w); err != nil {
-		return nil, fmt.Errorf("decoding fake message: %w", err)
+		return model.Changes{}, fmt.Errorf("decoding fake message: %w", err)
 	}
 	if w.Panic {
 		var none []model.ShipmentUpdate
-		return none[:1], nil // index out of range: a normaliser bug
+		return model.ShipmentChanges(none[:1]...), nil // index out of range: a normaliser bug
 	}
 	u := model.ShipmentUpdate{ProviderRef: w.Ref, Carrier: w.Carrier}
 	if w.RefHex != "" {
 		b, err := hex.DecodeString(w.RefHex)
 		if err != nil {
-			return nil, fmt.Errorf("decoding fake message: %w", err)
+			return model.Changes{}, fmt.Errorf("decoding fake message: %w", err)
 		}
 		u.ProviderRef = string(b)
 	}
@@ -86,7 +86,7 @@ func (f fakeConnector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate,
 			DedupKey: e.Code + "|" + e.At.Format(time.RFC3339),
 		})
 	}
-	return []model.ShipmentUpdate{u}, nil
+	return model.ShipmentChanges(u), nil
 }
 
 func init() {

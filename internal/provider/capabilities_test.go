@@ -35,7 +35,7 @@ func TestHasFileExtension(t *testing.T) {
 
 type plain struct{}
 
-func (plain) Normalize(*model.InboxMessage) ([]model.ShipmentUpdate, error) { return nil, nil }
+func (plain) Normalize(*model.InboxMessage) (model.Changes, error) { return model.Changes{}, nil }
 
 type once struct{ plain }
 

@@ -69,10 +69,12 @@ type Connection struct {
 // Connector is one configured connection to a provider. It may implement any
 // of the capability interfaces below.
 type Connector interface {
-	// Normalize turns a committed raw inbox message into canonical shipment
-	// updates. It must be a pure function of the message and the connection's
-	// settings: `shiphub reprocess` calls it again on old messages.
-	Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, error)
+	// Normalize turns a committed raw inbox message into the canonical
+	// changes it states, of every kind (see model.Changes, which says how a
+	// kind is added). It must be a pure function of the message and the
+	// connection's settings: `shiphub reprocess` calls it again on old
+	// messages.
+	Normalize(m *model.InboxMessage) (model.Changes, error)
 }
 
 // Inbound is what a receiver makes of an inbound request before it is

@@ -130,6 +130,17 @@ type Tx interface {
 	// one transaction it returns the same *Shipment again, with the changes
 	// made to it.
 	ShipmentByRef(ctx context.Context, workspace, connection, providerRef string) (*model.Shipment, error)
+	// ShipmentByID returns one shipment of the workspace, locked for
+	// update, without events; or ErrNotFound. Within one transaction it
+	// returns the same *Shipment as ShipmentByRef.
+	ShipmentByID(ctx context.Context, workspace string, id int64) (*model.Shipment, error)
+	// ShipmentByTrackingNumber returns the oldest shipment of the workspace
+	// whose tracking number is number, of any connection but except, locked
+	// for update, without events; or ErrNotFound. The pipeline links a
+	// tracking connection's updates to it (model.ShipmentLink), so that one
+	// parcel is one shipment. Shipments written earlier in the transaction
+	// count as they stand.
+	ShipmentByTrackingNumber(ctx context.Context, workspace, number, except string) (*model.Shipment, error)
 	// InsertShipment stores a new shipment and sets its ID.
 	InsertShipment(ctx context.Context, s *model.Shipment) error
 	// UpdateShipment stores a changed shipment (everything but its events).

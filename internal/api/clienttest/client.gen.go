@@ -688,7 +688,10 @@ type Event struct {
 	// ActionRequired Whether the event needs action from the merchant.
 	ActionRequired bool    `json:"action_required"`
 	Comment        *string `json:"comment,omitempty"`
-	Description    *string `json:"description,omitempty"`
+
+	// Connection The connection the event came from; another than the shipment's when a second connection knows the same parcel (a tracking connection's carrier rule).
+	Connection  *string `json:"connection,omitempty"`
+	Description *string `json:"description,omitempty"`
 
 	// Id The event's id in the hub.
 	Id int64 `json:"id"`
@@ -703,6 +706,9 @@ type Event struct {
 	// OccurredAt When the event happened (RFC 3339, UTC).
 	OccurredAt time.Time `json:"occurred_at"`
 	Pictures   *[]string `json:"pictures,omitempty"`
+
+	// Provider The provider of the connection the event came from.
+	Provider *string `json:"provider,omitempty"`
 
 	// ProviderCode The provider's raw status code, verbatim.
 	ProviderCode string `json:"provider_code"`

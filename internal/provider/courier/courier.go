@@ -248,14 +248,14 @@ func Decode(contentType string, body []byte) (*Message, error) {
 // Normalize turns one committed courier message into one shipment update
 // with one event. It depends only on the message and the connection's time
 // zone, so reprocessing old messages gives the same result.
-func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, error) {
+func (c *Connector) Normalize(m *model.InboxMessage) (model.Changes, error) {
 	msg, err := decodeInbox(m)
 	if err != nil {
-		return nil, fmt.Errorf("normalizing courier message %d: %w", m.ID, err)
+		return model.Changes{}, fmt.Errorf("normalizing courier message %d: %w", m.ID, err)
 	}
 	occurred, err := parseStatusTime(msg.StatusTime, c.loc)
 	if err != nil {
-		return nil, fmt.Errorf("normalizing courier message %d: %w", m.ID, err)
+		return model.Changes{}, fmt.Errorf("normalizing courier message %d: %w", m.ID, err)
 	}
 
 	ev := model.Event{
@@ -321,5 +321,5 @@ func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, er
 			u.Attributes[k] = v
 		}
 	}
-	return []model.ShipmentUpdate{u}, nil
+	return model.ShipmentChanges(u), nil
 }

@@ -309,7 +309,7 @@ func TestGoldenNormalization(t *testing.T) {
 				Source: model.SourceWebhook, DedupKey: in.DedupKey, ContentType: in.ContentType,
 				Meta: in.Meta, Body: in.Body,
 			}
-			updates, err := c.Normalize(msg)
+			updates, err := shipments(c.Normalize(msg))
 			require.NoError(t, err)
 			checkGolden(t, filepath.Join("testdata", "golden", name+".json"), goldenCase{in.DedupKey, in.ContentType, in.Meta, updates})
 		})
@@ -337,7 +337,7 @@ func TestNormalizeTheDocumentsPostExample(t *testing.T) {
 	r, body := requestFor(t, "testdata/requests/document_post.json")
 	in, err := c.Accept(r, "", body)
 	require.NoError(t, err)
-	updates, err := c.Normalize(&model.InboxMessage{ID: 7, Source: model.SourceWebhook, ContentType: in.ContentType, Body: in.Body})
+	updates, err := shipments(c.Normalize(&model.InboxMessage{ID: 7, Source: model.SourceWebhook, ContentType: in.ContentType, Body: in.Body}))
 	require.NoError(t, err)
 	require.Len(t, updates, 1)
 	u := updates[0]
@@ -380,7 +380,7 @@ func TestNormalizeReadsStatustimeInTheConnectionsTimezone(t *testing.T) {
 			t.Parallel()
 			c := newTestConnector(t, Settings{Timezone: tc.tz})
 			body := []byte(`{"order":"ASK1","statuscode":"take","statustime":"` + tc.statustime + `"}`)
-			updates, err := c.Normalize(&model.InboxMessage{ContentType: ContentTypeJSON, Body: body})
+			updates, err := shipments(c.Normalize(&model.InboxMessage{ContentType: ContentTypeJSON, Body: body}))
 			require.NoError(t, err)
 			require.Equal(t, tc.want, updates[0].Events[0].OccurredAt)
 			require.Equal(t, time.UTC, updates[0].Events[0].OccurredAt.Location())
@@ -405,7 +405,7 @@ func TestNormalizeRefusesWhatItCannotDecode(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := c.Normalize(&model.InboxMessage{ID: 9, ContentType: tc.contentType, Body: []byte(tc.body)})
+			_, err := shipments(c.Normalize(&model.InboxMessage{ID: 9, ContentType: tc.contentType, Body: []byte(tc.body)}))
 			require.ErrorIs(t, err, tc.want)
 			require.Contains(t, err.Error(), "message 9")
 		})
@@ -446,7 +446,7 @@ func TestNormalizeNeverMakesADoubtfulTerminalStatus(t *testing.T) {
 				"statusNL": tc.labels.NL, "statusFR": tc.labels.FR, "statusEN": tc.labels.EN,
 			})
 			require.NoError(t, err)
-			updates, err := c.Normalize(&model.InboxMessage{ContentType: ContentTypeJSON, Body: body})
+			updates, err := shipments(c.Normalize(&model.InboxMessage{ContentType: ContentTypeJSON, Body: body}))
 			require.NoError(t, err)
 			ev := updates[0].Events[0]
 			require.Equal(t, tc.status, ev.Status)

@@ -56,7 +56,7 @@ func FuzzAcceptFile(f *testing.F) {
 		}
 		require.Len(t, in.DedupKey, 64)
 		require.Equal(t, string(body), string(in.Body))
-		updates, err := c.Normalize(&model.InboxMessage{ID: 1, Source: model.SourceFTP, Topic: name, ContentType: in.ContentType, Meta: in.Meta, Body: in.Body})
+		updates, err := shipments(c.Normalize(&model.InboxMessage{ID: 1, Source: model.SourceFTP, Topic: name, ContentType: in.ContentType, Meta: in.Meta, Body: in.Body}))
 		require.NoError(t, err, "AcceptFile acknowledged a file Normalize cannot normalise")
 		require.Len(t, updates, 1)
 		require.NotEmpty(t, updates[0].ProviderRef)

@@ -82,7 +82,7 @@ func TestAcceptFileUsesTheNameAsFallbackAndTheBodyFirst(t *testing.T) {
 			require.Equal(t, tc.contentType, in.ContentType)
 			require.Equal(t, tc.body, string(in.Body), "the body is stored as received")
 			require.Equal(t, DedupKey(&Message{Order: tc.order, StatusCode: tc.code, StatusTime: tc.time}), in.DedupKey)
-			updates, err := c.Normalize(&model.InboxMessage{ID: 3, Source: model.SourceFTP, Topic: tc.file, ContentType: in.ContentType, Meta: in.Meta, Body: in.Body})
+			updates, err := shipments(c.Normalize(&model.InboxMessage{ID: 3, Source: model.SourceFTP, Topic: tc.file, ContentType: in.ContentType, Meta: in.Meta, Body: in.Body}))
 			require.NoError(t, err)
 			require.Equal(t, tc.order, updates[0].ProviderRef)
 			require.Equal(t, tc.code, updates[0].Events[0].ProviderCode)
@@ -158,11 +158,11 @@ func TestGoldenFiles(t *testing.T) {
 			require.NoError(t, err)
 			in, err := c.AcceptFile(name, raw)
 			require.NoError(t, err)
-			updates, err := c.Normalize(&model.InboxMessage{
+			updates, err := shipments(c.Normalize(&model.InboxMessage{
 				ID: 42, Workspace: "acme", Connection: "courier", Provider: "courier",
 				Source: model.SourceFTP, Topic: name, DedupKey: in.DedupKey,
 				ContentType: in.ContentType, Meta: in.Meta, Body: in.Body,
-			})
+			}))
 			require.NoError(t, err)
 			checkGolden(t, filepath.Join("testdata", "golden", "files", name+".golden.json"), goldenCase{in.DedupKey, in.ContentType, in.Meta, updates})
 		})
@@ -178,7 +178,7 @@ func TestTheJSONAndXMLOfTheDocumentsExampleNormaliseAlike(t *testing.T) {
 		require.NoError(t, err)
 		in, err := c.AcceptFile(f, raw)
 		require.NoError(t, err)
-		u, err := c.Normalize(&model.InboxMessage{ID: 1, Source: model.SourceFTP, ContentType: in.ContentType, Meta: in.Meta, Body: in.Body})
+		u, err := shipments(c.Normalize(&model.InboxMessage{ID: 1, Source: model.SourceFTP, ContentType: in.ContentType, Meta: in.Meta, Body: in.Body}))
 		require.NoError(t, err)
 		got = append(got, u)
 	}

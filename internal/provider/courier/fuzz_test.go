@@ -24,7 +24,7 @@ func acceptThenNormalize(t *testing.T, c *Connector, r *http.Request, body []byt
 	if err != nil {
 		return
 	}
-	updates, err := c.Normalize(&model.InboxMessage{ID: 1, Source: model.SourceWebhook, ContentType: in.ContentType, Body: in.Body})
+	updates, err := shipments(c.Normalize(&model.InboxMessage{ID: 1, Source: model.SourceWebhook, ContentType: in.ContentType, Body: in.Body}))
 	require.NoError(t, err, "Accept acknowledged a message Normalize cannot normalise")
 	require.Len(t, updates, 1)
 	u := updates[0]

@@ -25,7 +25,7 @@ func TestTheSimulatorsFilesAreAcceptedAndNormalized(t *testing.T) {
 				in, err := c.AcceptFile(name, body)
 				require.NoError(t, err, name)
 				require.Equal(t, DedupKey(&Message{Order: u.Order, StatusCode: u.StatusCode, StatusTime: u.StatusTime}), in.DedupKey)
-				updates, err := c.Normalize(&model.InboxMessage{Source: model.SourceFTP, ContentType: in.ContentType, Meta: in.Meta, Body: in.Body})
+				updates, err := shipments(c.Normalize(&model.InboxMessage{Source: model.SourceFTP, ContentType: in.ContentType, Meta: in.Meta, Body: in.Body}))
 				require.NoError(t, err, name)
 				require.Equal(t, u.Order, updates[0].ProviderRef)
 				ev := updates[0].Events[0]

@@ -37,7 +37,7 @@ func TestTheSimulatorsUpdatesAreAcceptedAndNormalized(t *testing.T) {
 		}
 		var updates []model.ShipmentUpdate
 		if err == nil {
-			updates, err = c.Normalize(&model.InboxMessage{ContentType: in.ContentType, Body: in.Body, Source: model.SourceWebhook})
+			updates, err = shipments(c.Normalize(&model.InboxMessage{ContentType: in.ContentType, Body: in.Body, Source: model.SourceWebhook}))
 		}
 		mu.Lock()
 		defer mu.Unlock()

@@ -31,7 +31,7 @@ func BenchmarkDecodeNormalize(b *testing.B) {
 			b.Fatal(err)
 		}
 		gcl.Summarize(r)
-		if _, err := c.Normalize(m); err != nil {
+		if _, err := shipments(c.Normalize(m)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -120,12 +120,12 @@ type Expired struct {
 // shipment is keyed by the tracking number that was polled, its
 // checkpoints become events. A "not found" answer gives a pending shipment
 // without events, so the tracked number is visible from the start.
-func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, error) {
+func (c *Connector) Normalize(m *model.InboxMessage) (model.Changes, error) {
 	number := m.Meta[MetaTrackingNumber]
 	if m.Topic == TopicExpired {
 		var e Expired
 		if err := json.Unmarshal(m.Body, &e); err != nil || e.TrackingNumber == "" {
-			return nil, fmt.Errorf("%w: expiry record: not a valid record", provider.ErrBadInput)
+			return model.Changes{}, fmt.Errorf("%w: expiry record: not a valid record", provider.ErrBadInput)
 		}
 		u := c.baseUpdate(firstNonEmpty(number, e.TrackingNumber), m)
 		text := "No tracking details for " + e.Since.UTC().Format(time.DateOnly) + " onwards; tracking stopped"
@@ -136,17 +136,17 @@ func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, er
 			Status: model.StatusExpired, ProviderCode: "expired:" + e.Reason, Description: text,
 			OccurredAt: e.ExpiredAt.UTC(), Source: model.SourcePoll, DedupKey: "expired",
 		}}
-		return []model.ShipmentUpdate{u}, nil
+		return model.ShipmentChanges(u), nil
 	}
 	resp, errResp, err := Decode(m.Body)
 	if err != nil {
-		return nil, err
+		return model.Changes{}, err
 	}
 	if errResp != nil {
 		if errResp.Code != CodeNotFound {
-			return nil, fmt.Errorf("%w: error answer %s", provider.ErrBadInput, errResp.Describe())
+			return model.Changes{}, fmt.Errorf("%w: error answer %s", provider.ErrBadInput, errResp.Describe())
 		}
-		return []model.ShipmentUpdate{c.baseUpdate(firstNonEmpty(number, errResp.TrackingNumber), m)}, nil
+		return model.ShipmentChanges(c.baseUpdate(firstNonEmpty(number, errResp.TrackingNumber), m)), nil
 	}
 	u := c.baseUpdate(firstNonEmpty(number, resp.TrackingNumber), m)
 	if resp.TrackingNumber != u.ProviderRef {
@@ -173,7 +173,7 @@ func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, er
 		u.Attributes = attrs
 	}
 	u.Events, u.ExpectedDelivery, u.CollectedAt, u.DeliveredAt = checkpointEvents(resp.Checkpoints)
-	return []model.ShipmentUpdate{u}, nil
+	return model.ShipmentChanges(u), nil
 }
 
 func (c *Connector) baseUpdate(number string, m *model.InboxMessage) model.ShipmentUpdate {

@@ -67,7 +67,7 @@ func TestNormalizeGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
 			t.Parallel()
-			updates, err := c.Normalize(pollMessage(t, tt.file, tt.number))
+			updates, err := shipments(c.Normalize(pollMessage(t, tt.file, tt.number)))
 			require.NoError(t, err)
 			got, err := json.MarshalIndent(updates, "", "  ")
 			require.NoError(t, err)
@@ -84,7 +84,7 @@ func TestNormalizeGolden(t *testing.T) {
 
 func TestDocumentExampleMapping(t *testing.T) {
 	t.Parallel()
-	updates, err := connector(t, nil).Normalize(pollMessage(t, "document-example.json", "EXMPL0001234TRCKNUM"))
+	updates, err := shipments(connector(t, nil).Normalize(pollMessage(t, "document-example.json", "EXMPL0001234TRCKNUM")))
 	require.NoError(t, err)
 	require.Len(t, updates, 1)
 	u := updates[0]
@@ -170,7 +170,7 @@ func TestStatusTable(t *testing.T) {
 			body, _ := json.Marshal(map[string]any{"trackingNumber": "X1", "checkpoints": []map[string]any{
 				{"status": tt.number, "statusUid": tt.uid, "message": "m", "createdAt": "2024-07-29T08:00:00Z", "signedBy": "s"},
 			}})
-			updates, err := c.Normalize(&model.InboxMessage{Body: body, Meta: map[string]string{gcl.MetaTrackingNumber: "X1"}})
+			updates, err := shipments(c.Normalize(&model.InboxMessage{Body: body, Meta: map[string]string{gcl.MetaTrackingNumber: "X1"}}))
 			require.NoError(t, err)
 			e := updates[0].Events[0]
 			require.Equal(t, tt.want, e.Status)
@@ -196,7 +196,7 @@ func TestBadAnswersAreRefused(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := c.Normalize(&model.InboxMessage{Body: []byte(body)})
+			_, err := shipments(c.Normalize(&model.InboxMessage{Body: []byte(body)}))
 			require.ErrorIs(t, err, provider.ErrBadInput)
 		})
 	}
@@ -233,7 +233,7 @@ func TestMalformedCheckpointsAreLeftOutAndTheOthersKept(t *testing.T) {
 			require.Len(t, r.Checkpoints, 1)
 			require.Len(t, r.Rejected, 1)
 			require.Zero(t, r.Rejected[0].Index)
-			updates, err := connector(t, nil).Normalize(&model.InboxMessage{Body: []byte(body), Meta: map[string]string{gcl.MetaTrackingNumber: "X"}})
+			updates, err := shipments(connector(t, nil).Normalize(&model.InboxMessage{Body: []byte(body), Meta: map[string]string{gcl.MetaTrackingNumber: "X"}}))
 			require.NoError(t, err)
 			require.Len(t, updates[0].Events, 1)
 			require.Equal(t, model.StatusDelivered, updates[0].Events[0].Status)
@@ -271,7 +271,7 @@ func TestErrorObjectKeepsCodeMessageAndDetails(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "404", e.Code)
 
-	_, err = connector(t, nil).Normalize(&model.InboxMessage{Body: body})
+	_, err = shipments(connector(t, nil).Normalize(&model.InboxMessage{Body: body}))
 	require.ErrorIs(t, err, provider.ErrBadInput)
 	require.ErrorContains(t, err, "UPSTREAM_TIMEOUT", "a committed error answer names its details")
 }
@@ -321,7 +321,7 @@ func TestStatusEnumFollowsTheDocument(t *testing.T) {
 func TestExpiredRecordBecomesAnExpiredEvent(t *testing.T) {
 	t.Parallel()
 	body, _ := json.Marshal(gcl.Expired{TrackingNumber: "NF1", Reason: "not_found", Since: time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC), ExpiredAt: time.Date(2024, 7, 31, 0, 0, 0, 0, time.UTC)})
-	updates, err := connector(t, nil).Normalize(&model.InboxMessage{Topic: gcl.TopicExpired, Body: body, Meta: map[string]string{gcl.MetaTrackingNumber: "NF1"}})
+	updates, err := shipments(connector(t, nil).Normalize(&model.InboxMessage{Topic: gcl.TopicExpired, Body: body, Meta: map[string]string{gcl.MetaTrackingNumber: "NF1"}}))
 	require.NoError(t, err)
 	require.Len(t, updates[0].Events, 1)
 	require.Equal(t, model.StatusExpired, updates[0].Events[0].Status)
@@ -379,7 +379,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		require.True(t, (r == nil) != (e == nil), "exactly one of answer and error")
-		updates, err := c.Normalize(&model.InboxMessage{Body: body, Meta: map[string]string{gcl.MetaTrackingNumber: "F"}})
+		updates, err := shipments(c.Normalize(&model.InboxMessage{Body: body, Meta: map[string]string{gcl.MetaTrackingNumber: "F"}}))
 		if e != nil && e.Code != gcl.CodeNotFound {
 			require.ErrorIs(t, err, provider.ErrBadInput)
 			return

@@ -36,7 +36,7 @@ func TestSimulatorJourneys(t *testing.T) {
 		}
 		var us []model.ShipmentUpdate
 		if err == nil {
-			us, err = c.Normalize(inboxMessage(in))
+			us, err = shipments(c.Normalize(inboxMessage(in)))
 		}
 		mu.Lock()
 		defer mu.Unlock()

@@ -163,10 +163,10 @@ func checkContentType(ct string) error {
 
 // Normalize turns one committed webhook into one canonical shipment update
 // with one event. It is a pure function of the message and the settings.
-func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, error) {
+func (c *Connector) Normalize(m *model.InboxMessage) (model.Changes, error) {
 	sh, err := decodeShipment(m.Body, c.loc)
 	if err != nil {
-		return nil, fmt.Errorf("normalising winkelstraat message %d: %w", m.ID, err)
+		return model.Changes{}, fmt.Errorf("normalising winkelstraat message %d: %w", m.ID, err)
 	}
 	u := model.ShipmentUpdate{
 		ProviderRef:     sh.IncrementID,
@@ -215,7 +215,7 @@ func (c *Connector) Normalize(m *model.InboxMessage) ([]model.ShipmentUpdate, er
 		u.Attributes = attrs
 	}
 	u.Events = c.events(sh, m)
-	return []model.ShipmentUpdate{u}, nil
+	return model.ShipmentChanges(u), nil
 }
 
 // statusMapping is the canonical meaning of one Winkelstraat status.

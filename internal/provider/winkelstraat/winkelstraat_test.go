@@ -80,7 +80,7 @@ func TestGolden(t *testing.T) {
 			require.NoError(t, c.Authenticate(r))
 			in, err := c.Accept(r, "", body)
 			require.NoError(t, err)
-			updates, err := c.Normalize(inboxMessage(in))
+			updates, err := shipments(c.Normalize(inboxMessage(in)))
 			require.NoError(t, err)
 			view := goldenView{Updates: updates}
 			for _, u := range updates {
@@ -118,7 +118,7 @@ func TestDocumentExample(t *testing.T) {
 	require.Equal(t, body, in.Body)
 	require.Equal(t, map[string]string{"x-version": "1"}, in.Meta)
 
-	updates, err := c.Normalize(inboxMessage(in))
+	updates, err := shipments(c.Normalize(inboxMessage(in)))
 	require.NoError(t, err)
 	require.Len(t, updates, 1)
 	u := updates[0]
@@ -191,7 +191,7 @@ func TestStatusMapping(t *testing.T) {
 			require.NoError(t, err)
 			in, err := c.Accept(hookRequest(http.MethodPost, body), "", body)
 			require.NoError(t, err)
-			updates, err := c.Normalize(inboxMessage(in))
+			updates, err := shipments(c.Normalize(inboxMessage(in)))
 			require.NoError(t, err)
 			e := updates[0].Events[0]
 			require.Equal(t, tt.want, e.Status)
@@ -211,7 +211,7 @@ func normalizeFields(t *testing.T, c *Connector, fields map[string]any) model.Sh
 	require.NoError(t, err)
 	in, err := c.Accept(hookRequest(http.MethodPost, body), "", body)
 	require.NoError(t, err)
-	updates, err := c.Normalize(inboxMessage(in))
+	updates, err := shipments(c.Normalize(inboxMessage(in)))
 	require.NoError(t, err)
 	require.Len(t, updates, 1)
 	return updates[0]
@@ -331,7 +331,7 @@ func TestOccurredAtFallsBack(t *testing.T) {
 			require.NoError(t, err)
 			in, err := c.Accept(hookRequest(http.MethodPost, body), "", body)
 			require.NoError(t, err)
-			updates, err := c.Normalize(inboxMessage(in))
+			updates, err := shipments(c.Normalize(inboxMessage(in)))
 			require.NoError(t, err)
 			require.Equal(t, tt.want, updates[0].Events[0].OccurredAt)
 		})
@@ -345,7 +345,7 @@ func TestTimezoneSetting(t *testing.T) {
 	body := []byte(`{"increment_id":"1","status":"IN_TRANSIT","updated_at":"2024-02-20 15:31:54","created_at":"2024-02-20T15:28:51+01:00"}`)
 	in, err := c.Accept(hookRequest(http.MethodPost, body), "", body)
 	require.NoError(t, err)
-	updates, err := c.Normalize(inboxMessage(in))
+	updates, err := shipments(c.Normalize(inboxMessage(in)))
 	require.NoError(t, err)
 	require.Equal(t, time.Date(2024, 2, 20, 20, 31, 54, 0, time.UTC), updates[0].Events[0].OccurredAt, "a local time is read in the configured zone")
 	require.Equal(t, "2024-02-20T14:28:51Z", updates[0].Attributes["created_at"], "an explicit offset wins over the zone")
@@ -468,7 +468,7 @@ func TestAcceptDedupKey(t *testing.T) {
 	noVersion, err := c.Accept(r, "", first)
 	require.NoError(t, err)
 	require.Empty(t, noVersion.Meta)
-	updates, err := c.Normalize(inboxMessage(noVersion))
+	updates, err := shipments(c.Normalize(inboxMessage(noVersion)))
 	require.NoError(t, err)
 	require.NotContains(t, updates[0].Attributes, "x_version")
 }
@@ -476,7 +476,7 @@ func TestAcceptDedupKey(t *testing.T) {
 func TestNormalizeRejectsWhatAcceptWould(t *testing.T) {
 	t.Parallel()
 	c := newTestConnector(t)
-	_, err := c.Normalize(&model.InboxMessage{ID: 7, Body: []byte(`{"status":"DELIVERED"}`)})
+	_, err := shipments(c.Normalize(&model.InboxMessage{ID: 7, Body: []byte(`{"status":"DELIVERED"}`)}))
 	require.ErrorIs(t, err, provider.ErrBadInput)
 	require.Contains(t, err.Error(), "increment_id")
 }
@@ -536,7 +536,7 @@ func FuzzAccept(f *testing.F) {
 			require.ErrorIs(t, err, provider.ErrBadInput)
 			return
 		}
-		updates, err := c.Normalize(inboxMessage(in))
+		updates, err := shipments(c.Normalize(inboxMessage(in)))
 		require.NoError(t, err, "whatever Accept acknowledges must normalise")
 		require.Len(t, updates, 1)
 		require.NotEmpty(t, updates[0].ProviderRef)

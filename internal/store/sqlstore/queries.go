@@ -20,23 +20,27 @@ type queries struct {
 	inboxInWorkspace string
 	markProcessed    string
 	shipmentByRef    string
-	shipmentGet      string
-	shipmentInsert   string
-	shipmentUpdate   string
-	eventInsert      string
-	eventsOf         string
-	feedList         string
-	resetAllEvents   string
-	resetAllRefs     string
-	resetAllShips    string
-	resetAllInbox    string
-	resetWsEvents    string
-	resetWsRefs      string
-	resetWsShips     string
-	resetWsInbox     string
-	inboxInsertTail  string
-	inboxInsertHead  string
-	inboxInsertTuple string
+	shipmentByID     string
+	// shipmentsByRefValue lists a workspace's shipments of other
+	// connections that have a reference of that value, oldest first.
+	shipmentsByRefValue string
+	shipmentGet         string
+	shipmentInsert      string
+	shipmentUpdate      string
+	eventInsert         string
+	eventsOf            string
+	feedList            string
+	resetAllEvents      string
+	resetAllRefs        string
+	resetAllShips       string
+	resetAllInbox       string
+	resetWsEvents       string
+	resetWsRefs         string
+	resetWsShips        string
+	resetWsInbox        string
+	inboxInsertTail     string
+	inboxInsertHead     string
+	inboxInsertTuple    string
 }
 
 func newQueries(d Dialect) queries {
@@ -69,7 +73,10 @@ func newQueries(d Dialect) queries {
 		markProcessed:    b(`UPDATE inbox SET processed_at = ?, failure = ?, deferred_until = NULL WHERE id = ?`),
 
 		shipmentByRef: b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE ref_key = ?` + d.LockSuffix),
-		shipmentGet:   b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE id = ? AND workspace = ?`),
+		shipmentByID:  b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE id = ? AND workspace = ?` + d.LockSuffix),
+		shipmentsByRefValue: b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_refs WHERE workspace = ? AND value = ?)
+			AND connection <> ? ORDER BY id LIMIT ?` + d.LockSuffix),
+		shipmentGet: b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE id = ? AND workspace = ?`),
 		shipmentInsert: b(`INSERT INTO shipments (workspace, connection, provider, provider_ref, ref_key, status, status_event_id, doc, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		shipmentUpdate: b(`UPDATE shipments SET status = ?, status_event_id = ?, doc = ?, updated_at = ? WHERE id = ? AND workspace = ?`),

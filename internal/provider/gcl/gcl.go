@@ -47,6 +47,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +64,9 @@ const (
 	MetaTrackingNumber = "tracking_number"
 	MetaReference      = "reference"
 	MetaTracker        = "tracker"
+	// MetaOriginShipment is the id of the shipment a carrier rule attached
+	// the tracker to (model.Tracker.OriginShipment), when it did.
+	MetaOriginShipment = "origin_shipment"
 )
 
 // TopicExpired is the inbox topic of the record a tracker commits when it expires.
@@ -176,11 +180,21 @@ func (c *Connector) Normalize(m *model.InboxMessage) (model.Changes, error) {
 	return model.ShipmentChanges(u), nil
 }
 
+// baseUpdate is the update every answer about the parcel starts from. Its
+// Link makes it apply to the shipment another connection keeps for the
+// parcel: the one a carrier rule attached the tracker to, or else one with
+// the tracking number (a tracker created through the API for a parcel the
+// hub knows), so that the merchant sees one shipment with the events of
+// both sources rather than a second one beside it.
 func (c *Connector) baseUpdate(number string, m *model.InboxMessage) model.ShipmentUpdate {
 	u := model.ShipmentUpdate{
 		ProviderRef:    number,
 		TrackingNumber: number,
 		References:     []model.Reference{{Kind: model.RefTrackingNumber, Value: number}},
+		Link:           &model.ShipmentLink{TrackingNumber: number},
+	}
+	if id, err := strconv.ParseInt(m.Meta[MetaOriginShipment], 10, 64); err == nil && id > 0 {
+		u.Link.ShipmentID = id
 	}
 	if ref := m.Meta[MetaReference]; ref != "" {
 		u.References = append(u.References, model.Reference{Kind: model.RefMerchant, Value: ref})

@@ -258,6 +258,9 @@ func (s *Service) commit(ctx context.Context, t *model.Tracker, topic string, bo
 	if t.Reference != "" {
 		meta[MetaReference] = t.Reference
 	}
+	if t.OriginShipment != 0 {
+		meta[MetaOriginShipment] = strconv.FormatInt(t.OriginShipment, 10)
+	}
 	key := DedupKey(body)
 	if topic != "" {
 		key = topic + ":" + key

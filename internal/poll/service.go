@@ -5,66 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/shiphub/shiphub/internal/connections"
-	"github.com/shiphub/shiphub/internal/metrics"
-	"github.com/shiphub/shiphub/internal/store"
+	"github.com/shiphub/shiphub/internal/provider"
 )
-
-// Env is what a pull connector's service polls with.
-type Env struct {
-	Workspace  string
-	Connection string
-	// Store is the inbox every poll response is committed to, the trackers'
-	// home and the shared coordination.
-	Store store.Store
-	// Committed wakes the pipeline after new messages were committed.
-	Committed func()
-	// Holder is this instance's lease holder id.
-	Holder string
-	// Logger is the structured logger.
-	Logger *slog.Logger
-	// Now is the clock; default time.Now.
-	Now func() time.Time
-	// Metrics counts provider requests, rate budgets and recovered panics;
-	// nil counts nothing.
-	Metrics *metrics.Metrics
-}
-
-// Service is a connection's background polling.
-type Service interface {
-	Start(ctx context.Context)
-	Stop(ctx context.Context) error
-	// Wake makes it look for due work now.
-	Wake()
-}
-
-// Puller is a connector that pulls from its provider.
-type Puller interface {
-	// NewService builds the connection's polling service.
-	NewService(env Env) (Service, error)
-}
-
-// ParcelTracker is a pull connector that keeps parcels current through
-// trackers: the merchant API's POST /trackers accepts its connections.
-type ParcelTracker interface {
-	Puller
-	// TracksParcels marks the capability.
-	TracksParcels()
-}
 
 // Manager runs the polling services of every pull connection of a hub.
 type Manager struct {
-	services map[[2]string]Service
+	services map[[2]string]provider.PollService
 	trackers map[[2]string]bool
 }
 
 // NewManager builds a service for every connection whose connector is a
-// Puller. env is the template: its Workspace and Connection are set per
+// provider.Puller. env is the template: its Workspace and Connection are set per
 // connection.
-func NewManager(conns *connections.Set, env Env) (*Manager, error) {
-	m := &Manager{services: map[[2]string]Service{}, trackers: map[[2]string]bool{}}
+func NewManager(conns *connections.Set, env provider.PollEnv) (*Manager, error) {
+	m := &Manager{services: map[[2]string]provider.PollService{}, trackers: map[[2]string]bool{}}
 	if env.Logger == nil {
 		env.Logger = slog.Default()
 	}
@@ -73,7 +29,7 @@ func NewManager(conns *connections.Set, env Env) (*Manager, error) {
 	}
 	var errs []error
 	for _, c := range conns.All() {
-		p, ok := c.Connector.(Puller)
+		p, ok := c.Connector.(provider.Puller)
 		if !ok {
 			continue
 		}
@@ -87,7 +43,7 @@ func NewManager(conns *connections.Set, env Env) (*Manager, error) {
 		}
 		key := [2]string{c.Workspace, c.ID}
 		m.services[key] = svc
-		if _, ok := c.Connector.(ParcelTracker); ok {
+		if _, ok := c.Connector.(provider.ParcelTracker); ok {
 			m.trackers[key] = true
 		}
 	}

@@ -67,7 +67,12 @@ type Connection struct {
 }
 
 // Connector is one configured connection to a provider. It may implement any
-// of the capability interfaces below.
+// of the capability interfaces of this package, which the core looks for:
+// WebhookReceiver (the HTTP intake), FileReceiver (FTP), FTPLogin (an
+// account on the embedded FTP server, ftplogin.go), FilePoller (a remote FTP
+// server to poll, ftpremote.go), Puller and ParcelTracker (a polling
+// service, trackers; pull.go) and Retrier. A new provider adds a package
+// that implements some of them, not a new path through the core.
 type Connector interface {
 	// Normalize turns a committed raw inbox message into the canonical
 	// changes it states, of every kind (see model.Changes, which says how a

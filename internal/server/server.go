@@ -23,6 +23,7 @@ import (
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/pipeline"
 	"github.com/shiphub/shiphub/internal/poll"
+	"github.com/shiphub/shiphub/internal/provider"
 	"github.com/shiphub/shiphub/internal/provider/registry"
 	"github.com/shiphub/shiphub/internal/store"
 	"github.com/shiphub/shiphub/internal/store/open"
@@ -100,7 +101,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 			keys = append(keys, api.Key{Workspace: w.ID, Secret: k})
 		}
 	}
-	s.Pollers, err = poll.NewManager(conns, poll.Env{Store: st, Committed: s.Pipeline.Notify, Holder: s.instance, Logger: log, Metrics: s.Metrics})
+	s.Pollers, err = poll.NewManager(conns, provider.PollEnv{Store: st, Committed: s.Pipeline.Notify, Holder: s.instance, Logger: log, Metrics: s.Metrics})
 	if err != nil {
 		_ = st.Close()
 		return nil, err

@@ -149,21 +149,11 @@ func safeSegment(s string) bool {
 	return s != "" && s != "." && s != ".." && filepath.Base(s) == s && !filepath.IsAbs(s)
 }
 
-// FTPLogin is implemented by connectors whose provider logs in to
-// shiphub's FTP server (the courier's ftp_user and ftp_password).
-type FTPLogin interface {
-	FTPLogin() (user, password string)
-}
-
 // AccountsFrom lists an account for every connection that has an FTP login.
 func AccountsFrom(conns *connections.Set) []Account {
 	var out []Account
 	for _, c := range conns.All() {
-		login, ok := c.Connector.(FTPLogin)
-		if !ok {
-			continue
-		}
-		recv, ok := c.Connector.(provider.FileReceiver)
+		login, ok := c.Connector.(provider.FTPLogin)
 		if !ok {
 			continue
 		}
@@ -171,7 +161,7 @@ func AccountsFrom(conns *connections.Set) []Account {
 		if user == "" {
 			continue
 		}
-		out = append(out, Account{User: user, Password: pass, Workspace: c.Workspace, Connection: c.ID, Provider: c.Provider, Receiver: recv})
+		out = append(out, Account{User: user, Password: pass, Workspace: c.Workspace, Connection: c.ID, Provider: c.Provider, Receiver: login})
 	}
 	return out
 }

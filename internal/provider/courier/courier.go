@@ -117,6 +117,7 @@ var (
 	_ provider.FileReceiver    = (*Connector)(nil)
 	_ provider.FilePoller      = (*Connector)(nil)
 	_ provider.Retrier         = (*Connector)(nil)
+	_ provider.FTPLogin        = (*Connector)(nil)
 )
 
 // ProviderRetries is false: the courier sends each status once. When the

@@ -52,7 +52,6 @@ import (
 	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
-	"github.com/shiphub/shiphub/internal/poll"
 	"github.com/shiphub/shiphub/internal/provider"
 )
 
@@ -88,8 +87,8 @@ type Connector struct {
 }
 
 var (
-	_ provider.Connector = (*Connector)(nil)
-	_ poll.ParcelTracker = (*Connector)(nil)
+	_ provider.Connector     = (*Connector)(nil)
+	_ provider.ParcelTracker = (*Connector)(nil)
 )
 
 // New builds a connector from the connection's settings.

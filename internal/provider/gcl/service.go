@@ -15,6 +15,7 @@ import (
 	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/poll"
+	"github.com/shiphub/shiphub/internal/provider"
 	"github.com/shiphub/shiphub/internal/recovery"
 	"github.com/shiphub/shiphub/internal/store"
 )
@@ -28,7 +29,7 @@ const ComponentAttach = "gcl-attach"
 // instance at a time (leases "gcl-poll/…" and "gcl-attach/…").
 type Service struct {
 	conn   *Connector
-	env    poll.Env
+	env    provider.PollEnv
 	client *Client
 	policy poll.Policy
 	budget *poll.Budget
@@ -40,14 +41,14 @@ type Service struct {
 	once   sync.Once
 }
 
-var _ poll.Service = (*Service)(nil)
+var _ provider.PollService = (*Service)(nil)
 
 // NewService builds the connection's polling service.
-func (c *Connector) NewService(env poll.Env) (poll.Service, error) {
+func (c *Connector) NewService(env provider.PollEnv) (provider.PollService, error) {
 	return c.newService(env)
 }
 
-func (c *Connector) newService(env poll.Env) (*Service, error) {
+func (c *Connector) newService(env provider.PollEnv) (*Service, error) {
 	if env.Store == nil || env.Holder == "" {
 		return nil, errors.New("gcl service: Store and Holder are required")
 	}

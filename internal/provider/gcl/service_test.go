@@ -21,6 +21,7 @@ import (
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/pipeline"
 	"github.com/shiphub/shiphub/internal/poll"
+	"github.com/shiphub/shiphub/internal/provider"
 	"github.com/shiphub/shiphub/internal/provider/gcl"
 	"github.com/shiphub/shiphub/internal/provider/registry"
 	"github.com/shiphub/shiphub/internal/sim/gclsim"
@@ -48,8 +49,8 @@ type hub struct {
 	svc     *gcl.Service
 	clock   *clock
 	metrics *metrics.Metrics
-	env     poll.Env
-	conn    poll.Puller
+	env     provider.PollEnv
+	conn    provider.Puller
 }
 
 // watchStore is the store as the GCL service sees it: it counts what a
@@ -126,8 +127,8 @@ func newHub(t testing.TB, clk *clock, settings map[string]any, simCfg gclsim.Con
 	pipe, err := pipeline.New(pipeline.Config{Store: st, Connections: conns, Now: now, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	c, _ := conns.Lookup("acme", "gcl")
-	h := &hub{sim: sim, store: st, watch: &watchStore{Store: st}, pipe: pipe, clock: clk, metrics: metrics.New(), conn: c.Connector.(poll.Puller)}
-	h.env = poll.Env{Workspace: "acme", Connection: "gcl", Store: h.watch, Holder: "test", Now: now, Logger: slog.New(slog.DiscardHandler), Metrics: h.metrics}
+	h := &hub{sim: sim, store: st, watch: &watchStore{Store: st}, pipe: pipe, clock: clk, metrics: metrics.New(), conn: c.Connector.(provider.Puller)}
+	h.env = provider.PollEnv{Workspace: "acme", Connection: "gcl", Store: h.watch, Holder: "test", Now: now, Logger: slog.New(slog.DiscardHandler), Metrics: h.metrics}
 	h.svc = h.newService(t)
 	return h
 }

@@ -473,6 +473,25 @@ func TestCarrierRuleAttachesOtherConnectionsShipments(t *testing.T) {
 	}
 	require.Equal(t, map[string]int64{"1ZAAA": ships[0].ID, "JVGL1": ships[1].ID}, got)
 	require.Positive(t, h.sim.RequestsFor("1ZAAA"), "an attached tracker is polled")
+
+	// The answers are committed with the shipment the rule attached, and
+	// applied to it: one parcel is one shipment, not a GCL one beside it.
+	for _, tr := range list {
+		tr := h.pollOnce(t, tr)
+		require.NotNil(t, tr.LastPolledAt)
+	}
+	own, err := h.store.ListShipments(ctxT(t), store.ShipmentFilter{Workspace: "acme", Connection: "gcl", Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, own, "no shipment of the gcl connection")
+	for _, sh := range ships[:2] {
+		got, err := h.store.GetShipment(ctxT(t), "acme", sh.ID)
+		require.NoError(t, err)
+		require.NotEmpty(t, got.Events, "GCL's checkpoints are events of %s", sh.ProviderRef)
+		for _, e := range got.Events {
+			require.Equal(t, "gcl", e.Connection)
+			require.Equal(t, "gcl", e.Provider)
+		}
+	}
 }
 
 func TestReprocessRebuildsTrackingFromTheRawAnswers(t *testing.T) {

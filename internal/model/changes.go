@@ -24,12 +24,15 @@ package model
 //   - the connectors that state the kind fill the field in Normalize.
 //
 // Links between kinds are made by the later kind's applier from the facts
-// the message states: a shipment links to its order through its
-// OrderReference (or, for WICS, the metaFields that carry shiphub's ids),
-// which the shipment applier resolves against the order applied before it,
-// in this message or an earlier one. A connector never needs to know
-// another connection's ids: ShipmentLink is the same idea for a parcel two
-// connections know.
+// the message states, never by the connector, which cannot see the store
+// (Normalize is pure, so that a reprocess gives the same result). Once
+// orders exist, a shipment links to its order through its OrderReference
+// (ShipmentUpdate already carries it; for WICS also the metaFields that
+// carry shiphub's ids): the order applier runs before the shipment
+// applier, which looks the order up by that reference, among the orders
+// of this message or earlier ones, and stores the order's id with the
+// shipment. ShipmentLink is the same idea for one parcel that two
+// connections know, and works today.
 type Changes struct {
 	// Shipments are the facts stated about shipments, one update each.
 	Shipments []ShipmentUpdate

@@ -169,3 +169,45 @@ func TestOneParcelKnownToTwoConnectionsIsOneShipment(t *testing.T) {
 		}
 	}
 }
+
+// TestALinkFindsItsShipmentInTheDocumentedOrder pins the order in which
+// model.ShipmentLink's candidates are tried, for the cases the first test
+// does not reach: the shipment a carrier rule names wins over GCL's own
+// shipment of the parcel (made before this hub linked parcels), and GCL's
+// own shipment, once it exists, keeps a tracker's answers that name no
+// shipment, even after another connection reports the parcel.
+func TestALinkFindsItsShipmentInTheDocumentedOrder(t *testing.T) {
+	t.Parallel()
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newTwoSources(t, open(t))
+			// GCL knows the parcel first (an API tracker): its own shipment.
+			h.commit("tracking", "gcl", model.SourcePoll, gclMeta(parcel, 0), fixture(t, "gcl-ups-in-transit.json"))
+			h.commit("ws", "winkelstraat", model.SourceWebhook, nil, fixture(t, "winkelstraat-document-example.json"))
+			list := h.shipments()
+			require.Len(t, list, 2)
+			byConn := map[string]*model.Shipment{}
+			for _, s := range list {
+				byConn[s.Connection] = s
+			}
+			require.Contains(t, byConn, "ws")
+			require.Contains(t, byConn, "tracking")
+
+			// A later answer that names no shipment stays with GCL's own.
+			h.commit("tracking", "gcl", model.SourcePoll, gclMeta(parcel, 0), fixture(t, "gcl-ups-delivered.json"))
+			own, err := h.st.GetShipment(context.Background(), "acme", byConn["tracking"].ID)
+			require.NoError(t, err)
+			require.Equal(t, map[string]int{"tracking/gcl": 3}, eventSources(own))
+
+			// An answer a carrier rule's tracker commits names the
+			// Winkelstraat shipment, and goes there.
+			h.commit("tracking", "gcl", model.SourcePoll, gclMeta(parcel, byConn["ws"].ID), fixture(t, "gcl-ups-delivered.json"))
+			ws, err := h.st.GetShipment(context.Background(), "acme", byConn["ws"].ID)
+			require.NoError(t, err)
+			require.Equal(t, map[string]int{"ws/winkelstraat": 1, "tracking/gcl": 3}, eventSources(ws))
+			require.Equal(t, model.StatusDelivered, ws.Status)
+			require.Len(t, h.shipments(), 2, "no third shipment")
+		})
+	}
+}

@@ -100,6 +100,8 @@ type Clock interface {
 
 type realClock struct{}
 
+var _ Clock = realClock{}
+
 func (realClock) Now() time.Time                                  { return time.Now() }
 func (realClock) Sleep(ctx context.Context, d time.Duration) bool { return ctxtime.Sleep(ctx, d) }
 
@@ -147,7 +149,9 @@ type Config struct {
 	TimeScale float64
 	// Clock times the retries; default the wall clock.
 	Clock Clock
-	// Client posts the webhooks; default a client with a 10s timeout.
+	// Client posts the webhooks; default a client with a 10s timeout that
+	// does not follow redirects, since a redirect is not a 200 and WICS
+	// retries anything else.
 	Client *http.Client
 	// Logger logs messages given up; default discards.
 	Logger *slog.Logger
@@ -216,7 +220,10 @@ func (c *Config) setDefaults() {
 		c.Clock = realClock{}
 	}
 	if c.Client == nil {
-		c.Client = &http.Client{Timeout: DefaultTimeout}
+		c.Client = &http.Client{
+			Timeout:       DefaultTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -84,6 +84,9 @@ func newReceiver(t *testing.T, respond func(r request) int) *receiver {
 		}
 		rc.reqs = append(rc.reqs, req)
 		rc.mu.Unlock()
+		if req.status/100 == 3 {
+			w.Header().Set("Location", "/elsewhere")
+		}
 		w.WriteHeader(req.status)
 		select {
 		case rc.arrived <- req:
@@ -346,7 +349,8 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) bool {
 func TestDeliverRetriesOnTheDocumentsScheduleAndGivesUp(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{http.StatusServiceUnavailable, http.StatusInternalServerError, http.StatusTooManyRequests,
-		http.StatusUnauthorized, http.StatusNotFound, http.StatusBadRequest, http.StatusCreated, http.StatusAccepted, http.StatusNoContent} {
+		http.StatusUnauthorized, http.StatusNotFound, http.StatusBadRequest, http.StatusCreated, http.StatusAccepted, http.StatusNoContent,
+		http.StatusFound, http.StatusTemporaryRedirect} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			t.Parallel()
 			clock := &fakeClock{now: testStart}

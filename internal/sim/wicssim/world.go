@@ -207,7 +207,6 @@ type world struct {
 	started      int // orders started
 	activeOrders int
 	shipped      int
-	shippedList  []*order
 	active       []*journey
 	out          []Message
 
@@ -322,7 +321,6 @@ func (w *world) finished(j *journey) {
 		return
 	}
 	w.shipped++
-	w.shippedList = append(w.shippedList, j.order)
 	if w.returnEvery > 0 && (w.shipped-1)%w.returnEvery == 0 {
 		w.startReturn(j.order)
 	}

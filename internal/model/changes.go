@@ -35,12 +35,25 @@ package model
 // connections know, and works today.
 type Changes struct {
 	// Shipments are the facts stated about shipments, one update each.
-	Shipments []ShipmentUpdate
+	Shipments []ShipmentUpdate `json:",omitempty"`
+	// Orders are the facts stated about orders and their lines.
+	Orders []OrderUpdate `json:",omitempty"`
+	// Products are the facts stated about products.
+	Products []ProductUpdate `json:",omitempty"`
+	// Stock are stock figures.
+	Stock []StockUpdate `json:",omitempty"`
+	// StockMutations are stock mutations the warehouse registered.
+	StockMutations []StockMutationUpdate `json:",omitempty"`
+	// Inbound are the facts stated about inbound goods and their receipts.
+	Inbound []InboundUpdate `json:",omitempty"`
+	// Returns are the facts stated about returns.
+	Returns []ReturnUpdate `json:",omitempty"`
 }
 
 // Len is how many updates the change set holds, of every kind.
 func (c *Changes) Len() int {
-	return len(c.Shipments)
+	return len(c.Shipments) + len(c.Orders) + len(c.Products) + len(c.Stock) +
+		len(c.StockMutations) + len(c.Inbound) + len(c.Returns)
 }
 
 // ShipmentChanges is a change set of shipment updates only, for the

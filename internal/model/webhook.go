@@ -8,32 +8,42 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
 
-// Reserved names of feed event types that the fulfilment side will emit
-// (orders, stock, inbound goods, returns). Nothing emits them yet, so they
-// are not in EventTypes and no endpoint may subscribe to them: a merchant
-// who subscribed today would wait for events that never come. The names
-// are kept so that the taxonomy stays one list and the error that refuses
-// them can say so.
+// Feed event types of the fulfilment side (DESIGN.md). Until a type is in
+// EventTypes it is not offered: no endpoint may subscribe to it and no
+// webhook is delivered for it (not even to "*"), because the OpenAPI
+// document does not describe its payload yet; the feed
+// (GET /api/v1/events) records it all the same.
 const (
-	EventOrderStatusChanged = "order.status_changed"
-	EventStockChanged       = "stock.changed"
-	EventInboundReceived    = "inbound.received"
-	EventReturnCreated      = "return.created"
+	EventOrderCreated         = "order.created"
+	EventOrderStatusChanged   = "order.status_changed"
+	EventStockChanged         = "stock.changed"
+	EventStockMutationAdded   = "stock.mutation_added"
+	EventInboundStatusChanged = "inbound.status_changed"
+	EventInboundReceived      = "inbound.received"
+	EventReturnCreated        = "return.created"
+	EventReturnStatusChanged  = "return.status_changed"
+	EventCommandFailed        = "command.failed"
+	EventCommandDead          = "command.dead"
 )
 
-// EventTypes is every feed event type the hub emits today, and so every
-// type a merchant endpoint can subscribe to. The OpenAPI document's
+// EventTypes is every feed event type the hub offers, and so every type a
+// merchant endpoint can subscribe to and receive. The OpenAPI document's
 // webhooks section describes the payload of each.
 var EventTypes = []string{
 	EventShipmentCreated, EventShipmentStatusChanged, EventShipmentEventAdded, EventShipmentEDDChanged,
 }
 
-// PlannedEventTypes are the reserved types that nothing emits yet.
-var PlannedEventTypes = []string{EventOrderStatusChanged, EventStockChanged, EventInboundReceived, EventReturnCreated}
+// PlannedEventTypes are the reserved types that are not offered yet.
+var PlannedEventTypes = []string{
+	EventOrderCreated, EventOrderStatusChanged, EventStockChanged, EventStockMutationAdded,
+	EventInboundStatusChanged, EventInboundReceived, EventReturnCreated, EventReturnStatusChanged,
+	EventCommandFailed, EventCommandDead,
+}
 
 // Endpoint sources: where an endpoint was defined, and so who may change it.
 const (
@@ -143,9 +153,13 @@ func Subject(eventType string, subjectID int64) string {
 }
 
 // MatchEventType reports whether a feed event type matches any of an
-// endpoint's filters: "*" (everything), "shipment.*" (a resource) or an
-// exact type.
+// endpoint's filters: "*" (everything offered), "shipment.*" (a resource)
+// or an exact type. A type that is not offered (not in EventTypes) matches
+// nothing: its payload is not documented yet.
 func MatchEventType(filters []string, eventType string) bool {
+	if !slices.Contains(EventTypes, eventType) {
+		return false
+	}
 	for _, f := range filters {
 		if f == "*" || f == eventType {
 			return true

@@ -1,0 +1,76 @@
+package model
+
+import "time"
+
+// InboundStatus is the canonical status of inbound goods (DESIGN.md).
+type InboundStatus string
+
+// Inbound statuses.
+const (
+	InboundAnnounced InboundStatus = "announced"
+	InboundReceiving InboundStatus = "receiving"
+	InboundReceived  InboundStatus = "received"
+	InboundCancelled InboundStatus = "cancelled"
+	InboundUnknown   InboundStatus = "unknown"
+)
+
+// InboundStatuses lists every inbound status.
+var InboundStatuses = []InboundStatus{InboundAnnounced, InboundReceiving, InboundReceived, InboundCancelled, InboundUnknown}
+
+// Inbound is goods announced to the warehouse (a purchase order or
+// announcement), with what was received against it.
+type Inbound struct {
+	Resource
+	Reference      string          `json:"reference"`
+	Status         InboundStatus   `json:"status"`
+	ProviderStatus *ProviderStatus `json:"provider_status,omitempty"`
+	ExpectedAt     *time.Time      `json:"expected_at,omitempty"`
+	Lines          []InboundLine   `json:"lines"`
+	Receipts       []Receipt       `json:"receipts"`
+}
+
+// InboundLine is one announced line and how much of it was received.
+type InboundLine struct {
+	LineNumber int     `json:"line_number"`
+	SKU        string  `json:"sku"`
+	Expected   float64 `json:"expected"`
+	Received   float64 `json:"received"`
+}
+
+// Receipt is one receipt of goods against an announcement.
+type Receipt struct {
+	ProviderRef string        `json:"provider_ref"`
+	ReceivedAt  time.Time     `json:"received_at"`
+	Lines       []ReceiptLine `json:"lines"`
+}
+
+// ReceiptLine is one received quantity.
+type ReceiptLine struct {
+	SKU        string     `json:"sku"`
+	Quantity   float64    `json:"quantity"`
+	Lot        string     `json:"lot,omitempty"`
+	BestBefore *time.Time `json:"best_before,omitempty"`
+}
+
+// InboundUpdate is what a message states about inbound goods, keyed by the
+// merchant's Reference (or ProviderRef when the provider names no
+// reference). A receipt is linked to its announcement by that key; a
+// receipt whose announcement is unknown creates the inbound resource.
+type InboundUpdate struct {
+	AsOf           time.Time `json:"AsOf,omitzero"`
+	Reference      string
+	ProviderRef    string              `json:",omitempty"`
+	Status         InboundStatus       `json:",omitempty"`
+	ProviderStatus *ProviderStatus     `json:",omitempty"`
+	ExpectedAt     *time.Time          `json:",omitempty"`
+	Lines          []InboundLineUpdate `json:",omitempty"`
+	// Receipts are added by their ProviderRef; one reported twice is kept once.
+	Receipts []Receipt `json:",omitempty"`
+}
+
+// InboundLineUpdate states one announced line by LineNumber.
+type InboundLineUpdate struct {
+	LineNumber int
+	SKU        string   `json:",omitempty"`
+	Expected   *float64 `json:",omitempty"`
+}

@@ -1,0 +1,60 @@
+package model
+
+import "time"
+
+// ReturnStatus is the canonical status of a return (RMA).
+type ReturnStatus string
+
+// Return statuses.
+const (
+	ReturnAnnounced ReturnStatus = "announced"
+	ReturnReceived  ReturnStatus = "received"
+	ReturnProcessed ReturnStatus = "processed"
+	ReturnUnknown   ReturnStatus = "unknown"
+)
+
+// ReturnStatuses lists every return status.
+var ReturnStatuses = []ReturnStatus{ReturnAnnounced, ReturnReceived, ReturnProcessed, ReturnUnknown}
+
+// Return is goods a customer sends back (an RMA).
+type Return struct {
+	Resource
+	// Reference is the order's reference; OrderID links the order when the
+	// hub knows it.
+	Reference      string          `json:"reference"`
+	OrderID        int64           `json:"order_id,omitempty"`
+	Status         ReturnStatus    `json:"status"`
+	ProviderStatus *ProviderStatus `json:"provider_status,omitempty"`
+	Lines          []ReturnLine    `json:"lines"`
+	// Label is where the provider makes a return label (served at
+	// /returns/{id}/label); empty otherwise.
+	Label string `json:"label,omitempty"`
+}
+
+// ReturnLine is one returned line with the customer's answers.
+type ReturnLine struct {
+	LineNumber int            `json:"line_number"`
+	SKU        string         `json:"sku"`
+	Quantity   float64        `json:"quantity"`
+	Reason     string         `json:"reason,omitempty"`
+	Answers    []ReturnAnswer `json:"answers,omitempty"`
+}
+
+// ReturnAnswer is one question of the return form and its answer.
+type ReturnAnswer struct {
+	Question string `json:"question"`
+	Answer   string `json:"answer"`
+}
+
+// ReturnUpdate is what a message states about one return, keyed by
+// ProviderRef (the RMA number) or, without one, by Reference.
+type ReturnUpdate struct {
+	AsOf           time.Time `json:"AsOf,omitzero"`
+	Reference      string
+	ProviderRef    string          `json:",omitempty"`
+	Status         ReturnStatus    `json:",omitempty"`
+	ProviderStatus *ProviderStatus `json:",omitempty"`
+	// Lines, when stated, replace the return's lines.
+	Lines []ReturnLine `json:",omitempty"`
+	Label string       `json:",omitempty"`
+}

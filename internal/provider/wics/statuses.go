@@ -63,6 +63,10 @@ type StatusMatch struct {
 	Status string
 	// Row is the row that gave Status; nil when unknown.
 	Row *StatusRow
+	// DescriptionKnown reports whether Description is empty or one of the
+	// row's descriptions (case-insensitively). The code decides the status
+	// either way; a false here is worth a look at the table.
+	DescriptionKnown bool
 	// Tolerated is set when the code was not a code but the one
 	// description of a row (the document's order list writes "statusCode":
 	// "Bevestigd"), so the caller can record it.
@@ -121,14 +125,30 @@ func (t *statusTable) lookup(code, description string) StatusMatch {
 	if i, ok := t.byCode[code]; ok {
 		r := t.rows[i]
 		m.Status, m.Row = r.Status, &r
+		m.DescriptionKnown = knownDescription(r, description)
 		return m
 	}
 	if idx := t.byDesc[strings.ToLower(strings.TrimSpace(code))]; len(idx) == 1 {
 		r := t.rows[idx[0]]
 		m.Status, m.Row = r.Status, &r
+		m.DescriptionKnown = knownDescription(r, description)
 		m.Tolerated = fmt.Sprintf("statusCode %q read as the description of code %s", clip(code), r.Code)
 	}
 	return m
+}
+
+// knownDescription reports whether d is empty or one of r's descriptions.
+func knownDescription(r StatusRow, d string) bool {
+	d = strings.TrimSpace(d)
+	if d == "" {
+		return true
+	}
+	for _, have := range r.Descriptions {
+		if strings.EqualFold(have, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseStatusTable parses a TSV: '#' lines and blank lines are comments,

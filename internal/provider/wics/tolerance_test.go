@@ -142,7 +142,11 @@ func TestLocalInstants(t *testing.T) {
 	t.Parallel()
 	ams, err := provider.LoadLocation("Europe/Amsterdam")
 	require.NoError(t, err)
-	at := func(s string) time.Time { v, err := time.Parse("2006-01-02T15:04", s); require.NoError(t, err); return v }
+	at := func(s string) time.Time {
+		v, err := time.Parse("2006-01-02T15:04", s)
+		require.NoError(t, err)
+		return v
+	}
 	require.Len(t, localInstants(at("2022-10-30T02:30"), ams), 2, "the repeated hour")
 	require.Len(t, localInstants(at("2022-03-27T02:30"), ams), 0, "the skipped hour")
 	require.Len(t, localInstants(at("2022-03-27T03:00"), ams), 1)

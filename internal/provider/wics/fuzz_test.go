@@ -112,8 +112,8 @@ func FuzzAuthenticate(f *testing.F) {
 	f.Add("Basic d2ljcy1rZXk6fn5-", "wics-key", "~~~")
 	f.Add("", "", "")
 	fixed := map[string]bool{
-		"unauthorized: no Authorization header":                                    true,
-		"unauthorized: the Authorization header is not Basic":                      true,
+		"unauthorized: no Authorization header":                                     true,
+		"unauthorized: the Authorization header is not Basic":                       true,
 		"unauthorized: the Basic credentials are neither key:secret nor its base64": true,
 		"unauthorized: wrong API key or secret":                                     true,
 	}

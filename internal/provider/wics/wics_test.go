@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -251,6 +252,8 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"CommaAfterColon", TopicStock, `{"itemCode":,}`, "", "invalid JSON"},
 		{"Comment", TopicStock, `{"itemCode":"A" /* x */}`, "", "invalid JSON"},
 		{"SingleQuotes", TopicStock, `{'itemCode':'A'}`, "", "invalid JSON"},
+		{"NestedTooDeep", TopicStock, `{"itemCode":"A","extra":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, "", "nested deeper than 64 levels"},
+		{"NullBody", TopicStock, `null`, "", "the body must be a JSON object, got null"},
 		{"InvalidUTF8", TopicStock, "{\"itemCode\":\"\xff\"}", "", "not valid UTF-8 (at offset 13)"},
 	}
 	for _, c := range cases {
@@ -269,6 +272,15 @@ func TestErrorsNameTheField(t *testing.T) {
 	}
 }
 
+// TestFieldErrorText: the error reads like the project's other bad-input
+// errors, and provider.Reason gives the part a person reads.
+func TestFieldErrorText(t *testing.T) {
+	t.Parallel()
+	_, _, err := Decode(TopicStock, []byte(`{"itemCode":"CS1001","physical":"abc","nettoSalable":1,"announced":0}`))
+	require.EqualError(t, err, `bad input: physical: expected a number, got "abc"`)
+	require.Equal(t, `physical: expected a number, got "abc"`, provider.Reason(err))
+}
+
 // TestSyntaxErrorOffsetsAreTheBodys: after a dropped comma, the offset of a
 // later syntax error is still the body's own.
 func TestSyntaxErrorOffsetsAreTheBodys(t *testing.T) {
@@ -285,3 +297,14 @@ func TestSyntaxErrorOffsetsAreTheBodys(t *testing.T) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// TestPackageDecodeIsTheZeroDecoder: Decode reads offset-less times in
+// Europe/Amsterdam, like the zero Decoder.
+func TestPackageDecodeIsTheZeroDecoder(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"itemCode":"1","quantity":1,"registrationDate":"2022-05-02T09:48:11"}`)
+	m, tol, err := Decode(TopicStockMutation, body)
+	require.NoError(t, err)
+	require.Equal(t, Tolerated{"registrationDate: no UTC offset, read as Europe/Amsterdam time"}, tol)
+	require.Equal(t, "2022-05-02T07:48:11Z", m.(*StockMutation).RegistrationDate.Instant.Format("2006-01-02T15:04:05Z07:00"))
+}

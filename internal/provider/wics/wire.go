@@ -411,3 +411,11 @@ func invalidUTF8At(b []byte) int {
 	}
 	return len(b)
 }
+
+// Decode decodes body as a message of topic t with the zero Decoder:
+// date-times without a UTC offset are read in Europe/Amsterdam. A connector
+// uses a Decoder with its connection's zone instead.
+func Decode(t Topic, body []byte) (Message, Tolerated, error) {
+	var d Decoder
+	return d.Decode(t, body)
+}

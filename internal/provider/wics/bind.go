@@ -127,7 +127,7 @@ func (b *binder) bindStruct(path string, n *node, v reflect.Value) error {
 		}
 		if fi < 0 {
 			for i, f := range fields {
-				if strings.EqualFold(f.name, key) {
+				if asciiEqualFold(f.name, key) {
 					fi = i
 					break
 				}

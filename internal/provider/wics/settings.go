@@ -156,6 +156,10 @@ func (s *Settings) Location() *time.Location {
 	return loc
 }
 
+// Credentials are the connection's key and secret, digested, for checking
+// webhooks' Authorization headers.
+func (s *Settings) Credentials() Credentials { return NewCredentials(s.APIKey, s.APISecret) }
+
 func hasControl(s string) bool {
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f {

@@ -33,6 +33,9 @@ func TestSettingsDefaults(t *testing.T) {
 	require.Equal(t, int64(0), s.WebshopID)
 	require.Equal(t, "Europe/Amsterdam", s.Timezone)
 	require.Equal(t, "Europe/Amsterdam", s.Location().String())
+	c := s.Credentials()
+	require.NoError(t, c.Check("Basic k:s"))
+	require.Error(t, c.Check("Basic k:t"))
 }
 
 func TestSettingsEveryKey(t *testing.T) {

@@ -67,6 +67,8 @@ func TestTolerances(t *testing.T) {
 			Tolerated{"lines[0].eansscc: key read as EANSSCC, ignoring case"}, func(t *testing.T, m Message) { require.Equal(t, "WICS1", m.(*Receipt).Lines[0].EANSSCC) }},
 		{"UnknownField", TopicStock, `{"itemCode":"A","physical":1,"colour":"red",` + stockTail,
 			Tolerated{"colour: unknown field ignored"}, nil},
+		{"UnicodeFoldingIsNotACaseDifference", TopicReceipt, `{"number":"1","lines":[{"itemCode":"A","quantityReceived":1,"EANſſCC":"WICS1"}]}`,
+			Tolerated{`lines[0]."EANſſCC": unknown field ignored`}, func(t *testing.T, m Message) { require.Empty(t, m.(*Receipt).Lines[0].EANSSCC) }},
 		{"UnknownOddKey", TopicStock, `{"itemCode":"A","physical":1,"a b":1,` + stockTail,
 			Tolerated{`"a b": unknown field ignored`}, nil},
 		{"NullList", TopicRMA, `{"orderReference":"R","lines":null}`,

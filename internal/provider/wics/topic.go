@@ -41,7 +41,7 @@ func Topics() []Topic { return append([]Topic(nil), topics...) }
 // Anything else, the empty name included, is ErrUnknownTopic.
 func ParseTopic(name string) (Topic, error) {
 	for _, t := range topics {
-		if strings.EqualFold(name, string(t)) {
+		if asciiEqualFold(name, string(t)) {
 			return t, nil
 		}
 	}
@@ -63,4 +63,26 @@ func clip(s string) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:limit], "") + "…"
+}
+
+// asciiEqualFold is strings.EqualFold for ASCII letters only: a path name
+// or a JSON key matches in another case, but not through Unicode folding
+// (the long s of "ſtock" is not the s of stock).
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

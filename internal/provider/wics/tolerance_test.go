@@ -156,3 +156,19 @@ func TestLocalInstants(t *testing.T) {
 	require.Len(t, localInstants(at("2022-10-30T01:59"), ams), 1)
 	require.Len(t, localInstants(at("2022-07-01T12:00"), time.UTC), 1)
 }
+
+// TestStockWithoutAnnouncedIsNotZero: a stock message that does not say
+// what is announced leaves Announced nil, so the mapping keeps what it
+// knew, rather than setting it to 0.
+func TestStockWithoutAnnouncedIsNotZero(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`{"itemCode":"A","physical":1,"nettoSalable":1}`, `{"itemCode":"A","physical":1,"nettoSalable":1,"announced":null}`} {
+		s, tol, err := (&Decoder{Strict: true}).DecodeStock([]byte(body))
+		require.NoError(t, err)
+		require.Empty(t, tol)
+		require.Nil(t, s.Announced)
+	}
+	s, _, err := Decode(TopicStock, []byte(`{"itemCode":"A","physical":1,"nettoSalable":1,"announced":0}`))
+	require.NoError(t, err)
+	require.Equal(t, int64(0), *s.(*Stock).Announced)
+}

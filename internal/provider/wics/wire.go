@@ -118,9 +118,11 @@ type Stock struct {
 	StockKeeping string `json:"stockKeeping"`
 	Physical     int64  `json:"physical" wics:"required"`
 	// NettoSalable is what can be sold: canonical "available".
-	NettoSalable   int64 `json:"nettoSalable" wics:"required"`
-	Announced      int64 `json:"announced" wics:"required"`
-	CustomerNumber int64 `json:"customerNumber"`
+	NettoSalable int64 `json:"nettoSalable" wics:"required"`
+	// Announced is the quantity expected in; nil when the message does not
+	// say (the stock endpoints' field table leaves it out), which is not 0.
+	Announced      *int64 `json:"announced"`
+	CustomerNumber int64  `json:"customerNumber"`
 	// Warehouses splits the levels per warehouse, as the stock endpoints
 	// do; the webhook example has none.
 	Warehouses []StockWarehouse `json:"warehouses"`

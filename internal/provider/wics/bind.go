@@ -42,12 +42,31 @@ type binder struct {
 	loc    *time.Location
 	strict bool
 	tol    Tolerated
+	// more counts the tolerances beyond maxTolerated, which are not listed.
+	more int
+}
+
+// maxTolerated bounds the Tolerated list: a body of thousands of lines,
+// each with a field the document does not name, must not make a list as
+// long as the body. What is left out is counted in a last entry.
+const maxTolerated = 32
+
+// tolerated is the list, with the count of what was left out.
+func (b *binder) tolerated() Tolerated {
+	if b.more > 0 {
+		return append(b.tol, fmt.Sprintf("and %d more tolerances not listed", b.more))
+	}
+	return b.tol
 }
 
 // tolerate records a liberal reading at path, or refuses it in strict mode.
 func (b *binder) tolerate(path, what string) error {
 	if b.strict {
 		return fieldError(path, "%s (refused: strict decoding)", what)
+	}
+	if len(b.tol) >= maxTolerated {
+		b.more++
+		return nil
 	}
 	if path != "" {
 		what = path + ": " + what

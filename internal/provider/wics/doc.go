@@ -47,8 +47,12 @@
 //     except for status codes, whose leading zeros a number would lose;
 //   - metaFields may be an object, an empty string (the examples' own form),
 //     null, or an object encoded as a JSON string;
-//   - a key may differ from the document's only in case (eansscc for
+//   - a key may differ from the document's only in ASCII case (eansscc for
 //     EANSSCC), and keys the document does not name are ignored.
+//
+// The list names the field and what was read, e.g. "trailing comma at
+// offset 768" or "registrationDate: space before T". It holds at most 32
+// entries; a last one counts the rest.
 //
 // It is strict where the meaning is ambiguous: a key given twice, a number
 // with a fraction where a count belongs, a status code sent as a number,

@@ -1,6 +1,7 @@
 package wics
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -171,4 +172,22 @@ func TestStockWithoutAnnouncedIsNotZero(t *testing.T) {
 	s, _, err := Decode(TopicStock, []byte(`{"itemCode":"A","physical":1,"nettoSalable":1,"announced":0}`))
 	require.NoError(t, err)
 	require.Equal(t, int64(0), *s.(*Stock).Announced)
+}
+
+// TestToleratedIsBounded: many tolerances are listed up to a bound, and the
+// rest are counted.
+func TestToleratedIsBounded(t *testing.T) {
+	t.Parallel()
+	var lines []string
+	for i := 0; i < 100; i++ {
+		lines = append(lines, `{"itemCode":"A","quantity":1,"extra":1}`)
+	}
+	body := `{"orderReference":"R","lines":[` + strings.Join(lines, ",") + `]}`
+	m, tol, err := Decode(TopicRMA, []byte(body))
+	require.NoError(t, err)
+	require.Len(t, m.(*RMA).Lines, 100)
+	require.Len(t, tol, maxTolerated+1)
+	require.Equal(t, "lines[0].extra: unknown field ignored", tol[0])
+	require.Equal(t, "lines[31].extra: unknown field ignored", tol[maxTolerated-1])
+	require.Equal(t, "and 68 more tolerances not listed", tol[maxTolerated])
 }

@@ -399,7 +399,7 @@ func (d *Decoder) decodeInto(body []byte, v any) (Tolerated, error) {
 	if err := b.bindStruct("", tree, reflect.ValueOf(v).Elem()); err != nil {
 		return nil, err
 	}
-	return b.tol, nil
+	return b.tolerated(), nil
 }
 
 // invalidUTF8At is the offset of the first byte that is not valid UTF-8.

@@ -57,7 +57,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IntakeErrorsReadBackNewestFirstWithinAWorkspace", testIntakeErrors},
 		{"AnIntakeErrorKeepsAtMostItsCapOfBytes", testIntakeErrorBodyIsCapped},
 	}
-	for _, c := range append(cases, webhookCases...) {
+	for _, c := range append(append(cases, webhookCases...), retentionCases...) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, open(t))

@@ -450,6 +450,18 @@ func (s *Store) ClaimAlert(ctx context.Context, endpointID int64, interval time.
 	return n == 1, nil
 }
 
+// claimHead is the time the head of a delivery's subject (its earliest
+// pending delivery to the same endpoint) is next tried, when that head is
+// an earlier delivery waiting for a retry, not in flight; otherwise 0. Its
+// one placeholder is now.
+const claimHead = `SELECT CASE WHEN h.locked_until <= ? THEN h.next_attempt_at ELSE 0 END FROM deliveries h
+	WHERE h.endpoint_id = deliveries.endpoint_id AND h.subject = deliveries.subject AND h.status = 'pending' AND h.id < deliveries.id
+	ORDER BY h.id LIMIT 1`
+
+// parkBatch bounds how many blocked deliveries one claim parks, so one
+// claim transaction stays short when a large backlog first becomes due.
+const parkBatch = 2000
+
 // ClaimDeliveries takes due deliveries for sending. On PostgreSQL the
 // candidate rows are locked with SKIP LOCKED, so concurrent claims from
 // other instances pass over them instead of waiting or taking them too; on
@@ -473,6 +485,22 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 		return nil, fmt.Errorf("claiming deliveries: %w", err)
 	}
 	defer rollback(wtx)
+	// Park the backlog behind a head that waits for its retry: a later
+	// delivery of the subject cannot go before its head does, so it is due
+	// no earlier than the head's next attempt. Without this, every claim
+	// would read a failing endpoint's whole backlog (due, but blocked by the
+	// NOT EXISTS below) on every cycle; with it, each parked delivery is
+	// read again once per attempt of its head. A head in flight (claimed,
+	// locked_until in the future) parks nothing: it may succeed at once.
+	if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET next_attempt_at = (`+claimHead+`)
+		WHERE id IN (
+		SELECT d.id FROM deliveries d
+		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
+		AND (`+strings.ReplaceAll(claimHead, "deliveries.", "d.")+`) > ?
+		ORDER BY d.next_attempt_at, d.id LIMIT ?`+skipLocked+`)`),
+		micros(now), micros(now), micros(now), micros(now), micros(now), parkBatch); err != nil {
+		return nil, fmt.Errorf("claiming deliveries: parking the backlog of waiting subjects: %w", err)
+	}
 	rows, err := wtx.QueryContext(ctx, s.dialect.bind(`UPDATE deliveries SET locked_until = ? WHERE id IN (
 		SELECT d.id FROM deliveries d
 		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
@@ -488,6 +516,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 		return nil, fmt.Errorf("claiming deliveries: %w", err)
 	}
 	if len(dels) == 0 {
+		// Commit what was parked.
+		if err := wtx.Commit(); err != nil {
+			return nil, fmt.Errorf("claiming deliveries: %w", err)
+		}
 		return nil, nil
 	}
 	slices.SortFunc(dels, func(a, b *model.Delivery) int { return cmp.Compare(a.ID, b.ID) })
@@ -665,6 +697,10 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		}
 	}
 
+	if err := s.unpark(ctx, wtx, results, updated, now); err != nil {
+		return nil, err
+	}
+
 	// Endpoint health follows each endpoint's latest attempt.
 	latest := map[int64]store.AttemptResult{}
 	var order []int64
@@ -725,6 +761,30 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		return nil, fmt.Errorf("recording %d delivery attempts: %w", len(results), err)
 	}
 	return health, nil
+}
+
+// unpark makes the parked deliveries of the subjects whose head these
+// results finished (delivered or dead-lettered) due now: ClaimDeliveries
+// parked them behind a retry of that head which no longer comes. Parked
+// deliveries are the never-attempted pending ones due in the future; no
+// other delivery is.
+func (s *Store) unpark(ctx context.Context, wtx *sql.Tx, results []store.AttemptResult, updated map[int64]bool, now int64) error {
+	var done []any
+	for _, r := range results {
+		if updated[r.DeliveryID] && r.Status != model.DeliveryPending {
+			done = append(done, r.DeliveryID)
+		}
+	}
+	for start := 0; start < len(done); start += flushChunk {
+		part := done[start:min(start+flushChunk, len(done))]
+		args := append([]any{now, now}, part...)
+		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET next_attempt_at = ?
+			WHERE status = 'pending' AND attempts = 0 AND next_attempt_at > ?
+			AND (endpoint_id, subject) IN (SELECT endpoint_id, subject FROM deliveries WHERE id IN (`+placeholders(len(part))+`))`), args...); err != nil {
+			return fmt.Errorf("recording delivery attempts: releasing the deliveries waiting behind them: %w", err)
+		}
+	}
+	return nil
 }
 
 // ListDeliveries lists deliveries of a workspace, newest first.

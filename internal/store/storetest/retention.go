@@ -19,6 +19,7 @@ var retentionCases = []conformanceCase{
 	{"PruningIntakeErrorsDeletesOnlyTheOldOnes", testPruneIntakeErrors},
 	{"PruningTrackersKeepsThoseStillPolled", testPruneTrackers},
 	{"PruningShipmentsKeepsUnfinishedOnesAndTakesTheirEvents", testPruneShipments},
+	{"AFailingSubjectsBacklogIsParkedBehindItsHeadsRetry", testClaimParksTheBacklog},
 }
 
 // pruneAll prunes table in batches of limit until the store reports it is

@@ -777,10 +777,12 @@ func (s *Store) unpark(ctx context.Context, wtx *sql.Tx, results []store.Attempt
 	}
 	for start := 0; start < len(done); start += flushChunk {
 		part := done[start:min(start+flushChunk, len(done))]
-		args := append([]any{now, now}, part...)
-		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET next_attempt_at = ?
-			WHERE status = 'pending' AND attempts = 0 AND next_attempt_at > ?
-			AND (endpoint_id, subject) IN (SELECT endpoint_id, subject FROM deliveries WHERE id IN (`+placeholders(len(part))+`))`), args...); err != nil {
+		// The id range makes the planner walk each subject's pending
+		// deliveries (deliveries_pending_subject), not the endpoint's.
+		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`WITH f (id, endpoint_id, subject) AS (SELECT id, endpoint_id, subject FROM deliveries WHERE id IN (`+placeholders(len(part))+`))
+			UPDATE deliveries SET next_attempt_at = ? FROM f
+			WHERE deliveries.endpoint_id = f.endpoint_id AND deliveries.subject = f.subject AND deliveries.id > f.id
+			AND deliveries.status = 'pending' AND deliveries.attempts = 0 AND deliveries.next_attempt_at > ?`), slices.Concat(part, []any{now, now})...); err != nil {
 			return fmt.Errorf("recording delivery attempts: releasing the deliveries waiting behind them: %w", err)
 		}
 	}

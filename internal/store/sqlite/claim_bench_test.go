@@ -1,0 +1,28 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/store/sqlite"
+	"github.com/shiphub/shiphub/internal/store/storetest"
+)
+
+// BenchmarkClaimBacklog compares one due-delivery claim with a failing
+// endpoint's backlog queued against the claim query it replaced.
+func BenchmarkClaimBacklog(b *testing.B) {
+	dir := b.TempDir()
+	s := sqlite.OpenTest(b)
+	legacyPath := filepath.Join(dir, "legacy.db")
+	legacy, err := sqlite.New(context.Background(), sqlite.Config{Path: legacyPath, Synchronous: "NORMAL"})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = legacy.Close() })
+	db, err := sql.Open("sqlite", legacyPath+"?_pragma=busy_timeout(10000)")
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = db.Close() })
+	storetest.BenchmarkClaimBacklog(b, s, legacy, db, func(q string) string { return q })
+}

@@ -30,6 +30,8 @@ type Config struct {
 	Outbound Outbound `yaml:"outbound"`
 	// SMTP is where failure alerts are sent from.
 	SMTP SMTP `yaml:"smtp"`
+	// Retention is how long finished rows are kept; see retention.go.
+	Retention Retention `yaml:"retention"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
 }
@@ -260,6 +262,7 @@ func (c *Config) SetDefaults() {
 	}
 	c.FTP.SetDefaults()
 	c.setOutboundDefaults()
+	c.Retention.SetDefaults()
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -275,6 +278,7 @@ func (c *Config) Validate() error {
 		bad("database", "must start with sqlite: or postgres://")
 	}
 	errs = append(errs, c.FTP.Validate())
+	errs = append(errs, c.Retention.Validate())
 	if c.Intake.MaxBodyBytes < 1024 {
 		bad("intake.max_body_bytes", "must be at least 1024")
 	}

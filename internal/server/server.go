@@ -39,6 +39,7 @@ type Server struct {
 	Metrics  *metrics.Metrics
 	ftpParts
 	webhookParts
+	retentionParts
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -91,6 +92,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	if err := s.buildWebhooks(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := s.buildRetention(); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -148,6 +153,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.Pipeline.Start(context.WithoutCancel(ctx))
 	s.startWebhooks(ctx)
 	s.Pollers.Start(context.WithoutCancel(ctx))
+	s.startRetention(ctx)
 	if err := s.startFTP(ctx); err != nil {
 		_ = ln.Close()
 		return err
@@ -184,6 +190,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		}
 	}
 	if err := s.stopFTP(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.stopRetention(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	if err := s.Pollers.Stop(ctx); err != nil {

@@ -35,7 +35,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&soak.updates, "updates", 1_000_000, "with --soak: courier updates to send")
 	fs.DurationVar(&soak.keep, "retention", 10*time.Second, "with --soak: how long every table keeps finished rows (0: retention off)")
 	fs.IntVar(&soak.reportEvery, "report-every", 50_000, "with --soak: print the database size every this many updates")
-	fs.Int64Var(&soak.maxBacklog, "max-backlog", 20_000, "with --soak: senders wait while more inbox messages than this are pending")
+	fs.Int64Var(&soak.maxBacklog, "max-backlog", 20_000, "with --soak: senders wait while more inbox messages (or deliveries) than this are pending")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

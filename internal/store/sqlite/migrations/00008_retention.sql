@@ -21,14 +21,15 @@ CREATE INDEX trackers_finished_by_age ON trackers (updated_at, id) WHERE state I
 -- Finished shipments by their last change (the shipments retention, off by default).
 CREATE INDEX shipments_finished_by_age ON shipments (updated_at, id) WHERE status IN ('delivered', 'returned', 'cancelled');
 
--- Periodic scans that had no index of their own:
--- carrier rules page through a workspace's shipments by (updated_at, id);
+-- Carrier rules page through a workspace's shipments by (updated_at, id)
+-- (ShipmentsUpdatedSince), which read and sorted the whole workspace. The
+-- other periodic scans have theirs: the inbox's pending messages
+-- (inbox_pending), due deliveries (deliveries_due, with the backlog parked
+-- out of it), due trackers (trackers_due: the few due rows, then sorted by
+-- priority) and a workspace's feed (feed_by_workspace).
 CREATE INDEX shipments_by_update ON shipments (workspace, updated_at, id);
--- the poller takes due trackers most useful first (priority, then overdue).
-CREATE INDEX trackers_due_by_priority ON trackers (workspace, connection, priority, next_poll_at, id) WHERE next_poll_at IS NOT NULL;
 
 -- +goose Down
-DROP INDEX trackers_due_by_priority;
 DROP INDEX shipments_by_update;
 DROP INDEX shipments_finished_by_age;
 DROP INDEX trackers_finished_by_age;

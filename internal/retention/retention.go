@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -193,8 +194,37 @@ func (s *Service) RunOnce(ctx context.Context) (map[string]int64, error) {
 			attrs = append(attrs, t, n)
 		}
 		s.log.Info("pruned rows past their retention", attrs...)
+		errs = append(errs, s.reclaim(ctx, deleted))
 	}
 	return deleted, errors.Join(errs...)
+}
+
+// reclaim lets the database reuse the space of the tables rows were
+// deleted from (PostgreSQL: VACUUM), one table at a time, each with a
+// timeout of its own.
+func (s *Service) reclaim(ctx context.Context, deleted map[string]int64) error {
+	tables := make([]string, 0, len(deleted))
+	for t := range deleted {
+		tables = append(tables, t)
+	}
+	slices.Sort(tables)
+	var errs []error
+	for _, t := range tables {
+		err := recovery.Do(func() error {
+			rctx, cancel := context.WithTimeout(ctx, 4*s.cfg.OpTimeout)
+			defer cancel()
+			return s.cfg.Store.ReclaimSpace(rctx, []string{t})
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			recovery.Report(s.cfg.Metrics, s.base, "retention", err, "table", t)
+			s.log.Warn("reclaiming space failed; the next run tries again", "table", t, "error", err)
+			errs = append(errs, fmt.Errorf("reclaiming the space of %s: %w", t, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // prune deletes table's rows older than before, one batch per call of the

@@ -105,11 +105,21 @@ func TestRunOncePrunesWhatThePolicyLetsGoInBatches(t *testing.T) {
 	}
 }
 
-// panicky panics when asked to prune one table, and counts prunes by holder.
+// panicky panics when asked to prune one table, counts prunes and records
+// the tables whose space it was asked to reclaim.
 type panicky struct {
 	store.Store
-	table store.RetentionTable
-	calls atomic.Int64
+	table     store.RetentionTable
+	calls     atomic.Int64
+	mu        sync.Mutex
+	reclaimed []string
+}
+
+func (p *panicky) ReclaimSpace(ctx context.Context, tables []string) error {
+	p.mu.Lock()
+	p.reclaimed = append(p.reclaimed, tables...)
+	p.mu.Unlock()
+	return p.Store.ReclaimSpace(ctx, tables)
 }
 
 func (p *panicky) Prune(ctx context.Context, table store.RetentionTable, before time.Time, cursor store.PruneCursor, limit int) (store.PruneResult, error) {
@@ -206,4 +216,28 @@ func TestAnEmptyPolicyStartsNothing(t *testing.T) {
 	require.Empty(t, got)
 	require.Zero(t, p.calls.Load(), "a table kept forever is never pruned")
 	require.False(t, errors.Is(err, recovery.ErrPanic))
+}
+
+func TestARunThatDeletedReclaimsTheSpaceOfThoseTables(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		now  time.Time
+		want []string
+	}{
+		{"nothing deleted, nothing to reclaim", t0.Add(29 * 24 * time.Hour), nil},
+		{"the tables rows were deleted from", t0.Add(91 * 24 * time.Hour), []string{"inbox", "intake_errors"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			p := &panicky{Store: sqlite.OpenTest(t)}
+			seed(t, p.Store, 2)
+			svc, err := retention.New(retention.Config{Store: p, Policy: defaults(), Now: func() time.Time { return c.now }})
+			require.NoError(t, err)
+			_, err = svc.RunOnce(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, c.want, p.reclaimed)
+		})
+	}
 }

@@ -57,6 +57,13 @@ type Retention interface {
 	// keeps are passed over, not read again by the next call. Done is true
 	// when nothing older than before is left after the cursor.
 	Prune(ctx context.Context, table RetentionTable, before time.Time, cursor PruneCursor, limit int) (PruneResult, error)
+	// ReclaimSpace lets the database reuse the space that deleted (and
+	// updated) rows of the named tables (names as in PruneResult.Deleted)
+	// take, so the database stops growing once retention deletes as much as
+	// arrives. PostgreSQL vacuums the tables (needed where autovacuum is off
+	// or behind); SQLite reuses freed pages by itself and does nothing. An
+	// unknown table is an error.
+	ReclaimSpace(ctx context.Context, tables []string) error
 }
 
 // PruneCursor is where a prune continues: after the row with this age and

@@ -187,3 +187,38 @@ func repeatArgs(ids []any, n int) []any {
 	}
 	return out
 }
+
+// reclaimable are the tables ReclaimSpace accepts: those Prune deletes from.
+var reclaimable = func() map[string]bool {
+	out := map[string]bool{}
+	for _, r := range pruneRules {
+		out[r.table] = true
+		for _, rel := range r.related {
+			out[rel.table] = true
+		}
+	}
+	return out
+}()
+
+// ReclaimSpace vacuums the tables where the dialect needs it. Each VACUUM
+// runs on its own (it cannot run in a transaction) and takes no lock that
+// stops reads or writes.
+func (s *Store) ReclaimSpace(ctx context.Context, tables []string) error {
+	if s.isClosed.Load() {
+		return store.ErrClosed
+	}
+	for _, t := range tables {
+		if !reclaimable[t] {
+			return fmt.Errorf("reclaiming space: unknown table %q", t)
+		}
+	}
+	if s.dialect.VacuumTable == "" {
+		return nil
+	}
+	for _, t := range tables {
+		if _, err := s.writer.ExecContext(ctx, s.dialect.VacuumTable+t); err != nil {
+			return fmt.Errorf("reclaiming the space of %s: %w", t, err)
+		}
+	}
+	return nil
+}

@@ -20,6 +20,7 @@ var retentionCases = []conformanceCase{
 	{"PruningTrackersKeepsThoseStillPolled", testPruneTrackers},
 	{"PruningShipmentsKeepsUnfinishedOnesAndTakesTheirEvents", testPruneShipments},
 	{"AFailingSubjectsBacklogIsParkedBehindItsHeadsRetry", testClaimParksTheBacklog},
+	{"SpaceIsReclaimedForPrunedTablesOnly", testReclaimSpace},
 }
 
 // pruneAll prunes table in batches of limit until the store reports it is
@@ -242,4 +243,18 @@ func testPruneShipments(t *testing.T, s store.Store) {
 	require.Len(t, m.Events, 2)
 	_, err = s.GetShipment(ctx(t), "acme", late.ID)
 	require.NoError(t, err, "a finished shipment changed after the cutoff is kept")
+}
+
+func testReclaimSpace(t *testing.T, s store.Store) {
+	for _, e := range []*model.IntakeError{intakeError("acme", "courier", "a.json"), intakeError("acme", "courier", "b.json")} {
+		require.NoError(t, s.RecordIntakeError(ctx(t), e))
+	}
+	require.Equal(t, map[string]int64{"intake_errors": 2}, pruneAll(t, s, store.RetainIntakeErrors, base.Add(time.Minute), 10))
+	all := []string{"deliveries", "delivery_attempts", "feed", "inbox", "intake_errors", "trackers", "shipments", "events", "shipment_refs"}
+	require.NoError(t, s.ReclaimSpace(ctx(t), all), "every table retention deletes from")
+	require.NoError(t, s.ReclaimSpace(ctx(t), nil))
+	err := s.ReclaimSpace(ctx(t), []string{"intake_errors", "endpoints; DROP TABLE inbox"})
+	require.ErrorContains(t, err, "unknown table", "names are checked before any statement runs")
+	_, err = s.GetInbox(ctx(t), 1)
+	require.ErrorIs(t, err, store.ErrNotFound, "the inbox table is still there")
 }

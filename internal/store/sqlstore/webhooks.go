@@ -462,6 +462,43 @@ const claimHead = `SELECT CASE WHEN h.locked_until <= ? THEN h.next_attempt_at E
 // claim transaction stays short when a large backlog first becomes due.
 const parkBatch = 2000
 
+// park moves the blocked deliveries the claim just read past behind the
+// head of their subject, when that head waits for a retry: a later delivery
+// of a subject cannot go before its head does, so it is due no earlier than
+// the head's next attempt. Without this, every claim would read a failing
+// endpoint's whole backlog again (due, but turned away by the ordering
+// check) on every cycle; with it, each blocked delivery is read once per
+// attempt of its head. A head in flight (claimed, locked_until in the
+// future) parks nothing: it may succeed at once.
+//
+// Only the part of the due range the claim read is looked at: up to its
+// last claimed delivery when it claimed its limit (full), else all of it.
+// So parking costs at most what the claim itself cost.
+func (s *Store) park(ctx context.Context, wtx *sql.Tx, now time.Time, claimed []*model.Delivery, full bool, skipLocked string) error {
+	bound, args := "", []any{micros(now), micros(now), micros(now), micros(now), micros(now)}
+	if full {
+		last := claimed[0]
+		for _, d := range claimed[1:] {
+			if d.NextAttemptAt.After(*last.NextAttemptAt) || (d.NextAttemptAt.Equal(*last.NextAttemptAt) && d.ID > last.ID) {
+				last = d
+			}
+		}
+		at := micros(*last.NextAttemptAt)
+		bound = ` AND (d.next_attempt_at < ? OR (d.next_attempt_at = ? AND d.id < ?))`
+		args = append(args, at, at, last.ID)
+	}
+	args = append(args, parkBatch)
+	if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET next_attempt_at = (`+claimHead+`)
+		WHERE id IN (
+		SELECT d.id FROM deliveries d
+		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
+		AND (`+strings.ReplaceAll(claimHead, "deliveries.", "d.")+`) > ?`+bound+`
+		ORDER BY d.next_attempt_at, d.id LIMIT ?`+skipLocked+`)`), args...); err != nil {
+		return fmt.Errorf("claiming deliveries: parking the backlog of waiting subjects: %w", err)
+	}
+	return nil
+}
+
 // ClaimDeliveries takes due deliveries for sending. On PostgreSQL the
 // candidate rows are locked with SKIP LOCKED, so concurrent claims from
 // other instances pass over them instead of waiting or taking them too; on
@@ -485,22 +522,6 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 		return nil, fmt.Errorf("claiming deliveries: %w", err)
 	}
 	defer rollback(wtx)
-	// Park the backlog behind a head that waits for its retry: a later
-	// delivery of the subject cannot go before its head does, so it is due
-	// no earlier than the head's next attempt. Without this, every claim
-	// would read a failing endpoint's whole backlog (due, but blocked by the
-	// NOT EXISTS below) on every cycle; with it, each parked delivery is
-	// read again once per attempt of its head. A head in flight (claimed,
-	// locked_until in the future) parks nothing: it may succeed at once.
-	if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET next_attempt_at = (`+claimHead+`)
-		WHERE id IN (
-		SELECT d.id FROM deliveries d
-		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
-		AND (`+strings.ReplaceAll(claimHead, "deliveries.", "d.")+`) > ?
-		ORDER BY d.next_attempt_at, d.id LIMIT ?`+skipLocked+`)`),
-		micros(now), micros(now), micros(now), micros(now), micros(now), parkBatch); err != nil {
-		return nil, fmt.Errorf("claiming deliveries: parking the backlog of waiting subjects: %w", err)
-	}
 	rows, err := wtx.QueryContext(ctx, s.dialect.bind(`UPDATE deliveries SET locked_until = ? WHERE id IN (
 		SELECT d.id FROM deliveries d
 		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
@@ -514,6 +535,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	dels, err := scanDeliveries(rows)
 	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: %w", err)
+	}
+	if err := s.park(ctx, wtx, now, dels, len(dels) == limit, skipLocked); err != nil {
+		return nil, err
 	}
 	if len(dels) == 0 {
 		// Commit what was parked.

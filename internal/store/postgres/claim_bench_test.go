@@ -15,6 +15,19 @@ import (
 // BenchmarkClaimBacklog compares one due-delivery claim with a failing
 // endpoint's backlog queued against the claim query it replaced.
 func BenchmarkClaimBacklog(b *testing.B) {
+	s, legacy, db := claimStores(b)
+	storetest.BenchmarkClaimBacklog(b, s, legacy, db, sqlstore.Rebind)
+}
+
+// BenchmarkClaimHealthy checks that parking costs a healthy backlog nothing.
+func BenchmarkClaimHealthy(b *testing.B) {
+	s, legacy, db := claimStores(b)
+	storetest.BenchmarkClaimHealthy(b, s, legacy, db, sqlstore.Rebind)
+}
+
+// claimStores opens the store under test, a second one for the legacy
+// query, and a plain connection to the second one's database.
+func claimStores(b *testing.B) (*postgres.Store, *postgres.Store, *sql.DB) {
 	s := postgres.OpenTest(b)
 	url := postgres.TestDatabase(b)
 	legacy, err := postgres.New(context.Background(), postgres.Config{URL: url, MaxConns: 4})
@@ -23,5 +36,5 @@ func BenchmarkClaimBacklog(b *testing.B) {
 	db, err := sql.Open("pgx", url)
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = db.Close() })
-	storetest.BenchmarkClaimBacklog(b, s, legacy, db, sqlstore.Rebind)
+	return s, legacy, db
 }

@@ -15,6 +15,19 @@ import (
 // BenchmarkClaimBacklog compares one due-delivery claim with a failing
 // endpoint's backlog queued against the claim query it replaced.
 func BenchmarkClaimBacklog(b *testing.B) {
+	s, legacy, db := claimStores(b)
+	storetest.BenchmarkClaimBacklog(b, s, legacy, db, func(q string) string { return q })
+}
+
+// BenchmarkClaimHealthy checks that parking costs a healthy backlog nothing.
+func BenchmarkClaimHealthy(b *testing.B) {
+	s, legacy, db := claimStores(b)
+	storetest.BenchmarkClaimHealthy(b, s, legacy, db, func(q string) string { return q })
+}
+
+// claimStores opens the store under test, a second one for the legacy
+// query, and a plain connection to the second one's file.
+func claimStores(b *testing.B) (*sqlite.Store, *sqlite.Store, *sql.DB) {
 	dir := b.TempDir()
 	s := sqlite.OpenTest(b)
 	legacyPath := filepath.Join(dir, "legacy.db")
@@ -24,5 +37,5 @@ func BenchmarkClaimBacklog(b *testing.B) {
 	db, err := sql.Open("sqlite", legacyPath+"?_pragma=busy_timeout(10000)")
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = db.Close() })
-	storetest.BenchmarkClaimBacklog(b, s, legacy, db, func(q string) string { return q })
+	return s, legacy, db
 }

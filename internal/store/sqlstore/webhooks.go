@@ -473,10 +473,25 @@ const parkBatch = 2000
 //
 // Only the part of the due range the claim read is looked at: up to its
 // last claimed delivery when it claimed its limit (full), else all of it.
-// So parking costs at most what the claim itself cost.
+// So parking costs about what the claim itself cost, and at most parkBatch
+// rows are parked per range.
 func (s *Store) park(ctx context.Context, wtx *sql.Tx, now time.Time, claimed []*model.Delivery, full bool, skipLocked string) error {
-	bound, args := "", []any{micros(now), micros(now), micros(now), micros(now), micros(now)}
-	if full {
+	head := strings.ReplaceAll(claimHead, "deliveries.", "d.")
+	blocked := func(rng string) string {
+		return `SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND ` + rng + ` AND d.locked_until <= ? AND (` + head + `) > ?
+			LIMIT ?` + skipLocked
+	}
+	n := micros(now)
+	var where string
+	args := []any{n} // claimHead in SET
+	if !full {
+		where = `id IN (` + blocked(`d.next_attempt_at <= ?`) + `)`
+		args = append(args, n, n, n, n, parkBatch)
+	} else {
+		// The claim read the due range up to its last claimed delivery,
+		// in (next_attempt_at, id) order. Two ranges, each one an index
+		// range: a single "(a < x OR (a = x AND id < y))" would leave the
+		// planner the whole due range when many rows share a time.
 		last := claimed[0]
 		for _, d := range claimed[1:] {
 			if d.NextAttemptAt.After(*last.NextAttemptAt) || (d.NextAttemptAt.Equal(*last.NextAttemptAt) && d.ID > last.ID) {
@@ -484,16 +499,10 @@ func (s *Store) park(ctx context.Context, wtx *sql.Tx, now time.Time, claimed []
 			}
 		}
 		at := micros(*last.NextAttemptAt)
-		bound = ` AND (d.next_attempt_at < ? OR (d.next_attempt_at = ? AND d.id < ?))`
-		args = append(args, at, at, last.ID)
+		where = `id IN (` + blocked(`d.next_attempt_at < ?`) + `) OR id IN (` + blocked(`d.next_attempt_at = ? AND d.id < ?`) + `)`
+		args = append(args, at, n, n, n, parkBatch, at, last.ID, n, n, n, parkBatch)
 	}
-	args = append(args, parkBatch)
-	if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET next_attempt_at = (`+claimHead+`)
-		WHERE id IN (
-		SELECT d.id FROM deliveries d
-		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
-		AND (`+strings.ReplaceAll(claimHead, "deliveries.", "d.")+`) > ?`+bound+`
-		ORDER BY d.next_attempt_at, d.id LIMIT ?`+skipLocked+`)`), args...); err != nil {
+	if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET next_attempt_at = (`+claimHead+`) WHERE `+where), args...); err != nil {
 		return fmt.Errorf("claiming deliveries: parking the backlog of waiting subjects: %w", err)
 	}
 	return nil

@@ -30,8 +30,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the sending phase to this file")
 	deliveries := fs.Bool("deliveries", false, "measure merchant webhook delivery instead: throughput to a loopback receiver, then end-to-end latency at --rate")
 	deliveryRate := fs.Int("rate", 200, "with --deliveries: inbound webhooks per second of the latency phase")
+	soak := soakOptions{}
+	soakOn := fs.Bool("soak", false, "soak test retention instead: --updates courier updates with every table kept --retention, printing the database size")
+	fs.IntVar(&soak.updates, "updates", 1_000_000, "with --soak: courier updates to send")
+	fs.DurationVar(&soak.keep, "retention", 10*time.Second, "with --soak: how long every table keeps finished rows (0: retention off)")
+	fs.IntVar(&soak.reportEvery, "report-every", 50_000, "with --soak: print the database size every this many updates")
+	fs.Int64Var(&soak.maxBacklog, "max-backlog", 20_000, "with --soak: senders wait while more inbox messages (or deliveries) than this are pending")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *soakOn {
+		soak.database, soak.concurrency = *database, *concurrency
+		return runSoak(ctx, soak, stdout, stderr)
 	}
 	if *deliveries {
 		return runDeliveryBench(ctx, *database, *duration, *concurrency, *deliveryRate, stdout, stderr)

@@ -173,3 +173,9 @@ func (f *fakeStore) ListIntakeErrors(context.Context, store.IntakeErrorFilter) (
 	defer f.mu.Unlock()
 	return nil, f.err
 }
+
+func (f *fakeStore) Prune(context.Context, store.RetentionTable, time.Time, store.PruneCursor, int) (store.PruneResult, error) {
+	return store.PruneResult{}, errReadOnly
+}
+
+func (f *fakeStore) ReclaimSpace(context.Context, []string) error { return errReadOnly }

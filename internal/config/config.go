@@ -31,6 +31,8 @@ type Config struct {
 	Outbound Outbound `yaml:"outbound"`
 	// SMTP is where failure alerts are sent from.
 	SMTP SMTP `yaml:"smtp"`
+	// Retention is how long finished rows are kept; see retention.go.
+	Retention Retention `yaml:"retention"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
 	// SecretsKey encrypts the secrets the hub keeps in its database (merchant
@@ -275,6 +277,7 @@ func (c *Config) SetDefaults() {
 	}
 	c.FTP.SetDefaults()
 	c.setOutboundDefaults()
+	c.Retention.SetDefaults()
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -295,6 +298,7 @@ func (c *Config) Validate() error {
 			bad("http.public_url", "must be an absolute http or https URL without credentials, query or fragment, such as https://hub.example.com")
 		}
 	}
+	errs = append(errs, c.Retention.Validate())
 	if c.Intake.MaxBodyBytes < 1024 {
 		bad("intake.max_body_bytes", "must be at least 1024")
 	}

@@ -29,6 +29,9 @@ func TestExampleConfigLoads(t *testing.T) {
 	require.Equal(t, "courier", cfg.Workspaces[0].Connections[0].Provider)
 	require.Equal(t, "c", cfg.Workspaces[0].Connections[0].Settings["inbound_api_key"])
 	require.Equal(t, config.DefaultRetrySchedule, cfg.Outbound.RetrySchedule)
+	var defaults config.Retention
+	defaults.SetDefaults()
+	require.Equal(t, defaults.Policy(), cfg.Retention.Policy(), "the example spells out the default retention")
 }
 
 func TestDefaults(t *testing.T) {

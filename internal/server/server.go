@@ -50,6 +50,7 @@ type Server struct {
 	// started is set once Start succeeded: Stop stops the services only
 	// then (a failed Start has stopped what it started).
 	started bool
+	retentionParts
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -107,6 +108,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	if err := s.buildWebhooks(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := s.buildRetention(); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -203,6 +208,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.startWebhooks(ctx)
 	s.startSampler(ctx)
 	s.Pollers.Start(context.WithoutCancel(ctx))
+	s.startRetention(ctx)
 
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.httpSrv.Serve(ln) }()
@@ -239,6 +245,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
 		}
 		if err := s.stopFTP(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.stopRetention(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		if err := s.Pollers.Stop(ctx); err != nil {

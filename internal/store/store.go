@@ -94,6 +94,7 @@ type Store interface {
 	Webhooks
 	Trackers
 	IntakeErrors
+	Retention
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -45,6 +45,7 @@ var Dialect = sqlstore.Dialect{
 	ApplySetup:     "SET LOCAL synchronous_commit = off",
 	TryProcessLock: "SELECT pg_try_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
 	ProcessLock:    "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
+	VacuumTable:    "VACUUM (ANALYZE) ",
 }
 
 // Config configures a PostgreSQL store.

@@ -51,6 +51,11 @@ type Dialect struct {
 	// transaction (PostgreSQL: SET LOCAL synchronous_commit = off, for the
 	// same reason as ApplyPragmas).
 	ApplySetup string
+	// VacuumTable, when not empty, is the statement (followed by a table
+	// name) that lets the database reuse the space of a table's deleted
+	// and updated rows (PostgreSQL: VACUUM, for when autovacuum is off or
+	// behind). SQLite reuses freed pages by itself.
+	VacuumTable string
 	// SingleWriter means appends and apply transactions share one
 	// connection (SQLite), so ProcessInbox gives way to waiting appends.
 	SingleWriter bool

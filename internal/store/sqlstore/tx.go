@@ -312,14 +312,17 @@ func (t *tx) flush(ctx context.Context) error {
 	for start := 0; start < len(t.feed); start += flushChunk {
 		part := t.feed[start:min(start+flushChunk, len(t.feed))]
 		b.Reset()
-		b.WriteString(`INSERT INTO feed (workspace, type, subject_id, occurred_at, data) VALUES `)
-		args := make([]any, 0, 5*len(part))
+		// created_at is when the entry was written: the feed's retention
+		// counts from it, not from the provider's occurred_at.
+		b.WriteString(`INSERT INTO feed (workspace, type, subject_id, occurred_at, data, created_at) VALUES `)
+		args := make([]any, 0, 6*len(part))
+		now := micros(t.s.now())
 		for i, e := range part {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(`(?, ?, ?, ?, ?)`)
-			args = append(args, e.Workspace, e.Type, e.SubjectID, micros(e.OccurredAt), string(e.Data))
+			b.WriteString(`(?, ?, ?, ?, ?, ?)`)
+			args = append(args, e.Workspace, e.Type, e.SubjectID, micros(e.OccurredAt), string(e.Data), now)
 		}
 		// The ids come back to queue webhook deliveries by. One statement
 		// assigns them in VALUES order, ascending, whatever order RETURNING

@@ -479,6 +479,64 @@ func (s *Store) ClaimAlert(ctx context.Context, endpointID int64, interval time.
 	return n == 1, nil
 }
 
+// claimHead is the time the head of a delivery's subject (its earliest
+// pending delivery to the same endpoint) is next tried, when that head is
+// an earlier delivery waiting for a retry, not in flight; otherwise 0. Its
+// one placeholder is now.
+const claimHead = `SELECT CASE WHEN h.locked_until <= ? THEN h.next_attempt_at ELSE 0 END FROM deliveries h
+	WHERE h.endpoint_id = deliveries.endpoint_id AND h.subject = deliveries.subject AND h.status = 'pending' AND h.id < deliveries.id
+	ORDER BY h.id LIMIT 1`
+
+// parkBatch bounds how many blocked deliveries one claim parks, so one
+// claim transaction stays short when a large backlog first becomes due.
+const parkBatch = 2000
+
+// park moves the blocked deliveries the claim just read past behind the
+// head of their subject, when that head waits for a retry: a later delivery
+// of a subject cannot go before its head does, so it is due no earlier than
+// the head's next attempt. Without this, every claim would read a failing
+// endpoint's whole backlog again (due, but turned away by the ordering
+// check) on every cycle; with it, each blocked delivery is read once per
+// attempt of its head. A head in flight (claimed, locked_until in the
+// future) parks nothing: it may succeed at once.
+//
+// Only the part of the due range the claim read is looked at: up to its
+// last claimed delivery when it claimed its limit (full), else all of it.
+// So parking costs about what the claim itself cost, and at most parkBatch
+// rows are parked per range.
+func (s *Store) park(ctx context.Context, wtx *sql.Tx, now time.Time, claimed []*model.Delivery, full bool, skipLocked string) error {
+	head := strings.ReplaceAll(claimHead, "deliveries.", "d.")
+	blocked := func(rng string) string {
+		return `SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND ` + rng + ` AND d.locked_until <= ? AND (` + head + `) > ?
+			LIMIT ?` + skipLocked
+	}
+	n := micros(now)
+	var where string
+	args := []any{n} // claimHead in SET
+	if !full {
+		where = `id IN (` + blocked(`d.next_attempt_at <= ?`) + `)`
+		args = append(args, n, n, n, n, parkBatch)
+	} else {
+		// The claim read the due range up to its last claimed delivery,
+		// in (next_attempt_at, id) order. Two ranges, each one an index
+		// range: a single "(a < x OR (a = x AND id < y))" would leave the
+		// planner the whole due range when many rows share a time.
+		last := claimed[0]
+		for _, d := range claimed[1:] {
+			if d.NextAttemptAt.After(*last.NextAttemptAt) || (d.NextAttemptAt.Equal(*last.NextAttemptAt) && d.ID > last.ID) {
+				last = d
+			}
+		}
+		at := micros(*last.NextAttemptAt)
+		where = `id IN (` + blocked(`d.next_attempt_at < ?`) + `) OR id IN (` + blocked(`d.next_attempt_at = ? AND d.id < ?`) + `)`
+		args = append(args, at, n, n, n, parkBatch, at, last.ID, n, n, n, parkBatch)
+	}
+	if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET next_attempt_at = (`+claimHead+`) WHERE `+where), args...); err != nil {
+		return fmt.Errorf("claiming deliveries: parking the backlog of waiting subjects: %w", err)
+	}
+	return nil
+}
+
 // ClaimDeliveries takes due deliveries for sending. On PostgreSQL the
 // candidate rows are locked with SKIP LOCKED, so concurrent claims from
 // other instances pass over them instead of waiting or taking them too; on
@@ -516,7 +574,14 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: %w", err)
 	}
+	if err := s.park(ctx, wtx, now, dels, len(dels) == limit, skipLocked); err != nil {
+		return nil, err
+	}
 	if len(dels) == 0 {
+		// Commit what was parked.
+		if err := wtx.Commit(); err != nil {
+			return nil, fmt.Errorf("claiming deliveries: %w", err)
+		}
 		return nil, nil
 	}
 	slices.SortFunc(dels, func(a, b *model.Delivery) int { return cmp.Compare(a.ID, b.ID) })
@@ -694,6 +759,10 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		}
 	}
 
+	if err := s.unpark(ctx, wtx, results, updated, now); err != nil {
+		return nil, err
+	}
+
 	// Endpoint health follows each endpoint's latest attempt.
 	latest := map[int64]store.AttemptResult{}
 	var order []int64
@@ -754,6 +823,32 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		return nil, fmt.Errorf("recording %d delivery attempts: %w", len(results), err)
 	}
 	return health, nil
+}
+
+// unpark makes the parked deliveries of the subjects whose head these
+// results finished (delivered or dead-lettered) due now: ClaimDeliveries
+// parked them behind a retry of that head which no longer comes. Parked
+// deliveries are the never-attempted pending ones due in the future; no
+// other delivery is.
+func (s *Store) unpark(ctx context.Context, wtx *sql.Tx, results []store.AttemptResult, updated map[int64]bool, now int64) error {
+	var done []any
+	for _, r := range results {
+		if updated[r.DeliveryID] && r.Status != model.DeliveryPending {
+			done = append(done, r.DeliveryID)
+		}
+	}
+	for start := 0; start < len(done); start += flushChunk {
+		part := done[start:min(start+flushChunk, len(done))]
+		// The id range makes the planner walk each subject's pending
+		// deliveries (deliveries_pending_subject), not the endpoint's.
+		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`WITH f (id, endpoint_id, subject) AS (SELECT id, endpoint_id, subject FROM deliveries WHERE id IN (`+placeholders(len(part))+`))
+			UPDATE deliveries SET next_attempt_at = ? FROM f
+			WHERE deliveries.endpoint_id = f.endpoint_id AND deliveries.subject = f.subject AND deliveries.id > f.id
+			AND deliveries.status = 'pending' AND deliveries.attempts = 0 AND deliveries.next_attempt_at > ?`), slices.Concat(part, []any{now, now})...); err != nil {
+			return fmt.Errorf("recording delivery attempts: releasing the deliveries waiting behind them: %w", err)
+		}
+	}
+	return nil
 }
 
 // ListDeliveries lists deliveries of a workspace, newest first.

@@ -168,7 +168,7 @@ func TestAPanickingAlerterIsRecovered(t *testing.T) {
 	alerter := &panickyAlerter{}
 	h := start(t, deliver.Config{AllowPrivateNetworks: true, Metrics: m, Alerter: alerter})
 	gone := newReceiver(t, func(_ int, _ received, w http.ResponseWriter) { w.WriteHeader(http.StatusGone) })
-	ep := h.endpoint(t, gone.URL, "shipment.*")
+	ep := h.endpoint(t, gone.URL, "shipment.created")
 	h.emit(t, [2]any{model.EventShipmentCreated, 1})
 	h.waitDisabled(t, ep.ID)
 	eventually(t, "the recovered panic", func() bool { return testutil.ToFloat64(m.PanicsRecovered.WithLabelValues("delivery")) == 1 })
@@ -176,7 +176,7 @@ func TestAPanickingAlerterIsRecovered(t *testing.T) {
 
 	// The worker carries on.
 	rc := newReceiver(t, nil)
-	h.endpoint(t, rc.URL, "stock.changed")
-	h.emit(t, [2]any{model.EventStockChanged, 1})
+	h.endpoint(t, rc.URL, "shipment.edd_changed")
+	h.emit(t, [2]any{model.EventShipmentEDDChanged, 1})
 	h.waitStatus(t, model.DeliverySucceeded, 1)
 }

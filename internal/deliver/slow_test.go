@@ -137,11 +137,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// stockEvents are n stock.changed events of distinct subjects, for emit.
+// stockEvents are n shipment.edd_changed events of distinct subjects, for emit.
 func stockEvents(n int) [][2]any {
 	out := make([][2]any, n)
 	for i := range out {
-		out[i] = [2]any{model.EventStockChanged, i + 1}
+		out[i] = [2]any{model.EventShipmentEDDChanged, i + 1}
 	}
 	return out
 }
@@ -168,9 +168,9 @@ func TestAHangingOrTricklingEndpointHoldsOnlyItsOwnDeliveries(t *testing.T) {
 			t.Parallel()
 			h := start(t, slowConfig(t))
 			bad := newRawEndpoint(t, c.serve)
-			bep := h.endpoint(t, bad.URL(), "shipment.*")
+			bep := h.endpoint(t, bad.URL(), "shipment.created")
 			healthy := newReceiver(t, nil)
-			h.endpoint(t, healthy.URL, "stock.changed")
+			h.endpoint(t, healthy.URL, "shipment.edd_changed")
 
 			// The bad endpoint's deliveries come first in the queue, more of
 			// them than the worker has slots.
@@ -214,11 +214,11 @@ func TestManyHangingEndpointsCannotTakeEveryWorkerSlot(t *testing.T) {
 	var hanging []*rawEndpoint
 	for range 6 {
 		e := newRawEndpoint(t, hang)
-		h.endpoint(t, e.URL(), "shipment.*")
+		h.endpoint(t, e.URL(), "shipment.created")
 		hanging = append(hanging, e)
 	}
 	healthy := newReceiver(t, nil)
-	h.endpoint(t, healthy.URL, "stock.changed")
+	h.endpoint(t, healthy.URL, "shipment.edd_changed")
 	h.emit(t, [2]any{model.EventShipmentCreated, 1})
 	h.emit(t, [2]any{model.EventShipmentCreated, 2})
 	emitted := time.Now()
@@ -243,7 +243,7 @@ func TestASlowEndpointStillGetsItsDeliveriesThroughOneAfterAnother(t *testing.T)
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	h.endpoint(t, slow.URL, "stock.changed")
+	h.endpoint(t, slow.URL, "shipment.edd_changed")
 	emitted := time.Now()
 	h.emit(t, stockEvents(5)...)
 	// One at a time (EndpointConcurrency 1), 1.5s in all: not left waiting

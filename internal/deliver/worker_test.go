@@ -225,7 +225,7 @@ func TestSignatureVerifiesWithAnIndependentImplementation(t *testing.T) {
 	rc := newReceiver(t, nil)
 	ep := h.endpoint(t, rc.URL, "shipment.*")
 	require.NoError(t, h.st.SyncConfigEndpoints(context.Background(), "acme", nil)) // leaves API endpoints alone
-	h.endpoint(t, rc.URL+"/stock", "stock.changed")
+	h.endpoint(t, rc.URL+"/stock", "shipment.edd_changed")
 	events := h.emit(t, [2]any{model.EventShipmentCreated, 1}, [2]any{model.EventShipmentStatusChanged, 1})
 	h.waitStatus(t, model.DeliverySucceeded, 2)
 
@@ -523,7 +523,7 @@ func TestOperatorIsMailedWhenAnEndpointStartsFailingAndWhenItIsDisabled(t *testi
 		RetrySchedule: []time.Duration{0, 10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}})
 
 	failing := newReceiver(t, func(_ int, _ received, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
-	fep := h.endpoint(t, failing.URL, "shipment.*")
+	fep := h.endpoint(t, failing.URL, "shipment.created")
 	h.emit(t, [2]any{model.EventShipmentCreated, 1}, [2]any{model.EventShipmentCreated, 2})
 	h.waitStatus(t, model.DeliveryFailed, 2)
 	eventually(t, "the failing alert", func() bool { return len(mb.messages()) == 1 })
@@ -531,8 +531,8 @@ func TestOperatorIsMailedWhenAnEndpointStartsFailingAndWhenItIsDisabled(t *testi
 	require.Contains(t, mb.messages()[0], failing.URL)
 
 	gone := newReceiver(t, func(_ int, _ received, w http.ResponseWriter) { w.WriteHeader(http.StatusGone) })
-	gep := h.endpoint(t, gone.URL, "stock.changed")
-	h.emit(t, [2]any{model.EventStockChanged, 9})
+	gep := h.endpoint(t, gone.URL, "shipment.edd_changed")
+	h.emit(t, [2]any{model.EventShipmentEDDChanged, 9})
 	eventually(t, "the disabled alert", func() bool { return len(mb.messages()) == 2 })
 	require.Contains(t, mb.messages()[1], fmt.Sprintf("webhook endpoint %d of acme was disabled", gep.ID))
 	require.Contains(t, mb.messages()[1], "410")

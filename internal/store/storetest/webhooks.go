@@ -75,7 +75,7 @@ func deliveries(t *testing.T, s store.Store, f store.DeliveryFilter) []*model.De
 
 func testQueueDeliveries(t *testing.T, s store.Store) {
 	shipments := newEndpoint(t, s, "acme", "shipment.*")
-	stock := newEndpoint(t, s, "acme", "stock.changed")
+	edd := newEndpoint(t, s, "acme", model.EventShipmentEDDChanged)
 	all := newEndpoint(t, s, "acme", "*")
 	off := newEndpoint(t, s, "acme", "*")
 	ok, err := s.DisableEndpoint(ctx(t), off.ID, "test")
@@ -83,21 +83,24 @@ func testQueueDeliveries(t *testing.T, s store.Store) {
 	require.True(t, ok)
 	newEndpoint(t, s, "other", "*")
 
-	events := emit(t, s, "acme", feedSpec{model.EventShipmentCreated, 1}, feedSpec{model.EventStockChanged, 7})
+	// A type that is not offered yet (stock.changed) is recorded in the feed
+	// but matches no endpoint, not even "*".
+	events := emit(t, s, "acme", feedSpec{model.EventShipmentCreated, 1}, feedSpec{model.EventShipmentEDDChanged, 7}, feedSpec{model.EventStockChanged, 8})
 	feed, err := s.ListFeed(ctx(t), "acme", 0, 10)
 	require.NoError(t, err)
-	require.Len(t, feed, 2)
+	require.Len(t, feed, 3)
 	require.Equal(t, feed[0].ID, events[0].ID, "AppendFeed's entries get their ids")
 	require.Equal(t, feed[1].ID, events[1].ID)
 
 	got := map[[2]int64]string{}
 	for _, d := range deliveries(t, s, store.DeliveryFilter{Workspace: "acme"}) {
 		got[[2]int64{d.EndpointID, d.EventID}] = d.Status
-		require.Equal(t, model.Subject(d.EventType, map[int64]int64{events[0].ID: 1, events[1].ID: 7}[d.EventID]), d.Subject)
+		require.Equal(t, model.Subject(d.EventType, map[int64]int64{events[0].ID: 1, events[1].ID: 7, events[2].ID: 8}[d.EventID]), d.Subject)
 	}
 	require.Equal(t, map[[2]int64]string{
 		{shipments.ID, events[0].ID}: model.DeliveryPending,
-		{stock.ID, events[1].ID}:     model.DeliveryPending,
+		{shipments.ID, events[1].ID}: model.DeliveryPending,
+		{edd.ID, events[1].ID}:       model.DeliveryPending,
 		{all.ID, events[0].ID}:       model.DeliveryPending,
 		{all.ID, events[1].ID}:       model.DeliveryPending,
 		{off.ID, events[0].ID}:       model.DeliveryFailed,
@@ -112,7 +115,7 @@ func testQueueDeliveries(t *testing.T, s store.Store) {
 		return fmt.Errorf("apply failed")
 	})
 	require.Error(t, err)
-	require.Len(t, deliveries(t, s, store.DeliveryFilter{Workspace: "acme"}), 6)
+	require.Len(t, deliveries(t, s, store.DeliveryFilter{Workspace: "acme"}), 7, "still the seven above")
 }
 
 func claimIDs(t *testing.T, s store.Store, limit int, lease time.Duration) []int64 {

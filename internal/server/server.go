@@ -259,6 +259,13 @@ func (s *Server) Stop(ctx context.Context) error {
 		if err := s.stopWebhooks(ctx); err != nil {
 			errs = append(errs, err)
 		}
+		// Alerts of messages the courier will not send again are on their
+		// way; they are the operator's only news of them.
+		if s.unretriedRec != nil {
+			if err := s.unretriedRec.Wait(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("sending the unretried-failure alerts: %w", err))
+			}
+		}
 		if err := s.hubLock.Release(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("releasing the hub lease: %w", err))
 		}

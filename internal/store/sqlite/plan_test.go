@@ -29,7 +29,7 @@ func TestPeriodicScansHaveAnIndex(t *testing.T) {
 	cases := []struct{ name, query, index string }{
 		{"carrier rules page through a workspace's shipments by update", `SELECT id, updated_at FROM shipments
 			WHERE workspace = 'a' AND (updated_at > 5 OR (updated_at = 5 AND id > 3)) ORDER BY updated_at, id LIMIT 100`, "shipments_by_update"},
-		{"the pipeline takes pending messages", `SELECT id FROM inbox WHERE processed_at IS NULL ORDER BY id LIMIT 100`, "inbox_pending"},
+		{"the pipeline takes pending messages", `SELECT id FROM inbox WHERE processed_at IS NULL AND deferred_until IS NULL ORDER BY id LIMIT 100`, "inbox_pending"},
 		{"a merchant pages through the feed", `SELECT id FROM feed WHERE workspace = 'a' AND id > 7 ORDER BY id LIMIT 100`, "feed_by_workspace"},
 		{"retention: delivered deliveries", `SELECT id, delivered_at FROM deliveries WHERE status = 'succeeded' AND delivered_at < 9
 			AND (delivered_at > 1 OR (delivered_at = 1 AND id > 0)) ORDER BY delivered_at, id LIMIT 500`, "deliveries_delivered_by_age"},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,13 +22,23 @@ import (
 
 // changesConnector normalises a message whose body is a model.Changes in
 // JSON: the tests of products and stock build their updates themselves,
-// without any provider's format.
+// without any provider's format. The message's "inject" meta puts in what
+// JSON cannot carry, as a careless normaliser would: "nan" makes the first
+// stock update's physical figure NaN, "year10000" moves the first stock
+// mutation to the year 10000.
 type changesConnector struct{}
 
 func (changesConnector) Normalize(m *model.InboxMessage) (model.Changes, error) {
 	var c model.Changes
 	if err := json.Unmarshal(m.Body, &c); err != nil {
 		return model.Changes{}, fmt.Errorf("decoding a change set: %w", err)
+	}
+	switch m.Meta["inject"] {
+	case "nan":
+		nan := math.NaN()
+		c.Stock[0].Physical = &nan
+	case "year10000":
+		c.StockMutations[0].OccurredAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	return c, nil
 }
@@ -59,10 +70,16 @@ var inventorySeq atomic.Int64
 // without applying it, and returns its inbox id.
 func commitChanges(t *testing.T, st store.Store, conn string, c model.Changes) int64 {
 	t.Helper()
+	return commitInjected(t, st, conn, "", c)
+}
+
+// commitInjected is commitChanges with the connector's inject meta.
+func commitInjected(t *testing.T, st store.Store, conn, inject string, c model.Changes) int64 {
+	t.Helper()
 	body, err := json.Marshal(c)
 	require.NoError(t, err)
 	id, dup, err := st.AppendInbox(context.Background(), &model.InboxMessage{
-		Workspace: "acme", Connection: conn, Provider: "inventorytest", Source: model.SourceWebhook,
+		Workspace: "acme", Connection: conn, Provider: "inventorytest", Source: model.SourceWebhook, Meta: map[string]string{"inject": inject},
 		DedupKey: fmt.Sprintf("inv-%d", inventorySeq.Add(1)), ContentType: "application/json", Body: body, ReceivedAt: time.Now(),
 	})
 	require.NoError(t, err)

@@ -74,28 +74,35 @@ func applyProduct(ctx context.Context, run *applyRun, u *model.ProductUpdate) er
 
 // MergeProduct applies what u states to p, each field only if u's AsOf is
 // not older than the statement that set it (model.Resource.Stated), and
-// reports whether a value changed. Barcodes are a set: kept sorted and
+// reports whether a value changed. Of two statements made at the same
+// time, the greater value wins. Barcodes are a set: kept sorted and
 // without repeats, so the same set reads the same whichever order the
 // provider listed it in. Attributes are versioned one by one.
 func MergeProduct(p *model.Product, u *model.ProductUpdate) bool {
 	changed := false
+	// stated reports whether the statement of field replaces the held
+	// value; of two at the same time the greater value wins (tieKeeps).
+	stated := func(field string, lower bool) bool {
+		return !tieKeeps(&p.Resource, field, u.AsOf, lower) && p.Stated(field, u.AsOf)
+	}
 	set := func(field string, dst *string, v string) {
-		if v != "" && p.Stated(field, u.AsOf) && *dst != v {
+		if v != "" && stated(field, v < *dst) && *dst != v {
 			*dst, changed = v, true
 		}
 	}
 	set("provider_ref", &p.ProviderRef, u.ProviderRef)
 	set("name", &p.Name, u.Name)
-	if len(u.Barcodes) > 0 && p.Stated("barcodes", u.AsOf) {
-		codes := slices.Compact(slices.Sorted(slices.Values(u.Barcodes)))
-		codes = slices.DeleteFunc(codes, func(c string) bool { return c == "" })
-		if !slices.Equal(codes, p.Barcodes) {
+	codes := slices.Compact(slices.Sorted(slices.Values(u.Barcodes)))
+	codes = slices.DeleteFunc(codes, func(c string) bool { return c == "" })
+	if len(codes) > 0 {
+		if stated("barcodes", slices.Compare(codes, p.Barcodes) < 0) && !slices.Equal(codes, p.Barcodes) {
 			p.Barcodes, changed = codes, true
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(u.Attributes)) {
 		v := u.Attributes[k]
-		if !p.Stated("attributes."+k, u.AsOf) || p.Attributes[k] == v {
+		held, ok := p.Attributes[k]
+		if !stated("attributes."+k, ok && v < held) || ok && held == v {
 			continue
 		}
 		if p.Attributes == nil {

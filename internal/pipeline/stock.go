@@ -108,11 +108,11 @@ var stockFigures = []struct {
 func MergeStock(s *model.Stock, u *model.StockUpdate) bool {
 	changed := false
 	for _, f := range stockFigures {
-		v := f.upd(u)
-		if v == nil || !s.Stated(f.field, u.AsOf) {
+		v, dst := f.upd(u), f.row(s)
+		if v == nil || tieKeeps(&s.Resource, f.field, u.AsOf, *v < *dst) || !s.Stated(f.field, u.AsOf) {
 			continue
 		}
-		if dst := f.row(s); *dst != *v {
+		if *dst != *v {
 			*dst, changed = *v, true
 		}
 	}
@@ -180,6 +180,17 @@ func (stockMutationApplier) apply(ctx context.Context, run *applyRun, c *model.C
 		}
 	}
 	return nil
+}
+
+// tieKeeps reports whether a statement made at asOf about field must not
+// replace the value held because it was stated at the very same provider
+// time and lower is true (the new value sorts before the held one): of two
+// simultaneous statements the greater value wins, whichever arrived last,
+// so that the outcome does not depend on the order of arrival. Statements
+// without a time have no order but their arrival, and are left to Stated.
+func tieKeeps(r *model.Resource, field string, asOf time.Time, lower bool) bool {
+	held, ok := r.FactTimes[field]
+	return ok && lower && !asOf.IsZero() && held.Equal(asOf)
 }
 
 // checkInventoryTime refuses a provider's time that JSON cannot carry (a

@@ -215,3 +215,37 @@ func testInventoryRebuild(t *testing.T, st store.Store) {
 	require.NoError(t, err)
 	require.Len(t, feedAfter, len(feedBefore), "a rebuild tells merchants nothing the figures did not change")
 }
+
+// TestSimultaneousStatementsDoNotDependOnArrival merges two statements
+// made at the same provider time in both orders: the greater value wins
+// either way, for every figure and field.
+func TestSimultaneousStatementsDoNotDependOnArrival(t *testing.T) {
+	t.Parallel()
+	t.Run("stock", func(t *testing.T) {
+		t.Parallel()
+		a := model.StockUpdate{AsOf: hour(5), SKU: "MUG-1", Physical: num(3), Available: num(9)}
+		b := model.StockUpdate{AsOf: hour(5), SKU: "MUG-1", Physical: num(7), Available: num(1), Announced: num(2)}
+		for _, order := range [][]model.StockUpdate{{a, b}, {b, a}} {
+			var s model.Stock
+			for i := range order {
+				pipeline.MergeStock(&s, &order[i])
+			}
+			require.Equal(t, [3]float64{7, 9, 2}, [3]float64{s.Physical, s.Available, s.Announced})
+			require.Equal(t, hour(5), s.AsOf)
+		}
+	})
+	t.Run("product", func(t *testing.T) {
+		t.Parallel()
+		a := model.ProductUpdate{AsOf: hour(5), SKU: "MUG-1", Name: "Mug", Barcodes: []string{"2"}, Attributes: map[string]string{"colour": "red"}}
+		b := model.ProductUpdate{AsOf: hour(5), SKU: "MUG-1", Name: "Beaker", Barcodes: []string{"1", "3"}, Attributes: map[string]string{"colour": "blue"}}
+		for _, order := range [][]model.ProductUpdate{{a, b}, {b, a}} {
+			var p model.Product
+			for i := range order {
+				pipeline.MergeProduct(&p, &order[i])
+			}
+			require.Equal(t, "Mug", p.Name)
+			require.Equal(t, []string{"2"}, p.Barcodes)
+			require.Equal(t, map[string]string{"colour": "red"}, p.Attributes)
+		}
+	})
+}

@@ -881,17 +881,24 @@ type NewTracker struct {
 
 // Product defines model for Product.
 type Product struct {
-	Attributes  *map[string]string `json:"attributes,omitempty"`
-	Barcodes    *[]string          `json:"barcodes"`
-	Connection  string             `json:"connection"`
-	CreatedAt   time.Time          `json:"created_at"`
-	Id          int64              `json:"id"`
-	Name        *string            `json:"name,omitempty"`
-	Provider    string             `json:"provider"`
-	ProviderRef *string            `json:"provider_ref,omitempty"`
-	Sku         string             `json:"sku"`
-	UpdatedAt   time.Time          `json:"updated_at"`
-	Workspace   string             `json:"workspace"`
+	// Attributes The provider's further fields, by name, each from its newest statement.
+	Attributes *map[string]string `json:"attributes,omitempty"`
+
+	// Barcodes The product's barcodes (EAN and the like): a set, sorted.
+	Barcodes   *[]string `json:"barcodes"`
+	Connection string    `json:"connection"`
+	CreatedAt  time.Time `json:"created_at"`
+	Id         int64     `json:"id"`
+
+	// Name The product's name as the provider states it.
+	Name        *string `json:"name,omitempty"`
+	Provider    string  `json:"provider"`
+	ProviderRef *string `json:"provider_ref,omitempty"`
+
+	// Sku The stock keeping unit: the product's key within its connection.
+	Sku       string    `json:"sku"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Workspace string    `json:"workspace"`
 }
 
 // ProductPage defines model for ProductPage.
@@ -1227,40 +1234,70 @@ type ShipmentStatusChangedWebhookType string
 
 // Stock defines model for Stock.
 type Stock struct {
-	Announced   float64   `json:"announced"`
-	AsOf        time.Time `json:"as_of"`
-	Available   float64   `json:"available"`
-	Connection  string    `json:"connection"`
-	CreatedAt   time.Time `json:"created_at"`
-	Id          int64     `json:"id"`
-	Physical    float64   `json:"physical"`
-	Provider    string    `json:"provider"`
-	ProviderRef *string   `json:"provider_ref,omitempty"`
-	Sku         string    `json:"sku"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	Warehouse   string    `json:"warehouse"`
-	Workspace   string    `json:"workspace"`
+	// Announced The quantity announced as inbound and not yet received.
+	Announced float64 `json:"announced"`
+
+	// AsOf The provider's time of the newest figure of the row.
+	AsOf time.Time `json:"as_of"`
+
+	// Available The quantity free to be ordered: physical less what is reserved.
+	Available  float64   `json:"available"`
+	Connection string    `json:"connection"`
+	CreatedAt  time.Time `json:"created_at"`
+	Id         int64     `json:"id"`
+
+	// Physical The quantity on the shelves.
+	Physical    float64 `json:"physical"`
+	Provider    string  `json:"provider"`
+	ProviderRef *string `json:"provider_ref,omitempty"`
+
+	// Sku The product's SKU.
+	Sku       string    `json:"sku"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Warehouse The warehouse, or empty when the connection's provider has one.
+	Warehouse string `json:"warehouse"`
+	Workspace string `json:"workspace"`
 }
 
 // StockMutation defines model for StockMutation.
 type StockMutation struct {
-	BestBefore  *time.Time `json:"best_before,omitempty"`
-	Connection  string     `json:"connection"`
-	CreatedAt   time.Time  `json:"created_at"`
-	Id          int64      `json:"id"`
-	InboxId     int64      `json:"inbox_id"`
-	Location    *string    `json:"location,omitempty"`
-	Lot         *string    `json:"lot,omitempty"`
-	OccurredAt  time.Time  `json:"occurred_at"`
-	Provider    string     `json:"provider"`
-	ProviderRef *string    `json:"provider_ref,omitempty"`
-	Quantity    float64    `json:"quantity"`
-	Reason      *string    `json:"reason,omitempty"`
-	ReasonCode  *string    `json:"reason_code,omitempty"`
-	Sku         string     `json:"sku"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	Warehouse   *string    `json:"warehouse,omitempty"`
-	Workspace   string     `json:"workspace"`
+	// BestBefore The lot's best-before date.
+	BestBefore *time.Time `json:"best_before,omitempty"`
+	Connection string     `json:"connection"`
+	CreatedAt  time.Time  `json:"created_at"`
+	Id         int64      `json:"id"`
+
+	// InboxId The inbox message the mutation came in.
+	InboxId int64 `json:"inbox_id"`
+
+	// Location The storage location in the warehouse.
+	Location *string `json:"location,omitempty"`
+
+	// Lot The lot or batch number.
+	Lot *string `json:"lot,omitempty"`
+
+	// OccurredAt When the warehouse registered the mutation.
+	OccurredAt  time.Time `json:"occurred_at"`
+	Provider    string    `json:"provider"`
+	ProviderRef *string   `json:"provider_ref,omitempty"`
+
+	// Quantity The change of stock, signed: negative takes stock out.
+	Quantity float64 `json:"quantity"`
+
+	// Reason The reason in the provider's words.
+	Reason *string `json:"reason,omitempty"`
+
+	// ReasonCode The provider's code of the reason.
+	ReasonCode *string `json:"reason_code,omitempty"`
+
+	// Sku The product's SKU.
+	Sku       string    `json:"sku"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Warehouse The warehouse, when the provider names one.
+	Warehouse *string `json:"warehouse,omitempty"`
+	Workspace string  `json:"workspace"`
 }
 
 // StockMutationPage defines model for StockMutationPage.

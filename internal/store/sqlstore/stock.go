@@ -277,7 +277,7 @@ func (s *Store) GetProduct(ctx context.Context, workspace string, id int64) (*mo
 }
 
 // listing builds a workspace-scoped SELECT: conditions are added with
-// where, and run reads the rows with scan.
+// where, and finish adds the order and the limit.
 type listing struct {
 	b    strings.Builder
 	args []any
@@ -302,13 +302,18 @@ func (l *listing) whereEq(column, v string) {
 	}
 }
 
-func runListing[T any](ctx context.Context, s *Store, l *listing, order string, limit int, scan func(scanner) (T, error)) ([]T, error) {
+// finish adds the order and the limit (<= 0 means DefaultLimit) and
+// returns the statement, bound to the dialect, with its arguments.
+func (l *listing) finish(d Dialect, order string, limit int) (string, []any) {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
 	l.b.WriteString(` ORDER BY ` + order + ` LIMIT ?`)
-	l.args = append(l.args, limit)
-	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(l.b.String()), l.args...)
+	return d.bind(l.b.String()), append(l.args, limit)
+}
+
+func runListing[T any](ctx context.Context, s *Store, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := s.reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -324,6 +329,43 @@ func runListing[T any](ctx context.Context, s *Store, l *listing, order string, 
 	return out, rows.Err()
 }
 
+// productListSQL, stockListSQL and mutationListSQL are the statements of
+// the listings, newest first.
+func productListSQL(d Dialect, f store.ProductFilter) (string, []any) {
+	l := newListing(productColumns, "products", f.Workspace)
+	l.whereEq("sku", f.SKU)
+	l.whereEq("connection", f.Connection)
+	if f.BeforeID > 0 {
+		l.where(`id < ?`, f.BeforeID)
+	}
+	return l.finish(d, `id DESC`, f.Limit)
+}
+
+func stockListSQL(d Dialect, f store.StockFilter) (string, []any) {
+	l := newListing(stockColumns, "stock", f.Workspace)
+	l.whereEq("sku", f.SKU)
+	l.whereEq("connection", f.Connection)
+	if f.Warehouse != nil {
+		l.where(`warehouse = ?`, *f.Warehouse)
+	}
+	if f.BeforeID > 0 {
+		l.where(`id < ?`, f.BeforeID)
+	}
+	return l.finish(d, `id DESC`, f.Limit)
+}
+
+func mutationListSQL(d Dialect, f store.StockMutationFilter) (string, []any) {
+	l := newListing(mutationColumns, "stock_mutations", f.Workspace)
+	l.whereEq("sku", f.SKU)
+	l.whereEq("connection", f.Connection)
+	if f.BeforeID > 0 {
+		// A row value, so that both databases continue with a range of
+		// the index instead of skipping what came before.
+		l.where(`(occurred_at, id) < (?, ?)`, micros(f.Before), f.BeforeID)
+	}
+	return l.finish(d, `occurred_at DESC, id DESC`, f.Limit)
+}
+
 // ListProducts lists products of one workspace, newest (highest id) first.
 // Limit <= 0 means DefaultLimit.
 func (s *Store) ListProducts(ctx context.Context, f store.ProductFilter) ([]*model.Product, error) {
@@ -333,13 +375,8 @@ func (s *Store) ListProducts(ctx context.Context, f store.ProductFilter) ([]*mod
 	if f.Workspace == "" {
 		return nil, errors.New("listing products: workspace is required")
 	}
-	l := newListing(productColumns, "products", f.Workspace)
-	l.whereEq("sku", f.SKU)
-	l.whereEq("connection", f.Connection)
-	if f.BeforeID > 0 {
-		l.where(`id < ?`, f.BeforeID)
-	}
-	out, err := runListing(ctx, s, l, `id DESC`, f.Limit, scanProduct)
+	q, args := productListSQL(s.dialect, f)
+	out, err := runListing(ctx, s, q, args, scanProduct)
 	if err != nil {
 		return nil, fmt.Errorf("listing products of %q: %w", f.Workspace, err)
 	}
@@ -355,16 +392,8 @@ func (s *Store) ListStock(ctx context.Context, f store.StockFilter) ([]*model.St
 	if f.Workspace == "" {
 		return nil, errors.New("listing stock: workspace is required")
 	}
-	l := newListing(stockColumns, "stock", f.Workspace)
-	l.whereEq("sku", f.SKU)
-	l.whereEq("connection", f.Connection)
-	if f.Warehouse != nil {
-		l.where(`warehouse = ?`, *f.Warehouse)
-	}
-	if f.BeforeID > 0 {
-		l.where(`id < ?`, f.BeforeID)
-	}
-	out, err := runListing(ctx, s, l, `id DESC`, f.Limit, scanStock)
+	q, args := stockListSQL(s.dialect, f)
+	out, err := runListing(ctx, s, q, args, scanStock)
 	if err != nil {
 		return nil, fmt.Errorf("listing stock of %q: %w", f.Workspace, err)
 	}
@@ -380,14 +409,8 @@ func (s *Store) ListStockMutations(ctx context.Context, f store.StockMutationFil
 	if f.Workspace == "" {
 		return nil, errors.New("listing stock mutations: workspace is required")
 	}
-	l := newListing(mutationColumns, "stock_mutations", f.Workspace)
-	l.whereEq("sku", f.SKU)
-	l.whereEq("connection", f.Connection)
-	if f.BeforeID > 0 {
-		at := micros(f.Before)
-		l.where(`(occurred_at < ? OR (occurred_at = ? AND id < ?))`, at, at, f.BeforeID)
-	}
-	out, err := runListing(ctx, s, l, `occurred_at DESC, id DESC`, f.Limit, scanMutation)
+	q, args := mutationListSQL(s.dialect, f)
+	out, err := runListing(ctx, s, q, args, scanMutation)
 	if err != nil {
 		return nil, fmt.Errorf("listing stock mutations of %q: %w", f.Workspace, err)
 	}

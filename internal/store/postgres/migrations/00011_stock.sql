@@ -35,6 +35,7 @@ CREATE TABLE stock (
 CREATE INDEX stock_by_workspace  ON stock (workspace, id);
 CREATE INDEX stock_by_sku        ON stock (workspace, sku, id);
 CREATE INDEX stock_by_connection ON stock (workspace, connection, id);
+CREATE INDEX stock_by_warehouse  ON stock (workspace, warehouse, id);
 
 -- Append-only: the same mutation reported twice (same dedup_key) is one row.
 -- Listed newest first by occurred_at, then id.

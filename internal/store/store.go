@@ -92,11 +92,11 @@ type Store interface {
 	// they record what merchants were told. It runs in one transaction.
 	ResetCanonical(ctx context.Context, workspace string) (messages int64, err error)
 
+	Inventory
 	Coordination
 	Webhooks
 	Trackers
 	IntakeErrors
-	Inventory
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

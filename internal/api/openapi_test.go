@@ -111,7 +111,8 @@ func TestOpenAPIDocumentDescribesTheContract(t *testing.T) {
 	require.Equal(t, "http://example.com/api/v1", doc.Servers[0].URL, "the server is absolute: the request's host")
 
 	wantPaths := []string{"/shipments", "/shipments/{id}", "/tracking/{reference}", "/events", "/intake/errors", "/trackers", "/trackers/{id}",
-		"/endpoints", "/endpoints/{id}", "/endpoints/{id}/secret", "/deliveries", "/deliveries/{id}", "/inbox/failed"}
+		"/endpoints", "/endpoints/{id}", "/endpoints/{id}/secret", "/deliveries", "/deliveries/{id}", "/inbox/failed",
+		"/products", "/products/{id}", "/stock", "/stock/mutations"}
 	postOnly := []string{"/endpoints/{id}/rotate-secret", "/endpoints/{id}/recover", "/deliveries/{id}/retry", "/inbox/{id}/retry", "/inbox/failed/retry"}
 	require.Len(t, doc.Paths, len(wantPaths)+len(postOnly))
 	statuses := make([]string, len(model.Statuses))

@@ -5,14 +5,14 @@ import "time"
 // Stock is one stock figure: one SKU in one warehouse of one connection.
 type Stock struct {
 	Resource
-	SKU       string  `json:"sku"`
-	Warehouse string  `json:"warehouse"`
-	Physical  float64 `json:"physical"`
-	Available float64 `json:"available"`
-	Announced float64 `json:"announced"`
+	SKU       string  `json:"sku" doc:"The product's SKU."`
+	Warehouse string  `json:"warehouse" doc:"The warehouse, or empty when the connection's provider has one."`
+	Physical  float64 `json:"physical" doc:"The quantity on the shelves."`
+	Available float64 `json:"available" doc:"The quantity free to be ordered: physical less what is reserved."`
+	Announced float64 `json:"announced" doc:"The quantity announced as inbound and not yet received."`
 	// AsOf is the provider's time of the figure: an older figure arriving
 	// late never replaces a newer one.
-	AsOf time.Time `json:"as_of"`
+	AsOf time.Time `json:"as_of" doc:"The provider's time of the newest figure of the row."`
 }
 
 // StockUpdate is a stock figure a message states. Nil quantities are not
@@ -29,17 +29,17 @@ type StockUpdate struct {
 // StockMutation is one change of stock the warehouse registered.
 type StockMutation struct {
 	Resource
-	SKU       string `json:"sku"`
-	Warehouse string `json:"warehouse,omitempty"`
+	SKU       string `json:"sku" doc:"The product's SKU."`
+	Warehouse string `json:"warehouse,omitempty" doc:"The warehouse, when the provider names one."`
 	// Quantity is signed: negative takes stock out.
-	Quantity   float64    `json:"quantity"`
-	ReasonCode string     `json:"reason_code,omitempty"`
-	Reason     string     `json:"reason,omitempty"`
-	OccurredAt time.Time  `json:"occurred_at"`
-	Location   string     `json:"location,omitempty"`
-	Lot        string     `json:"lot,omitempty"`
-	BestBefore *time.Time `json:"best_before,omitempty"`
-	InboxID    int64      `json:"inbox_id"`
+	Quantity   float64    `json:"quantity" doc:"The change of stock, signed: negative takes stock out."`
+	ReasonCode string     `json:"reason_code,omitempty" doc:"The provider's code of the reason."`
+	Reason     string     `json:"reason,omitempty" doc:"The reason in the provider's words."`
+	OccurredAt time.Time  `json:"occurred_at" doc:"When the warehouse registered the mutation."`
+	Location   string     `json:"location,omitempty" doc:"The storage location in the warehouse."`
+	Lot        string     `json:"lot,omitempty" doc:"The lot or batch number."`
+	BestBefore *time.Time `json:"best_before,omitempty" doc:"The lot's best-before date."`
+	InboxID    int64      `json:"inbox_id" doc:"The inbox message the mutation came in."`
 }
 
 // StockMutationUpdate states one stock mutation. DedupKey identifies it

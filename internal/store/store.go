@@ -86,10 +86,13 @@ type Store interface {
 	// its inbox unprocessed, so the pipeline rebuilds it from the raw
 	// messages. Events and references are deleted; each shipment keeps its
 	// id, provider reference and creation time and goes back to pending, so
-	// ids a merchant stored stay valid. The feed and its deliveries are kept:
+	// ids a merchant stored stay valid; so do products and stock rows, whose
+	// fields and figures are cleared, while stock mutations are deleted and
+	// appended again by the rebuild. The feed and its deliveries are kept:
 	// they record what merchants were told. It runs in one transaction.
 	ResetCanonical(ctx context.Context, workspace string) (messages int64, err error)
 
+	Inventory
 	Coordination
 	Webhooks
 	Trackers
@@ -164,6 +167,8 @@ type Tx interface {
 	// connection this instance does not have in its configuration (yet),
 	// so those messages neither get lost nor hold up the rest.
 	DeferConnection(ctx context.Context, workspace, connection string, until time.Time) (int64, error)
+
+	InventoryTx
 }
 
 // ShipmentFilter selects shipments for ListShipments.

@@ -879,6 +879,37 @@ type NewTracker struct {
 	TrackingNumber string `json:"tracking_number"`
 }
 
+// Product defines model for Product.
+type Product struct {
+	// Attributes The provider's further fields, by name, each from its newest statement.
+	Attributes *map[string]string `json:"attributes,omitempty"`
+
+	// Barcodes The product's barcodes (EAN and the like): a set, sorted.
+	Barcodes   *[]string `json:"barcodes"`
+	Connection string    `json:"connection"`
+	CreatedAt  time.Time `json:"created_at"`
+	Id         int64     `json:"id"`
+
+	// Name The product's name as the provider states it.
+	Name        *string `json:"name,omitempty"`
+	Provider    string  `json:"provider"`
+	ProviderRef *string `json:"provider_ref,omitempty"`
+
+	// Sku The stock keeping unit: the product's key within its connection.
+	Sku       string    `json:"sku"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Workspace string    `json:"workspace"`
+}
+
+// ProductPage defines model for ProductPage.
+type ProductPage struct {
+	// Data Products, newest first.
+	Data *[]Product `json:"data"`
+
+	// NextCursor Pass as cursor to get the next page; empty on the last page.
+	NextCursor string `json:"next_cursor"`
+}
+
 // Recovery defines model for Recovery.
 type Recovery struct {
 	// Requeued How many dead letters were put back in the queue.
@@ -1201,6 +1232,92 @@ type ShipmentStatusChangedWebhook struct {
 // ShipmentStatusChangedWebhookType The event type.
 type ShipmentStatusChangedWebhookType string
 
+// Stock defines model for Stock.
+type Stock struct {
+	// Announced The quantity announced as inbound and not yet received.
+	Announced float64 `json:"announced"`
+
+	// AsOf The provider's time of the newest figure of the row.
+	AsOf time.Time `json:"as_of"`
+
+	// Available The quantity free to be ordered: physical less what is reserved.
+	Available  float64   `json:"available"`
+	Connection string    `json:"connection"`
+	CreatedAt  time.Time `json:"created_at"`
+	Id         int64     `json:"id"`
+
+	// Physical The quantity on the shelves.
+	Physical    float64 `json:"physical"`
+	Provider    string  `json:"provider"`
+	ProviderRef *string `json:"provider_ref,omitempty"`
+
+	// Sku The product's SKU.
+	Sku       string    `json:"sku"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Warehouse The warehouse, or empty when the connection's provider has one.
+	Warehouse string `json:"warehouse"`
+	Workspace string `json:"workspace"`
+}
+
+// StockMutation defines model for StockMutation.
+type StockMutation struct {
+	// BestBefore The lot's best-before date.
+	BestBefore *time.Time `json:"best_before,omitempty"`
+	Connection string     `json:"connection"`
+	CreatedAt  time.Time  `json:"created_at"`
+	Id         int64      `json:"id"`
+
+	// InboxId The inbox message the mutation came in.
+	InboxId int64 `json:"inbox_id"`
+
+	// Location The storage location in the warehouse.
+	Location *string `json:"location,omitempty"`
+
+	// Lot The lot or batch number.
+	Lot *string `json:"lot,omitempty"`
+
+	// OccurredAt When the warehouse registered the mutation.
+	OccurredAt  time.Time `json:"occurred_at"`
+	Provider    string    `json:"provider"`
+	ProviderRef *string   `json:"provider_ref,omitempty"`
+
+	// Quantity The change of stock, signed: negative takes stock out.
+	Quantity float64 `json:"quantity"`
+
+	// Reason The reason in the provider's words.
+	Reason *string `json:"reason,omitempty"`
+
+	// ReasonCode The provider's code of the reason.
+	ReasonCode *string `json:"reason_code,omitempty"`
+
+	// Sku The product's SKU.
+	Sku       string    `json:"sku"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Warehouse The warehouse, when the provider names one.
+	Warehouse *string `json:"warehouse,omitempty"`
+	Workspace string  `json:"workspace"`
+}
+
+// StockMutationPage defines model for StockMutationPage.
+type StockMutationPage struct {
+	// Data Stock mutations, newest first by occurred_at.
+	Data *[]StockMutation `json:"data"`
+
+	// NextCursor Pass as cursor to get the next page; empty on the last page.
+	NextCursor string `json:"next_cursor"`
+}
+
+// StockPage defines model for StockPage.
+type StockPage struct {
+	// Data Stock rows (one per SKU, connection and warehouse), newest first.
+	Data *[]Stock `json:"data"`
+
+	// NextCursor Pass as cursor to get the next page; empty on the last page.
+	NextCursor string `json:"next_cursor"`
+}
+
 // Tracker defines model for Tracker.
 type Tracker struct {
 	Connection       string     `json:"connection"`
@@ -1311,6 +1428,21 @@ type ListIntakeErrorsParams struct {
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListProductsParams defines parameters for ListProducts.
+type ListProductsParams struct {
+	// Sku Only products of this SKU, exactly.
+	Sku *string `form:"sku,omitempty" json:"sku,omitempty"`
+
+	// Connection Only products of this connection (its id in the configuration).
+	Connection *string `form:"connection,omitempty" json:"connection,omitempty"`
+
+	// Cursor The next_cursor of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit The page size.
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // ListShipmentsParams defines parameters for ListShipments.
 type ListShipmentsParams struct {
 	// Reference Only shipments with this reference, exactly: an order number, barcode, container, tracking number, merchant reference or external order number.
@@ -1331,6 +1463,39 @@ type ListShipmentsParams struct {
 
 // ListShipmentsParamsStatus defines parameters for ListShipments.
 type ListShipmentsParamsStatus string
+
+// ListStockParams defines parameters for ListStock.
+type ListStockParams struct {
+	// Sku Only stock of this SKU, exactly.
+	Sku *string `form:"sku,omitempty" json:"sku,omitempty"`
+
+	// Connection Only stock of this connection (its id in the configuration).
+	Connection *string `form:"connection,omitempty" json:"connection,omitempty"`
+
+	// Warehouse Only stock in this warehouse, exactly; warehouse= (empty) selects the stock of connections whose provider has one warehouse.
+	Warehouse *string `form:"warehouse,omitempty" json:"warehouse,omitempty"`
+
+	// Cursor The next_cursor of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit The page size.
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListStockMutationsParams defines parameters for ListStockMutations.
+type ListStockMutationsParams struct {
+	// Sku Only mutations of this SKU, exactly.
+	Sku *string `form:"sku,omitempty" json:"sku,omitempty"`
+
+	// Connection Only mutations of this connection (its id in the configuration).
+	Connection *string `form:"connection,omitempty" json:"connection,omitempty"`
+
+	// Cursor The next_cursor of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit The page size.
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
 
 // ListTrackersParams defines parameters for ListTrackers.
 type ListTrackersParams struct {
@@ -1779,6 +1944,18 @@ type ClientInterface interface {
 	// Corresponds with GET /intake/errors (the `ListIntakeErrors` operationId).
 	ListIntakeErrors(ctx context.Context, params *ListIntakeErrorsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListProducts List products
+	//
+	// Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
+	//
+	// Corresponds with GET /products (the `ListProducts` operationId).
+	ListProducts(ctx context.Context, params *ListProductsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProduct Get a product
+	//
+	// Corresponds with GET /products/{id} (the `GetProduct` operationId).
+	GetProduct(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListShipments List shipments
 	//
 	// Lists the workspace's shipments, newest first, without their events. Follow next_cursor until it is empty to walk all of them.
@@ -1792,6 +1969,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /shipments/{id} (the `GetShipment` operationId).
 	GetShipment(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListStock List stock levels
+	//
+	// Lists the workspace's stock levels, newest first: one row per SKU, connection and warehouse. Each figure (physical, available, announced) is the provider's newest: an older figure arriving late never replaces it; as_of is the provider's time of the newest figure.
+	//
+	// Corresponds with GET /stock (the `ListStock` operationId).
+	ListStock(ctx context.Context, params *ListStockParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListStockMutations List stock mutations
+	//
+	// Lists the stock mutations the workspace's warehouses registered, newest first by occurred_at. A mutation the provider reports twice is listed once.
+	//
+	// Corresponds with GET /stock/mutations (the `ListStockMutations` operationId).
+	ListStockMutations(ctx context.Context, params *ListStockMutationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTrackers List trackers
 	//
@@ -2114,6 +2305,38 @@ func (c *Client) ListIntakeErrors(ctx context.Context, params *ListIntakeErrorsP
 	return c.Client.Do(req)
 }
 
+// ListProducts List products
+//
+// Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
+//
+// Corresponds with GET /products (the `ListProducts` operationId).
+func (c *Client) ListProducts(ctx context.Context, params *ListProductsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProductsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProduct Get a product
+//
+// Corresponds with GET /products/{id} (the `GetProduct` operationId).
+func (c *Client) GetProduct(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProductRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListShipments List shipments
 //
 // Lists the workspace's shipments, newest first, without their events. Follow next_cursor until it is empty to walk all of them.
@@ -2138,6 +2361,40 @@ func (c *Client) ListShipments(ctx context.Context, params *ListShipmentsParams,
 // Corresponds with GET /shipments/{id} (the `GetShipment` operationId).
 func (c *Client) GetShipment(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetShipmentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListStock List stock levels
+//
+// Lists the workspace's stock levels, newest first: one row per SKU, connection and warehouse. Each figure (physical, available, announced) is the provider's newest: an older figure arriving late never replaces it; as_of is the provider's time of the newest figure.
+//
+// Corresponds with GET /stock (the `ListStock` operationId).
+func (c *Client) ListStock(ctx context.Context, params *ListStockParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStockRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListStockMutations List stock mutations
+//
+// Lists the stock mutations the workspace's warehouses registered, newest first by occurred_at. A mutation the provider reports twice is listed once.
+//
+// Corresponds with GET /stock/mutations (the `ListStockMutations` operationId).
+func (c *Client) ListStockMutations(ctx context.Context, params *ListStockMutationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStockMutationsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2984,6 +3241,130 @@ func NewListIntakeErrorsRequest(server string, params *ListIntakeErrorsParams) (
 	return req, nil
 }
 
+// NewListProductsRequest constructs an http.Request for the ListProducts method
+func NewListProductsRequest(server string, params *ListProductsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/products")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Sku != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sku", *params.Sku, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Connection != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "connection", *params.Connection, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProductRequest constructs an http.Request for the GetProduct method
+func NewGetProductRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/products/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListShipmentsRequest constructs an http.Request for the ListShipments method
 func NewListShipmentsRequest(server string, params *ListShipmentsParams) (*http.Request, error) {
 	var err error
@@ -3110,6 +3491,198 @@ func NewGetShipmentRequest(server string, id int64) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListStockRequest constructs an http.Request for the ListStock method
+func NewListStockRequest(server string, params *ListStockParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/stock")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Sku != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sku", *params.Sku, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Connection != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "connection", *params.Connection, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Warehouse != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "warehouse", *params.Warehouse, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListStockMutationsRequest constructs an http.Request for the ListStockMutations method
+func NewListStockMutationsRequest(server string, params *ListStockMutationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/stock/mutations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Sku != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sku", *params.Sku, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Connection != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "connection", *params.Connection, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -3552,6 +4125,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /intake/errors (the `ListIntakeErrors` operationId).
 	ListIntakeErrorsWithResponse(ctx context.Context, params *ListIntakeErrorsParams, reqEditors ...RequestEditorFn) (*ListIntakeErrorsResponse, error)
 
+	// ListProductsWithResponse List products
+	//
+	// Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /products (the `ListProducts` operationId).
+	ListProductsWithResponse(ctx context.Context, params *ListProductsParams, reqEditors ...RequestEditorFn) (*ListProductsResponse, error)
+
+	// GetProductWithResponse Get a product
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /products/{id} (the `GetProduct` operationId).
+	GetProductWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetProductResponse, error)
+
 	// ListShipmentsWithResponse List shipments
 	//
 	// Lists the workspace's shipments, newest first, without their events. Follow next_cursor until it is empty to walk all of them.
@@ -3569,6 +4158,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /shipments/{id} (the `GetShipment` operationId).
 	GetShipmentWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetShipmentResponse, error)
+
+	// ListStockWithResponse List stock levels
+	//
+	// Lists the workspace's stock levels, newest first: one row per SKU, connection and warehouse. Each figure (physical, available, announced) is the provider's newest: an older figure arriving late never replaces it; as_of is the provider's time of the newest figure.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /stock (the `ListStock` operationId).
+	ListStockWithResponse(ctx context.Context, params *ListStockParams, reqEditors ...RequestEditorFn) (*ListStockResponse, error)
+
+	// ListStockMutationsWithResponse List stock mutations
+	//
+	// Lists the stock mutations the workspace's warehouses registered, newest first by occurred_at. A mutation the provider reports twice is listed once.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /stock/mutations (the `ListStockMutations` operationId).
+	ListStockMutationsWithResponse(ctx context.Context, params *ListStockMutationsParams, reqEditors ...RequestEditorFn) (*ListStockMutationsResponse, error)
 
 	// ListTrackersWithResponse List trackers
 	//
@@ -4700,6 +5307,151 @@ func (r ListIntakeErrorsResponse) ContentType() string {
 	return ""
 }
 
+type ListProductsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProductPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProductsResponse) GetJSON200() *ProductPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListProductsResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListProductsResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListProductsResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListProductsResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProductsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProductsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProductsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProductsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Product
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProductResponse) GetJSON200() *Product {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetProductResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProductResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProductResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProductResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProductResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListShipmentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4839,6 +5591,144 @@ func (r GetShipmentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetShipmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListStockResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StockPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStockResponse) GetJSON200() *StockPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListStockResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListStockResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListStockResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListStockResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStockResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStockResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStockResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStockResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListStockMutationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StockMutationPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStockMutationsResponse) GetJSON200() *StockMutationPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListStockMutationsResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListStockMutationsResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListStockMutationsResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListStockMutationsResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStockMutationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStockMutationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStockMutationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStockMutationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5437,6 +6327,34 @@ func (c *ClientWithResponses) ListIntakeErrorsWithResponse(ctx context.Context, 
 	return ParseListIntakeErrorsResponse(rsp)
 }
 
+// ListProductsWithResponse List products
+//
+// Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /products (the `ListProducts` operationId).
+func (c *ClientWithResponses) ListProductsWithResponse(ctx context.Context, params *ListProductsParams, reqEditors ...RequestEditorFn) (*ListProductsResponse, error) {
+	rsp, err := c.ListProducts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProductsResponse(rsp)
+}
+
+// GetProductWithResponse Get a product
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /products/{id} (the `GetProduct` operationId).
+func (c *ClientWithResponses) GetProductWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetProductResponse, error) {
+	rsp, err := c.GetProduct(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProductResponse(rsp)
+}
+
 // ListShipmentsWithResponse List shipments
 //
 // Lists the workspace's shipments, newest first, without their events. Follow next_cursor until it is empty to walk all of them.
@@ -5465,6 +6383,36 @@ func (c *ClientWithResponses) GetShipmentWithResponse(ctx context.Context, id in
 		return nil, err
 	}
 	return ParseGetShipmentResponse(rsp)
+}
+
+// ListStockWithResponse List stock levels
+//
+// Lists the workspace's stock levels, newest first: one row per SKU, connection and warehouse. Each figure (physical, available, announced) is the provider's newest: an older figure arriving late never replaces it; as_of is the provider's time of the newest figure.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /stock (the `ListStock` operationId).
+func (c *ClientWithResponses) ListStockWithResponse(ctx context.Context, params *ListStockParams, reqEditors ...RequestEditorFn) (*ListStockResponse, error) {
+	rsp, err := c.ListStock(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStockResponse(rsp)
+}
+
+// ListStockMutationsWithResponse List stock mutations
+//
+// Lists the stock mutations the workspace's warehouses registered, newest first by occurred_at. A mutation the provider reports twice is listed once.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /stock/mutations (the `ListStockMutations` operationId).
+func (c *ClientWithResponses) ListStockMutationsWithResponse(ctx context.Context, params *ListStockMutationsParams, reqEditors ...RequestEditorFn) (*ListStockMutationsResponse, error) {
+	rsp, err := c.ListStockMutations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStockMutationsResponse(rsp)
 }
 
 // ListTrackersWithResponse List trackers
@@ -6416,6 +7364,121 @@ func ParseListIntakeErrorsResponse(rsp *http.Response) (*ListIntakeErrorsRespons
 	return response, nil
 }
 
+// ParseListProductsResponse parses an HTTP response from a ListProductsWithResponse call
+func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProductsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProductPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetProductResponse parses an HTTP response from a GetProductWithResponse call
+func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Product
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListShipmentsResponse parses an HTTP response from a ListShipmentsWithResponse call
 func ParseListShipmentsResponse(rsp *http.Response) (*ListShipmentsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6511,6 +7574,114 @@ func ParseGetShipmentResponse(rsp *http.Response) (*GetShipmentResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListStockResponse parses an HTTP response from a ListStockWithResponse call
+func ParseListStockResponse(rsp *http.Response) (*ListStockResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStockResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StockPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListStockMutationsResponse parses an HTTP response from a ListStockMutationsWithResponse call
+func ParseListStockMutationsResponse(rsp *http.Response) (*ListStockMutationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStockMutationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StockMutationPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorModel

@@ -183,6 +183,9 @@ func (s *Store) ResetCanonical(ctx context.Context, workspace string) (int64, er
 		{"shipments", s.q.resetAllShips, s.q.resetWsShips},
 		{"inbox", s.q.resetAllInbox, s.q.resetWsInbox},
 	}
+	if err := s.resetInventory(ctx, wtx, workspace); err != nil {
+		return 0, fmt.Errorf("resetting canonical state: %w", err)
+	}
 	var messages int64
 	now := micros(s.now())
 	for _, st := range steps {

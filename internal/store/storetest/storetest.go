@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"github.com/stretchr/testify/assert"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,7 +60,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IntakeErrorsReadBackNewestFirstWithinAWorkspace", testIntakeErrors},
 		{"AnIntakeErrorKeepsAtMostItsCapOfBytes", testIntakeErrorBodyIsCapped},
 	}
-	for _, c := range append(append(append(append(cases, webhookCases...), inboxCases...), linkCases...), retentionCases...) {
+	for _, c := range slices.Concat(cases, webhookCases, inboxCases, linkCases, retentionCases, stockCases) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, open(t))

@@ -1,0 +1,39 @@
+package api_test
+
+import (
+	"context"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// The inventory methods of fakeStore (store.Inventory): the API tests of
+// products and stock run on a real store, so these fail with the store's
+// error when one is set and otherwise find nothing.
+
+func (f *fakeStore) GetProduct(context.Context, string, int64) (*model.Product, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	return nil, store.ErrNotFound
+}
+
+func (f *fakeStore) ListProducts(context.Context, store.ProductFilter) ([]*model.Product, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return []*model.Product{}, f.err
+}
+
+func (f *fakeStore) ListStock(context.Context, store.StockFilter) ([]*model.Stock, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return []*model.Stock{}, f.err
+}
+
+func (f *fakeStore) ListStockMutations(context.Context, store.StockMutationFilter) ([]*model.StockMutation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return []*model.StockMutation{}, f.err
+}

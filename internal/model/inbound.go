@@ -27,6 +27,11 @@ type Inbound struct {
 	ExpectedAt     *time.Time      `json:"expected_at,omitempty"`
 	Lines          []InboundLine   `json:"lines"`
 	Receipts       []Receipt       `json:"receipts"`
+	// StatedStatus is the status the provider last stated (by AsOf), or
+	// empty. Status is derived from it and the receipts: goods with a
+	// receipt are at least receiving, whichever arrived first. Stored, not
+	// part of the API.
+	StatedStatus InboundStatus `json:"-"`
 }
 
 // InboundLine is one announced line and how much of it was received.

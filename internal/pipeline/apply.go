@@ -38,6 +38,8 @@ type applier interface {
 // appliers are the apply steps, in the order they run: kinds that others
 // link to come first.
 var appliers = []applier{
+	inboundApplier{},
+	returnApplier{},
 	shipmentApplier{},
 }
 

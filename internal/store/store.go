@@ -94,6 +94,8 @@ type Store interface {
 	Webhooks
 	Trackers
 	IntakeErrors
+	Inbound
+	Returns
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -163,6 +165,9 @@ type Tx interface {
 	// connection this instance does not have in its configuration (yet),
 	// so those messages neither get lost nor hold up the rest.
 	DeferConnection(ctx context.Context, workspace, connection string, until time.Time) (int64, error)
+
+	InboundTx
+	ReturnsTx
 }
 
 // ShipmentFilter selects shipments for ListShipments.

@@ -59,6 +59,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IntakeErrorsReadBackNewestFirstWithinAWorkspace", testIntakeErrors},
 		{"AnIntakeErrorKeepsAtMostItsCapOfBytes", testIntakeErrorBodyIsCapped},
 	}
+	cases = append(append(cases, inboundCases...), returnCases...)
 	for _, c := range append(append(append(cases, webhookCases...), inboxCases...), linkCases...) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -157,6 +157,8 @@ func (a *API) register() {
 	a.registerIntakeErrors()
 	a.registerInbox()
 	a.registerTrackers()
+	a.registerInbound()
+	a.registerReturns()
 }
 
 func (a *API) listShipments(ctx context.Context, in *listShipmentsInput) (*body[ShipmentPage], error) {

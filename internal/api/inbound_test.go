@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -172,4 +173,33 @@ func TestReturnRoutes(t *testing.T) {
 	requireProblem(t, get(t, h, fmt.Sprintf("/api/v1/returns/%d/label", a3.ID), acmeKey), http.StatusNotFound)
 	requireProblem(t, get(t, h, fmt.Sprintf("/api/v1/returns/%d/label", g1.ID), acmeKey), http.StatusNotFound)
 	requireProblem(t, get(t, h, "/api/v1/returns?status=lost", acmeKey), http.StatusBadRequest)
+}
+
+// TestTheDocumentListsTheModelsInboundAndReturnStatuses keeps the status
+// enums of the inbound and return schemas, written as tags, equal to the
+// model's lists.
+func TestTheDocumentListsTheModelsInboundAndReturnStatuses(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, fixture(), nil)
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Enum []string `json:"enum"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	r := get(t, h, "/api/v1/openapi.json", "")
+	require.Equal(t, http.StatusOK, r.code)
+	require.NoError(t, json.Unmarshal(r.body, &doc))
+	var inbound, returns []string
+	for _, s := range model.InboundStatuses {
+		inbound = append(inbound, string(s))
+	}
+	for _, s := range model.ReturnStatuses {
+		returns = append(returns, string(s))
+	}
+	require.Equal(t, inbound, doc.Components.Schemas["Inbound"].Properties["status"].Enum)
+	require.Equal(t, returns, doc.Components.Schemas["Return"].Properties["status"].Enum)
 }

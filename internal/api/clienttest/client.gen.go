@@ -108,6 +108,57 @@ func (e FailedMessageSource) Valid() bool {
 	}
 }
 
+// Defines values for InboundStatus.
+const (
+	InboundStatusAnnounced InboundStatus = "announced"
+	InboundStatusCancelled InboundStatus = "cancelled"
+	InboundStatusReceived  InboundStatus = "received"
+	InboundStatusReceiving InboundStatus = "receiving"
+	InboundStatusUnknown   InboundStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the InboundStatus enum.
+func (e InboundStatus) Valid() bool {
+	switch e {
+	case InboundStatusAnnounced:
+		return true
+	case InboundStatusCancelled:
+		return true
+	case InboundStatusReceived:
+		return true
+	case InboundStatusReceiving:
+		return true
+	case InboundStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReturnStatus.
+const (
+	ReturnStatusAnnounced ReturnStatus = "announced"
+	ReturnStatusProcessed ReturnStatus = "processed"
+	ReturnStatusReceived  ReturnStatus = "received"
+	ReturnStatusUnknown   ReturnStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the ReturnStatus enum.
+func (e ReturnStatus) Valid() bool {
+	switch e {
+	case ReturnStatusAnnounced:
+		return true
+	case ReturnStatusProcessed:
+		return true
+	case ReturnStatusReceived:
+		return true
+	case ReturnStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ShipmentStatus.
 const (
 	ShipmentStatusAvailableForPickup ShipmentStatus = "available_for_pickup"
@@ -869,27 +920,44 @@ type FeedPage struct {
 
 // Inbound defines model for Inbound.
 type Inbound struct {
-	Connection     string          `json:"connection"`
-	CreatedAt      time.Time       `json:"created_at"`
-	ExpectedAt     *time.Time      `json:"expected_at,omitempty"`
-	Id             int64           `json:"id"`
-	Lines          *[]InboundLine  `json:"lines"`
-	Provider       string          `json:"provider"`
-	ProviderRef    *string         `json:"provider_ref,omitempty"`
+	Connection string    `json:"connection"`
+	CreatedAt  time.Time `json:"created_at"`
+
+	// ExpectedAt When the goods are expected at the warehouse.
+	ExpectedAt *time.Time `json:"expected_at,omitempty"`
+	Id         int64      `json:"id"`
+
+	// Lines The announced lines, by line number.
+	Lines       *[]InboundLine `json:"lines"`
+	Provider    string         `json:"provider"`
+	ProviderRef *string        `json:"provider_ref,omitempty"`
+
+	// ProviderStatus The provider's own status, verbatim.
 	ProviderStatus *ProviderStatus `json:"provider_status,omitempty"`
-	Receipts       *[]Receipt      `json:"receipts"`
-	Reference      string          `json:"reference"`
-	Status         string          `json:"status"`
-	UpdatedAt      time.Time       `json:"updated_at"`
-	Workspace      string          `json:"workspace"`
+
+	// Receipts The receipts against the announcement, by received_at then provider_ref; each is kept once.
+	Receipts *[]Receipt `json:"receipts"`
+
+	// Reference The merchant's reference of the announcement (purchase order); a receipt names it to link to it.
+	Reference string `json:"reference"`
+
+	// Status The canonical status; goods with a receipt are at least receiving.
+	Status    InboundStatus `json:"status"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Workspace string        `json:"workspace"`
 }
+
+// InboundStatus The canonical status; goods with a receipt are at least receiving.
+type InboundStatus string
 
 // InboundLine defines model for InboundLine.
 type InboundLine struct {
 	Expected   float64 `json:"expected"`
 	LineNumber int64   `json:"line_number"`
-	Received   float64 `json:"received"`
-	Sku        string  `json:"sku"`
+
+	// Received The sum of the receipts' quantities of this sku (on the first line of the sku).
+	Received float64 `json:"received"`
+	Sku      string  `json:"sku"`
 }
 
 // InboundPage defines model for InboundPage.
@@ -1000,20 +1068,31 @@ type Reference struct {
 
 // Return defines model for Return.
 type Return struct {
-	Connection     string          `json:"connection"`
-	CreatedAt      time.Time       `json:"created_at"`
-	Id             int64           `json:"id"`
-	Label          *string         `json:"label,omitempty"`
-	Lines          *[]ReturnLine   `json:"lines"`
+	Connection string    `json:"connection"`
+	CreatedAt  time.Time `json:"created_at"`
+	Id         int64     `json:"id"`
+
+	// Label Where the provider makes a return label; GET /returns/{id}/label redirects there.
+	Label *string `json:"label,omitempty"`
+
+	// Lines The returned lines, by line number, as the newest statement of them gives them.
+	Lines *[]ReturnLine `json:"lines"`
+
+	// OrderId The id of the order the return belongs to, when the hub knows it.
 	OrderId        *int64          `json:"order_id,omitempty"`
 	Provider       string          `json:"provider"`
 	ProviderRef    *string         `json:"provider_ref,omitempty"`
 	ProviderStatus *ProviderStatus `json:"provider_status,omitempty"`
 	Reference      string          `json:"reference"`
-	Status         string          `json:"status"`
-	UpdatedAt      time.Time       `json:"updated_at"`
-	Workspace      string          `json:"workspace"`
+
+	// Status The canonical status.
+	Status    ReturnStatus `json:"status"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	Workspace string       `json:"workspace"`
 }
+
+// ReturnStatus The canonical status.
+type ReturnStatus string
 
 // ReturnAnswer defines model for ReturnAnswer.
 type ReturnAnswer struct {

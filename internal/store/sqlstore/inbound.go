@@ -159,30 +159,8 @@ func (s *Store) ListInbound(ctx context.Context, f store.InboundFilter) ([]*mode
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	var (
-		b    strings.Builder
-		args = []any{f.Workspace}
-	)
-	b.WriteString(`SELECT ` + inboundColumns + ` FROM inbound WHERE workspace = ?`)
-	if f.Reference != "" {
-		b.WriteString(` AND (reference = ? OR provider_ref = ?)`)
-		args = append(args, f.Reference, f.Reference)
-	}
-	if f.Connection != "" {
-		b.WriteString(` AND connection = ?`)
-		args = append(args, f.Connection)
-	}
-	if f.Status != "" {
-		b.WriteString(` AND status = ?`)
-		args = append(args, string(f.Status))
-	}
-	if f.BeforeID > 0 {
-		b.WriteString(` AND id < ?`)
-		args = append(args, f.BeforeID)
-	}
-	b.WriteString(` ORDER BY id DESC LIMIT ?`)
-	args = append(args, limit)
-	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(b.String()), args...)
+	query, args := listQuery(s.dialect, `SELECT `+inboundColumns+` FROM inbound`, f.Workspace, f.Reference, f.Connection, string(f.Status), f.BeforeID, limit)
+	rows, err := s.reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing inbound of %q: %w", f.Workspace, err)
 	}
@@ -219,4 +197,38 @@ func (s *Store) resetInboundReturns(ctx context.Context, wtx *sql.Tx, workspace 
 		}
 	}
 	return nil
+}
+
+// listQuery is the listing of inbound goods or returns (sel selects the
+// columns FROM the table, which it names last): a workspace's rows, newest first, filtered by
+// reference (the reference or the provider's number), connection and
+// status, continued before beforeID. Each filter has its index
+// (migration 00012).
+func listQuery(d Dialect, sel, workspace, reference, connection, status string, beforeID int64, limit int) (string, []any) {
+	var b strings.Builder
+	args := []any{workspace}
+	b.WriteString(sel + ` WHERE workspace = ?`)
+	if reference != "" {
+		// Each side from its own index: with OR, a planner without
+		// statistics walks the workspace's rows in id order instead.
+		table := sel[strings.LastIndex(sel, " ")+1:]
+		b.WriteString(` AND id IN (SELECT id FROM ` + table + ` WHERE workspace = ? AND reference = ?
+			UNION SELECT id FROM ` + table + ` WHERE workspace = ? AND provider_ref = ?)`)
+		args = append(args, workspace, reference, workspace, reference)
+	}
+	if connection != "" {
+		b.WriteString(` AND connection = ?`)
+		args = append(args, connection)
+	}
+	if status != "" {
+		b.WriteString(` AND status = ?`)
+		args = append(args, status)
+	}
+	if beforeID > 0 {
+		b.WriteString(` AND id < ?`)
+		args = append(args, beforeID)
+	}
+	b.WriteString(` ORDER BY id DESC LIMIT ?`)
+	args = append(args, limit)
+	return d.bind(b.String()), args
 }

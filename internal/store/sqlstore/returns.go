@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
@@ -155,30 +154,8 @@ func (s *Store) ListReturns(ctx context.Context, f store.ReturnFilter) ([]*model
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	var (
-		b    strings.Builder
-		args = []any{f.Workspace}
-	)
-	b.WriteString(`SELECT ` + returnColumns + ` FROM returns WHERE workspace = ?`)
-	if f.Reference != "" {
-		b.WriteString(` AND (reference = ? OR provider_ref = ?)`)
-		args = append(args, f.Reference, f.Reference)
-	}
-	if f.Connection != "" {
-		b.WriteString(` AND connection = ?`)
-		args = append(args, f.Connection)
-	}
-	if f.Status != "" {
-		b.WriteString(` AND status = ?`)
-		args = append(args, string(f.Status))
-	}
-	if f.BeforeID > 0 {
-		b.WriteString(` AND id < ?`)
-		args = append(args, f.BeforeID)
-	}
-	b.WriteString(` ORDER BY id DESC LIMIT ?`)
-	args = append(args, limit)
-	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(b.String()), args...)
+	query, args := listQuery(s.dialect, `SELECT `+returnColumns+` FROM returns`, f.Workspace, f.Reference, f.Connection, string(f.Status), f.BeforeID, limit)
+	rows, err := s.reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing return of %q: %w", f.Workspace, err)
 	}

@@ -87,8 +87,9 @@ type Store interface {
 	// messages. Events and references are deleted; each shipment keeps its
 	// id, provider reference and creation time and goes back to pending, so
 	// ids a merchant stored stay valid; inbound goods and returns keep their
-	// id and lookup key likewise and lose everything messages stated. The feed and its deliveries are kept:
-	// they record what merchants were told. It runs in one transaction.
+	// id and lookup key likewise and lose everything messages stated. The
+	// feed and its deliveries are kept: they record what merchants were
+	// told. It runs in one transaction.
 	ResetCanonical(ctx context.Context, workspace string) (messages int64, err error)
 
 	Coordination

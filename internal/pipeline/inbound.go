@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
@@ -130,6 +132,32 @@ func applyInbound(ctx context.Context, run *applyRun, u *model.InboundUpdate) er
 	return nil
 }
 
+// statedOver is model.Resource.Stated with ties decided by content: a
+// statement made at the same time as the one that set the field replaces
+// it only when beatsHeld (its value ranks at least as high), so two
+// statements of one instant end the same whichever arrives last.
+func statedOver(r *model.Resource, field string, asOf time.Time, beatsHeld bool) bool {
+	if held, ok := r.FactTimes[field]; ok && asOf.Equal(held) && !beatsHeld {
+		return false
+	}
+	return r.Stated(field, asOf)
+}
+
+// compareJSON orders two values by their JSON encoding, for ties between
+// statements of the same instant.
+func compareJSON(a, b any) int {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return strings.Compare(string(ja), string(jb))
+}
+
+// inboundRank orders inbound statuses by their place in the lifecycle, for
+// ties: of two statuses stated at the same instant the later one wins.
+func inboundRank(s model.InboundStatus) int {
+	return slices.Index([]model.InboundStatus{model.InboundUnknown, model.InboundAnnounced, model.InboundReceiving,
+		model.InboundReceived, model.InboundCancelled}, s)
+}
+
 // resourceState is what a resource holds, with the fields the API does not
 // show: the fact times count, because a statement that only confirms a
 // value at a later time must be stored for a statement older than it to
@@ -146,17 +174,17 @@ func mergeInbound(in *model.Inbound, u *model.InboundUpdate) []string {
 	if in.Reference == "" {
 		in.Reference = u.Reference
 	}
-	if u.ProviderRef != "" && in.Stated("provider_ref", u.AsOf) {
+	if u.ProviderRef != "" && statedOver(&in.Resource, "provider_ref", u.AsOf, u.ProviderRef >= in.ProviderRef) {
 		in.ProviderRef = u.ProviderRef
 	}
-	if u.Status != "" && in.Stated("status", u.AsOf) {
+	if u.Status != "" && statedOver(&in.Resource, "status", u.AsOf, inboundRank(u.Status) >= inboundRank(in.StatedStatus)) {
 		in.StatedStatus = u.Status
 	}
-	if u.ProviderStatus != nil && in.Stated("provider_status", u.AsOf) {
+	if u.ProviderStatus != nil && statedOver(&in.Resource, "provider_status", u.AsOf, compareJSON(u.ProviderStatus, in.ProviderStatus) >= 0) {
 		ps := *u.ProviderStatus
 		in.ProviderStatus = &ps
 	}
-	if u.ExpectedAt != nil && in.Stated("expected_at", u.AsOf) {
+	if u.ExpectedAt != nil && statedOver(&in.Resource, "expected_at", u.AsOf, in.ExpectedAt == nil || !u.ExpectedAt.Before(*in.ExpectedAt)) {
 		t := u.ExpectedAt.UTC()
 		in.ExpectedAt = &t
 	}
@@ -167,10 +195,10 @@ func mergeInbound(in *model.Inbound, u *model.InboundUpdate) []string {
 			i = len(in.Lines) - 1
 		}
 		field := "lines." + strconv.Itoa(l.LineNumber)
-		if l.SKU != "" && in.Stated(field+".sku", u.AsOf) {
+		if l.SKU != "" && statedOver(&in.Resource, field+".sku", u.AsOf, l.SKU >= in.Lines[i].SKU) {
 			in.Lines[i].SKU = l.SKU
 		}
-		if l.Expected != nil && in.Stated(field+".expected", u.AsOf) {
+		if l.Expected != nil && statedOver(&in.Resource, field+".expected", u.AsOf, *l.Expected >= in.Lines[i].Expected) {
 			in.Lines[i].Expected = *l.Expected
 		}
 	}
@@ -182,7 +210,8 @@ func mergeInbound(in *model.Inbound, u *model.InboundUpdate) []string {
 		if i < 0 {
 			added = append(added, r.ProviderRef)
 		}
-		if !in.Stated("receipts."+r.ProviderRef, u.AsOf) {
+		beats := i < 0 || compareJSON(r, in.Receipts[i]) >= 0
+		if !statedOver(&in.Resource, "receipts."+r.ProviderRef, u.AsOf, beats) {
 			continue
 		}
 		r.ReceivedAt = r.ReceivedAt.UTC()

@@ -86,3 +86,42 @@ func TestInboundFeedEntriesCarryTheInboundGoods(t *testing.T) {
 	require.Equal(t, "1176", in.Receipts[1].ProviderRef)
 	require.Equal(t, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), in.Receipts[1].ReceivedAt)
 }
+
+// TestStatementsOfTheSameInstantEndTheSameInEitherOrder sends two messages
+// stated at the same provider time, with different values for every field,
+// in both orders: the content decides which wins, not the arrival.
+func TestStatementsOfTheSameInstantEndTheSameInEitherOrder(t *testing.T) {
+	t.Parallel()
+	life := []model.Changes{
+		{
+			Inbound: []model.InboundUpdate{{AsOf: hour(9), Reference: "PO-T", ProviderRef: "A-1", Status: model.InboundReceived,
+				ProviderStatus: &model.ProviderStatus{Code: "30"}, ExpectedAt: ptr(hour(20)),
+				Lines:    []model.InboundLineUpdate{{LineNumber: 1, SKU: "A", Expected: qty(5)}},
+				Receipts: []model.Receipt{{ProviderRef: "R1", ReceivedAt: hour(9), Lines: []model.ReceiptLine{{SKU: "A", Quantity: 1}}}}}},
+			Returns: []model.ReturnUpdate{{AsOf: hour(9), ProviderRef: "RMA-T", Reference: "O-1", Status: model.ReturnProcessed,
+				ProviderStatus: &model.ProviderStatus{Code: "3"}, Label: "https://l.example.com/a",
+				Lines: []model.ReturnLine{{LineNumber: 1, SKU: "A", Quantity: 1}}}},
+		},
+		{
+			Inbound: []model.InboundUpdate{{AsOf: hour(9), Reference: "PO-T", ProviderRef: "A-2", Status: model.InboundReceiving,
+				ProviderStatus: &model.ProviderStatus{Code: "20"}, ExpectedAt: ptr(hour(21)),
+				Lines:    []model.InboundLineUpdate{{LineNumber: 1, SKU: "B", Expected: qty(7)}},
+				Receipts: []model.Receipt{{ProviderRef: "R1", ReceivedAt: hour(9), Lines: []model.ReceiptLine{{SKU: "A", Quantity: 2}}}}}},
+			Returns: []model.ReturnUpdate{{AsOf: hour(9), ProviderRef: "RMA-T", Reference: "O-2", Status: model.ReturnReceived,
+				ProviderStatus: &model.ProviderStatus{Code: "2"}, Label: "https://l.example.com/b",
+				Lines: []model.ReturnLine{{LineNumber: 1, SKU: "B", Quantity: 2}}}},
+		},
+	}
+	h := newOrderHarness(t, stores["SQLite"](t), life, [][]int{{0, 1}, {1, 0}}, 1)
+	ctx := context.Background()
+	inbound, err := h.st.ListInbound(ctx, store.InboundFilter{Workspace: "acme"})
+	require.NoError(t, err)
+	require.Len(t, inbound, 2)
+	require.Equal(t, canonicalInbound(t, inbound[0]), canonicalInbound(t, inbound[1]))
+	require.Equal(t, model.InboundReceived, inbound[0].Status, "the later status of the lifecycle")
+	returns, err := h.st.ListReturns(ctx, store.ReturnFilter{Workspace: "acme"})
+	require.NoError(t, err)
+	require.Len(t, returns, 2)
+	require.Equal(t, canonicalReturn(t, returns[0]), canonicalReturn(t, returns[1]))
+	require.Equal(t, model.ReturnProcessed, returns[0].Status, "the later status of the lifecycle")
+}

@@ -112,32 +112,40 @@ func mergeReturn(r *model.Return, u *model.ReturnUpdate) {
 	if r.ProviderRef == "" {
 		r.ProviderRef = u.ProviderRef
 	}
-	if u.Reference != "" && r.Stated("reference", u.AsOf) {
+	if u.Reference != "" && statedOver(&r.Resource, "reference", u.AsOf, u.Reference >= r.Reference) {
 		r.Reference = u.Reference
 	}
-	if u.Status != "" && r.Stated("status", u.AsOf) {
+	if u.Status != "" && statedOver(&r.Resource, "status", u.AsOf, returnRank(u.Status) >= returnRank(r.Status)) {
 		r.Status = u.Status
 	}
 	if r.Status == "" {
 		r.Status = model.ReturnAnnounced
 	}
-	if u.ProviderStatus != nil && r.Stated("provider_status", u.AsOf) {
+	if u.ProviderStatus != nil && statedOver(&r.Resource, "provider_status", u.AsOf, compareJSON(u.ProviderStatus, r.ProviderStatus) >= 0) {
 		ps := *u.ProviderStatus
 		r.ProviderStatus = &ps
 	}
-	if u.Label != "" && r.Stated("label", u.AsOf) {
+	if u.Label != "" && statedOver(&r.Resource, "label", u.AsOf, u.Label >= r.Label) {
 		r.Label = u.Label
 	}
-	if u.Lines != nil && r.Stated("lines", u.AsOf) {
+	if u.Lines != nil {
 		lines := make([]model.ReturnLine, len(u.Lines))
 		for i, l := range u.Lines {
 			l.Answers = slices.Clone(l.Answers)
 			lines[i] = l
 		}
 		slices.SortStableFunc(lines, func(a, b model.ReturnLine) int { return cmp.Compare(a.LineNumber, b.LineNumber) })
-		r.Lines = lines
+		if statedOver(&r.Resource, "lines", u.AsOf, compareJSON(lines, r.Lines) >= 0) {
+			r.Lines = lines
+		}
 	}
 	if r.Lines == nil {
 		r.Lines = []model.ReturnLine{}
 	}
+}
+
+// returnRank orders return statuses by their place in the lifecycle, for
+// ties: of two statuses stated at the same instant the later one wins.
+func returnRank(s model.ReturnStatus) int {
+	return slices.Index([]model.ReturnStatus{model.ReturnUnknown, model.ReturnAnnounced, model.ReturnReceived, model.ReturnProcessed}, s)
 }

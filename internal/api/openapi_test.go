@@ -112,12 +112,20 @@ func TestOpenAPIDocumentDescribesTheContract(t *testing.T) {
 
 	wantPaths := []string{"/shipments", "/shipments/{id}", "/tracking/{reference}", "/events", "/intake/errors", "/trackers", "/trackers/{id}",
 		"/endpoints", "/endpoints/{id}", "/endpoints/{id}/secret", "/deliveries", "/deliveries/{id}", "/inbox/failed",
-		"/products", "/products/{id}", "/stock", "/stock/mutations"}
+		"/products", "/products/{id}", "/stock", "/stock/mutations",
+		"/inbound", "/inbound/{id}", "/returns", "/returns/{id}", "/returns/{id}/label"}
 	postOnly := []string{"/endpoints/{id}/rotate-secret", "/endpoints/{id}/recover", "/deliveries/{id}/retry", "/inbox/{id}/retry", "/inbox/failed/retry"}
 	require.Len(t, doc.Paths, len(wantPaths)+len(postOnly))
 	statuses := make([]string, len(model.Statuses))
 	for i, s := range model.Statuses {
 		statuses[i] = string(s)
+	}
+	kindStatuses := map[string][]string{}
+	for _, s := range model.InboundStatuses {
+		kindStatuses["/inbound"] = append(kindStatuses["/inbound"], string(s))
+	}
+	for _, s := range model.ReturnStatuses {
+		kindStatuses["/returns"] = append(kindStatuses["/returns"], string(s))
 	}
 	for _, path := range wantPaths {
 		op, ok := doc.Paths[path]["get"]
@@ -127,7 +135,9 @@ func TestOpenAPIDocumentDescribesTheContract(t *testing.T) {
 		require.NotContains(t, op.Responses, "422", "invalid parameters are answered 400")
 		for _, p := range op.Parameters {
 			require.NotEmpty(t, p.Description, "parameter %s of %s is described", p.Name, path)
-			if p.Name == "status" && path != "/deliveries" { // deliveries have their own states
+			if want, ok := kindStatuses[path]; ok && p.Name == "status" {
+				require.Equal(t, want, p.Schema.Enum, "the statuses of %s", path)
+			} else if p.Name == "status" && path != "/deliveries" { // deliveries have their own states
 				require.Equal(t, statuses, p.Schema.Enum)
 			}
 			if p.Name == "limit" {

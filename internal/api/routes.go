@@ -159,6 +159,8 @@ func (a *API) register() {
 	a.registerTrackers()
 	a.registerProducts()
 	a.registerStock()
+	a.registerInbound()
+	a.registerReturns()
 }
 
 func (a *API) listShipments(ctx context.Context, in *listShipmentsInput) (*body[ShipmentPage], error) {

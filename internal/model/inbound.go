@@ -21,12 +21,17 @@ var InboundStatuses = []InboundStatus{InboundAnnounced, InboundReceiving, Inboun
 // announcement), with what was received against it.
 type Inbound struct {
 	Resource
-	Reference      string          `json:"reference"`
-	Status         InboundStatus   `json:"status"`
-	ProviderStatus *ProviderStatus `json:"provider_status,omitempty"`
-	ExpectedAt     *time.Time      `json:"expected_at,omitempty"`
-	Lines          []InboundLine   `json:"lines"`
-	Receipts       []Receipt       `json:"receipts"`
+	Reference      string          `json:"reference" doc:"The merchant's reference of the announcement (purchase order); a receipt names it to link to it."`
+	Status         InboundStatus   `json:"status" enum:"announced,receiving,received,cancelled,unknown" doc:"The canonical status; goods with a receipt are at least receiving."`
+	ProviderStatus *ProviderStatus `json:"provider_status,omitempty" doc:"The provider's own status, verbatim."`
+	ExpectedAt     *time.Time      `json:"expected_at,omitempty" doc:"When the goods are expected at the warehouse."`
+	Lines          []InboundLine   `json:"lines" doc:"The announced lines, by line number."`
+	Receipts       []Receipt       `json:"receipts" doc:"The receipts against the announcement, by received_at then provider_ref; each is kept once."`
+	// StatedStatus is the status the provider last stated (by AsOf), or
+	// empty. Status is derived from it and the receipts: goods with a
+	// receipt are at least receiving, whichever arrived first. Stored, not
+	// part of the API.
+	StatedStatus InboundStatus `json:"-"`
 }
 
 // InboundLine is one announced line and how much of it was received.
@@ -34,7 +39,7 @@ type InboundLine struct {
 	LineNumber int     `json:"line_number"`
 	SKU        string  `json:"sku"`
 	Expected   float64 `json:"expected"`
-	Received   float64 `json:"received"`
+	Received   float64 `json:"received" doc:"The sum of the receipts' quantities of this sku (on the first line of the sku)."`
 }
 
 // Receipt is one receipt of goods against an announcement.

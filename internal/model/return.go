@@ -22,13 +22,13 @@ type Return struct {
 	// Reference is the order's reference; OrderID links the order when the
 	// hub knows it.
 	Reference      string          `json:"reference"`
-	OrderID        int64           `json:"order_id,omitempty"`
-	Status         ReturnStatus    `json:"status"`
+	OrderID        int64           `json:"order_id,omitempty" doc:"The id of the order the return belongs to, when the hub knows it."`
+	Status         ReturnStatus    `json:"status" enum:"announced,received,processed,unknown" doc:"The canonical status."`
 	ProviderStatus *ProviderStatus `json:"provider_status,omitempty"`
-	Lines          []ReturnLine    `json:"lines"`
+	Lines          []ReturnLine    `json:"lines" doc:"The returned lines, by line number, as the newest statement of them gives them."`
 	// Label is where the provider makes a return label (served at
 	// /returns/{id}/label); empty otherwise.
-	Label string `json:"label,omitempty"`
+	Label string `json:"label,omitempty" doc:"Where the provider makes a return label; GET /returns/{id}/label redirects there."`
 }
 
 // ReturnLine is one returned line with the customer's answers.

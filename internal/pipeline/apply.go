@@ -41,6 +41,8 @@ var appliers = []applier{
 	productApplier{},
 	stockApplier{},
 	stockMutationApplier{},
+	inboundApplier{},
+	returnApplier{},
 	shipmentApplier{},
 }
 

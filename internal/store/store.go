@@ -88,8 +88,10 @@ type Store interface {
 	// id, provider reference and creation time and goes back to pending, so
 	// ids a merchant stored stay valid; so do products and stock rows, whose
 	// fields and figures are cleared, while stock mutations are deleted and
-	// appended again by the rebuild. The feed and its deliveries are kept:
-	// they record what merchants were told. It runs in one transaction.
+	// appended again by the rebuild; inbound goods and returns keep their
+	// id and lookup key likewise and lose everything messages stated. The
+	// feed and its deliveries are kept: they record what merchants were
+	// told. It runs in one transaction.
 	ResetCanonical(ctx context.Context, workspace string) (messages int64, err error)
 
 	Inventory
@@ -98,6 +100,8 @@ type Store interface {
 	Trackers
 	IntakeErrors
 	Retention
+	Inbound
+	Returns
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -169,6 +173,8 @@ type Tx interface {
 	DeferConnection(ctx context.Context, workspace, connection string, until time.Time) (int64, error)
 
 	InventoryTx
+	InboundTx
+	ReturnsTx
 }
 
 // ShipmentFilter selects shipments for ListShipments.

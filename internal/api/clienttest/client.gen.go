@@ -108,6 +108,57 @@ func (e FailedMessageSource) Valid() bool {
 	}
 }
 
+// Defines values for InboundStatus.
+const (
+	InboundStatusAnnounced InboundStatus = "announced"
+	InboundStatusCancelled InboundStatus = "cancelled"
+	InboundStatusReceived  InboundStatus = "received"
+	InboundStatusReceiving InboundStatus = "receiving"
+	InboundStatusUnknown   InboundStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the InboundStatus enum.
+func (e InboundStatus) Valid() bool {
+	switch e {
+	case InboundStatusAnnounced:
+		return true
+	case InboundStatusCancelled:
+		return true
+	case InboundStatusReceived:
+		return true
+	case InboundStatusReceiving:
+		return true
+	case InboundStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReturnStatus.
+const (
+	ReturnStatusAnnounced ReturnStatus = "announced"
+	ReturnStatusProcessed ReturnStatus = "processed"
+	ReturnStatusReceived  ReturnStatus = "received"
+	ReturnStatusUnknown   ReturnStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the ReturnStatus enum.
+func (e ReturnStatus) Valid() bool {
+	switch e {
+	case ReturnStatusAnnounced:
+		return true
+	case ReturnStatusProcessed:
+		return true
+	case ReturnStatusReceived:
+		return true
+	case ReturnStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ShipmentStatus.
 const (
 	ShipmentStatusAvailableForPickup ShipmentStatus = "available_for_pickup"
@@ -375,6 +426,57 @@ func (e ListDeliveriesParamsStatus) Valid() bool {
 	case ListDeliveriesParamsStatusPending:
 		return true
 	case ListDeliveriesParamsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListInboundParamsStatus.
+const (
+	ListInboundParamsStatusAnnounced ListInboundParamsStatus = "announced"
+	ListInboundParamsStatusCancelled ListInboundParamsStatus = "cancelled"
+	ListInboundParamsStatusReceived  ListInboundParamsStatus = "received"
+	ListInboundParamsStatusReceiving ListInboundParamsStatus = "receiving"
+	ListInboundParamsStatusUnknown   ListInboundParamsStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the ListInboundParamsStatus enum.
+func (e ListInboundParamsStatus) Valid() bool {
+	switch e {
+	case ListInboundParamsStatusAnnounced:
+		return true
+	case ListInboundParamsStatusCancelled:
+		return true
+	case ListInboundParamsStatusReceived:
+		return true
+	case ListInboundParamsStatusReceiving:
+		return true
+	case ListInboundParamsStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListReturnsParamsStatus.
+const (
+	ListReturnsParamsStatusAnnounced ListReturnsParamsStatus = "announced"
+	ListReturnsParamsStatusProcessed ListReturnsParamsStatus = "processed"
+	ListReturnsParamsStatusReceived  ListReturnsParamsStatus = "received"
+	ListReturnsParamsStatusUnknown   ListReturnsParamsStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the ListReturnsParamsStatus enum.
+func (e ListReturnsParamsStatus) Valid() bool {
+	switch e {
+	case ListReturnsParamsStatusAnnounced:
+		return true
+	case ListReturnsParamsStatusProcessed:
+		return true
+	case ListReturnsParamsStatusReceived:
+		return true
+	case ListReturnsParamsStatusUnknown:
 		return true
 	default:
 		return false
@@ -816,6 +918,57 @@ type FeedPage struct {
 	NextAfter int64 `json:"next_after"`
 }
 
+// Inbound defines model for Inbound.
+type Inbound struct {
+	Connection string    `json:"connection"`
+	CreatedAt  time.Time `json:"created_at"`
+
+	// ExpectedAt When the goods are expected at the warehouse.
+	ExpectedAt *time.Time `json:"expected_at,omitempty"`
+	Id         int64      `json:"id"`
+
+	// Lines The announced lines, by line number.
+	Lines       *[]InboundLine `json:"lines"`
+	Provider    string         `json:"provider"`
+	ProviderRef *string        `json:"provider_ref,omitempty"`
+
+	// ProviderStatus The provider's own status, verbatim.
+	ProviderStatus *ProviderStatus `json:"provider_status,omitempty"`
+
+	// Receipts The receipts against the announcement, by received_at then provider_ref; each is kept once.
+	Receipts *[]Receipt `json:"receipts"`
+
+	// Reference The merchant's reference of the announcement (purchase order); a receipt names it to link to it.
+	Reference string `json:"reference"`
+
+	// Status The canonical status; goods with a receipt are at least receiving.
+	Status    InboundStatus `json:"status"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Workspace string        `json:"workspace"`
+}
+
+// InboundStatus The canonical status; goods with a receipt are at least receiving.
+type InboundStatus string
+
+// InboundLine defines model for InboundLine.
+type InboundLine struct {
+	Expected   float64 `json:"expected"`
+	LineNumber int64   `json:"line_number"`
+
+	// Received The sum of the receipts' quantities of this sku (on the first line of the sku).
+	Received float64 `json:"received"`
+	Sku      string  `json:"sku"`
+}
+
+// InboundPage defines model for InboundPage.
+type InboundPage struct {
+	// Data Inbound goods, newest first, with their lines and receipts.
+	Data *[]Inbound `json:"data"`
+
+	// NextCursor Pass as cursor to get the next page; empty on the last page.
+	NextCursor string `json:"next_cursor"`
+}
+
 // InboxRetry defines model for InboxRetry.
 type InboxRetry struct {
 	// Retried How many failed messages were made pending again.
@@ -910,6 +1063,27 @@ type ProductPage struct {
 	NextCursor string `json:"next_cursor"`
 }
 
+// ProviderStatus defines model for ProviderStatus.
+type ProviderStatus struct {
+	Code        string  `json:"code"`
+	Description *string `json:"description,omitempty"`
+}
+
+// Receipt defines model for Receipt.
+type Receipt struct {
+	Lines       *[]ReceiptLine `json:"lines"`
+	ProviderRef string         `json:"provider_ref"`
+	ReceivedAt  time.Time      `json:"received_at"`
+}
+
+// ReceiptLine defines model for ReceiptLine.
+type ReceiptLine struct {
+	BestBefore *time.Time `json:"best_before,omitempty"`
+	Lot        *string    `json:"lot,omitempty"`
+	Quantity   float64    `json:"quantity"`
+	Sku        string     `json:"sku"`
+}
+
 // Recovery defines model for Recovery.
 type Recovery struct {
 	// Requeued How many dead letters were put back in the queue.
@@ -921,6 +1095,58 @@ type Reference struct {
 	// Kind The kind: order, barcode, container, merchant_reference, tracking_number, po_number, external_order, shipment.
 	Kind  string `json:"kind"`
 	Value string `json:"value"`
+}
+
+// Return defines model for Return.
+type Return struct {
+	Connection string    `json:"connection"`
+	CreatedAt  time.Time `json:"created_at"`
+	Id         int64     `json:"id"`
+
+	// Label Where the provider makes a return label; GET /returns/{id}/label redirects there.
+	Label *string `json:"label,omitempty"`
+
+	// Lines The returned lines, by line number, as the newest statement of them gives them.
+	Lines *[]ReturnLine `json:"lines"`
+
+	// OrderId The id of the order the return belongs to, when the hub knows it.
+	OrderId        *int64          `json:"order_id,omitempty"`
+	Provider       string          `json:"provider"`
+	ProviderRef    *string         `json:"provider_ref,omitempty"`
+	ProviderStatus *ProviderStatus `json:"provider_status,omitempty"`
+	Reference      string          `json:"reference"`
+
+	// Status The canonical status.
+	Status    ReturnStatus `json:"status"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	Workspace string       `json:"workspace"`
+}
+
+// ReturnStatus The canonical status.
+type ReturnStatus string
+
+// ReturnAnswer defines model for ReturnAnswer.
+type ReturnAnswer struct {
+	Answer   string `json:"answer"`
+	Question string `json:"question"`
+}
+
+// ReturnLine defines model for ReturnLine.
+type ReturnLine struct {
+	Answers    *[]ReturnAnswer `json:"answers,omitempty"`
+	LineNumber int64           `json:"line_number"`
+	Quantity   float64         `json:"quantity"`
+	Reason     *string         `json:"reason,omitempty"`
+	Sku        string          `json:"sku"`
+}
+
+// ReturnPage defines model for ReturnPage.
+type ReturnPage struct {
+	// Data Returns, newest first, with their lines and answers.
+	Data *[]Return `json:"data"`
+
+	// NextCursor Pass as cursor to get the next page; empty on the last page.
+	NextCursor string `json:"next_cursor"`
 }
 
 // Scan defines model for Scan.
@@ -1398,6 +1624,27 @@ type ListEventsParams struct {
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListInboundParams defines parameters for ListInbound.
+type ListInboundParams struct {
+	// Reference Only inbound goods with this reference or provider reference, exactly.
+	Reference *string `form:"reference,omitempty" json:"reference,omitempty"`
+
+	// Status Only inbound goods in this status.
+	Status *ListInboundParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Connection Only inbound goods of this connection (its id in the configuration).
+	Connection *string `form:"connection,omitempty" json:"connection,omitempty"`
+
+	// Cursor The next_cursor of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit The page size.
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListInboundParamsStatus defines parameters for ListInbound.
+type ListInboundParamsStatus string
+
 // ListFailedInboxParams defines parameters for ListFailedInbox.
 type ListFailedInboxParams struct {
 	// Connection Only messages of this connection (its id in the configuration).
@@ -1442,6 +1689,27 @@ type ListProductsParams struct {
 	// Limit The page size.
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
+
+// ListReturnsParams defines parameters for ListReturns.
+type ListReturnsParams struct {
+	// Reference Only returns of this order reference, or with this RMA number, exactly.
+	Reference *string `form:"reference,omitempty" json:"reference,omitempty"`
+
+	// Status Only returns in this status.
+	Status *ListReturnsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Connection Only returns of this connection (its id in the configuration).
+	Connection *string `form:"connection,omitempty" json:"connection,omitempty"`
+
+	// Cursor The next_cursor of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit The page size.
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListReturnsParamsStatus defines parameters for ListReturns.
+type ListReturnsParamsStatus string
 
 // ListShipmentsParams defines parameters for ListShipments.
 type ListShipmentsParams struct {
@@ -1916,6 +2184,20 @@ type ClientInterface interface {
 	// Corresponds with GET /events (the `ListEvents` operationId).
 	ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListInbound List inbound goods
+	//
+	// Lists the workspace's inbound goods (announcements to the warehouse), newest first, with their lines and the receipts against them. Follow next_cursor until it is empty to walk all of them.
+	//
+	// Corresponds with GET /inbound (the `ListInbound` operationId).
+	ListInbound(ctx context.Context, params *ListInboundParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInbound Get inbound goods
+	//
+	// Returns one announcement of the workspace with its lines, what was received of each, and its receipts.
+	//
+	// Corresponds with GET /inbound/{id} (the `GetInbound` operationId).
+	GetInbound(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListFailedInbox List failed messages
 	//
 	// Lists the inbound messages the hub accepted but could not turn into shipment updates (a status the normaliser does not understand, a malformed body), newest first, with the reason. They are kept: after a mapping fix, retry them one by one or all at once, without stopping the hub. Follow next_cursor until it is empty to walk all of them.
@@ -1955,6 +2237,27 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /products/{id} (the `GetProduct` operationId).
 	GetProduct(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListReturns List returns
+	//
+	// Lists the workspace's returns (RMAs), newest first, with their lines and the customer's answers. Follow next_cursor until it is empty to walk all of them.
+	//
+	// Corresponds with GET /returns (the `ListReturns` operationId).
+	ListReturns(ctx context.Context, params *ListReturnsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReturn Get a return
+	//
+	// Returns one return of the workspace with its lines and the customer's answers.
+	//
+	// Corresponds with GET /returns/{id} (the `GetReturn` operationId).
+	GetReturn(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReturnLabel Get a return's label
+	//
+	// Redirects (302) to where the provider makes the return's label. A return without a label, or whose label is not an http(s) address, is 404.
+	//
+	// Corresponds with GET /returns/{id}/label (the `GetReturnLabel` operationId).
+	GetReturnLabel(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListShipments List shipments
 	//
@@ -2237,6 +2540,40 @@ func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEd
 	return c.Client.Do(req)
 }
 
+// ListInbound List inbound goods
+//
+// Lists the workspace's inbound goods (announcements to the warehouse), newest first, with their lines and the receipts against them. Follow next_cursor until it is empty to walk all of them.
+//
+// Corresponds with GET /inbound (the `ListInbound` operationId).
+func (c *Client) ListInbound(ctx context.Context, params *ListInboundParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListInboundRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInbound Get inbound goods
+//
+// Returns one announcement of the workspace with its lines, what was received of each, and its receipts.
+//
+// Corresponds with GET /inbound/{id} (the `GetInbound` operationId).
+func (c *Client) GetInbound(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInboundRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListFailedInbox List failed messages
 //
 // Lists the inbound messages the hub accepted but could not turn into shipment updates (a status the normaliser does not understand, a malformed body), newest first, with the reason. They are kept: after a mapping fix, retry them one by one or all at once, without stopping the hub. Follow next_cursor until it is empty to walk all of them.
@@ -2327,6 +2664,57 @@ func (c *Client) ListProducts(ctx context.Context, params *ListProductsParams, r
 // Corresponds with GET /products/{id} (the `GetProduct` operationId).
 func (c *Client) GetProduct(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetProductRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListReturns List returns
+//
+// Lists the workspace's returns (RMAs), newest first, with their lines and the customer's answers. Follow next_cursor until it is empty to walk all of them.
+//
+// Corresponds with GET /returns (the `ListReturns` operationId).
+func (c *Client) ListReturns(ctx context.Context, params *ListReturnsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListReturnsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReturn Get a return
+//
+// Returns one return of the workspace with its lines and the customer's answers.
+//
+// Corresponds with GET /returns/{id} (the `GetReturn` operationId).
+func (c *Client) GetReturn(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReturnRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReturnLabel Get a return's label
+//
+// Redirects (302) to where the provider makes the return's label. A return without a label, or whose label is not an http(s) address, is 404.
+//
+// Corresponds with GET /returns/{id}/label (the `GetReturnLabel` operationId).
+func (c *Client) GetReturnLabel(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReturnLabelRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2997,6 +3385,142 @@ func NewListEventsRequest(server string, params *ListEventsParams) (*http.Reques
 	return req, nil
 }
 
+// NewListInboundRequest constructs an http.Request for the ListInbound method
+func NewListInboundRequest(server string, params *ListInboundParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inbound")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Reference != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "reference", *params.Reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Connection != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "connection", *params.Connection, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetInboundRequest constructs an http.Request for the GetInbound method
+func NewGetInboundRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inbound/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListFailedInboxRequest constructs an http.Request for the ListFailedInbox method
 func NewListFailedInboxRequest(server string, params *ListFailedInboxParams) (*http.Request, error) {
 	var err error
@@ -3348,6 +3872,176 @@ func NewGetProductRequest(server string, id int64) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/products/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListReturnsRequest constructs an http.Request for the ListReturns method
+func NewListReturnsRequest(server string, params *ListReturnsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/returns")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Reference != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "reference", *params.Reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Connection != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "connection", *params.Connection, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReturnRequest constructs an http.Request for the GetReturn method
+func NewGetReturnRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/returns/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReturnLabelRequest constructs an http.Request for the GetReturnLabel method
+func NewGetReturnLabelRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/returns/%s/label", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4089,6 +4783,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /events (the `ListEvents` operationId).
 	ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
 
+	// ListInboundWithResponse List inbound goods
+	//
+	// Lists the workspace's inbound goods (announcements to the warehouse), newest first, with their lines and the receipts against them. Follow next_cursor until it is empty to walk all of them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /inbound (the `ListInbound` operationId).
+	ListInboundWithResponse(ctx context.Context, params *ListInboundParams, reqEditors ...RequestEditorFn) (*ListInboundResponse, error)
+
+	// GetInboundWithResponse Get inbound goods
+	//
+	// Returns one announcement of the workspace with its lines, what was received of each, and its receipts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /inbound/{id} (the `GetInbound` operationId).
+	GetInboundWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetInboundResponse, error)
+
 	// ListFailedInboxWithResponse List failed messages
 	//
 	// Lists the inbound messages the hub accepted but could not turn into shipment updates (a status the normaliser does not understand, a malformed body), newest first, with the reason. They are kept: after a mapping fix, retry them one by one or all at once, without stopping the hub. Follow next_cursor until it is empty to walk all of them.
@@ -4140,6 +4852,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /products/{id} (the `GetProduct` operationId).
 	GetProductWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetProductResponse, error)
+
+	// ListReturnsWithResponse List returns
+	//
+	// Lists the workspace's returns (RMAs), newest first, with their lines and the customer's answers. Follow next_cursor until it is empty to walk all of them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /returns (the `ListReturns` operationId).
+	ListReturnsWithResponse(ctx context.Context, params *ListReturnsParams, reqEditors ...RequestEditorFn) (*ListReturnsResponse, error)
+
+	// GetReturnWithResponse Get a return
+	//
+	// Returns one return of the workspace with its lines and the customer's answers.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /returns/{id} (the `GetReturn` operationId).
+	GetReturnWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetReturnResponse, error)
+
+	// GetReturnLabelWithResponse Get a return's label
+	//
+	// Redirects (302) to where the provider makes the return's label. A return without a label, or whose label is not an http(s) address, is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /returns/{id}/label (the `GetReturnLabel` operationId).
+	GetReturnLabelWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetReturnLabelResponse, error)
 
 	// ListShipmentsWithResponse List shipments
 	//
@@ -5031,6 +5770,151 @@ func (r ListEventsResponse) ContentType() string {
 	return ""
 }
 
+type ListInboundResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InboundPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListInboundResponse) GetJSON200() *InboundPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListInboundResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListInboundResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListInboundResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListInboundResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListInboundResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListInboundResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListInboundResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListInboundResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetInboundResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Inbound
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInboundResponse) GetJSON200() *Inbound {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetInboundResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetInboundResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetInboundResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetInboundResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetInboundResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInboundResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInboundResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInboundResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInboundResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListFailedInboxResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5446,6 +6330,227 @@ func (r GetProductResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListReturnsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReturnPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListReturnsResponse) GetJSON200() *ReturnPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListReturnsResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListReturnsResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListReturnsResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListReturnsResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListReturnsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListReturnsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListReturnsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListReturnsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReturnResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Return
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReturnResponse) GetJSON200() *Return {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetReturnResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetReturnResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetReturnResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetReturnResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetReturnResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReturnResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReturnResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReturnResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReturnResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetReturnLabelResponse302Headers the declared response headers of an HTTP 302 response for GetReturnLabel
+type GetReturnLabelResponse302Headers struct {
+	Location *string
+}
+
+type GetReturnLabelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *GetReturnLabelResponse302Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetReturnLabelResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetReturnLabelResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetReturnLabelResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetReturnLabelResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetReturnLabelResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReturnLabelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReturnLabelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReturnLabelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReturnLabelResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6267,6 +7372,36 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params
 	return ParseListEventsResponse(rsp)
 }
 
+// ListInboundWithResponse List inbound goods
+//
+// Lists the workspace's inbound goods (announcements to the warehouse), newest first, with their lines and the receipts against them. Follow next_cursor until it is empty to walk all of them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /inbound (the `ListInbound` operationId).
+func (c *ClientWithResponses) ListInboundWithResponse(ctx context.Context, params *ListInboundParams, reqEditors ...RequestEditorFn) (*ListInboundResponse, error) {
+	rsp, err := c.ListInbound(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListInboundResponse(rsp)
+}
+
+// GetInboundWithResponse Get inbound goods
+//
+// Returns one announcement of the workspace with its lines, what was received of each, and its receipts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /inbound/{id} (the `GetInbound` operationId).
+func (c *ClientWithResponses) GetInboundWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetInboundResponse, error) {
+	rsp, err := c.GetInbound(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInboundResponse(rsp)
+}
+
 // ListFailedInboxWithResponse List failed messages
 //
 // Lists the inbound messages the hub accepted but could not turn into shipment updates (a status the normaliser does not understand, a malformed body), newest first, with the reason. They are kept: after a mapping fix, retry them one by one or all at once, without stopping the hub. Follow next_cursor until it is empty to walk all of them.
@@ -6353,6 +7488,51 @@ func (c *ClientWithResponses) GetProductWithResponse(ctx context.Context, id int
 		return nil, err
 	}
 	return ParseGetProductResponse(rsp)
+}
+
+// ListReturnsWithResponse List returns
+//
+// Lists the workspace's returns (RMAs), newest first, with their lines and the customer's answers. Follow next_cursor until it is empty to walk all of them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /returns (the `ListReturns` operationId).
+func (c *ClientWithResponses) ListReturnsWithResponse(ctx context.Context, params *ListReturnsParams, reqEditors ...RequestEditorFn) (*ListReturnsResponse, error) {
+	rsp, err := c.ListReturns(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListReturnsResponse(rsp)
+}
+
+// GetReturnWithResponse Get a return
+//
+// Returns one return of the workspace with its lines and the customer's answers.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /returns/{id} (the `GetReturn` operationId).
+func (c *ClientWithResponses) GetReturnWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetReturnResponse, error) {
+	rsp, err := c.GetReturn(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReturnResponse(rsp)
+}
+
+// GetReturnLabelWithResponse Get a return's label
+//
+// Redirects (302) to where the provider makes the return's label. A return without a label, or whose label is not an http(s) address, is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /returns/{id}/label (the `GetReturnLabel` operationId).
+func (c *ClientWithResponses) GetReturnLabelWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetReturnLabelResponse, error) {
+	rsp, err := c.GetReturnLabel(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReturnLabelResponse(rsp)
 }
 
 // ListShipmentsWithResponse List shipments
@@ -7145,6 +8325,121 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 	return response, nil
 }
 
+// ParseListInboundResponse parses an HTTP response from a ListInboundWithResponse call
+func ParseListInboundResponse(rsp *http.Response) (*ListInboundResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListInboundResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InboundPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetInboundResponse parses an HTTP response from a GetInboundWithResponse call
+func ParseGetInboundResponse(rsp *http.Response) (*GetInboundResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInboundResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Inbound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListFailedInboxResponse parses an HTTP response from a ListFailedInboxWithResponse call
 func ParseListFailedInboxResponse(rsp *http.Response) (*ListFailedInboxResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7474,6 +8769,191 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 		}
 		response.ApplicationproblemJSON503 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListReturnsResponse parses an HTTP response from a ListReturnsWithResponse call
+func ParseListReturnsResponse(rsp *http.Response) (*ListReturnsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListReturnsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReturnPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReturnResponse parses an HTTP response from a GetReturnWithResponse call
+func ParseGetReturnResponse(rsp *http.Response) (*GetReturnResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReturnResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Return
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReturnLabelResponse parses an HTTP response from a GetReturnLabelWithResponse call
+func ParseGetReturnLabelResponse(rsp *http.Response) (*GetReturnLabelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReturnLabelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		var headers GetReturnLabelResponse302Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers302 = &headers
 	}
 
 	return response, nil

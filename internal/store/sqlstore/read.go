@@ -209,6 +209,9 @@ func (s *Store) ResetCanonical(ctx context.Context, workspace string) (int64, er
 			}
 		}
 	}
+	if err := s.resetInboundReturns(ctx, wtx, workspace, now); err != nil {
+		return 0, err
+	}
 	if err := wtx.Commit(); err != nil {
 		return 0, fmt.Errorf("resetting canonical state: committing: %w", err)
 	}

@@ -1,0 +1,4 @@
+package sqlstore
+
+// ListQuery is listQuery, for the plan test of inbound goods and returns.
+var ListQuery = listQuery

@@ -86,7 +86,9 @@ type Store interface {
 	// its inbox unprocessed, so the pipeline rebuilds it from the raw
 	// messages. Events and references are deleted; each shipment keeps its
 	// id, provider reference and creation time and goes back to pending, so
-	// ids a merchant stored stay valid. The feed and its deliveries are kept:
+	// ids a merchant stored stay valid; each order likewise keeps its id,
+	// reference and creation time, and its shipment links are rebuilt with
+	// the shipments. The feed and its deliveries are kept:
 	// they record what merchants were told. It runs in one transaction.
 	ResetCanonical(ctx context.Context, workspace string) (messages int64, err error)
 
@@ -94,6 +96,7 @@ type Store interface {
 	Webhooks
 	Trackers
 	IntakeErrors
+	Orders
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -163,6 +166,8 @@ type Tx interface {
 	// connection this instance does not have in its configuration (yet),
 	// so those messages neither get lost nor hold up the rest.
 	DeferConnection(ctx context.Context, workspace, connection string, until time.Time) (int64, error)
+
+	OrderTx
 }
 
 // ShipmentFilter selects shipments for ListShipments.

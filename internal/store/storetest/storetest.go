@@ -59,7 +59,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IntakeErrorsReadBackNewestFirstWithinAWorkspace", testIntakeErrors},
 		{"AnIntakeErrorKeepsAtMostItsCapOfBytes", testIntakeErrorBodyIsCapped},
 	}
-	for _, c := range append(append(append(cases, webhookCases...), inboxCases...), linkCases...) {
+	for _, c := range append(append(append(append(cases, webhookCases...), inboxCases...), linkCases...), orderCases...) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, open(t))

@@ -157,6 +157,7 @@ func (a *API) register() {
 	a.registerIntakeErrors()
 	a.registerInbox()
 	a.registerTrackers()
+	a.registerOrders()
 }
 
 func (a *API) listShipments(ctx context.Context, in *listShipmentsInput) (*body[ShipmentPage], error) {

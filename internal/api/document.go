@@ -212,7 +212,7 @@ func refineDocument(doc *huma.OpenAPI) {
 			}
 			delete(op.Responses, strconv.Itoa(http.StatusUnprocessableEntity))
 			for _, p := range op.Parameters {
-				if p.In == "query" && p.Name == "status" && p.Schema != nil && p.Schema.Enum == nil {
+				if p.In == "query" && p.Name == "status" && p.Schema != nil && len(p.Schema.Enum) == 0 {
 					p.Schema.Enum = statuses
 				}
 			}

@@ -25,6 +25,7 @@ type fakeStore struct {
 	leak bool
 	// lastFilter is the filter of the latest ListShipments call.
 	lastFilter store.ShipmentFilter
+	fakeOrders
 }
 
 var _ store.Store = (*fakeStore)(nil)

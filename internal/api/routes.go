@@ -157,6 +157,7 @@ func (a *API) register() {
 	a.registerIntakeErrors()
 	a.registerInbox()
 	a.registerTrackers()
+	a.registerOrders()
 	a.registerProducts()
 	a.registerStock()
 	a.registerInbound()

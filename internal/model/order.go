@@ -29,17 +29,17 @@ var OrderStatuses = []OrderStatus{OrderPending, OrderAccepted, OrderOnHold, Orde
 type Order struct {
 	Resource
 	// Reference is the merchant's order number, unique per connection.
-	Reference       string          `json:"reference"`
-	Status          OrderStatus     `json:"status"`
-	ProviderStatus  *ProviderStatus `json:"provider_status,omitempty"`
-	Lines           []OrderLine     `json:"lines"`
+	Reference       string          `json:"reference" doc:"The merchant's order number, unique per connection."`
+	Status          OrderStatus     `json:"status" enum:"pending,accepted,on_hold,processing,partially_shipped,shipped,cancelled,rejected,unknown" doc:"The canonical status: the newest the provider stated."`
+	ProviderStatus  *ProviderStatus `json:"provider_status,omitempty" doc:"The provider's own status code and description, verbatim, that go with the status."`
+	Lines           []OrderLine     `json:"lines" doc:"The order lines, by line number."`
 	DeliveryAddress *Address        `json:"delivery_address,omitempty"`
 	InvoiceAddress  *Address        `json:"invoice_address,omitempty"`
 	ShippingMethod  string          `json:"shipping_method,omitempty"`
 	Note            string          `json:"note,omitempty"`
 	// ShipmentIDs are the shipments linked to the order (by their
 	// OrderReference, or by metaFields that carry shiphub's ids).
-	ShipmentIDs []int64 `json:"shipment_ids"`
+	ShipmentIDs []int64 `json:"shipment_ids" doc:"The shipments linked to the order by their order reference: those of its connection, or of a connection without an order of that reference."`
 	// LastCommand is the latest command shiphub sent about the order.
 	LastCommand *CommandRef `json:"last_command,omitempty"`
 }
@@ -51,7 +51,7 @@ type OrderLine struct {
 	Description     string          `json:"description,omitempty"`
 	Quantity        float64         `json:"quantity"`
 	QuantityShipped float64         `json:"quantity_shipped"`
-	Status          OrderStatus     `json:"status,omitempty"`
+	Status          OrderStatus     `json:"status,omitempty" enum:"pending,accepted,on_hold,processing,partially_shipped,shipped,cancelled,rejected,unknown" doc:"The line's canonical status, when the provider states one."`
 	ProviderStatus  *ProviderStatus `json:"provider_status,omitempty"`
 }
 

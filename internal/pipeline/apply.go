@@ -38,6 +38,7 @@ type applier interface {
 // appliers are the apply steps, in the order they run: kinds that others
 // link to come first.
 var appliers = []applier{
+	orderApplier{},
 	productApplier{},
 	stockApplier{},
 	stockMutationApplier{},

@@ -107,6 +107,10 @@ func applyUpdate(ctx context.Context, run *applyRun, u *model.ShipmentUpdate) ([
 	}
 	before := s.StatusPosition
 	eddBefore := s.ExpectedDelivery
+	orderRefBefore := ""
+	if !created {
+		orderRefBefore = s.OrderReference
+	}
 	changed := !created && Merge(s, u)
 	eddChanged := !created && s.ExpectedDelivery != eddBefore
 
@@ -143,6 +147,13 @@ func applyUpdate(ctx context.Context, run *applyRun, u *model.ShipmentUpdate) ([
 		s.UpdatedAt = now
 		if err := tx.UpdateShipment(ctx, s); err != nil {
 			return nil, fmt.Errorf("updating shipment: %w", err)
+		}
+	}
+	// The shipment belongs to the order its OrderReference names (see
+	// store.OrderTx.LinkShipment), whichever of the two arrived first.
+	if s.OrderReference != orderRefBefore {
+		if err := tx.LinkShipment(ctx, s.Workspace, s.Connection, s.ID, s.OrderReference); err != nil {
+			return nil, err
 		}
 	}
 

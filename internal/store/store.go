@@ -86,12 +86,14 @@ type Store interface {
 	// its inbox unprocessed, so the pipeline rebuilds it from the raw
 	// messages. Events and references are deleted; each shipment keeps its
 	// id, provider reference and creation time and goes back to pending, so
-	// ids a merchant stored stay valid; so do products and stock rows, whose
-	// fields and figures are cleared, while stock mutations are deleted and
-	// appended again by the rebuild; inbound goods and returns keep their
-	// id and lookup key likewise and lose everything messages stated. The
-	// feed and its deliveries are kept: they record what merchants were
-	// told. It runs in one transaction.
+	// ids a merchant stored stay valid; each order likewise keeps its id,
+	// reference and creation time, and its shipment links are rebuilt with
+	// the shipments; so do products and stock rows, whose fields and
+	// figures are cleared, while stock mutations are deleted and appended
+	// again by the rebuild; inbound goods and returns keep their id and
+	// lookup key likewise and lose everything messages stated. The feed and
+	// its deliveries are kept: they record what merchants were told. It
+	// runs in one transaction.
 	ResetCanonical(ctx context.Context, workspace string) (messages int64, err error)
 
 	Inventory
@@ -102,6 +104,7 @@ type Store interface {
 	Retention
 	Inbound
 	Returns
+	Orders
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -175,6 +178,7 @@ type Tx interface {
 	InventoryTx
 	InboundTx
 	ReturnsTx
+	OrderTx
 }
 
 // ShipmentFilter selects shipments for ListShipments.

@@ -135,6 +135,84 @@ func (e InboundStatus) Valid() bool {
 	}
 }
 
+// Defines values for OrderStatus.
+const (
+	OrderStatusAccepted         OrderStatus = "accepted"
+	OrderStatusCancelled        OrderStatus = "cancelled"
+	OrderStatusOnHold           OrderStatus = "on_hold"
+	OrderStatusPartiallyShipped OrderStatus = "partially_shipped"
+	OrderStatusPending          OrderStatus = "pending"
+	OrderStatusProcessing       OrderStatus = "processing"
+	OrderStatusRejected         OrderStatus = "rejected"
+	OrderStatusShipped          OrderStatus = "shipped"
+	OrderStatusUnknown          OrderStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the OrderStatus enum.
+func (e OrderStatus) Valid() bool {
+	switch e {
+	case OrderStatusAccepted:
+		return true
+	case OrderStatusCancelled:
+		return true
+	case OrderStatusOnHold:
+		return true
+	case OrderStatusPartiallyShipped:
+		return true
+	case OrderStatusPending:
+		return true
+	case OrderStatusProcessing:
+		return true
+	case OrderStatusRejected:
+		return true
+	case OrderStatusShipped:
+		return true
+	case OrderStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderLineStatus.
+const (
+	OrderLineStatusAccepted         OrderLineStatus = "accepted"
+	OrderLineStatusCancelled        OrderLineStatus = "cancelled"
+	OrderLineStatusOnHold           OrderLineStatus = "on_hold"
+	OrderLineStatusPartiallyShipped OrderLineStatus = "partially_shipped"
+	OrderLineStatusPending          OrderLineStatus = "pending"
+	OrderLineStatusProcessing       OrderLineStatus = "processing"
+	OrderLineStatusRejected         OrderLineStatus = "rejected"
+	OrderLineStatusShipped          OrderLineStatus = "shipped"
+	OrderLineStatusUnknown          OrderLineStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the OrderLineStatus enum.
+func (e OrderLineStatus) Valid() bool {
+	switch e {
+	case OrderLineStatusAccepted:
+		return true
+	case OrderLineStatusCancelled:
+		return true
+	case OrderLineStatusOnHold:
+		return true
+	case OrderLineStatusPartiallyShipped:
+		return true
+	case OrderLineStatusPending:
+		return true
+	case OrderLineStatusProcessing:
+		return true
+	case OrderLineStatusRejected:
+		return true
+	case OrderLineStatusShipped:
+		return true
+	case OrderLineStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReturnStatus.
 const (
 	ReturnStatusAnnounced ReturnStatus = "announced"
@@ -459,6 +537,45 @@ func (e ListInboundParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListOrdersParamsStatus.
+const (
+	ListOrdersParamsStatusAccepted         ListOrdersParamsStatus = "accepted"
+	ListOrdersParamsStatusCancelled        ListOrdersParamsStatus = "cancelled"
+	ListOrdersParamsStatusOnHold           ListOrdersParamsStatus = "on_hold"
+	ListOrdersParamsStatusPartiallyShipped ListOrdersParamsStatus = "partially_shipped"
+	ListOrdersParamsStatusPending          ListOrdersParamsStatus = "pending"
+	ListOrdersParamsStatusProcessing       ListOrdersParamsStatus = "processing"
+	ListOrdersParamsStatusRejected         ListOrdersParamsStatus = "rejected"
+	ListOrdersParamsStatusShipped          ListOrdersParamsStatus = "shipped"
+	ListOrdersParamsStatusUnknown          ListOrdersParamsStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the ListOrdersParamsStatus enum.
+func (e ListOrdersParamsStatus) Valid() bool {
+	switch e {
+	case ListOrdersParamsStatusAccepted:
+		return true
+	case ListOrdersParamsStatusCancelled:
+		return true
+	case ListOrdersParamsStatusOnHold:
+		return true
+	case ListOrdersParamsStatusPartiallyShipped:
+		return true
+	case ListOrdersParamsStatusPending:
+		return true
+	case ListOrdersParamsStatusProcessing:
+		return true
+	case ListOrdersParamsStatusRejected:
+		return true
+	case ListOrdersParamsStatusShipped:
+		return true
+	case ListOrdersParamsStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListReturnsParamsStatus.
 const (
 	ListReturnsParamsStatusAnnounced ListReturnsParamsStatus = "announced"
@@ -544,6 +661,13 @@ type Address struct {
 	Postcode    *string `json:"postcode,omitempty"`
 	Region      *string `json:"region,omitempty"`
 	Street      *string `json:"street,omitempty"`
+}
+
+// CommandRef defines model for CommandRef.
+type CommandRef struct {
+	Error  *string `json:"error,omitempty"`
+	Id     int64   `json:"id"`
+	Status string  `json:"status"`
 }
 
 // Delivery One event on its way to one endpoint.
@@ -1030,6 +1154,65 @@ type NewTracker struct {
 
 	// TrackingNumber The carrier's tracking number: letters, digits, '.', '_' or '-', at most 64.
 	TrackingNumber string `json:"tracking_number"`
+}
+
+// Order defines model for Order.
+type Order struct {
+	Connection      string      `json:"connection"`
+	CreatedAt       time.Time   `json:"created_at"`
+	DeliveryAddress *Address    `json:"delivery_address,omitempty"`
+	Id              int64       `json:"id"`
+	InvoiceAddress  *Address    `json:"invoice_address,omitempty"`
+	LastCommand     *CommandRef `json:"last_command,omitempty"`
+
+	// Lines The order lines, by line number.
+	Lines       *[]OrderLine `json:"lines"`
+	Note        *string      `json:"note,omitempty"`
+	Provider    string       `json:"provider"`
+	ProviderRef *string      `json:"provider_ref,omitempty"`
+
+	// ProviderStatus The provider's own status code and description, verbatim, that go with the status.
+	ProviderStatus *ProviderStatus `json:"provider_status,omitempty"`
+
+	// Reference The merchant's order number, unique per connection.
+	Reference string `json:"reference"`
+
+	// ShipmentIds The shipments linked to the order by their order reference: those of its connection, or of a connection without an order of that reference.
+	ShipmentIds    *[]int64 `json:"shipment_ids"`
+	ShippingMethod *string  `json:"shipping_method,omitempty"`
+
+	// Status The canonical status: the newest the provider stated.
+	Status    OrderStatus `json:"status"`
+	UpdatedAt time.Time   `json:"updated_at"`
+	Workspace string      `json:"workspace"`
+}
+
+// OrderStatus The canonical status: the newest the provider stated.
+type OrderStatus string
+
+// OrderLine defines model for OrderLine.
+type OrderLine struct {
+	Description     *string         `json:"description,omitempty"`
+	LineNumber      int64           `json:"line_number"`
+	ProviderStatus  *ProviderStatus `json:"provider_status,omitempty"`
+	Quantity        float64         `json:"quantity"`
+	QuantityShipped float64         `json:"quantity_shipped"`
+	Sku             string          `json:"sku"`
+
+	// Status The line's canonical status, when the provider states one.
+	Status *OrderLineStatus `json:"status,omitempty"`
+}
+
+// OrderLineStatus The line's canonical status, when the provider states one.
+type OrderLineStatus string
+
+// OrderPage defines model for OrderPage.
+type OrderPage struct {
+	// Data Orders, newest first, with their lines and linked shipments.
+	Data *[]Order `json:"data"`
+
+	// NextCursor Pass as cursor to get the next page; empty on the last page.
+	NextCursor string `json:"next_cursor"`
 }
 
 // Product defines model for Product.
@@ -1675,6 +1858,27 @@ type ListIntakeErrorsParams struct {
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListOrdersParams defines parameters for ListOrders.
+type ListOrdersParams struct {
+	// Reference Only orders with this reference (the merchant's order number) or this provider reference (the provider's own number), exactly.
+	Reference *string `form:"reference,omitempty" json:"reference,omitempty"`
+
+	// Status Only orders whose current status is this canonical order status.
+	Status *ListOrdersParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Connection Only orders of this connection (its id in the configuration).
+	Connection *string `form:"connection,omitempty" json:"connection,omitempty"`
+
+	// Cursor The next_cursor of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit The page size.
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListOrdersParamsStatus defines parameters for ListOrders.
+type ListOrdersParamsStatus string
+
 // ListProductsParams defines parameters for ListProducts.
 type ListProductsParams struct {
 	// Sku Only products of this SKU, exactly.
@@ -2226,6 +2430,20 @@ type ClientInterface interface {
 	// Corresponds with GET /intake/errors (the `ListIntakeErrors` operationId).
 	ListIntakeErrors(ctx context.Context, params *ListIntakeErrorsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOrders List orders
+	//
+	// Lists the workspace's orders as the fulfilment providers state them, newest first. Follow next_cursor until it is empty to walk all of them.
+	//
+	// Corresponds with GET /orders (the `ListOrders` operationId).
+	ListOrders(ctx context.Context, params *ListOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOrder Get an order
+	//
+	// Returns one order of the workspace with its lines, its provider's status and the shipments linked to it by their order reference.
+	//
+	// Corresponds with GET /orders/{id} (the `GetOrder` operationId).
+	GetOrder(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListProducts List products
 	//
 	// Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
@@ -2632,6 +2850,40 @@ func (c *Client) RetryInboxMessage(ctx context.Context, id int64, reqEditors ...
 // Corresponds with GET /intake/errors (the `ListIntakeErrors` operationId).
 func (c *Client) ListIntakeErrors(ctx context.Context, params *ListIntakeErrorsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListIntakeErrorsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOrders List orders
+//
+// Lists the workspace's orders as the fulfilment providers state them, newest first. Follow next_cursor until it is empty to walk all of them.
+//
+// Corresponds with GET /orders (the `ListOrders` operationId).
+func (c *Client) ListOrders(ctx context.Context, params *ListOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOrdersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOrder Get an order
+//
+// Returns one order of the workspace with its lines, its provider's status and the shipments linked to it by their order reference.
+//
+// Corresponds with GET /orders/{id} (the `GetOrder` operationId).
+func (c *Client) GetOrder(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrderRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -3765,6 +4017,142 @@ func NewListIntakeErrorsRequest(server string, params *ListIntakeErrorsParams) (
 	return req, nil
 }
 
+// NewListOrdersRequest constructs an http.Request for the ListOrders method
+func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/orders")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Reference != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "reference", *params.Reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Connection != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "connection", *params.Connection, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOrderRequest constructs an http.Request for the GetOrder method
+func NewGetOrderRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/orders/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListProductsRequest constructs an http.Request for the ListProducts method
 func NewListProductsRequest(server string, params *ListProductsParams) (*http.Request, error) {
 	var err error
@@ -4836,6 +5224,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /intake/errors (the `ListIntakeErrors` operationId).
 	ListIntakeErrorsWithResponse(ctx context.Context, params *ListIntakeErrorsParams, reqEditors ...RequestEditorFn) (*ListIntakeErrorsResponse, error)
+
+	// ListOrdersWithResponse List orders
+	//
+	// Lists the workspace's orders as the fulfilment providers state them, newest first. Follow next_cursor until it is empty to walk all of them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /orders (the `ListOrders` operationId).
+	ListOrdersWithResponse(ctx context.Context, params *ListOrdersParams, reqEditors ...RequestEditorFn) (*ListOrdersResponse, error)
+
+	// GetOrderWithResponse Get an order
+	//
+	// Returns one order of the workspace with its lines, its provider's status and the shipments linked to it by their order reference.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /orders/{id} (the `GetOrder` operationId).
+	GetOrderWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetOrderResponse, error)
 
 	// ListProductsWithResponse List products
 	//
@@ -6191,6 +6597,151 @@ func (r ListIntakeErrorsResponse) ContentType() string {
 	return ""
 }
 
+type ListOrdersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OrderPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOrdersResponse) GetJSON200() *OrderPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListOrdersResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListOrdersResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListOrdersResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListOrdersResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOrdersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOrdersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOrdersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOrdersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetOrderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Order
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOrderResponse) GetJSON200() *Order {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetOrderResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetOrderResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetOrderResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetOrderResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetOrderResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOrderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOrderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOrderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOrderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListProductsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7462,6 +8013,36 @@ func (c *ClientWithResponses) ListIntakeErrorsWithResponse(ctx context.Context, 
 	return ParseListIntakeErrorsResponse(rsp)
 }
 
+// ListOrdersWithResponse List orders
+//
+// Lists the workspace's orders as the fulfilment providers state them, newest first. Follow next_cursor until it is empty to walk all of them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /orders (the `ListOrders` operationId).
+func (c *ClientWithResponses) ListOrdersWithResponse(ctx context.Context, params *ListOrdersParams, reqEditors ...RequestEditorFn) (*ListOrdersResponse, error) {
+	rsp, err := c.ListOrders(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOrdersResponse(rsp)
+}
+
+// GetOrderWithResponse Get an order
+//
+// Returns one order of the workspace with its lines, its provider's status and the shipments linked to it by their order reference.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /orders/{id} (the `GetOrder` operationId).
+func (c *ClientWithResponses) GetOrderWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetOrderResponse, error) {
+	rsp, err := c.GetOrder(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrderResponse(rsp)
+}
+
 // ListProductsWithResponse List products
 //
 // Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
@@ -8639,6 +9220,121 @@ func ParseListIntakeErrorsResponse(rsp *http.Response) (*ListIntakeErrorsRespons
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListOrdersResponse parses an HTTP response from a ListOrdersWithResponse call
+func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOrdersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OrderPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetOrderResponse parses an HTTP response from a GetOrderWithResponse call
+func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOrderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Order
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorModel

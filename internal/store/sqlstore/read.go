@@ -181,6 +181,9 @@ func (s *Store) ResetCanonical(ctx context.Context, workspace string) (int64, er
 		{"events", s.q.resetAllEvents, s.q.resetWsEvents},
 		{"references", s.q.resetAllRefs, s.q.resetWsRefs},
 		{"shipments", s.q.resetAllShips, s.q.resetWsShips},
+		// Orders keep their id, reference and creation time (orders.go).
+		{"order links", resetAllOrderLinks, s.dialect.bind(resetWsOrderLinks)},
+		{"orders", s.dialect.bind(resetAllOrders), s.dialect.bind(resetAllOrders + ` WHERE workspace = ?`)},
 		{"inbox", s.q.resetAllInbox, s.q.resetWsInbox},
 	}
 	if err := s.resetInventory(ctx, wtx, workspace); err != nil {
@@ -191,11 +194,11 @@ func (s *Store) ResetCanonical(ctx context.Context, workspace string) (int64, er
 	for _, st := range steps {
 		var res sql.Result
 		switch {
-		case workspace == "" && st.what == "shipments":
+		case workspace == "" && (st.what == "shipments" || st.what == "orders"):
 			res, err = wtx.ExecContext(ctx, st.all, now)
 		case workspace == "":
 			res, err = wtx.ExecContext(ctx, st.all)
-		case st.what == "shipments":
+		case st.what == "shipments" || st.what == "orders":
 			res, err = wtx.ExecContext(ctx, st.ws, now, workspace)
 		default:
 			res, err = wtx.ExecContext(ctx, st.ws, workspace)

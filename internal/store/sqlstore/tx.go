@@ -38,6 +38,9 @@ type tx struct {
 	feed    []*model.FeedEvent
 	// queued counts the webhook deliveries flush wrote (webhooks.go).
 	queued int
+	// orders holds the orders loaded or inserted here, by ref key
+	// (orders.go); they are written through, not behind.
+	orders map[string]*model.Order
 }
 
 type refRow struct {

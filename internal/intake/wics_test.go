@@ -1,9 +1,11 @@
 package intake_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,11 +18,19 @@ import (
 	"github.com/shiphub/shiphub/internal/intake"
 	"github.com/shiphub/shiphub/internal/provider/registry"
 	"github.com/shiphub/shiphub/internal/provider/wics"
+	"github.com/shiphub/shiphub/internal/sim/wicssim"
 )
 
 // newWICSReceiver is the real intake with two WICS connections: "wics"
 // receives every topic, "stockonly" the stock topic only.
 func newWICSReceiver(t testing.TB, inbox intake.Inbox) *intake.HTTP {
+	t.Helper()
+	h, err := intake.NewHTTP(intake.HTTPConfig{Inbox: inbox, Connections: newWICSConns(t), MaxBodyBytes: 1 << 16})
+	require.NoError(t, err)
+	return h
+}
+
+func newWICSConns(t testing.TB) *connections.Set {
 	t.Helper()
 	registry.RegisterAll()
 	settings := func(topics ...string) map[string]any {
@@ -36,9 +46,7 @@ func newWICSReceiver(t testing.TB, inbox intake.Inbox) *intake.HTTP {
 	}}}}
 	conns, err := connections.Build(cfg)
 	require.NoError(t, err)
-	h, err := intake.NewHTTP(intake.HTTPConfig{Inbox: inbox, Connections: conns, MaxBodyBytes: 1 << 16})
-	require.NoError(t, err)
-	return h
+	return conns
 }
 
 func wicsExample(t testing.TB, topic string) string {
@@ -124,4 +132,41 @@ func TestWICSRetryIsADuplicate(t *testing.T) {
 	require.JSONEq(t, `{"status":"duplicate","id":1}`, second.Body.String())
 	require.Equal(t, 1, inbox.count())
 	require.JSONEq(t, `["trailing comma at offset 768"]`, inbox.msgs[0].Meta[wics.MetaTolerated])
+}
+
+// TestWICSSimulatorStreamIsAcceptedAndNormalised: everything the WICS
+// simulator sends (the document's examples and a world of orders, stock,
+// receipts and returns) is acknowledged by the real intake at the first
+// attempt, and every stored message normalises to at least one change.
+func TestWICSSimulatorStreamIsAcceptedAndNormalised(t *testing.T) {
+	t.Parallel()
+	inbox := &recordingInbox{}
+	h := newWICSReceiver(t, inbox)
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, b64 := range []bool{false, true} {
+		sim, err := wicssim.New(wicssim.Config{
+			URL: srv.URL + "/hooks/acme/wics", APIKey: "key-1", APISecret: "s3cret", Base64Auth: b64,
+			Orders: 12, Step: -1, Seed: 7, TimeScale: 1e-6, SkipExamples: b64,
+		})
+		require.NoError(t, err)
+		require.NoError(t, sim.Run(context.Background()))
+		st := sim.Stats()
+		require.NotZero(t, st.Sent)
+		require.Equal(t, st.Sent, st.Acked, "every message acknowledged")
+		require.Zero(t, st.Retried, "at the first attempt")
+		for _, topic := range wics.Topics() {
+			require.NotZero(t, st.Topics[string(topic)].Acked, "topic %s", topic)
+		}
+	}
+	conns := newWICSConns(t)
+	conn, ok := conns.Lookup("acme", "wics")
+	require.True(t, ok)
+	for _, m := range inbox.msgs {
+		ch, err := conn.Connector.Normalize(m)
+		require.NoError(t, err, "%s %s", m.Topic, m.Body)
+		require.NotZero(t, ch.Len(), "%s %s", m.Topic, m.Body)
+	}
 }

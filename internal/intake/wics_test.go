@@ -16,6 +16,7 @@ import (
 	"github.com/shiphub/shiphub/internal/config"
 	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/intake"
+	"github.com/shiphub/shiphub/internal/pipeline"
 	"github.com/shiphub/shiphub/internal/provider/registry"
 	"github.com/shiphub/shiphub/internal/provider/wics"
 	"github.com/shiphub/shiphub/internal/sim/wicssim"
@@ -169,4 +170,11 @@ func TestWICSSimulatorStreamIsAcceptedAndNormalised(t *testing.T) {
 		require.NoError(t, err, "%s %s", m.Topic, m.Body)
 		require.NotZero(t, ch.Len(), "%s %s", m.Topic, m.Body)
 	}
+}
+
+// TestWICSKeyLimitIsThePipelines: the connector refuses at the intake the
+// identifiers the pipeline would refuse after the acknowledgement.
+func TestWICSKeyLimitIsThePipelines(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, pipeline.MaxKeyBytes, wics.MaxKeyBytes)
 }

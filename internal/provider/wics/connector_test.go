@@ -334,6 +334,9 @@ func TestAcceptRefuses(t *testing.T) {
 		{"WrongShape", http.MethodPost, "stock", replace(t, stock, `"physical": 20639`, `"physical": "veel"`), provider.ErrBadInput, "physical"},
 		{"MissingKey", http.MethodPost, "orderstatus", replace(t, example(t, TopicOrderStatus), `"orderReference": "WT-2508-4",`, ``), provider.ErrBadInput, "orderReference"},
 		{"NotJSON", http.MethodPost, "stock", []byte("<xml/>"), provider.ErrBadInput, "invalid JSON"},
+		{"NULInText", http.MethodPost, "orderstatus", replace(t, example(t, TopicOrderStatus), `"WT-2508-4"`, `"WT-2508\u00004"`), provider.ErrBadInput, `orderReference: holds a NUL character`},
+		{"KeyTooLongToIndex", http.MethodPost, "stock", replace(t, stock, `"CS1001"`, `"`+strings.Repeat("x", MaxKeyBytes+1)+`"`), provider.ErrBadInput, "itemCode: is 513 bytes long"},
+		{"WarehouseTooLongToIndex", http.MethodPost, "stock", replace(t, stock, `"customerNumber": 10011`, `"warehouses": [{"warehouseCode": "`+strings.Repeat("w", 600)+`", "physical": 1, "nettoSalable": 1}]`), provider.ErrBadInput, "warehouses[0].warehouseCode: is 600 bytes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

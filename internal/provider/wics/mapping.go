@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
@@ -38,9 +39,37 @@ type mapper struct {
 	received time.Time
 	// tolerated lists the status tables' liberal readings.
 	tolerated Tolerated
+	// err is the first key the hub could not store (see key).
+	err error
+}
+
+// MaxKeyBytes is the longest identifier the hub indexes: pipeline.MaxKeyBytes,
+// which a test holds equal. The pipeline refuses a longer one (and the
+// decoder already refuses a NUL in any text), so the connector refuses it first, at the intake, with a 400
+// naming the field, instead of acknowledging a message that then fails.
+const MaxKeyBytes = 512
+
+// key returns v, recording an error naming path when the hub cannot
+// store v as an identifier.
+func (mp *mapper) key(path, v string) string {
+	if mp.err != nil {
+		return v
+	}
+	if len(v) > MaxKeyBytes {
+		mp.err = fieldError(path, "is %d bytes long, over the %d the hub indexes", len(v), MaxKeyBytes)
+	}
+	return v
 }
 
 func (mp *mapper) mapMessage(msg Message) (model.Changes, error) {
+	ch, err := mp.mapOne(msg)
+	if err == nil {
+		err = mp.err
+	}
+	return ch, err
+}
+
+func (mp *mapper) mapOne(msg Message) (model.Changes, error) {
 	switch m := msg.(type) {
 	case *Shipment:
 		return mp.shipment(m), nil
@@ -129,9 +158,9 @@ func (mp *mapper) shipment(s *Shipment) model.Changes {
 		AsOf:           mp.asOf(s.DeliveryDate),
 		ProviderRef:    ref,
 		Carrier:        s.ShipperName,
-		TrackingNumber: s.TrackAndTrace,
+		TrackingNumber: mp.key("trackAndTrace", s.TrackAndTrace),
 		TrackingURL:    s.TrackAndTraceURL,
-		OrderReference: s.OrderReference,
+		OrderReference: mp.key("orderReference", s.OrderReference),
 		Attributes:     map[string]string{"hasSerialNumbers": strconv.FormatBool(s.HasSerialNumbers)},
 	}
 	if u.Carrier == "" {
@@ -140,7 +169,7 @@ func (mp *mapper) shipment(s *Shipment) model.Changes {
 	for _, r := range []model.Reference{
 		{Kind: model.RefShipment, Value: ref},
 		{Kind: model.RefOrder, Value: s.OrderReference},
-		{Kind: model.RefMerchant, Value: s.AdditionalReference},
+		{Kind: model.RefMerchant, Value: mp.key("additionalReference", s.AdditionalReference)},
 		{Kind: model.RefTrackingNumber, Value: s.TrackAndTrace},
 	} {
 		if r.Value != "" {
@@ -157,7 +186,7 @@ func (mp *mapper) shipment(s *Shipment) model.Changes {
 	attr("deliveryDate", s.DeliveryDate.Date)
 	metaAttributes(u.Attributes, "metaFields.", s.MetaFields)
 	for i, l := range s.ShippingLines {
-		u.Items = append(u.Items, model.Item{SKU: l.ItemCode, Name: l.ItemDescription, Quantity: float64(l.QuantityDelivered)})
+		u.Items = append(u.Items, model.Item{SKU: mp.key(fmt.Sprintf("shippingLines[%d].itemCode", i), l.ItemCode), Name: l.ItemDescription, Quantity: float64(l.QuantityDelivered)})
 		p := fmt.Sprintf("shippingLines[%d].", i)
 		attr(p+"orderLine", strconv.FormatInt(l.OrderLine, 10))
 		if l.OrderLineExternal != nil {
@@ -181,7 +210,7 @@ func (mp *mapper) shipment(s *Shipment) model.Changes {
 func metaAttributes(attrs map[string]string, prefix string, mf MetaFields) {
 	for k, raw := range mf {
 		var s string
-		if err := json.Unmarshal(raw, &s); err == nil {
+		if err := json.Unmarshal(raw, &s); err == nil && strings.IndexByte(s, 0) < 0 {
 			attrs[prefix+k] = s
 			continue
 		}
@@ -207,7 +236,7 @@ func (mp *mapper) orderStatus(s *OrderStatus) model.Changes {
 	status, ps := mp.orderCode(s.StatusCode, s.StatusDescription)
 	return model.Changes{Orders: []model.OrderUpdate{{
 		AsOf:           mp.received,
-		Reference:      s.OrderReference,
+		Reference:      mp.key("orderReference", s.OrderReference),
 		ProviderRef:    strconv.FormatInt(s.OrderNr, 10),
 		Status:         status,
 		ProviderStatus: ps,
@@ -227,7 +256,7 @@ func (mp *mapper) orderStatus(s *OrderStatus) model.Changes {
 // A line listed twice (the OrderLineStatus example lists line 1 twice) is
 // stated once, by its last entry in the message, at the place of its first.
 func (mp *mapper) orderLines(orderNr int64, reference string, lines []LineStatus) model.Changes {
-	u := model.OrderUpdate{AsOf: mp.received, Reference: reference, ProviderRef: strconv.FormatInt(orderNr, 10)}
+	u := model.OrderUpdate{AsOf: mp.received, Reference: mp.key("orderReference", reference), ProviderRef: strconv.FormatInt(orderNr, 10)}
 	at := map[int64]int{}
 	for _, l := range lines {
 		status, ps := mp.orderCode(l.StatusCode, l.StatusDescription)
@@ -267,16 +296,16 @@ func (mp *mapper) noteStatus(m StatusMatch) {
 func (mp *mapper) stock(s *Stock) model.Changes {
 	num := func(v int64) *float64 { f := float64(v); return &f }
 	if len(s.Warehouses) == 0 {
-		u := model.StockUpdate{AsOf: mp.received, SKU: s.ItemCode, Physical: num(s.Physical), Available: num(s.NettoSalable)}
+		u := model.StockUpdate{AsOf: mp.received, SKU: mp.key("itemCode", s.ItemCode), Physical: num(s.Physical), Available: num(s.NettoSalable)}
 		if s.Announced != nil {
 			u.Announced = num(*s.Announced)
 		}
 		return model.Changes{Stock: []model.StockUpdate{u}}
 	}
 	var ch model.Changes
-	for _, w := range s.Warehouses {
+	for i, w := range s.Warehouses {
 		ch.Stock = append(ch.Stock, model.StockUpdate{
-			AsOf: mp.received, SKU: s.ItemCode, Warehouse: w.WarehouseCode,
+			AsOf: mp.received, SKU: mp.key("itemCode", s.ItemCode), Warehouse: mp.key(fmt.Sprintf("warehouses[%d].warehouseCode", i), w.WarehouseCode),
 			Physical: num(w.Physical), Available: num(w.NettoSalable), Announced: num(w.Announced),
 		})
 	}
@@ -300,8 +329,8 @@ func (mp *mapper) stock(s *Stock) model.Changes {
 func (mp *mapper) stockMutation(s *StockMutation) model.Changes {
 	u := model.StockMutationUpdate{
 		DedupKey:   mutationKey(s),
-		SKU:        s.ItemCode,
-		Warehouse:  s.WarehouseCode,
+		SKU:        mp.key("itemCode", s.ItemCode),
+		Warehouse:  mp.key("warehouseCode", s.WarehouseCode),
 		Quantity:   float64(s.Quantity),
 		Reason:     s.ReasonCodeDescription,
 		OccurredAt: mp.instant(s.RegistrationDate),
@@ -346,7 +375,7 @@ func mutationKey(s *StockMutation) string {
 //	lines[i] with a lineNumber   also Lines[]: LineNumber, itemCode SKU, quantityExpected Expected
 func (mp *mapper) receipt(r *Receipt) model.Changes {
 	at := mp.asOf(r.ReceiptDate)
-	u := model.InboundUpdate{AsOf: at, Reference: r.Reference}
+	u := model.InboundUpdate{AsOf: at, Reference: mp.key("reference", r.Reference)}
 	if r.Reference == "" {
 		u.ProviderRef = r.Number
 	}
@@ -356,10 +385,10 @@ func (mp *mapper) receipt(r *Receipt) model.Changes {
 		u.Status = model.InboundStatus(m.Status)
 		u.ProviderStatus = &model.ProviderStatus{Code: r.StatusCode, Description: r.StatusDescription}
 	}
-	rc := model.Receipt{ProviderRef: r.Number, ReceivedAt: at, Lines: []model.ReceiptLine{}}
-	for _, l := range r.Lines {
+	rc := model.Receipt{ProviderRef: mp.key("number", r.Number), ReceivedAt: at, Lines: []model.ReceiptLine{}}
+	for i, l := range r.Lines {
 		rc.Lines = append(rc.Lines, model.ReceiptLine{
-			SKU: l.ItemCode, Quantity: float64(l.QuantityReceived), Lot: l.LotNumber, BestBefore: calendarDate(l.BestBeforeDate),
+			SKU: mp.key(fmt.Sprintf("lines[%d].itemCode", i), l.ItemCode), Quantity: float64(l.QuantityReceived), Lot: l.LotNumber, BestBefore: calendarDate(l.BestBeforeDate),
 		})
 		if l.LineNumber != nil {
 			expected := float64(l.QuantityExpected)
@@ -382,7 +411,7 @@ func (mp *mapper) announcementStatus(a *AnnouncementStatus) model.Changes {
 	mp.noteStatus(m)
 	return model.Changes{Inbound: []model.InboundUpdate{{
 		AsOf:           mp.received,
-		Reference:      a.Reference,
+		Reference:      mp.key("reference", a.Reference),
 		ProviderRef:    strconv.FormatInt(a.AnnouncementNr, 10),
 		Status:         model.InboundStatus(m.Status),
 		ProviderStatus: &model.ProviderStatus{Code: a.StatusCode, Description: a.StatusDescription},
@@ -403,7 +432,10 @@ func (mp *mapper) announcementStatus(a *AnnouncementStatus) model.Changes {
 // The lines are sorted by line number, and the answers by question number,
 // so that the same return told in another order is the same statement.
 func (mp *mapper) rma(r *RMA) model.Changes {
-	u := model.ReturnUpdate{AsOf: mp.received, Reference: r.OrderReference, Status: model.ReturnReceived, Lines: []model.ReturnLine{}}
+	u := model.ReturnUpdate{AsOf: mp.received, Reference: mp.key("orderReference", r.OrderReference), Status: model.ReturnReceived, Lines: []model.ReturnLine{}}
+	for i, l := range r.Lines {
+		mp.key(fmt.Sprintf("lines[%d].itemCode", i), l.ItemCode)
+	}
 	lines := append([]RMALine(nil), r.Lines...)
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].LineNumber < lines[j].LineNumber })
 	for _, l := range lines {

@@ -43,10 +43,11 @@ type mapper struct {
 	err error
 }
 
-// MaxKeyBytes is the longest identifier the hub indexes: pipeline.MaxKeyBytes,
-// which a test holds equal. The pipeline refuses a longer one (and the
-// decoder already refuses a NUL in any text), so the connector refuses it first, at the intake, with a 400
-// naming the field, instead of acknowledging a message that then fails.
+// MaxKeyBytes is the longest identifier the hub indexes, the pipeline's
+// MaxKeyBytes (a test holds them equal). The pipeline would refuse a longer
+// one after the message was acknowledged, so the connector refuses it at
+// the intake, with a 400 naming the field. (The decoder already refuses a
+// NUL in any text, which PostgreSQL cannot store.)
 const MaxKeyBytes = 512
 
 // key returns v, recording an error naming path when the hub cannot

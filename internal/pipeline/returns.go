@@ -19,8 +19,10 @@ import (
 // status, the provider status, the label, and the lines as one field, which
 // the newest statement that states lines replaces.
 //
-// A return links to its order through its Reference; OrderID stays 0 until
-// orders are applied before returns and the link is made here.
+// A return links to its order through its Reference. The store resolves
+// OrderID on every read (store.ReturnsTx.ReturnOrderID), so the link holds
+// whichever of the two arrived first; the feed entry carries it as the
+// transaction sees it.
 type returnApplier struct{}
 
 func (returnApplier) kind() string { return "returns" }
@@ -94,6 +96,10 @@ func applyReturn(ctx context.Context, run *applyRun, u *model.ReturnUpdate) erro
 	}
 	if run.quiet() || !created && r.Status == statusBefore {
 		return nil
+	}
+	// The feed carries the return as it stands, linked to its order.
+	if r.OrderID, err = tx.ReturnOrderID(ctx, r); err != nil {
+		return fmt.Errorf("reading the order of return %d: %w", r.ID, err)
 	}
 	doc, err := json.Marshal(r)
 	if err != nil {

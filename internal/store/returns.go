@@ -6,7 +6,8 @@ import (
 	"github.com/shiphub/shiphub/internal/model"
 )
 
-// Returns is the read side of returns (RMAs), for the API.
+// Returns is the read side of returns (RMAs), for the API. A return's
+// OrderID is resolved on read from the orders of its reference.
 type Returns interface {
 	// GetReturn returns one return of the workspace, or ErrNotFound.
 	GetReturn(ctx context.Context, workspace string, id int64) (*model.Return, error)
@@ -25,6 +26,11 @@ type ReturnsTx interface {
 	// UpdateReturn stores a changed return: everything but its identity
 	// (workspace, connection, provider, lookup key, creation time).
 	UpdateReturn(ctx context.Context, r *model.Return) error
+	// ReturnOrderID returns the id of the order the return belongs to (of
+	// its reference, preferably in its own connection), as the transaction
+	// sees it; zero when there is none yet. Reads resolve the same link,
+	// so it does not depend on which of the two arrived first.
+	ReturnOrderID(ctx context.Context, r *model.Return) (int64, error)
 }
 
 // ReturnKey is the lookup key of a return within a connection: the

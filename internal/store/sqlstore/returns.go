@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
@@ -17,6 +18,17 @@ const returnColumns = `id, workspace, connection, provider, doc, created_at, upd
 
 var _ store.Returns = (*Store)(nil)
 
+// returnOrdersOf lists (return id, order id) for the returns whose ids fill
+// the placeholder list %s: a return belongs to the order of its reference
+// in its own connection or, when its connection has no order of that
+// reference, to the workspace's first (lowest id) order of that reference.
+// The link is resolved on every read, never stored, so a return applied
+// before its order shows the order as soon as the order exists. Both
+// stores index the lookup (orders_by_reference).
+const returnOrdersOf = `SELECT r.id, (SELECT o.id FROM orders o WHERE o.workspace = r.workspace AND o.reference = r.reference
+		ORDER BY CASE WHEN o.connection = r.connection THEN 0 ELSE 1 END, o.id LIMIT 1)
+	FROM returns r WHERE r.id IN (%s) AND r.reference <> ''`
+
 // storedReturn is the stored document: the resource's JSON and, beside
 // it, what the API does not show.
 type storedReturn struct {
@@ -25,7 +37,9 @@ type storedReturn struct {
 }
 
 func returnDoc(r *model.Return) (string, error) {
-	b, err := json.Marshal(storedReturn{Return: r, FactTimes: r.FactTimes})
+	c := *r
+	c.OrderID = 0 // derived on read (returnOrdersOf), never stored
+	b, err := json.Marshal(storedReturn{Return: &c, FactTimes: r.FactTimes})
 	if err != nil {
 		return "", fmt.Errorf("encoding: %w", err)
 	}
@@ -52,10 +66,56 @@ func scanReturn(row scanner) (*model.Return, error) {
 	r.FactTimes = stored.FactTimes
 	r.ID, r.Workspace, r.Connection, r.Provider = id, ws, conn, prov
 	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
+	r.OrderID = 0
 	if r.Lines == nil {
 		r.Lines = []model.ReturnLine{}
 	}
 	return &r, nil
+}
+
+// fillReturnOrders sets the OrderID of the returns from the orders of their
+// references (returnOrdersOf), or zero when there is none.
+func (s *Store) fillReturnOrders(ctx context.Context, q querier, returns []*model.Return) error {
+	if len(returns) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*model.Return, len(returns))
+	args := make([]any, len(returns))
+	for i, r := range returns {
+		byID[r.ID] = r
+		args[i] = r.ID
+		r.OrderID = 0
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(returns)), ", ")
+	rows, err := q.QueryContext(ctx, s.dialect.bind(fmt.Sprintf(returnOrdersOf, marks)), args...)
+	if err != nil {
+		return fmt.Errorf("reading the orders of %d returns: %w", len(returns), err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var rid int64
+		var oid sql.NullInt64
+		if err := rows.Scan(&rid, &oid); err != nil {
+			return fmt.Errorf("reading the orders of %d returns: %w", len(returns), err)
+		}
+		if r := byID[rid]; r != nil && oid.Valid {
+			r.OrderID = oid.Int64
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the orders of %d returns: %w", len(returns), err)
+	}
+	return nil
+}
+
+// ReturnOrderID returns the id of the order the return belongs to, as this
+// transaction sees it, or zero when there is none yet.
+func (t *tx) ReturnOrderID(ctx context.Context, r *model.Return) (int64, error) {
+	c := &model.Return{Resource: model.Resource{ID: r.ID}}
+	if err := t.s.fillReturnOrders(ctx, t.tx, []*model.Return{c}); err != nil {
+		return 0, err
+	}
+	return c.OrderID, nil
 }
 
 // ReturnByKey returns the connection's return with this lookup
@@ -138,6 +198,9 @@ func (s *Store) GetReturn(ctx context.Context, workspace string, id int64) (*mod
 	if err != nil {
 		return nil, fmt.Errorf("reading return %d: %w", id, err)
 	}
+	if err := s.fillReturnOrders(ctx, s.reader, []*model.Return{r}); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -170,6 +233,10 @@ func (s *Store) ListReturns(ctx context.Context, f store.ReturnFilter) ([]*model
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("listing return of %q: %w", f.Workspace, err)
+	}
+	_ = rows.Close()
+	if err := s.fillReturnOrders(ctx, s.reader, list); err != nil {
+		return nil, err
 	}
 	return list, nil
 }

@@ -15,6 +15,7 @@ import (
 var returnCases = []conformanceCase{
 	{"AReturnRoundTripsThroughTxWithItsFactTimes", testReturnRoundTrip},
 	{"ReturnListsFilterAndPageWithinAWorkspace", testListReturns},
+	{"AReturnLinksToTheOrderOfItsReferenceWhicheverArrivesFirst", testReturnOrderLink},
 }
 
 func returnFixture(ws, conn, rma string) *model.Return {
@@ -94,4 +95,67 @@ func testListReturns(t *testing.T, s store.Store) {
 			require.Equal(t, c.want, got)
 		})
 	}
+}
+
+// testReturnOrderLink: a return's order_id is the order of its reference,
+// resolved on read, so a return stored before its order shows the order
+// once the order exists; the return's own connection is preferred, another
+// workspace's order never links.
+func testReturnOrderLink(t *testing.T, s store.Store) {
+	order := func(ws, conn, ref string) *model.Order {
+		o := &model.Order{Resource: model.Resource{Workspace: ws, Connection: conn, Provider: "wics"}, Reference: ref, Status: model.OrderAccepted}
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.InsertOrder(ctx, o) })
+		return o
+	}
+	ret := func(ws, conn, rma, ref string) *model.Return {
+		r := returnFixture(ws, conn, rma)
+		r.Reference = ref
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.InsertReturn(ctx, store.ReturnKey(r.ProviderRef, r.Reference), r) })
+		return r
+	}
+	orderID := func(ws string, id int64) int64 {
+		t.Helper()
+		got, err := s.GetReturn(ctx(t), ws, id)
+		require.NoError(t, err)
+		list, err := s.ListReturns(ctx(t), store.ReturnFilter{Workspace: ws, Reference: got.ProviderRef})
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.Equal(t, got.OrderID, list[0].OrderID, "get and list agree")
+		var inTxID int64
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			var err error
+			inTxID, err = tx.ReturnOrderID(ctx, got)
+			return err
+		})
+		require.Equal(t, got.OrderID, inTxID, "the transaction sees the same link")
+		return got.OrderID
+	}
+
+	// Order first, then its return.
+	o1 := order("acme", "wics", "WT-1")
+	r1 := ret("acme", "wics", "RMA-1", "WT-1")
+	require.Equal(t, o1.ID, orderID("acme", r1.ID), "order first")
+
+	// Return first: no order yet, then the order arrives.
+	r2 := ret("acme", "wics", "RMA-2", "WT-2")
+	require.Zero(t, orderID("acme", r2.ID), "no order of the reference yet")
+	other := order("globex", "wics", "WT-2")
+	require.Zero(t, orderID("acme", r2.ID), "another workspace's order does not link")
+	o2 := order("acme", "wics", "WT-2")
+	require.Equal(t, o2.ID, orderID("acme", r2.ID), "the order that arrived later links")
+	require.NotEqual(t, other.ID, o2.ID)
+
+	// The return's own connection wins over an older order elsewhere.
+	older := order("acme", "aa", "WT-3")
+	r3 := ret("acme", "wics", "RMA-3", "WT-3")
+	require.Equal(t, older.ID, orderID("acme", r3.ID), "without one in its connection, the workspace's first")
+	own := order("acme", "wics", "WT-3")
+	require.Equal(t, own.ID, orderID("acme", r3.ID), "its own connection's order wins")
+
+	// An update keeps the link derived, not stored.
+	got, err := s.GetReturn(ctx(t), "acme", r2.ID)
+	require.NoError(t, err)
+	got.Status = model.ReturnReceived
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateReturn(ctx, got) })
+	require.Equal(t, o2.ID, orderID("acme", r2.ID))
 }

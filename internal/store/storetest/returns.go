@@ -110,7 +110,9 @@ func testReturnOrderLink(t *testing.T, s store.Store) {
 	ret := func(ws, conn, rma, ref string) *model.Return {
 		r := returnFixture(ws, conn, rma)
 		r.Reference = ref
-		inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.InsertReturn(ctx, store.ReturnKey(r.ProviderRef, r.Reference), r) })
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			return tx.InsertReturn(ctx, store.ReturnKey(r.ProviderRef, r.Reference), r)
+		})
 		return r
 	}
 	orderID := func(ws string, id int64) int64 {

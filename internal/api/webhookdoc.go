@@ -25,7 +25,7 @@ type WebhookEnvelope struct {
 	ID        string    `json:"id" pattern:"^evt_[0-9]+$" doc:"The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it." example:"evt_42"`
 	Timestamp time.Time `json:"timestamp" doc:"When the event happened (RFC 3339, UTC)."`
 	Workspace string    `json:"workspace" doc:"The workspace the event belongs to."`
-	SubjectID int64     `json:"subject_id" doc:"The id of the resource the event is about: the shipment's id for shipment events."`
+	SubjectID int64     `json:"subject_id" doc:"The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs."`
 }
 
 // ShipmentCreatedWebhook is the body of a shipment.created delivery.
@@ -86,6 +86,83 @@ type ShipmentEDDChangedData struct {
 	Shipment                 model.Shipment `json:"shipment" doc:"The shipment after the change, without its events."`
 }
 
+// OrderCreatedWebhook is the body of an order.created delivery.
+type OrderCreatedWebhook struct {
+	WebhookEnvelope
+	Type string           `json:"type" enum:"order.created" doc:"The event type."`
+	Data OrderCreatedData `json:"data"`
+}
+
+// OrderCreatedData is the data of order.created (pipeline.OrderCreated).
+type OrderCreatedData struct {
+	Order model.Order `json:"order" doc:"The new order, with its lines and linked shipments."`
+}
+
+// OrderStatusChangedWebhook is the body of an order.status_changed
+// delivery.
+type OrderStatusChangedWebhook struct {
+	WebhookEnvelope
+	Type string                 `json:"type" enum:"order.status_changed" doc:"The event type."`
+	Data OrderStatusChangedData `json:"data"`
+}
+
+// OrderStatusChangedData is the data of order.status_changed
+// (pipeline.OrderStatusChanged).
+type OrderStatusChangedData struct {
+	OrderID        int64             `json:"order_id" doc:"The order's id."`
+	PreviousStatus model.OrderStatus `json:"previous_status" enum:"pending,accepted,on_hold,processing,partially_shipped,shipped,cancelled,rejected,unknown" doc:"The status before."`
+	Status         model.OrderStatus `json:"status" enum:"pending,accepted,on_hold,processing,partially_shipped,shipped,cancelled,rejected,unknown" doc:"The new canonical status."`
+	Order          model.Order       `json:"order" doc:"The order after the change, with its lines and linked shipments."`
+}
+
+// StockChangedWebhook is the body of a stock.changed delivery: its data is
+// the stock row as it stands.
+type StockChangedWebhook struct {
+	WebhookEnvelope
+	Type string      `json:"type" enum:"stock.changed" doc:"The event type."`
+	Data model.Stock `json:"data" doc:"The stock row after the change."`
+}
+
+// StockMutationAddedWebhook is the body of a stock.mutation_added
+// delivery: its data is the new stock mutation.
+type StockMutationAddedWebhook struct {
+	WebhookEnvelope
+	Type string              `json:"type" enum:"stock.mutation_added" doc:"The event type."`
+	Data model.StockMutation `json:"data" doc:"The stock mutation the provider reported."`
+}
+
+// InboundStatusChangedWebhook is the body of an inbound.status_changed
+// delivery: its data is the inbound goods as they stand.
+type InboundStatusChangedWebhook struct {
+	WebhookEnvelope
+	Type string        `json:"type" enum:"inbound.status_changed" doc:"The event type."`
+	Data model.Inbound `json:"data" doc:"The inbound goods after the change, with their lines and receipts."`
+}
+
+// InboundReceivedWebhook is the body of an inbound.received delivery: its
+// data is the inbound goods with the new receipt.
+type InboundReceivedWebhook struct {
+	WebhookEnvelope
+	Type string        `json:"type" enum:"inbound.received" doc:"The event type."`
+	Data model.Inbound `json:"data" doc:"The inbound goods after the receipt, with their lines and receipts (the new one among them)."`
+}
+
+// ReturnCreatedWebhook is the body of a return.created delivery: its data
+// is the new return.
+type ReturnCreatedWebhook struct {
+	WebhookEnvelope
+	Type string       `json:"type" enum:"return.created" doc:"The event type."`
+	Data model.Return `json:"data" doc:"The new return, with its lines and answers, linked to its order when the hub knows it."`
+}
+
+// ReturnStatusChangedWebhook is the body of a return.status_changed
+// delivery: its data is the return as it stands.
+type ReturnStatusChangedWebhook struct {
+	WebhookEnvelope
+	Type string       `json:"type" enum:"return.status_changed" doc:"The event type."`
+	Data model.Return `json:"data" doc:"The return after the change."`
+}
+
 // webhookPayload is one event type's entry in the webhooks section.
 type webhookPayload struct {
 	eventType   string
@@ -105,6 +182,22 @@ var webhookPayloads = []webhookPayload{
 		"A provider reported a new tracking event of the shipment (one delivery per event)."},
 	{model.EventShipmentEDDChanged, reflect.TypeFor[ShipmentEDDChangedWebhook](), "The expected delivery changed",
 		"The carrier moved the shipment's expected delivery date."},
+	{model.EventOrderCreated, reflect.TypeFor[OrderCreatedWebhook](), "An order was created",
+		"The hub saw an order for the first time: created through the API or first reported by a provider."},
+	{model.EventOrderStatusChanged, reflect.TypeFor[OrderStatusChangedWebhook](), "An order's status changed",
+		"The order's canonical status changed. A late, older message never moves it back."},
+	{model.EventStockChanged, reflect.TypeFor[StockChangedWebhook](), "A stock level changed",
+		"A figure of a stock row (physical, available, announced) changed, or the row is new."},
+	{model.EventStockMutationAdded, reflect.TypeFor[StockMutationAddedWebhook](), "A stock mutation was added",
+		"The provider reported a new stock mutation (one delivery per mutation; a repeated report is not delivered again)."},
+	{model.EventInboundStatusChanged, reflect.TypeFor[InboundStatusChangedWebhook](), "Inbound goods changed status",
+		"The status of inbound goods (an announcement or purchase order) changed; new inbound goods also have one."},
+	{model.EventInboundReceived, reflect.TypeFor[InboundReceivedWebhook](), "Inbound goods were received",
+		"The provider reported a receipt new to the inbound goods (one delivery per receipt)."},
+	{model.EventReturnCreated, reflect.TypeFor[ReturnCreatedWebhook](), "A return was created",
+		"The hub saw a return (RMA) for the first time."},
+	{model.EventReturnStatusChanged, reflect.TypeFor[ReturnStatusChangedWebhook](), "A return's status changed",
+		"The return's canonical status changed. A late, older message never moves it back."},
 }
 
 // webhookSignatureScheme is the security scheme of webhook deliveries.

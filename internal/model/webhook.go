@@ -36,12 +36,13 @@ const (
 // webhooks section describes the payload of each.
 var EventTypes = []string{
 	EventShipmentCreated, EventShipmentStatusChanged, EventShipmentEventAdded, EventShipmentEDDChanged,
-}
-
-// PlannedEventTypes are the reserved types that are not offered yet.
-var PlannedEventTypes = []string{
 	EventOrderCreated, EventOrderStatusChanged, EventStockChanged, EventStockMutationAdded,
 	EventInboundStatusChanged, EventInboundReceived, EventReturnCreated, EventReturnStatusChanged,
+}
+
+// PlannedEventTypes are the reserved types that are not offered yet: the
+// command events come with the commands (issue 11).
+var PlannedEventTypes = []string{
 	EventCommandFailed, EventCommandDead,
 }
 

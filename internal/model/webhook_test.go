@@ -21,11 +21,14 @@ func TestValidateEventFilter(t *testing.T) {
 		{filter: "shipment.status_changed"},
 		{filter: "shipment.event_added"},
 		{filter: "shipment.edd_changed"},
-		{filter: "stock.changed", err: `event type "stock.changed" is not emitted by this hub yet`},
-		{filter: "stock.*", err: `event type "stock.*" is not emitted by this hub yet`},
-		{filter: "order.status_changed", err: "not emitted by this hub yet"},
-		{filter: "inbound.received", err: "not emitted by this hub yet"},
-		{filter: "return.created", err: "not emitted by this hub yet"},
+		{filter: "stock.changed"},
+		{filter: "stock.*"},
+		{filter: "order.status_changed"},
+		{filter: "inbound.received"},
+		{filter: "return.created"},
+		{filter: "return.status_changed"},
+		{filter: "command.failed", err: `event type "command.failed" is not emitted by this hub yet`},
+		{filter: "command.*", err: `event type "command.*" is not emitted by this hub yet`},
 		{filter: "shipment.teleported", err: `unknown event type "shipment.teleported"`},
 		{filter: "shipment.", err: "unknown event type"},
 		{filter: "", err: "unknown event type"},
@@ -50,7 +53,12 @@ func TestValidateEventFilter(t *testing.T) {
 // which the api package's tests check), not before.
 func TestOnlyEmittedTypesAreOffered(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, []string{model.EventShipmentCreated, model.EventShipmentStatusChanged, model.EventShipmentEventAdded, model.EventShipmentEDDChanged}, model.EventTypes)
+	require.Equal(t, []string{
+		model.EventShipmentCreated, model.EventShipmentStatusChanged, model.EventShipmentEventAdded, model.EventShipmentEDDChanged,
+		model.EventOrderCreated, model.EventOrderStatusChanged, model.EventStockChanged, model.EventStockMutationAdded,
+		model.EventInboundStatusChanged, model.EventInboundReceived, model.EventReturnCreated, model.EventReturnStatusChanged,
+	}, model.EventTypes)
+	require.Equal(t, []string{model.EventCommandFailed, model.EventCommandDead}, model.PlannedEventTypes, "the command events come with the commands")
 	for _, planned := range model.PlannedEventTypes {
 		require.NotContains(t, model.EventTypes, planned)
 		require.Error(t, model.ValidateEventFilter(planned))
@@ -58,6 +66,9 @@ func TestOnlyEmittedTypesAreOffered(t *testing.T) {
 	// Wildcards keep matching what is emitted.
 	require.True(t, model.MatchEventType([]string{"shipment.*"}, model.EventShipmentEDDChanged))
 	require.True(t, model.MatchEventType([]string{"*"}, model.EventShipmentCreated))
+	require.True(t, model.MatchEventType([]string{"*"}, model.EventReturnStatusChanged))
+	require.True(t, model.MatchEventType([]string{"stock.*"}, model.EventStockMutationAdded))
+	require.False(t, model.MatchEventType([]string{"stock.*"}, model.EventOrderCreated))
 	require.False(t, model.MatchEventType([]string{"shipment.created"}, model.EventShipmentEventAdded))
 	// A type that is not offered is delivered to nobody, not even to "*":
 	// the feed records it, but its payload is not documented yet.

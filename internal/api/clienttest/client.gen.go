@@ -135,6 +135,36 @@ func (e InboundStatus) Valid() bool {
 	}
 }
 
+// Defines values for InboundReceivedWebhookType.
+const (
+	InboundReceived InboundReceivedWebhookType = "inbound.received"
+)
+
+// Valid indicates whether the value is a known member of the InboundReceivedWebhookType enum.
+func (e InboundReceivedWebhookType) Valid() bool {
+	switch e {
+	case InboundReceived:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InboundStatusChangedWebhookType.
+const (
+	InboundStatusChanged InboundStatusChangedWebhookType = "inbound.status_changed"
+)
+
+// Valid indicates whether the value is a known member of the InboundStatusChangedWebhookType enum.
+func (e InboundStatusChangedWebhookType) Valid() bool {
+	switch e {
+	case InboundStatusChanged:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderStatus.
 const (
 	OrderStatusAccepted         OrderStatus = "accepted"
@@ -168,6 +198,21 @@ func (e OrderStatus) Valid() bool {
 	case OrderStatusShipped:
 		return true
 	case OrderStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderCreatedWebhookType.
+const (
+	OrderCreated OrderCreatedWebhookType = "order.created"
+)
+
+// Valid indicates whether the value is a known member of the OrderCreatedWebhookType enum.
+func (e OrderCreatedWebhookType) Valid() bool {
+	switch e {
+	case OrderCreated:
 		return true
 	default:
 		return false
@@ -213,6 +258,99 @@ func (e OrderLineStatus) Valid() bool {
 	}
 }
 
+// Defines values for OrderStatusChangedDataPreviousStatus.
+const (
+	OrderStatusChangedDataPreviousStatusAccepted         OrderStatusChangedDataPreviousStatus = "accepted"
+	OrderStatusChangedDataPreviousStatusCancelled        OrderStatusChangedDataPreviousStatus = "cancelled"
+	OrderStatusChangedDataPreviousStatusOnHold           OrderStatusChangedDataPreviousStatus = "on_hold"
+	OrderStatusChangedDataPreviousStatusPartiallyShipped OrderStatusChangedDataPreviousStatus = "partially_shipped"
+	OrderStatusChangedDataPreviousStatusPending          OrderStatusChangedDataPreviousStatus = "pending"
+	OrderStatusChangedDataPreviousStatusProcessing       OrderStatusChangedDataPreviousStatus = "processing"
+	OrderStatusChangedDataPreviousStatusRejected         OrderStatusChangedDataPreviousStatus = "rejected"
+	OrderStatusChangedDataPreviousStatusShipped          OrderStatusChangedDataPreviousStatus = "shipped"
+	OrderStatusChangedDataPreviousStatusUnknown          OrderStatusChangedDataPreviousStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the OrderStatusChangedDataPreviousStatus enum.
+func (e OrderStatusChangedDataPreviousStatus) Valid() bool {
+	switch e {
+	case OrderStatusChangedDataPreviousStatusAccepted:
+		return true
+	case OrderStatusChangedDataPreviousStatusCancelled:
+		return true
+	case OrderStatusChangedDataPreviousStatusOnHold:
+		return true
+	case OrderStatusChangedDataPreviousStatusPartiallyShipped:
+		return true
+	case OrderStatusChangedDataPreviousStatusPending:
+		return true
+	case OrderStatusChangedDataPreviousStatusProcessing:
+		return true
+	case OrderStatusChangedDataPreviousStatusRejected:
+		return true
+	case OrderStatusChangedDataPreviousStatusShipped:
+		return true
+	case OrderStatusChangedDataPreviousStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderStatusChangedDataStatus.
+const (
+	OrderStatusChangedDataStatusAccepted         OrderStatusChangedDataStatus = "accepted"
+	OrderStatusChangedDataStatusCancelled        OrderStatusChangedDataStatus = "cancelled"
+	OrderStatusChangedDataStatusOnHold           OrderStatusChangedDataStatus = "on_hold"
+	OrderStatusChangedDataStatusPartiallyShipped OrderStatusChangedDataStatus = "partially_shipped"
+	OrderStatusChangedDataStatusPending          OrderStatusChangedDataStatus = "pending"
+	OrderStatusChangedDataStatusProcessing       OrderStatusChangedDataStatus = "processing"
+	OrderStatusChangedDataStatusRejected         OrderStatusChangedDataStatus = "rejected"
+	OrderStatusChangedDataStatusShipped          OrderStatusChangedDataStatus = "shipped"
+	OrderStatusChangedDataStatusUnknown          OrderStatusChangedDataStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the OrderStatusChangedDataStatus enum.
+func (e OrderStatusChangedDataStatus) Valid() bool {
+	switch e {
+	case OrderStatusChangedDataStatusAccepted:
+		return true
+	case OrderStatusChangedDataStatusCancelled:
+		return true
+	case OrderStatusChangedDataStatusOnHold:
+		return true
+	case OrderStatusChangedDataStatusPartiallyShipped:
+		return true
+	case OrderStatusChangedDataStatusPending:
+		return true
+	case OrderStatusChangedDataStatusProcessing:
+		return true
+	case OrderStatusChangedDataStatusRejected:
+		return true
+	case OrderStatusChangedDataStatusShipped:
+		return true
+	case OrderStatusChangedDataStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderStatusChangedWebhookType.
+const (
+	OrderStatusChanged OrderStatusChangedWebhookType = "order.status_changed"
+)
+
+// Valid indicates whether the value is a known member of the OrderStatusChangedWebhookType enum.
+func (e OrderStatusChangedWebhookType) Valid() bool {
+	switch e {
+	case OrderStatusChanged:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReturnStatus.
 const (
 	ReturnStatusAnnounced ReturnStatus = "announced"
@@ -231,6 +369,36 @@ func (e ReturnStatus) Valid() bool {
 	case ReturnStatusReceived:
 		return true
 	case ReturnStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReturnCreatedWebhookType.
+const (
+	ReturnCreated ReturnCreatedWebhookType = "return.created"
+)
+
+// Valid indicates whether the value is a known member of the ReturnCreatedWebhookType enum.
+func (e ReturnCreatedWebhookType) Valid() bool {
+	switch e {
+	case ReturnCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReturnStatusChangedWebhookType.
+const (
+	ReturnStatusChanged ReturnStatusChangedWebhookType = "return.status_changed"
+)
+
+// Valid indicates whether the value is a known member of the ReturnStatusChangedWebhookType enum.
+func (e ReturnStatusChangedWebhookType) Valid() bool {
+	switch e {
+	case ReturnStatusChanged:
 		return true
 	default:
 		return false
@@ -483,6 +651,36 @@ const (
 func (e ShipmentStatusChangedWebhookType) Valid() bool {
 	switch e {
 	case ShipmentStatusChanged:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StockChangedWebhookType.
+const (
+	StockChanged StockChangedWebhookType = "stock.changed"
+)
+
+// Valid indicates whether the value is a known member of the StockChangedWebhookType enum.
+func (e StockChangedWebhookType) Valid() bool {
+	switch e {
+	case StockChanged:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StockMutationAddedWebhookType.
+const (
+	StockMutationAdded StockMutationAddedWebhookType = "stock.mutation_added"
+)
+
+// Valid indicates whether the value is a known member of the StockMutationAddedWebhookType enum.
+func (e StockMutationAddedWebhookType) Valid() bool {
+	switch e {
+	case StockMutationAdded:
 		return true
 	default:
 		return false
@@ -1093,6 +1291,58 @@ type InboundPage struct {
 	NextCursor string `json:"next_cursor"`
 }
 
+// InboundReceivedWebhook defines model for InboundReceivedWebhook.
+type InboundReceivedWebhook struct {
+	// Data The inbound goods after the receipt, with their lines and receipts (the new one among them).
+	Data Inbound `json:"data"`
+
+	// Id The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it.
+	//
+	// Examples: evt_42
+	Id string `json:"id"`
+
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
+	SubjectId int64 `json:"subject_id"`
+
+	// Timestamp When the event happened (RFC 3339, UTC).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type.
+	Type InboundReceivedWebhookType `json:"type"`
+
+	// Workspace The workspace the event belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// InboundReceivedWebhookType The event type.
+type InboundReceivedWebhookType string
+
+// InboundStatusChangedWebhook defines model for InboundStatusChangedWebhook.
+type InboundStatusChangedWebhook struct {
+	// Data The inbound goods after the change, with their lines and receipts.
+	Data Inbound `json:"data"`
+
+	// Id The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it.
+	//
+	// Examples: evt_42
+	Id string `json:"id"`
+
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
+	SubjectId int64 `json:"subject_id"`
+
+	// Timestamp When the event happened (RFC 3339, UTC).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type.
+	Type InboundStatusChangedWebhookType `json:"type"`
+
+	// Workspace The workspace the event belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// InboundStatusChangedWebhookType The event type.
+type InboundStatusChangedWebhookType string
+
 // InboxRetry defines model for InboxRetry.
 type InboxRetry struct {
 	// Retried How many failed messages were made pending again.
@@ -1190,6 +1440,37 @@ type Order struct {
 // OrderStatus The canonical status: the newest the provider stated.
 type OrderStatus string
 
+// OrderCreatedData defines model for OrderCreatedData.
+type OrderCreatedData struct {
+	// Order The new order, with its lines and linked shipments.
+	Order Order `json:"order"`
+}
+
+// OrderCreatedWebhook defines model for OrderCreatedWebhook.
+type OrderCreatedWebhook struct {
+	Data OrderCreatedData `json:"data"`
+
+	// Id The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it.
+	//
+	// Examples: evt_42
+	Id string `json:"id"`
+
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
+	SubjectId int64 `json:"subject_id"`
+
+	// Timestamp When the event happened (RFC 3339, UTC).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type.
+	Type OrderCreatedWebhookType `json:"type"`
+
+	// Workspace The workspace the event belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// OrderCreatedWebhookType The event type.
+type OrderCreatedWebhookType string
+
 // OrderLine defines model for OrderLine.
 type OrderLine struct {
 	Description     *string         `json:"description,omitempty"`
@@ -1214,6 +1495,52 @@ type OrderPage struct {
 	// NextCursor Pass as cursor to get the next page; empty on the last page.
 	NextCursor string `json:"next_cursor"`
 }
+
+// OrderStatusChangedData defines model for OrderStatusChangedData.
+type OrderStatusChangedData struct {
+	// Order The order after the change, with its lines and linked shipments.
+	Order Order `json:"order"`
+
+	// OrderId The order's id.
+	OrderId int64 `json:"order_id"`
+
+	// PreviousStatus The status before.
+	PreviousStatus OrderStatusChangedDataPreviousStatus `json:"previous_status"`
+
+	// Status The new canonical status.
+	Status OrderStatusChangedDataStatus `json:"status"`
+}
+
+// OrderStatusChangedDataPreviousStatus The status before.
+type OrderStatusChangedDataPreviousStatus string
+
+// OrderStatusChangedDataStatus The new canonical status.
+type OrderStatusChangedDataStatus string
+
+// OrderStatusChangedWebhook defines model for OrderStatusChangedWebhook.
+type OrderStatusChangedWebhook struct {
+	Data OrderStatusChangedData `json:"data"`
+
+	// Id The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it.
+	//
+	// Examples: evt_42
+	Id string `json:"id"`
+
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
+	SubjectId int64 `json:"subject_id"`
+
+	// Timestamp When the event happened (RFC 3339, UTC).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type.
+	Type OrderStatusChangedWebhookType `json:"type"`
+
+	// Workspace The workspace the event belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// OrderStatusChangedWebhookType The event type.
+type OrderStatusChangedWebhookType string
 
 // Product defines model for Product.
 type Product struct {
@@ -1314,6 +1641,32 @@ type ReturnAnswer struct {
 	Question string `json:"question"`
 }
 
+// ReturnCreatedWebhook defines model for ReturnCreatedWebhook.
+type ReturnCreatedWebhook struct {
+	// Data The new return, with its lines and answers, linked to its order when the hub knows it.
+	Data Return `json:"data"`
+
+	// Id The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it.
+	//
+	// Examples: evt_42
+	Id string `json:"id"`
+
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
+	SubjectId int64 `json:"subject_id"`
+
+	// Timestamp When the event happened (RFC 3339, UTC).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type.
+	Type ReturnCreatedWebhookType `json:"type"`
+
+	// Workspace The workspace the event belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// ReturnCreatedWebhookType The event type.
+type ReturnCreatedWebhookType string
+
 // ReturnLine defines model for ReturnLine.
 type ReturnLine struct {
 	Answers    *[]ReturnAnswer `json:"answers,omitempty"`
@@ -1331,6 +1684,32 @@ type ReturnPage struct {
 	// NextCursor Pass as cursor to get the next page; empty on the last page.
 	NextCursor string `json:"next_cursor"`
 }
+
+// ReturnStatusChangedWebhook defines model for ReturnStatusChangedWebhook.
+type ReturnStatusChangedWebhook struct {
+	// Data The return after the change.
+	Data Return `json:"data"`
+
+	// Id The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it.
+	//
+	// Examples: evt_42
+	Id string `json:"id"`
+
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
+	SubjectId int64 `json:"subject_id"`
+
+	// Timestamp When the event happened (RFC 3339, UTC).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type.
+	Type ReturnStatusChangedWebhookType `json:"type"`
+
+	// Workspace The workspace the event belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// ReturnStatusChangedWebhookType The event type.
+type ReturnStatusChangedWebhookType string
 
 // Scan defines model for Scan.
 type Scan struct {
@@ -1421,7 +1800,7 @@ type ShipmentCreatedWebhook struct {
 	// Examples: evt_42
 	Id string `json:"id"`
 
-	// SubjectId The id of the resource the event is about: the shipment's id for shipment events.
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
 	SubjectId int64 `json:"subject_id"`
 
 	// Timestamp When the event happened (RFC 3339, UTC).
@@ -1530,7 +1909,7 @@ type ShipmentEDDChangedWebhook struct {
 	// Examples: evt_42
 	Id string `json:"id"`
 
-	// SubjectId The id of the resource the event is about: the shipment's id for shipment events.
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
 	SubjectId int64 `json:"subject_id"`
 
 	// Timestamp When the event happened (RFC 3339, UTC).
@@ -1567,7 +1946,7 @@ type ShipmentEventAddedWebhook struct {
 	// Examples: evt_42
 	Id string `json:"id"`
 
-	// SubjectId The id of the resource the event is about: the shipment's id for shipment events.
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
 	SubjectId int64 `json:"subject_id"`
 
 	// Timestamp When the event happened (RFC 3339, UTC).
@@ -1625,7 +2004,7 @@ type ShipmentStatusChangedWebhook struct {
 	// Examples: evt_42
 	Id string `json:"id"`
 
-	// SubjectId The id of the resource the event is about: the shipment's id for shipment events.
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
 	SubjectId int64 `json:"subject_id"`
 
 	// Timestamp When the event happened (RFC 3339, UTC).
@@ -1669,6 +2048,32 @@ type Stock struct {
 	Workspace string `json:"workspace"`
 }
 
+// StockChangedWebhook defines model for StockChangedWebhook.
+type StockChangedWebhook struct {
+	// Data The stock row after the change.
+	Data Stock `json:"data"`
+
+	// Id The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it.
+	//
+	// Examples: evt_42
+	Id string `json:"id"`
+
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
+	SubjectId int64 `json:"subject_id"`
+
+	// Timestamp When the event happened (RFC 3339, UTC).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type.
+	Type StockChangedWebhookType `json:"type"`
+
+	// Workspace The workspace the event belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// StockChangedWebhookType The event type.
+type StockChangedWebhookType string
+
 // StockMutation defines model for StockMutation.
 type StockMutation struct {
 	// BestBefore The lot's best-before date.
@@ -1708,6 +2113,32 @@ type StockMutation struct {
 	Warehouse *string `json:"warehouse,omitempty"`
 	Workspace string  `json:"workspace"`
 }
+
+// StockMutationAddedWebhook defines model for StockMutationAddedWebhook.
+type StockMutationAddedWebhook struct {
+	// Data The stock mutation the provider reported.
+	Data StockMutation `json:"data"`
+
+	// Id The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it.
+	//
+	// Examples: evt_42
+	Id string `json:"id"`
+
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
+	SubjectId int64 `json:"subject_id"`
+
+	// Timestamp When the event happened (RFC 3339, UTC).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type.
+	Type StockMutationAddedWebhookType `json:"type"`
+
+	// Workspace The workspace the event belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// StockMutationAddedWebhookType The event type.
+type StockMutationAddedWebhookType string
 
 // StockMutationPage defines model for StockMutationPage.
 type StockMutationPage struct {
@@ -1987,6 +2418,78 @@ type ListTrackersParams struct {
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// InboundReceivedWebhookParams defines parameters for InboundReceivedWebhook.
+type InboundReceivedWebhookParams struct {
+	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret (Standard Webhooks); during a secret rotation two signatures, separated by a space.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// InboundStatusChangedWebhookParams defines parameters for InboundStatusChangedWebhook.
+type InboundStatusChangedWebhookParams struct {
+	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret (Standard Webhooks); during a secret rotation two signatures, separated by a space.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// OrderCreatedWebhookParams defines parameters for OrderCreatedWebhook.
+type OrderCreatedWebhookParams struct {
+	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret (Standard Webhooks); during a secret rotation two signatures, separated by a space.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// OrderStatusChangedWebhookParams defines parameters for OrderStatusChangedWebhook.
+type OrderStatusChangedWebhookParams struct {
+	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret (Standard Webhooks); during a secret rotation two signatures, separated by a space.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// ReturnCreatedWebhookParams defines parameters for ReturnCreatedWebhook.
+type ReturnCreatedWebhookParams struct {
+	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret (Standard Webhooks); during a secret rotation two signatures, separated by a space.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// ReturnStatusChangedWebhookParams defines parameters for ReturnStatusChangedWebhook.
+type ReturnStatusChangedWebhookParams struct {
+	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret (Standard Webhooks); during a secret rotation two signatures, separated by a space.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
 // ShipmentCreatedWebhookParams defines parameters for ShipmentCreatedWebhook.
 type ShipmentCreatedWebhookParams struct {
 	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
@@ -2035,11 +2538,53 @@ type ShipmentStatusChangedWebhookParams struct {
 	WebhookSignature string `json:"webhook-signature"`
 }
 
+// StockChangedWebhookParams defines parameters for StockChangedWebhook.
+type StockChangedWebhookParams struct {
+	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret (Standard Webhooks); during a secret rotation two signatures, separated by a space.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// StockMutationAddedWebhookParams defines parameters for StockMutationAddedWebhook.
+type StockMutationAddedWebhookParams struct {
+	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret (Standard Webhooks); during a secret rotation two signatures, separated by a space.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
 // CreateEndpointJSONRequestBody defines body for CreateEndpoint for application/json ContentType.
 type CreateEndpointJSONRequestBody = EndpointInput
 
 // CreateTrackerJSONRequestBody defines body for CreateTracker for application/json ContentType.
 type CreateTrackerJSONRequestBody = NewTracker
+
+// InboundReceivedWebhookJSONRequestBody defines body for InboundReceivedWebhook for application/json ContentType.
+type InboundReceivedWebhookJSONRequestBody = InboundReceivedWebhook
+
+// InboundStatusChangedWebhookJSONRequestBody defines body for InboundStatusChangedWebhook for application/json ContentType.
+type InboundStatusChangedWebhookJSONRequestBody = InboundStatusChangedWebhook
+
+// OrderCreatedWebhookJSONRequestBody defines body for OrderCreatedWebhook for application/json ContentType.
+type OrderCreatedWebhookJSONRequestBody = OrderCreatedWebhook
+
+// OrderStatusChangedWebhookJSONRequestBody defines body for OrderStatusChangedWebhook for application/json ContentType.
+type OrderStatusChangedWebhookJSONRequestBody = OrderStatusChangedWebhook
+
+// ReturnCreatedWebhookJSONRequestBody defines body for ReturnCreatedWebhook for application/json ContentType.
+type ReturnCreatedWebhookJSONRequestBody = ReturnCreatedWebhook
+
+// ReturnStatusChangedWebhookJSONRequestBody defines body for ReturnStatusChangedWebhook for application/json ContentType.
+type ReturnStatusChangedWebhookJSONRequestBody = ReturnStatusChangedWebhook
 
 // ShipmentCreatedWebhookJSONRequestBody defines body for ShipmentCreatedWebhook for application/json ContentType.
 type ShipmentCreatedWebhookJSONRequestBody = ShipmentCreatedWebhook
@@ -2052,6 +2597,12 @@ type ShipmentEventAddedWebhookJSONRequestBody = ShipmentEventAddedWebhook
 
 // ShipmentStatusChangedWebhookJSONRequestBody defines body for ShipmentStatusChangedWebhook for application/json ContentType.
 type ShipmentStatusChangedWebhookJSONRequestBody = ShipmentStatusChangedWebhook
+
+// StockChangedWebhookJSONRequestBody defines body for StockChangedWebhook for application/json ContentType.
+type StockChangedWebhookJSONRequestBody = StockChangedWebhook
+
+// StockMutationAddedWebhookJSONRequestBody defines body for StockMutationAddedWebhook for application/json ContentType.
+type StockMutationAddedWebhookJSONRequestBody = StockMutationAddedWebhook
 
 // AsShipmentCreatedWebhook returns the union data inside the WebhookEvent as a ShipmentCreatedWebhook
 func (t WebhookEvent) AsShipmentCreatedWebhook() (ShipmentCreatedWebhook, error) {
@@ -2189,6 +2740,278 @@ func (t *WebhookEvent) MergeShipmentEDDChangedWebhook(v ShipmentEDDChangedWebhoo
 	return err
 }
 
+// AsOrderCreatedWebhook returns the union data inside the WebhookEvent as a OrderCreatedWebhook
+func (t WebhookEvent) AsOrderCreatedWebhook() (OrderCreatedWebhook, error) {
+	var body OrderCreatedWebhook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrderCreatedWebhook overwrites any union data inside the WebhookEvent as the provided OrderCreatedWebhook
+func (t *WebhookEvent) FromOrderCreatedWebhook(v OrderCreatedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"order.created"}`))
+	t.union = b
+	return err
+}
+
+// MergeOrderCreatedWebhook performs a merge with any union data inside the WebhookEvent, using the provided OrderCreatedWebhook
+func (t *WebhookEvent) MergeOrderCreatedWebhook(v OrderCreatedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"order.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsOrderStatusChangedWebhook returns the union data inside the WebhookEvent as a OrderStatusChangedWebhook
+func (t WebhookEvent) AsOrderStatusChangedWebhook() (OrderStatusChangedWebhook, error) {
+	var body OrderStatusChangedWebhook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrderStatusChangedWebhook overwrites any union data inside the WebhookEvent as the provided OrderStatusChangedWebhook
+func (t *WebhookEvent) FromOrderStatusChangedWebhook(v OrderStatusChangedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"order.status_changed"}`))
+	t.union = b
+	return err
+}
+
+// MergeOrderStatusChangedWebhook performs a merge with any union data inside the WebhookEvent, using the provided OrderStatusChangedWebhook
+func (t *WebhookEvent) MergeOrderStatusChangedWebhook(v OrderStatusChangedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"order.status_changed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsStockChangedWebhook returns the union data inside the WebhookEvent as a StockChangedWebhook
+func (t WebhookEvent) AsStockChangedWebhook() (StockChangedWebhook, error) {
+	var body StockChangedWebhook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromStockChangedWebhook overwrites any union data inside the WebhookEvent as the provided StockChangedWebhook
+func (t *WebhookEvent) FromStockChangedWebhook(v StockChangedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"stock.changed"}`))
+	t.union = b
+	return err
+}
+
+// MergeStockChangedWebhook performs a merge with any union data inside the WebhookEvent, using the provided StockChangedWebhook
+func (t *WebhookEvent) MergeStockChangedWebhook(v StockChangedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"stock.changed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsStockMutationAddedWebhook returns the union data inside the WebhookEvent as a StockMutationAddedWebhook
+func (t WebhookEvent) AsStockMutationAddedWebhook() (StockMutationAddedWebhook, error) {
+	var body StockMutationAddedWebhook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromStockMutationAddedWebhook overwrites any union data inside the WebhookEvent as the provided StockMutationAddedWebhook
+func (t *WebhookEvent) FromStockMutationAddedWebhook(v StockMutationAddedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"stock.mutation_added"}`))
+	t.union = b
+	return err
+}
+
+// MergeStockMutationAddedWebhook performs a merge with any union data inside the WebhookEvent, using the provided StockMutationAddedWebhook
+func (t *WebhookEvent) MergeStockMutationAddedWebhook(v StockMutationAddedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"stock.mutation_added"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsInboundStatusChangedWebhook returns the union data inside the WebhookEvent as a InboundStatusChangedWebhook
+func (t WebhookEvent) AsInboundStatusChangedWebhook() (InboundStatusChangedWebhook, error) {
+	var body InboundStatusChangedWebhook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromInboundStatusChangedWebhook overwrites any union data inside the WebhookEvent as the provided InboundStatusChangedWebhook
+func (t *WebhookEvent) FromInboundStatusChangedWebhook(v InboundStatusChangedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"inbound.status_changed"}`))
+	t.union = b
+	return err
+}
+
+// MergeInboundStatusChangedWebhook performs a merge with any union data inside the WebhookEvent, using the provided InboundStatusChangedWebhook
+func (t *WebhookEvent) MergeInboundStatusChangedWebhook(v InboundStatusChangedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"inbound.status_changed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsInboundReceivedWebhook returns the union data inside the WebhookEvent as a InboundReceivedWebhook
+func (t WebhookEvent) AsInboundReceivedWebhook() (InboundReceivedWebhook, error) {
+	var body InboundReceivedWebhook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromInboundReceivedWebhook overwrites any union data inside the WebhookEvent as the provided InboundReceivedWebhook
+func (t *WebhookEvent) FromInboundReceivedWebhook(v InboundReceivedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"inbound.received"}`))
+	t.union = b
+	return err
+}
+
+// MergeInboundReceivedWebhook performs a merge with any union data inside the WebhookEvent, using the provided InboundReceivedWebhook
+func (t *WebhookEvent) MergeInboundReceivedWebhook(v InboundReceivedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"inbound.received"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReturnCreatedWebhook returns the union data inside the WebhookEvent as a ReturnCreatedWebhook
+func (t WebhookEvent) AsReturnCreatedWebhook() (ReturnCreatedWebhook, error) {
+	var body ReturnCreatedWebhook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReturnCreatedWebhook overwrites any union data inside the WebhookEvent as the provided ReturnCreatedWebhook
+func (t *WebhookEvent) FromReturnCreatedWebhook(v ReturnCreatedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"return.created"}`))
+	t.union = b
+	return err
+}
+
+// MergeReturnCreatedWebhook performs a merge with any union data inside the WebhookEvent, using the provided ReturnCreatedWebhook
+func (t *WebhookEvent) MergeReturnCreatedWebhook(v ReturnCreatedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"return.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReturnStatusChangedWebhook returns the union data inside the WebhookEvent as a ReturnStatusChangedWebhook
+func (t WebhookEvent) AsReturnStatusChangedWebhook() (ReturnStatusChangedWebhook, error) {
+	var body ReturnStatusChangedWebhook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReturnStatusChangedWebhook overwrites any union data inside the WebhookEvent as the provided ReturnStatusChangedWebhook
+func (t *WebhookEvent) FromReturnStatusChangedWebhook(v ReturnStatusChangedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"return.status_changed"}`))
+	t.union = b
+	return err
+}
+
+// MergeReturnStatusChangedWebhook performs a merge with any union data inside the WebhookEvent, using the provided ReturnStatusChangedWebhook
+func (t *WebhookEvent) MergeReturnStatusChangedWebhook(v ReturnStatusChangedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"return.status_changed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t WebhookEvent) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"type"`
@@ -2203,6 +3026,18 @@ func (t WebhookEvent) ValueByDiscriminator() (interface{}, error) {
 		return nil, err
 	}
 	switch discriminator {
+	case "inbound.received":
+		return t.AsInboundReceivedWebhook()
+	case "inbound.status_changed":
+		return t.AsInboundStatusChangedWebhook()
+	case "order.created":
+		return t.AsOrderCreatedWebhook()
+	case "order.status_changed":
+		return t.AsOrderStatusChangedWebhook()
+	case "return.created":
+		return t.AsReturnCreatedWebhook()
+	case "return.status_changed":
+		return t.AsReturnStatusChangedWebhook()
 	case "shipment.created":
 		return t.AsShipmentCreatedWebhook()
 	case "shipment.edd_changed":
@@ -2211,6 +3046,10 @@ func (t WebhookEvent) ValueByDiscriminator() (interface{}, error) {
 		return t.AsShipmentEventAddedWebhook()
 	case "shipment.status_changed":
 		return t.AsShipmentStatusChangedWebhook()
+	case "stock.changed":
+		return t.AsStockChangedWebhook()
+	case "stock.mutation_added":
+		return t.AsStockMutationAddedWebhook()
 	default:
 		return nil, errors.New("unknown discriminator value: " + discriminator)
 	}
@@ -10224,6 +11063,36 @@ func (p *WebhookInitiator) applyWebhookEditors(ctx context.Context, req *http.Re
 
 // WebhookInitiatorInterface is the interface specification for the webhook initiator.
 type WebhookInitiatorInterface interface {
+	// InboundReceivedWebhookWithBody fires the inbound.received webhook with any body
+	InboundReceivedWebhookWithBody(ctx context.Context, targetURL string, params *InboundReceivedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	InboundReceivedWebhook(ctx context.Context, targetURL string, params *InboundReceivedWebhookParams, body InboundReceivedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InboundStatusChangedWebhookWithBody fires the inbound.status_changed webhook with any body
+	InboundStatusChangedWebhookWithBody(ctx context.Context, targetURL string, params *InboundStatusChangedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	InboundStatusChangedWebhook(ctx context.Context, targetURL string, params *InboundStatusChangedWebhookParams, body InboundStatusChangedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OrderCreatedWebhookWithBody fires the order.created webhook with any body
+	OrderCreatedWebhookWithBody(ctx context.Context, targetURL string, params *OrderCreatedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	OrderCreatedWebhook(ctx context.Context, targetURL string, params *OrderCreatedWebhookParams, body OrderCreatedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OrderStatusChangedWebhookWithBody fires the order.status_changed webhook with any body
+	OrderStatusChangedWebhookWithBody(ctx context.Context, targetURL string, params *OrderStatusChangedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	OrderStatusChangedWebhook(ctx context.Context, targetURL string, params *OrderStatusChangedWebhookParams, body OrderStatusChangedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReturnCreatedWebhookWithBody fires the return.created webhook with any body
+	ReturnCreatedWebhookWithBody(ctx context.Context, targetURL string, params *ReturnCreatedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	ReturnCreatedWebhook(ctx context.Context, targetURL string, params *ReturnCreatedWebhookParams, body ReturnCreatedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReturnStatusChangedWebhookWithBody fires the return.status_changed webhook with any body
+	ReturnStatusChangedWebhookWithBody(ctx context.Context, targetURL string, params *ReturnStatusChangedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	ReturnStatusChangedWebhook(ctx context.Context, targetURL string, params *ReturnStatusChangedWebhookParams, body ReturnStatusChangedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ShipmentCreatedWebhookWithBody fires the shipment.created webhook with any body
 	ShipmentCreatedWebhookWithBody(ctx context.Context, targetURL string, params *ShipmentCreatedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -10243,6 +11112,160 @@ type WebhookInitiatorInterface interface {
 	ShipmentStatusChangedWebhookWithBody(ctx context.Context, targetURL string, params *ShipmentStatusChangedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	ShipmentStatusChangedWebhook(ctx context.Context, targetURL string, params *ShipmentStatusChangedWebhookParams, body ShipmentStatusChangedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StockChangedWebhookWithBody fires the stock.changed webhook with any body
+	StockChangedWebhookWithBody(ctx context.Context, targetURL string, params *StockChangedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	StockChangedWebhook(ctx context.Context, targetURL string, params *StockChangedWebhookParams, body StockChangedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StockMutationAddedWebhookWithBody fires the stock.mutation_added webhook with any body
+	StockMutationAddedWebhookWithBody(ctx context.Context, targetURL string, params *StockMutationAddedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	StockMutationAddedWebhook(ctx context.Context, targetURL string, params *StockMutationAddedWebhookParams, body StockMutationAddedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+func (p *WebhookInitiator) InboundReceivedWebhookWithBody(ctx context.Context, targetURL string, params *InboundReceivedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInboundReceivedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) InboundReceivedWebhook(ctx context.Context, targetURL string, params *InboundReceivedWebhookParams, body InboundReceivedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInboundReceivedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) InboundStatusChangedWebhookWithBody(ctx context.Context, targetURL string, params *InboundStatusChangedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInboundStatusChangedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) InboundStatusChangedWebhook(ctx context.Context, targetURL string, params *InboundStatusChangedWebhookParams, body InboundStatusChangedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInboundStatusChangedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) OrderCreatedWebhookWithBody(ctx context.Context, targetURL string, params *OrderCreatedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOrderCreatedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) OrderCreatedWebhook(ctx context.Context, targetURL string, params *OrderCreatedWebhookParams, body OrderCreatedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOrderCreatedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) OrderStatusChangedWebhookWithBody(ctx context.Context, targetURL string, params *OrderStatusChangedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOrderStatusChangedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) OrderStatusChangedWebhook(ctx context.Context, targetURL string, params *OrderStatusChangedWebhookParams, body OrderStatusChangedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOrderStatusChangedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) ReturnCreatedWebhookWithBody(ctx context.Context, targetURL string, params *ReturnCreatedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReturnCreatedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) ReturnCreatedWebhook(ctx context.Context, targetURL string, params *ReturnCreatedWebhookParams, body ReturnCreatedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReturnCreatedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) ReturnStatusChangedWebhookWithBody(ctx context.Context, targetURL string, params *ReturnStatusChangedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReturnStatusChangedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) ReturnStatusChangedWebhook(ctx context.Context, targetURL string, params *ReturnStatusChangedWebhookParams, body ReturnStatusChangedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReturnStatusChangedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
 }
 
 func (p *WebhookInitiator) ShipmentCreatedWebhookWithBody(ctx context.Context, targetURL string, params *ShipmentCreatedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10339,6 +11362,420 @@ func (p *WebhookInitiator) ShipmentStatusChangedWebhook(ctx context.Context, tar
 		return nil, err
 	}
 	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) StockChangedWebhookWithBody(ctx context.Context, targetURL string, params *StockChangedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStockChangedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) StockChangedWebhook(ctx context.Context, targetURL string, params *StockChangedWebhookParams, body StockChangedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStockChangedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) StockMutationAddedWebhookWithBody(ctx context.Context, targetURL string, params *StockMutationAddedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStockMutationAddedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) StockMutationAddedWebhook(ctx context.Context, targetURL string, params *StockMutationAddedWebhookParams, body StockMutationAddedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStockMutationAddedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+// NewInboundReceivedWebhookWebhookRequest builds a application/json POST request for the inbound.received webhook
+func NewInboundReceivedWebhookWebhookRequest(targetURL string, params *InboundReceivedWebhookParams, body InboundReceivedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewInboundReceivedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewInboundReceivedWebhookWebhookRequestWithBody builds a POST request for the inbound.received webhook with any body
+func NewInboundReceivedWebhookWebhookRequestWithBody(targetURL string, params *InboundReceivedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewInboundStatusChangedWebhookWebhookRequest builds a application/json POST request for the inbound.status_changed webhook
+func NewInboundStatusChangedWebhookWebhookRequest(targetURL string, params *InboundStatusChangedWebhookParams, body InboundStatusChangedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewInboundStatusChangedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewInboundStatusChangedWebhookWebhookRequestWithBody builds a POST request for the inbound.status_changed webhook with any body
+func NewInboundStatusChangedWebhookWebhookRequestWithBody(targetURL string, params *InboundStatusChangedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewOrderCreatedWebhookWebhookRequest builds a application/json POST request for the order.created webhook
+func NewOrderCreatedWebhookWebhookRequest(targetURL string, params *OrderCreatedWebhookParams, body OrderCreatedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOrderCreatedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewOrderCreatedWebhookWebhookRequestWithBody builds a POST request for the order.created webhook with any body
+func NewOrderCreatedWebhookWebhookRequestWithBody(targetURL string, params *OrderCreatedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewOrderStatusChangedWebhookWebhookRequest builds a application/json POST request for the order.status_changed webhook
+func NewOrderStatusChangedWebhookWebhookRequest(targetURL string, params *OrderStatusChangedWebhookParams, body OrderStatusChangedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOrderStatusChangedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewOrderStatusChangedWebhookWebhookRequestWithBody builds a POST request for the order.status_changed webhook with any body
+func NewOrderStatusChangedWebhookWebhookRequestWithBody(targetURL string, params *OrderStatusChangedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewReturnCreatedWebhookWebhookRequest builds a application/json POST request for the return.created webhook
+func NewReturnCreatedWebhookWebhookRequest(targetURL string, params *ReturnCreatedWebhookParams, body ReturnCreatedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReturnCreatedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewReturnCreatedWebhookWebhookRequestWithBody builds a POST request for the return.created webhook with any body
+func NewReturnCreatedWebhookWebhookRequestWithBody(targetURL string, params *ReturnCreatedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewReturnStatusChangedWebhookWebhookRequest builds a application/json POST request for the return.status_changed webhook
+func NewReturnStatusChangedWebhookWebhookRequest(targetURL string, params *ReturnStatusChangedWebhookParams, body ReturnStatusChangedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReturnStatusChangedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewReturnStatusChangedWebhookWebhookRequestWithBody builds a POST request for the return.status_changed webhook with any body
+func NewReturnStatusChangedWebhookWebhookRequestWithBody(targetURL string, params *ReturnStatusChangedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
 }
 
 // NewShipmentCreatedWebhookWebhookRequest builds a application/json POST request for the shipment.created webhook
@@ -10537,6 +11974,128 @@ func NewShipmentStatusChangedWebhookWebhookRequest(targetURL string, params *Shi
 
 // NewShipmentStatusChangedWebhookWebhookRequestWithBody builds a POST request for the shipment.status_changed webhook with any body
 func NewShipmentStatusChangedWebhookWebhookRequestWithBody(targetURL string, params *ShipmentStatusChangedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewStockChangedWebhookWebhookRequest builds a application/json POST request for the stock.changed webhook
+func NewStockChangedWebhookWebhookRequest(targetURL string, params *StockChangedWebhookParams, body StockChangedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStockChangedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewStockChangedWebhookWebhookRequestWithBody builds a POST request for the stock.changed webhook with any body
+func NewStockChangedWebhookWebhookRequestWithBody(targetURL string, params *StockChangedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewStockMutationAddedWebhookWebhookRequest builds a application/json POST request for the stock.mutation_added webhook
+func NewStockMutationAddedWebhookWebhookRequest(targetURL string, params *StockMutationAddedWebhookParams, body StockMutationAddedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStockMutationAddedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewStockMutationAddedWebhookWebhookRequestWithBody builds a POST request for the stock.mutation_added webhook with any body
+func NewStockMutationAddedWebhookWebhookRequestWithBody(targetURL string, params *StockMutationAddedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 	_ = err
 

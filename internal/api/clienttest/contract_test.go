@@ -24,6 +24,7 @@ import (
 	"github.com/shiphub/shiphub/internal/api/clienttest"
 	"github.com/shiphub/shiphub/internal/config"
 	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/provider"
 	"github.com/shiphub/shiphub/internal/server"
 )
 
@@ -36,7 +37,43 @@ const (
 	winkelstraatExample = `{"items":[{"mpn":"3G1MXE1MXVZF982","qty":2,"sku":"wsnl199-5c9de5ad4681ed3eb551e7ee","size":"L","parent_sku":"381189","manufacturer":"Emporio Armani","row_total_inc_tax":540,"item_price_inc_tax":270}],"track":{"method":null,"carrier":"ups","tracking_url":"https://wwwapps.ups.com/WebTracking/processInputRequest?loc=nl_NL&tracknum=1Z7E3V556825150AAP","tracking_number":"1Z7E3V556825150AAP"},"status":"IN_TRANSIT","currency":"EUR","po_number":"YOUR_ORDER_REFERENCE","created_at":"2024-02-20 15:28:51","updated_at":"2024-02-20 15:31:54","collected_at":"2024-02-23 21:20:39","delivered_at":null,"increment_id":"000000288","origin_address":{"city":"Vianen","email":"info@winkelstraat.nl","street":"De Limiet","postcode":"4131NR","telephone":"+55512345679","country_id":"NL","region_code":null,"company_name":"Winkelstraat.nl","house_number":"19"},"shipping_address":{"city":"Zonnewijk","email":"jan.jansen@gwinkelstraat.nl","street":"Edsger Dijkstraat","postcode":"9012DE","last_name":"Jansen","telephone":"+31621510775","country_id":"NL","first_name":"Jan","region_code":null,"company_name":null,"house_number":"12"},"order_increment_id":"000000549"}`
 	// gclNumber is the GCL document example's tracking number.
 	gclNumber = "EXMPL0001234TRCKNUM"
+	// The WICS connection's login; its webhooks carry it as the document
+	// shows, literally: "Authorization: Basic {apikey}:{apisecret}".
+	wicsAPIKey    = "wics_contract_key"
+	wicsAPISecret = "wics_contract_secret"
 )
+
+// wicsExamples are the WICS Service Layer document's examples, verbatim
+// (the connector's fixtures), by topic, in the order they are sent.
+var wicsExamples = []string{
+	"orderstatus", "orderlinestatus", "picksliplinestatus", "shipment", "stock", "stockmutation",
+	"announcementstatus", "receipt", "rma",
+}
+
+// returnsTestProvider is a connector whose messages are return updates in
+// their JSON form. No WICS topic moves a return's status (an RMA is
+// received when WICS reports it), so the contract gets its
+// return.status_changed from it, through the real pipeline.
+const returnsTestProvider = "contract-returns"
+
+type returnsConnector struct{}
+
+func (returnsConnector) Normalize(m *model.InboxMessage) (model.Changes, error) {
+	var u model.ReturnUpdate
+	if err := json.Unmarshal(m.Body, &u); err != nil {
+		return model.Changes{}, fmt.Errorf("decoding a return update: %w", err)
+	}
+	return model.Changes{Returns: []model.ReturnUpdate{u}}, nil
+}
+
+func init() {
+	provider.Register(provider.Info{Name: returnsTestProvider, New: func(c provider.Connection) (provider.Connector, error) {
+		if err := c.Decode(&struct{}{}); err != nil {
+			return nil, err
+		}
+		return returnsConnector{}, nil
+	}})
+}
 
 // delivery is one webhook request as the merchant's receiver got it.
 type delivery struct {
@@ -108,6 +145,10 @@ func startHub(t *testing.T) *server.Server {
 				// Nothing polls it: the test commits its answers to the inbox
 				// as the poller would.
 				{ID: "gcl", Provider: "gcl", Settings: map[string]any{"base_url": "http://127.0.0.1:9", "api_key": "k"}},
+				// Its reconciling poll finds nothing at this address; the
+				// test sends the document's webhooks.
+				{ID: "wics", Provider: "wics", Settings: map[string]any{"base_url": "http://127.0.0.1:9", "api_key": wicsAPIKey, "api_secret": wicsAPISecret}},
+				{ID: "returns", Provider: returnsTestProvider},
 			},
 		}},
 	}
@@ -148,6 +189,41 @@ func commitGCLAnswer(t *testing.T, srv *server.Server, fixture string) {
 		ContentType: "application/json", Meta: map[string]string{"tracking_number": gclNumber}, Body: body, ReceivedAt: time.Now(),
 	})
 	require.NoError(t, err)
+	srv.Pipeline.Notify()
+}
+
+// postWICSExamples sends the WICS document's example of every topic, as
+// WICS does, and then an order status that moves the example's order on.
+func postWICSExamples(t *testing.T, srv *server.Server) {
+	t.Helper()
+	header := map[string]string{"Authorization": "Basic " + wicsAPIKey + ":" + wicsAPISecret, "Content-Type": "application/json"}
+	for _, topic := range wicsExamples {
+		body, err := os.ReadFile(filepath.Join("..", "..", "provider", "wics", "testdata", "examples", topic+".json"))
+		require.NoError(t, err)
+		post(t, srv.URL()+"/hooks/acme/wics/"+topic, header, string(body))
+	}
+	post(t, srv.URL()+"/hooks/acme/wics/orderstatus", header,
+		`{"orderNr": 10344, "orderReference": "WT-2508-4", "statusCode": "40", "statusDescription": "In uitvoering", "oldStatusCode": "00", "oldStatusDescription": "Aangemaakt"}`)
+}
+
+// commitReturnUpdates puts return updates in the inbox of the test
+// connector's connection: a return, then a newer statement of its status.
+func commitReturnUpdates(t *testing.T, srv *server.Server) {
+	t.Helper()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i, u := range []model.ReturnUpdate{
+		{AsOf: at, Reference: "WT-2508-4", ProviderRef: "RMA-7", Status: model.ReturnAnnounced,
+			Lines: []model.ReturnLine{{LineNumber: 1, SKU: "WTI-027", Quantity: 1, Reason: "too small"}}},
+		{AsOf: at.Add(time.Hour), Reference: "WT-2508-4", ProviderRef: "RMA-7", Status: model.ReturnProcessed},
+	} {
+		body, err := json.Marshal(u)
+		require.NoError(t, err)
+		_, _, err = srv.Store.AppendInbox(context.Background(), &model.InboxMessage{
+			Workspace: "acme", Connection: "returns", Provider: returnsTestProvider, Source: model.SourcePoll,
+			DedupKey: fmt.Sprintf("return-%d", i), ContentType: "application/json", Body: body, ReceivedAt: time.Now(),
+		})
+		require.NoError(t, err)
+	}
 	srv.Pipeline.Notify()
 }
 
@@ -192,13 +268,13 @@ func TestTheContractHoldsForMerchantTools(t *testing.T) {
 	ctx := context.Background()
 
 	// Types that nothing emits are refused, naming the type.
-	refused, err := c.CreateEndpointWithResponse(ctx, clienttest.EndpointInput{Url: rc.URL, Events: &[]string{"stock.changed"}})
+	refused, err := c.CreateEndpointWithResponse(ctx, clienttest.EndpointInput{Url: rc.URL, Events: &[]string{"command.failed"}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, refused.StatusCode(), "%s", refused.Body)
 	require.NotNil(t, refused.ApplicationproblemJSON400)
-	require.Contains(t, *refused.ApplicationproblemJSON400.Detail, `"stock.changed" is not emitted by this hub yet`)
+	require.Contains(t, *refused.ApplicationproblemJSON400.Detail, `"command.failed" is not emitted by this hub yet`)
 
-	created, err := c.CreateEndpointWithResponse(ctx, clienttest.EndpointInput{Url: rc.URL, Events: &[]string{"shipment.*"}})
+	created, err := c.CreateEndpointWithResponse(ctx, clienttest.EndpointInput{Url: rc.URL, Events: &[]string{"*"}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, created.StatusCode(), "%s", created.Body)
 	endpoint := created.JSON201
@@ -221,10 +297,18 @@ func TestTheContractHoldsForMerchantTools(t *testing.T) {
 	// The second answer must find the shipment the first one created.
 	waitFor(t, 30*time.Second, "the first GCL answer applied", func() bool { return feedLen("gcl") > 0 })
 	commitGCLAnswer(t, srv, "gcl-2024-07-28-edd-moved.json")
-	waitFor(t, 30*time.Second, "a delivery of every offered event type", func() bool { return len(rc.types(t)) == len(model.EventTypes) })
-	// The last answer is applied (its edd_changed arrived), so the feed is
-	// complete; wait for the rest of its deliveries.
+	postWICSExamples(t, srv)
+	commitReturnUpdates(t, srv)
+	// Once the inbox is drained the feed is complete; then every entry is
+	// delivered, and among them every offered type.
+	waitFor(t, 30*time.Second, "every message applied", func() bool {
+		st, err := srv.Store.InboxStats(ctx)
+		require.NoError(t, err)
+		require.Zero(t, st.Failed, "no message failed to normalise")
+		return st.Pending == 0
+	})
 	waitFor(t, 30*time.Second, "every feed event delivered", func() bool { return len(rc.deliveries()) >= feedLen("") })
+	waitFor(t, 30*time.Second, "a delivery of every offered event type", func() bool { return len(rc.types(t)) == len(model.EventTypes) })
 
 	// Every delivery is what the document says it is.
 	schemas := compileSchemas(t, docBytes)
@@ -254,12 +338,12 @@ func TestTheContractHoldsForMerchantTools(t *testing.T) {
 	shipments, err := c.ListShipmentsWithResponse(ctx, &clienttest.ListShipmentsParams{})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, shipments.StatusCode(), "%s", shipments.Body)
-	require.Len(t, *shipments.JSON200.Data, 3)
+	require.Len(t, *shipments.JSON200.Data, 4)
 	conns := map[string]int64{}
 	for _, s := range *shipments.JSON200.Data {
 		conns[s.Connection] = s.Id
 	}
-	require.Len(t, conns, 3, "one shipment per connection")
+	require.Len(t, conns, 4, "one shipment per connection")
 
 	one, err := c.GetShipmentWithResponse(ctx, conns["gcl"])
 	require.NoError(t, err)
@@ -398,6 +482,22 @@ func decodeStrictly(t *testing.T, typ, body string) {
 		v = &clienttest.ShipmentEventAddedWebhook{}
 	case model.EventShipmentEDDChanged:
 		v = &clienttest.ShipmentEDDChangedWebhook{}
+	case model.EventOrderCreated:
+		v = &clienttest.OrderCreatedWebhook{}
+	case model.EventOrderStatusChanged:
+		v = &clienttest.OrderStatusChangedWebhook{}
+	case model.EventStockChanged:
+		v = &clienttest.StockChangedWebhook{}
+	case model.EventStockMutationAdded:
+		v = &clienttest.StockMutationAddedWebhook{}
+	case model.EventInboundStatusChanged:
+		v = &clienttest.InboundStatusChangedWebhook{}
+	case model.EventInboundReceived:
+		v = &clienttest.InboundReceivedWebhook{}
+	case model.EventReturnCreated:
+		v = &clienttest.ReturnCreatedWebhook{}
+	case model.EventReturnStatusChanged:
+		v = &clienttest.ReturnStatusChangedWebhook{}
 	default:
 		t.Fatalf("no generated type for %s", typ)
 	}

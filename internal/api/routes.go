@@ -31,6 +31,9 @@ type ShipmentDetail struct {
 type Tracking struct {
 	Reference string           `json:"reference" doc:"The reference that was looked up."`
 	Shipments []ShipmentDetail `json:"shipments" doc:"The shipments with this reference, newest first, with their events."`
+	Orders    []*model.Order   `json:"orders" doc:"The orders whose reference or provider reference is this one, newest first, with their lines and linked shipments."`
+	Inbound   []*model.Inbound `json:"inbound" doc:"The inbound goods whose reference or provider reference is this one, newest first, with their lines and receipts."`
+	Returns   []*model.Return  `json:"returns" doc:"The returns whose reference (the order's) or RMA number is this one, newest first."`
 }
 
 // FeedPage is one page of the workspace's event feed.
@@ -73,7 +76,7 @@ type getShipmentInput struct {
 func (in *getShipmentInput) Resolve(ctx huma.Context) []error { return pathID(ctx, &in.ID) }
 
 type trackInput struct {
-	Reference string `path:"reference" doc:"Any reference of the shipment: order number, barcode, container, tracking number, merchant reference, external order number."`
+	Reference string `path:"reference" doc:"Any reference of a shipment (order number, barcode, container, tracking number, merchant reference, external order number), or the reference or provider reference of an order, inbound goods or a return."`
 }
 
 type listFeedInput struct {
@@ -134,7 +137,8 @@ func (a *API) register() {
 		Path:        "/tracking/{reference}",
 		Summary:     "Track by reference",
 		Description: "Returns every shipment of the workspace that has this reference, of any kind, " +
-			"newest first, with their events.",
+			"newest first, with their events; and the workspace's orders, inbound goods and returns whose reference " +
+			"or provider reference it is. Each list holds at most 50, newest first; 404 when all four are empty.",
 		Tags:               []string{"Shipments"},
 		Security:           secured,
 		SkipValidateParams: true,
@@ -219,10 +223,50 @@ func (a *API) track(ctx context.Context, in *trackInput) (*body[Tracking], error
 		}
 		t.Shipments = append(t.Shipments, detail(s))
 	}
-	if len(t.Shipments) == 0 {
-		return nil, huma.Error404NotFound("no shipment with this reference in the workspace")
+	if err := a.trackFulfilment(ctx, ws, &t); err != nil {
+		return nil, err
+	}
+	if len(t.Shipments)+len(t.Orders)+len(t.Inbound)+len(t.Returns) == 0 {
+		return nil, huma.Error404NotFound("no shipment, order, inbound goods or return with this reference in the workspace")
 	}
 	return &body[Tracking]{Body: t}, nil
+}
+
+// trackFulfilment fills the orders, inbound goods and returns of a tracking
+// answer: those of the workspace whose reference or provider reference is
+// the one looked up (the stores' Reference filters match both).
+func (a *API) trackFulfilment(ctx context.Context, ws string, t *Tracking) error {
+	orders, err := a.store.ListOrders(ctx, store.OrderFilter{Workspace: ws, Reference: t.Reference, Limit: maxTracked})
+	if err != nil {
+		return a.storeError(ctx, ws, "looking up a reference's orders", err)
+	}
+	inbound, err := a.store.ListInbound(ctx, store.InboundFilter{Workspace: ws, Reference: t.Reference, Limit: maxTracked})
+	if err != nil {
+		return a.storeError(ctx, ws, "looking up a reference's inbound goods", err)
+	}
+	returns, err := a.store.ListReturns(ctx, store.ReturnFilter{Workspace: ws, Reference: t.Reference, Limit: maxTracked})
+	if err != nil {
+		return a.storeError(ctx, ws, "looking up a reference's returns", err)
+	}
+	t.Orders = make([]*model.Order, 0, len(orders))
+	for _, o := range orders {
+		if o.Workspace == ws {
+			t.Orders = append(t.Orders, orderBody(o))
+		}
+	}
+	t.Inbound = make([]*model.Inbound, 0, len(inbound))
+	for _, i := range inbound {
+		if i.Workspace == ws {
+			t.Inbound = append(t.Inbound, i)
+		}
+	}
+	t.Returns = make([]*model.Return, 0, len(returns))
+	for _, r := range returns {
+		if r.Workspace == ws {
+			t.Returns = append(t.Returns, r)
+		}
+	}
+	return nil
 }
 
 func (a *API) listFeed(ctx context.Context, in *listFeedInput) (*body[FeedPage], error) {

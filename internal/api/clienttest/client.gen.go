@@ -2193,8 +2193,17 @@ type TrackerPage struct {
 
 // Tracking defines model for Tracking.
 type Tracking struct {
+	// Inbound The inbound goods whose reference or provider reference is this one, newest first, with their lines and receipts.
+	Inbound *[]Inbound `json:"inbound"`
+
+	// Orders The orders whose reference or provider reference is this one, newest first, with their lines and linked shipments.
+	Orders *[]Order `json:"orders"`
+
 	// Reference The reference that was looked up.
 	Reference string `json:"reference"`
+
+	// Returns The returns whose reference (the order's) or RMA number is this one, newest first.
+	Returns *[]Return `json:"returns"`
 
 	// Shipments The shipments with this reference, newest first, with their events.
 	Shipments *[]ShipmentDetail `json:"shipments"`
@@ -3383,7 +3392,7 @@ type ClientInterface interface {
 
 	// Track Track by reference
 	//
-	// Returns every shipment of the workspace that has this reference, of any kind, newest first, with their events.
+	// Returns every shipment of the workspace that has this reference, of any kind, newest first, with their events; and the workspace's orders, inbound goods and returns whose reference or provider reference it is. Each list holds at most 50, newest first; 404 when all four are empty.
 	//
 	// Corresponds with GET /tracking/{reference} (the `Track` operationId).
 	Track(ctx context.Context, reference string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3973,7 +3982,7 @@ func (c *Client) GetTracker(ctx context.Context, id int64, reqEditors ...Request
 
 // Track Track by reference
 //
-// Returns every shipment of the workspace that has this reference, of any kind, newest first, with their events.
+// Returns every shipment of the workspace that has this reference, of any kind, newest first, with their events; and the workspace's orders, inbound goods and returns whose reference or provider reference it is. Each list holds at most 50, newest first; 404 when all four are empty.
 //
 // Corresponds with GET /tracking/{reference} (the `Track` operationId).
 func (c *Client) Track(ctx context.Context, reference string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6206,7 +6215,7 @@ type ClientWithResponsesInterface interface {
 
 	// TrackWithResponse Track by reference
 	//
-	// Returns every shipment of the workspace that has this reference, of any kind, newest first, with their events.
+	// Returns every shipment of the workspace that has this reference, of any kind, newest first, with their events; and the workspace's orders, inbound goods and returns whose reference or provider reference it is. Each list holds at most 50, newest first; 404 when all four are empty.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9090,7 +9099,7 @@ func (c *ClientWithResponses) GetTrackerWithResponse(ctx context.Context, id int
 
 // TrackWithResponse Track by reference
 //
-// Returns every shipment of the workspace that has this reference, of any kind, newest first, with their events.
+// Returns every shipment of the workspace that has this reference, of any kind, newest first, with their events; and the workspace's orders, inbound goods and returns whose reference or provider reference it is. Each list holds at most 50, newest first; 404 when all four are empty.
 //
 // Returns a wrapper object for the known response body format(s).
 //

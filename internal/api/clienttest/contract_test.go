@@ -356,6 +356,24 @@ func TestTheContractHoldsForMerchantTools(t *testing.T) {
 	require.Equal(t, http.StatusOK, tracked.StatusCode(), "%s", tracked.Body)
 	require.Equal(t, conns["winkelstraat"], (*tracked.JSON200.Shipments)[0].Id)
 
+	// The WICS shipment is found by its order reference; the order by its
+	// reference, with the return that names it linked to it.
+	wicsShipment, err := c.TrackWithResponse(ctx, "WT 95")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, wicsShipment.StatusCode(), "%s", wicsShipment.Body)
+	require.Len(t, *wicsShipment.JSON200.Shipments, 1)
+	require.Equal(t, conns["wics"], (*wicsShipment.JSON200.Shipments)[0].Id)
+	require.Equal(t, "3SDEVC0052846", *(*wicsShipment.JSON200.Shipments)[0].TrackingNumber)
+	wicsOrder, err := c.TrackWithResponse(ctx, "WT-2508-4")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, wicsOrder.StatusCode(), "%s", wicsOrder.Body)
+	require.Len(t, *wicsOrder.JSON200.Orders, 1)
+	order := (*wicsOrder.JSON200.Orders)[0]
+	require.Equal(t, "processing", string(order.Status), "the later order status")
+	require.Len(t, *wicsOrder.JSON200.Inbound, 1, "the announcement of the same reference")
+	require.Len(t, *wicsOrder.JSON200.Returns, 1)
+	require.Equal(t, order.Id, *(*wicsOrder.JSON200.Returns)[0].OrderId, "the return links to its order")
+
 	feed, err := c.ListEventsWithResponse(ctx, &clienttest.ListEventsParams{})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, feed.StatusCode(), "%s", feed.Body)

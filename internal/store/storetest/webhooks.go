@@ -83,9 +83,9 @@ func testQueueDeliveries(t *testing.T, s store.Store) {
 	require.True(t, ok)
 	newEndpoint(t, s, "other", "*")
 
-	// A type that is not offered yet (stock.changed) is recorded in the feed
+	// A type that is not offered yet (command.failed) is recorded in the feed
 	// but matches no endpoint, not even "*".
-	events := emit(t, s, "acme", feedSpec{model.EventShipmentCreated, 1}, feedSpec{model.EventShipmentEDDChanged, 7}, feedSpec{model.EventStockChanged, 8})
+	events := emit(t, s, "acme", feedSpec{model.EventShipmentCreated, 1}, feedSpec{model.EventShipmentEDDChanged, 7}, feedSpec{model.EventCommandFailed, 8})
 	feed, err := s.ListFeed(ctx(t), "acme", 0, 10)
 	require.NoError(t, err)
 	require.Len(t, feed, 3)

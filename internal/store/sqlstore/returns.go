@@ -24,9 +24,10 @@ var _ store.Returns = (*Store)(nil)
 // reference, to the workspace's first (lowest id) order of that reference.
 // The link is resolved on every read, never stored, so a return applied
 // before its order shows the order as soon as the order exists. Both
-// stores index the lookup (orders_by_reference).
-const returnOrdersOf = `SELECT r.id, (SELECT o.id FROM orders o WHERE o.workspace = r.workspace AND o.reference = r.reference
-		ORDER BY CASE WHEN o.connection = r.connection THEN 0 ELSE 1 END, o.id LIMIT 1)
+// stores index both lookups (the orders' unique key, orders_by_reference).
+const returnOrdersOf = `SELECT r.id, COALESCE(
+		(SELECT o.id FROM orders o WHERE o.workspace = r.workspace AND o.connection = r.connection AND o.reference = r.reference),
+		(SELECT MIN(o.id) FROM orders o WHERE o.workspace = r.workspace AND o.reference = r.reference))
 	FROM returns r WHERE r.id IN (%s) AND r.reference <> ''`
 
 // storedReturn is the stored document: the resource's JSON and, beside

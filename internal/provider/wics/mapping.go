@@ -186,6 +186,7 @@ func (mp *mapper) shipment(s *Shipment) model.Changes {
 	attr("colloId", s.ColloID)
 	attr("deliveryDate", s.DeliveryDate.Date)
 	metaAttributes(u.Attributes, "metaFields.", s.MetaFields)
+	u.OrderID = metaOrderID(s.MetaFields)
 	for i, l := range s.ShippingLines {
 		u.Items = append(u.Items, model.Item{SKU: mp.key(fmt.Sprintf("shippingLines[%d].itemCode", i), l.ItemCode), Name: l.ItemDescription, Quantity: float64(l.QuantityDelivered)})
 		p := fmt.Sprintf("shippingLines[%d].", i)
@@ -204,6 +205,31 @@ func (mp *mapper) shipment(s *Shipment) model.Changes {
 		metaAttributes(u.Attributes, p+"metaFields.", l.MetaFields)
 	}
 	return model.ShipmentChanges(u)
+}
+
+// MetaOrderID is the metaFields key under which shiphub sends its own id of
+// an order to WICS, and WICS hands it back on the order's shipments (the
+// document's "you will receive this back in the shipment"): the shipment
+// links to that order whatever orderReference it carries.
+const MetaOrderID = "shiphub_order_id"
+
+// metaOrderID reads shiphub's order id from metaFields: a positive whole
+// number, as a JSON number or a string of digits; anything else is no id
+// (it stays an attribute).
+func metaOrderID(mf MetaFields) int64 {
+	raw, ok := mf[MetaOrderID]
+	if !ok {
+		return 0
+	}
+	var text string
+	if err := json.Unmarshal(raw, &text); err != nil {
+		text = string(raw)
+	}
+	id, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
 }
 
 // metaAttributes copies metaFields into attrs under prefix: a JSON string

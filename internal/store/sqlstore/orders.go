@@ -223,6 +223,26 @@ func (t *tx) OrderByRef(ctx context.Context, workspace, connection, reference st
 	return o, nil
 }
 
+// OrderRefByID implements store.OrderTx. Orders created in this
+// transaction are found too.
+func (t *tx) OrderRefByID(ctx context.Context, workspace string, id int64) (string, string, error) {
+	for _, o := range t.orders {
+		if o.ID == id && o.Workspace == workspace {
+			return o.Connection, o.Reference, nil
+		}
+	}
+	var connection, reference string
+	err := t.tx.QueryRowContext(ctx, t.s.dialect.bind(`SELECT connection, reference FROM orders WHERE workspace = ? AND id = ?`), workspace, id).
+		Scan(&connection, &reference)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", fmt.Errorf("finding order %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("finding order %d: %w", id, err)
+	}
+	return connection, reference, nil
+}
+
 func (t *tx) keepOrder(key string, o *model.Order) {
 	if t.orders == nil {
 		t.orders = map[string]*model.Order{}

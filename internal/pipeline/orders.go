@@ -189,7 +189,9 @@ func MergeOrder(o *model.Order, u *model.OrderUpdate) bool {
 	// statements does not depend on their arrival.
 	setStatus := func(field string, rank int, held, stated any, assign func()) {
 		heldRank := o.StatusRanks[field]
-		h, s := encode(held), encode(stated)
+		// The rank is part of the statement, so a tie of times between two
+		// statements that differ only in rank is decided by content too.
+		h, s := encode(rankedStatus{held, heldRank}), encode(rankedStatus{stated, rank})
 		switch {
 		case rank > 0 && heldRank > 0 && rank < heldRank:
 			return
@@ -277,12 +279,21 @@ func MergeOrder(o *model.Order, u *model.OrderUpdate) bool {
 func setRank(o *model.Order, field string, rank int) {
 	if rank == 0 {
 		delete(o.StatusRanks, field)
+		if len(o.StatusRanks) == 0 {
+			o.StatusRanks = nil
+		}
 		return
 	}
 	if o.StatusRanks == nil {
 		o.StatusRanks = map[string]int{}
 	}
 	o.StatusRanks[field] = rank
+}
+
+// rankedStatus is a status statement with its rank, for comparing.
+type rankedStatus struct {
+	Status any `json:"s"`
+	Rank   int `json:"r,omitempty"`
 }
 
 // orderStatus is a status statement: the canonical status with the

@@ -182,7 +182,7 @@ func TestMappingVariations(t *testing.T) {
 			func(t *testing.T, ch model.Changes) {
 				require.Equal(t, model.OrderUnknown, ch.Orders[0].Status)
 				require.Equal(t, &model.ProviderStatus{Code: "55", Description: "Iets nieuws"}, ch.Orders[0].ProviderStatus)
-				require.Zero(t, ch.Orders[0].StatusRank, "a code without a place in the lifecycle has no rank: its time decides")
+				require.Equal(t, 56, ch.Orders[0].StatusRank, "an unknown two-digit code has its place by its number")
 			}, nil},
 		{"OrderCancelled", TopicOrderStatus, replace(t, example(t, TopicOrderStatus), `"00"`, `"90"`, `"Aangemaakt"`, `"Geannuleerd"`),
 			func(t *testing.T, ch model.Changes) {
@@ -211,7 +211,7 @@ func TestMappingVariations(t *testing.T) {
       "statusCode": "33"`),
 			func(t *testing.T, ch model.Changes) {
 				require.Len(t, ch.Orders[0].Lines, 2)
-				require.Equal(t, model.OrderLineUpdate{LineNumber: 2, Status: model.OrderUnknown, ProviderStatus: &model.ProviderStatus{Code: "33", Description: "Bevestigd"}}, ch.Orders[0].Lines[0])
+				require.Equal(t, model.OrderLineUpdate{LineNumber: 2, Status: model.OrderUnknown, ProviderStatus: &model.ProviderStatus{Code: "33", Description: "Bevestigd"}, StatusRank: 34}, ch.Orders[0].Lines[0])
 			}, nil},
 		{"AnnouncementUnknownCode", TopicAnnouncementStatus, replace(t, example(t, TopicAnnouncementStatus), `"00"`, `"20"`, `"Aangemaakt"`, `"Gepland"`),
 			func(t *testing.T, ch model.Changes) {

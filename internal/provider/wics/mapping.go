@@ -289,20 +289,21 @@ func (mp *mapper) orderCode(code, description string) (model.OrderStatus, *model
 // order, 00 created to 70 shipped, so the rank is the code plus one (a
 // rank of 0 means none). 90 cancelled ranks above them all: a cancelled
 // order is final in WICS, no status follows it, so a late retry of any
-// earlier status leaves it cancelled. A code no row of order_statuses.tsv
-// knows has no place in the lifecycle and so no rank: its message's time
-// (ReceivedAt) decides, as before. A description read as a code
-// (StatusMatch.Tolerated) ranks as the code of its row.
+// earlier status leaves it cancelled. A two-digit code no row of
+// order_statuses.tsv knows (its status unknown) still has its place by its
+// number, 55 between 50 and 60, so that it neither undoes a higher status
+// nor lets a retry of a lower one undo it. A description read as a code
+// (StatusMatch.Tolerated) ranks as the code of its row. Anything else has
+// no place and no rank: its message's time (ReceivedAt) decides.
 func OrderStatusRank(m StatusMatch) int {
-	if m.Row == nil {
+	code := m.Code
+	if m.Row != nil {
+		code = m.Row.Code
+	}
+	if len(code) != 2 || code[0] < '0' || code[0] > '9' || code[1] < '0' || code[1] > '9' {
 		return 0
 	}
-	n, err := strconv.Atoi(m.Row.Code)
-	if err != nil {
-		// parseStatusTable admits two digits only; unreachable.
-		return 0
-	}
-	return n + 1
+	return int(code[0]-'0')*10 + int(code[1]-'0') + 1
 }
 
 func (mp *mapper) noteStatus(m StatusMatch) {

@@ -8,8 +8,9 @@ import (
 
 // TestOrderStatusRanksFollowTheLifecycle requires a rank for every row of
 // order_statuses.tsv, rising with the code (00 created … 70 shipped), with
-// 90 cancelled, which is final, above them all, and no rank for a code no
-// row knows, so that its time decides.
+// 90 cancelled, which is final, above them all; a two-digit code no row
+// knows by its number, and no rank for anything else, so that its time
+// decides.
 func TestOrderStatusRanksFollowTheLifecycle(t *testing.T) {
 	t.Parallel()
 	prev := 0
@@ -29,8 +30,11 @@ func TestOrderStatusRanksFollowTheLifecycle(t *testing.T) {
 		{"60", "Afgehandeld", 61},
 		{"70", "Verzonden", 71},
 		{"Bevestigd", "", 31},
-		{"55", "Iets nieuws", 0},
+		{"55", "Iets nieuws", 56},
 		{"0", "", 0},
+		{"", "", 0},
+		{"4a", "", 0},
+		{"Onbekend", "", 0},
 	}
 	for _, c := range cases {
 		require.Equal(t, c.want, OrderStatusRank(LookupOrderStatus(c.code, c.description)), "code %q", c.code)

@@ -42,12 +42,15 @@ const (
 type storedOrder struct {
 	*model.Order
 	FactTimes map[string]time.Time `json:"fact_times,omitempty"`
+	// StatusRanks go with FactTimes: the provider's order of the statuses
+	// that set the status fields (model.OrderUpdate.StatusRank).
+	StatusRanks map[string]int `json:"status_ranks,omitempty"`
 }
 
 func orderDoc(o *model.Order) (string, error) {
 	c := *o
 	c.ShipmentIDs = nil
-	b, err := json.Marshal(storedOrder{Order: &c, FactTimes: o.FactTimes})
+	b, err := json.Marshal(storedOrder{Order: &c, FactTimes: o.FactTimes, StatusRanks: o.StatusRanks})
 	if err != nil {
 		return "", fmt.Errorf("encoding: %w", err)
 	}
@@ -70,7 +73,7 @@ func scanOrder(row scanner) (*model.Order, error) {
 	if err := json.Unmarshal([]byte(doc), &stored); err != nil {
 		return nil, fmt.Errorf("decoding order %d: %w", id, err)
 	}
-	o.FactTimes = stored.FactTimes
+	o.FactTimes, o.StatusRanks = stored.FactTimes, stored.StatusRanks
 	o.ID, o.Workspace, o.Connection, o.Provider, o.Reference, o.ProviderRef = id, ws, conn, prov, ref, pref
 	o.Status = model.OrderStatus(st)
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)

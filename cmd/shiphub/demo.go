@@ -50,6 +50,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	apiKey, courierKey, wsKey := "demo_"+randomHex(16), randomHex(16), randomHex(16)
 	ftpPassword := randomHex(12)
+	wicsLogin := newDemoWICS()
 	gs, gclConn, err := startDemoGCL(*step * 3)
 	if err != nil {
 		return err
@@ -75,6 +76,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": courierKey}},
 				{ID: "winkelstraat", Provider: "winkelstraat", Settings: map[string]any{"inbound_api_key": wsKey}},
 				gclConn,
+				wicsLogin.connection(),
 				{ID: "courier-ftp", Provider: "courier", Settings: map[string]any{"ftp_user": "courier", "ftp_password": ftpPassword}},
 			},
 		}},
@@ -105,6 +107,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   metrics        %[1]s/metrics
   courier hook   %[1]s/hooks/demo/courier        (X-API-KEY from the demo config)
   winkelstraat   %[1]s/hooks/demo/winkelstraat   (x-api-key from the demo config)
+  wics           %[1]s/hooks/demo/wics/{topic}   (Authorization: Basic key:secret from the demo config)
   courier FTP    ftp://%[4]s/   (user courier, password %[5]s; FTP/JSON and FTP/XML files; refused ones: /api/v1/intake/errors)
 
   try: curl -s -H 'Authorization: Bearer %[3]s' '%[1]s/api/v1/shipments?limit=5'
@@ -119,6 +122,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	wsim, err := wicsLogin.sim(base, *step, time.Now().UnixNano()+2)
+	if err != nil {
+		return err
+	}
 	cf, err := couriersim.New(couriersim.Config{FTP: &couriersim.FTPTarget{Addr: srv.FTPAddr(), User: "courier", Password: ftpPassword}, Step: *step, Seed: time.Now().UnixNano() + 1})
 	if err != nil {
 		return err
@@ -128,6 +135,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	g.Go(func() error { return cs.Run(gctx) })
 	g.Go(func() error { return cf.Run(gctx) })
 	g.Go(func() error { return ws.Run(gctx) })
+	g.Go(func() error { return wsim.Run(gctx) })
 
 	start := time.Now()
 	tick := time.NewTicker(2 * time.Second)
@@ -137,6 +145,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%5.0fs  courier sent %d acked %d failed %d | courier FTP files %d acked %d failed %d | winkelstraat sent %d acked %d failed %d | %s\n",
 			time.Since(start).Seconds(), c.Sent, c.Acked, c.Failed, f.Sent, f.Acked, f.Failed, w.Sent, w.Acked, w.Failed, summarize(ctx, srv.Store))
 		fmt.Fprintf(stdout, "       %s\n", gclSummary(ctx, srv.Store, gs))
+		fmt.Fprintf(stdout, "       %s\n", wicsSummary(wsim.Stats()))
 		fmt.Fprintf(stdout, "       %s\n", merchant.summary())
 	}
 loop:

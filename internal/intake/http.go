@@ -174,6 +174,8 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request, start time.Time, co
 			status = http.StatusUnsupportedMediaType
 		case errors.Is(err, provider.ErrMethodNotAllowed):
 			status = http.StatusMethodNotAllowed
+		case errors.Is(err, provider.ErrUnknownTopic):
+			status = http.StatusNotFound
 		}
 		count("rejected")
 		log.Info("inbound request rejected", "status", status, "error", err)

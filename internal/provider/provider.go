@@ -28,6 +28,10 @@ var (
 	ErrUnsupportedMedia = errors.New("unsupported media type")
 	// ErrMethodNotAllowed means the provider never pushes with this HTTP method (405).
 	ErrMethodNotAllowed = errors.New("method not allowed")
+	// ErrUnknownTopic means the webhook's {topic} path segment names no
+	// topic the connection receives (404, like any URL that does not
+	// exist). Nothing is stored.
+	ErrUnknownTopic = errors.New("unknown topic")
 )
 
 // LoadLocation loads a connection's IANA time zone. "Local" is refused: the

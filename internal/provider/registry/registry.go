@@ -8,6 +8,7 @@ import (
 	"github.com/shiphub/shiphub/internal/provider"
 	"github.com/shiphub/shiphub/internal/provider/courier"
 	"github.com/shiphub/shiphub/internal/provider/gcl"
+	"github.com/shiphub/shiphub/internal/provider/wics"
 	"github.com/shiphub/shiphub/internal/provider/winkelstraat"
 )
 
@@ -19,5 +20,6 @@ func RegisterAll() {
 		provider.Register(courier.Info)
 		provider.Register(winkelstraat.Info)
 		provider.Register(gcl.Info)
+		provider.Register(wics.Info)
 	})
 }

@@ -205,6 +205,12 @@ func (b *binder) bindValue(path string, f fieldInfo, n *node, v reflect.Value) e
 	case reflect.String:
 		switch n.kind {
 		case kindString:
+			// No WICS text means anything with a NUL in it, and PostgreSQL
+			// cannot store one in text or JSON: refused here, at the intake,
+			// rather than acknowledged and then failed by the pipeline.
+			if strings.IndexByte(n.text, 0) >= 0 {
+				return fieldError(path, "holds a NUL character (\\u0000)")
+			}
 			v.SetString(n.text)
 		case kindNull:
 		case kindNumber:

@@ -1,9 +1,17 @@
-// Package wics is the wire layer of the WICS Service Layer's webhooks: the
-// only place in shiphub that knows WICS's wire format. It decodes the nine
-// webhook topics the document (wics-service-layer.txt, "Topic's") shows,
-// checks the Authorization header WICS sends, holds the connection's
-// settings and the table of WICS status codes. Mapping to canonical
-// resources is done by the connector on top of it.
+// Package wics is the connector of the WICS Service Layer's webhooks, the
+// provider "wics": the only place in shiphub that knows WICS's wire format.
+// It decodes the nine webhook topics the document (wics-service-layer.txt,
+// "Topic's") shows, checks the Authorization header WICS sends, holds the
+// connection's settings and the tables of WICS status codes, and maps each
+// topic to canonical changes (mapping.go has the table, wire field by
+// canonical field, and which time each topic's statements carry).
+//
+// The Connector (connector.go) is a provider.WebhookReceiver. Accept
+// decodes and maps the whole message before it is committed, so whatever
+// is acknowledged can be normalised; its dedup key is the digest of topic
+// and body (a WICS retry is a duplicate), and the inbox message's Meta
+// keeps, under "tolerated", what was read liberally. Normalize decodes the
+// stored body again and maps it: a pure function of the message.
 //
 // # Topics
 //

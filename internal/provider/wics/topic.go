@@ -1,9 +1,10 @@
 package wics
 
 import (
-	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/shiphub/shiphub/internal/provider"
 )
 
 // Topic is one of the nine webhook topics, by its URL path name.
@@ -23,9 +24,16 @@ const (
 )
 
 // ErrUnknownTopic is the error of a path name that is none of the nine
-// topics. It does not wrap provider.ErrBadInput: the intake answers 404, as
-// for any URL that does not exist.
-var ErrUnknownTopic = errors.New("unknown wics topic")
+// topics. It wraps provider.ErrUnknownTopic, not provider.ErrBadInput: the
+// intake answers 404, as for any URL that does not exist.
+var ErrUnknownTopic = &unknownTopicError{}
+
+type unknownTopicError struct{}
+
+func (*unknownTopicError) Error() string { return "unknown wics topic" }
+
+// Unwrap makes errors.Is(err, provider.ErrUnknownTopic) hold.
+func (*unknownTopicError) Unwrap() error { return provider.ErrUnknownTopic }
 
 // topics lists the topics in the document's order.
 var topics = []Topic{

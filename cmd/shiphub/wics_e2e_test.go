@@ -329,3 +329,54 @@ func listAllOf[T any](t *testing.T, h *hub, path string) []T {
 		cursor = p.NextCursor
 	}
 }
+
+// wicsState is what a hub made of a WICS stream, by the resources' own
+// keys and without ids or times of arrival, so that two hubs that applied
+// the same messages compare equal.
+type wicsState struct {
+	Orders    map[string]string // reference -> provider ref, status and line statuses
+	Stock     map[string]string // sku -> physical/available/announced
+	Mutations int
+	Inbound   map[string]string // reference -> provider ref and status
+	Receipts  map[string]string // inbound reference -> its receipts
+	Returns   map[string]string // reference -> status and lines
+	Shipments map[string]string // provider ref -> order reference, tracking number, linked order
+}
+
+// readWICSState reads the acme workspace's fulfilment resources.
+func readWICSState(t *testing.T, h *hub) wicsState {
+	t.Helper()
+	st := wicsState{Orders: map[string]string{}, Stock: map[string]string{}, Inbound: map[string]string{},
+		Receipts: map[string]string{}, Returns: map[string]string{}, Shipments: map[string]string{}}
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		return string(b)
+	}
+	orderOf := map[int64]string{}
+	for _, o := range listAllOf[model.Order](t, h, "/api/v1/orders") {
+		lines := make([]string, len(o.Lines))
+		for i, l := range o.Lines {
+			lines[i] = fmt.Sprint(l.LineNumber, ":", l.Status)
+		}
+		st.Orders[o.Reference] = enc([]any{o.ProviderRef, o.Status, lines})
+		for _, id := range o.ShipmentIDs {
+			orderOf[id] = o.Reference
+		}
+	}
+	for _, s := range listAllOf[model.Stock](t, h, "/api/v1/stock") {
+		st.Stock[s.SKU+"@"+s.Warehouse] = fmt.Sprint(s.Physical, "/", s.Available, "/", s.Announced)
+	}
+	st.Mutations = len(listAllOf[model.StockMutation](t, h, "/api/v1/stock/mutations"))
+	for _, in := range listAllOf[model.Inbound](t, h, "/api/v1/inbound") {
+		st.Inbound[in.Reference] = enc([]any{in.ProviderRef, in.Status})
+		st.Receipts[in.Reference] = enc([]any{in.Lines, in.Receipts})
+	}
+	for _, r := range listAllOf[model.Return](t, h, "/api/v1/returns") {
+		st.Returns[r.Reference] = enc([]any{r.Status, r.Lines})
+	}
+	for _, s := range listAll(t, h) {
+		st.Shipments[s.ProviderRef] = enc([]any{s.OrderReference, s.TrackingNumber, orderOf[s.ID]})
+	}
+	return st
+}

@@ -49,10 +49,10 @@ type flakyProxy struct {
 
 // Modes of flakyProxy.
 const (
-	proxyPass       = iota // forward every attempt
-	proxyRefuseOnce        // 503 to the first attempt, without forwarding
-	proxyLoseAnswer        // forward the first attempt, answer 503
-	proxyRefuseTwice       // 503 to the first two attempts, without forwarding
+	proxyPass        = iota // forward every attempt
+	proxyRefuseOnce         // 503 to the first attempt, without forwarding
+	proxyLoseAnswer         // forward the first attempt, answer 503
+	proxyRefuseTwice        // 503 to the first two attempts, without forwarding
 	proxyModes
 )
 
@@ -246,4 +246,3 @@ func TestWICSSimulatorRetriesAfter503AreAppliedOnce(t *testing.T) {
 	require.Equal(t, int64(total), stats.Total, "one inbox message per distinct webhook")
 	require.Zero(t, stats.Failed)
 }
-

@@ -2,12 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
-	"hash/fnv"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -24,68 +19,12 @@ import (
 	"github.com/shiphub/shiphub/internal/store/open"
 )
 
-// wicsMessage is one webhook of a recorded WICS stream.
-type wicsMessage struct {
-	topic string
-	body  []byte
-}
-
-// subject is what a message is about: its order reference, announcement
-// reference or item code. Messages of one subject are sent by one sender,
-// in stream order, so that every run sees each resource's messages in the
-// same order (WICS's status topics carry no time of their own).
-func (m wicsMessage) subject() string {
-	var v map[string]any
-	_ = json.Unmarshal(m.body, &v) // the Receipt example's trailing comma: its topic is its subject
-	for _, k := range []string{"orderReference", "reference", "itemCode"} {
-		if s, ok := v[k].(string); ok && s != "" {
-			return s
-		}
-	}
-	return m.topic
-}
-
-// recordWICSStream runs the WICS simulator against a recorder that answers
-// 200 to everything, and returns the distinct messages in stream order.
-func recordWICSStream(tb testing.TB, orders int, seed int64) []wicsMessage {
-	tb.Helper()
-	var (
-		mu   sync.Mutex
-		seen = map[[32]byte]bool{}
-		msgs []wicsMessage
-	)
-	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		topic := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-		key := sha256.Sum256(append([]byte(topic+"\x00"), body...))
-		mu.Lock()
-		if !seen[key] {
-			seen[key] = true
-			msgs = append(msgs, wicsMessage{topic: topic, body: body})
-		}
-		mu.Unlock()
-	}))
-	defer rec.Close()
-	sim, err := wicssim.New(wicssim.Config{
-		URL: rec.URL + "/hooks/acme/wics", APIKey: wicsKey, APISecret: wicsSecret,
-		Orders: orders, Step: -1, Seed: seed, Start: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC),
-	})
-	require.NoError(tb, err)
-	require.NoError(tb, sim.Run(context.Background()))
+// recordWICSStream records a stream of the WICS simulator (see recordWICS).
+func recordWICSStream(t *testing.T, orders int, seed int64) []wicsMessage {
+	t.Helper()
+	msgs, err := recordWICS(context.Background(), orders, 1, seed)
+	require.NoError(t, err)
 	return msgs
-}
-
-// partition deals the messages out to n senders by subject, keeping stream
-// order within each.
-func partition(msgs []wicsMessage, n int) [][]wicsMessage {
-	out := make([][]wicsMessage, n)
-	for _, m := range msgs {
-		h := fnv.New32a()
-		h.Write([]byte(m.subject()))
-		i := int(h.Sum32() % uint32(n))
-		out[i] = append(out[i], m)
-	}
-	return out
 }
 
 // sendWICS posts one message; it is for goroutines and returns the error.
@@ -153,7 +92,7 @@ func TestWICSCrashLosesNothingAcknowledged(t *testing.T) {
 		require.Positive(t, counts[topic], "the stream has %s messages", topic)
 	}
 	const senders = 8
-	lanes := partition(msgs, senders)
+	lanes := partitionWICS(msgs, senders)
 
 	dir := t.TempDir()
 	database := "sqlite:" + filepath.Join(dir, "hub.db")

@@ -34,6 +34,10 @@ type Retention struct {
 	// their events, this long after their last change; default 0 (forever:
 	// they are the merchant's record).
 	Shipments *time.Duration `yaml:"shipments"`
+	// StockMutations keeps stock mutations this long after they were
+	// recorded; default 2160h (90 days, as long as the inbox keeps the
+	// messages they came from).
+	StockMutations *time.Duration `yaml:"stock_mutations"`
 	// Interval is how often the retention service runs; default 10m.
 	Interval time.Duration `yaml:"interval"`
 	// BatchSize is how many rows one delete statement removes at most, so
@@ -49,8 +53,10 @@ const (
 	DefaultRetentionIntakeErrors = 30 * 24 * time.Hour
 	DefaultRetentionTrackers     = 30 * 24 * time.Hour
 	DefaultRetentionShipments    = time.Duration(0)
-	DefaultRetentionInterval     = 10 * time.Minute
-	DefaultRetentionBatchSize    = 500
+	// DefaultRetentionStockMutations is as long as the inbox is kept.
+	DefaultRetentionStockMutations = 90 * 24 * time.Hour
+	DefaultRetentionInterval       = 10 * time.Minute
+	DefaultRetentionBatchSize      = 500
 )
 
 // KeepFor is a retention setting of d, for configurations built in code.
@@ -75,6 +81,7 @@ func (r *Retention) fields() []struct {
 		{"intake_errors", store.RetainIntakeErrors, &r.IntakeErrors, DefaultRetentionIntakeErrors},
 		{"trackers", store.RetainTrackers, &r.Trackers, DefaultRetentionTrackers},
 		{"shipments", store.RetainShipments, &r.Shipments, DefaultRetentionShipments},
+		{"stock_mutations", store.RetainStockMutations, &r.StockMutations, DefaultRetentionStockMutations},
 	}
 }
 

@@ -42,6 +42,11 @@ type Order struct {
 	ShipmentIDs []int64 `json:"shipment_ids" doc:"The shipments linked to the order by their order reference: those of its connection, or of a connection without an order of that reference."`
 	// LastCommand is the latest command shiphub sent about the order.
 	LastCommand *CommandRef `json:"last_command,omitempty"`
+	// StatusRanks records, by field name ("status", "lines.3.status"), the
+	// StatusRank of the statement that set the field, when it had one, so
+	// that a provider's own order of its statuses holds across messages
+	// and rebuilds. Stored with FactTimes, not part of the API.
+	StatusRanks map[string]int `json:"-"`
 }
 
 // OrderLine is one line of an order.
@@ -74,6 +79,15 @@ type OrderUpdate struct {
 	ProviderRef    string          `json:",omitempty"`
 	Status         OrderStatus     `json:",omitempty"`
 	ProviderStatus *ProviderStatus `json:",omitempty"`
+	// StatusRank is the provider's own order of its statuses, for
+	// providers whose status messages carry no time (their AsOf is the
+	// hub's arrival, and a retried old message arrives after a newer one):
+	// a status statement with a lower rank never replaces one of a higher
+	// rank, whatever their AsOf, and a higher rank replaces a lower one.
+	// Between equal ranks, or when either statement has none (0), AsOf
+	// decides, as for every other field. It goes with Status and
+	// ProviderStatus and means nothing without one of them.
+	StatusRank int `json:",omitempty"`
 	// Lines states lines by LineNumber; a line not named is left alone.
 	Lines           []OrderLineUpdate `json:",omitempty"`
 	DeliveryAddress *Address          `json:",omitempty"`
@@ -92,4 +106,7 @@ type OrderLineUpdate struct {
 	QuantityShipped *float64        `json:",omitempty"`
 	Status          OrderStatus     `json:",omitempty"`
 	ProviderStatus  *ProviderStatus `json:",omitempty"`
+	// StatusRank orders the line's status statements as
+	// OrderUpdate.StatusRank orders the order's.
+	StatusRank int `json:",omitempty"`
 }

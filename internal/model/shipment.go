@@ -194,14 +194,19 @@ type ShipmentUpdate struct {
 	// the update's newest event; an update without either overwrites
 	// whatever is stored. (Left out of JSON when zero, so the providers'
 	// golden files of updates need not state it.)
-	AsOf             time.Time `json:"AsOf,omitzero"`
-	ProviderRef      string
-	References       []Reference
-	Carrier          string
-	Method           string
-	TrackingNumber   string
-	TrackingURL      string
-	OrderReference   string
+	AsOf           time.Time `json:"AsOf,omitzero"`
+	ProviderRef    string
+	References     []Reference
+	Carrier        string
+	Method         string
+	TrackingNumber string
+	TrackingURL    string
+	OrderReference string
+	// OrderID is shiphub's own id of the shipment's order, where the
+	// provider hands it back (WICS metaFields that carry the ids shiphub
+	// sent with the order). It links the shipment to that order, whatever
+	// reference the provider gives the shipment.
+	OrderID          int64 `json:",omitempty"`
 	PONumber         string
 	Currency         string
 	Items            []Item

@@ -34,8 +34,8 @@ func (orderApplier) check(c *model.Changes) error {
 
 // checkOrder refuses an order update the hub cannot store: no reference, an
 // indexed value the database refuses (see checkKey), a status outside the
-// canonical taxonomy, a line number below 1 or a quantity that is not a
-// finite number.
+// canonical taxonomy, a negative status rank, a line number below 1 or a
+// quantity that is not a finite number.
 func checkOrder(u *model.OrderUpdate) error {
 	if u.Reference == "" {
 		return errors.New("an order update has no reference")
@@ -46,10 +46,16 @@ func checkOrder(u *model.OrderUpdate) error {
 	if err := checkOrderStatus("order status", u.Status); err != nil {
 		return err
 	}
+	if u.StatusRank < 0 {
+		return fmt.Errorf("order %q has status rank %d; a rank is 0 (none) or more", u.Reference, u.StatusRank)
+	}
 	for i := range u.Lines {
 		l := &u.Lines[i]
 		if l.LineNumber < 1 {
 			return fmt.Errorf("order %q has line number %d; line numbers start at 1", u.Reference, l.LineNumber)
+		}
+		if l.StatusRank < 0 {
+			return fmt.Errorf("order %q line %d has status rank %d; a rank is 0 (none) or more", u.Reference, l.LineNumber, l.StatusRank)
 		}
 		if err := errors.Join(finite("order line quantity", l.Quantity), finite("order line quantity shipped", l.QuantityShipped),
 			checkOrderStatus("order line status", l.Status)); err != nil {
@@ -155,7 +161,9 @@ type OrderStatusChanged struct {
 // update states replaces the held one only when the statement is at least
 // as new as the one that set it (model.Resource.Stated), so a late, older
 // message changes nothing. The status and the provider's status are one
-// statement: the newest wins, with its code. Lines are merged by line
+// statement: the newest wins, with its code, except that of two statements
+// that carry the provider's rank of their status (OrderUpdate.StatusRank)
+// the higher rank wins, whatever their times. Lines are merged by line
 // number, each line's fields versioned on their own ("lines.3.status").
 // Of two statements of the same time the greater value wins, so the outcome
 // does not depend on the order of arrival either. It reports whether
@@ -171,13 +179,47 @@ func MergeOrder(o *model.Order, u *model.OrderUpdate) bool {
 		assign()
 		changed = true
 	}
+	// setStatus is set for a status statement, which may carry the
+	// provider's rank of its status: of two ranked statements the higher
+	// rank wins whatever the times, so a late retry of an older status of a
+	// provider without times does not undo a newer one. Otherwise (equal
+	// ranks, or a statement without one) AsOf decides as in set, and the
+	// winner's rank is recorded with its time. Either way every statement
+	// is compared by (rank, time, value), so the outcome of ranked
+	// statements does not depend on their arrival.
+	setStatus := func(field string, rank int, held, stated any, assign func()) {
+		heldRank := o.StatusRanks[field]
+		// The rank is part of the statement, so a tie of times between two
+		// statements that differ only in rank is decided by content too.
+		h, s := encode(rankedStatus{held, heldRank}), encode(rankedStatus{stated, rank})
+		switch {
+		case rank > 0 && heldRank > 0 && rank < heldRank:
+			return
+		case rank > 0 && heldRank > 0 && rank > heldRank:
+			if o.FactTimes == nil {
+				o.FactTimes = map[string]time.Time{}
+			}
+			o.FactTimes[field] = asOf
+			changed = true
+		case !statedAt(&o.Resource, field, asOf, h, s, &changed):
+			return
+		}
+		if heldRank != rank {
+			setRank(o, field, rank)
+			changed = true
+		}
+		if !bytes.Equal(h, s) {
+			assign()
+			changed = true
+		}
+	}
 	if u.Status != "" || u.ProviderStatus != nil {
 		st := u.Status
 		if st == "" {
 			// A provider code without a canonical status: kept, unknown.
 			st = model.OrderUnknown
 		}
-		set("status", orderStatus{o.Status, o.ProviderStatus}, orderStatus{st, u.ProviderStatus}, func() {
+		setStatus("status", u.StatusRank, orderStatus{o.Status, o.ProviderStatus}, orderStatus{st, u.ProviderStatus}, func() {
 			o.Status, o.ProviderStatus = st, u.ProviderStatus
 		})
 	}
@@ -224,12 +266,34 @@ func MergeOrder(o *model.Order, u *model.OrderUpdate) bool {
 			if st == "" {
 				st = model.OrderUnknown
 			}
-			set(prefix+"status", orderStatus{l.Status, l.ProviderStatus}, orderStatus{st, lu.ProviderStatus}, func() {
+			setStatus(prefix+"status", lu.StatusRank, orderStatus{l.Status, l.ProviderStatus}, orderStatus{st, lu.ProviderStatus}, func() {
 				l.Status, l.ProviderStatus = st, lu.ProviderStatus
 			})
 		}
 	}
 	return changed
+}
+
+// setRank records the rank of the status statement that set field; 0
+// forgets it.
+func setRank(o *model.Order, field string, rank int) {
+	if rank == 0 {
+		delete(o.StatusRanks, field)
+		if len(o.StatusRanks) == 0 {
+			o.StatusRanks = nil
+		}
+		return
+	}
+	if o.StatusRanks == nil {
+		o.StatusRanks = map[string]int{}
+	}
+	o.StatusRanks[field] = rank
+}
+
+// rankedStatus is a status statement with its rank, for comparing.
+type rankedStatus struct {
+	Status any `json:"s"`
+	Rank   int `json:"r,omitempty"`
 }
 
 // orderStatus is a status statement: the canonical status with the

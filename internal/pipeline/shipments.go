@@ -150,9 +150,21 @@ func applyUpdate(ctx context.Context, run *applyRun, u *model.ShipmentUpdate) ([
 		}
 	}
 	// The shipment belongs to the order its OrderReference names (see
-	// store.OrderTx.LinkShipment), whichever of the two arrived first.
-	if s.OrderReference != orderRefBefore {
-		if err := tx.LinkShipment(ctx, s.Workspace, s.Connection, s.ID, s.OrderReference); err != nil {
+	// store.OrderTx.LinkShipment), whichever of the two arrived first; or,
+	// when the provider handed shiphub's own order id back (WICS
+	// metaFields), to that order, whatever reference it gives the parcel.
+	linkRef := s.OrderReference
+	if u.OrderID != 0 {
+		_, ref, err := tx.OrderRefByID(ctx, s.Workspace, u.OrderID)
+		switch {
+		case err == nil:
+			linkRef = ref
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	if linkRef != orderRefBefore || u.OrderID != 0 {
+		if err := tx.LinkShipment(ctx, s.Workspace, s.Connection, s.ID, linkRef); err != nil {
 			return nil, err
 		}
 	}

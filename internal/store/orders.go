@@ -38,6 +38,11 @@ type OrderTx interface {
 	// of that reference in its own connection or, when its connection has
 	// none, to the first order of the workspace with that reference.
 	LinkShipment(ctx context.Context, workspace, connection string, shipmentID int64, orderReference string) error
+	// OrderRefByID returns the connection and reference of the
+	// workspace's order with this id, or ErrNotFound (also for another
+	// workspace's id): a provider that hands shiphub's order id back links
+	// its shipment through it.
+	OrderRefByID(ctx context.Context, workspace string, id int64) (connection, reference string, err error)
 	// OrderShipmentIDs returns the ids of the shipments that belong to the
 	// order (see LinkShipment), in ascending order, as this transaction
 	// sees them.

@@ -36,6 +36,11 @@ const (
 	// whose last change is before the cutoff, with their events and
 	// references.
 	RetainShipments RetentionTable = "shipments"
+	// RetainStockMutations deletes stock mutations recorded before the
+	// cutoff. They are an append-only log (the stock figures themselves are
+	// rows per SKU and stay); a rebuild appends again only the mutations
+	// whose raw messages the inbox still keeps.
+	RetainStockMutations RetentionTable = "stock_mutations"
 )
 
 // RetentionTables lists every table a retention rule prunes, in the order
@@ -43,6 +48,7 @@ const (
 // to).
 var RetentionTables = []RetentionTable{
 	RetainDeliveries, RetainFeed, RetainInbox, RetainIntakeErrors, RetainTrackers, RetainShipments,
+	RetainStockMutations,
 }
 
 // Retention deletes what the retention policy no longer keeps, a small batch

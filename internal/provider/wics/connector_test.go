@@ -111,7 +111,7 @@ func TestIssueFiguresAsChanges(t *testing.T) {
 	_, ch = accept(t, c, "orderstatus", example(t, TopicOrderStatus))
 	require.Equal(t, []model.OrderUpdate{{
 		AsOf: received, Reference: "WT-2508-4", ProviderRef: "10344", Status: model.OrderAccepted,
-		ProviderStatus: &model.ProviderStatus{Code: "00", Description: "Aangemaakt"},
+		ProviderStatus: &model.ProviderStatus{Code: "00", Description: "Aangemaakt"}, StatusRank: 1,
 	}}, ch.Orders)
 
 	_, ch = accept(t, c, "shipment", example(t, TopicShipment))
@@ -182,23 +182,28 @@ func TestMappingVariations(t *testing.T) {
 			func(t *testing.T, ch model.Changes) {
 				require.Equal(t, model.OrderUnknown, ch.Orders[0].Status)
 				require.Equal(t, &model.ProviderStatus{Code: "55", Description: "Iets nieuws"}, ch.Orders[0].ProviderStatus)
+				require.Equal(t, 56, ch.Orders[0].StatusRank, "an unknown two-digit code has its place by its number")
 			}, nil},
 		{"OrderCancelled", TopicOrderStatus, replace(t, example(t, TopicOrderStatus), `"00"`, `"90"`, `"Aangemaakt"`, `"Geannuleerd"`),
-			func(t *testing.T, ch model.Changes) { require.Equal(t, model.OrderCancelled, ch.Orders[0].Status) }, nil},
+			func(t *testing.T, ch model.Changes) {
+				require.Equal(t, model.OrderCancelled, ch.Orders[0].Status)
+				require.Equal(t, 91, ch.Orders[0].StatusRank, "cancelled is final: it ranks above shipped (70, rank 71)")
+			}, nil},
 		{"OrderCodeWrittenAsItsDescription", TopicOrderStatus, replace(t, example(t, TopicOrderStatus), `"statusCode": "00"`, `"statusCode": "Bevestigd"`),
 			func(t *testing.T, ch model.Changes) {
 				require.Equal(t, model.OrderAccepted, ch.Orders[0].Status)
 				require.Equal(t, "Bevestigd", ch.Orders[0].ProviderStatus.Code, "the code is kept as sent")
+				require.Equal(t, 31, ch.Orders[0].StatusRank, "the rank of the row the description names, 30")
 			}, []string{`statusCode "Bevestigd" read as the description of code 30`}},
 		{"OrderLineListedTwiceIsOneLine", TopicOrderLineStatus, example(t, TopicOrderLineStatus),
 			func(t *testing.T, ch model.Changes) {
-				require.Equal(t, []model.OrderLineUpdate{{LineNumber: 1, Status: model.OrderAccepted, ProviderStatus: &model.ProviderStatus{Code: "30", Description: "Bevestigd"}}}, ch.Orders[0].Lines)
+				require.Equal(t, []model.OrderLineUpdate{{LineNumber: 1, Status: model.OrderAccepted, ProviderStatus: &model.ProviderStatus{Code: "30", Description: "Bevestigd"}, StatusRank: 31}}, ch.Orders[0].Lines)
 				require.Empty(t, ch.Orders[0].Status, "a line status does not state the order's")
 			}, nil},
 		{"PickslipLineIsTheOrderLine", TopicPickslipLineStatus, example(t, TopicPickslipLineStatus),
 			func(t *testing.T, ch model.Changes) {
 				require.Equal(t, model.OrderUpdate{AsOf: received, Reference: "Exact ShopOrder 1050", ProviderRef: "9897", Lines: []model.OrderLineUpdate{{
-					LineNumber: 3, Status: model.OrderShipped, ProviderStatus: &model.ProviderStatus{Code: "60", Description: "Afgehandeld, volledige levering"},
+					LineNumber: 3, Status: model.OrderShipped, ProviderStatus: &model.ProviderStatus{Code: "60", Description: "Afgehandeld, volledige levering"}, StatusRank: 61,
 				}}}, ch.Orders[0])
 			}, nil},
 		{"LineUnknownCode", TopicOrderLineStatus, replace(t, example(t, TopicOrderLineStatus), `"lineNumber": 1,
@@ -206,7 +211,7 @@ func TestMappingVariations(t *testing.T) {
       "statusCode": "33"`),
 			func(t *testing.T, ch model.Changes) {
 				require.Len(t, ch.Orders[0].Lines, 2)
-				require.Equal(t, model.OrderLineUpdate{LineNumber: 2, Status: model.OrderUnknown, ProviderStatus: &model.ProviderStatus{Code: "33", Description: "Bevestigd"}}, ch.Orders[0].Lines[0])
+				require.Equal(t, model.OrderLineUpdate{LineNumber: 2, Status: model.OrderUnknown, ProviderStatus: &model.ProviderStatus{Code: "33", Description: "Bevestigd"}, StatusRank: 34}, ch.Orders[0].Lines[0])
 			}, nil},
 		{"AnnouncementUnknownCode", TopicAnnouncementStatus, replace(t, example(t, TopicAnnouncementStatus), `"00"`, `"20"`, `"Aangemaakt"`, `"Gepland"`),
 			func(t *testing.T, ch model.Changes) {

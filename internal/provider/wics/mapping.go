@@ -20,7 +20,10 @@ import (
 // is stored with the raw message and so the same on every reprocess. WICS
 // retries a failed webhook for 24 hours, so a retry that succeeds after a
 // newer message of the same order is, for these topics, taken as newer;
-// the documents give no better time. Per topic:
+// the documents give no better time. The order topics' statuses are
+// therefore ranked as well (OrderStatusRank), so that a retried old status
+// does not replace a newer one whatever its AsOf; the other topics keep
+// that fault until their kinds have a rank of their own. Per topic:
 //
 //	shipment            deliveryDate (ReceivedAt when it is null)
 //	receipt             receiptDate (ReceivedAt when it is null)
@@ -186,6 +189,7 @@ func (mp *mapper) shipment(s *Shipment) model.Changes {
 	attr("colloId", s.ColloID)
 	attr("deliveryDate", s.DeliveryDate.Date)
 	metaAttributes(u.Attributes, "metaFields.", s.MetaFields)
+	u.OrderID = metaOrderID(s.MetaFields)
 	for i, l := range s.ShippingLines {
 		u.Items = append(u.Items, model.Item{SKU: mp.key(fmt.Sprintf("shippingLines[%d].itemCode", i), l.ItemCode), Name: l.ItemDescription, Quantity: float64(l.QuantityDelivered)})
 		p := fmt.Sprintf("shippingLines[%d].", i)
@@ -204,6 +208,31 @@ func (mp *mapper) shipment(s *Shipment) model.Changes {
 		metaAttributes(u.Attributes, p+"metaFields.", l.MetaFields)
 	}
 	return model.ShipmentChanges(u)
+}
+
+// MetaOrderID is the metaFields key under which shiphub sends its own id of
+// an order to WICS, and WICS hands it back on the order's shipments (the
+// document's "you will receive this back in the shipment"): the shipment
+// links to that order whatever orderReference it carries.
+const MetaOrderID = "shiphub_order_id"
+
+// metaOrderID reads shiphub's order id from metaFields: a positive whole
+// number, as a JSON number or a string of digits; anything else is no id
+// (it stays an attribute).
+func metaOrderID(mf MetaFields) int64 {
+	raw, ok := mf[MetaOrderID]
+	if !ok {
+		return 0
+	}
+	var text string
+	if err := json.Unmarshal(raw, &text); err != nil {
+		text = string(raw)
+	}
+	id, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
 }
 
 // metaAttributes copies metaFields into attrs under prefix: a JSON string
@@ -229,18 +258,20 @@ func metaAttributes(attrs map[string]string, prefix string, mf MetaFields) {
 //	orderReference                    Reference (the order's key)
 //	orderNr                           ProviderRef
 //	statusCode, statusDescription     Status (order_statuses.tsv; unknown for a code no row
-//	                                  knows), ProviderStatus {code, description} as sent
+//	                                  knows), ProviderStatus {code, description} as sent,
+//	                                  StatusRank (OrderStatusRank)
 //	oldStatusCode/Description         not mapped: the previous status is history the
-//	                                  order already has
+//	                                  order already has, and the rank orders the statuses
 //	(no time field)                   AsOf = ReceivedAt
 func (mp *mapper) orderStatus(s *OrderStatus) model.Changes {
-	status, ps := mp.orderCode(s.StatusCode, s.StatusDescription)
+	status, ps, rank := mp.orderCode(s.StatusCode, s.StatusDescription)
 	return model.Changes{Orders: []model.OrderUpdate{{
 		AsOf:           mp.received,
 		Reference:      mp.key("orderReference", s.OrderReference),
 		ProviderRef:    strconv.FormatInt(s.OrderNr, 10),
 		Status:         status,
 		ProviderStatus: ps,
+		StatusRank:     rank,
 	}}}
 }
 
@@ -251,7 +282,8 @@ func (mp *mapper) orderStatus(s *OrderStatus) model.Changes {
 //	orderReference, orderNr           Reference, ProviderRef
 //	lines[i].lineNumber               Lines[].LineNumber (a pickslip line is the order line of
 //	                                  that number: the document shows both with the order's codes)
-//	lines[i].statusCode/Description   Lines[].Status (order_statuses.tsv), Lines[].ProviderStatus
+//	lines[i].statusCode/Description   Lines[].Status (order_statuses.tsv), Lines[].ProviderStatus,
+//	                                  Lines[].StatusRank (OrderStatusRank)
 //	(no time field)                   AsOf = ReceivedAt
 //
 // A line listed twice (the OrderLineStatus example lists line 1 twice) is
@@ -260,8 +292,8 @@ func (mp *mapper) orderLines(orderNr int64, reference string, lines []LineStatus
 	u := model.OrderUpdate{AsOf: mp.received, Reference: mp.key("orderReference", reference), ProviderRef: strconv.FormatInt(orderNr, 10)}
 	at := map[int64]int{}
 	for _, l := range lines {
-		status, ps := mp.orderCode(l.StatusCode, l.StatusDescription)
-		lu := model.OrderLineUpdate{LineNumber: int(l.LineNumber), Status: status, ProviderStatus: ps}
+		status, ps, rank := mp.orderCode(l.StatusCode, l.StatusDescription)
+		lu := model.OrderLineUpdate{LineNumber: int(l.LineNumber), Status: status, ProviderStatus: ps, StatusRank: rank}
 		if i, ok := at[l.LineNumber]; ok {
 			u.Lines[i] = lu
 			continue
@@ -272,10 +304,32 @@ func (mp *mapper) orderLines(orderNr int64, reference string, lines []LineStatus
 	return model.Changes{Orders: []model.OrderUpdate{u}}
 }
 
-func (mp *mapper) orderCode(code, description string) (model.OrderStatus, *model.ProviderStatus) {
+func (mp *mapper) orderCode(code, description string) (model.OrderStatus, *model.ProviderStatus, int) {
 	m := LookupOrderStatus(code, description)
 	mp.noteStatus(m)
-	return model.OrderStatus(m.Status), &model.ProviderStatus{Code: code, Description: description}
+	return model.OrderStatus(m.Status), &model.ProviderStatus{Code: code, Description: description}, OrderStatusRank(m)
+}
+
+// OrderStatusRank is the rank (model.OrderUpdate.StatusRank) of an order
+// or line status: its place in the WICS lifecycle, which WICS numbers in
+// order, 00 created to 70 shipped, so the rank is the code plus one (a
+// rank of 0 means none). 90 cancelled ranks above them all: a cancelled
+// order is final in WICS, no status follows it, so a late retry of any
+// earlier status leaves it cancelled. A two-digit code no row of
+// order_statuses.tsv knows (its status unknown) still has its place by its
+// number, 55 between 50 and 60, so that it neither undoes a higher status
+// nor lets a retry of a lower one undo it. A description read as a code
+// (StatusMatch.Tolerated) ranks as the code of its row. Anything else has
+// no place and no rank: its message's time (ReceivedAt) decides.
+func OrderStatusRank(m StatusMatch) int {
+	code := m.Code
+	if m.Row != nil {
+		code = m.Row.Code
+	}
+	if len(code) != 2 || code[0] < '0' || code[0] > '9' || code[1] < '0' || code[1] > '9' {
+		return 0
+	}
+	return int(code[0]-'0')*10 + int(code[1]-'0') + 1
 }
 
 func (mp *mapper) noteStatus(m StatusMatch) {

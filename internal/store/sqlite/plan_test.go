@@ -41,6 +41,8 @@ func TestPeriodicScansHaveAnIndex(t *testing.T) {
 			AND (received_at > 1 OR (received_at = 1 AND id > 0)) ORDER BY received_at, id LIMIT 500`, "intake_errors_by_age"},
 		{"retention: finished trackers", `SELECT id, updated_at FROM trackers WHERE state IN ('done', 'expired') AND updated_at < 9
 			AND (updated_at > 1 OR (updated_at = 1 AND id > 0)) ORDER BY updated_at, id LIMIT 500`, "trackers_finished_by_age"},
+		{"retention: stock mutations", `SELECT id, created_at FROM stock_mutations WHERE 1 = 1 AND created_at < 9
+			AND (created_at > 1 OR (created_at = 1 AND id > 0)) ORDER BY created_at, id LIMIT 500`, "stock_mutations_by_age"},
 		{"retention: finished shipments", `SELECT id, updated_at FROM shipments WHERE status IN ('delivered', 'returned', 'cancelled') AND updated_at < 9
 			AND (updated_at > 1 OR (updated_at = 1 AND id > 0)) ORDER BY updated_at, id LIMIT 500`, "shipments_finished_by_age"},
 	}

@@ -42,12 +42,15 @@ const (
 type storedOrder struct {
 	*model.Order
 	FactTimes map[string]time.Time `json:"fact_times,omitempty"`
+	// StatusRanks go with FactTimes: the provider's order of the statuses
+	// that set the status fields (model.OrderUpdate.StatusRank).
+	StatusRanks map[string]int `json:"status_ranks,omitempty"`
 }
 
 func orderDoc(o *model.Order) (string, error) {
 	c := *o
 	c.ShipmentIDs = nil
-	b, err := json.Marshal(storedOrder{Order: &c, FactTimes: o.FactTimes})
+	b, err := json.Marshal(storedOrder{Order: &c, FactTimes: o.FactTimes, StatusRanks: o.StatusRanks})
 	if err != nil {
 		return "", fmt.Errorf("encoding: %w", err)
 	}
@@ -70,7 +73,7 @@ func scanOrder(row scanner) (*model.Order, error) {
 	if err := json.Unmarshal([]byte(doc), &stored); err != nil {
 		return nil, fmt.Errorf("decoding order %d: %w", id, err)
 	}
-	o.FactTimes = stored.FactTimes
+	o.FactTimes, o.StatusRanks = stored.FactTimes, stored.StatusRanks
 	o.ID, o.Workspace, o.Connection, o.Provider, o.Reference, o.ProviderRef = id, ws, conn, prov, ref, pref
 	o.Status = model.OrderStatus(st)
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -221,6 +224,26 @@ func (t *tx) OrderByRef(ctx context.Context, workspace, connection, reference st
 	}
 	t.keepOrder(key, o)
 	return o, nil
+}
+
+// OrderRefByID implements store.OrderTx. Orders created in this
+// transaction are found too.
+func (t *tx) OrderRefByID(ctx context.Context, workspace string, id int64) (string, string, error) {
+	for _, o := range t.orders {
+		if o.ID == id && o.Workspace == workspace {
+			return o.Connection, o.Reference, nil
+		}
+	}
+	var connection, reference string
+	err := t.tx.QueryRowContext(ctx, t.s.dialect.bind(`SELECT connection, reference FROM orders WHERE workspace = ? AND id = ?`), workspace, id).
+		Scan(&connection, &reference)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", fmt.Errorf("finding order %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("finding order %d: %w", id, err)
+	}
+	return connection, reference, nil
 }
 
 func (t *tx) keepOrder(key string, o *model.Order) {

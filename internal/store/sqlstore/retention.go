@@ -66,6 +66,9 @@ var pruneRules = map[store.RetentionTable]pruneRule{
 			{"shipment_refs", "shipment_id IN (%s)"},
 		},
 	},
+	store.RetainStockMutations: {
+		table: "stock_mutations", age: "created_at", where: "1 = 1",
+	},
 }
 
 // Prune deletes one batch of what table's rule lets go. The candidates are

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ var retentionCases = []conformanceCase{
 	{"PruningIntakeErrorsDeletesOnlyTheOldOnes", testPruneIntakeErrors},
 	{"PruningTrackersKeepsThoseStillPolled", testPruneTrackers},
 	{"PruningShipmentsKeepsUnfinishedOnesAndTakesTheirEvents", testPruneShipments},
+	{"PruningStockMutationsDeletesThoseRecordedBeforeTheCutoff", testPruneStockMutations},
 	{"AFailingSubjectsBacklogIsParkedBehindItsHeadsRetry", testClaimParksTheBacklog},
 	{"SpaceIsReclaimedForPrunedTablesOnly", testReclaimSpace},
 }
@@ -257,4 +259,24 @@ func testReclaimSpace(t *testing.T, s store.Store) {
 	require.ErrorContains(t, err, "unknown table", "names are checked before any statement runs")
 	_, err = s.GetInbox(ctx(t), 1)
 	require.ErrorIs(t, err, store.ErrNotFound, "the inbox table is still there")
+}
+
+func testPruneStockMutations(t *testing.T, s store.Store) {
+	old := mutation("acme", "wics", "MUG-1", -2, base)
+	newer := mutation("acme", "wics", "MUG-1", 5, base)
+	newer.CreatedAt = base.Add(time.Hour)
+	otherWs := mutation("globex", "wics", "MUG-1", 1, base.Add(2*time.Hour))
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for i, m := range []*model.StockMutation{old, newer, otherWs} {
+			if _, err := tx.InsertStockMutation(ctx, m, fmt.Sprintf("m-%d", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.Equal(t, map[string]int64{"stock_mutations": 2}, pruneAll(t, s, store.RetainStockMutations, base.Add(time.Minute), 1),
+		"the mutations recorded before the cutoff go, whatever their provider time and workspace")
+	list, err := s.ListStockMutations(ctx(t), store.StockMutationFilter{Workspace: "acme"})
+	require.NoError(t, err)
+	require.Equal(t, []int64{newer.ID}, mutationIDs(list))
 }

@@ -334,19 +334,21 @@ func listAllOf[T any](t *testing.T, h *hub, path string) []T {
 // keys and without ids or times of arrival, so that two hubs that applied
 // the same messages compare equal.
 type wicsState struct {
-	Orders    map[string]string // reference -> provider ref, status and line statuses
-	Stock     map[string]string // sku -> physical/available/announced
-	Mutations int
-	Inbound   map[string]string // reference -> provider ref and status
-	Receipts  map[string]string // inbound reference -> its receipts
-	Returns   map[string]string // reference -> status and lines
-	Shipments map[string]string // provider ref -> order reference, tracking number, linked order
+	Orders map[string]string // reference -> provider ref, status, provider status and lines
+	// OrderStatuses is Orders with each line's provider status code only.
+	OrderStatuses map[string]string
+	Stock         map[string]string // sku -> physical/available/announced
+	Mutations     int
+	Inbound       map[string]string // reference -> provider ref and status
+	Receipts      map[string]string // inbound reference -> its receipts
+	Returns       map[string]string // reference -> status and lines
+	Shipments     map[string]string // provider ref -> order reference, tracking number, linked order
 }
 
 // readWICSState reads the acme workspace's fulfilment resources.
 func readWICSState(t *testing.T, h *hub) wicsState {
 	t.Helper()
-	st := wicsState{Orders: map[string]string{}, Stock: map[string]string{}, Inbound: map[string]string{},
+	st := wicsState{Orders: map[string]string{}, OrderStatuses: map[string]string{}, Stock: map[string]string{}, Inbound: map[string]string{},
 		Receipts: map[string]string{}, Returns: map[string]string{}, Shipments: map[string]string{}}
 	enc := func(v any) string {
 		b, err := json.Marshal(v)
@@ -355,11 +357,16 @@ func readWICSState(t *testing.T, h *hub) wicsState {
 	}
 	orderOf := map[int64]string{}
 	for _, o := range listAllOf[model.Order](t, h, "/api/v1/orders") {
+		st.Orders[o.Reference] = enc([]any{o.ProviderRef, o.Status, o.ProviderStatus, o.Lines})
 		lines := make([]string, len(o.Lines))
 		for i, l := range o.Lines {
-			lines[i] = fmt.Sprint(l.LineNumber, ":", l.Status)
+			code := ""
+			if l.ProviderStatus != nil {
+				code = l.ProviderStatus.Code
+			}
+			lines[i] = fmt.Sprint(l.LineNumber, ":", l.Status, ":", code)
 		}
-		st.Orders[o.Reference] = enc([]any{o.ProviderRef, o.Status, lines})
+		st.OrderStatuses[o.Reference] = enc([]any{o.ProviderRef, o.Status, o.ProviderStatus, lines})
 		for _, id := range o.ShipmentIDs {
 			orderOf[id] = o.Reference
 		}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,6 +176,38 @@ func TestWICSDocumentExamplesEndToEnd(t *testing.T) {
 		o := listOf[model.Order](t, h, "/api/v1/orders?reference="+url.QueryEscape("WT 95"), 1)[0]
 		require.Equal(t, model.OrderShipped, o.Status)
 		require.Equal(t, []int64{s.ID}, o.ShipmentIDs, "the order lists its shipment")
+
+		// WICS's status topics carry no time: a retry of an earlier status
+		// that succeeds late must not move the order back.
+		status, body = postWICS(t, h, "orderstatus", wicsAuth,
+			`{"orderNr": 10395, "orderReference": "WT 95", "statusCode": "40", "statusDescription": "In uitvoering", "oldStatusCode": "30", "oldStatusDescription": "Bevestigd"}`)
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		marker := wicsExample(t, "rma") // a later message: the pipeline applies the inbox in id order
+		status, body = postWICS(t, h, "rma", wicsAuth, strings.Replace(marker, `"200122"`, `"WT 95"`, 1))
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		listOf[model.Return](t, h, "/api/v1/returns?reference="+url.QueryEscape("WT 95"), 1)
+		o = listOf[model.Order](t, h, "/api/v1/orders?reference="+url.QueryEscape("WT 95"), 1)[0]
+		require.Equal(t, model.OrderShipped, o.Status)
+		require.Equal(t, &model.ProviderStatus{Code: "70", Description: "Verzonden"}, o.ProviderStatus)
+	})
+
+	t.Run("ShipmentLinkedByShiphubsOrderIDInMetaFields", func(t *testing.T) {
+		// The document: metaFields given with an order "you will receive
+		// back in the shipment". A shipment that hands back shiphub's id of
+		// WT-2508-4 belongs to it, whatever orderReference it carries.
+		o := listOf[model.Order](t, h, "/api/v1/orders?reference=WT-2508-4", 1)[0]
+		body := strings.NewReplacer(`"shipmentNr": 9313`, `"shipmentNr": 9314`, `"WT 95"`, `"WEBSHOP-77"`,
+			"3SDEVC0052846", "3SDEVC0052999").Replace(wicsExample(t, "shipment"))
+		body = strings.Replace(body, `"metaFields": ""`, fmt.Sprintf(`"metaFields": {"shiphub_order_id": %d}`, o.ID), 1)
+		status, reply := postWICS(t, h, "shipment", wicsAuth, body)
+		require.Equal(t, http.StatusOK, status, "%s", reply)
+		s := trackOne(t, h, "3SDEVC0052999", 0)
+		require.Equal(t, "WEBSHOP-77", s.OrderReference)
+		eventually(t, 10*time.Second, "WT-2508-4 lists the shipment", func() bool {
+			var got page[model.Order]
+			apiGet(t, h, acmeKey, "/api/v1/orders?reference=WT-2508-4", &got)
+			return len(got.Data) == 1 && slices.Equal(got.Data[0].ShipmentIDs, []int64{s.ID})
+		})
 	})
 
 	t.Run("Receipt1175ShowsFourOfWTI027", func(t *testing.T) {

@@ -30,6 +30,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the sending phase to this file")
 	deliveries := fs.Bool("deliveries", false, "measure merchant webhook delivery instead: throughput to a loopback receiver, then end-to-end latency at --rate")
 	deliveryRate := fs.Int("rate", 200, "with --deliveries: inbound webhooks per second of the latency phase")
+	wicsOn := fs.Bool("wics", false, "measure WICS webhooks instead: a mixed stream of every topic from the WICS simulator, then as many courier webhooks as a baseline")
+	wicsOrders := fs.Int("orders", 1000, "with --wics: order lives of the simulated stream (about 20 webhooks each)")
 	soak := soakOptions{}
 	soakOn := fs.Bool("soak", false, "soak test retention instead: --updates courier updates with every table kept --retention, printing the database size")
 	fs.IntVar(&soak.updates, "updates", 1_000_000, "with --soak: courier updates to send")
@@ -42,6 +44,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *soakOn {
 		soak.database, soak.concurrency = *database, *concurrency
 		return runSoak(ctx, soak, stdout, stderr)
+	}
+	if *wicsOn {
+		return runWICSBench(ctx, *database, *wicsOrders, *concurrency, stdout, stderr)
 	}
 	if *deliveries {
 		return runDeliveryBench(ctx, *database, *duration, *concurrency, *deliveryRate, stdout, stderr)

@@ -32,6 +32,9 @@ type Inbound struct {
 	// receipt are at least receiving, whichever arrived first. Stored, not
 	// part of the API.
 	StatedStatus InboundStatus `json:"-"`
+	// StatusRank is the provider's rank of StatedStatus (see
+	// InboundUpdate.StatusRank), or 0. Stored, not part of the API.
+	StatusRank int `json:"-"`
 }
 
 // InboundLine is one announced line and how much of it was received.
@@ -64,11 +67,18 @@ type ReceiptLine struct {
 type InboundUpdate struct {
 	AsOf           time.Time `json:"AsOf,omitzero"`
 	Reference      string
-	ProviderRef    string              `json:",omitempty"`
-	Status         InboundStatus       `json:",omitempty"`
-	ProviderStatus *ProviderStatus     `json:",omitempty"`
-	ExpectedAt     *time.Time          `json:",omitempty"`
-	Lines          []InboundLineUpdate `json:",omitempty"`
+	ProviderRef    string          `json:",omitempty"`
+	Status         InboundStatus   `json:",omitempty"`
+	ProviderStatus *ProviderStatus `json:",omitempty"`
+	// StatusRank is the provider's own order of its statuses, for providers
+	// whose status messages carry no time (their AsOf is the hub's arrival,
+	// so a retry of an old status arrives as the newest), as for orders
+	// (OrderUpdate.StatusRank): a status of a lower rank never replaces
+	// one of a higher rank, and ProviderStatus goes with the status. 0 =
+	// no rank: AsOf decides.
+	StatusRank int                 `json:",omitempty"`
+	ExpectedAt *time.Time          `json:",omitempty"`
+	Lines      []InboundLineUpdate `json:",omitempty"`
 	// Receipts are added by their ProviderRef; one reported twice is kept once.
 	Receipts []Receipt `json:",omitempty"`
 }

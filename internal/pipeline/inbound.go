@@ -143,6 +143,28 @@ func statedOver(r *model.Resource, field string, asOf time.Time, beatsHeld bool)
 	return r.Stated(field, asOf)
 }
 
+// statusOver applies u's status statement to in when it wins: between two
+// ranked statements (StatusRank > 0) the higher rank, whatever their times;
+// otherwise, or between equal ranks, the newer time, and of one instant the
+// later status in the lifecycle. It reports whether the status was taken.
+func statusOver(in *model.Inbound, u *model.InboundUpdate) bool {
+	if u.StatusRank > 0 && in.StatusRank > 0 && u.StatusRank != in.StatusRank {
+		if u.StatusRank < in.StatusRank {
+			return false
+		}
+		if held, ok := in.FactTimes["status"]; !ok || u.AsOf.After(held) {
+			in.Stated("status", u.AsOf)
+		}
+		in.StatedStatus, in.StatusRank = u.Status, u.StatusRank
+		return true
+	}
+	if !statedOver(&in.Resource, "status", u.AsOf, inboundRank(u.Status) >= inboundRank(in.StatedStatus)) {
+		return false
+	}
+	in.StatedStatus, in.StatusRank = u.Status, u.StatusRank
+	return true
+}
+
 // compareJSON orders two values by their JSON encoding, for ties between
 // statements of the same instant.
 func compareJSON(a, b any) int {
@@ -177,10 +199,14 @@ func mergeInbound(in *model.Inbound, u *model.InboundUpdate) []string {
 	if u.ProviderRef != "" && statedOver(&in.Resource, "provider_ref", u.AsOf, u.ProviderRef >= in.ProviderRef) {
 		in.ProviderRef = u.ProviderRef
 	}
-	if u.Status != "" && statedOver(&in.Resource, "status", u.AsOf, inboundRank(u.Status) >= inboundRank(in.StatedStatus)) {
-		in.StatedStatus = u.Status
+	statusTaken := false
+	if u.Status != "" {
+		statusTaken = statusOver(in, u)
 	}
-	if u.ProviderStatus != nil && statedOver(&in.Resource, "provider_status", u.AsOf, compareJSON(u.ProviderStatus, in.ProviderStatus) >= 0) {
+	// A ranked status brings its provider status with it; an unranked
+	// one's provider status is versioned by time, as every field.
+	if u.ProviderStatus != nil && (u.StatusRank > 0 && statusTaken ||
+		u.StatusRank == 0 && statedOver(&in.Resource, "provider_status", u.AsOf, compareJSON(u.ProviderStatus, in.ProviderStatus) >= 0)) {
 		ps := *u.ProviderStatus
 		in.ProviderStatus = &ps
 	}

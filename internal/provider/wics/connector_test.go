@@ -216,10 +216,14 @@ func TestMappingVariations(t *testing.T) {
 		{"AnnouncementUnknownCode", TopicAnnouncementStatus, replace(t, example(t, TopicAnnouncementStatus), `"00"`, `"20"`, `"Aangemaakt"`, `"Gepland"`),
 			func(t *testing.T, ch model.Changes) {
 				require.Equal(t, model.InboundUpdate{AsOf: received, Reference: "WT-2508-4", ProviderRef: "10344", Status: model.InboundUnknown,
-					ProviderStatus: &model.ProviderStatus{Code: "20", Description: "Gepland"}}, ch.Inbound[0])
+					ProviderStatus: &model.ProviderStatus{Code: "20", Description: "Gepland"}, StatusRank: 21}, ch.Inbound[0],
+					"an unknown code keeps its place in the lifecycle by its number")
 			}, nil},
 		{"AnnouncementCreated", TopicAnnouncementStatus, example(t, TopicAnnouncementStatus),
-			func(t *testing.T, ch model.Changes) { require.Equal(t, model.InboundAnnounced, ch.Inbound[0].Status) }, nil},
+			func(t *testing.T, ch model.Changes) {
+				require.Equal(t, model.InboundAnnounced, ch.Inbound[0].Status)
+				require.Equal(t, 1, ch.Inbound[0].StatusRank, "00 is the first place in the lifecycle")
+			}, nil},
 		{"StockWithoutAnnounced", TopicStock, replace(t, example(t, TopicStock), `"announced": 3,`, ``),
 			func(t *testing.T, ch model.Changes) { require.Nil(t, ch.Stock[0].Announced) }, nil},
 		{"StockPerWarehouse", TopicStock, replace(t, example(t, TopicStock), `"customerNumber": 10011`,

@@ -470,6 +470,9 @@ func (mp *mapper) announcementStatus(a *AnnouncementStatus) model.Changes {
 		ProviderRef:    strconv.FormatInt(a.AnnouncementNr, 10),
 		Status:         model.InboundStatus(m.Status),
 		ProviderStatus: &model.ProviderStatus{Code: a.StatusCode, Description: a.StatusDescription},
+		// The message carries no time: its code's place in the lifecycle
+		// keeps a late retry from moving the goods back.
+		StatusRank: OrderStatusRank(m),
 	}}}
 }
 

@@ -24,10 +24,11 @@ type storedInbound struct {
 	*model.Inbound
 	FactTimes    map[string]time.Time `json:"fact_times,omitempty"`
 	StatedStatus model.InboundStatus  `json:"stated_status,omitempty"`
+	StatusRank   int                  `json:"status_rank,omitempty"`
 }
 
 func inboundDoc(in *model.Inbound) (string, error) {
-	b, err := json.Marshal(storedInbound{Inbound: in, FactTimes: in.FactTimes, StatedStatus: in.StatedStatus})
+	b, err := json.Marshal(storedInbound{Inbound: in, FactTimes: in.FactTimes, StatedStatus: in.StatedStatus, StatusRank: in.StatusRank})
 	if err != nil {
 		return "", fmt.Errorf("encoding: %w", err)
 	}
@@ -51,7 +52,7 @@ func scanInbound(row scanner) (*model.Inbound, error) {
 	if err := json.Unmarshal([]byte(doc), &stored); err != nil {
 		return nil, fmt.Errorf("decoding inbound %d: %w", id, err)
 	}
-	in.FactTimes, in.StatedStatus = stored.FactTimes, stored.StatedStatus
+	in.FactTimes, in.StatedStatus, in.StatusRank = stored.FactTimes, stored.StatedStatus, stored.StatusRank
 	in.ID, in.Workspace, in.Connection, in.Provider = id, ws, conn, prov
 	in.CreatedAt, in.UpdatedAt = fromMicros(created), fromMicros(updated)
 	if in.Lines == nil {

@@ -22,7 +22,7 @@ func TestPeriodicScansHaveAnIndex(t *testing.T) {
 	s, err := sqlite.New(context.Background(), sqlite.Config{Path: path, Synchronous: "NORMAL"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
-	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)")
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 

@@ -23,7 +23,9 @@ func TestInboundAndReturnListingsUseAnIndex(t *testing.T) {
 	st, err := sqlite.New(context.Background(), sqlite.Config{Path: path})
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
-	db, err := sql.Open("sqlite", path)
+	// Parallel subtests open connections at once: they wait for each
+	// other (busy_timeout) instead of failing with "database is locked".
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 

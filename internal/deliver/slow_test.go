@@ -100,11 +100,13 @@ func trickle(prefix string) func(ctx context.Context, c net.Conn) {
 // within fails the test unless cond holds before d has passed since from.
 func within(t *testing.T, from time.Time, d time.Duration, what string, cond func() bool) {
 	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
 		if time.Since(from) > d {
 			t.Fatalf("%s did not happen within %s", what, d)
 		}
-		time.Sleep(5 * time.Millisecond)
+		<-tick.C
 	}
 }
 

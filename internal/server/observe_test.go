@@ -239,9 +239,11 @@ workspaces:
 	var body string
 	deadline := time.Now().Add(10 * time.Second)
 	const disabled, rejected = "\nshiphub_endpoints_disabled 1\n", "\nshiphub_delivery_attempts_total{result=\"rejected\"} 1\n"
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for body = scrape(); !strings.Contains(body, disabled) || !strings.Contains(body, rejected); body = scrape() {
 		require.True(t, time.Now().Before(deadline), "no disabled endpoint from the sampler, or no rejected attempt from the worker:\n%s", body)
-		time.Sleep(10 * time.Millisecond)
+		<-tick.C
 	}
 	require.Contains(t, body, "\nshiphub_inbox_pending 0\n")
 	require.Contains(t, body, "\nshiphub_inbox_oldest_pending_age_seconds 0\n")

@@ -94,8 +94,10 @@ func TestAFailedStartLeavesNothingRunning(t *testing.T) {
 	require.Empty(t, leases, "the hub lease was given up")
 	deadline := time.Now().Add(10 * time.Second)
 	now := hubGoroutines()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for !slices.Equal(before, now) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond) // polling an observable condition, with a deadline
+		<-tick.C
 		now = hubGoroutines()
 	}
 	require.Equal(t, before, now, "no pipeline, delivery worker, poller or lease renewal is left running")

@@ -89,12 +89,16 @@ type Address struct {
 	LastName    string `json:"last_name,omitempty"`
 	Street      string `json:"street,omitempty"`
 	HouseNumber string `json:"house_number,omitempty"`
-	Postcode    string `json:"postcode,omitempty"`
-	City        string `json:"city,omitempty"`
-	Region      string `json:"region,omitempty"`
-	Country     string `json:"country,omitempty"`
-	Email       string `json:"email,omitempty"`
-	Phone       string `json:"phone,omitempty"`
+	// HouseNumberAddition is the part after the number ("A", "bis").
+	HouseNumberAddition string `json:"house_number_addition,omitempty"`
+	// AddressLine2 is a second address line (building, floor).
+	AddressLine2 string `json:"address_line2,omitempty"`
+	Postcode     string `json:"postcode,omitempty"`
+	City         string `json:"city,omitempty"`
+	Region       string `json:"region,omitempty"`
+	Country      string `json:"country,omitempty"`
+	Email        string `json:"email,omitempty"`
+	Phone        string `json:"phone,omitempty"`
 }
 
 // Event is one tracking event of a shipment.

@@ -179,3 +179,20 @@ type SubscriptionKeeper interface {
 type SubscriptionReport struct {
 	Created, Deleted, Kept, Foreign int
 }
+
+// BudgetStatus is what a rate budget has left, for GET /api/v1/connections
+// and the metrics.
+type BudgetStatus struct {
+	// Key is the budget's key (RateBudget.Key).
+	Key       string
+	PerMinute int
+	PerDay    int
+	// MinuteLeft is how many requests may start in the coming minute,
+	// DayLeft how many are left of the day's budget.
+	MinuteLeft int
+	DayLeft    int
+	// BlockedUntil is when the provider's block ends; zero when not blocked.
+	BlockedUntil time.Time
+	// Violations is the block escalation level reached (0: none lately).
+	Violations int
+}

@@ -370,7 +370,7 @@ func (l *limiter) Wait(ctx context.Context, p provider.Priority) error {
 		}
 		g, err := o.Store.TakeRateSlot(ctx, store.RateTake{
 			Key: rb.Key, Now: now, Interval: iv, Day: day, DayLimit: dayLimit,
-			MaxWait: maxWait, Urgent: urgent, Horizon: iv,
+			MaxWait: maxWait, Urgent: urgent,
 		})
 		if err != nil {
 			return fmt.Errorf("waiting on rate budget %s: %w", rb.Key, err)
@@ -429,9 +429,10 @@ func (l *limiter) refused(ctx context.Context, st store.RateState, now, day time
 		}
 		return exhausted(st.NextSlot.Sub(now), "the minute's budget is taken", st.NextSlot)
 	case !urgent:
+		// Background takes only a free moment: none queued, none wanted.
 		until := st.UrgentUntil
-		if t := st.NextSlot.Add(-iv); t.After(until) {
-			until = t
+		if st.NextSlot.After(until) {
+			until = st.NextSlot
 		}
 		if !until.After(now) {
 			until = now.Add(max(iv, localYield))

@@ -506,7 +506,7 @@ func BenchmarkTake(b *testing.B) {
 type limited struct{ rb provider.RateBudget }
 
 func (limited) Normalize(*model.InboxMessage) (model.Changes, error) { return model.Changes{}, nil }
-func (l limited) RateBudget() provider.RateBudget                     { return l.rb }
+func (l limited) RateBudget() provider.RateBudget                    { return l.rb }
 
 type unlimitedConn struct{}
 

@@ -215,7 +215,8 @@ func (r *Registry) ForConnector(c provider.Connector) provider.Limiter {
 }
 
 // Status says what the budget of key has left. Its limits are those of the
-// limiter handed out for key (zero when none was).
+// limiter handed out for key in this instance (zero when none was: see
+// StatusFor, which hands it out first).
 func (r *Registry) Status(ctx context.Context, key string) (provider.BudgetStatus, error) {
 	if r == nil {
 		return provider.BudgetStatus{Key: key}, nil
@@ -233,6 +234,21 @@ func (r *Registry) Status(ctx context.Context, key string) (provider.BudgetStatu
 		return provider.BudgetStatus{}, fmt.Errorf("reading the status of rate budget %q: %w", key, err)
 	}
 	return r.status(rb, st, r.opts.Now()), nil
+}
+
+// StatusFor is Status for a connector's budget, for GET /connections: ok
+// is false (and nothing is read) when the connector has no rate budget.
+func (r *Registry) StatusFor(ctx context.Context, c provider.Connector) (st provider.BudgetStatus, ok bool, err error) {
+	rl, isLimited := c.(provider.RateLimited)
+	if r == nil || !isLimited {
+		return provider.BudgetStatus{}, false, nil
+	}
+	rb := rl.RateBudget()
+	if r.Limiter(rb) == Unlimited {
+		return provider.BudgetStatus{}, false, nil
+	}
+	st, err = r.Status(ctx, rb.Key)
+	return st, err == nil, err
 }
 
 // status derives what is left from the shared row.

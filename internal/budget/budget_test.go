@@ -428,6 +428,14 @@ func TestConnectionsWithOneCredentialShareOneBudget(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 60, st.PerMinute, "the strictest configured limit holds")
 
+	bs, ok, err := reg.StatusFor(t.Context(), limited{wics})
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, provider.BudgetStatus{Key: wics.Key, PerMinute: 60, PerDay: 20000, MinuteLeft: 59, DayLeft: 20000}, bs, "the 2 % margin fits 59 starts into a minute")
+	_, ok, err = reg.StatusFor(t.Context(), unlimitedConn{})
+	require.NoError(t, err)
+	assert.False(t, ok, "a connector without a budget has no status")
+
 	other := reg.ForConnector(limited{provider.RateBudget{Key: budget.Key("wics", "api-user-2"), PerMinute: 150}})
 	assert.NotSame(t, one, other)
 

@@ -65,8 +65,16 @@ type Metrics struct {
 	ProviderRequests *prometheus.CounterVec
 	// RateBudgetRemaining is what is left of a connection's provider rate
 	// budget in the current window, by connection and window (second,
-	// minute, day).
+	// minute, day). The credential-keyed budgets of package budget put
+	// their key (a hash of the credential) in the connection label.
 	RateBudgetRemaining *prometheus.GaugeVec
+	// RateBlockedUntil is when a provider's block of a rate budget ends,
+	// in unix seconds (0: not blocked), by budget key (package budget:
+	// a hash of the credential, never the credential).
+	RateBlockedUntil *prometheus.GaugeVec
+	// RateBlocks counts the blocks a provider imposed on a rate budget
+	// (WICS: 429 or its block message), by budget key.
+	RateBlocks *prometheus.CounterVec
 
 	// PanicsRecovered counts panics recovered in background work, by
 	// component (poller, pipeline, delivery, lease, retention, …).
@@ -145,6 +153,14 @@ func New() *Metrics {
 			Name: "shiphub_rate_budget_remaining",
 			Help: "Requests left in a connection's provider rate budget in the current window.",
 		}, []string{"connection", "window"}),
+		RateBlockedUntil: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "shiphub_rate_blocked_until_seconds",
+			Help: "When the provider's block of a rate budget ends, in unix seconds; 0 when not blocked.",
+		}, []string{"budget"}),
+		RateBlocks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shiphub_rate_blocks_total",
+			Help: "Blocks a provider imposed on a rate budget for exceeding its limit.",
+		}, []string{"budget"}),
 		PanicsRecovered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shiphub_panics_recovered_total",
 			Help: "Panics recovered in background work, by component.",
@@ -158,7 +174,7 @@ func New() *Metrics {
 	m.Registry.MustRegister(m.Inbound, m.AckSeconds, m.Processed, m.EventsApplied, m.UnknownStatus,
 		m.InboxPending, m.InboxOldestPendingSeconds, m.InboxFailed, m.UnretriedFailures,
 		m.DeliveryAttempts, m.DeliveryLatencySeconds, m.DeadLetters, m.EndpointsDisabled,
-		m.ProviderRequests, m.RateBudgetRemaining, m.PanicsRecovered, m.RetentionDeleted,
+		m.ProviderRequests, m.RateBudgetRemaining, m.RateBlockedUntil, m.RateBlocks, m.PanicsRecovered, m.RetentionDeleted,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

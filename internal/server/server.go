@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shiphub/shiphub/internal/api"
+	"github.com/shiphub/shiphub/internal/budget"
 	"github.com/shiphub/shiphub/internal/config"
 	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/coord"
@@ -39,6 +40,9 @@ type Server struct {
 	Pipeline *pipeline.Pipeline
 	Pollers  *poll.Manager // runs the pull connections (GCL tracking)
 	Metrics  *metrics.Metrics
+	// Budgets are the providers' rate budgets, keyed by credential and
+	// shared with every instance on the database (see budget.go).
+	Budgets *budget.Registry
 	ftpParts
 	webhookParts
 	unretriedParts
@@ -78,6 +82,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
 	s := &Server{cfg: cfg, log: log, Store: st, Conns: conns, Metrics: metrics.New(), instance: coord.NewInstanceID()}
+	if err := s.buildBudgets(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	s.Pipeline, err = pipeline.New(pipeline.Config{Store: st, Connections: conns, Metrics: s.Metrics, Logger: log})
 	if err != nil {
 		_ = st.Close()

@@ -47,7 +47,9 @@ type fakeSender struct {
 
 var _ provider.CommandSender = (*fakeSender)(nil)
 
-func (f *fakeSender) Normalize(*model.InboxMessage) (model.Changes, error) { return model.Changes{}, nil }
+func (f *fakeSender) Normalize(*model.InboxMessage) (model.Changes, error) {
+	return model.Changes{}, nil
+}
 func (f *fakeSender) CommandKinds() []model.CommandKind {
 	return []model.CommandKind{model.CommandOrderCreate, model.CommandOrderCancel}
 }

@@ -175,9 +175,12 @@ func New(opts Options) (*Queue, error) {
 		PollOnly:          true,
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
-		// The worker bounds each attempt itself (AttemptTimeout) and
-		// records its outcome; River must not cancel it halfway.
-		JobTimeout:           -1,
+		// The worker bounds each attempt itself (AttemptTimeout, at most
+		// half of RescueAfter) and records its outcome without regard to
+		// the job's context, so River's timeout is only a backstop. It
+		// must be finite: River's rescuer never takes a job of infinite
+		// timeout for stuck.
+		JobTimeout:           cfg.RescueAfter,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		RetryPolicy:          retryPolicy{schedule: cfg.RetrySchedule},
 		MaxAttempts:          maxJobErrors,

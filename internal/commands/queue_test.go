@@ -173,8 +173,13 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 
 func waitStatus(t *testing.T, s store.Store, id int64, want model.CommandStatus) *model.Command {
 	t.Helper()
+	return waitStatusWithin(t, s, id, want, 20*time.Second)
+}
+
+func waitStatusWithin(t *testing.T, s store.Store, id int64, want model.CommandStatus, within time.Duration) *model.Command {
+	t.Helper()
 	var c *model.Command
-	waitFor(t, 20*time.Second, fmt.Sprintf("command %d to be %s", id, want), func() bool {
+	waitFor(t, within, fmt.Sprintf("command %d to be %s", id, want), func() bool {
 		var err error
 		c, err = s.GetCommand(context.Background(), "acme", id)
 		require.NoError(t, err)

@@ -168,7 +168,7 @@ func New(opts Options) (*Queue, error) {
 	cfg := opts.Config
 	client, err := river.NewClient(q.driver, &river.Config{
 		ID:     opts.ClientID,
-		Logger: opts.Logger.With("component", "river"),
+		Logger: slog.New(quietHandler{Handler: opts.Logger.Handler(), min: slog.LevelWarn}).With("component", "river"),
 		Queues: map[string]river.QueueConfig{QueueName: {MaxWorkers: cfg.Workers}},
 		// Neither database/sql driver listens for notifications: every
 		// instance polls, and the one that inserts a job is told itself.
@@ -201,7 +201,7 @@ const maxJobErrors = 100
 // Migrate brings River's tables in the store's database up to date. It is
 // idempotent; Start runs it.
 func (q *Queue) Migrate(ctx context.Context) error {
-	m, err := rivermigrate.New(q.driver, &rivermigrate.Config{Logger: q.log})
+	m, err := rivermigrate.New(q.driver, &rivermigrate.Config{Logger: slog.New(quietHandler{Handler: q.log.Handler(), min: slog.LevelWarn})})
 	if err != nil {
 		return fmt.Errorf("commands: preparing River's migrations: %w", err)
 	}
@@ -333,3 +333,23 @@ func (Unlimited) Wait(ctx context.Context, _ provider.Priority) error { return c
 func (Unlimited) Blocked(context.Context) (time.Time, error) { return time.Time{}, nil }
 
 var _ provider.Limiter = Unlimited{}
+
+// quietHandler passes on only the records at or above min: River reports
+// its routine work (job counts, every few seconds) at info level, which
+// would drown the hub's own log.
+type quietHandler struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietHandler{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+}
+
+func (h quietHandler) WithGroup(name string) slog.Handler {
+	return quietHandler{Handler: h.Handler.WithGroup(name), min: h.min}
+}

@@ -33,6 +33,8 @@ type Config struct {
 	SMTP SMTP `yaml:"smtp"`
 	// Retention is how long finished rows are kept; see retention.go.
 	Retention Retention `yaml:"retention"`
+	// Commands configures the command queue; see commands.go.
+	Commands Commands `yaml:"commands"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
 	// SecretsKey encrypts the secrets the hub keeps in its database (merchant
@@ -278,6 +280,7 @@ func (c *Config) SetDefaults() {
 	c.FTP.SetDefaults()
 	c.setOutboundDefaults()
 	c.Retention.SetDefaults()
+	c.Commands.SetDefaults()
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -299,6 +302,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Retention.Validate())
+	errs = append(errs, c.Commands.Validate())
 	if c.Intake.MaxBodyBytes < 1024 {
 		bad("intake.max_body_bytes", "must be at least 1024")
 	}

@@ -47,6 +47,7 @@ type Server struct {
 	webhookParts
 	unretriedParts
 	observeParts
+	commandParts
 
 	// instance names this process in leases.
 	instance string
@@ -120,6 +121,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	if err := s.buildRetention(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := s.buildCommands(); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -212,6 +217,11 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	undo = append(undo, s.stopFTP)
 
+	if err := s.startCommands(ctx); err != nil {
+		return err
+	}
+	undo = append(undo, s.stopCommands)
+
 	s.Pipeline.Start(context.WithoutCancel(ctx))
 	s.startWebhooks(ctx)
 	s.startSampler(ctx)
@@ -260,6 +270,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		}
 		if err := s.Pollers.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the pollers: %w", err))
+		}
+		if err := s.stopCommands(ctx); err != nil {
+			errs = append(errs, err)
 		}
 		if err := s.Pipeline.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the pipeline: %w", err))

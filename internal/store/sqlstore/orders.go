@@ -139,6 +139,9 @@ func (s *Store) GetOrder(ctx context.Context, workspace string, id int64) (*mode
 	if err := s.fillShipmentIDs(ctx, rtx, []*model.Order{o}); err != nil {
 		return nil, err
 	}
+	if err := s.fillLastCommands(ctx, rtx, []*model.Order{o}); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -202,6 +205,9 @@ func (s *Store) ListOrders(ctx context.Context, f store.OrderFilter) ([]*model.O
 		return nil, fmt.Errorf("listing orders of %q: %w", f.Workspace, err)
 	}
 	if err := s.fillShipmentIDs(ctx, rtx, out); err != nil {
+		return nil, err
+	}
+	if err := s.fillLastCommands(ctx, rtx, out); err != nil {
 		return nil, err
 	}
 	return out, nil

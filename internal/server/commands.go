@@ -15,8 +15,8 @@ type commandParts struct {
 	Commands *commands.Queue
 }
 
-// buildCommands builds the command queue on the store's database. Rate
-// budgets are unlimited until the budget registry is wired in (Limiters).
+// buildCommands builds the command queue on the store's database; every
+// attempt waits on its connection's rate budget (LimiterFor).
 func (s *Server) buildCommands() error {
 	db, ok := s.Store.(commands.Database)
 	if !ok {
@@ -24,7 +24,7 @@ func (s *Server) buildCommands() error {
 	}
 	q, err := commands.New(commands.Options{
 		Store: s.Store, DB: db, Connections: s.Conns, Notify: s.Pipeline.Notify,
-		Config: s.cfg.Commands, Metrics: metrics.NewCommandMetrics(s.Metrics.Registry), Logger: s.log,
+		Config: s.cfg.Commands, Limiters: s.LimiterFor, Metrics: metrics.NewCommandMetrics(s.Metrics.Registry), Logger: s.log,
 	})
 	if err != nil {
 		return err

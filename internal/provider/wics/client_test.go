@@ -274,7 +274,9 @@ func TestDoWaitsOnTheLimiterFirst(t *testing.T) {
 
 func TestDoRecordingTheBlockFails(t *testing.T) {
 	t.Parallel()
-	srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) { answer(w, 429, `{"code":429,"message":"Too many requests"}`) })
+	srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) {
+		answer(w, 429, `{"code":429,"message":"Too many requests"}`)
+	})
 	l := &wcLimiter{blockErr: errors.New("database is down")}
 	_, err := srv.client(l).Do(context.Background(), http.MethodGet, "/login", nil, nil, nil)
 	require.ErrorContains(t, err, "database is down")

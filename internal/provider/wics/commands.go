@@ -173,7 +173,7 @@ func (c *Connector) createOrder(ctx context.Context, cl *Client, cmd *model.Comm
 	if err != nil {
 		return nil, err
 	}
-	if o, err := ours(found, req.Reference, cmd.SubjectID, func(o Order) (Meta, string) { return o.MetaFields, string(o.Number) }); err != nil {
+	if o, err := ours(found, req.Reference, MetaOrderID, cmd.SubjectID, func(o Order) Meta { return o.MetaFields }); err != nil {
 		return nil, err
 	} else if o != nil {
 		return &CommandResult{Reference: req.Reference, Number: string(o.Number), Existing: true, Order: o}, nil
@@ -196,20 +196,17 @@ func (c *Connector) createOrder(ctx context.Context, cl *Client, cmd *model.Comm
 }
 
 // ours picks, of the entities found by reference, the one an earlier
-// attempt of this command created: one whose metaFields carry subjectID,
+// attempt of this command created: one whose metaFields carry subjectID
+// under key,
 // or failing that one that carries no shiphub id at all (created before
 // shiphub sent ids, or by hand: the reference is the merchant's own). One
 // that carries another id is a refusal: the reference is taken.
-func ours[T any](found []T, ref string, subjectID int64, meta func(T) (Meta, string)) (*T, error) {
+func ours[T any](found []T, ref, key string, subjectID int64, meta func(T) Meta) (*T, error) {
 	want := strconv.FormatInt(subjectID, 10)
 	var untagged *T
 	var other string
 	for i := range found {
-		m, _ := meta(found[i])
-		id := m.Text(MetaOrderID)
-		if id == "" {
-			id = m.Text(MetaInboundID)
-		}
+		id := meta(found[i]).Text(key)
 		switch {
 		case id == want:
 			return &found[i], nil
@@ -494,7 +491,7 @@ func (c *Connector) createAnnouncement(ctx context.Context, cl *Client, cmd *mod
 	if err != nil {
 		return nil, err
 	}
-	if a, err := ours(found, req.Reference, cmd.SubjectID, func(a cmdAnnouncement) (Meta, string) { return a.MetaFields, string(a.Number) }); err != nil {
+	if a, err := ours(found, req.Reference, MetaInboundID, cmd.SubjectID, func(a cmdAnnouncement) Meta { return a.MetaFields }); err != nil {
 		return nil, err
 	} else if a != nil {
 		return &CommandResult{Reference: req.Reference, Number: string(a.Number), Existing: true, Announcement: a}, nil

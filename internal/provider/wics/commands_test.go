@@ -439,6 +439,14 @@ func TestSendInbound(t *testing.T) {
 			require.Equal(t, 1, f.count("POST", "/api/announcement"), "no second announcement")
 		})
 	}
+	t.Run("AnAnnouncementOfAnotherInboundIsARefusal", func(t *testing.T) {
+		t.Parallel()
+		f := newWCWICS(t)
+		f.announcements["2454"] = map[string]any{"number": "2454", "reference": "PO150002", "metaFields": map[string]any{MetaInboundID: "2"}}
+		_, err := f.connector(t).SendCommand(context.Background(), envWith(nil, nil), payloadCommand(t, model.CommandInboundCreate, 11, 3, req))
+		require.ErrorIs(t, err, provider.ErrRefused)
+		require.Zero(t, f.count("POST", "/api/announcement"))
+	})
 	t.Run("Cancel", func(t *testing.T) {
 		t.Parallel()
 		f := newWCWICS(t)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -113,7 +114,7 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return fmt.Errorf("expected a decimal, got %s", excerpt(b))
 		}
 		*d = Decimal(f)

@@ -265,6 +265,16 @@ func (c *Connector) cancelOrder(ctx context.Context, cl *Client, env provider.Co
 		res.Absent = true
 		return res, nil
 	}
+	if errors.As(err, &apiErr) && apiErr.Refused() {
+		// An earlier attempt's DELETE may have cancelled it already, and
+		// WICS may refuse a second one: the order as WICS holds it decides.
+		if o, _, gerr := cl.GetOrder(ctx, res.Number); gerr == nil && o.StatusCode != "" &&
+			LookupOrderStatus(string(o.StatusCode), "").Status == string(model.OrderCancelled) {
+			res.Existing, res.Order = true, o
+			return res, nil
+		}
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,11 @@ type wcWICS struct {
 	refuse *[2]string
 	// noAnnouncementNumber makes announcement creates answer data null.
 	noAnnouncementNumber bool
+	// keepCancelled keeps a deleted order, with status 90, and refuses a
+	// second DELETE of it (as the simulator does).
+	keepCancelled bool
+	// refuseDelete refuses every DELETE of an order as shipped.
+	refuseDelete bool
 }
 
 func newWCWICS(t *testing.T) *wcWICS {
@@ -99,8 +104,29 @@ func (f *wcWICS) handle(w http.ResponseWriter, r *wcRequest) {
 		if id, ok := create(f.orders, ""); ok {
 			answer(w, 201, `{"code":201,"message":"Order with number `+id+` created successfully","success":true,"data":["`+id+`"]}`)
 		}
+	case r.Method == "DELETE" && len(seg) == 2 && seg[0] == "order" && f.refuseDelete:
+		answer(w, 422, `{"code":422,"message":"Order `+seg[1]+` has been shipped and can no longer be deleted.","success":false,"data":null}`)
+	case r.Method == "DELETE" && len(seg) == 2 && seg[0] == "order" && f.keepCancelled:
+		o, ok := f.orders[seg[1]]
+		switch {
+		case !ok:
+			answer(w, 404, `{"code":404,"message":"Order not found","success":false,"data":null}`)
+		case o["statusCode"] == "90":
+			answer(w, 422, `{"code":422,"message":"Order `+seg[1]+` is already cancelled.","success":false,"data":null}`)
+		default:
+			o["statusCode"] = "90"
+			answer(w, 200, `{"code":200,"message":"`+seg[1]+` deleted succesfully","success":true,"data":null}`)
+		}
 	case r.Method == "DELETE" && len(seg) == 2 && seg[0] == "order":
 		del(f.orders, seg[1])
+	case r.Method == "GET" && len(seg) == 2 && seg[0] == "order":
+		o, ok := f.orders[seg[1]]
+		if !ok {
+			answer(w, 404, `{"code":404,"message":"Order not found","success":false,"data":null}`)
+			return
+		}
+		b, _ := json.Marshal(map[string]any{"code": 200, "message": "Order " + seg[1], "success": true, "data": o})
+		answer(w, 200, string(b))
 	case r.Method == "GET" && path == "/api/item":
 		list(f.items, "code", r.Query.Get("code"))
 	case r.Method == "POST" && path == "/api/item":
@@ -359,6 +385,32 @@ func TestSendOrderCancel(t *testing.T) {
 			require.Equal(t, 91, u.StatusRank, "cancelled is final")
 		})
 	}
+	t.Run("ASecondDeleteThatWICSRefusesOfACancelledOrderIsDone", func(t *testing.T) {
+		t.Parallel()
+		f := newWCWICS(t)
+		f.keepCancelled = true
+		f.orders["13000"] = map[string]any{"number": "13000", "reference": "SO1", "statusCode": "40"}
+		c := f.connector(t)
+		cmd := &model.Command{ID: 8, Kind: model.CommandOrderCancel, Attempts: 1}
+		order := &model.Order{Resource: model.Resource{ProviderRef: "13000"}, Reference: "SO1"}
+		_, err := c.SendCommand(context.Background(), envWith(nil, order), cmd)
+		require.NoError(t, err)
+		cmd.Attempts = 2
+		ans, err := c.SendCommand(context.Background(), envWith(nil, order), cmd)
+		require.NoError(t, err, "sent again after a crash")
+		require.Equal(t, 2, f.count("DELETE", "/api/order/13000"))
+		require.Equal(t, model.OrderCancelled, normalizeAnswer(t, c, ans).Orders[0].Status)
+	})
+	t.Run("ARefusedDeleteOfAShippedOrderIsARefusal", func(t *testing.T) {
+		t.Parallel()
+		f := newWCWICS(t)
+		f.orders["13000"] = map[string]any{"number": "13000", "reference": "SO1", "statusCode": "70"}
+		f.refuseDelete = true
+		_, err := f.connector(t).SendCommand(context.Background(), envWith(nil, &model.Order{Resource: model.Resource{ProviderRef: "13000"}, Reference: "SO1"}),
+			&model.Command{ID: 8, Kind: model.CommandOrderCancel})
+		require.ErrorIs(t, err, provider.ErrRefused)
+		require.ErrorContains(t, err, "has been shipped")
+	})
 	t.Run("TheSubjectByValue", func(t *testing.T) {
 		t.Parallel()
 		f := newWCWICS(t)

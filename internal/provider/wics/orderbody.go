@@ -51,7 +51,9 @@ const (
 //	company                         company
 //	street                          street
 //	house_number                    streetNumber, its leading digits as an integer; what
-//	                                follows the digits ("16B") goes to extension
+//	                                follows the digits ("16B") goes to extension. Required
+//	                                of a Dutch address; abroad, where WICS allows none, a
+//	                                number without leading digits goes whole to extension
 //	house_number_addition           extension (after any rest of house_number)
 //	address_line2                   secondAddressLine
 //	postcode, city, region          zipcode, city, state
@@ -142,12 +144,19 @@ func orderAddress(path string, a *model.Address, lang Text, fe *provider.FieldEr
 		Email:             Text(a.Email),
 		Language:          lang,
 	}
+	// The streetNumber "may be empty on a foreign address" (Get Order):
+	// it is required of Dutch addresses only, and a foreign house number
+	// without leading digits goes whole into the extension.
+	dutch := out.Country == "NL"
 	num, rest, ok := splitHouseNumber(a.HouseNumber)
 	switch {
+	case strings.TrimSpace(a.HouseNumber) == "" && dutch:
+		bad("house_number", "is required of a Dutch address: WICS requires the street number", nil)
 	case strings.TrimSpace(a.HouseNumber) == "":
-		bad("house_number", "is required: WICS requires the street number", nil)
-	case !ok:
+	case !ok && dutch:
 		bad("house_number", "must begin with the street number as a whole number (WICS's streetNumber); put the rest in house_number_addition", a.HouseNumber)
+	case !ok:
+		rest = strings.TrimSpace(a.HouseNumber)
 	}
 	out.StreetNumber = Int(num)
 	out.Extension = Text(strings.TrimSpace(rest + " " + strings.TrimSpace(a.HouseNumberAddition)))

@@ -74,6 +74,11 @@ func TestOrderBodyGolden(t *testing.T) {
 			r.DeliveryAddress.HouseNumberAddition = "bis"
 			r.DeliveryAddress.FirstName, r.DeliveryAddress.LastName = "", ""
 		}},
+		{name: "foreign_address_without_street_number", mutate: func(r *model.OrderRequest) {
+			r.InvoiceAddress = nil
+			r.DeliveryAddress = model.Address{FirstName: "Jean", LastName: "Dupont", Street: "Rue de Rivoli", HouseNumber: "bis",
+				Postcode: "75001", City: "Paris", Country: "fr", Email: "jean@example.fr"}
+		}},
 		{name: "no_delivery_date", mutate: func(r *model.OrderRequest) {
 			r.DeliveryDate = ""
 			r.ShippingMethod = ""
@@ -136,8 +141,12 @@ func TestOrderBodyFieldErrors(t *testing.T) {
 	}{
 		{name: "HouseNumberMustBeginWithDigits", mutate: func(r *model.OrderRequest) { r.DeliveryAddress.HouseNumber = "zwei" },
 			fields: []string{"delivery_address.house_number"}},
-		{name: "HouseNumberIsRequired", mutate: func(r *model.OrderRequest) { r.InvoiceAddress.HouseNumber = "" },
+		{name: "HouseNumberIsRequiredOfADutchAddress", mutate: func(r *model.OrderRequest) { r.InvoiceAddress.HouseNumber = "" },
 			fields: []string{"invoice_address.house_number"}},
+		{name: "HouseNumberIsNotRequiredAbroad", mutate: func(r *model.OrderRequest) {
+			r.InvoiceAddress.HouseNumber, r.InvoiceAddress.Country = "", "BE"
+			r.Lines[0].SKU = ""
+		}, fields: []string{"lines[0].sku"}},
 		{name: "CountryOfTwoLetters", mutate: func(r *model.OrderRequest) { r.DeliveryAddress.Country = "NLD" },
 			fields: []string{"delivery_address.country"}},
 		{name: "CountryIsRequired", mutate: func(r *model.OrderRequest) { r.DeliveryAddress.Country = "" },

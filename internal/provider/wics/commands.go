@@ -427,19 +427,25 @@ type cmdAnnouncement struct {
 	Lines               []cmdAnnouncementLine `json:"lines,omitempty"`
 }
 
-// cmdAnnouncementLine is one line of a cmdAnnouncement.
+// cmdAnnouncementLine is one line of a cmdAnnouncement. The document marks
+// lotNumber and bestBeforeDate required on every line, which the canonical
+// request does not have: they are sent empty ("" and null), meaning no lot
+// and no best-before date, rather than left out.
 type cmdAnnouncementLine struct {
-	LineNumber       Int  `json:"lineNumber"`
-	ItemCode         Text `json:"itemCode"`
-	ItemDescription  Text `json:"itemDescription,omitempty"`
-	QuantityExpected Int  `json:"quantityExpected"`
+	LineNumber       Int   `json:"lineNumber"`
+	ItemCode         Text  `json:"itemCode"`
+	ItemDescription  Text  `json:"itemDescription,omitempty"`
+	QuantityExpected Int   `json:"quantityExpected"`
+	LotNumber        Text  `json:"lotNumber"`
+	BestBeforeDate   *Text `json:"bestBeforeDate"`
 }
 
 // announcementBody maps canonical inbound goods onto the document's
 // announcement: reference, expected_at plannedDate (required), supplier
 // (WICS's address number of the supplier: digits, 0 when absent, as
 // public clients send), stockStatus DefaultStockStatus, lines with
-// lineNumber i+1, sku itemCode and quantity quantityExpected, and
+// lineNumber i+1, sku itemCode, quantity quantityExpected, lotNumber ""
+// and bestBeforeDate null (see cmdAnnouncementLine), and
 // metaFields {"shiphub_inbound_id", "shiphub_command_id"}.
 func announcementBody(req *model.InboundRequest, inboundID, commandID int64) (*cmdAnnouncement, error) {
 	var fe provider.FieldErrors

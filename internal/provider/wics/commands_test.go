@@ -493,7 +493,7 @@ func TestSendInbound(t *testing.T) {
 				if r.Method == "POST" {
 					require.JSONEq(t, `{"reference":"PO150002","plannedDate":"2022-08-12","supplier":86,"stockStatus":31,
 						"metaFields":{"shiphub_inbound_id":"3","shiphub_command_id":"11"},
-						"lines":[{"lineNumber":1,"itemCode":"16082","quantityExpected":1}]}`, string(r.Body))
+						"lines":[{"lineNumber":1,"itemCode":"16082","quantityExpected":1,"lotNumber":"","bestBeforeDate":null}]}`, string(r.Body))
 				}
 			}
 			require.Equal(t, TopicCommandInbound, ans.Topic)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -579,4 +581,75 @@ func TestValidateCommand(t *testing.T) {
 		})
 	}
 	require.Equal(t, []model.CommandKind{"order.create", "order.cancel", "product.upsert", "inbound.create", "inbound.cancel"}, c.CommandKinds())
+}
+
+// TestCommandRequestCosts states what each kind costs of the login's
+// budget of 150 requests a minute, on a first attempt and when sent again.
+func TestCommandRequestCosts(t *testing.T) {
+	t.Parallel()
+	product := model.ProductRequest{SKU: "16082", Name: "Jack kabel 1m"}
+	inbound := model.InboundRequest{Reference: "PO1", ExpectedAt: "2026-01-01", Lines: []model.InboundRequestLine{{SKU: "16082", Quantity: 1}}}
+	cases := []struct {
+		name     string
+		cmd      func() *model.Command
+		subject  any
+		prepare  func(f *wcWICS)
+		attempts int
+		want     int
+	}{
+		{name: "OrderCreateFirstAttempt", cmd: func() *model.Command { return orderCommand(t, 1, 1, documentOrder()) }, attempts: 1, want: 1},
+		{name: "OrderCreateSentAgain", cmd: func() *model.Command { return orderCommand(t, 1, 1, documentOrder()) }, attempts: 2, want: 2},
+		{name: "OrderCancelByProviderRef", cmd: func() *model.Command { return &model.Command{ID: 2, Kind: model.CommandOrderCancel} },
+			subject: &model.Order{Resource: model.Resource{ProviderRef: "13000"}, Reference: "SO1"},
+			prepare: func(f *wcWICS) { f.orders["13000"] = map[string]any{"number": "13000", "reference": "SO1"} }, attempts: 1, want: 1},
+		{name: "OrderCancelByReference", cmd: func() *model.Command { return &model.Command{ID: 2, Kind: model.CommandOrderCancel} },
+			subject: &model.Order{Reference: "SO1"},
+			prepare: func(f *wcWICS) { f.orders["13000"] = map[string]any{"number": "13000", "reference": "SO1"} }, attempts: 1, want: 2},
+		{name: "ProductUpsert", cmd: func() *model.Command { return payloadCommand(t, model.CommandProductUpsert, 3, 1, product) }, attempts: 1, want: 2},
+		{name: "InboundCreateFirstAttempt", cmd: func() *model.Command { return payloadCommand(t, model.CommandInboundCreate, 4, 1, inbound) }, attempts: 1, want: 1},
+		{name: "InboundCreateSentAgain", cmd: func() *model.Command { return payloadCommand(t, model.CommandInboundCreate, 4, 1, inbound) }, attempts: 2, want: 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newWCWICS(t)
+			if tc.prepare != nil {
+				tc.prepare(f)
+			}
+			l := &wcLimiter{}
+			cmd := tc.cmd()
+			cmd.Attempts = tc.attempts
+			_, err := f.connector(t).SendCommand(context.Background(), envWith(l, tc.subject), cmd)
+			require.NoError(t, err)
+			waits, _ := l.counts()
+			require.Equal(t, tc.want, waits, "requests waited for")
+			require.Len(t, f.requests(), tc.want, "requests sent")
+		})
+	}
+}
+
+// BenchmarkSendOrderCreate measures the sender's own cost of an order
+// (mapping, encoding, one POST to a loopback fake, the answer), without
+// WICS's latency or the budget.
+func BenchmarkSendOrderCreate(b *testing.B) {
+	srv := newWCServerB(b)
+	c, err := NewWithSettings(Settings{BaseURL: srv.URL, APIKey: "key-1", APISecret: "s3cret"})
+	require.NoError(b, err)
+	cmd := orderCommand(b, 7, 42, documentOrder())
+	cmd.Attempts = 1
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.SendCommand(context.Background(), provider.CommandEnv{}, cmd); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func newWCServerB(b *testing.B) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		answer(w, 201, `{"code":201,"message":"Order with number 13295 created successfully","success":true,"data":["13295"]}`)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
 }

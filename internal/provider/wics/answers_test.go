@@ -170,7 +170,7 @@ func FuzzAnswerDecoders(f *testing.F) {
 		_, _ = identifiers(env.Data)
 		var shipments []OrderShipment
 		_ = json.Unmarshal(env.Data, &shipments)
-		var serials []LineSerialNumbers
+		var serials []ShipmentLineSerials
 		if json.Unmarshal(env.Data, &serials) == nil {
 			for _, s := range serials {
 				_ = s.Flat()

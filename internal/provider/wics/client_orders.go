@@ -106,8 +106,8 @@ func (c *Client) OrderSerialNumbers(ctx context.Context, number string) ([]Order
 
 // ShipmentSerialNumbers lists the serial numbers of a shipment's lines (GET
 // /api/shipment/{shipmentNr}/serialnumber).
-func (c *Client) ShipmentSerialNumbers(ctx context.Context, shipmentNr string) ([]LineSerialNumbers, error) {
-	var out []LineSerialNumbers
+func (c *Client) ShipmentSerialNumbers(ctx context.Context, shipmentNr string) ([]ShipmentLineSerials, error) {
+	var out []ShipmentLineSerials
 	if _, err := c.Do(ctx, http.MethodGet, "/shipment/"+url.PathEscape(shipmentNr)+"/serialnumber", nil, nil, &out); err != nil {
 		return nil, err
 	}

@@ -329,10 +329,10 @@ type OrderSerialNumber struct {
 	SerialNumber Text `json:"serialNumber"`
 }
 
-// LineSerialNumbers is one item of GET /api/shipment/{number}/serialnumber
-// (and of the receipt and stock serial number calls): a line's serial
-// numbers, which the document nests as a list of lists.
-type LineSerialNumbers struct {
+// ShipmentLineSerials is one item of GET /api/shipment/{number}/serialnumber:
+// a shipment line's serial numbers, which the document nests as a list of
+// lists.
+type ShipmentLineSerials struct {
 	ItemCode      Text     `json:"itemCode"`
 	Description   Text     `json:"description"`
 	LineNumber    Int      `json:"lineNumber"`
@@ -340,7 +340,7 @@ type LineSerialNumbers struct {
 }
 
 // Flat returns the serial numbers in one list, in the order given.
-func (l LineSerialNumbers) Flat() []string {
+func (l ShipmentLineSerials) Flat() []string {
 	var out []string
 	for _, group := range l.SerialNumbers {
 		for _, s := range group {

@@ -41,7 +41,7 @@ func runCallCases(t *testing.T, cases []callCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) { answer(w, tc.status, tc.answer) })
+			srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) { wcAnswer(w, tc.status, tc.answer) })
 			tc.call(t, srv.client(&wcLimiter{}))
 			reqs := srv.requests()
 			require.NotEmpty(t, reqs)

@@ -104,7 +104,7 @@ func (s *wcServer) client(l provider.Limiter) *Client {
 var wcNow = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
 // answer writes a status and a body.
-func answer(w http.ResponseWriter, status int, body string, header ...string) {
+func wcAnswer(w http.ResponseWriter, status int, body string, header ...string) {
 	for i := 0; i+1 < len(header); i += 2 {
 		w.Header().Set(header[i], header[i+1])
 	}
@@ -124,7 +124,7 @@ func apiFixture(t testing.TB, name string) string {
 func TestDoDecodesTheEnvelope(t *testing.T) {
 	t.Parallel()
 	srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) {
-		answer(w, http.StatusOK, apiFixture(t, "login.json"))
+		wcAnswer(w, http.StatusOK, apiFixture(t, "login.json"))
 	})
 	l := &wcLimiter{}
 	c := srv.client(l)
@@ -149,7 +149,7 @@ func TestDoDecodesTheEnvelope(t *testing.T) {
 func TestDoSendsJSONAndDecodesData(t *testing.T) {
 	t.Parallel()
 	srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) {
-		answer(w, http.StatusCreated, `{"code":201,"message":"Order with number 13295 created successfully","success":true,"data":["13295"]}`)
+		wcAnswer(w, http.StatusCreated, `{"code":201,"message":"Order with number 13295 created successfully","success":true,"data":["13295"]}`)
 	})
 	c := srv.client(nil)
 	var data []string
@@ -231,7 +231,7 @@ func TestDoErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) { answer(w, tc.status, tc.body, tc.header...) })
+			srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) { wcAnswer(w, tc.status, tc.body, tc.header...) })
 			l := &wcLimiter{until: tc.until}
 			_, err := srv.client(l).Do(context.Background(), http.MethodGet, "/order/1", nil, nil, nil)
 			require.Error(t, err)
@@ -261,7 +261,7 @@ func TestDoErrors(t *testing.T) {
 
 func TestDoWaitsOnTheLimiterFirst(t *testing.T) {
 	t.Parallel()
-	srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) { answer(w, 200, `{"success":true}`) })
+	srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) { wcAnswer(w, 200, `{"success":true}`) })
 	budget := &provider.RetryAfterError{After: time.Hour, Err: provider.ErrBudgetExhausted}
 	l := &wcLimiter{waitErr: budget}
 	_, err := srv.client(l).Do(context.Background(), http.MethodGet, "/login", nil, nil, nil)
@@ -275,7 +275,7 @@ func TestDoWaitsOnTheLimiterFirst(t *testing.T) {
 func TestDoRecordingTheBlockFails(t *testing.T) {
 	t.Parallel()
 	srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) {
-		answer(w, 429, `{"code":429,"message":"Too many requests"}`)
+		wcAnswer(w, 429, `{"code":429,"message":"Too many requests"}`)
 	})
 	l := &wcLimiter{blockErr: errors.New("database is down")}
 	_, err := srv.client(l).Do(context.Background(), http.MethodGet, "/login", nil, nil, nil)
@@ -326,22 +326,22 @@ func pagedServer(t *testing.T, n int, empty func(w http.ResponseWriter) bool) *w
 			items = append(items, map[string]any{"number": strconv.Itoa(i + 1)})
 		}
 		b, _ := json.Marshal(map[string]any{"code": 200, "message": fmt.Sprintf("List of %d orders", len(items)), "success": true, "data": items})
-		answer(w, 200, string(b))
+		wcAnswer(w, 200, string(b))
 	})
 }
 
 func TestWalk(t *testing.T) {
 	t.Parallel()
 	notFound := func(w http.ResponseWriter) bool {
-		answer(w, 404, `{"code":404,"message":"No orders found","success":false,"data":null}`)
+		wcAnswer(w, 404, `{"code":404,"message":"No orders found","success":false,"data":null}`)
 		return true
 	}
 	noStock := func(w http.ResponseWriter) bool {
-		answer(w, 200, `{"code":200,"message":"No items with stock found","success":false,"data":null}`)
+		wcAnswer(w, 200, `{"code":200,"message":"No items with stock found","success":false,"data":null}`)
 		return true
 	}
 	nullData := func(w http.ResponseWriter) bool {
-		answer(w, 200, `{"code":200,"message":"List of 0 orders","success":true,"data":null}`)
+		wcAnswer(w, 200, `{"code":200,"message":"List of 0 orders","success":true,"data":null}`)
 		return true
 	}
 	cases := []struct {
@@ -413,7 +413,7 @@ func TestWalkStops(t *testing.T) {
 	t.Run("AtAnErrorAnswerNamingThePage", func(t *testing.T) {
 		t.Parallel()
 		srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) {
-			answer(w, 500, `{"code":500,"message":"boom","success":false}`)
+			wcAnswer(w, 500, `{"code":500,"message":"boom","success":false}`)
 		})
 		err := Walk(context.Background(), srv.client(nil), "/order", Filter{}, func(int, []json.RawMessage) error { return nil })
 		require.ErrorContains(t, err, "listing /order page 1")
@@ -432,10 +432,10 @@ func TestLoginAndHealth(t *testing.T) {
 	t.Parallel()
 	srv := newWCServer(t, func(w http.ResponseWriter, r *wcRequest) {
 		if r.User != "key-1" || r.Pass != "s3cret" {
-			answer(w, 401, `{"code":401,"message":"Invalid credentials","success":false,"data":null}`)
+			wcAnswer(w, 401, `{"code":401,"message":"Invalid credentials","success":false,"data":null}`)
 			return
 		}
-		answer(w, 200, apiFixture(t, "login.json"))
+		wcAnswer(w, 200, apiFixture(t, "login.json"))
 	})
 	c := newConnector(t, func(s *Settings) { s.BaseURL = srv.URL })
 	l := &wcLimiter{}

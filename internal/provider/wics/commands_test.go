@@ -63,17 +63,17 @@ func (f *wcWICS) handle(w http.ResponseWriter, r *wcRequest) {
 			items = nil
 		}
 		b, _ := json.Marshal(map[string]any{"code": 200, "message": fmt.Sprintf("List of %d", len(items)), "success": true, "data": items})
-		answer(w, 200, string(b))
+		wcAnswer(w, 200, string(b))
 	}
 	create := func(m map[string]map[string]any, key string) (string, bool) {
 		if f.refuse != nil {
 			code, _ := strconv.Atoi(f.refuse[0])
-			answer(w, code, f.refuse[1])
+			wcAnswer(w, code, f.refuse[1])
 			return "", false
 		}
 		var v map[string]any
 		if err := json.Unmarshal(r.Body, &v); err != nil {
-			answer(w, 400, `{"code":400,"message":"Invalid JSON","success":false,"data":null}`)
+			wcAnswer(w, 400, `{"code":400,"message":"Invalid JSON","success":false,"data":null}`)
 			return "", false
 		}
 		id := fmt.Sprint(v[key])
@@ -87,11 +87,11 @@ func (f *wcWICS) handle(w http.ResponseWriter, r *wcRequest) {
 	}
 	del := func(m map[string]map[string]any, id string) {
 		if _, ok := m[id]; !ok {
-			answer(w, 404, `{"code":404,"message":"`+id+` not found","success":false,"data":null}`)
+			wcAnswer(w, 404, `{"code":404,"message":"`+id+` not found","success":false,"data":null}`)
 			return
 		}
 		delete(m, id)
-		answer(w, 200, `{"code":200,"message":"`+id+` deleted succesfully","success":true,"data":null}`)
+		wcAnswer(w, 200, `{"code":200,"message":"`+id+` deleted succesfully","success":true,"data":null}`)
 	}
 	switch {
 	case r.Method == "GET" && path == "/api/order":
@@ -100,61 +100,61 @@ func (f *wcWICS) handle(w http.ResponseWriter, r *wcRequest) {
 		var v map[string]any
 		_ = json.Unmarshal(r.Body, &v)
 		if v["deliveryDate"] == nil && f.refuse == nil {
-			answer(w, 422, `{"code":422,"message":"The deliveryDate field is required.","success":false,"data":null}`)
+			wcAnswer(w, 422, `{"code":422,"message":"The deliveryDate field is required.","success":false,"data":null}`)
 			return
 		}
 		if id, ok := create(f.orders, ""); ok {
-			answer(w, 201, `{"code":201,"message":"Order with number `+id+` created successfully","success":true,"data":["`+id+`"]}`)
+			wcAnswer(w, 201, `{"code":201,"message":"Order with number `+id+` created successfully","success":true,"data":["`+id+`"]}`)
 		}
 	case r.Method == "DELETE" && len(seg) == 2 && seg[0] == "order" && f.refuseDelete:
-		answer(w, 422, `{"code":422,"message":"Order `+seg[1]+` has been shipped and can no longer be deleted.","success":false,"data":null}`)
+		wcAnswer(w, 422, `{"code":422,"message":"Order `+seg[1]+` has been shipped and can no longer be deleted.","success":false,"data":null}`)
 	case r.Method == "DELETE" && len(seg) == 2 && seg[0] == "order" && f.keepCancelled:
 		o, ok := f.orders[seg[1]]
 		switch {
 		case !ok:
-			answer(w, 404, `{"code":404,"message":"Order not found","success":false,"data":null}`)
+			wcAnswer(w, 404, `{"code":404,"message":"Order not found","success":false,"data":null}`)
 		case o["statusCode"] == "90":
-			answer(w, 422, `{"code":422,"message":"Order `+seg[1]+` is already cancelled.","success":false,"data":null}`)
+			wcAnswer(w, 422, `{"code":422,"message":"Order `+seg[1]+` is already cancelled.","success":false,"data":null}`)
 		default:
 			o["statusCode"] = "90"
-			answer(w, 200, `{"code":200,"message":"`+seg[1]+` deleted succesfully","success":true,"data":null}`)
+			wcAnswer(w, 200, `{"code":200,"message":"`+seg[1]+` deleted succesfully","success":true,"data":null}`)
 		}
 	case r.Method == "DELETE" && len(seg) == 2 && seg[0] == "order":
 		del(f.orders, seg[1])
 	case r.Method == "GET" && len(seg) == 2 && seg[0] == "order":
 		o, ok := f.orders[seg[1]]
 		if !ok {
-			answer(w, 404, `{"code":404,"message":"Order not found","success":false,"data":null}`)
+			wcAnswer(w, 404, `{"code":404,"message":"Order not found","success":false,"data":null}`)
 			return
 		}
 		b, _ := json.Marshal(map[string]any{"code": 200, "message": "Order " + seg[1], "success": true, "data": o})
-		answer(w, 200, string(b))
+		wcAnswer(w, 200, string(b))
 	case r.Method == "GET" && path == "/api/item":
 		list(f.items, "code", r.Query.Get("code"))
 	case r.Method == "POST" && path == "/api/item":
 		if id, ok := create(f.items, "code"); ok {
-			answer(w, 201, `{"code":201,"message":"Item with `+id+` created successfully","success":true,"data":null}`)
+			wcAnswer(w, 201, `{"code":201,"message":"Item with `+id+` created successfully","success":true,"data":null}`)
 		}
 	case r.Method == "PUT" && len(seg) == 2 && seg[0] == "item":
 		if _, ok := f.items[seg[1]]; !ok {
-			answer(w, 404, `{"code":404,"message":"Item not found","success":false,"data":null}`)
+			wcAnswer(w, 404, `{"code":404,"message":"Item not found","success":false,"data":null}`)
 			return
 		}
-		answer(w, 200, `{"code":200,"message":"Item with number `+seg[1]+` has been updated.","success":true,"data":["`+seg[1]+`"]}`)
+		wcAnswer(w, 200, `{"code":200,"message":"Item with number `+seg[1]+` has been updated.","success":true,"data":["`+seg[1]+`"]}`)
 	case r.Method == "GET" && path == "/api/announcement":
 		list(f.announcements, "reference", r.Query.Get("reference"))
 	case r.Method == "POST" && path == "/api/announcement":
 		if id, ok := create(f.announcements, ""); ok {
 			if f.noAnnouncementNumber {
-				answer(w, 201, `{"code":201,"message":"Announcement created","success":true,"data":null}`)
+				wcAnswer(w, 201, `{"code":201,"message":"Announcement created","success":true,"data":null}`)
 				return
 			}
-			answer(w, 201, `{"code":201,"message":"Announcement with number `+id+` created successfully","success":true,"data":["`+id+`"]}`)
+			wcAnswer(w, 201, `{"code":201,"message":"Announcement with number `+id+` created successfully","success":true,"data":["`+id+`"]}`)
 		}
 	case r.Method == "DELETE" && len(seg) == 2 && seg[0] == "announcement":
 		del(f.announcements, seg[1])
 	default:
-		answer(w, 404, `{"code":404,"message":"no route","success":false,"data":null}`)
+		wcAnswer(w, 404, `{"code":404,"message":"no route","success":false,"data":null}`)
 	}
 }
 
@@ -648,7 +648,7 @@ func BenchmarkSendOrderCreate(b *testing.B) {
 func newWCServerB(b *testing.B) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		answer(w, 201, `{"code":201,"message":"Order with number 13295 created successfully","success":true,"data":["13295"]}`)
+		wcAnswer(w, 201, `{"code":201,"message":"Order with number 13295 created successfully","success":true,"data":["13295"]}`)
 	}))
 	b.Cleanup(srv.Close)
 	return srv

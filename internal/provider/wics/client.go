@@ -89,7 +89,13 @@ func (e *APIError) Blocked() bool {
 		return true
 	}
 	m := strings.ToLower(e.Message)
-	return strings.Contains(m, "blocked") || strings.Contains(m, "too many requests")
+	if strings.Contains(m, "too many requests") || strings.Contains(m, "rate limit") {
+		return true
+	}
+	// The document words its block as the API user being blocked for
+	// minutes; an item or order "blocked" for its own reasons is not one.
+	return strings.Contains(m, "blocked") &&
+		(strings.Contains(m, "user") || strings.Contains(m, "minute") || strings.Contains(m, "request"))
 }
 
 // Refused reports whether the request was refused for its content, so
@@ -261,7 +267,7 @@ func excerpt(b []byte) string {
 	const n = 200
 	s := strings.TrimSpace(string(b))
 	if len(s) > n {
-		s = s[:n] + "…"
+		s = strings.ToValidUTF8(s[:n], "") + "…"
 	}
 	return s
 }

@@ -17,8 +17,8 @@
 // every key in PascalCase instead.
 //
 //   - POST /token takes the form grant_type=password&username&password and
-//     answers {access_token, token_type, expires_in, userName, .issued,
-//     .expires} (no envelope). A wrong login is 400 {error,
+//     answers {access_token, token_type, expires_in, userName, issued,
+//     expires} as the document spells them (no envelope). A wrong login is 400 {error,
 //     error_description}; an unknown or expired token on any other call is
 //     401. Tokens live Config.TokenLifetime on the Config.Now clock;
 //     ExpireTokens and ExpireTokensAfter end them early, also in the middle
@@ -451,8 +451,8 @@ func (s *Sim) token(w http.ResponseWriter, r *http.Request, _ []string) {
 		TokenType   string `json:"token_type"`
 		ExpiresIn   int64  `json:"expires_in"`
 		UserName    string `json:"userName"`
-		Issued      string `json:".issued"`
-		Expires     string `json:".expires"`
+		Issued      string `json:"issued"`
+		Expires     string `json:"expires"`
 	}{access, "bearer", int64(s.cfg.TokenLifetime / time.Second), user, t.issued.UTC().Format(http.TimeFormat), t.expires.UTC().Format(http.TimeFormat)}, false)
 }
 

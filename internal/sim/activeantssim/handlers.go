@@ -539,7 +539,7 @@ func (s *Sim) addRMA(w http.ResponseWriter, r *http.Request, _ []string) {
 }
 
 func (s *Sim) createRMA(req *rmaRequest) (int64, error) {
-	if !req.ShipmentID.Set || req.ShipmentID.V == 0 {
+	if !req.ShipmentID.Set {
 		return 0, invalid("shipmentId is required")
 	}
 	if len(req.RmaItems) == 0 {

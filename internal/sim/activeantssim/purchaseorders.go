@@ -119,8 +119,11 @@ func (s *Sim) checkPOItem(i int, it poItemRequest) error {
 	if it.Sku == "" {
 		return invalid("purchaseOrderItems[%d].sku is required", i)
 	}
-	if !it.Quantity.Set || it.Quantity.V <= 0 {
-		return invalid("purchaseOrderItems[%d].quantity must be positive", i)
+	if !it.Quantity.Set {
+		return invalid("purchaseOrderItems[%d].quantity is required", i)
+	}
+	if it.Quantity.V <= 0 {
+		return refuse("Quantity of sku (%s) must be positive.", it.Sku)
 	}
 	if s.w.bySKU[strings.ToLower(it.Sku)] == nil {
 		return refuse("Product with sku (%s) does not exist.", it.Sku)

@@ -3,11 +3,14 @@ package activeantssim
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -181,4 +184,153 @@ func requireShape(t testing.TB, path string, example, got any) {
 		_, ok := got.(bool)
 		require.True(t, ok, "%s: want a boolean, got %T", path, got)
 	}
+}
+
+// TestDocumentExampleRequestsAreAccepted sends each of the document's
+// example requests as the document shows it. Every one decodes; those
+// whose placeholder values ("string", id 0) name nothing in the warehouse
+// are refused for exactly that, and with the placeholders replaced by the
+// simulator's own ids and SKUs they succeed.
+func TestDocumentExampleRequestsAreAccepted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.ManualReceipts = true })
+	st := h.sim.Settings()
+	p := h.stocked(5)
+	h.placeOrder("GB-42145-222", map[string]int{p.SKU: 1})
+	h.sim.Advance(4 * time.Hour)
+	shipment := h.sim.Shipments()[0]
+
+	tests := []struct {
+		name, method, path, example string
+		// refused is the NOK message the verbatim example gets, "" if OK.
+		refused string
+		// fix replaces placeholders so that the example succeeds.
+		fix func(v map[string]any)
+	}{
+		{name: "OrderAdd", method: http.MethodPost, path: "/order/add", example: "order add request", refused: "Unknown languageId (0).",
+			fix: func(v map[string]any) {
+				v["externalOrderNumber"] = "DOC-ORDER-1"
+				v["languageId"], v["orderTypeId"], v["shippingMethodId"] = st.Languages[0].ID, st.OrderTypes[0].ID, st.ShippingMethods[0].ID
+				v["deliveryAddressCountryIso"] = "NL"
+				v["orderItems"].([]any)[0].(map[string]any)["sku"] = p.SKU
+				v["orderItems"].([]any)[0].(map[string]any)["quantity"] = 1
+			}},
+		{name: "OrderRelease", method: http.MethodPost, path: "/v2/order/release", example: "release request", refused: "Order (string) not found."},
+		{name: "OrderSearch", method: http.MethodPost, path: "/order/search", example: "order search request"},
+		{name: "ShipmentsByOrderType", method: http.MethodPost, path: "/v2/shipment/byordertype", example: "byordertype request"},
+		{name: "ShipmentSync", method: http.MethodPost, path: "/v2/shipment/sync", example: "shipment sync request"},
+		{name: "ShipmentSearch", method: http.MethodPost, path: "/shipment/search", example: "shipment search request"},
+		{name: "RMA", method: http.MethodPost, path: "/v2/rma/add", example: "rma request", refused: "Shipment (0) not found.",
+			fix: func(v map[string]any) {
+				v["shipmentId"] = shipment.ID
+				found := results(h.ok(http.MethodPost, "/shipment/search", map[string]any{"id": shipment.ID}))
+				item := v["rmaItems"].(map[string]any)
+				item["shipmentItemId"] = found[0]["shipmentItems"].([]any)[0].(map[string]any)["shipmentItemId"]
+				item["quantity"], item["returnReasonId"] = 1, st.ReturnReasons[0].ID
+			}},
+		{name: "ProductAdd", method: http.MethodPost, path: "/product/add", example: "product add request"},
+		{name: "ProductEdit", method: http.MethodPost, path: "/product/edit", example: "product edit request"},
+		{name: "ProductSearch", method: http.MethodPost, path: "/product/search", example: "product search request", refused: "Product not found."},
+		{name: "StockMutationSync", method: http.MethodPost, path: "/v2/stockmutation/sync", example: "stock mutation sync request"},
+		{name: "PurchaseOrderAdd", method: http.MethodPost, path: "/purchaseorder/add", example: "purchase order add request", refused: "must be positive",
+			fix: func(v map[string]any) {
+				v["purchaseOrderItems"].([]any)[0].(map[string]any)["quantity"] = 5
+				v["purchaseOrderItems"].([]any)[0].(map[string]any)["sku"] = p.SKU
+			}},
+		{name: "PurchaseOrderEdit", method: http.MethodPost, path: "/purchaseorder/edit", example: "purchase order edit request", refused: "PurchaseOrder (12345) not found.",
+			fix: func(v map[string]any) {
+				v["purchaseOrderId"] = h.lastPO
+				v["purchaseOrderItems"].([]any)[0].(map[string]any)["sku"] = p.SKU
+			}},
+		{name: "PurchaseOrderDelete", method: http.MethodPost, path: "/purchaseorder/delete", example: "purchase order delete request", refused: "PurchaseOrder (1234) not found.",
+			fix: func(v map[string]any) {
+				v["purchaseOrderId"] = h.lastPO
+				v["purchaseOrderItems"].(map[string]any)["sku"] = p.SKU
+			}},
+	}
+	for _, tt := range tests { // in order: the purchase-order steps build on each other
+		t.Run(tt.name, func(t *testing.T) {
+			body := docJSON(t, documentExample(t, tt.example))
+			if tt.refused == "" {
+				v := h.ok(tt.method, tt.path, string(body))
+				if id, ok := v["result"].(json.Number); ok && tt.path == "/purchaseorder/add" {
+					h.lastPO, _ = id.Int64()
+				}
+				return
+			}
+			require.Contains(t, h.nok(tt.method, tt.path, string(body)), tt.refused)
+			if tt.fix == nil {
+				return
+			}
+			v := exampleValue(t, tt.example)
+			tt.fix(v)
+			got := h.ok(tt.method, tt.path, v)
+			if id, ok := got["result"].(json.Number); ok && tt.path == "/purchaseorder/add" {
+				h.lastPO, _ = id.Int64()
+			}
+		})
+	}
+	require.Equal(t, 1, h.sim.OrderCount("DOC-ORDER-1"))
+	require.Equal(t, 1, h.sim.RMAs())
+}
+
+// TestAnswersAreShapedLikeTheDocumentsExamples compares every answer with
+// an example in the document with that example, key by key.
+func TestAnswersAreShapedLikeTheDocumentsExamples(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	p := h.stocked(5)
+	h.placeOrder("5432102", map[string]int{p.SKU: 1})
+	h.sim.Advance(4 * time.Hour)
+	sh := h.sim.Shipments()[0]
+	tests := []struct {
+		example, method, path string
+		body                  any
+	}{
+		{"status answer", http.MethodGet, "/status/get", nil},
+		{"settings answer", http.MethodGet, "/settings/get", nil},
+		{"order search answer", http.MethodGet, "/v2/order/search?externalOrderNumber=5432102", nil},
+		{"order search body answer", http.MethodPost, "/order/search", `{"externalOrderNumber":"5432102"}`},
+		{"shipments answer", http.MethodGet, "/v2/shipment/get", nil},
+		{"byordertype answer", http.MethodPost, "/v2/shipment/byordertype", map[string]any{"orderTypes": []int64{h.sim.Settings().OrderTypes[0].ID}}},
+		{"shipment sync answer", http.MethodPost, "/v2/shipment/sync", `{"ids":[]}`},
+		{"shipment search answer", http.MethodPost, "/shipment/search", `{"externalOrderNumber":"5432102"}`},
+		{"return label answer", http.MethodGet, fmt.Sprintf("/v2/returnlabel/get/%d", sh.ID), nil},
+		{"product add answer", http.MethodPost, "/product/add", `{"sku":"NEW-1","name":"New"}`},
+		{"product edit answer", http.MethodPost, "/product/edit", `{"sku":"NEW-1","name":"Newer"}`},
+		{"product search answer", http.MethodPost, "/product/search", `{"sku":"NEW-1"}`},
+		{"product search query answer", http.MethodGet, "/v2/product/search?sku=" + p.SKU, nil},
+		{"stock get answer", http.MethodGet, "/stock/get/" + p.SKU, nil},
+		{"stock bulk answer", http.MethodGet, "/stock/bulk/true", nil},
+		{"stock v2 answer", http.MethodGet, "/v2/stock/get/" + p.SKU, nil},
+		{"stock since answer", http.MethodGet, "/v2/stock/bulk?all_products=false&from=2026-03-01", nil},
+		{"stock mutations answer", http.MethodGet, "/v2/stockmutation/get", nil},
+		{"stock mutation sync answer", http.MethodPost, "/v2/stockmutation/sync", `{"ids":[0]}`},
+		{"purchase order add answer", http.MethodPost, "/purchaseorder/add", map[string]any{"reference": "R1", "purchaseOrderItems": []any{map[string]any{"sku": p.SKU, "quantity": 3}}}},
+		{"release answer", http.MethodPost, "/v2/order/release", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.example, func(t *testing.T) {
+			ex := exampleValue(t, tt.example)
+			if tt.path == "/v2/order/release" {
+				b := h.orderBody("HELD-1", map[string]int{p.SKU: 1})
+				b["onHold"] = true
+				h.ok(http.MethodPost, "/order/add", b)
+				tt.body = `{"externalOrderNumber":"HELD-1"}`
+			}
+			got := h.ok(tt.method, tt.path, tt.body)
+			require.Equal(t, ex["message"] != nil, got["message"] != nil)
+			if strings.HasPrefix(ex["message"].(string), "Found") || ex["messageCode"] == "string" {
+				require.True(t, strings.HasPrefix(got["message"].(string), "Found") || ex["messageCode"] == "string", "%v", got["message"])
+			} else {
+				require.Equal(t, strings.TrimSuffix(ex["message"].(string), "."), strings.TrimSuffix(nonProductEdit(got["message"].(string)), "."), "the document's message")
+			}
+			requireShape(t, tt.example, ex, got)
+		})
+	}
+}
+
+// nonProductEdit maps the product edit message to the document's sku.
+func nonProductEdit(msg string) string {
+	return strings.Replace(msg, "(NEW-1)", "(testsku125145)", 1)
 }

@@ -119,7 +119,7 @@ func (o *orderRequest) validate() error {
 		if it.Sku == "" {
 			missing = append(missing, fmt.Sprintf("orderItems[%d].sku", i))
 		}
-		if !it.Quantity.Set || it.Quantity.V <= 0 {
+		if !it.Quantity.Set {
 			missing = append(missing, fmt.Sprintf("orderItems[%d].quantity", i))
 		}
 	}
@@ -179,6 +179,9 @@ func (s *Sim) placeOrder(req *orderRequest) (int64, error) {
 		o.notBefore = t
 	}
 	for _, it := range req.OrderItems {
+		if it.Quantity.V <= 0 {
+			return 0, refuse("Quantity of sku (%s) must be positive.", it.Sku)
+		}
 		p := wd.bySKU[strings.ToLower(it.Sku)]
 		if p == nil {
 			if !s.cfg.AcceptUnknownSKUs {
@@ -633,12 +636,12 @@ type productRequest struct {
 	SupplierProductCode    string   `json:"supplierProductCode"`
 	StockMinimum           flexInt  `json:"stockMinimum"`
 	StockMaximum           flexInt  `json:"stockMaximum"`
-	PriceA                 flexNum  `json:"priceA"`
-	PriceB                 flexNum  `json:"priceB"`
-	PriceC                 flexNum  `json:"priceC"`
-	PriceD                 flexNum  `json:"priceD"`
-	VatLevel               flexInt  `json:"vatLevel"`
-	OrderQuantity          flexInt  `json:"orderQuantity"`
+	PriceA                 flexText `json:"priceA"`
+	PriceB                 flexText `json:"priceB"`
+	PriceC                 flexText `json:"priceC"`
+	PriceD                 flexText `json:"priceD"`
+	VatLevel               flexText `json:"vatLevel"`
+	OrderQuantity          flexText `json:"orderQuantity"`
 	HasThtDate             flexBool `json:"hasThtDate"`
 	WarningDaysTillThtDate flexInt  `json:"warningDaysTillThtDate"`
 	MaxDaysTillThtDate     flexInt  `json:"maxDaysTillThtDate"`

@@ -45,6 +45,8 @@ type harness struct {
 	sim   *Sim
 	clock *fakeClock
 	token string
+	// lastPO is the purchase order a test made last.
+	lastPO int64
 }
 
 var testStart = time.Date(2026, 3, 2, 9, 0, 0, 0, amsterdam)

@@ -232,7 +232,10 @@ func formToTree(vals url.Values) map[string]any {
 			node = next
 		}
 	}
-	return arrays(root).(map[string]any)
+	for k, v := range root { // the root stays an object, whatever its keys
+		root[k] = arrays(v)
+	}
+	return root
 }
 
 // arrays turns maps whose keys are all 0..n-1 into slices.
@@ -298,6 +301,25 @@ func (f *flexNum) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("%s is not a number", b)
 	}
 	f.V, f.Set = n, true
+	return nil
+}
+
+// flexText reads a string or a number as text: the document types the
+// product's prices, VAT level and order quantity as strings in product/add
+// (its example sends "string") and as numbers in product/edit.
+type flexText string
+
+func (f *flexText) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*f = flexText(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("%s is neither a string nor a number", b)
+	}
+	*f = flexText(n.String())
 	return nil
 }
 

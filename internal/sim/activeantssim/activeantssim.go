@@ -245,6 +245,11 @@ type Sim struct {
 	faults      map[string]*fault
 	pascal      bool
 	srv         *http.Server
+	// lastTrackTrace is the Now of the last track-trace poll; polls less
+	// than an hour apart are counted in trackTraceSoon.
+	lastTrackTrace time.Time
+	trackTraceAll  int
+	trackTraceSoon int
 }
 
 // New builds a simulator, validating cfg and filling in defaults.
@@ -443,6 +448,11 @@ func (s *Sim) token(w http.ResponseWriter, r *http.Request, _ []string) {
 	_, _ = rand.Read(raw[:])
 	access := hex.EncodeToString(raw[:])
 	now := s.cfg.Now()
+	for h, old := range s.tokens {
+		if !now.Before(old.expires) {
+			delete(s.tokens, h)
+		}
+	}
 	t := &token{issued: now, expires: now.Add(s.cfg.TokenLifetime)}
 	s.tokens[hashToken(access)] = t
 	s.issued++
@@ -509,6 +519,15 @@ func (s *Sim) RequestsByPath() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// TrackTracePolls is how many track-trace status requests were answered,
+// and how many of them came less than an hour (on the Now clock) after the
+// one before: the document asks for at most one an hour.
+func (s *Sim) TrackTracePolls() (total, tooSoon int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.trackTraceAll, s.trackTraceSoon
 }
 
 // SetPascalCase switches the answers' keys to PascalCase or back.

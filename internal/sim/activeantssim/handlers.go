@@ -498,6 +498,12 @@ type wireTrackTrace struct {
 // yet delivered, or delivered within DeliveredLinger. An exception's time
 // is null, as in the document's status 19.
 func (s *Sim) trackTrace(w http.ResponseWriter, _ *http.Request, _ []string) {
+	wall := s.cfg.Now()
+	if s.trackTraceAll > 0 && wall.Sub(s.lastTrackTrace) < time.Hour {
+		s.trackTraceSoon++
+	}
+	s.trackTraceAll++
+	s.lastTrackTrace = wall
 	now := s.warehouseNow()
 	out := []wireTrackTrace{}
 	for _, sh := range s.w.shipments {
@@ -572,6 +578,60 @@ func (s *Sim) createRMA(req *rmaRequest) (int64, error) {
 	s.w.rmas = append(s.w.rmas, rm)
 	s.w.schedule(s.warehouseNow().Add(s.cfg.ReturnDelay), func(at time.Time) { s.w.returnArrives(rm, at) })
 	return rm.id, nil
+}
+
+type wireReturnItem struct {
+	RmaID               int64   `json:"rmaId"`
+	ShipmentID          int64   `json:"shipmentId"`
+	ShipmentItemID      int64   `json:"shipmentItemId"`
+	ExternalOrderNumber string  `json:"externalOrderNumber"`
+	Sku                 string  `json:"sku"`
+	Quantity            int     `json:"quantity"`
+	ReturnReasonID      int64   `json:"returnReasonId"`
+	ReturnReason        string  `json:"returnReason"`
+	ExternalReference   *string `json:"externalReference"`
+	ReceivedAt          string  `json:"receivedAt"`
+}
+
+// returnItems answers the document's return items (its fields
+// ExternalOrderNumber, Starttime, Endtime; the answer's shape is lost in the
+// capture, so these keys are the simulator's): the items of RMAs whose
+// goods have arrived.
+func (s *Sim) returnItems(w http.ResponseWriter, r *http.Request, _ []string) {
+	var req struct {
+		ExternalOrderNumber flexText `json:"externalOrderNumber"`
+		Starttime           string   `json:"starttime"`
+		Endtime             string   `json:"endtime"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		s.answer(w, 0, "", nil, err)
+		return
+	}
+	from, err := optDate("Starttime", req.Starttime)
+	if err != nil {
+		s.answer(w, 0, "", nil, err)
+		return
+	}
+	to, err := optDate("Endtime", req.Endtime)
+	if err != nil {
+		s.answer(w, 0, "", nil, err)
+		return
+	}
+	out := []wireReturnItem{}
+	for _, rm := range s.w.rmas {
+		switch {
+		case rm.arrived.IsZero(),
+			req.ExternalOrderNumber != "" && !strings.EqualFold(string(req.ExternalOrderNumber), rm.shipment.order.ext),
+			!from.IsZero() && rm.arrived.Before(from),
+			!to.IsZero() && rm.arrived.After(to):
+			continue
+		}
+		for _, it := range rm.items {
+			out = append(out, wireReturnItem{rm.id, rm.shipment.id, it.sp.itemID, rm.shipment.order.ext, it.sp.sku, it.qty,
+				it.reason.ID, it.reason.Name, strPtr(it.external), localTime(rm.arrived)})
+		}
+	}
+	s.answer(w, http.StatusOK, fmt.Sprintf("Found %d return items that match your criteria.", len(out)), out, nil)
 }
 
 type wireLabel struct {

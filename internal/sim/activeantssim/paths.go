@@ -43,6 +43,7 @@ var paths = []Path{
 	{Method: "POST", Pattern: "/v2/shipment/sync", Auth: true, Source: "Caret ackShipmetsupdate", handle: (*Sim).syncShipments},
 	{Method: "POST", Pattern: "/shipment/search", Auth: true, Source: "kemalatila src/Library/MayaService.php, afosto src/models/Shipment.php", handle: (*Sim).searchShipments},
 	{Method: "POST", Pattern: "/v2/rma/add", Auth: true, Source: "ND src/models/Rma.php (document's v2 body)", handle: (*Sim).addRMA},
+	{Method: "POST", Pattern: "/v2/returnitem/get", Auth: true, Chosen: true, Source: "unknown: the document's return items (ExternalOrderNumber, Starttime, Endtime in the body, so POST); {resource}/get like v2/shipment/get", handle: (*Sim).returnItems},
 	{Method: "GET", Pattern: "/v2/returnlabel/get/{shipmentId}", Auth: true, Source: "document (See GET v2/returnlabel/get/:id); kemalatila, ND", handle: (*Sim).returnLabel},
 	{Method: "GET", Pattern: "/v2/returnlabel/get/{shipmentId}/{shippingMethodId}", Auth: true, Chosen: true, Source: "unknown: the document's label with return shipping method sm, as a second segment (?sm= on the one-segment path works too)", handle: (*Sim).returnLabel},
 	{Method: "POST", Pattern: "/product/add", Auth: true, Source: "portal, Caret, NS src/Api/Product.php", handle: (*Sim).addProduct},

@@ -358,6 +358,41 @@ func TestTrackTraceAnswerIsShapedLikeTheDocuments(t *testing.T) {
 	for _, alias := range []string{"/v2/tracktracestatus/get", "/v2/shipment/tracktracestatus"} {
 		require.Equal(t, v, h.ok(http.MethodGet, alias, nil))
 	}
+	total, soon := h.sim.TrackTracePolls()
+	require.Equal(t, [2]int{3, 2}, [2]int{total, soon}, "three polls within the hour: two too soon")
+	h.clock.Add(time.Hour)
+	h.ok(http.MethodGet, "/v2/tracktrace/get", nil)
+	total, soon = h.sim.TrackTracePolls()
+	require.Equal(t, [2]int{4, 2}, [2]int{total, soon}, "an hour later is not too soon")
+}
+
+// TestABackorderKeepsOnePendingPick: orders waiting for stock are retried,
+// and every receipt brings their pick forward, but each order has one
+// pending pick at a time, so the plan does not grow with the receipts.
+func TestABackorderKeepsOnePendingPick(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.ManualReceipts = true })
+	var empty string
+	for _, p := range h.sim.Products() {
+		if p.Physical == 0 {
+			empty = p.SKU
+		}
+	}
+	for i := range 50 {
+		h.placeOrder(fmt.Sprintf("BACK-%d", i), map[string]int{empty: 100})
+	}
+	id := num(h.ok(http.MethodPost, "/purchaseorder/add", map[string]any{"reference": "BACK", "purchaseOrderItems": []any{map[string]any{"sku": empty, "quantity": 1000}}})["result"])
+	for range 20 {
+		require.NoError(t, h.sim.Receive(id, empty, 1))
+		h.sim.Advance(time.Hour)
+	}
+	h.sim.mu.Lock()
+	pending := len(h.sim.w.queue)
+	h.sim.mu.Unlock()
+	require.LessOrEqual(t, pending, 50+4, "one pick per order (and the purchase order's deliveries)")
+	require.NoError(t, h.sim.Receive(id, empty, 980))
+	h.sim.Advance(12 * time.Hour)
+	require.Len(t, h.sim.Shipments(), 10, "the stock of 1000 ships ten orders of 100")
 }
 
 func TestPartialDeliveryShipsWhatIsInStock(t *testing.T) {
@@ -679,6 +714,12 @@ func TestReturnsAndTheirLabel(t *testing.T) {
 	require.Equal(t, reason.Name, returned[0]["returnReason"])
 	require.Equal(t, "RET-1", returned[0]["externalOrderNumber"])
 	requireShape(t, "stock mutations", exampleValue(t, "stock mutations answer"), h.ok(http.MethodGet, "/v2/stockmutation/get", nil))
+
+	items := results(h.ok(http.MethodPost, "/v2/returnitem/get", `{"ExternalOrderNumber":"RET-1"}`))
+	require.Len(t, items, 1)
+	require.Equal(t, p.SKU, items[0]["sku"])
+	require.EqualValues(t, reason.ID, num(items[0]["returnReasonId"]))
+	require.Empty(t, results(h.ok(http.MethodPost, "/v2/returnitem/get", `{"Starttime":"2030-01-01T00:00:00Z"}`)))
 }
 
 func mutationIDs(ms []map[string]any) []int64 {

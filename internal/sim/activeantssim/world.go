@@ -83,6 +83,8 @@ type order struct {
 	pickUpPoint      bool
 	extras           [5]*string
 	fromShop         bool
+	// pick is the order's one pending pick, nil if none.
+	pick *event
 }
 
 func (o *order) open() bool {
@@ -241,6 +243,7 @@ type rma struct {
 	items    []rmaItem
 	remark   string
 	external string
+	arrived  time.Time
 }
 
 // event is something the world does at a warehouse time.
@@ -248,6 +251,7 @@ type event struct {
 	at  time.Time
 	seq int64
 	do  func(at time.Time)
+	idx int // in the queue, -1 once popped
 }
 
 type events []*event
@@ -259,11 +263,19 @@ func (e events) Less(i, j int) bool {
 	}
 	return e[i].seq < e[j].seq
 }
-func (e events) Swap(i, j int) { e[i], e[j] = e[j], e[i] }
-func (e *events) Push(x any)   { *e = append(*e, x.(*event)) }
+func (e events) Swap(i, j int) {
+	e[i], e[j] = e[j], e[i]
+	e[i].idx, e[j].idx = i, j
+}
+func (e *events) Push(x any) {
+	ev := x.(*event)
+	ev.idx = len(*e)
+	*e = append(*e, ev)
+}
 func (e *events) Pop() any {
 	old := *e
 	x := old[len(old)-1]
+	x.idx = -1
 	*e = old[:len(old)-1]
 	return x
 }
@@ -323,9 +335,11 @@ func newWorld(cfg *Config, start time.Time) *world {
 	return w
 }
 
-func (w *world) schedule(at time.Time, do func(time.Time)) {
+func (w *world) schedule(at time.Time, do func(time.Time)) *event {
 	w.seq++
-	heap.Push(&w.queue, &event{at: at, seq: w.seq, do: do})
+	e := &event{at: at, seq: w.seq, do: do}
+	heap.Push(&w.queue, e)
+	return e
 }
 
 // advance runs every event due by now, in time order.
@@ -511,7 +525,21 @@ func (w *world) planPick(o *order, from time.Time) {
 	if at.Before(o.notBefore) {
 		at = o.notBefore.Add(w.jitter(w.cfg.PickDelay))
 	}
-	w.schedule(at, func(at time.Time) { w.pick(o, at) })
+	w.pickAt(o, at)
+}
+
+// pickAt plans the order's pick at at, unless one is planned earlier.
+func (w *world) pickAt(o *order, at time.Time) {
+	if o.pick != nil {
+		if !at.Before(o.pick.at) {
+			return
+		}
+		heap.Remove(&w.queue, o.pick.idx)
+	}
+	o.pick = w.schedule(at, func(at time.Time) {
+		o.pick = nil
+		w.pick(o, at)
+	})
 }
 
 // pick ships what it can of an order: everything if the stock allows,
@@ -545,7 +573,7 @@ func (w *world) pick(o *order, at time.Time) {
 		}
 	}
 	if len(parts) == 0 || (!complete && !o.partial) {
-		w.schedule(at.Add(backorderRetry), func(at time.Time) { w.pick(o, at) })
+		w.pickAt(o, at.Add(backorderRetry))
 		return
 	}
 	s := &shipment{order: o, seq: len(o.shipments) + 1, date: at, carrier: carrierFor(o.methodCode)}
@@ -592,7 +620,7 @@ func (w *world) pick(o *order, at time.Time) {
 	w.shipments = append(w.shipments, s)
 	w.byShipID[s.id] = s
 	if o.open() {
-		w.schedule(at.Add(backorderRetry), func(at time.Time) { w.pick(o, at) })
+		w.pickAt(o, at.Add(backorderRetry))
 	}
 }
 
@@ -758,6 +786,7 @@ func (w *world) receive(po *purchaseOrder, it *poItem, n int, at time.Time) erro
 // returnArrives books an RMA's goods back into stock; damaged goods are
 // unavailable.
 func (w *world) returnArrives(r *rma, at time.Time) {
+	r.arrived = at
 	for _, it := range r.items {
 		p := w.bySKU[strings.ToLower(it.sp.sku)]
 		if p == nil {

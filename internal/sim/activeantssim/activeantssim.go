@@ -8,7 +8,9 @@
 //
 // Every operation of Paths(), each with its source; the paths no source
 // shows (order release, track-trace status, purchase-order edit and delete,
-// stock since a date) are marked Chosen, and the chosen ones have aliases.
+// stock since a date, return items, the label with a return shipping
+// method) are marked Chosen, and order release and track-trace status have
+// aliases.
 // Paths match without regard to case or a trailing slash. Request bodies
 // are JSON (or, as afosto sends them, forms) whose keys bind without regard
 // to case, so the document's camelCase and the clients' PascalCase both
@@ -60,21 +62,33 @@
 // the simulator keeps them Config.DeliveredLinger (default a day of
 // warehouse time) so that an hourly poller sees the final status.
 //
+// # Go API
+//
+//	sim, err := activeantssim.New(activeantssim.Config{Username: "u", Password: "p", Seed: 1})
+//	base, err := sim.Start("127.0.0.1:0") // or use sim as an http.Handler
+//	defer sim.Close()
+//
 // # Test hooks
 //
-// OrderCount, ShipmentCounts, SyncCount, MutationCounts, TokensIssued,
-// Requests and RequestsByPath count what happened; ExpireTokens,
-// ExpireTokensAfter, Inject (NOK or an HTTP status on a path, n times),
-// Advance, Receive, SetStock and SetPascalCase steer it.
+// What happened: OrderCount, Orders, OrderOnHold, Shipments,
+// ShipmentCounts, SyncCount, MutationCounts, Products, PurchaseOrderColour,
+// PurchaseOrderItems, RMAs, TokensIssued, TrackTracePolls (and how many came
+// within the hour), Requests and RequestsByPath. Steering: Advance (jump
+// warehouse time), ExpireTokens, ExpireTokensAfter (a 401 in the middle of
+// a sync), Inject (a NOK or an HTTP status on a path, n times), Receive
+// (goods in on a purchase order), SetStock (a stock count) and
+// SetPascalCase.
 package activeantssim
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -314,6 +328,14 @@ func (s *Sim) Advance(d time.Duration) {
 // ServeHTTP answers the ShopApi's operations.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ops, params := match(r.URL.Path)
+	if r.Body != nil { // read before locking, so that a slow client holds up no one
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil {
+			s.write(w, http.StatusBadRequest, envelope{MessageCode: "NOK", Message: "The request is invalid: reading the body failed."})
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.w.advance(s.warehouseNow())

@@ -351,6 +351,7 @@ func (s *Sim) wireShipment(sh *shipment) wireShipment {
 		}
 		ws.ShippedProducts = append(ws.ShippedProducts, wireShippedProduct{
 			Sku: p.sku, Quantity: p.qty, SerialNrs: serials, Weight: p.weight, THT: localTimePtr(p.tht), LotNumber: strPtr(p.lotNumber), Parts: []any{},
+			Extra6: strPtr(p.extra6), Extra7: strPtr(p.extra7),
 		})
 	}
 	return ws

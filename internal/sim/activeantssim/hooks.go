@@ -226,3 +226,51 @@ func (s *Sim) RMAs() int {
 	defer s.mu.Unlock()
 	return len(s.w.rmas)
 }
+
+// Stats is a snapshot of the warehouse and of the traffic, for the demo's
+// summary and benchmarks.
+type Stats struct {
+	Orders, ShopOrders, OpenOrders int
+	Shipments, ShipmentsSynced     int
+	Mutations, MutationsSynced     int
+	PurchaseOrders, RMAs           int
+	TokensIssued                   int
+	Requests                       int
+	TrackTracePolls                int
+}
+
+// Stats counts what the simulator holds and has answered.
+func (s *Sim) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.w.advance(s.warehouseNow())
+	st := Stats{Shipments: len(s.w.shipments), Mutations: len(s.w.mutations), RMAs: len(s.w.rmas), TokensIssued: s.issued, TrackTracePolls: s.trackTraceAll}
+	for _, o := range s.w.orders {
+		st.Orders++
+		if o.fromShop {
+			st.ShopOrders++
+		}
+		if o.open() {
+			st.OpenOrders++
+		}
+	}
+	for _, sh := range s.w.shipments {
+		if sh.synced {
+			st.ShipmentsSynced++
+		}
+	}
+	for _, m := range s.w.mutations {
+		if m.synced {
+			st.MutationsSynced++
+		}
+	}
+	for _, po := range s.w.pos {
+		if !po.deleted {
+			st.PurchaseOrders++
+		}
+	}
+	for _, n := range s.requests {
+		st.Requests += n
+	}
+	return st
+}

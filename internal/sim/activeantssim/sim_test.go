@@ -251,6 +251,7 @@ func TestOrderOnHoldShipsOnlyAfterItsRelease(t *testing.T) {
 	h := newHarness(t, nil)
 	b := h.orderBody("HOLD-1", map[string]int{h.stocked(2).SKU: 1})
 	b["onHold"] = true
+	b["orderItems"].([]map[string]any)[0]["extra6"] = "gift wrap"
 	h.ok(http.MethodPost, "/order/add", b)
 	h.sim.Advance(24 * time.Hour)
 	require.Empty(t, h.sim.Shipments())
@@ -264,6 +265,8 @@ func TestOrderOnHoldShipsOnlyAfterItsRelease(t *testing.T) {
 	require.Contains(t, h.nok(http.MethodPost, "/order/release", `{"externalOrderNumber":"HOLD-1"}`), "not on hold")
 	h.sim.Advance(4 * time.Hour)
 	require.Len(t, h.sim.Shipments(), 1)
+	s := results(h.ok(http.MethodGet, "/v2/shipment/get", nil))[0]
+	require.Equal(t, "gift wrap", s["shippedProducts"].([]any)[0].(map[string]any)["extra6"], "the order item's extra6 comes back")
 }
 
 func TestPreferredShippingDateHoldsTheOrderBack(t *testing.T) {
@@ -866,6 +869,13 @@ func TestShopOrdersShipToo(t *testing.T) {
 	require.Equal(t, total, fromShop)
 	require.Greater(t, total, 10)
 	require.NotEmpty(t, results(h.ok(http.MethodGet, "/v2/shipment/get", nil)), "shipments of orders placed outside shiphub")
+	st := h.sim.Stats()
+	require.Equal(t, total, st.Orders)
+	require.Equal(t, fromShop, st.ShopOrders)
+	require.Positive(t, st.Shipments)
+	require.Zero(t, st.ShipmentsSynced)
+	require.Equal(t, 1, st.TokensIssued)
+	require.Equal(t, 2, st.Requests, "the token and the get")
 }
 
 func TestWarehouseClockRunsAtSpeed(t *testing.T) {

@@ -97,13 +97,14 @@ func (o *order) open() bool {
 }
 
 type shippedProduct struct {
-	itemID    int64
-	sku       string
-	qty       int
-	serials   []string
-	weight    float64
-	tht       time.Time
-	lotNumber string
+	itemID         int64
+	sku            string
+	qty            int
+	serials        []string
+	weight         float64
+	tht            time.Time
+	lotNumber      string
+	extra6, extra7 string
 }
 
 type collo struct{ nr, packageNumber, url string }
@@ -600,7 +601,8 @@ func (w *world) pick(o *order, at time.Time) {
 		p.needsSync, p.mutatedAt = true, at
 		for _, l := range p.takeLots(pt.n) {
 			w.nextItem++
-			sp := shippedProduct{itemID: w.nextItem, sku: p.sku, qty: l.qty, weight: p.weight, tht: l.tht, lotNumber: l.lotNumber}
+			sp := shippedProduct{itemID: w.nextItem, sku: p.sku, qty: l.qty, weight: p.weight, tht: l.tht, lotNumber: l.lotNumber,
+				extra6: pt.it.extra6, extra7: pt.it.extra7}
 			if p.hasSerial {
 				for range l.qty {
 					sp.serials = append(sp.serials, "SN"+digits(w.rng, 10))

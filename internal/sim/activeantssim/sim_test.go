@@ -901,3 +901,54 @@ func TestStartServesOverHTTP(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json"), "NS requires application/json")
 }
+
+func TestEachShippingMethodShipsWithItsCarrier(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ code, urlPrefix string }{
+		{"BUSEU1", "https://jouw.postnl.nl/track-and-trace/"},
+		{"POSTNL_NL", "https://jouw.postnl.nl/track-and-trace/"},
+		{"BELBE_BP", "https://track.bpost.cloud/"},
+		{"MAXAT_BPSC", "https://tracking.dpd.de/"},
+		{"DHL_DE", "https://www.dhl.com/"},
+		{"AA_CS", "https://maya.activeants.nl/"},
+	}
+	h := newHarness(t, nil)
+	for _, tt := range tests {
+		m, ok := h.sim.w.mainByCode(tt.code)
+		require.True(t, ok, tt.code)
+		b := h.orderBody("CARRIER-"+tt.code, map[string]int{h.stocked(1).SKU: 1})
+		b["shippingMethodId"] = m.ShippingMethods[0].ID
+		h.ok(http.MethodPost, "/order/add", b)
+	}
+	h.sim.Advance(4 * time.Hour)
+	byExt := map[string]Shipment{}
+	for _, s := range h.sim.Shipments() {
+		byExt[s.ExternalOrderNumber] = s
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			s := byExt["CARRIER-"+tt.code]
+			require.Len(t, s.TrackTraceURLs, 1)
+			require.True(t, strings.HasPrefix(s.TrackTraceURLs[0], tt.urlPrefix), s.TrackTraceURLs[0])
+			require.Contains(t, s.TrackTraceURLs[0], s.PackageNumbers[0])
+		})
+	}
+}
+
+func TestTrackTraceStatusTable(t *testing.T) {
+	t.Parallel()
+	var terminal []int
+	for _, s := range TrackTraceStatuses() {
+		require.NotEmpty(t, s.Name)
+		require.NotEqual(t, "unknown", statusInfo(s.Number).Name)
+		if s.Terminal {
+			terminal = append(terminal, s.Number)
+		}
+	}
+	require.Equal(t, []int{StatusDelivered, StatusAtPickUpPoint, StatusReturned}, terminal)
+	require.Equal(t, "unknown", statusInfo(42).Name)
+	for _, n := range []int{3, 4, 7, 19} {
+		require.NotEqual(t, "unknown", statusInfo(n).Name, "the document's numbers %d are in the table", n)
+	}
+	require.Equal(t, []string{"success", "warning", "error", ""}, []string{levelName(LevelSuccess), levelName(LevelWarning), levelName(LevelError), levelName(9)})
+}

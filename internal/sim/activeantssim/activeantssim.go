@@ -16,7 +16,8 @@
 // to case, so the document's camelCase and the clients' PascalCase both
 // work. Answers are the envelope {messageCode, message, result} in the
 // document's camelCase; Config.PascalCase (or SetPascalCase) answers with
-// every key in PascalCase instead.
+// every key in PascalCase instead, and Config.MixedCase with shipments in
+// camelCase and the rest in PascalCase.
 //
 //   - POST /token takes the form grant_type=password&username&password and
 //     answers {access_token, token_type, expires_in, userName, issued,
@@ -161,6 +162,9 @@ type Config struct {
 	AcceptUnknownSKUs bool
 	// PascalCase answers with PascalCase keys, as the clients expect.
 	PascalCase bool
+	// MixedCase answers shipments in camelCase and everything else in
+	// PascalCase, as a 2016 afosto comment says the API did.
+	MixedCase bool
 	// ProductCreated answers product/add with HTTP 201, as NS saw.
 	ProductCreated bool
 	// Settings replaces DefaultSettings.
@@ -258,7 +262,11 @@ type Sim struct {
 	requests    map[string]int
 	faults      map[string]*fault
 	pascal      bool
-	srv         *http.Server
+	mixed       bool
+	// reqPascal is the casing of the request being answered (mu is held
+	// for the whole request).
+	reqPascal bool
+	srv       *http.Server
 	// lastTrackTrace is the Now of the last track-trace poll; polls less
 	// than an hour apart are counted in trackTraceSoon.
 	lastTrackTrace time.Time
@@ -274,7 +282,7 @@ func New(cfg Config) (*Sim, error) {
 	cfg.setDefaults()
 	s := &Sim{
 		cfg: cfg, realStart: cfg.Now(), tokens: map[[32]byte]*token{}, expireAfter: -1,
-		requests: map[string]int{}, faults: map[string]*fault{}, pascal: cfg.PascalCase,
+		requests: map[string]int{}, faults: map[string]*fault{}, pascal: cfg.PascalCase, mixed: cfg.MixedCase,
 	}
 	s.w = newWorld(&s.cfg, cfg.Start)
 	return s, nil
@@ -349,6 +357,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if op != nil {
 		key = op.Pattern
 	}
+	s.reqPascal = s.pascal || (s.mixed && !strings.Contains(key, "shipment"))
 	s.requests[key]++
 	switch {
 	case len(ops) == 0:
@@ -388,7 +397,7 @@ func (s *Sim) takeFault(pattern string) *fault {
 }
 
 // write answers v, in PascalCase when so switched.
-func (s *Sim) write(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v, s.pascal) }
+func (s *Sim) write(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v, s.reqPascal) }
 
 // answer writes the outcome of an operation: OK with its message and
 // result, NOK for a refusal, 400 for a bad request.
@@ -552,11 +561,12 @@ func (s *Sim) TrackTracePolls() (total, tooSoon int) {
 	return s.trackTraceAll, s.trackTraceSoon
 }
 
-// SetPascalCase switches the answers' keys to PascalCase or back.
+// SetPascalCase switches the answers' keys to PascalCase or back (and
+// ends MixedCase).
 func (s *Sim) SetPascalCase(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pascal = on
+	s.pascal, s.mixed = on, false
 }
 
 // Settings is what GET /settings/get answers.

@@ -780,6 +780,19 @@ func TestPascalCaseAnswers(t *testing.T) {
 	require.Contains(t, v, "messageCode")
 }
 
+func TestMixedCaseAnswersShipmentsInCamelCase(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.MixedCase = true })
+	_, v := h.call(http.MethodPost, "/order/add", h.orderBody("MIX-1", map[string]int{h.stocked(1).SKU: 1}))
+	require.Equal(t, "OK", v["MessageCode"], "orders answer in PascalCase: %v", v)
+	h.sim.Advance(4 * time.Hour)
+	_, v = h.call(http.MethodGet, "/v2/shipment/get", nil)
+	require.Equal(t, "OK", v["messageCode"], "shipments answer in camelCase: %v", v)
+	require.Contains(t, results(v)[0], "shippedColli")
+	_, v = h.call(http.MethodGet, "/stock/bulk/true", nil)
+	require.Contains(t, v["Result"].([]any)[0], "PhysicalStock")
+}
+
 func TestPascalCaseKeepsOrderAndValues(t *testing.T) {
 	t.Parallel()
 	got, err := PascalCase([]byte(`{"messageCode":"OK","result":[{"id":1.50,"tht":null,"x":{"aB":true}}],"Already":"aé<"}`))

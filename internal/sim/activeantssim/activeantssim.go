@@ -21,15 +21,16 @@
 //
 //   - POST /token takes the form grant_type=password&username&password and
 //     answers {access_token, token_type, expires_in, userName, issued,
-//     expires} as the document spells them (no envelope). A wrong login is 400 {error,
-//     error_description}; an unknown or expired token on any other call is
-//     401. Tokens live Config.TokenLifetime on the Config.Now clock;
+//     expires} as the document spells them (no envelope). A wrong login is
+//     400 {error, error_description}; an unknown or expired token on any
+//     other call is 401. Tokens live Config.TokenLifetime on the Config.Now clock;
 //     ExpireTokens and ExpireTokensAfter end them early, also in the middle
 //     of a sync.
 //   - Refusals are HTTP 200 with messageCode NOK: an order number that
 //     exists ("Order with external order number (X) already exists.", the
-//     wording Caret matches), unknown ids, a forbidden purchase-order change,
-//     a barcode change while in stock, not found. A request that does not
+//     wording Caret matches), unknown ids, a forbidden purchase-order change
+//     (the colour rules are in purchaseorders.go), a barcode change while
+//     in stock, the release of an order not on hold, not found. A request that does not
 //     decode or misses a required field is 400 with a NOK envelope naming
 //     the field.
 //   - GET /settings/get answers DefaultSettings (Config.Settings): the
@@ -57,7 +58,7 @@
 // returns the unsynced ones (at most Config.PageSize), sync marks the ids
 // it is given, and the unmarked come again. GET /stock/bulk/false serves
 // the products whose stock changed since they were last served and clears
-// the mark; bulk/true serves all.
+// the mark; bulk/true serves all (and clears every mark).
 //
 // The document says delivered shipments leave the track-trace list at once;
 // the simulator keeps them Config.DeliveredLinger (default a day of

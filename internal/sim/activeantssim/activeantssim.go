@@ -9,8 +9,9 @@
 // Every operation of Paths(), each with its source; the paths no source
 // shows (order release, track-trace status, purchase-order edit and delete,
 // stock since a date, return items, the label with a return shipping
-// method) are marked Chosen, and order release and track-trace status have
-// aliases.
+// method) are marked Chosen, and order release, track-trace status and
+// purchase-order edit and delete have aliases, so that a connector's own
+// choice likely finds one.
 // Paths match without regard to case or a trailing slash. Request bodies
 // are JSON (or, as afosto sends them, forms) whose keys bind without regard
 // to case, so the document's camelCase and the clients' PascalCase both

@@ -38,6 +38,8 @@ var paths = []Path{
 	{Method: "GET", Pattern: "/v2/tracktrace/get", Auth: true, Chosen: true, Source: "unknown: the document's track-trace status list; {resource}/get like v2/shipment/get and v2/returnlabel/get", handle: (*Sim).trackTrace},
 	{Method: "GET", Pattern: "/v2/tracktracestatus/get", Auth: true, Chosen: true, Source: "unknown: alias of /v2/tracktrace/get", handle: (*Sim).trackTrace},
 	{Method: "GET", Pattern: "/v2/shipment/tracktracestatus", Auth: true, Chosen: true, Source: "unknown: alias of /v2/tracktrace/get under shipment", handle: (*Sim).trackTrace},
+	{Method: "GET", Pattern: "/v2/tracktrace/status", Auth: true, Chosen: true, Source: "unknown: alias of /v2/tracktrace/get", handle: (*Sim).trackTrace},
+	{Method: "GET", Pattern: "/v2/shipment/tracktrace", Auth: true, Chosen: true, Source: "unknown: alias of /v2/tracktrace/get under shipment", handle: (*Sim).trackTrace},
 	{Method: "GET", Pattern: "/v2/shipment/get", Auth: true, Source: "Caret getShipments", handle: (*Sim).getShipments},
 	{Method: "POST", Pattern: "/v2/shipment/byordertype", Auth: true, Source: "Caret post_shipment_byordertype", handle: (*Sim).shipmentsByOrderType},
 	{Method: "POST", Pattern: "/v2/shipment/sync", Auth: true, Source: "Caret ackShipmetsupdate", handle: (*Sim).syncShipments},
@@ -59,6 +61,8 @@ var paths = []Path{
 	{Method: "POST", Pattern: "/purchaseorder/add", Auth: true, Source: "Caret post_purchase_orders, afosto src/models/PurchaseOrder.php", handle: (*Sim).addPurchaseOrder},
 	{Method: "POST", Pattern: "/purchaseorder/edit", Auth: true, Chosen: true, Source: "unknown: POST like product/edit (no client uses PUT or DELETE on the legacy API)", handle: (*Sim).editPurchaseOrder},
 	{Method: "POST", Pattern: "/purchaseorder/delete", Auth: true, Chosen: true, Source: "unknown: POST like product/edit (no client uses PUT or DELETE on the legacy API)", handle: (*Sim).deletePurchaseOrder},
+	{Method: "POST", Pattern: "/v2/purchaseorder/edit", Auth: true, Chosen: true, Source: "unknown: alias of /purchaseorder/edit under v2", handle: (*Sim).editPurchaseOrder},
+	{Method: "POST", Pattern: "/v2/purchaseorder/delete", Auth: true, Chosen: true, Source: "unknown: alias of /purchaseorder/delete under v2", handle: (*Sim).deletePurchaseOrder},
 }
 
 // Paths returns the table of every operation the simulator serves.

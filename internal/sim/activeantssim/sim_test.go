@@ -358,15 +358,16 @@ func TestTrackTraceAnswerIsShapedLikeTheDocuments(t *testing.T) {
 	require.NotEmpty(t, results(v))
 	requireShape(t, "track trace", exampleValue(t, "track trace answer"), v)
 	require.Equal(t, "Found track trace status data", v["message"])
-	for _, alias := range []string{"/v2/tracktracestatus/get", "/v2/shipment/tracktracestatus"} {
+	aliases := []string{"/v2/tracktracestatus/get", "/v2/shipment/tracktracestatus", "/v2/tracktrace/status", "/v2/shipment/tracktrace"}
+	for _, alias := range aliases {
 		require.Equal(t, v, h.ok(http.MethodGet, alias, nil))
 	}
 	total, soon := h.sim.TrackTracePolls()
-	require.Equal(t, [2]int{3, 2}, [2]int{total, soon}, "three polls within the hour: two too soon")
+	require.Equal(t, [2]int{5, 4}, [2]int{total, soon}, "five polls within the hour: four too soon")
 	h.clock.Add(time.Hour)
 	h.ok(http.MethodGet, "/v2/tracktrace/get", nil)
 	total, soon = h.sim.TrackTracePolls()
-	require.Equal(t, [2]int{4, 2}, [2]int{total, soon}, "an hour later is not too soon")
+	require.Equal(t, [2]int{6, 4}, [2]int{total, soon}, "an hour later is not too soon")
 }
 
 // TestABackorderKeepsOnePendingPick: orders waiting for stock are retried,

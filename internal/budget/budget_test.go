@@ -508,6 +508,20 @@ func BenchmarkTake(b *testing.B) {
 				}
 			}
 		})
+		b.Run(be.name+"Contended", func(b *testing.B) {
+			reg, err := budget.New(budget.Options{Store: be.open(b)})
+			require.NoError(b, err)
+			l := reg.Limiter(provider.RateBudget{Key: budget.Key("wics", "bench"), PerDay: 1 << 30})
+			b.SetParallelism(4) // 4 waiters per core on one budget's row
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := l.Wait(context.Background(), provider.PriorityUrgent); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }
 

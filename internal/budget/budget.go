@@ -19,8 +19,8 @@
 // price is that a burst is spread out (one request every 408 ms for WICS)
 // instead of sent at once; the throughput is the limit's (147 a minute).
 //
-// The day is a fixed window (UTC days unless Options.Day says otherwise)
-// counted in the same row. Background work may use BackgroundShare of it,
+// The day is a fixed window (the provider's calendar day,
+// provider.RateBudget.Day, UTC by default) counted in the same row. Background work may use BackgroundShare of it,
 // so urgent work (merchants' commands) always finds some left.
 //
 // # Blocks
@@ -101,7 +101,8 @@ type Options struct {
 	// Quiet is how long after a block ended the escalation starts over at
 	// its first level; default 15 minutes.
 	Quiet time.Duration
-	// Day is the time zone whose midnight starts a day's budget; default UTC.
+	// Day is the time zone whose midnight starts a day's budget when the
+	// budget names none (provider.RateBudget.Day); default UTC.
 	Day *time.Location
 }
 
@@ -199,6 +200,9 @@ func (r *Registry) Limiter(rb provider.RateBudget) provider.Limiter {
 	if len(rb.Escalation) > 0 && (len(l.rb.Escalation) == 0 || rb.Escalation[len(rb.Escalation)-1] > l.rb.Escalation[len(l.rb.Escalation)-1]) {
 		l.rb.Escalation = rb.Escalation
 	}
+	if l.rb.Day == nil {
+		l.rb.Day = rb.Day
+	}
 	l.mu.Unlock()
 	return l
 }
@@ -263,7 +267,7 @@ func (r *Registry) status(rb provider.RateBudget, st store.RateState, now time.T
 	dayLeft := math.MaxInt
 	if rb.PerDay > 0 {
 		used := st.DayUsed
-		if st.DayStart.Before(r.dayStart(now)) {
+		if st.DayStart.Before(r.dayStart(rb, now)) {
 			used = 0
 		}
 		dayLeft = max(rb.PerDay-used, 0)
@@ -284,10 +288,19 @@ func (r *Registry) status(rb provider.RateBudget, st store.RateState, now time.T
 	return bs
 }
 
-// dayStart is the start of the day window now is in.
-func (r *Registry) dayStart(now time.Time) time.Time {
-	t := now.In(r.opts.Day)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, r.opts.Day)
+// dayZone is the zone of rb's day.
+func (r *Registry) dayZone(rb provider.RateBudget) *time.Location {
+	if rb.Day != nil {
+		return rb.Day
+	}
+	return r.opts.Day
+}
+
+// dayStart is the start of the day window of rb that now is in.
+func (r *Registry) dayStart(rb provider.RateBudget, now time.Time) time.Time {
+	loc := r.dayZone(rb)
+	t := now.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }
 
 // interval is the pacing interval of a minute's limit.
@@ -379,7 +392,7 @@ func (l *limiter) Wait(ctx context.Context, p provider.Priority) error {
 			continue
 		}
 
-		day := l.r.dayStart(now)
+		day := l.r.dayStart(rb, now)
 		dayLimit := rb.PerDay
 		if !urgent && dayLimit > 0 {
 			dayLimit = max(int(float64(dayLimit)*o.BackgroundShare), 1)
@@ -392,7 +405,7 @@ func (l *limiter) Wait(ctx context.Context, p provider.Priority) error {
 			return fmt.Errorf("waiting on rate budget %s: %w", rb.Key, err)
 		}
 		if !g.Granted {
-			if err := l.refused(ctx, g.State, now, day, dayLimit, urgent, maxWait, iv); err != nil {
+			if err := l.refused(ctx, rb, g.State, now, day, dayLimit, urgent, maxWait, iv); err != nil {
 				return err
 			}
 			continue
@@ -424,8 +437,7 @@ func (l *limiter) Wait(ctx context.Context, p provider.Priority) error {
 
 // refused decides what a refused take means: wait a little and try again,
 // or tell the caller to come back later.
-func (l *limiter) refused(ctx context.Context, st store.RateState, now, day time.Time, dayLimit int, urgent bool, maxWait, iv time.Duration) error {
-	o := &l.r.opts
+func (l *limiter) refused(ctx context.Context, rb provider.RateBudget, st store.RateState, now, day time.Time, dayLimit int, urgent bool, maxWait, iv time.Duration) error {
 	switch {
 	case st.BlockedUntil.After(now):
 		if urgent {
@@ -433,7 +445,7 @@ func (l *limiter) refused(ctx context.Context, st store.RateState, now, day time
 		}
 		return l.pause(ctx, now, st.BlockedUntil, maxWait, "blocked by the provider")
 	case dayLimit > 0 && !st.DayStart.Before(day) && st.DayUsed >= dayLimit:
-		next := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, o.Day)
+		next := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, l.r.dayZone(rb))
 		why := "the day's budget is spent"
 		if !urgent {
 			why = "background work's share of the day's budget is spent"

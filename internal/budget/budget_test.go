@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	_ "time/tzdata" // Europe/Amsterdam wherever the tests run
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
@@ -290,6 +291,32 @@ func TestBackgroundLeavesAShareOfTheDayToUrgentWork(t *testing.T) {
 	assert.Equal(t, 9, st.DayLeft)
 }
 
+// WICS's day is the Dutch calendar day (as its simulator counts it): the
+// budget starts over at midnight in Amsterdam, not at midnight UTC.
+func TestTheDayIsTheProvidersCalendarDay(t *testing.T) {
+	t.Parallel()
+	ams, err := time.LoadLocation("Europe/Amsterdam")
+	require.NoError(t, err)
+	late := time.Date(2026, 12, 1, 22, 30, 0, 0, time.UTC) // 23:30 in Amsterdam
+	clk := newClock(late)
+	reg := registries(t, []store.RateBudgets{sqlite.OpenTest(t)}, clk, nil)[0]
+	rb := provider.RateBudget{Key: budget.Key("wics", "dutch"), PerDay: 2, Day: ams}
+	l := reg.Limiter(rb)
+	var wg sync.WaitGroup
+	clk.Go(&wg, func() {
+		for range 2 {
+			require.NoError(t, l.Wait(t.Context(), provider.PriorityUrgent))
+		}
+		err := l.Wait(t.Context(), provider.PriorityUrgent)
+		ra, ok := errors.AsType[*provider.RetryAfterError](err)
+		require.True(t, ok, "the day is spent: %v", err)
+		assert.Equal(t, 30*time.Minute, ra.After, "until midnight in Amsterdam")
+		require.NoError(t, clk.Sleep(t.Context(), ra.After))
+		require.NoError(t, l.Wait(t.Context(), provider.PriorityUrgent), "a new Dutch day, still the same UTC day")
+	})
+	wg.Wait()
+}
+
 func TestABlockHoldsEveryInstanceBackAndEscalates(t *testing.T) {
 	t.Parallel()
 	for _, be := range backends {
@@ -507,6 +534,20 @@ func BenchmarkTake(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+		b.Run(be.name+"Contended", func(b *testing.B) {
+			reg, err := budget.New(budget.Options{Store: be.open(b)})
+			require.NoError(b, err)
+			l := reg.Limiter(provider.RateBudget{Key: budget.Key("wics", "bench"), PerDay: 1 << 30})
+			b.SetParallelism(4) // 4 waiters per core on one budget's row
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := l.Wait(context.Background(), provider.PriorityUrgent); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
 		})
 	}
 }

@@ -150,6 +150,10 @@ type RateBudget struct {
 	// Escalation is the provider's block lengths after successive
 	// violations (WICS: 1, 5, 15 minutes); the last repeats.
 	Escalation []time.Duration
+	// Day is the time zone whose midnight starts the provider's day for
+	// PerDay (WICS, a Dutch service: Europe/Amsterdam, as its simulator
+	// counts); nil means the registry's default (UTC).
+	Day *time.Location
 }
 
 // RateLimited is a connector whose provider limits its requests.

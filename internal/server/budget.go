@@ -21,6 +21,11 @@ func (s *Server) buildBudgets() error {
 	if err != nil {
 		return fmt.Errorf("making the rate budgets: %w", err)
 	}
+	// Hand every connection's limiter out now, so that Status knows each
+	// budget's limits before the first request (GET /connections).
+	for _, c := range s.Conns.All() {
+		reg.ForConnector(c.Connector)
+	}
 	s.Budgets = reg
 	return nil
 }

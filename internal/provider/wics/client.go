@@ -378,6 +378,8 @@ func (c *Connector) RateBudget() provider.RateBudget {
 		PerMinute:  c.settings.RatePerMinute,
 		PerDay:     c.settings.RatePerDay,
 		Escalation: Escalation,
+		// WICS is a Dutch service: its day starts at Dutch midnight.
+		Day: c.settings.Location(),
 	}
 }
 

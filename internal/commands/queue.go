@@ -16,8 +16,8 @@
 // send finds what the first made instead of making it twice.
 //
 // River's own tables are created by Start through rivermigrate, which is
-// idempotent and safe when several instances start at once on PostgreSQL
-// (it takes a lock). On SQLite they live in the hub's database file.
+// idempotent; on PostgreSQL, instances starting at once take turns under an
+// advisory lock. On SQLite they live in the hub's database file.
 //
 // The command row, not River, is the record the API shows: River's job
 // completes when the command succeeds or dies, and a failed attempt snoozes
@@ -198,12 +198,32 @@ func New(opts Options) (*Queue, error) {
 // that stays down this long needs an operator.
 const maxJobErrors = 100
 
+// migrateLockKey is the PostgreSQL advisory lock that instances starting
+// at once take turns under to migrate River's tables ("rivermig").
+const migrateLockKey int64 = 0x7269766572_6d6967
+
 // Migrate brings River's tables in the store's database up to date. It is
-// idempotent; Start runs it.
+// idempotent; Start runs it. rivermigrate itself takes no lock, so on
+// PostgreSQL, where several instances may start at once, it runs under a
+// session advisory lock: the first migrates, the others then find nothing
+// to do. On SQLite the one writer connection serialises it.
 func (q *Queue) Migrate(ctx context.Context) error {
 	m, err := rivermigrate.New(q.driver, &rivermigrate.Config{Logger: slog.New(quietHandler{Handler: q.log.Handler(), min: slog.LevelWarn})})
 	if err != nil {
 		return fmt.Errorf("commands: preparing River's migrations: %w", err)
+	}
+	if q.opts.DB.DialectName() == "postgres" {
+		conn, err := q.opts.DB.SQLDB().Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("commands: taking a connection for the migration lock: %w", err)
+		}
+		defer func() { _ = conn.Close() }()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+			return fmt.Errorf("commands: taking the migration lock: %w", err)
+		}
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey)
+		}()
 	}
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("commands: migrating River's tables: %w", err)

@@ -396,3 +396,23 @@ func TestTwoInstancesSendEveryCommandOnce(t *testing.T) {
 	t.Logf("commands sent by instance: %v", counts)
 	require.Equal(t, n, counts["a"]+counts["b"], "no command was sent by both")
 }
+
+// TestInstancesStartingAtOnceMigrateOnce starts the migration of River's
+// tables from several instances at once on one fresh PostgreSQL database.
+func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
+	t.Parallel()
+	url := postgres.TestDatabase(t)
+	const n = 3
+	errs := make(chan error, n)
+	for range n {
+		s, err := postgres.New(context.Background(), postgres.Config{URL: url, MaxConns: 4})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		q, err := commands.New(commands.Options{Store: s, DB: s, Connections: fakeConns{&fakeSender{}}, Config: testConfig()})
+		require.NoError(t, err)
+		go func() { errs <- q.Migrate(context.Background()) }()
+	}
+	for range n {
+		require.NoError(t, <-errs)
+	}
+}

@@ -30,10 +30,10 @@ type testStore interface {
 
 var stores = []struct {
 	name string
-	open func(t *testing.T) testStore
+	open func(t testing.TB) testStore
 }{
-	{"SQLite", func(t *testing.T) testStore { return sqlite.OpenTest(t) }},
-	{"PostgreSQL", func(t *testing.T) testStore { return postgres.OpenTest(t) }},
+	{"SQLite", func(t testing.TB) testStore { return sqlite.OpenTest(t) }},
+	{"PostgreSQL", func(t testing.TB) testStore { return postgres.OpenTest(t) }},
 }
 
 // fakeSender is a CommandSender whose answers the test scripts. It counts
@@ -131,7 +131,7 @@ func testConfig(schedule ...time.Duration) config.Commands {
 	return c
 }
 
-func startQueue(t *testing.T, s commands.Store, db commands.Database, sender provider.Connector, cfg config.Commands, notify func()) *commands.Queue {
+func startQueue(t testing.TB, s commands.Store, db commands.Database, sender provider.Connector, cfg config.Commands, notify func()) *commands.Queue {
 	t.Helper()
 	q, err := commands.New(commands.Options{Store: s, DB: db, Connections: fakeConns{sender}, Config: cfg, Notify: notify})
 	require.NoError(t, err)

@@ -93,8 +93,10 @@ type Options struct {
 	// Config is the commands section of the configuration, with its
 	// defaults set (config.Commands.SetDefaults).
 	Config config.Commands
-	// Metrics, when set, counts attempts by outcome.
-	Metrics *metrics.CommandMetrics
+	// Metrics, when set, counts attempts by outcome and samples the
+	// queue's depth every SampleInterval (default 5s).
+	Metrics        *metrics.CommandMetrics
+	SampleInterval time.Duration
 	Logger  *slog.Logger
 	// Now is the clock of the command rows; default time.Now. River keeps
 	// its own (the database's and the process's time).
@@ -112,9 +114,15 @@ type Queue struct {
 	client *river.Client[*sql.Tx]
 	driver riverdriver.Driver[*sql.Tx]
 
-	mu      sync.Mutex
-	started bool
+	mu          sync.Mutex
+	started     bool
+	stopSampler context.CancelFunc
+	sampled     chan struct{}
 }
+
+// defaultSampleInterval is how often the queue's depth is sampled for the
+// metrics, as the server samples the inbox's.
+const defaultSampleInterval = 5 * time.Second
 
 // sendArgs is the River job of one command: only its id, since the
 // command row carries the rest and may change between attempts.
@@ -151,6 +159,9 @@ func New(opts Options) (*Queue, error) {
 	}
 	if opts.Notify == nil {
 		opts.Notify = func() {}
+	}
+	if opts.SampleInterval <= 0 {
+		opts.SampleInterval = defaultSampleInterval
 	}
 	q := &Queue{opts: opts, log: opts.Logger.With("component", "commands")}
 	switch name := opts.DB.DialectName(); name {
@@ -247,6 +258,62 @@ func (q *Queue) Start(ctx context.Context) error {
 		return fmt.Errorf("commands: starting River: %w", err)
 	}
 	q.started = true
+	if q.opts.Metrics != nil {
+		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		q.stopSampler, q.sampled = cancel, make(chan struct{})
+		go q.sample(sctx)
+	}
+	return nil
+}
+
+// jobStates are the states of River jobs the depth gauge shows. River's
+// "retryable" (a job whose worker failed, due later) counts as scheduled.
+var jobStates = map[string]string{"available": "available", "scheduled": "scheduled", "retryable": "scheduled", "running": "running"}
+
+// depthQuery counts the queue's live jobs by state; River's index on
+// (state, queue, …) answers it without reading finished jobs.
+const depthQuery = `SELECT state, COUNT(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable', 'running') AND queue = '` + QueueName + `' GROUP BY state`
+
+// sample sets the depth gauge until ctx ends.
+func (q *Queue) sample(ctx context.Context) {
+	defer close(q.sampled)
+	tick := time.NewTicker(q.opts.SampleInterval)
+	defer tick.Stop()
+	for {
+		if err := q.sampleOnce(ctx); err != nil && ctx.Err() == nil {
+			q.log.Warn("sampling the command queue's depth", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (q *Queue) sampleOnce(ctx context.Context) error {
+	rows, err := q.opts.DB.SQLDB().QueryContext(ctx, depthQuery)
+	if err != nil {
+		return err
+	}
+	counts := map[string]float64{"available": 0, "scheduled": 0, "running": 0}
+	for rows.Next() {
+		var (
+			state string
+			n     int64
+		)
+		if err := rows.Scan(&state, &n); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		counts[jobStates[state]] += float64(n)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for state, n := range counts {
+		q.opts.Metrics.Jobs.WithLabelValues(state).Set(n)
+	}
 	return nil
 }
 
@@ -261,6 +328,11 @@ func (q *Queue) Stop(ctx context.Context) error {
 		return nil
 	}
 	q.started = false
+	if q.stopSampler != nil {
+		q.stopSampler()
+		<-q.sampled
+		q.stopSampler = nil
+	}
 	err := q.client.Stop(ctx)
 	if err != nil && ctx.Err() != nil {
 		// Out of patience: cancel the work and give it a moment to

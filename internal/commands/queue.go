@@ -97,7 +97,7 @@ type Options struct {
 	// queue's depth every SampleInterval (default 5s).
 	Metrics        *metrics.CommandMetrics
 	SampleInterval time.Duration
-	Logger  *slog.Logger
+	Logger         *slog.Logger
 	// Now is the clock of the command rows; default time.Now. River keeps
 	// its own (the database's and the process's time).
 	Now func() time.Time

@@ -16,8 +16,8 @@
 // send finds what the first made instead of making it twice.
 //
 // River's own tables are created by Start through rivermigrate, which is
-// idempotent and safe when several instances start at once on PostgreSQL
-// (it takes a lock). On SQLite they live in the hub's database file.
+// idempotent; on PostgreSQL, instances starting at once take turns under an
+// advisory lock. On SQLite they live in the hub's database file.
 //
 // The command row, not River, is the record the API shows: River's job
 // completes when the command succeeds or dies, and a failed attempt snoozes
@@ -93,9 +93,11 @@ type Options struct {
 	// Config is the commands section of the configuration, with its
 	// defaults set (config.Commands.SetDefaults).
 	Config config.Commands
-	// Metrics, when set, counts attempts by outcome.
-	Metrics *metrics.CommandMetrics
-	Logger  *slog.Logger
+	// Metrics, when set, counts attempts by outcome and samples the
+	// queue's depth every SampleInterval (default 5s).
+	Metrics        *metrics.CommandMetrics
+	SampleInterval time.Duration
+	Logger         *slog.Logger
 	// Now is the clock of the command rows; default time.Now. River keeps
 	// its own (the database's and the process's time).
 	Now func() time.Time
@@ -112,9 +114,15 @@ type Queue struct {
 	client *river.Client[*sql.Tx]
 	driver riverdriver.Driver[*sql.Tx]
 
-	mu      sync.Mutex
-	started bool
+	mu          sync.Mutex
+	started     bool
+	stopSampler context.CancelFunc
+	sampled     chan struct{}
 }
+
+// defaultSampleInterval is how often the queue's depth is sampled for the
+// metrics, as the server samples the inbox's.
+const defaultSampleInterval = 5 * time.Second
 
 // sendArgs is the River job of one command: only its id, since the
 // command row carries the rest and may change between attempts.
@@ -151,6 +159,9 @@ func New(opts Options) (*Queue, error) {
 	}
 	if opts.Notify == nil {
 		opts.Notify = func() {}
+	}
+	if opts.SampleInterval <= 0 {
+		opts.SampleInterval = defaultSampleInterval
 	}
 	q := &Queue{opts: opts, log: opts.Logger.With("component", "commands")}
 	switch name := opts.DB.DialectName(); name {
@@ -198,12 +209,32 @@ func New(opts Options) (*Queue, error) {
 // that stays down this long needs an operator.
 const maxJobErrors = 100
 
+// migrateLockKey is the PostgreSQL advisory lock that instances starting
+// at once take turns under to migrate River's tables ("rivermig").
+const migrateLockKey int64 = 0x7269766572_6d6967
+
 // Migrate brings River's tables in the store's database up to date. It is
-// idempotent; Start runs it.
+// idempotent; Start runs it. rivermigrate itself takes no lock, so on
+// PostgreSQL, where several instances may start at once, it runs under a
+// session advisory lock: the first migrates, the others then find nothing
+// to do. On SQLite the one writer connection serialises it.
 func (q *Queue) Migrate(ctx context.Context) error {
 	m, err := rivermigrate.New(q.driver, &rivermigrate.Config{Logger: slog.New(quietHandler{Handler: q.log.Handler(), min: slog.LevelWarn})})
 	if err != nil {
 		return fmt.Errorf("commands: preparing River's migrations: %w", err)
+	}
+	if q.opts.DB.DialectName() == "postgres" {
+		conn, err := q.opts.DB.SQLDB().Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("commands: taking a connection for the migration lock: %w", err)
+		}
+		defer func() { _ = conn.Close() }()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+			return fmt.Errorf("commands: taking the migration lock: %w", err)
+		}
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey)
+		}()
 	}
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("commands: migrating River's tables: %w", err)
@@ -227,6 +258,62 @@ func (q *Queue) Start(ctx context.Context) error {
 		return fmt.Errorf("commands: starting River: %w", err)
 	}
 	q.started = true
+	if q.opts.Metrics != nil {
+		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		q.stopSampler, q.sampled = cancel, make(chan struct{})
+		go q.sample(sctx)
+	}
+	return nil
+}
+
+// jobStates are the states of River jobs the depth gauge shows. River's
+// "retryable" (a job whose worker failed, due later) counts as scheduled.
+var jobStates = map[string]string{"available": "available", "scheduled": "scheduled", "retryable": "scheduled", "running": "running"}
+
+// depthQuery counts the queue's live jobs by state; River's index on
+// (state, queue, …) answers it without reading finished jobs.
+const depthQuery = `SELECT state, COUNT(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable', 'running') AND queue = '` + QueueName + `' GROUP BY state`
+
+// sample sets the depth gauge until ctx ends.
+func (q *Queue) sample(ctx context.Context) {
+	defer close(q.sampled)
+	tick := time.NewTicker(q.opts.SampleInterval)
+	defer tick.Stop()
+	for {
+		if err := q.sampleOnce(ctx); err != nil && ctx.Err() == nil {
+			q.log.Warn("sampling the command queue's depth", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (q *Queue) sampleOnce(ctx context.Context) error {
+	rows, err := q.opts.DB.SQLDB().QueryContext(ctx, depthQuery)
+	if err != nil {
+		return err
+	}
+	counts := map[string]float64{"available": 0, "scheduled": 0, "running": 0}
+	for rows.Next() {
+		var (
+			state string
+			n     int64
+		)
+		if err := rows.Scan(&state, &n); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		counts[jobStates[state]] += float64(n)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for state, n := range counts {
+		q.opts.Metrics.Jobs.WithLabelValues(state).Set(n)
+	}
 	return nil
 }
 
@@ -241,6 +328,11 @@ func (q *Queue) Stop(ctx context.Context) error {
 		return nil
 	}
 	q.started = false
+	if q.stopSampler != nil {
+		q.stopSampler()
+		<-q.sampled
+		q.stopSampler = nil
+	}
 	err := q.client.Stop(ctx)
 	if err != nil && ctx.Err() != nil {
 		// Out of patience: cancel the work and give it a moment to

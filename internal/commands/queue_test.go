@@ -30,10 +30,10 @@ type testStore interface {
 
 var stores = []struct {
 	name string
-	open func(t *testing.T) testStore
+	open func(t testing.TB) testStore
 }{
-	{"SQLite", func(t *testing.T) testStore { return sqlite.OpenTest(t) }},
-	{"PostgreSQL", func(t *testing.T) testStore { return postgres.OpenTest(t) }},
+	{"SQLite", func(t testing.TB) testStore { return sqlite.OpenTest(t) }},
+	{"PostgreSQL", func(t testing.TB) testStore { return postgres.OpenTest(t) }},
 }
 
 // fakeSender is a CommandSender whose answers the test scripts. It counts
@@ -131,7 +131,7 @@ func testConfig(schedule ...time.Duration) config.Commands {
 	return c
 }
 
-func startQueue(t *testing.T, s commands.Store, db commands.Database, sender provider.Connector, cfg config.Commands, notify func()) *commands.Queue {
+func startQueue(t testing.TB, s commands.Store, db commands.Database, sender provider.Connector, cfg config.Commands, notify func()) *commands.Queue {
 	t.Helper()
 	q, err := commands.New(commands.Options{Store: s, DB: db, Connections: fakeConns{sender}, Config: cfg, Notify: notify})
 	require.NoError(t, err)
@@ -395,4 +395,24 @@ func TestTwoInstancesSendEveryCommandOnce(t *testing.T) {
 	}
 	t.Logf("commands sent by instance: %v", counts)
 	require.Equal(t, n, counts["a"]+counts["b"], "no command was sent by both")
+}
+
+// TestInstancesStartingAtOnceMigrateOnce starts the migration of River's
+// tables from several instances at once on one fresh PostgreSQL database.
+func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
+	t.Parallel()
+	url := postgres.TestDatabase(t)
+	const n = 3
+	errs := make(chan error, n)
+	for range n {
+		s, err := postgres.New(context.Background(), postgres.Config{URL: url, MaxConns: 4})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		q, err := commands.New(commands.Options{Store: s, DB: s, Connections: fakeConns{&fakeSender{}}, Config: testConfig()})
+		require.NoError(t, err)
+		go func() { errs <- q.Migrate(context.Background()) }()
+	}
+	for range n {
+		require.NoError(t, <-errs)
+	}
 }

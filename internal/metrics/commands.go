@@ -14,6 +14,10 @@ type CommandMetrics struct {
 	// AttemptSeconds is how long one attempt took, rate-budget waits
 	// included, by provider.
 	AttemptSeconds *prometheus.HistogramVec
+	// Jobs is the command queue's depth by state: available (due now,
+	// waiting for a worker), scheduled (waiting for a retry) and running,
+	// sampled from the queue's table on every instance alike.
+	Jobs *prometheus.GaugeVec
 }
 
 // NewCommandMetrics creates the command metrics and registers them on reg.
@@ -28,9 +32,13 @@ func NewCommandMetrics(reg prometheus.Registerer) *CommandMetrics {
 			Help:    "Time one command attempt took, rate-budget waits included.",
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
 		}, []string{"provider"}),
+		Jobs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "shiphub_command_jobs",
+			Help: "Command jobs by state (available, scheduled, running), sampled.",
+		}, []string{"state"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Attempts, m.AttemptSeconds)
+		reg.MustRegister(m.Attempts, m.AttemptSeconds, m.Jobs)
 	}
 	return m
 }

@@ -105,6 +105,7 @@ type Store interface {
 	Inbound
 	Returns
 	Orders
+	Activity
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -36,7 +36,9 @@ type createInboundInput struct {
 }
 
 // Resolve checks the Idempotency-Key.
-func (in *createInboundInput) Resolve(huma.Context) []error { return checkIdempotencyKey(in.IdempotencyKey) }
+func (in *createInboundInput) Resolve(huma.Context) []error {
+	return checkIdempotencyKey(in.IdempotencyKey)
+}
 
 type cancelInboundInput struct {
 	ID             int64  `path:"id" minimum:"1" doc:"The inbound goods' id."`

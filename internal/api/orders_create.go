@@ -42,7 +42,9 @@ type createOrderInput struct {
 }
 
 // Resolve checks the Idempotency-Key.
-func (in *createOrderInput) Resolve(huma.Context) []error { return checkIdempotencyKey(in.IdempotencyKey) }
+func (in *createOrderInput) Resolve(huma.Context) []error {
+	return checkIdempotencyKey(in.IdempotencyKey)
+}
 
 type cancelOrderInput struct {
 	ID             int64  `path:"id" minimum:"1" doc:"The order's id."`

@@ -37,7 +37,9 @@ type createProductInput struct {
 }
 
 // Resolve checks the Idempotency-Key.
-func (in *createProductInput) Resolve(huma.Context) []error { return checkIdempotencyKey(in.IdempotencyKey) }
+func (in *createProductInput) Resolve(huma.Context) []error {
+	return checkIdempotencyKey(in.IdempotencyKey)
+}
 
 // maxBarcodes and maxAttributes bound a product request.
 const (

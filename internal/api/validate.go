@@ -16,7 +16,7 @@ import (
 
 // Bounds of a merchant's request that no provider needs more of.
 const (
-	maxRequestRef = 100
+	maxRequestRef   = 100
 	maxTextLen      = 1000
 	maxRequestLines = 5000
 	maxQuantity     = 1e9

@@ -11,6 +11,8 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -69,7 +71,7 @@ func decodeBody(raw []byte, v any) error {
 		detail := &huma.ErrorDetail{Location: "body", Message: err.Error()}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			detail.Location = "body." + te.Field
+			detail.Location = "body" + locateField(raw, te)
 			detail.Message = "must be a JSON " + jsonKind(te.Type)
 		}
 		return huma.Error400BadRequest("the body is not a valid JSON request", detail)
@@ -79,6 +81,82 @@ func decodeBody(raw []byte, v any) error {
 			&huma.ErrorDetail{Location: "body", Message: "has data after its JSON object"})
 	}
 	return nil
+}
+
+// locateField finds the JSON path (".lines[1].quantity") of the value a
+// type error is about. encoding/json names the field by the names of the
+// Go fields it went through, embedded structs included and array indices
+// left out ("OrderRequest.lines.quantity"), so the path is found again in
+// the body: the first value on that path of the kind the error found.
+func locateField(raw []byte, te *json.UnmarshalTypeError) string {
+	var parts []string
+	for _, p := range strings.Split(te.Field, ".") {
+		// The request types' JSON names are lower case, their embedded Go
+		// types upper case.
+		if p != "" && (p[0] < 'A' || p[0] > 'Z') {
+			parts = append(parts, p)
+		}
+	}
+	var v any
+	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&v); err == nil {
+		if path, ok := walkTo(v, parts, te.Value); ok {
+			return path
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "." + strings.Join(parts, ".")
+}
+
+func walkTo(v any, parts []string, kind string) (string, bool) {
+	if list, ok := v.([]any); ok {
+		for i, el := range list {
+			if p, ok := walkTo(el, parts, kind); ok {
+				return "[" + strconv.Itoa(i) + "]" + p, true
+			}
+		}
+		return "", false
+	}
+	if len(parts) == 0 {
+		return "", valueKind(v) == kind
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	child, ok := m[parts[0]]
+	if !ok {
+		for k, c := range m { // encoding/json matches names without case
+			if strings.EqualFold(k, parts[0]) {
+				child, ok = c, true
+				break
+			}
+		}
+	}
+	if !ok {
+		return "", false
+	}
+	p, ok := walkTo(child, parts[1:], kind)
+	return "." + parts[0] + p, ok
+}
+
+// valueKind names a decoded JSON value's kind as UnmarshalTypeError.Value does.
+func valueKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	default:
+		return "null"
+	}
 }
 
 func jsonKind(t reflect.Type) string {

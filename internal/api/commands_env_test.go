@@ -30,8 +30,10 @@ type fakeSender struct {
 
 var _ provider.CommandSender = (*fakeSender)(nil)
 
-func (s *fakeSender) Normalize(*model.InboxMessage) (model.Changes, error) { return model.Changes{}, nil }
-func (s *fakeSender) CommandKinds() []model.CommandKind                    { return s.kinds }
+func (s *fakeSender) Normalize(*model.InboxMessage) (model.Changes, error) {
+	return model.Changes{}, nil
+}
+func (s *fakeSender) CommandKinds() []model.CommandKind { return s.kinds }
 func (s *fakeSender) SendCommand(context.Context, provider.CommandEnv, *model.Command) (*provider.CommandAnswer, error) {
 	panic("the API never sends a command itself")
 }
@@ -53,7 +55,9 @@ func (s *fakeSender) ValidateCommand(cmd *model.Command) error {
 // plainConnector takes no commands (a courier).
 type plainConnector struct{}
 
-func (plainConnector) Normalize(*model.InboxMessage) (model.Changes, error) { return model.Changes{}, nil }
+func (plainConnector) Normalize(*model.InboxMessage) (model.Changes, error) {
+	return model.Changes{}, nil
+}
 
 // fakeConns is a ConnectionLookup: acme has wics (every kind), courier (no
 // commands) and aa (orders only, no cancel); globex has its own wics.

@@ -302,7 +302,7 @@ func (b background) Blocked(ctx context.Context) (time.Time, error) { return b.l
 type unlimited struct{}
 
 func (unlimited) Wait(ctx context.Context, _ provider.Priority) error { return ctx.Err() }
-func (unlimited) Blocked(context.Context) (time.Time, error)        { return time.Time{}, nil }
+func (unlimited) Blocked(context.Context) (time.Time, error)          { return time.Time{}, nil }
 
 var (
 	_ provider.Limiter = background{}

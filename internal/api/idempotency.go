@@ -62,8 +62,15 @@ func requestHash(kind model.CommandKind, connection string, subjectID int64, req
 // decodeBody decodes a request body strictly into v: one JSON object of
 // the documented fields, nothing after it. Its error is the 400 answer.
 func decodeBody(raw []byte, v any) error {
-	if len(bytes.TrimSpace(raw)) == 0 {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 {
 		return huma.Error400BadRequest("a JSON body is required")
+	}
+	if trimmed[0] != '{' {
+		// null, an array or a scalar would decode into nothing and read as
+		// a request without any field.
+		return huma.Error400BadRequest("the body is not a valid JSON request",
+			&huma.ErrorDetail{Location: "body", Message: "must be a JSON object"})
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()

@@ -155,6 +155,7 @@ func TestInvalidOrdersAreRefusedAndNothingIsQueued(t *testing.T) {
 		{"NotJSON", `reference=ACME-1`, http.StatusBadRequest, []string{"body"}},
 		{"EmptyBody", ``, http.StatusBadRequest, nil},
 		{"AnArray", `[{"reference":"ACME-1"}]`, http.StatusBadRequest, []string{"body"}},
+		{"Null", `null`, http.StatusBadRequest, []string{"body"}},
 		{"AWrongType", edit(func(m map[string]any) { m["reference"] = 10042 }), http.StatusBadRequest, []string{"body.reference"}},
 		{"AWrongTypeInALine", edit(func(m map[string]any) { line(m, 1)["quantity"] = "one" }), http.StatusBadRequest, []string{"body.lines[1].quantity"}},
 		{"AnUnknownField", edit(func(m map[string]any) { m["referense"] = "typo" }), http.StatusBadRequest, []string{"body"}},

@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,4 +47,41 @@ func testLastInboxMessages(t *testing.T, s store.Store) {
 	none, err := s.LastInboxMessages(ctx(t), "initech", nil)
 	require.NoError(t, err)
 	require.Empty(t, none)
+}
+
+// BenchmarkLastInboxMessages measures GET /api/v1/connections' read of the
+// last messages: five connections of one workspace, one of which holds
+// perConn messages (the others a few), read together.
+func BenchmarkLastInboxMessages(b *testing.B, s store.Store, perConn int) {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	conns := []string{"busy", "c1", "c2", "c3", "c4"}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := range perConn {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			conn := "busy"
+			if i%100 == 0 {
+				conn = conns[1+(i/100)%4]
+			}
+			m := message("acme", conn, fmt.Sprintf("bench-%d", i))
+			m.ReceivedAt = base.Add(time.Duration(i) * time.Millisecond)
+			if _, _, err := s.AppendInbox(c, m); err != nil {
+				b.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		got, err := s.LastInboxMessages(c, "acme", conns)
+		if err != nil || len(got) != len(conns) {
+			b.Fatalf("%v, %v", got, err)
+		}
+	}
 }

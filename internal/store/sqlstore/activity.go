@@ -17,8 +17,10 @@ var _ store.Activity = (*Store)(nil)
 // id: ids are handed out in commit order. The inner max(id) is answered
 // from the inbox's unique (workspace, connection, dedup_key) index, which
 // holds the row id; the outer lookup is by primary key. The index range is
-// the connection's messages, kept small by the retention of processed ones;
-// an index on (workspace, connection, id) would make it one probe.
+// the connection's messages, kept small by the retention of processed ones:
+// with 50,000 messages in one connection it costs about 18 ms on SQLite and
+// 2 ms on PostgreSQL (BenchmarkLastInboxMessages). An index on (workspace,
+// connection, id) would make it one probe; it needs a migration.
 func (s *Store) LastInboxMessages(ctx context.Context, workspace string, connections []string) (map[string]time.Time, error) {
 	if s.isClosed.Load() {
 		return nil, store.ErrClosed

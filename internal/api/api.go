@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -49,6 +50,23 @@ type Config struct {
 	// InboxRetried, when set, wakes the pipeline after failed inbox
 	// messages were made pending again.
 	InboxRetried func()
+
+	// Commands is the durable command queue (package commands) that
+	// POST /orders, /products, /inbound, the cancels and the command
+	// retries submit to. Nil: those routes answer 503.
+	Commands CommandQueue
+	// CommandStore reads commands for /commands; nil means Store, which
+	// implements it once the store has commands.
+	CommandStore CommandReader
+	// Connections finds a workspace's connections and their connectors,
+	// which validate commands before they are queued; nil: no connection
+	// is known and every command is refused (422).
+	Connections ConnectionLookup
+	// Statuses answers GET /connections (package connstatus); nil: the
+	// route answers 503.
+	Statuses ConnectionStatuses
+	// Now is the clock of submissions; nil means time.Now.
+	Now func() time.Time
 }
 
 // Key is one merchant API key. A key belongs to exactly one workspace, so
@@ -107,6 +125,9 @@ type API struct {
 	// publicURL is Config.PublicURL without a trailing slash.
 	publicURL string
 	documents documentCache
+
+	// commandParts are the fulfilment command routes' dependencies.
+	commandParts
 }
 
 // New builds the API from a validated configuration.
@@ -124,6 +145,8 @@ func New(cfg Config) (*API, error) {
 		mux:          http.NewServeMux(),
 
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+
+		commandParts: newCommandParts(cfg),
 	}
 	if a.log == nil {
 		a.log = slog.Default()

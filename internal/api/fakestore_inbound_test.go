@@ -10,8 +10,20 @@ import (
 // The inbound and return methods of fakeStore: the API tests of inbound
 // goods and returns run on a real store, so these only refuse.
 
-func (f *fakeStore) GetInbound(context.Context, string, int64) (*model.Inbound, error) {
-	return nil, errReadOnly
+// GetInbound finds the inbound goods the fake queue created.
+func (f *fakeStore) GetInbound(_ context.Context, workspace string, id int64) (*model.Inbound, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	for _, i := range f.inbound {
+		if i.ID == id && (i.Workspace == workspace || f.leak) {
+			c := *i
+			return &c, nil
+		}
+	}
+	return nil, store.ErrNotFound
 }
 
 // ListInbound finds nothing: the fake holds no inbound goods (the tracking

@@ -26,6 +26,7 @@ type fakeStore struct {
 	// lastFilter is the filter of the latest ListShipments call.
 	lastFilter store.ShipmentFilter
 	fakeOrders
+	fakeCommands
 }
 
 var _ store.Store = (*fakeStore)(nil)

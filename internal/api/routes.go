@@ -166,6 +166,11 @@ func (a *API) register() {
 	a.registerStock()
 	a.registerInbound()
 	a.registerReturns()
+	a.registerCommands()
+	a.registerOrderCommands()
+	a.registerProductCommands()
+	a.registerInboundCommands()
+	a.registerConnections()
 }
 
 func (a *API) listShipments(ctx context.Context, in *listShipmentsInput) (*body[ShipmentPage], error) {

@@ -163,6 +163,22 @@ type ReturnStatusChangedWebhook struct {
 	Data model.Return `json:"data" doc:"The return after the change."`
 }
 
+// CommandFailedWebhook is the body of a command.failed delivery: its data
+// is the command as it stands after the failed attempt.
+type CommandFailedWebhook struct {
+	WebhookEnvelope
+	Type string        `json:"type" enum:"command.failed" doc:"The event type."`
+	Data model.Command `json:"data" doc:"The command after the failed attempt: status failed, with last_error and next_attempt_at."`
+}
+
+// CommandDeadWebhook is the body of a command.dead delivery: its data is
+// the command the hub gave up on.
+type CommandDeadWebhook struct {
+	WebhookEnvelope
+	Type string        `json:"type" enum:"command.dead" doc:"The event type."`
+	Data model.Command `json:"data" doc:"The command given up on: status dead, with last_error in the provider's words where it gave them."`
+}
+
 // webhookPayload is one event type's entry in the webhooks section.
 type webhookPayload struct {
 	eventType   string
@@ -198,6 +214,12 @@ var webhookPayloads = []webhookPayload{
 		"The hub saw a return (RMA) for the first time."},
 	{model.EventReturnStatusChanged, reflect.TypeFor[ReturnStatusChangedWebhook](), "A return's status changed",
 		"The return's canonical status changed. A late, older message never moves it back."},
+	{model.EventCommandFailed, reflect.TypeFor[CommandFailedWebhook](), "A command failed and will be retried",
+		"An attempt to carry out a command at its provider failed (the provider was unreachable, answered an error or asked to wait); " +
+			"the hub tries again at next_attempt_at, within the provider's rate budget."},
+	{model.EventCommandDead, reflect.TypeFor[CommandDeadWebhook](), "A command was given up",
+		"The provider refused the command for good (an order.create's order is then rejected), or every attempt of the retry " +
+			"schedule failed. POST /commands/{id}/retry queues it again."},
 }
 
 // webhookSignatureScheme is the security scheme of webhook deliveries.

@@ -38,13 +38,14 @@ var EventTypes = []string{
 	EventShipmentCreated, EventShipmentStatusChanged, EventShipmentEventAdded, EventShipmentEDDChanged,
 	EventOrderCreated, EventOrderStatusChanged, EventStockChanged, EventStockMutationAdded,
 	EventInboundStatusChanged, EventInboundReceived, EventReturnCreated, EventReturnStatusChanged,
-}
-
-// PlannedEventTypes are the reserved types that are not offered yet: the
-// command events come with the commands (issue 11).
-var PlannedEventTypes = []string{
 	EventCommandFailed, EventCommandDead,
 }
+
+// PlannedEventTypes are reserved types that are not offered yet. None is
+// planned now: the command events came with the commands (issue 11). A type
+// reserved later goes here until something emits it and the OpenAPI
+// document describes its payload.
+var PlannedEventTypes []string
 
 // Endpoint sources: where an endpoint was defined, and so who may change it.
 const (

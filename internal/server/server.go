@@ -56,6 +56,7 @@ type Server struct {
 	// then (a failed Start has stopped what it started).
 	started bool
 	retentionParts
+	connStatusParts
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -128,8 +129,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		_ = st.Close()
 		return nil, err
 	}
+	if err := s.buildConnStatus(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log, Trackers: s.Pollers, Webhooks: s.webhookOptions(),
-		InboxRetried: s.Pipeline.Notify, PublicURL: cfg.HTTP.PublicURL})
+		InboxRetried: s.Pipeline.Notify, PublicURL: cfg.HTTP.PublicURL,
+		Connections: conns, Statuses: s.ConnStatus})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -227,6 +233,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.startSampler(ctx)
 	s.Pollers.Start(context.WithoutCancel(ctx))
 	s.startRetention(ctx)
+	s.startConnStatus(ctx)
 
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.httpSrv.Serve(ln) }()
@@ -266,6 +273,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		if err := s.stopRetention(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.stopConnStatus(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		if err := s.Pollers.Stop(ctx); err != nil {

@@ -106,6 +106,7 @@ type Store interface {
 	Returns
 	Orders
 	Commands
+	Activity
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

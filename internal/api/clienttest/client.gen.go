@@ -18,6 +18,84 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for CommandStatus.
+const (
+	CommandStatusDead      CommandStatus = "dead"
+	CommandStatusFailed    CommandStatus = "failed"
+	CommandStatusQueued    CommandStatus = "queued"
+	CommandStatusRunning   CommandStatus = "running"
+	CommandStatusSucceeded CommandStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the CommandStatus enum.
+func (e CommandStatus) Valid() bool {
+	switch e {
+	case CommandStatusDead:
+		return true
+	case CommandStatusFailed:
+		return true
+	case CommandStatusQueued:
+		return true
+	case CommandStatusRunning:
+		return true
+	case CommandStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CommandDeadWebhookType.
+const (
+	CommandDead CommandDeadWebhookType = "command.dead"
+)
+
+// Valid indicates whether the value is a known member of the CommandDeadWebhookType enum.
+func (e CommandDeadWebhookType) Valid() bool {
+	switch e {
+	case CommandDead:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CommandFailedWebhookType.
+const (
+	CommandFailed CommandFailedWebhookType = "command.failed"
+)
+
+// Valid indicates whether the value is a known member of the CommandFailedWebhookType enum.
+func (e CommandFailedWebhookType) Valid() bool {
+	switch e {
+	case CommandFailed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConnectionHealthStatus.
+const (
+	ConnectionHealthStatusHealthy   ConnectionHealthStatus = "healthy"
+	ConnectionHealthStatusUnhealthy ConnectionHealthStatus = "unhealthy"
+	ConnectionHealthStatusUnknown   ConnectionHealthStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the ConnectionHealthStatus enum.
+func (e ConnectionHealthStatus) Valid() bool {
+	switch e {
+	case ConnectionHealthStatusHealthy:
+		return true
+	case ConnectionHealthStatusUnhealthy:
+		return true
+	case ConnectionHealthStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventSource.
 const (
 	EventSourceFtp     EventSource = "ftp"
@@ -687,6 +765,33 @@ func (e StockMutationAddedWebhookType) Valid() bool {
 	}
 }
 
+// Defines values for ListCommandsParamsStatus.
+const (
+	ListCommandsParamsStatusDead      ListCommandsParamsStatus = "dead"
+	ListCommandsParamsStatusFailed    ListCommandsParamsStatus = "failed"
+	ListCommandsParamsStatusQueued    ListCommandsParamsStatus = "queued"
+	ListCommandsParamsStatusRunning   ListCommandsParamsStatus = "running"
+	ListCommandsParamsStatusSucceeded ListCommandsParamsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ListCommandsParamsStatus enum.
+func (e ListCommandsParamsStatus) Valid() bool {
+	switch e {
+	case ListCommandsParamsStatusDead:
+		return true
+	case ListCommandsParamsStatusFailed:
+		return true
+	case ListCommandsParamsStatusQueued:
+		return true
+	case ListCommandsParamsStatusRunning:
+		return true
+	case ListCommandsParamsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListDeliveriesParamsStatus.
 const (
 	ListDeliveriesParamsStatusFailed    ListDeliveriesParamsStatus = "failed"
@@ -848,17 +953,107 @@ func (e ListShipmentsParamsStatus) Valid() bool {
 
 // Address defines model for Address.
 type Address struct {
-	City        *string `json:"city,omitempty"`
-	Company     *string `json:"company,omitempty"`
-	Country     *string `json:"country,omitempty"`
-	Email       *string `json:"email,omitempty"`
-	FirstName   *string `json:"first_name,omitempty"`
-	HouseNumber *string `json:"house_number,omitempty"`
-	LastName    *string `json:"last_name,omitempty"`
-	Phone       *string `json:"phone,omitempty"`
-	Postcode    *string `json:"postcode,omitempty"`
-	Region      *string `json:"region,omitempty"`
-	Street      *string `json:"street,omitempty"`
+	AddressLine2        *string `json:"address_line2,omitempty"`
+	City                *string `json:"city,omitempty"`
+	Company             *string `json:"company,omitempty"`
+	Country             *string `json:"country,omitempty"`
+	Email               *string `json:"email,omitempty"`
+	FirstName           *string `json:"first_name,omitempty"`
+	HouseNumber         *string `json:"house_number,omitempty"`
+	HouseNumberAddition *string `json:"house_number_addition,omitempty"`
+	LastName            *string `json:"last_name,omitempty"`
+	Phone               *string `json:"phone,omitempty"`
+	Postcode            *string `json:"postcode,omitempty"`
+	Region              *string `json:"region,omitempty"`
+	Street              *string `json:"street,omitempty"`
+}
+
+// Command defines model for Command.
+type Command struct {
+	// Attempts How many times the worker sent it.
+	Attempts   int64     `json:"attempts"`
+	Connection string    `json:"connection"`
+	CreatedAt  time.Time `json:"created_at"`
+	Id         int64     `json:"id"`
+
+	// Kind What the command asks of the provider, such as order.create or order.cancel.
+	Kind string `json:"kind"`
+
+	// LastError Why the last attempt failed, in the provider's words where it gave them.
+	LastError     *string       `json:"last_error,omitempty"`
+	NextAttemptAt *time.Time    `json:"next_attempt_at,omitempty"`
+	Payload       interface{}   `json:"payload,omitempty"`
+	Provider      string        `json:"provider"`
+	Status        CommandStatus `json:"status"`
+
+	// SubjectId The id of the resource the command concerns (an order for order.*, a product for product.*, inbound goods for inbound.*, a return for return.*).
+	SubjectId int64     `json:"subject_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Workspace string    `json:"workspace"`
+}
+
+// CommandStatus defines model for Command.Status.
+type CommandStatus string
+
+// CommandDeadWebhook defines model for CommandDeadWebhook.
+type CommandDeadWebhook struct {
+	// Data The command given up on: status dead, with last_error in the provider's words where it gave them.
+	Data Command `json:"data"`
+
+	// Id The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it.
+	//
+	// Examples: evt_42
+	Id string `json:"id"`
+
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
+	SubjectId int64 `json:"subject_id"`
+
+	// Timestamp When the event happened (RFC 3339, UTC).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type.
+	Type CommandDeadWebhookType `json:"type"`
+
+	// Workspace The workspace the event belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// CommandDeadWebhookType The event type.
+type CommandDeadWebhookType string
+
+// CommandFailedWebhook defines model for CommandFailedWebhook.
+type CommandFailedWebhook struct {
+	// Data The command after the failed attempt: status failed, with last_error and next_attempt_at.
+	Data Command `json:"data"`
+
+	// Id The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it.
+	//
+	// Examples: evt_42
+	Id string `json:"id"`
+
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
+	SubjectId int64 `json:"subject_id"`
+
+	// Timestamp When the event happened (RFC 3339, UTC).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type.
+	Type CommandFailedWebhookType `json:"type"`
+
+	// Workspace The workspace the event belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// CommandFailedWebhookType The event type.
+type CommandFailedWebhookType string
+
+// CommandPage defines model for CommandPage.
+type CommandPage struct {
+	// Data Commands, newest first.
+	Data *[]Command `json:"data"`
+
+	// NextCursor Pass as cursor to get the next page; empty on the last page.
+	NextCursor string `json:"next_cursor"`
 }
 
 // CommandRef defines model for CommandRef.
@@ -866,6 +1061,75 @@ type CommandRef struct {
 	Error  *string `json:"error,omitempty"`
 	Id     int64   `json:"id"`
 	Status string  `json:"status"`
+}
+
+// ConnectionBudget defines model for ConnectionBudget.
+type ConnectionBudget struct {
+	// BlockedUntil Until when the provider blocks the login for exceeding its limit; absent when it does not.
+	BlockedUntil *time.Time `json:"blocked_until,omitempty"`
+
+	// DayLeft How many requests are left of the day's budget.
+	DayLeft int64 `json:"day_left"`
+
+	// MinuteLeft How many requests may start in the coming minute.
+	MinuteLeft int64 `json:"minute_left"`
+
+	// PerDay Requests allowed in a day (0: no limit).
+	PerDay int64 `json:"per_day"`
+
+	// PerMinute Requests allowed in any 60 seconds (0: no limit).
+	PerMinute int64 `json:"per_minute"`
+
+	// Violations The block escalation level reached (0: no block lately).
+	Violations int64 `json:"violations"`
+}
+
+// ConnectionError defines model for ConnectionError.
+type ConnectionError struct {
+	// At When the refused message was received.
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
+}
+
+// ConnectionHealth defines model for ConnectionHealth.
+type ConnectionHealth struct {
+	// CheckedAt When the last check ran.
+	CheckedAt *time.Time `json:"checked_at,omitempty"`
+
+	// Reason Why the last check failed.
+	Reason *string `json:"reason,omitempty"`
+
+	// Status healthy when the last check passed, unhealthy when it failed, unknown before the first check or for connectors without one.
+	Status ConnectionHealthStatus `json:"status"`
+}
+
+// ConnectionHealthStatus healthy when the last check passed, unhealthy when it failed, unknown before the first check or for connectors without one.
+type ConnectionHealthStatus string
+
+// ConnectionList defines model for ConnectionList.
+type ConnectionList struct {
+	// Data The workspace's connections, in configuration order.
+	Data *[]ConnectionStatus `json:"data"`
+}
+
+// ConnectionStatus defines model for ConnectionStatus.
+type ConnectionStatus struct {
+	// Budget What is left of the provider's rate budget, shared by the connections with the same login; absent for providers without limits.
+	Budget *ConnectionBudget `json:"budget,omitempty"`
+	Health ConnectionHealth  `json:"health"`
+
+	// Id The connection's id in the configuration.
+	Id string `json:"id"`
+
+	// LastError The newest message the intake refused (a file that does not parse); absent when none was.
+	LastError *ConnectionError `json:"last_error,omitempty"`
+
+	// LastMessageAt When the newest message of the connection was received; absent when none was.
+	LastMessageAt *time.Time `json:"last_message_at,omitempty"`
+
+	// Provider The provider the connection talks to, such as wics or courier.
+	Provider  string `json:"provider"`
+	Workspace string `json:"workspace"`
 }
 
 // Delivery One event on its way to one endpoint.
@@ -1272,6 +1536,28 @@ type Inbound struct {
 // InboundStatus The canonical status; goods with a receipt are at least receiving.
 type InboundStatus string
 
+// InboundCommand defines model for InboundCommand.
+type InboundCommand struct {
+	// Command The command that carries the request out at the provider.
+	Command Command `json:"command"`
+
+	// Inbound The inbound goods as the hub holds them.
+	Inbound Inbound `json:"inbound"`
+}
+
+// InboundInput defines model for InboundInput.
+type InboundInput struct {
+	// Connection The id of the connection (in the configuration) whose warehouse receives the goods.
+	Connection string `json:"connection"`
+
+	// ExpectedAt The expected day of arrival, YYYY-MM-DD.
+	ExpectedAt *string               `json:"expected_at,omitempty"`
+	Lines      *[]InboundRequestLine `json:"lines"`
+	Note       *string               `json:"note,omitempty"`
+	Reference  string                `json:"reference"`
+	Supplier   *string               `json:"supplier,omitempty"`
+}
+
 // InboundLine defines model for InboundLine.
 type InboundLine struct {
 	Expected   float64 `json:"expected"`
@@ -1316,6 +1602,12 @@ type InboundReceivedWebhook struct {
 
 // InboundReceivedWebhookType The event type.
 type InboundReceivedWebhookType string
+
+// InboundRequestLine defines model for InboundRequestLine.
+type InboundRequestLine struct {
+	Quantity float64 `json:"quantity"`
+	Sku      string  `json:"sku"`
+}
 
 // InboundStatusChangedWebhook defines model for InboundStatusChangedWebhook.
 type InboundStatusChangedWebhook struct {
@@ -1440,6 +1732,15 @@ type Order struct {
 // OrderStatus The canonical status: the newest the provider stated.
 type OrderStatus string
 
+// OrderCommand defines model for OrderCommand.
+type OrderCommand struct {
+	// Command The command that carries the request out; follow it at /commands/{id}.
+	Command Command `json:"command"`
+
+	// Order The order; a new one is pending until the provider accepts it.
+	Order Order `json:"order"`
+}
+
 // OrderCreatedData defines model for OrderCreatedData.
 type OrderCreatedData struct {
 	// Order The new order, with its lines and linked shipments.
@@ -1471,6 +1772,41 @@ type OrderCreatedWebhook struct {
 // OrderCreatedWebhookType The event type.
 type OrderCreatedWebhookType string
 
+// OrderInput defines model for OrderInput.
+type OrderInput struct {
+	// Connection The id of the connection (in the configuration) whose provider fulfils the order.
+	Connection      string  `json:"connection"`
+	DeliveryAddress Address `json:"delivery_address"`
+
+	// DeliveryDate The requested delivery date, YYYY-MM-DD.
+	DeliveryDate *string `json:"delivery_date,omitempty"`
+
+	// InvoiceAddress Defaults to the delivery address.
+	InvoiceAddress *Address `json:"invoice_address,omitempty"`
+
+	// Language The language code of the order's documents (Active Ants).
+	Language *string `json:"language,omitempty"`
+
+	// Lines The lines to ship.
+	Lines *[]OrderRequestLine `json:"lines"`
+	Note  *string             `json:"note,omitempty"`
+
+	// OnHold Create the order on hold, to be released later (Active Ants).
+	OnHold *bool `json:"on_hold,omitempty"`
+
+	// OrderType The provider's order type code (Active Ants).
+	OrderType *string `json:"order_type,omitempty"`
+
+	// PickupPointId A pickup point to deliver to, by the carrier's id (Active Ants).
+	PickupPointId *string `json:"pickup_point_id,omitempty"`
+
+	// Reference The merchant's order number, unique per connection.
+	Reference string `json:"reference"`
+
+	// ShippingMethod The provider's shipping method code.
+	ShippingMethod *string `json:"shipping_method,omitempty"`
+}
+
 // OrderLine defines model for OrderLine.
 type OrderLine struct {
 	Description     *string         `json:"description,omitempty"`
@@ -1494,6 +1830,14 @@ type OrderPage struct {
 
 	// NextCursor Pass as cursor to get the next page; empty on the last page.
 	NextCursor string `json:"next_cursor"`
+}
+
+// OrderRequestLine defines model for OrderRequestLine.
+type OrderRequestLine struct {
+	Description *string  `json:"description,omitempty"`
+	Price       *float64 `json:"price,omitempty"`
+	Quantity    float64  `json:"quantity"`
+	Sku         string   `json:"sku"`
 }
 
 // OrderStatusChangedData defines model for OrderStatusChangedData.
@@ -1562,6 +1906,29 @@ type Product struct {
 	Sku       string    `json:"sku"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Workspace string    `json:"workspace"`
+}
+
+// ProductCommand defines model for ProductCommand.
+type ProductCommand struct {
+	// Command The command that creates or updates the product at the provider.
+	Command Command `json:"command"`
+
+	// Product The product as the hub holds it; the provider's own fields follow from its answer.
+	Product Product `json:"product"`
+}
+
+// ProductInput defines model for ProductInput.
+type ProductInput struct {
+	// Attributes Provider-specific fields by name (weight, dimensions…).
+	Attributes *map[string]string `json:"attributes,omitempty"`
+
+	// Barcodes EAN and other barcodes; the first is the main one.
+	Barcodes *[]string `json:"barcodes,omitempty"`
+
+	// Connection The id of the connection (in the configuration) whose provider keeps the product.
+	Connection string `json:"connection"`
+	Name       string `json:"name"`
+	Sku        string `json:"sku"`
 }
 
 // ProductPage defines model for ProductPage.
@@ -2214,6 +2581,27 @@ type WebhookEvent struct {
 	union json.RawMessage
 }
 
+// ListCommandsParams defines parameters for ListCommands.
+type ListCommandsParams struct {
+	// Status Only commands in this status: failed lists those waiting for another attempt, dead those given up.
+	Status *ListCommandsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Connection Only commands of this connection (its id in the configuration).
+	Connection *string `form:"connection,omitempty" json:"connection,omitempty"`
+
+	// Kind Only commands of this kind, such as order.create.
+	Kind *string `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// Cursor The next_cursor of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit The page size.
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListCommandsParamsStatus defines parameters for ListCommands.
+type ListCommandsParamsStatus string
+
 // ListDeliveriesParams defines parameters for ListDeliveries.
 type ListDeliveriesParams struct {
 	// Status Only deliveries in this state; failed lists the dead letters.
@@ -2268,6 +2656,18 @@ type ListInboundParams struct {
 // ListInboundParamsStatus defines parameters for ListInbound.
 type ListInboundParamsStatus string
 
+// CreateInboundParams defines parameters for CreateInbound.
+type CreateInboundParams struct {
+	// IdempotencyKey A key of the client's choosing that makes the request safe to repeat.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// CancelInboundParams defines parameters for CancelInbound.
+type CancelInboundParams struct {
+	// IdempotencyKey A key of the client's choosing that makes the request safe to repeat.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListFailedInboxParams defines parameters for ListFailedInbox.
 type ListFailedInboxParams struct {
 	// Connection Only messages of this connection (its id in the configuration).
@@ -2319,6 +2719,18 @@ type ListOrdersParams struct {
 // ListOrdersParamsStatus defines parameters for ListOrders.
 type ListOrdersParamsStatus string
 
+// CreateOrderParams defines parameters for CreateOrder.
+type CreateOrderParams struct {
+	// IdempotencyKey A key of the client's choosing that makes the request safe to repeat.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// CancelOrderParams defines parameters for CancelOrder.
+type CancelOrderParams struct {
+	// IdempotencyKey A key of the client's choosing that makes the request safe to repeat.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListProductsParams defines parameters for ListProducts.
 type ListProductsParams struct {
 	// Sku Only products of this SKU, exactly.
@@ -2332,6 +2744,12 @@ type ListProductsParams struct {
 
 	// Limit The page size.
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CreateProductParams defines parameters for CreateProduct.
+type CreateProductParams struct {
+	// IdempotencyKey A key of the client's choosing that makes the request safe to repeat.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // ListReturnsParams defines parameters for ListReturns.
@@ -2425,6 +2843,30 @@ type ListTrackersParams struct {
 
 	// Limit The page size.
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CommandDeadWebhookParams defines parameters for CommandDeadWebhook.
+type CommandDeadWebhookParams struct {
+	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret (Standard Webhooks); during a secret rotation two signatures, separated by a space.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// CommandFailedWebhookParams defines parameters for CommandFailedWebhook.
+type CommandFailedWebhookParams struct {
+	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret (Standard Webhooks); during a secret rotation two signatures, separated by a space.
+	WebhookSignature string `json:"webhook-signature"`
 }
 
 // InboundReceivedWebhookParams defines parameters for InboundReceivedWebhook.
@@ -2574,8 +3016,23 @@ type StockMutationAddedWebhookParams struct {
 // CreateEndpointJSONRequestBody defines body for CreateEndpoint for application/json ContentType.
 type CreateEndpointJSONRequestBody = EndpointInput
 
+// CreateInboundJSONRequestBody defines body for CreateInbound for application/json ContentType.
+type CreateInboundJSONRequestBody = InboundInput
+
+// CreateOrderJSONRequestBody defines body for CreateOrder for application/json ContentType.
+type CreateOrderJSONRequestBody = OrderInput
+
+// CreateProductJSONRequestBody defines body for CreateProduct for application/json ContentType.
+type CreateProductJSONRequestBody = ProductInput
+
 // CreateTrackerJSONRequestBody defines body for CreateTracker for application/json ContentType.
 type CreateTrackerJSONRequestBody = NewTracker
+
+// CommandDeadWebhookJSONRequestBody defines body for CommandDeadWebhook for application/json ContentType.
+type CommandDeadWebhookJSONRequestBody = CommandDeadWebhook
+
+// CommandFailedWebhookJSONRequestBody defines body for CommandFailedWebhook for application/json ContentType.
+type CommandFailedWebhookJSONRequestBody = CommandFailedWebhook
 
 // InboundReceivedWebhookJSONRequestBody defines body for InboundReceivedWebhook for application/json ContentType.
 type InboundReceivedWebhookJSONRequestBody = InboundReceivedWebhook
@@ -3021,6 +3478,74 @@ func (t *WebhookEvent) MergeReturnStatusChangedWebhook(v ReturnStatusChangedWebh
 	return err
 }
 
+// AsCommandFailedWebhook returns the union data inside the WebhookEvent as a CommandFailedWebhook
+func (t WebhookEvent) AsCommandFailedWebhook() (CommandFailedWebhook, error) {
+	var body CommandFailedWebhook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCommandFailedWebhook overwrites any union data inside the WebhookEvent as the provided CommandFailedWebhook
+func (t *WebhookEvent) FromCommandFailedWebhook(v CommandFailedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"command.failed"}`))
+	t.union = b
+	return err
+}
+
+// MergeCommandFailedWebhook performs a merge with any union data inside the WebhookEvent, using the provided CommandFailedWebhook
+func (t *WebhookEvent) MergeCommandFailedWebhook(v CommandFailedWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"command.failed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCommandDeadWebhook returns the union data inside the WebhookEvent as a CommandDeadWebhook
+func (t WebhookEvent) AsCommandDeadWebhook() (CommandDeadWebhook, error) {
+	var body CommandDeadWebhook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCommandDeadWebhook overwrites any union data inside the WebhookEvent as the provided CommandDeadWebhook
+func (t *WebhookEvent) FromCommandDeadWebhook(v CommandDeadWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"command.dead"}`))
+	t.union = b
+	return err
+}
+
+// MergeCommandDeadWebhook performs a merge with any union data inside the WebhookEvent, using the provided CommandDeadWebhook
+func (t *WebhookEvent) MergeCommandDeadWebhook(v CommandDeadWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"command.dead"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t WebhookEvent) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"type"`
@@ -3035,6 +3560,10 @@ func (t WebhookEvent) ValueByDiscriminator() (interface{}, error) {
 		return nil, err
 	}
 	switch discriminator {
+	case "command.dead":
+		return t.AsCommandDeadWebhook()
+	case "command.failed":
+		return t.AsCommandFailedWebhook()
 	case "inbound.received":
 		return t.AsInboundReceivedWebhook()
 	case "inbound.status_changed":
@@ -3148,6 +3677,34 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListCommands List commands
+	//
+	// Lists the requests the hub makes of providers on the workspace's behalf (orders, products and inbound goods created or cancelled), newest first. status=failed lists those waiting for another attempt, status=dead those given up.
+	//
+	// Corresponds with GET /commands (the `ListCommands` operationId).
+	ListCommands(ctx context.Context, params *ListCommandsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCommand Get a command
+	//
+	// Returns one command of the workspace: its status, attempts, last error and next attempt.
+	//
+	// Corresponds with GET /commands/{id} (the `GetCommand` operationId).
+	GetCommand(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryCommand Retry a command
+	//
+	// Queues a failed or dead command again (its attempts are kept); 409 in any other status. The provider's idempotency (the hub looks the subject up before creating it again) makes a retry safe.
+	//
+	// Corresponds with POST /commands/{id}/retry (the `RetryCommand` operationId).
+	RetryCommand(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListConnections List connections with their health
+	//
+	// Lists every connection of the workspace with what the hub knows of its state: the last health check of its login at the provider, when its newest message was received, the last message the intake refused, and, for providers that limit requests, what is left of the budget (per minute and per day) and until when the provider blocks the login.
+	//
+	// Corresponds with GET /connections (the `ListConnections` operationId).
+	ListConnections(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListDeliveries List deliveries
 	//
 	// Lists webhook deliveries, newest first. status=failed lists the dead letters: deliveries whose every attempt failed.
@@ -3243,12 +3800,37 @@ type ClientInterface interface {
 	// Corresponds with GET /inbound (the `ListInbound` operationId).
 	ListInbound(ctx context.Context, params *ListInboundParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreateInboundWithBody Announce inbound goods
+	//
+	// Commits the announcement (a purchase order) and the command that sends it to the connection's warehouse, in one transaction, and answers 202 with both. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /inbound (the `CreateInbound` operationId).
+	CreateInboundWithBody(ctx context.Context, params *CreateInboundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateInbound Announce inbound goods
+	//
+	// Commits the announcement (a purchase order) and the command that sends it to the connection's warehouse, in one transaction, and answers 202 with both. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /inbound (the `CreateInbound` operationId).
+	CreateInbound(ctx context.Context, params *CreateInboundParams, body CreateInboundJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetInbound Get inbound goods
 	//
 	// Returns one announcement of the workspace with its lines, what was received of each, and its receipts.
 	//
 	// Corresponds with GET /inbound/{id} (the `GetInbound` operationId).
 	GetInbound(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelInbound Cancel inbound goods
+	//
+	// Queues the command that cancels the announcement at its warehouse and answers 202 with it and the command. 409 when it is already cancelled or received. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Corresponds with POST /inbound/{id}/cancel (the `CancelInbound` operationId).
+	CancelInbound(ctx context.Context, id int64, params *CancelInboundParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListFailedInbox List failed messages
 	//
@@ -3285,6 +3867,24 @@ type ClientInterface interface {
 	// Corresponds with GET /orders (the `ListOrders` operationId).
 	ListOrders(ctx context.Context, params *ListOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreateOrderWithBody Create an order
+	//
+	// Commits the order (pending) and the command that sends it to the connection's provider, in one transaction, and answers 202 with both; the order moves on as the provider states its progress. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /orders (the `CreateOrder` operationId).
+	CreateOrderWithBody(ctx context.Context, params *CreateOrderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOrder Create an order
+	//
+	// Commits the order (pending) and the command that sends it to the connection's provider, in one transaction, and answers 202 with both; the order moves on as the provider states its progress. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /orders (the `CreateOrder` operationId).
+	CreateOrder(ctx context.Context, params *CreateOrderParams, body CreateOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOrder Get an order
 	//
 	// Returns one order of the workspace with its lines, its provider's status and the shipments linked to it by their order reference.
@@ -3292,12 +3892,37 @@ type ClientInterface interface {
 	// Corresponds with GET /orders/{id} (the `GetOrder` operationId).
 	GetOrder(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CancelOrder Cancel an order
+	//
+	// Queues the command that cancels the order at its provider and answers 202 with the order and the command; the order is cancelled when the provider says so. 409 when the order is already cancelled, shipped or rejected. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Corresponds with POST /orders/{id}/cancel (the `CancelOrder` operationId).
+	CancelOrder(ctx context.Context, id int64, params *CancelOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListProducts List products
 	//
 	// Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
 	//
 	// Corresponds with GET /products (the `ListProducts` operationId).
 	ListProducts(ctx context.Context, params *ListProductsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProductWithBody Create or update a product
+	//
+	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /products (the `CreateProduct` operationId).
+	CreateProductWithBody(ctx context.Context, params *CreateProductParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProduct Create or update a product
+	//
+	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /products (the `CreateProduct` operationId).
+	CreateProduct(ctx context.Context, params *CreateProductParams, body CreateProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProduct Get a product
 	//
@@ -3396,6 +4021,74 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /tracking/{reference} (the `Track` operationId).
 	Track(ctx context.Context, reference string, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ListCommands List commands
+//
+// Lists the requests the hub makes of providers on the workspace's behalf (orders, products and inbound goods created or cancelled), newest first. status=failed lists those waiting for another attempt, status=dead those given up.
+//
+// Corresponds with GET /commands (the `ListCommands` operationId).
+func (c *Client) ListCommands(ctx context.Context, params *ListCommandsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCommandsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCommand Get a command
+//
+// Returns one command of the workspace: its status, attempts, last error and next attempt.
+//
+// Corresponds with GET /commands/{id} (the `GetCommand` operationId).
+func (c *Client) GetCommand(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCommandRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryCommand Retry a command
+//
+// Queues a failed or dead command again (its attempts are kept); 409 in any other status. The provider's idempotency (the hub looks the subject up before creating it again) makes a retry safe.
+//
+// Corresponds with POST /commands/{id}/retry (the `RetryCommand` operationId).
+func (c *Client) RetryCommand(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryCommandRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListConnections List connections with their health
+//
+// Lists every connection of the workspace with what the hub knows of its state: the last health check of its login at the provider, when its newest message was received, the last message the intake refused, and, for providers that limit requests, what is left of the budget (per minute and per day) and until when the provider blocks the login.
+//
+// Corresponds with GET /connections (the `ListConnections` operationId).
+func (c *Client) ListConnections(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListConnectionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // ListDeliveries List deliveries
@@ -3623,6 +4316,44 @@ func (c *Client) ListInbound(ctx context.Context, params *ListInboundParams, req
 	return c.Client.Do(req)
 }
 
+// CreateInboundWithBody Announce inbound goods
+//
+// Commits the announcement (a purchase order) and the command that sends it to the connection's warehouse, in one transaction, and answers 202 with both. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /inbound (the `CreateInbound` operationId).
+func (c *Client) CreateInboundWithBody(ctx context.Context, params *CreateInboundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInboundRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateInbound Announce inbound goods
+//
+// Commits the announcement (a purchase order) and the command that sends it to the connection's warehouse, in one transaction, and answers 202 with both. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /inbound (the `CreateInbound` operationId).
+func (c *Client) CreateInbound(ctx context.Context, params *CreateInboundParams, body CreateInboundJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInboundRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetInbound Get inbound goods
 //
 // Returns one announcement of the workspace with its lines, what was received of each, and its receipts.
@@ -3630,6 +4361,23 @@ func (c *Client) ListInbound(ctx context.Context, params *ListInboundParams, req
 // Corresponds with GET /inbound/{id} (the `GetInbound` operationId).
 func (c *Client) GetInbound(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetInboundRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelInbound Cancel inbound goods
+//
+// Queues the command that cancels the announcement at its warehouse and answers 202 with it and the command. 409 when it is already cancelled or received. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Corresponds with POST /inbound/{id}/cancel (the `CancelInbound` operationId).
+func (c *Client) CancelInbound(ctx context.Context, id int64, params *CancelInboundParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelInboundRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3725,6 +4473,44 @@ func (c *Client) ListOrders(ctx context.Context, params *ListOrdersParams, reqEd
 	return c.Client.Do(req)
 }
 
+// CreateOrderWithBody Create an order
+//
+// Commits the order (pending) and the command that sends it to the connection's provider, in one transaction, and answers 202 with both; the order moves on as the provider states its progress. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /orders (the `CreateOrder` operationId).
+func (c *Client) CreateOrderWithBody(ctx context.Context, params *CreateOrderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOrderRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOrder Create an order
+//
+// Commits the order (pending) and the command that sends it to the connection's provider, in one transaction, and answers 202 with both; the order moves on as the provider states its progress. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /orders (the `CreateOrder` operationId).
+func (c *Client) CreateOrder(ctx context.Context, params *CreateOrderParams, body CreateOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOrderRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetOrder Get an order
 //
 // Returns one order of the workspace with its lines, its provider's status and the shipments linked to it by their order reference.
@@ -3742,6 +4528,23 @@ func (c *Client) GetOrder(ctx context.Context, id int64, reqEditors ...RequestEd
 	return c.Client.Do(req)
 }
 
+// CancelOrder Cancel an order
+//
+// Queues the command that cancels the order at its provider and answers 202 with the order and the command; the order is cancelled when the provider says so. 409 when the order is already cancelled, shipped or rejected. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Corresponds with POST /orders/{id}/cancel (the `CancelOrder` operationId).
+func (c *Client) CancelOrder(ctx context.Context, id int64, params *CancelOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelOrderRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListProducts List products
 //
 // Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
@@ -3749,6 +4552,44 @@ func (c *Client) GetOrder(ctx context.Context, id int64, reqEditors ...RequestEd
 // Corresponds with GET /products (the `ListProducts` operationId).
 func (c *Client) ListProducts(ctx context.Context, params *ListProductsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListProductsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProductWithBody Create or update a product
+//
+// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /products (the `CreateProduct` operationId).
+func (c *Client) CreateProductWithBody(ctx context.Context, params *CreateProductParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProductRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProduct Create or update a product
+//
+// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /products (the `CreateProduct` operationId).
+func (c *Client) CreateProduct(ctx context.Context, params *CreateProductParams, body CreateProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProductRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3995,6 +4836,203 @@ func (c *Client) Track(ctx context.Context, reference string, reqEditors ...Requ
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewListCommandsRequest constructs an http.Request for the ListCommands method
+func NewListCommandsRequest(server string, params *ListCommandsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/commands")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Connection != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "connection", *params.Connection, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCommandRequest constructs an http.Request for the GetCommand method
+func NewGetCommandRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/commands/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryCommandRequest constructs an http.Request for the RetryCommand method
+func NewRetryCommandRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/commands/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListConnectionsRequest constructs an http.Request for the ListConnections method
+func NewListConnectionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/connections")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewListDeliveriesRequest constructs an http.Request for the ListDeliveries method
@@ -4587,6 +5625,61 @@ func NewListInboundRequest(server string, params *ListInboundParams) (*http.Requ
 	return req, nil
 }
 
+// NewCreateInboundRequest calls the generic CreateInbound builder with application/json body
+func NewCreateInboundRequest(server string, params *CreateInboundParams, body CreateInboundJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateInboundRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateInboundRequestWithBody constructs an http.Request for the CreateInbound method, with any body, and a specified content type
+func NewCreateInboundRequestWithBody(server string, params *CreateInboundParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inbound")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetInboundRequest constructs an http.Request for the GetInbound method
 func NewGetInboundRequest(server string, id int64) (*http.Request, error) {
 	var err error
@@ -4616,6 +5709,55 @@ func NewGetInboundRequest(server string, id int64) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCancelInboundRequest constructs an http.Request for the CancelInbound method
+func NewCancelInboundRequest(server string, id int64, params *CancelInboundParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inbound/%s/cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -4967,6 +6109,61 @@ func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Reques
 	return req, nil
 }
 
+// NewCreateOrderRequest calls the generic CreateOrder builder with application/json body
+func NewCreateOrderRequest(server string, params *CreateOrderParams, body CreateOrderJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateOrderRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateOrderRequestWithBody constructs an http.Request for the CreateOrder method, with any body, and a specified content type
+func NewCreateOrderRequestWithBody(server string, params *CreateOrderParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/orders")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetOrderRequest constructs an http.Request for the GetOrder method
 func NewGetOrderRequest(server string, id int64) (*http.Request, error) {
 	var err error
@@ -4996,6 +6193,55 @@ func NewGetOrderRequest(server string, id int64) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCancelOrderRequest constructs an http.Request for the CancelOrder method
+func NewCancelOrderRequest(server string, id int64, params *CancelOrderParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/orders/%s/cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5086,6 +6332,61 @@ func NewListProductsRequest(server string, params *ListProductsParams) (*http.Re
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProductRequest calls the generic CreateProduct builder with application/json body
+func NewCreateProductRequest(server string, params *CreateProductParams, body CreateProductJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProductRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateProductRequestWithBody constructs an http.Request for the CreateProduct method, with any body, and a specified content type
+func NewCreateProductRequestWithBody(server string, params *CreateProductParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/products")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5911,6 +7212,42 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListCommandsWithResponse List commands
+	//
+	// Lists the requests the hub makes of providers on the workspace's behalf (orders, products and inbound goods created or cancelled), newest first. status=failed lists those waiting for another attempt, status=dead those given up.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /commands (the `ListCommands` operationId).
+	ListCommandsWithResponse(ctx context.Context, params *ListCommandsParams, reqEditors ...RequestEditorFn) (*ListCommandsResponse, error)
+
+	// GetCommandWithResponse Get a command
+	//
+	// Returns one command of the workspace: its status, attempts, last error and next attempt.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /commands/{id} (the `GetCommand` operationId).
+	GetCommandWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetCommandResponse, error)
+
+	// RetryCommandWithResponse Retry a command
+	//
+	// Queues a failed or dead command again (its attempts are kept); 409 in any other status. The provider's idempotency (the hub looks the subject up before creating it again) makes a retry safe.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /commands/{id}/retry (the `RetryCommand` operationId).
+	RetryCommandWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*RetryCommandResponse, error)
+
+	// ListConnectionsWithResponse List connections with their health
+	//
+	// Lists every connection of the workspace with what the hub knows of its state: the last health check of its login at the provider, when its newest message was received, the last message the intake refused, and, for providers that limit requests, what is left of the budget (per minute and per day) and until when the provider blocks the login.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /connections (the `ListConnections` operationId).
+	ListConnectionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListConnectionsResponse, error)
+
 	// ListDeliveriesWithResponse List deliveries
 	//
 	// Lists webhook deliveries, newest first. status=failed lists the dead letters: deliveries whose every attempt failed.
@@ -6028,6 +7365,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /inbound (the `ListInbound` operationId).
 	ListInboundWithResponse(ctx context.Context, params *ListInboundParams, reqEditors ...RequestEditorFn) (*ListInboundResponse, error)
 
+	// CreateInboundWithBodyWithResponse Announce inbound goods
+	//
+	// Commits the announcement (a purchase order) and the command that sends it to the connection's warehouse, in one transaction, and answers 202 with both. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inbound (the `CreateInbound` operationId).
+	CreateInboundWithBodyWithResponse(ctx context.Context, params *CreateInboundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInboundResponse, error)
+
+	// CreateInboundWithResponse Announce inbound goods
+	//
+	// Commits the announcement (a purchase order) and the command that sends it to the connection's warehouse, in one transaction, and answers 202 with both. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inbound (the `CreateInbound` operationId).
+	CreateInboundWithResponse(ctx context.Context, params *CreateInboundParams, body CreateInboundJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInboundResponse, error)
+
 	// GetInboundWithResponse Get inbound goods
 	//
 	// Returns one announcement of the workspace with its lines, what was received of each, and its receipts.
@@ -6036,6 +7391,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /inbound/{id} (the `GetInbound` operationId).
 	GetInboundWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetInboundResponse, error)
+
+	// CancelInboundWithResponse Cancel inbound goods
+	//
+	// Queues the command that cancels the announcement at its warehouse and answers 202 with it and the command. 409 when it is already cancelled or received. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inbound/{id}/cancel (the `CancelInbound` operationId).
+	CancelInboundWithResponse(ctx context.Context, id int64, params *CancelInboundParams, reqEditors ...RequestEditorFn) (*CancelInboundResponse, error)
 
 	// ListFailedInboxWithResponse List failed messages
 	//
@@ -6082,6 +7446,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /orders (the `ListOrders` operationId).
 	ListOrdersWithResponse(ctx context.Context, params *ListOrdersParams, reqEditors ...RequestEditorFn) (*ListOrdersResponse, error)
 
+	// CreateOrderWithBodyWithResponse Create an order
+	//
+	// Commits the order (pending) and the command that sends it to the connection's provider, in one transaction, and answers 202 with both; the order moves on as the provider states its progress. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /orders (the `CreateOrder` operationId).
+	CreateOrderWithBodyWithResponse(ctx context.Context, params *CreateOrderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrderResponse, error)
+
+	// CreateOrderWithResponse Create an order
+	//
+	// Commits the order (pending) and the command that sends it to the connection's provider, in one transaction, and answers 202 with both; the order moves on as the provider states its progress. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /orders (the `CreateOrder` operationId).
+	CreateOrderWithResponse(ctx context.Context, params *CreateOrderParams, body CreateOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrderResponse, error)
+
 	// GetOrderWithResponse Get an order
 	//
 	// Returns one order of the workspace with its lines, its provider's status and the shipments linked to it by their order reference.
@@ -6091,6 +7473,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /orders/{id} (the `GetOrder` operationId).
 	GetOrderWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetOrderResponse, error)
 
+	// CancelOrderWithResponse Cancel an order
+	//
+	// Queues the command that cancels the order at its provider and answers 202 with the order and the command; the order is cancelled when the provider says so. 409 when the order is already cancelled, shipped or rejected. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /orders/{id}/cancel (the `CancelOrder` operationId).
+	CancelOrderWithResponse(ctx context.Context, id int64, params *CancelOrderParams, reqEditors ...RequestEditorFn) (*CancelOrderResponse, error)
+
 	// ListProductsWithResponse List products
 	//
 	// Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
@@ -6099,6 +7490,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /products (the `ListProducts` operationId).
 	ListProductsWithResponse(ctx context.Context, params *ListProductsParams, reqEditors ...RequestEditorFn) (*ListProductsResponse, error)
+
+	// CreateProductWithBodyWithResponse Create or update a product
+	//
+	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /products (the `CreateProduct` operationId).
+	CreateProductWithBodyWithResponse(ctx context.Context, params *CreateProductParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProductResponse, error)
+
+	// CreateProductWithResponse Create or update a product
+	//
+	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /products (the `CreateProduct` operationId).
+	CreateProductWithResponse(ctx context.Context, params *CreateProductParams, body CreateProductJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProductResponse, error)
 
 	// GetProductWithResponse Get a product
 	//
@@ -6221,6 +7630,296 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /tracking/{reference} (the `Track` operationId).
 	TrackWithResponse(ctx context.Context, reference string, reqEditors ...RequestEditorFn) (*TrackResponse, error)
+}
+
+type ListCommandsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CommandPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCommandsResponse) GetJSON200() *CommandPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListCommandsResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCommandsResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListCommandsResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListCommandsResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCommandsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCommandsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCommandsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCommandsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCommandResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Command
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCommandResponse) GetJSON200() *Command {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCommandResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCommandResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCommandResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCommandResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCommandResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCommandResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCommandResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCommandResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCommandResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RetryCommandResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Command
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RetryCommandResponse) GetJSON202() *Command {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RetryCommandResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RetryCommandResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RetryCommandResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RetryCommandResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RetryCommandResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RetryCommandResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryCommandResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryCommandResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryCommandResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryCommandResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListConnectionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConnectionList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListConnectionsResponse) GetJSON200() *ConnectionList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListConnectionsResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListConnectionsResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListConnectionsResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListConnectionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListConnectionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListConnectionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListConnectionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type ListDeliveriesResponse struct {
@@ -7093,6 +8792,82 @@ func (r ListInboundResponse) ContentType() string {
 	return ""
 }
 
+type CreateInboundResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *InboundCommand
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CreateInboundResponse) GetJSON202() *InboundCommand {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateInboundResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateInboundResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateInboundResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateInboundResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateInboundResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateInboundResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateInboundResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateInboundResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateInboundResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetInboundResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7163,6 +8938,89 @@ func (r GetInboundResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetInboundResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CancelInboundResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *InboundCommand
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CancelInboundResponse) GetJSON202() *InboundCommand {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CancelInboundResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CancelInboundResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CancelInboundResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CancelInboundResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CancelInboundResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CancelInboundResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelInboundResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelInboundResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelInboundResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelInboundResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7514,6 +9372,82 @@ func (r ListOrdersResponse) ContentType() string {
 	return ""
 }
 
+type CreateOrderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *OrderCommand
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CreateOrderResponse) GetJSON202() *OrderCommand {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateOrderResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateOrderResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateOrderResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateOrderResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateOrderResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateOrderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateOrderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateOrderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateOrderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetOrderResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7590,6 +9524,89 @@ func (r GetOrderResponse) ContentType() string {
 	return ""
 }
 
+type CancelOrderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *OrderCommand
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CancelOrderResponse) GetJSON202() *OrderCommand {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CancelOrderResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CancelOrderResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CancelOrderResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CancelOrderResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CancelOrderResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CancelOrderResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelOrderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelOrderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelOrderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelOrderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListProductsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7653,6 +9670,75 @@ func (r ListProductsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListProductsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ProductCommand
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CreateProductResponse) GetJSON202() *ProductCommand {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateProductResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateProductResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateProductResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateProductResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProductResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8591,6 +10677,66 @@ func (r TrackResponse) ContentType() string {
 	return ""
 }
 
+// ListCommandsWithResponse List commands
+//
+// Lists the requests the hub makes of providers on the workspace's behalf (orders, products and inbound goods created or cancelled), newest first. status=failed lists those waiting for another attempt, status=dead those given up.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /commands (the `ListCommands` operationId).
+func (c *ClientWithResponses) ListCommandsWithResponse(ctx context.Context, params *ListCommandsParams, reqEditors ...RequestEditorFn) (*ListCommandsResponse, error) {
+	rsp, err := c.ListCommands(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCommandsResponse(rsp)
+}
+
+// GetCommandWithResponse Get a command
+//
+// Returns one command of the workspace: its status, attempts, last error and next attempt.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /commands/{id} (the `GetCommand` operationId).
+func (c *ClientWithResponses) GetCommandWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetCommandResponse, error) {
+	rsp, err := c.GetCommand(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCommandResponse(rsp)
+}
+
+// RetryCommandWithResponse Retry a command
+//
+// Queues a failed or dead command again (its attempts are kept); 409 in any other status. The provider's idempotency (the hub looks the subject up before creating it again) makes a retry safe.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /commands/{id}/retry (the `RetryCommand` operationId).
+func (c *ClientWithResponses) RetryCommandWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*RetryCommandResponse, error) {
+	rsp, err := c.RetryCommand(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryCommandResponse(rsp)
+}
+
+// ListConnectionsWithResponse List connections with their health
+//
+// Lists every connection of the workspace with what the hub knows of its state: the last health check of its login at the provider, when its newest message was received, the last message the intake refused, and, for providers that limit requests, what is left of the budget (per minute and per day) and until when the provider blocks the login.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /connections (the `ListConnections` operationId).
+func (c *ClientWithResponses) ListConnectionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListConnectionsResponse, error) {
+	rsp, err := c.ListConnections(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListConnectionsResponse(rsp)
+}
+
 // ListDeliveriesWithResponse List deliveries
 //
 // Lists webhook deliveries, newest first. status=failed lists the dead letters: deliveries whose every attempt failed.
@@ -8786,6 +10932,36 @@ func (c *ClientWithResponses) ListInboundWithResponse(ctx context.Context, param
 	return ParseListInboundResponse(rsp)
 }
 
+// CreateInboundWithBodyWithResponse Announce inbound goods
+//
+// Commits the announcement (a purchase order) and the command that sends it to the connection's warehouse, in one transaction, and answers 202 with both. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inbound (the `CreateInbound` operationId).
+func (c *ClientWithResponses) CreateInboundWithBodyWithResponse(ctx context.Context, params *CreateInboundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInboundResponse, error) {
+	rsp, err := c.CreateInboundWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateInboundResponse(rsp)
+}
+
+// CreateInboundWithResponse Announce inbound goods
+//
+// Commits the announcement (a purchase order) and the command that sends it to the connection's warehouse, in one transaction, and answers 202 with both. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inbound (the `CreateInbound` operationId).
+func (c *ClientWithResponses) CreateInboundWithResponse(ctx context.Context, params *CreateInboundParams, body CreateInboundJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInboundResponse, error) {
+	rsp, err := c.CreateInbound(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateInboundResponse(rsp)
+}
+
 // GetInboundWithResponse Get inbound goods
 //
 // Returns one announcement of the workspace with its lines, what was received of each, and its receipts.
@@ -8799,6 +10975,21 @@ func (c *ClientWithResponses) GetInboundWithResponse(ctx context.Context, id int
 		return nil, err
 	}
 	return ParseGetInboundResponse(rsp)
+}
+
+// CancelInboundWithResponse Cancel inbound goods
+//
+// Queues the command that cancels the announcement at its warehouse and answers 202 with it and the command. 409 when it is already cancelled or received. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inbound/{id}/cancel (the `CancelInbound` operationId).
+func (c *ClientWithResponses) CancelInboundWithResponse(ctx context.Context, id int64, params *CancelInboundParams, reqEditors ...RequestEditorFn) (*CancelInboundResponse, error) {
+	rsp, err := c.CancelInbound(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelInboundResponse(rsp)
 }
 
 // ListFailedInboxWithResponse List failed messages
@@ -8876,6 +11067,36 @@ func (c *ClientWithResponses) ListOrdersWithResponse(ctx context.Context, params
 	return ParseListOrdersResponse(rsp)
 }
 
+// CreateOrderWithBodyWithResponse Create an order
+//
+// Commits the order (pending) and the command that sends it to the connection's provider, in one transaction, and answers 202 with both; the order moves on as the provider states its progress. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /orders (the `CreateOrder` operationId).
+func (c *ClientWithResponses) CreateOrderWithBodyWithResponse(ctx context.Context, params *CreateOrderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrderResponse, error) {
+	rsp, err := c.CreateOrderWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOrderResponse(rsp)
+}
+
+// CreateOrderWithResponse Create an order
+//
+// Commits the order (pending) and the command that sends it to the connection's provider, in one transaction, and answers 202 with both; the order moves on as the provider states its progress. Invalid content is refused (422) with every invalid field named, and nothing is queued. The same reference on the connection again is 409, unless it comes with the Idempotency-Key of the first request. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /orders (the `CreateOrder` operationId).
+func (c *ClientWithResponses) CreateOrderWithResponse(ctx context.Context, params *CreateOrderParams, body CreateOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrderResponse, error) {
+	rsp, err := c.CreateOrder(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOrderResponse(rsp)
+}
+
 // GetOrderWithResponse Get an order
 //
 // Returns one order of the workspace with its lines, its provider's status and the shipments linked to it by their order reference.
@@ -8891,6 +11112,21 @@ func (c *ClientWithResponses) GetOrderWithResponse(ctx context.Context, id int64
 	return ParseGetOrderResponse(rsp)
 }
 
+// CancelOrderWithResponse Cancel an order
+//
+// Queues the command that cancels the order at its provider and answers 202 with the order and the command; the order is cancelled when the provider says so. 409 when the order is already cancelled, shipped or rejected. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /orders/{id}/cancel (the `CancelOrder` operationId).
+func (c *ClientWithResponses) CancelOrderWithResponse(ctx context.Context, id int64, params *CancelOrderParams, reqEditors ...RequestEditorFn) (*CancelOrderResponse, error) {
+	rsp, err := c.CancelOrder(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelOrderResponse(rsp)
+}
+
 // ListProductsWithResponse List products
 //
 // Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
@@ -8904,6 +11140,36 @@ func (c *ClientWithResponses) ListProductsWithResponse(ctx context.Context, para
 		return nil, err
 	}
 	return ParseListProductsResponse(rsp)
+}
+
+// CreateProductWithBodyWithResponse Create or update a product
+//
+// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /products (the `CreateProduct` operationId).
+func (c *ClientWithResponses) CreateProductWithBodyWithResponse(ctx context.Context, params *CreateProductParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProductResponse, error) {
+	rsp, err := c.CreateProductWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProductResponse(rsp)
+}
+
+// CreateProductWithResponse Create or update a product
+//
+// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /products (the `CreateProduct` operationId).
+func (c *ClientWithResponses) CreateProductWithResponse(ctx context.Context, params *CreateProductParams, body CreateProductJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProductResponse, error) {
+	rsp, err := c.CreateProduct(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProductResponse(rsp)
 }
 
 // GetProductWithResponse Get a product
@@ -9110,6 +11376,236 @@ func (c *ClientWithResponses) TrackWithResponse(ctx context.Context, reference s
 		return nil, err
 	}
 	return ParseTrackResponse(rsp)
+}
+
+// ParseListCommandsResponse parses an HTTP response from a ListCommandsWithResponse call
+func ParseListCommandsResponse(rsp *http.Response) (*ListCommandsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCommandsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CommandPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCommandResponse parses an HTTP response from a GetCommandWithResponse call
+func ParseGetCommandResponse(rsp *http.Response) (*GetCommandResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCommandResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Command
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetryCommandResponse parses an HTTP response from a RetryCommandWithResponse call
+func ParseRetryCommandResponse(rsp *http.Response) (*RetryCommandResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryCommandResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Command
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListConnectionsResponse parses an HTTP response from a ListConnectionsWithResponse call
+func ParseListConnectionsResponse(rsp *http.Response) (*ListConnectionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListConnectionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConnectionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseListDeliveriesResponse parses an HTTP response from a ListDeliveriesWithResponse call
@@ -9808,6 +12304,67 @@ func ParseListInboundResponse(rsp *http.Response) (*ListInboundResponse, error) 
 	return response, nil
 }
 
+// ParseCreateInboundResponse parses an HTTP response from a CreateInboundWithResponse call
+func ParseCreateInboundResponse(rsp *http.Response) (*CreateInboundResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateInboundResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest InboundCommand
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetInboundResponse parses an HTTP response from a GetInboundWithResponse call
 func ParseGetInboundResponse(rsp *http.Response) (*GetInboundResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9849,6 +12406,74 @@ func ParseGetInboundResponse(rsp *http.Response) (*GetInboundResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCancelInboundResponse parses an HTTP response from a CancelInboundWithResponse call
+func ParseCancelInboundResponse(rsp *http.Response) (*CancelInboundResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelInboundResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest InboundCommand
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorModel
@@ -10142,6 +12767,67 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 	return response, nil
 }
 
+// ParseCreateOrderResponse parses an HTTP response from a CreateOrderWithResponse call
+func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateOrderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest OrderCommand
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetOrderResponse parses an HTTP response from a GetOrderWithResponse call
 func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10203,6 +12889,74 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 	return response, nil
 }
 
+// ParseCancelOrderResponse parses an HTTP response from a CancelOrderWithResponse call
+func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelOrderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest OrderCommand
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListProductsResponse parses an HTTP response from a ListProductsWithResponse call
 func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10223,6 +12977,60 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateProductResponse parses an HTTP response from a CreateProductWithResponse call
+func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ProductCommand
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorModel
@@ -11072,6 +13880,16 @@ func (p *WebhookInitiator) applyWebhookEditors(ctx context.Context, req *http.Re
 
 // WebhookInitiatorInterface is the interface specification for the webhook initiator.
 type WebhookInitiatorInterface interface {
+	// CommandDeadWebhookWithBody fires the command.dead webhook with any body
+	CommandDeadWebhookWithBody(ctx context.Context, targetURL string, params *CommandDeadWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	CommandDeadWebhook(ctx context.Context, targetURL string, params *CommandDeadWebhookParams, body CommandDeadWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CommandFailedWebhookWithBody fires the command.failed webhook with any body
+	CommandFailedWebhookWithBody(ctx context.Context, targetURL string, params *CommandFailedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	CommandFailedWebhook(ctx context.Context, targetURL string, params *CommandFailedWebhookParams, body CommandFailedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// InboundReceivedWebhookWithBody fires the inbound.received webhook with any body
 	InboundReceivedWebhookWithBody(ctx context.Context, targetURL string, params *InboundReceivedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -11131,6 +13949,54 @@ type WebhookInitiatorInterface interface {
 	StockMutationAddedWebhookWithBody(ctx context.Context, targetURL string, params *StockMutationAddedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	StockMutationAddedWebhook(ctx context.Context, targetURL string, params *StockMutationAddedWebhookParams, body StockMutationAddedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+func (p *WebhookInitiator) CommandDeadWebhookWithBody(ctx context.Context, targetURL string, params *CommandDeadWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCommandDeadWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) CommandDeadWebhook(ctx context.Context, targetURL string, params *CommandDeadWebhookParams, body CommandDeadWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCommandDeadWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) CommandFailedWebhookWithBody(ctx context.Context, targetURL string, params *CommandFailedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCommandFailedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) CommandFailedWebhook(ctx context.Context, targetURL string, params *CommandFailedWebhookParams, body CommandFailedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCommandFailedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
 }
 
 func (p *WebhookInitiator) InboundReceivedWebhookWithBody(ctx context.Context, targetURL string, params *InboundReceivedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -11419,6 +14285,128 @@ func (p *WebhookInitiator) StockMutationAddedWebhook(ctx context.Context, target
 		return nil, err
 	}
 	return p.Client.Do(req)
+}
+
+// NewCommandDeadWebhookWebhookRequest builds a application/json POST request for the command.dead webhook
+func NewCommandDeadWebhookWebhookRequest(targetURL string, params *CommandDeadWebhookParams, body CommandDeadWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCommandDeadWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewCommandDeadWebhookWebhookRequestWithBody builds a POST request for the command.dead webhook with any body
+func NewCommandDeadWebhookWebhookRequestWithBody(targetURL string, params *CommandDeadWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewCommandFailedWebhookWebhookRequest builds a application/json POST request for the command.failed webhook
+func NewCommandFailedWebhookWebhookRequest(targetURL string, params *CommandFailedWebhookParams, body CommandFailedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCommandFailedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewCommandFailedWebhookWebhookRequestWithBody builds a POST request for the command.failed webhook with any body
+func NewCommandFailedWebhookWebhookRequestWithBody(targetURL string, params *CommandFailedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
 }
 
 // NewInboundReceivedWebhookWebhookRequest builds a application/json POST request for the inbound.received webhook

@@ -227,6 +227,30 @@ func commitReturnUpdates(t *testing.T, srv *server.Server) {
 	srv.Pipeline.Notify()
 }
 
+// appendCommandEvents records a command.failed and a command.dead event as
+// the command queue does (data: the command resource), so that their
+// deliveries are checked against the document; the queue's own tests show
+// when it emits them.
+func appendCommandEvents(t *testing.T, srv *server.Server) {
+	t.Helper()
+	next := time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC)
+	var events []*model.FeedEvent
+	for i, c := range []model.Command{
+		{ID: 7, Workspace: "acme", Connection: "wics", Provider: "wics", Kind: model.CommandOrderCreate, SubjectID: 3,
+			Status: model.CommandFailed, Attempts: 1, LastError: "wics answered 503", NextAttemptAt: &next,
+			Payload: json.RawMessage(`{"reference":"ACME-1"}`), CreatedAt: next.Add(-time.Minute), UpdatedAt: next.Add(-time.Second)},
+		{ID: 8, Workspace: "acme", Connection: "wics", Provider: "wics", Kind: model.CommandOrderCreate, SubjectID: 4,
+			Status: model.CommandDead, Attempts: 1, LastError: "refused by the provider: unknown item MUG-BLUE",
+			CreatedAt: next.Add(-time.Minute), UpdatedAt: next},
+	} {
+		data, err := json.Marshal(c)
+		require.NoError(t, err)
+		typ := map[model.CommandStatus]string{model.CommandFailed: model.EventCommandFailed, model.CommandDead: model.EventCommandDead}[c.Status]
+		events = append(events, &model.FeedEvent{Workspace: "acme", Type: typ, SubjectID: c.ID, OccurredAt: next.Add(time.Duration(i) * time.Second), Data: data})
+	}
+	require.NoError(t, srv.Store.AppendFeedEvents(context.Background(), events))
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -269,12 +293,12 @@ func TestTheContractHoldsForMerchantTools(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 
-	// Types that nothing emits are refused, naming the type.
-	refused, err := c.CreateEndpointWithResponse(ctx, clienttest.EndpointInput{Url: rc.URL, Events: &[]string{"command.failed"}})
+	// Types the hub does not know are refused, naming the type.
+	refused, err := c.CreateEndpointWithResponse(ctx, clienttest.EndpointInput{Url: rc.URL, Events: &[]string{"command.teleported"}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, refused.StatusCode(), "%s", refused.Body)
 	require.NotNil(t, refused.ApplicationproblemJSON400)
-	require.Contains(t, *refused.ApplicationproblemJSON400.Detail, `"command.failed" is not emitted by this hub yet`)
+	require.Contains(t, *refused.ApplicationproblemJSON400.Detail, `unknown event type "command.teleported"`)
 
 	created, err := c.CreateEndpointWithResponse(ctx, clienttest.EndpointInput{Url: rc.URL, Events: &[]string{"*"}})
 	require.NoError(t, err)
@@ -301,6 +325,7 @@ func TestTheContractHoldsForMerchantTools(t *testing.T) {
 	commitGCLAnswer(t, srv, "gcl-2024-07-28-edd-moved.json")
 	postWICSExamples(t, srv)
 	commitReturnUpdates(t, srv)
+	appendCommandEvents(t, srv)
 	// Once the inbox is drained the feed is complete; then every entry is
 	// delivered, and among them every offered type.
 	waitFor(t, 30*time.Second, "every message applied", func() bool {
@@ -337,6 +362,17 @@ func TestTheContractHoldsForMerchantTools(t *testing.T) {
 	}
 
 	// The generated client against the real API.
+	connections, err := c.ListConnectionsWithResponse(ctx)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, connections.StatusCode(), "%s", connections.Body)
+	heard := map[string]bool{}
+	for _, cs := range *connections.JSON200.Data {
+		require.Equal(t, "acme", cs.Workspace)
+		heard[cs.Id] = cs.LastMessageAt != nil
+	}
+	require.True(t, heard["courier"], "the courier's webhook is its last message: %s", connections.Body)
+	require.True(t, heard["winkelstraat"], "%s", connections.Body)
+
 	shipments, err := c.ListShipmentsWithResponse(ctx, &clienttest.ListShipmentsParams{})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, shipments.StatusCode(), "%s", shipments.Body)
@@ -518,6 +554,10 @@ func decodeStrictly(t *testing.T, typ, body string) {
 		v = &clienttest.ReturnCreatedWebhook{}
 	case model.EventReturnStatusChanged:
 		v = &clienttest.ReturnStatusChangedWebhook{}
+	case model.EventCommandFailed:
+		v = &clienttest.CommandFailedWebhook{}
+	case model.EventCommandDead:
+		v = &clienttest.CommandDeadWebhook{}
 	default:
 		t.Fatalf("no generated type for %s", typ)
 	}

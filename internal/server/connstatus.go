@@ -1,0 +1,37 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shiphub/shiphub/internal/connstatus"
+)
+
+// connStatusParts keeps what GET /api/v1/connections shows.
+type connStatusParts struct {
+	// ConnStatus runs the connectors' health checks and answers the
+	// connections' status.
+	ConnStatus *connstatus.Tracker
+}
+
+// buildConnStatus builds the connection status tracker. The health checks
+// wait on the connections' rate budgets and the budgets show in the status
+// once the budget registry is given here (Limiters: its ForConnector by
+// connection, Budgets: its Status).
+func (s *Server) buildConnStatus() error {
+	tr, err := connstatus.New(connstatus.Options{Connections: s.Conns, Store: s.Store, Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("connection status: %w", err)
+	}
+	s.ConnStatus = tr
+	return nil
+}
+
+func (s *Server) startConnStatus(ctx context.Context) { s.ConnStatus.Start(ctx) }
+
+func (s *Server) stopConnStatus(ctx context.Context) error {
+	if s.ConnStatus == nil {
+		return nil
+	}
+	return s.ConnStatus.Stop(ctx)
+}

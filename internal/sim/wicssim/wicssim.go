@@ -273,6 +273,9 @@ type Sim struct {
 	counts   map[string]*topicCounters
 	pending  atomic.Int64
 	running  atomic.Bool
+	// exactURL posts to base itself, not base/{topic}: a webhook
+	// subscription names its whole URL.
+	exactURL bool
 }
 
 // New builds a simulator, validating cfg and filling in defaults.
@@ -309,7 +312,10 @@ func authorization(key, secret string, b64 bool) string {
 
 // Stats returns a snapshot of the counters; it is safe to call at any time.
 func (s *Sim) Stats() Stats {
-	st := Stats{Pending: s.pending.Load(), Orders: s.world.ordersDone.Load(), Topics: make(map[string]TopicStats, len(topics))}
+	st := Stats{Pending: s.pending.Load(), Topics: make(map[string]TopicStats, len(topics))}
+	if s.world != nil {
+		st.Orders = s.world.ordersDone.Load()
+	}
 	for _, t := range topics {
 		c := s.counts[t]
 		ts := TopicStats{
@@ -448,7 +454,11 @@ func (e *HTTPError) Error() string {
 func (s *Sim) attempt(ctx context.Context, m Message) error {
 	c := s.counts[m.Topic]
 	c.attempts.Add(1)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/"+m.Topic, bytes.NewReader(m.Body))
+	target := s.base + "/" + m.Topic
+	if s.exactURL {
+		target = s.base
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(m.Body))
 	if err != nil {
 		return fmt.Errorf("building request: %w", err)
 	}

@@ -44,18 +44,18 @@ type address struct {
 	Number            int    `json:"number"`
 	Name              string `json:"name"`
 	NameExtension     string `json:"nameExtension"`
-	Company           string `json:"company,omitempty"`
+	Company           string `json:"company"`
 	Street            string `json:"street"`
 	StreetNumber      *int   `json:"streetNumber"`
-	Extension         string `json:"extension,omitempty"`
-	SecondAddressLine string `json:"secondAddressLine,omitempty"`
-	ThirdAddressLine  string `json:"thirdAddressLine,omitempty"`
+	Extension         string `json:"extension"`
+	SecondAddressLine string `json:"secondAddressLine"`
+	ThirdAddressLine  string `json:"thirdAddressLine"`
 	Zipcode           string `json:"zipcode"`
 	City              string `json:"city"`
-	State             string `json:"state,omitempty"`
+	State             string `json:"state"`
 	Country           string `json:"country"`
 	PhoneNumber       string `json:"phoneNumber"`
-	MobileNumber      string `json:"mobileNumber,omitempty"`
+	MobileNumber      string `json:"mobileNumber"`
 	Email             string `json:"email"`
 	Language          string `json:"language"`
 }

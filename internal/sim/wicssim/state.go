@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -166,7 +167,7 @@ func (f *flexNumber) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		if _, err := strconv.ParseFloat(s, 64); s != "" && err != nil {
-			return fmt.Errorf("%q is not a number", s)
+			return &json.UnmarshalTypeError{Value: "string " + strconv.Quote(s), Type: reflect.TypeFor[float64]()}
 		}
 		*f = flexNumber(s)
 		return nil

@@ -299,3 +299,5 @@ func TestDocumentAnswerFixturesAreTheDocuments(t *testing.T) {
 		}
 	}
 }
+
+func readFixture(name string) ([]byte, error) { return os.ReadFile("testdata/" + name) }

@@ -1,7 +1,9 @@
 package wicssim
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"slices"
 	"strings"
 )
@@ -157,4 +159,33 @@ func (s *Server) HasItem(code string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.st.itemBy[code] != nil
+}
+
+// SeedOrders creates n orders directly, without a request and outside the
+// limits, as if other channels had sent them, and returns their
+// references: prefix-1 … prefix-n. Each has one line of a seeded item; they
+// progress like any order. Benchmarks use it to fill the warehouse.
+func (s *Server) SeedOrders(n int, prefix string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	refs := make([]string, 0, n)
+	date := s.clock.Now().In(amsterdam).AddDate(0, 0, 1).Format(layoutDate)
+	street := 157
+	for i := range n {
+		ref := fmt.Sprintf("%s-%d", prefix, i+1)
+		item := seedItems[i%len(seedItems)].code
+		qty := 1
+		addr := &address{Name: "Hans de Groot", Street: "Concordiaweg", StreetNumber: &street, Zipcode: "4206BK",
+			City: "Gorinchem", Country: "NL", Email: "info@wics.nl"}
+		b := orderBody{Reference: ref, DeliveryDate: &date, DeliveryAddress: addr,
+			Lines: []orderLineBody{{ItemCode: item, Quantity: &qty}}}
+		s.st.nextOrder++
+		o := &simOrder{number: strconv.Itoa(13300 + s.st.nextOrder), body: b, status: noCode, paid: true}
+		s.setLines(o, b.Lines)
+		s.st.orders = append(s.st.orders, o)
+		s.st.orderBy[o.number] = o
+		s.startOrder(o)
+		refs = append(refs, ref)
+	}
+	return refs
 }

@@ -114,10 +114,6 @@ type simOrder struct {
 	shipped *simShipment
 	// deleted is set when the order was cancelled through the API.
 	deleted bool
-	// progressing is set while a goroutine moves the order along.
-	progressing bool
-	// step is how far the progression got (see progress.go).
-	step int
 	// flat caches the record as filters see it; nil when stale.
 	flat map[string]any
 }

@@ -35,7 +35,6 @@ func (s *Server) startOrder(o *simOrder) {
 	s.emitLineStatus(o, lineEntered, o.lines)
 	s.reserve(o)
 	if s.cfg.ProgressStep > 0 {
-		o.progressing = true
 		s.wg.Go(func() { s.progressOrder(o) })
 	}
 }
@@ -47,9 +46,6 @@ func (s *Server) progressOrder(o *simOrder) {
 		}
 		s.mu.Lock()
 		done := s.advanceOrder(o)
-		if done {
-			o.progressing = false
-		}
 		s.mu.Unlock()
 		if done {
 			return
@@ -317,4 +313,23 @@ func (s *Server) AdvanceAnnouncement(id string) bool {
 		return false
 	}
 	return s.advanceAnnouncement(a)
+}
+
+// AdvanceAll makes one step of every order and announcement whose life is
+// not over, and reports how many are still going.
+func (s *Server) AdvanceAll() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	going := 0
+	for _, o := range s.st.orders {
+		if !s.advanceOrder(o) {
+			going++
+		}
+	}
+	for _, a := range s.st.announcements {
+		if !s.advanceAnnouncement(a) {
+			going++
+		}
+	}
+	return going
 }

@@ -80,8 +80,9 @@ type ServerConfig struct {
 	// 429. The document names none and no client reads one, so it is off by
 	// default: a connector must know the escalation itself.
 	RetryAfter bool
-	// ErrorsIn2xx answers refusals (401, 404, 422, 429 excepted) with HTTP
-	// 200 and success false in the body.
+	// ErrorsIn2xx answers refusals of the API (400, 404, 422) with HTTP 200
+	// and success false in the body, as some clients expect WICS to; 401,
+	// 429 and injected faults keep their status.
 	ErrorsIn2xx bool
 	// PageSize and MaxPageSize are the lists' default and largest page;
 	// defaults 20 and 20000.

@@ -3,8 +3,8 @@ package wicssim
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 )
 

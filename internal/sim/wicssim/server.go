@@ -14,32 +14,6 @@ import (
 	"time"
 )
 
-// The server side of the simulator: the Service Layer API that a connector
-// calls (wics-service-layer.txt, every chapter but "Topic's"), written from
-// the document alone.
-//
-// Where the document is silent the server chooses, and says so here:
-//
-//   - Errors use the document's envelope {code, message, success: false,
-//     data} with the HTTP status equal to code: 401 for a wrong login, 404
-//     for an unknown identifier or path, 422 for a refused body (data then
-//     maps each field to its messages), 429 for the rate limits.
-//     ServerConfig.ErrorsIn2xx answers every refusal with HTTP 200 and
-//     success false instead, as some clients expect.
-//   - Lists default to 20 a page (the document's examples all say "List of
-//     20 …") and allow up to ServerConfig.MaxPageSize; a larger pageSize is
-//     cut to it. page starts at 1; past the end the list is empty ("List of
-//     0 orders").
-//   - A filter names a field of the record as the get endpoint shows it; a
-//     field the record does not have is refused with 400.
-//   - {identifier} of an order is its WICS number or, failing that, its
-//     reference (the newest order of that reference); shipments and paid
-//     take the reference or the number.
-//   - A deleted order stays, cancelled (status 90); a deleted announcement
-//     is gone.
-//   - All logins see one customer's data; each login has its own webhook
-//     subscriptions and its own rate limits.
-
 // Defaults of ServerConfig.
 const (
 	DefaultPerMinute    = 150
@@ -189,6 +163,39 @@ func (c *ServerConfig) setDefaults() {
 }
 
 // Server is the simulated Service Layer API; it is an http.Handler.
+//
+// Where the document is silent the server chooses, and says so here:
+//
+//   - Errors use the document's envelope {code, message, success: false,
+//     data} with the HTTP status equal to code: 401 for a wrong login, 404
+//     for an unknown identifier or path, 422 for a refused body (data then
+//     maps each field to its messages), 429 for the rate limits.
+//     ServerConfig.ErrorsIn2xx answers every refusal with HTTP 200 and
+//     success false instead, as some clients expect.
+//   - Lists default to 20 a page (the document's examples all say "List of
+//     20 …") and allow up to ServerConfig.MaxPageSize; a larger pageSize is
+//     cut to it. page starts at 1; past the end the list is empty ("List of
+//     0 orders").
+//   - A filter names a field of the record as the get endpoint shows it; a
+//     field the record does not have is refused with 400.
+//   - {identifier} of an order is its WICS number or, failing that, its
+//     reference (the newest order of that reference); shipments and paid
+//     take the reference or the number.
+//   - A deleted order stays, cancelled (status 90); a deleted announcement
+//     is gone.
+//   - All logins see one customer's data; each login has its own webhook
+//     subscriptions and its own rate limits.
+//   - An order's statusCode is its description ("Bevestigd"), as in the
+//     document's examples, unless ServerConfig.NumericOrderStatus.
+//   - metaFields are kept and come back in the Shipment and Receipt
+//     webhooks only, as the Metafields chapter says; the get endpoints do
+//     not show them.
+//   - Subscriptions take the topic names of the document's headings in any
+//     case and spacing (webhooks.go); webhooks carry the document's literal
+//     "Authorization: Basic {apikey}:{apisecret}" unless
+//     ServerConfig.Base64WebhookAuth.
+//   - The same order reference may be created twice (see
+//     ServerConfig.UniqueReferences).
 type Server struct {
 	cfg   ServerConfig
 	clock Clock

@@ -97,3 +97,27 @@ func TestAdvanceAll(t *testing.T) {
 	st, _ := s.AnnouncementStatus("PO150002")
 	require.Equal(t, "60", st)
 }
+
+func TestEmittedKeepsTheNewest(t *testing.T) {
+	t.Parallel()
+	s, _ := startServer(t, func(c *ServerConfig) { c.KeepEmitted = 10 })
+	s.SeedOrders(10, "K") // each sends an order status, a line status and a stock
+	em := s.Emitted()
+	require.LessOrEqual(t, len(em), 10)
+	require.NotEmpty(t, em)
+	require.Equal(t, "K-10", em[len(em)-1].Key)
+}
+
+func TestAllLimits(t *testing.T) {
+	t.Parallel()
+	s, _, a, b := manualServer(t, nil)
+	a.do("GET", "/api/login", nil)
+	b.do("GET", "/api/login", nil)
+	b.do("GET", "/api/login", nil)
+	all := s.AllLimits()
+	require.Len(t, all, 2)
+	require.EqualValues(t, 1, all[keyA].Requests)
+	require.EqualValues(t, 2, all[keyB].Requests)
+	s.ResetLimits()
+	require.Empty(t, s.AllLimits())
+}

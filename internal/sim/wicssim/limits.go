@@ -174,3 +174,18 @@ func (s *Server) ResetLimits() {
 	defer s.lim.mu.Unlock()
 	s.lim.users = map[string]*userLimit{}
 }
+
+// AllLimits returns every login's counters that made a request, by key.
+func (s *Server) AllLimits() map[string]UserStats {
+	s.lim.mu.Lock()
+	keys := make([]string, 0, len(s.lim.users))
+	for k := range s.lim.users {
+		keys = append(keys, k)
+	}
+	s.lim.mu.Unlock()
+	out := make(map[string]UserStats, len(keys))
+	for _, k := range keys {
+		out[k] = s.lim.stats(k)
+	}
+	return out
+}

@@ -23,6 +23,7 @@ const (
 	DefaultProgressStep = 2 * time.Minute
 	DefaultInitialStock = 1000
 	DefaultCompany      = "Simulated company"
+	DefaultKeepEmitted  = 100000
 )
 
 // DefaultBlocks are the document's violation levels: one minute, five
@@ -85,6 +86,9 @@ type ServerConfig struct {
 	// standard Basic base64(key:secret) instead of the document's literal
 	// "Basic {apikey}:{apisecret}".
 	Base64WebhookAuth bool
+	// KeepEmitted is how many of the newest webhook messages Emitted
+	// keeps; default 100000.
+	KeepEmitted int
 	// Client posts the webhooks; default as the sender's.
 	Client *http.Client
 	// Logger logs webhooks given up; default discards.
@@ -110,7 +114,8 @@ func (c ServerConfig) Validate() error {
 		seen[u.Key] = true
 	}
 	for name, v := range map[string]int{"per minute": c.PerMinute, "per day": c.PerDay, "page size": c.PageSize,
-		"max page size": c.MaxPageSize, "customer number": c.CustomerNumber, "initial stock": c.InitialStock} {
+		"max page size": c.MaxPageSize, "customer number": c.CustomerNumber, "initial stock": c.InitialStock,
+		"keep emitted": c.KeepEmitted} {
 		if v < 0 {
 			errs = append(errs, fmt.Errorf("%s: must not be negative", name))
 		}
@@ -159,6 +164,9 @@ func (c *ServerConfig) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.KeepEmitted == 0 {
+		c.KeepEmitted = DefaultKeepEmitted
 	}
 }
 

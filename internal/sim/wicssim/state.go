@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +151,9 @@ func (s *Server) emit(topic, key string, v any) {
 		}
 	}
 	s.st.emitted = append(s.st.emitted, e)
+	if n := len(s.st.emitted); n > s.cfg.KeepEmitted {
+		s.st.emitted = slices.Delete(s.st.emitted, 0, n-s.cfg.KeepEmitted/2)
+	}
 }
 
 // flexNumber is a number the document writes sometimes as a number and

@@ -105,7 +105,7 @@ func TestEmittedKeepsTheNewest(t *testing.T) {
 	em := s.Emitted()
 	require.LessOrEqual(t, len(em), 10)
 	require.NotEmpty(t, em)
-	require.Equal(t, "K-10", em[len(em)-1].Key)
+	require.Equal(t, "K-10", em[len(em)-2].Key, "the newest: K-10's line status, then its item's stock")
 }
 
 func TestAllLimits(t *testing.T) {

@@ -419,7 +419,11 @@ func (s *Server) updateOrder(w http.ResponseWriter, r *http.Request) {
 	o.body, o.paid, o.flat = b, *b.Paid, nil
 	s.setLines(o, b.Lines)
 	s.reserve(o)
-	s.emitLineStatus(o, o.status, o.lines)
+	lines := lineEntered
+	if o.status.code >= orderConfirmed.code {
+		lines = lineConfirmed
+	}
+	s.emitLineStatus(o, lines, o.lines)
 	ok(w, http.StatusOK, fmt.Sprintf("Order with number %s has been updated.", o.number), []string{o.number})
 }
 

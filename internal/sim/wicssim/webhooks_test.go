@@ -201,3 +201,18 @@ func TestADroppedWebhookIsOnlyFoundByPolling(t *testing.T) {
 	ships := a.do("GET", "/api/order/LOST-1/shipment", nil).list(t)
 	require.Len(t, ships, 1, "the shipment is there for a poll to find")
 }
+
+func TestAWebhookThatNeverSucceedsIsGivenUpAfterTheTenthRetry(t *testing.T) {
+	t.Parallel()
+	h := newHub(t)
+	h.fail["/down"] = 1 << 30
+	s, base := startServer(t, func(c *ServerConfig) { c.Speed = 120000 }) // 1534.5 minutes in 0.77s
+	a := api{t, base, keyA, secretA}
+	subscribe(t, a, "STOCK", h.URL+"/down")
+	require.Equal(t, 201, a.do("POST", "/api/item", `{"code": "GONE-1", "internalDescription": "Gone"}`).Status)
+	require.True(t, s.WaitDelivered(10*time.Second))
+	st := s.Subscriptions()[0].Stats
+	require.EqualValues(t, 1, st.GaveUp)
+	require.EqualValues(t, MaxAttempts, st.Attempts)
+	require.Len(t, h.at("/down"), MaxAttempts)
+}

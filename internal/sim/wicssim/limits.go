@@ -189,3 +189,23 @@ func (s *Server) AllLimits() map[string]UserStats {
 	}
 	return out
 }
+
+// Block blocks a login now at a violation level (1 to the number of
+// levels), as if it had exceeded the minute, for a test of how a client
+// backs off when WICS blocks it anyway (another system on the same login,
+// say). Requests during the block escalate it as usual.
+func (s *Server) Block(key string, level int) {
+	l := s.lim
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	level = min(max(level, 1), len(l.blocks))
+	u := l.users[key]
+	if u == nil {
+		u = &userLimit{}
+		l.users[key] = u
+	}
+	now := s.clock.Now()
+	u.st.Level = level
+	u.st.BlockedUntil = now.Add(l.blocks[level-1])
+	u.st.Blocks = append(u.st.Blocks, Block{At: now, Level: level, Until: u.st.BlockedUntil})
+}

@@ -180,3 +180,18 @@ func TestACompressedClockShortensTheBlocks(t *testing.T) {
 	require.Equal(t, 200, a.do("GET", "/api/login", nil).Status)
 	require.Equal(t, 20*time.Millisecond, clock.Real(time.Minute))
 }
+
+func TestABlockCanBeForced(t *testing.T) {
+	t.Parallel()
+	s, clock, a, b := manualServer(t, nil)
+	s.Block(keyA, 1)
+	require.Equal(t, 429, a.do("GET", "/api/login", nil).Status)
+	require.Equal(t, 200, b.do("GET", "/api/login", nil).Status)
+	st := s.Limits(keyA)
+	require.Equal(t, 2, st.Level, "a request during the forced block escalates it")
+	require.Equal(t, []int{1, 2}, []int{st.Blocks[0].Level, st.Blocks[1].Level})
+	clock.Advance(5 * time.Minute)
+	require.Equal(t, 200, a.do("GET", "/api/login", nil).Status)
+	s.Block(keyB, 9)
+	require.Equal(t, 3, s.Limits(keyB).Level, "the level is capped at the last")
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Test hooks: faults to inject into the API, webhooks to lose, and what the
@@ -24,6 +25,10 @@ type Fault struct {
 	// LoseAnswer carries the request out and then drops the connection
 	// before answering: the client cannot tell whether it happened.
 	LoseAnswer bool
+	// Delay holds the request this long (wall time) before it is answered
+	// or failed, for clients' timeouts. A fault with only a Delay answers
+	// normally after it.
+	Delay time.Duration
 	// Times is how many requests it hits; 0 means 1.
 	Times int
 }
@@ -33,7 +38,7 @@ func (s *Server) InjectFault(f Fault) {
 	if f.Times <= 0 {
 		f.Times = 1
 	}
-	if f.Status == 0 && !f.LoseAnswer {
+	if f.Status == 0 && !f.LoseAnswer && f.Delay <= 0 {
 		f.Status = http.StatusServiceUnavailable
 	}
 	s.mu.Lock()

@@ -141,6 +141,7 @@ func TestInvalidAnnouncementsAreRefused(t *testing.T) {
 			require.Contains(t, string(ans.Data), `"`+tc.field+`"`)
 		})
 	}
-	require.Equal(t, 201, a.do("POST", "/api/announcement", strings.Replace(doc, `"6851993"`, `""`, 1)).Status, "an empty lot number is a lot number given")
+	require.Equal(t, 201, a.do("POST", "/api/announcement", strings.Replace(strings.Replace(doc, `"6851993"`, `""`, 1), `"2024-02-14"`, `null`, 1)).Status,
+		"an empty lot number and a null best-before date are given")
 	require.Len(t, s.Emitted(), 2, "only the accepted one sent anything: its status and its stock")
 }

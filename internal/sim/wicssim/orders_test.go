@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -327,6 +328,17 @@ func TestInjectedFaults(t *testing.T) {
 		list := a.do("GET", "/api/order?reference=F-2", nil)
 		require.Len(t, list.list(t), 1, "a connector that looks before re-creating finds it")
 	})
+	t.Run("ADelayOutlastsAClientsTimeout", func(t *testing.T) {
+		t.Parallel()
+		s, base := startServer(t, nil)
+		s.InjectFault(Fault{Path: "/api/login", Delay: 2 * time.Second})
+		req, err := http.NewRequest("GET", base+"/api/login", nil)
+		require.NoError(t, err)
+		req.SetBasicAuth(keyA, secretA)
+		_, err = (&http.Client{Timeout: 50 * time.Millisecond}).Do(req)
+		require.Error(t, err)
+		require.Equal(t, 200, api{t, base, keyA, secretA}.do("GET", "/api/login", nil).Status, "the delay is used up")
+	})
 	t.Run("AFaultForOneLoginOnly", func(t *testing.T) {
 		t.Parallel()
 		s, base := startServer(t, nil)
@@ -336,4 +348,16 @@ func TestInjectedFaults(t *testing.T) {
 		s.ClearFaults()
 		require.Equal(t, 200, api{t, base, keyB, secretB}.do("GET", "/api/login", nil).Status)
 	})
+}
+
+func TestAReferenceWithASlashIsFoundEscaped(t *testing.T) {
+	t.Parallel()
+	_, base := startServer(t, nil)
+	a := api{t, base, keyA, secretA}
+	nr := a.do("POST", "/api/order", orderJSON("WT 95/1")).id(t)
+	got := a.do("GET", "/api/order/WT%2095%2F1", nil)
+	require.Equal(t, 200, got.Status, "answer %s", got.Raw)
+	require.Equal(t, nr, got.object(t)["number"])
+	require.Equal(t, 200, a.do("POST", "/api/order/WT%2095%2F1/paid", nil).Status)
+	require.Len(t, a.do("GET", "/api/order?reference=WT%2095%2F1", nil).list(t), 1)
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/shiphub/shiphub/internal/ctxtime"
 )
 
 // Defaults of ServerConfig.
@@ -347,8 +349,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, u))
 	f := s.takeFault(r, u)
+	if f != nil && f.Delay > 0 && !ctxtime.Sleep(r.Context(), f.Delay) {
+		return
+	}
 	switch {
-	case f == nil:
+	case f == nil || (f.Status == 0 && !f.LoseAnswer):
 		s.mux.ServeHTTP(w, r)
 	case f.LoseAnswer:
 		// The request is carried out, then the connection drops before the

@@ -121,3 +121,32 @@ func TestAllLimits(t *testing.T) {
 	s.ResetLimits()
 	require.Empty(t, s.AllLimits())
 }
+
+func TestWarehouseHooksSendTheirWebhooks(t *testing.T) {
+	t.Parallel()
+	s, _ := startServer(t, nil)
+	phys0, sal0, _, _ := s.StockLevel("PEN001")
+	require.True(t, s.AdjustStock("PEN001", -2))
+	require.False(t, s.AdjustStock("NOPE", 1))
+	phys, sal, _, _ := s.StockLevel("PEN001")
+	require.Equal(t, []int{phys0 - 2, sal0 - 2}, []int{phys, sal})
+	em := s.Emitted()
+	require.Equal(t, []string{TopicStockMutation, TopicStock}, []string{em[0].Topic, em[1].Topic})
+	var m StockMutation
+	require.NoError(t, json.Unmarshal(em[0].Body, &m))
+	require.Equal(t, -2, m.Quantity)
+	require.Equal(t, 10, m.ReasonCode)
+
+	refs := s.SeedOrders(1, "RET")
+	require.False(t, s.ReturnOrder(refs[0]), "not shipped yet")
+	for !s.AdvanceOrder(refs[0]) {
+	}
+	require.True(t, s.ReturnOrder(refs[0]))
+	em = s.Emitted()
+	last := em[len(em)-1]
+	require.Equal(t, TopicRMA, last.Topic)
+	var rma RMA
+	require.NoError(t, json.Unmarshal(last.Body, &rma))
+	require.Equal(t, "RET-1", rma.OrderReference)
+	require.Equal(t, "Ja", rma.Lines[0].Questions[0].Answer)
+}

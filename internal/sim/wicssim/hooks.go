@@ -194,3 +194,40 @@ func (s *Server) SeedOrders(n int, prefix string) []string {
 	}
 	return refs
 }
+
+// AdjustStock corrects an item's physical and salable stock by qty, as a
+// count in the warehouse does, and sends the stock mutation (the
+// document's reason 10, "Manuele creatie / mutatie") and the new stock. It
+// reports false for an unknown item.
+func (s *Server) AdjustStock(itemCode string, qty int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it := s.st.itemBy[itemCode]
+	if it == nil {
+		return false
+	}
+	it.stock("WHS").salable += qty
+	s.mutateStock(it, qty, reasonManual, nil)
+	return true
+}
+
+// ReturnOrder announces a return of every line of a shipped order, one
+// unit each, with the document's question "Is het artikel beschadigd?"
+// answered "Ja", and sends the RMA webhook. It reports false when there is
+// no such shipped order.
+func (s *Server) ReturnOrder(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.findOrder(id)
+	if o == nil || o.shipped == nil {
+		return false
+	}
+	rma := RMA{OrderReference: o.body.Reference}
+	for _, l := range o.lines {
+		rma.Lines = append(rma.Lines, RMALine{LineNumber: l.number, ItemCode: l.item.body.Code,
+			ItemDescription: l.item.body.Description, Quantity: 1,
+			Questions: []RMAQuestion{{QuestionNumber: 4, Question: "Is het artikel beschadigd?", AnswerNumber: 2, Answer: "Ja"}}})
+	}
+	s.emit(TopicRMA, o.body.Reference, rma)
+	return true
+}

@@ -36,8 +36,9 @@
 // Orders, OrderStatus, AnnouncementStatus, StockLevel, Subscriptions (with
 // their delivery counters), Emitted (every webhook message produced),
 // WaitDelivered; InjectFault (a 503 or a lost answer for matching
-// requests), DropWebhooks (lose messages so that only a poll finds them),
-// SeedOrders.
+// requests, or a delay), DropWebhooks (lose messages so that only a poll
+// finds them), Block (a login blocked at a level), SeedOrders, AdjustStock
+// and ReturnOrder (warehouse events that send their webhooks).
 //
 // Where the document is silent the server chooses; server.go lists those
 // choices.

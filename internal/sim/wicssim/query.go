@@ -168,7 +168,10 @@ func cmpFloat(a, b float64) int {
 
 // listing is one list answer's records and the word for them.
 type listing[T any] struct {
-	noun    string
+	noun string
+	// message, if set, is the answer's fixed message instead of "List of
+	// N noun".
+	message string
 	records []T
 	// full is what a record looks like at its get endpoint (what filters
 	// see); view is what the list shows.
@@ -203,7 +206,11 @@ func serveList[T any](s *Server, w http.ResponseWriter, r *http.Request, l listi
 	for _, rec := range kept[from:to] {
 		data = append(data, l.view(rec))
 	}
-	ok(w, http.StatusOK, fmt.Sprintf("List of %d %s", len(data), l.noun), data)
+	msg := fmt.Sprintf("List of %d %s", len(data), l.noun)
+	if l.message != "" {
+		msg = l.message
+	}
+	ok(w, http.StatusOK, msg, data)
 }
 
 func sortedKeys[M ~map[string]V, V any](m M) []string {

@@ -85,7 +85,7 @@ func (s *Server) ownSubs(user string) []*subscription {
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	serveList(s, w, r, listing[*subscription]{noun: "webhooks", records: s.ownSubs(userOf(r).Key),
+	serveList(s, w, r, listing[*subscription]{noun: "webhooks", message: "List of Webhooks", records: s.ownSubs(userOf(r).Key),
 		full: func(sub *subscription) map[string]any { return flatten(webhookView{sub.id, sub.name, sub.url}) },
 		view: func(sub *subscription) any { return webhookView{sub.id, sub.name, sub.url} }})
 }

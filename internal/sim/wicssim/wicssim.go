@@ -1,7 +1,52 @@
-// Package wicssim simulates the WICS Service Layer pushing its webhooks to a
-// hub, for the demo, benchmarks and tests. It is written from
-// wics-service-layer.txt alone (chapters "Webhooks" and "Topic's") and does
-// not import a connector, so that the two check each other.
+// Package wicssim simulates the WICS Service Layer, for the demo, benchmarks
+// and tests, in two parts: Sim pushes a generated stream of webhooks to a
+// hub, and Server is the Service Layer API that a connector calls, with the
+// subscriptions it makes. Both are written from wics-service-layer.txt alone
+// and import no connector, so that the two check each other.
+//
+// # The Service Layer server
+//
+//	srv, err := wicssim.NewServer(wicssim.ServerConfig{
+//		Users: []wicssim.User{{Key: "key-a", Secret: "secret-a"}, {Key: "key-b", Secret: "secret-b"}},
+//		Speed: 600, // a simulated minute passes in 100ms
+//	})
+//	base, err := srv.Start("127.0.0.1:0") // the connector's base_url; paths are /api/…
+//	defer srv.Close()
+//
+// It serves login, orders (list, get, create, update, delete, shipments,
+// paid, serial numbers), shipment serial numbers, items (list, get, EAN and
+// item code conversions, create, create list, update), announcements
+// (list, get, create, update, delete), receipts (list, get, serial numbers),
+// stock (list, get, detail, serial numbers by EANSSCC) and webhooks (list,
+// create, delete), in the document's envelope {code, message, success,
+// data}. Basic auth admits the configured logins; each has the document's
+// limits (150 a sliding minute, 20,000 a day, blocks of 1, 5 and 15
+// minutes; see limits.go). Lists page and filter as the document shows
+// (query.go). Orders and announcements move on by themselves after
+// creation, with their webhooks (progress.go), to every subscription of the
+// topic (webhooks.go), retried on the document's schedule.
+//
+// Time is one Clock for the limits, the progression and the retries:
+// ServerConfig.Speed compresses it (NewScaledClock), ServerConfig.Clock
+// takes any other, such as a ManualClock that moves only when told. With
+// ProgressStep negative, orders wait for AdvanceOrder or AdvanceAll.
+//
+// What a test reads and does (hooks.go): Limits(key) (requests, the most in
+// any sliding minute, blocks and their levels), OrderCount(reference),
+// Orders, OrderStatus, AnnouncementStatus, StockLevel, Subscriptions (with
+// their delivery counters), Emitted (every webhook message produced),
+// WaitDelivered; InjectFault (a 503 or a lost answer for matching
+// requests, or a delay), DropWebhooks (lose messages so that only a poll
+// finds them), Block (a login blocked at a level), SeedOrders, AdjustStock
+// and ReturnOrder (warehouse events that send their webhooks).
+//
+// Where the document is silent the server chooses; server.go lists those
+// choices.
+//
+// # The webhook stream
+//
+// Sim sends its stream to one connection's hook URL, from the chapters
+// "Webhooks" and "Topic's".
 //
 // # Topics and URLs
 //
@@ -273,6 +318,9 @@ type Sim struct {
 	counts   map[string]*topicCounters
 	pending  atomic.Int64
 	running  atomic.Bool
+	// exactURL posts to base itself, not base/{topic}: a webhook
+	// subscription names its whole URL.
+	exactURL bool
 }
 
 // New builds a simulator, validating cfg and filling in defaults.
@@ -309,7 +357,10 @@ func authorization(key, secret string, b64 bool) string {
 
 // Stats returns a snapshot of the counters; it is safe to call at any time.
 func (s *Sim) Stats() Stats {
-	st := Stats{Pending: s.pending.Load(), Orders: s.world.ordersDone.Load(), Topics: make(map[string]TopicStats, len(topics))}
+	st := Stats{Pending: s.pending.Load(), Topics: make(map[string]TopicStats, len(topics))}
+	if s.world != nil {
+		st.Orders = s.world.ordersDone.Load()
+	}
 	for _, t := range topics {
 		c := s.counts[t]
 		ts := TopicStats{
@@ -448,7 +499,11 @@ func (e *HTTPError) Error() string {
 func (s *Sim) attempt(ctx context.Context, m Message) error {
 	c := s.counts[m.Topic]
 	c.attempts.Add(1)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/"+m.Topic, bytes.NewReader(m.Body))
+	target := s.base + "/" + m.Topic
+	if s.exactURL {
+		target = s.base
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(m.Body))
 	if err != nil {
 		return fmt.Errorf("building request: %w", err)
 	}

@@ -2,6 +2,7 @@ package wics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 )
@@ -15,9 +16,9 @@ type Webhook struct {
 	ID    string `json:"id" wics:"required"`
 	Topic string `json:"topic"`
 	URL   string `json:"url"`
-	// WebshopID is the shop of a multi-shop login the subscription is for;
-	// the document's list example has none (0).
-	WebshopID int64 `json:"webshopId"`
+	// WebshopID is the shop of a multi-shop login the subscription is for,
+	// when WICS says; the document's list example does not (nil).
+	WebshopID *int64 `json:"webshopId"`
 }
 
 // WebhookRequest is the body of POST /api/webhook.
@@ -63,7 +64,8 @@ func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
 		return fmt.Errorf("deleting a wics webhook: the identifier is required")
 	}
 	_, err := c.Do(ctx, http.MethodDelete, "/webhook/"+pathID(id), nil, nil, nil)
-	if apiErr, ok := err.(*APIError); ok && apiErr.NotFound() {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.NotFound() {
 		return nil
 	}
 	return err

@@ -1,6 +1,7 @@
 package wics
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -59,6 +60,7 @@ func newDocServer(t testing.TB, routes map[string]http.HandlerFunc) *docServer {
 	d := &docServer{routes: routes}
 	d.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		u, p, _ := r.BasicAuth()
 		d.mu.Lock()
 		d.requests = append(d.requests, docRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, User: u, Pass: p})

@@ -141,6 +141,9 @@ func (c *Connector) topic(name string) (Topic, error) {
 // and the connection's settings. A message whose topic was later removed
 // from the connection's topics is still normalised: it was accepted.
 func (c *Connector) Normalize(m *model.InboxMessage) (model.Changes, error) {
+	if ch, ok, err := c.normalizeReconcile(m); ok {
+		return ch, err
+	}
 	t, err := ParseTopic(m.Topic)
 	if err != nil {
 		return model.Changes{}, fmt.Errorf("normalising wics message %d: %w", m.ID, err)

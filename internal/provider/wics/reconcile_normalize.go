@@ -44,12 +44,14 @@ func (c *Connector) normalizeReconcile(m *model.InboxMessage) (model.Changes, bo
 	case TopicReconcileOrder:
 		var o *reconOrder
 		if o, _, err = decodeAs[reconOrder](c.dec, m.Body); err == nil {
-			ch, err = mp.reconciledOrder(o), mp.err
+			ch = mp.reconciledOrder(o)
+			err = mp.err
 		}
 	case TopicReconcileAnnouncement:
 		var a *Announcement
 		if a, _, err = decodeAs[Announcement](c.dec, m.Body); err == nil {
-			ch, err = mp.reconciledAnnouncement(a), mp.err
+			ch = mp.reconciledAnnouncement(a)
+			err = mp.err
 		}
 	default:
 		return model.Changes{}, false, nil

@@ -132,7 +132,6 @@ func New(cfg Config) (*Service, error) {
 	return &Service{cfg: cfg}, nil
 }
 
-
 // HookURL is a connection's hook URL: the public URL and
 // /hooks/{workspace}/{connection}, each id escaped as a path segment.
 func HookURL(publicURL, workspace, connection string) string {

@@ -43,6 +43,7 @@ type Server struct {
 	webhookParts
 	unretriedParts
 	observeParts
+	subscriptionParts
 
 	// instance names this process in leases.
 	instance string
@@ -102,7 +103,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 			keys = append(keys, api.Key{Workspace: w.ID, Secret: k})
 		}
 	}
-	s.Pollers, err = poll.NewManager(conns, provider.PollEnv{Store: st, Committed: s.Pipeline.Notify, Holder: s.instance, Logger: log, Metrics: s.Metrics})
+	s.Pollers, err = poll.NewManager(conns, provider.PollEnv{Store: st, Committed: s.Pipeline.Notify, Holder: s.instance, Logger: log, Metrics: s.Metrics, Limiters: s.connLimiter})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -203,12 +204,16 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	undo = append(undo, s.stopFTP)
+	if err := s.buildSubscriptions(); err != nil {
+		return err
+	}
 
 	s.Pipeline.Start(context.WithoutCancel(ctx))
 	s.startWebhooks(ctx)
 	s.startSampler(ctx)
 	s.Pollers.Start(context.WithoutCancel(ctx))
 	s.startRetention(ctx)
+	s.startSubscriptions(ctx)
 
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.httpSrv.Serve(ln) }()
@@ -248,6 +253,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		if err := s.stopRetention(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.stopSubscriptions(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		if err := s.Pollers.Stop(ctx); err != nil {

@@ -36,7 +36,7 @@ func (s *Server) connLimiter(workspace, connection string) provider.Limiter {
 func (s *Server) buildSubscriptions() error {
 	var targets []subscriptions.Target
 	for _, c := range s.Conns.All() {
-		if k, ok := c.Connector.(provider.SubscriptionKeeper); ok {
+		if k, ok := subscriptions.Eligible(c.Connector); ok {
 			targets = append(targets, subscriptions.Target{Workspace: c.Workspace, Connection: c.ID, Keeper: k})
 		}
 	}

@@ -47,6 +47,25 @@ type Digester interface {
 	SubscriptionDigest() string
 }
 
+// Optional is a keeper that may be told not to keep its subscriptions
+// (WICS: manage_subscriptions false); Eligible leaves it out then.
+type Optional interface {
+	KeepsSubscriptions() bool
+}
+
+// Eligible reports whether c's subscriptions are to be kept: it is a
+// provider.SubscriptionKeeper that does not opt out (Optional).
+func Eligible(c provider.Connector) (provider.SubscriptionKeeper, bool) {
+	k, ok := c.(provider.SubscriptionKeeper)
+	if !ok {
+		return nil, false
+	}
+	if o, ok := c.(Optional); ok && !o.KeepsSubscriptions() {
+		return nil, false
+	}
+	return k, true
+}
+
 // Target is one connection whose provider keeps subscriptions.
 type Target struct {
 	Workspace  string

@@ -161,3 +161,20 @@ func TestConfigIsValidated(t *testing.T) {
 		require.Error(t, err, name)
 	}
 }
+
+type optOut struct {
+	fakeKeeper
+	keep bool
+}
+
+func (o *optOut) KeepsSubscriptions() bool { return o.keep }
+
+func TestEligibleLeavesOutKeepersThatOptOut(t *testing.T) {
+	t.Parallel()
+	_, ok := Eligible(&optOut{keep: false})
+	require.False(t, ok)
+	_, ok = Eligible(&optOut{keep: true})
+	require.True(t, ok)
+	_, ok = Eligible(&fakeKeeper{})
+	require.True(t, ok)
+}

@@ -114,10 +114,21 @@ type Reconciler struct {
 }
 
 // NewService builds the connection's reconciliation (provider.Puller). The
-// store must keep sync cursors (both SQL stores do).
+// store must keep sync cursors (both SQL stores do). With reconcile off it
+// is a service that does nothing.
 func (c *Connector) NewService(env provider.PollEnv) (provider.PollService, error) {
+	if !c.settings.Reconciles() {
+		return idleService{}, nil
+	}
 	return c.NewReconciler(env)
 }
+
+// idleService is the poll service of a connection that does not reconcile.
+type idleService struct{}
+
+func (idleService) Start(context.Context)      {}
+func (idleService) Stop(context.Context) error { return nil }
+func (idleService) Wake()                      {}
 
 // NewReconciler is NewService with its concrete type, for tests and tools.
 func (c *Connector) NewReconciler(env provider.PollEnv) (*Reconciler, error) {

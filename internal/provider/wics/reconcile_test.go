@@ -373,3 +373,17 @@ func TestReconcileNormalizeRefusesBadBodies(t *testing.T) {
 	require.Equal(t, model.OrderStatus("unknown"), ch.Orders[0].Status, "an unknown code is unknown, raw code kept")
 	require.Equal(t, "99", ch.Orders[0].ProviderStatus.Code)
 }
+
+func TestReconcileAndSubscriptionsCanBeTurnedOff(t *testing.T) {
+	t.Parallel()
+	off := false
+	c := newConnector(t, func(s *Settings) { s.Reconcile = &off; s.ManageSubscriptions = &off })
+	svc, err := c.NewService(provider.PollEnv{Workspace: "acme", Connection: "wics"})
+	require.NoError(t, err)
+	require.Equal(t, idleService{}, svc, "no store needed: it never runs")
+	require.False(t, c.KeepsSubscriptions())
+	on := newConnector(t)
+	require.True(t, on.KeepsSubscriptions())
+	_, err = on.NewService(provider.PollEnv{Workspace: "acme", Connection: "wics"})
+	require.ErrorContains(t, err, "Store", "on by default")
+}

@@ -158,4 +158,9 @@ func (c *Connector) KeepSubscriptions(ctx context.Context, l provider.Limiter, h
 	return rep, nil
 }
 
+// KeepsSubscriptions reports whether the hub is to keep this connection's
+// subscriptions (manage_subscriptions, default on); package subscriptions
+// leaves a connection that says false alone.
+func (c *Connector) KeepsSubscriptions() bool { return c.settings.ManagesSubscriptions() }
+
 var _ provider.SubscriptionKeeper = (*Connector)(nil)

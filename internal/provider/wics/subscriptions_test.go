@@ -189,10 +189,6 @@ func TestKeepSubscriptionsSubscribesPerWebshop(t *testing.T) {
 	require.Equal(t, [4]int{1, 1, 0, 0}, [4]int{rep.Created, rep.Deleted, rep.Kept, rep.Foreign}, "the shop changed: replaced")
 }
 
-func provider0(created, deleted, kept, foreign int) [4]int {
-	return [4]int{created, deleted, kept, foreign}
-}
-
 func TestKeepSubscriptionsStopsAtAFailureAndReportsWhatItDid(t *testing.T) {
 	t.Parallel()
 	f, srv := newFakeHooks(t, hook("RMA", testHookURL+"/rma"))

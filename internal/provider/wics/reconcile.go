@@ -498,6 +498,19 @@ func (r *Reconciler) Start(ctx context.Context) {
 }
 
 func (r *Reconciler) loop(ctx context.Context) {
+	// A restart, or another instance taking over, keeps the schedule: the
+	// first run waits for what is left of the interval since the last one
+	// (the order cursor is saved at the end of every run that listed them).
+	if c, err := r.cursors.GetCursor(ctx, r.env.Workspace, r.env.Connection, TopicReconcileOrder); err == nil {
+		if left := r.Interval - r.env.Now().Sub(c.UpdatedAt); left > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.wake:
+			case <-time.After(left):
+			}
+		}
+	}
 	failures := 0
 	for ctx.Err() == nil {
 		rep, err := r.RunOnce(ctx)

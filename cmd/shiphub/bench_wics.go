@@ -248,7 +248,8 @@ func runWICSBench(ctx context.Context, database string, orders, concurrency int,
 			ID: "bench", APIKeys: []string{"bench_" + randomHex(16)},
 			Connections: []config.Connection{
 				{ID: "wics", Provider: "wics", Settings: map[string]any{
-					"base_url": "https://test.servicelayer.wics.nl", "api_key": wicsKey, "api_secret": wicsSecret}},
+					"base_url": "https://test.servicelayer.wics.nl", "api_key": wicsKey, "api_secret": wicsSecret,
+					"reconcile": false, "manage_subscriptions": false}},
 				{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": courierKey}},
 			},
 		}},

@@ -25,6 +25,9 @@ func (d demoWICS) connection() config.Connection {
 		"base_url":   "https://test.servicelayer.wics.nl",
 		"api_key":    d.key,
 		"api_secret": d.secret,
+		// Never call it: no reconciliation, no subscriptions.
+		"reconcile":            false,
+		"manage_subscriptions": false,
 	}}
 }
 

@@ -47,7 +47,7 @@ workspaces:
   - id: acme
     api_keys: ["${ACME_KEY}"]
     connections:
-      - { id: wics, provider: wics, base_url: "https://test.servicelayer.wics.nl", api_key: %q, api_secret: %q }
+      - { id: wics, provider: wics, base_url: "https://test.servicelayer.wics.nl", api_key: %q, api_secret: %q, reconcile: false, manage_subscriptions: false }
   - id: other
     api_keys: [%q]
     connections:

@@ -83,6 +83,11 @@ type Metrics struct {
 	// RetentionDeleted counts rows deleted by the retention policy, by table.
 	RetentionDeleted *prometheus.CounterVec
 
+	// ReconcileFound counts messages a reconciliation committed whose apply
+	// changed something (appended a feed event): changes no webhook had
+	// brought, by connection and kind (order, receipt, announcement, stock).
+	ReconcileFound *prometheus.CounterVec
+
 	mu           sync.Mutex
 	unknownCodes map[string]struct{}
 }
@@ -169,12 +174,16 @@ func New() *Metrics {
 			Name: "shiphub_retention_deleted_total",
 			Help: "Rows deleted by the retention policy, by table.",
 		}, []string{"table"}),
+		ReconcileFound: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shiphub_reconcile_found_total",
+			Help: "Reconciled provider state that changed something no webhook had brought, by connection and kind.",
+		}, []string{"connection", "kind"}),
 		unknownCodes: map[string]struct{}{},
 	}
 	m.Registry.MustRegister(m.Inbound, m.AckSeconds, m.Processed, m.EventsApplied, m.UnknownStatus,
 		m.InboxPending, m.InboxOldestPendingSeconds, m.InboxFailed, m.UnretriedFailures,
 		m.DeliveryAttempts, m.DeliveryLatencySeconds, m.DeadLetters, m.EndpointsDisabled,
-		m.ProviderRequests, m.RateBudgetRemaining, m.RateBlockedUntil, m.RateBlocks, m.PanicsRecovered, m.RetentionDeleted,
+		m.ProviderRequests, m.RateBudgetRemaining, m.RateBlockedUntil, m.RateBlocks, m.PanicsRecovered, m.RetentionDeleted, m.ReconcileFound,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

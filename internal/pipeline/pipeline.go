@@ -340,6 +340,7 @@ type result struct {
 	failed   bool
 	deferred bool
 	events   []model.Event
+	found    reconcileFound // what a reconciliation's message changed (reconcile.go)
 }
 
 func (p *Pipeline) count(r result) {
@@ -356,6 +357,7 @@ func (p *Pipeline) count(r result) {
 		return
 	}
 	m.Processed.WithLabelValues(r.provider, "applied").Inc()
+	r.found.count(m)
 	for _, e := range r.events {
 		m.EventsApplied.WithLabelValues(r.provider, string(e.Status)).Inc()
 		if e.Status == model.StatusUnknown || e.Unmapped {
@@ -413,7 +415,7 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 			return fail("normalizing: " + err.Error())
 		}
 	}
-	run := &applyRun{p: p, tx: tx, msg: m, result: &r}
+	run := &applyRun{p: p, tx: r.found.watch(tx, m), msg: m, result: &r}
 	for _, a := range appliers {
 		if err := a.apply(ctx, run, &changes); err != nil {
 			return r, fmt.Errorf("applying message %d: %s: %w", m.ID, a.kind(), err)

@@ -51,4 +51,9 @@ type PollEnv struct {
 	// Metrics counts provider requests, rate budgets and recovered panics;
 	// nil counts nothing.
 	Metrics *metrics.Metrics
+	// Limiters returns a connection's share of its credential's rate
+	// budget (the budget registry's), for pullers that wait on it (WICS's
+	// reconciliation, at background priority). Nil, or a nil Limiter,
+	// means unlimited.
+	Limiters func(workspace, connection string) Limiter
 }

@@ -48,6 +48,7 @@ type Server struct {
 	unretriedParts
 	observeParts
 	commandParts
+	subscriptionParts
 
 	// instance names this process in leases.
 	instance string
@@ -112,7 +113,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 			keys = append(keys, api.Key{Workspace: w.ID, Secret: k})
 		}
 	}
-	s.Pollers, err = poll.NewManager(conns, provider.PollEnv{Store: st, Committed: s.Pipeline.Notify, Holder: s.instance, Logger: log, Metrics: s.Metrics})
+	s.Pollers, err = poll.NewManager(conns, provider.PollEnv{Store: st, Committed: s.Pipeline.Notify, Holder: s.instance, Logger: log, Metrics: s.Metrics, Limiters: s.connLimiter})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -222,6 +223,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	undo = append(undo, s.stopFTP)
+	if err := s.buildSubscriptions(); err != nil {
+		return err
+	}
 
 	if err := s.startCommands(ctx); err != nil {
 		return err
@@ -234,6 +238,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.Pollers.Start(context.WithoutCancel(ctx))
 	s.startRetention(ctx)
 	s.startConnStatus(ctx)
+	s.startSubscriptions(ctx)
 
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.httpSrv.Serve(ln) }()
@@ -276,6 +281,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		if err := s.stopConnStatus(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.stopSubscriptions(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		if err := s.Pollers.Stop(ctx); err != nil {

@@ -144,6 +144,9 @@ func (c *Connector) Normalize(m *model.InboxMessage) (model.Changes, error) {
 	if IsCommandTopic(m.Topic) {
 		return c.NormalizeCommandAnswer(m) // answers.go
 	}
+	if ch, ok, err := c.normalizeReconcile(m); ok {
+		return ch, err
+	}
 	t, err := ParseTopic(m.Topic)
 	if err != nil {
 		return model.Changes{}, fmt.Errorf("normalising wics message %d: %w", m.ID, err)

@@ -52,6 +52,14 @@ type Settings struct {
 	// subscribed, and its orders listed, for that shop only. Optional; 0
 	// means the login's whole account.
 	WebshopID int64 `yaml:"webshop_id"`
+	// Reconcile turns reconciliation (reconcile_interval's poll of the
+	// Service Layer) on or off; default on. Off suits a connection that
+	// only receives webhooks, such as the demo's.
+	Reconcile *bool `yaml:"reconcile"`
+	// ManageSubscriptions makes the hub keep the login's webhook
+	// subscriptions at WICS matching topics (at start, on a change, and
+	// hourly); default on. Off leaves them to be made by hand.
+	ManageSubscriptions *bool `yaml:"manage_subscriptions"`
 	// Timezone is the IANA zone in which a WICS date-time without a UTC
 	// offset is read; default Europe/Amsterdam, where WICS runs.
 	Timezone string `yaml:"timezone"`
@@ -133,6 +141,15 @@ func (s *Settings) Validate() error {
 		errs = append(errs, fmt.Errorf("timezone: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// Reconciles reports whether reconciliation is on (the default).
+func (s *Settings) Reconciles() bool { return s.Reconcile == nil || *s.Reconcile }
+
+// ManagesSubscriptions reports whether the hub keeps the subscriptions
+// (the default).
+func (s *Settings) ManagesSubscriptions() bool {
+	return s.ManageSubscriptions == nil || *s.ManageSubscriptions
 }
 
 // TopicSet is the topics the connection accepts, parsed. Call it after

@@ -72,3 +72,13 @@ func Open(ctx context.Context, database string, opts ...Option) (store.Store, er
 		return nil, fmt.Errorf("opening database: unsupported kind %q (want sqlite:PATH or postgres://…)", scheme)
 	}
 }
+
+// Cursors is st's Cursors port: both SQL stores have one. It fails for a
+// store without it (a test fake).
+func Cursors(st store.Store) (store.Cursors, error) {
+	c, ok := st.(store.Cursors)
+	if !ok {
+		return nil, fmt.Errorf("the store %T keeps no sync cursors", st)
+	}
+	return c, nil
+}

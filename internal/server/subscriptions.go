@@ -1,0 +1,76 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shiphub/shiphub/internal/provider"
+	"github.com/shiphub/shiphub/internal/store/open"
+	"github.com/shiphub/shiphub/internal/subscriptions"
+)
+
+// subscriptionParts keeps the webhook subscriptions of the connections
+// whose providers hold them (WICS), and gives the background work of the
+// connections (subscriptions, WICS's reconciliation) their rate budgets.
+type subscriptionParts struct {
+	// Subscriptions keeps providers' webhook subscriptions matching the
+	// configuration; nil when no connection has any.
+	Subscriptions *subscriptions.Service
+	// ConnLimiters returns a connection's share of its credential's rate
+	// budget, for the background work; nil (until the budget registry is
+	// wired) means unlimited.
+	ConnLimiters func(workspace, connection string) provider.Limiter
+}
+
+// connLimiter is ConnLimiters, read when called, so that it may be set
+// after New.
+func (s *Server) connLimiter(workspace, connection string) provider.Limiter {
+	if s.ConnLimiters == nil {
+		return nil
+	}
+	return s.ConnLimiters(workspace, connection)
+}
+
+// buildSubscriptions builds the upkeep once the listener is up: the hook
+// URL is http.public_url, or the address the hub listens on.
+func (s *Server) buildSubscriptions() error {
+	var targets []subscriptions.Target
+	for _, c := range s.Conns.All() {
+		if k, ok := subscriptions.Eligible(c.Connector); ok {
+			targets = append(targets, subscriptions.Target{Workspace: c.Workspace, Connection: c.ID, Keeper: k})
+		}
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	cursors, err := open.Cursors(s.Store)
+	if err != nil {
+		return fmt.Errorf("webhook subscriptions: %w", err)
+	}
+	public := s.cfg.HTTP.PublicURL
+	if public == "" {
+		public = s.URL()
+	}
+	svc, err := subscriptions.New(subscriptions.Config{
+		Cursors: cursors, Leases: s.Store, Holder: s.instance, Targets: targets, PublicURL: public,
+		Limiters: s.connLimiter, Logger: s.log, Metrics: s.Metrics,
+	})
+	if err != nil {
+		return err
+	}
+	s.Subscriptions = svc
+	return nil
+}
+
+func (s *Server) startSubscriptions(ctx context.Context) {
+	if s.Subscriptions != nil {
+		s.Subscriptions.Start(context.WithoutCancel(ctx))
+	}
+}
+
+func (s *Server) stopSubscriptions(ctx context.Context) error {
+	if s.Subscriptions == nil {
+		return nil
+	}
+	return s.Subscriptions.Stop(ctx)
+}

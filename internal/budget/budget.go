@@ -280,9 +280,9 @@ func (r *Registry) status(rb provider.RateBudget, st store.RateState, now time.T
 				start = t
 			}
 		}
-		end := now.Add(time.Minute)
+		end := now.Add(window(rb))
 		if start.Before(end) {
-			bs.MinuteLeft = min(1+int((end.Sub(start)-1)/interval(rb.PerMinute)), rb.PerMinute, dayLeft)
+			bs.MinuteLeft = min(1+int((end.Sub(start)-1)/interval(rb)), rb.PerMinute, dayLeft)
 		}
 	}
 	return bs
@@ -303,12 +303,26 @@ func (r *Registry) dayStart(rb provider.RateBudget, now time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }
 
+// window is the length of rb's minute (RateBudget.Window).
+func window(rb provider.RateBudget) time.Duration {
+	if rb.Window > 0 {
+		return rb.Window
+	}
+	return time.Minute
+}
+
 // interval is the pacing interval of a minute's limit.
-func interval(perMinute int) time.Duration {
-	if perMinute <= 0 {
+func interval(rb provider.RateBudget) time.Duration {
+	if rb.PerMinute <= 0 {
 		return 0
 	}
-	return time.Duration(math.Ceil(float64(time.Minute) * paceMargin / float64(perMinute)))
+	return time.Duration(math.Ceil(float64(window(rb)) * paceMargin / float64(rb.PerMinute)))
+}
+
+// tolerance is how late after its slot a waiter may still start:
+// lateTolerance for a real minute, shrunk with a compressed one.
+func tolerance(rb provider.RateBudget) time.Duration {
+	return time.Duration(float64(lateTolerance) * float64(window(rb)) / float64(time.Minute))
 }
 
 func stricter(a, b int) int {
@@ -372,7 +386,7 @@ func (l *limiter) Wait(ctx context.Context, p provider.Priority) error {
 	}
 	o := &l.r.opts
 	rb := l.budget()
-	iv := interval(rb.PerMinute)
+	iv := interval(rb)
 	start := o.Now()
 	for {
 		if err := ctx.Err(); err != nil {
@@ -418,7 +432,7 @@ func (l *limiter) Wait(ctx context.Context, p provider.Priority) error {
 			return err
 		}
 		woke := o.Now()
-		if woke.After(g.Slot.Add(lateTolerance)) {
+		if woke.After(g.Slot.Add(tolerance(rb))) {
 			// Too late for the slot: starting now could put this
 			// request too close to the ones after it.
 			continue

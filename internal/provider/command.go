@@ -147,6 +147,10 @@ type RateBudget struct {
 	// PerMinute requests start in any 60 seconds.
 	PerMinute int
 	PerDay    int
+	// Window is the length of the provider's "minute": 0 means one
+	// minute. Only a simulator with compressed time sets another (see the
+	// wics setting rate_window); PerMinute then counts per Window.
+	Window time.Duration
 	// Escalation is the provider's block lengths after successive
 	// violations (WICS: 1, 5, 15 minutes); the last repeats.
 	Escalation []time.Duration

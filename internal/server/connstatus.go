@@ -15,11 +15,10 @@ type connStatusParts struct {
 }
 
 // buildConnStatus builds the connection status tracker. The health checks
-// wait on the connections' rate budgets and the budgets show in the status
-// once the budget registry is given here (Limiters: its ForConnector by
-// connection, Budgets: its Status).
+// wait on the connections' rate budgets, which show in the status.
 func (s *Server) buildConnStatus() error {
-	tr, err := connstatus.New(connstatus.Options{Connections: s.Conns, Store: s.Store, Logger: s.log})
+	tr, err := connstatus.New(connstatus.Options{Connections: s.Conns, Store: s.Store, Logger: s.log,
+		Limiters: s.LimiterFor, Budgets: s.Budgets.Status})
 	if err != nil {
 		return fmt.Errorf("connection status: %w", err)
 	}

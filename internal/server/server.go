@@ -113,7 +113,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 			keys = append(keys, api.Key{Workspace: w.ID, Secret: k})
 		}
 	}
-	s.Pollers, err = poll.NewManager(conns, provider.PollEnv{Store: st, Committed: s.Pipeline.Notify, Holder: s.instance, Logger: log, Metrics: s.Metrics, Limiters: s.connLimiter})
+	s.Pollers, err = poll.NewManager(conns, provider.PollEnv{Store: st, Committed: s.Pipeline.Notify, Holder: s.instance, Logger: log, Metrics: s.Metrics, Limiters: s.LimiterFor})
 	if err != nil {
 		_ = st.Close()
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/shiphub/shiphub/internal/provider"
 	"github.com/shiphub/shiphub/internal/store/open"
 	"github.com/shiphub/shiphub/internal/subscriptions"
 )
@@ -16,19 +15,6 @@ type subscriptionParts struct {
 	// Subscriptions keeps providers' webhook subscriptions matching the
 	// configuration; nil when no connection has any.
 	Subscriptions *subscriptions.Service
-	// ConnLimiters returns a connection's share of its credential's rate
-	// budget, for the background work; nil (until the budget registry is
-	// wired) means unlimited.
-	ConnLimiters func(workspace, connection string) provider.Limiter
-}
-
-// connLimiter is ConnLimiters, read when called, so that it may be set
-// after New.
-func (s *Server) connLimiter(workspace, connection string) provider.Limiter {
-	if s.ConnLimiters == nil {
-		return nil
-	}
-	return s.ConnLimiters(workspace, connection)
 }
 
 // buildSubscriptions builds the upkeep once the listener is up: the hook
@@ -53,7 +39,7 @@ func (s *Server) buildSubscriptions() error {
 	}
 	svc, err := subscriptions.New(subscriptions.Config{
 		Cursors: cursors, Leases: s.Store, Holder: s.instance, Targets: targets, PublicURL: public,
-		Limiters: s.connLimiter, Logger: s.log, Metrics: s.Metrics,
+		Limiters: s.LimiterFor, Logger: s.log, Metrics: s.Metrics,
 	})
 	if err != nil {
 		return err

@@ -377,10 +377,20 @@ func (c *Connector) RateBudget() provider.RateBudget {
 		Key:        "wics:" + hex.EncodeToString(sum[:8]),
 		PerMinute:  c.settings.RatePerMinute,
 		PerDay:     c.settings.RatePerDay,
-		Escalation: Escalation,
+		Window:     c.settings.RateWindow,
+		Escalation: scaled(Escalation, c.settings.RateWindow),
 		// WICS is a Dutch service: its day starts at Dutch midnight.
 		Day: c.settings.Location(),
 	}
+}
+
+// scaled is the escalation for a compressed minute (RateWindow).
+func scaled(esc []time.Duration, window time.Duration) []time.Duration {
+	out := make([]time.Duration, len(esc))
+	for i, d := range esc {
+		out[i] = time.Duration(float64(d) * float64(window) / float64(time.Minute))
+	}
+	return out
 }
 
 var (

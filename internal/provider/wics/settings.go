@@ -48,6 +48,12 @@ type Settings struct {
 	// may have missed (after WICS's ten retries in 24 hours gave up);
 	// default 15m, at least 1m.
 	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
+	// RateWindow is the length of WICS's "minute" for rate_per_minute and
+	// the unit of its blocks (1, 5 and 15 of them); default and, against
+	// the real Service Layer, always 1m. Only a simulator whose time runs
+	// faster (internal/sim/wicssim with Speed) is given a shorter one, so
+	// that tests of the limits finish in seconds.
+	RateWindow time.Duration `yaml:"rate_window"`
 	// WebshopID is the webshopId of a multi-shop login: its webhooks are
 	// subscribed, and its orders listed, for that shop only. Optional; 0
 	// means the login's whole account.
@@ -77,6 +83,9 @@ func (s *Settings) SetDefaults() {
 	}
 	if s.RatePerDay == 0 {
 		s.RatePerDay = DefaultRatePerDay
+	}
+	if s.RateWindow == 0 {
+		s.RateWindow = time.Minute
 	}
 	if s.ReconcileInterval == 0 {
 		s.ReconcileInterval = DefaultReconcileInterval
@@ -130,6 +139,9 @@ func (s *Settings) Validate() error {
 	}
 	if s.RatePerDay < 1 || s.RatePerDay > DefaultRatePerDay {
 		errs = append(errs, fmt.Errorf("rate_per_day: must be from 1 to %d, WICS's limit", DefaultRatePerDay))
+	}
+	if s.RateWindow < 100*time.Millisecond || s.RateWindow > time.Minute {
+		errs = append(errs, errors.New("rate_window: must be from 100ms to 1m (1m, WICS's own, unless the Service Layer is a simulator with compressed time)"))
 	}
 	if s.ReconcileInterval < time.Minute || s.ReconcileInterval > 24*time.Hour {
 		errs = append(errs, errors.New("reconcile_interval: must be from 1m to 24h"))

@@ -72,6 +72,9 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 		}
 		return env, nil
 	}
+	if !json.Valid(b) {
+		b = dropTrailingCommas(b)
+	}
 	var env Envelope
 	if err := json.Unmarshal(b, &env); err != nil {
 		return nil, fmt.Errorf("%w: answer envelope: %v: %s", provider.ErrBadInput, err, excerpt(body))
@@ -458,11 +461,17 @@ func ResultItems(result json.RawMessage) ([]json.RawMessage, error) {
 }
 
 // strictObject decodes one JSON object into v: a value of another kind,
-// or anything after it, is an error.
+// or anything after it, is an error. A comma directly before } or ]
+// (white space aside) is dropped first: the document's own shipment
+// example has one where a field was cut ("packageNumber": "…",}), and
+// nothing else about such an answer is ambiguous.
 func strictObject(b []byte, v any) error {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' {
 		return errors.New("not a JSON object")
+	}
+	if !json.Valid(b) {
+		b = dropTrailingCommas(b)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(v); err != nil {
@@ -472,6 +481,42 @@ func strictObject(b []byte, v any) error {
 		return errors.New("data after the object")
 	}
 	return nil
+}
+
+// dropTrailingCommas removes every comma outside strings that is followed,
+// white space aside, by } or ].
+func dropTrailingCommas(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	inStr, esc := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			out = append(out, c)
+			continue
+		}
+		if c == '"' {
+			inStr = true
+		}
+		if c == ',' {
+			j := i + 1
+			for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n' || b[j] == '\r') {
+				j++
+			}
+			if j < len(b) && (b[j] == '}' || b[j] == ']') {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // excerpt is the start of a body, for errors a person reads.

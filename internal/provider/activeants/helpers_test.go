@@ -272,7 +272,6 @@ func parseForm(body []byte) (map[string]string, error) {
 	return out, nil
 }
 
-
 func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)

@@ -1,7 +1,9 @@
 package activeants
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -71,6 +73,9 @@ const (
 func normalizeShipment(m *model.InboxMessage) (model.Changes, error) {
 	s, err := DecodeShipment(m.Body)
 	if err != nil {
+		return model.Changes{}, err
+	}
+	if err := checkText(m.Body); err != nil {
 		return model.Changes{}, err
 	}
 	id := s.ID.String()
@@ -175,6 +180,9 @@ func normalizeShipment(m *model.InboxMessage) (model.Changes, error) {
 		// The shipment answer's status has no time: the hub's is used.
 		u.Events = append(u.Events, trackTraceEvent(s.CurrentStatus, s.CurrentExceptionLevel, time.Time{}, m.ReceivedAt.UTC()))
 	}
+	if err := checkShipmentKeys(&u); err != nil {
+		return model.Changes{}, err
+	}
 	ch := model.Changes{Shipments: []model.ShipmentUpdate{u}}
 	if u.OrderReference != "" {
 		status, rank := model.OrderShipped, rankShipped
@@ -234,32 +242,44 @@ func normalizeTrackTrace(m *model.InboxMessage) (model.Changes, error) {
 	}
 	var ch model.Changes
 	for _, raw := range items {
-		t, err := DecodeTrackTrace(raw)
+		u, err := trackTraceUpdate(raw, m.ReceivedAt.UTC())
 		if err != nil {
 			continue // recorded as an intake error when committed
 		}
-		id := t.ShipmentID.String()
-		at := t.CurrentTrackTraceStatusDateTime.Time
-		asOf := at
-		if asOf.IsZero() {
-			asOf = m.ReceivedAt.UTC()
-		}
-		u := model.ShipmentUpdate{
-			AsOf: asOf, ProviderRef: id, Method: t.ShipmentMethod,
-			OrderReference: strings.TrimSpace(t.ExternalOrderNumber),
-			TrackingNumber: strings.TrimSpace(t.PackageNumber),
-			References:     []model.Reference{{Kind: model.RefShipment, Value: id}},
-		}
-		if u.OrderReference != "" {
-			u.References = append(u.References, model.Reference{Kind: model.RefOrder, Value: u.OrderReference})
-		}
-		if u.TrackingNumber != "" {
-			u.References = append(u.References, model.Reference{Kind: model.RefTrackingNumber, Value: u.TrackingNumber})
-		}
-		u.Events = []model.Event{trackTraceEvent(t.CurrentTrackTraceStatus, t.CurrentTrackTraceExceptionLevel, at, m.ReceivedAt.UTC())}
 		ch.Shipments = append(ch.Shipments, u)
 	}
 	return ch, nil
+}
+
+// trackTraceUpdate maps one track-trace item.
+func trackTraceUpdate(raw []byte, received time.Time) (model.ShipmentUpdate, error) {
+	t, err := DecodeTrackTrace(raw)
+	if err != nil {
+		return model.ShipmentUpdate{}, err
+	}
+	if err := checkText(raw); err != nil {
+		return model.ShipmentUpdate{}, err
+	}
+	id := t.ShipmentID.String()
+	at := t.CurrentTrackTraceStatusDateTime.Time
+	asOf := at
+	if asOf.IsZero() {
+		asOf = received
+	}
+	u := model.ShipmentUpdate{
+		AsOf: asOf, ProviderRef: id, Method: t.ShipmentMethod,
+		OrderReference: strings.TrimSpace(t.ExternalOrderNumber),
+		TrackingNumber: strings.TrimSpace(t.PackageNumber),
+		References:     []model.Reference{{Kind: model.RefShipment, Value: id}},
+	}
+	if u.OrderReference != "" {
+		u.References = append(u.References, model.Reference{Kind: model.RefOrder, Value: u.OrderReference})
+	}
+	if u.TrackingNumber != "" {
+		u.References = append(u.References, model.Reference{Kind: model.RefTrackingNumber, Value: u.TrackingNumber})
+	}
+	u.Events = []model.Event{trackTraceEvent(t.CurrentTrackTraceStatus, t.CurrentTrackTraceExceptionLevel, at, received)}
+	return u, checkShipmentKeys(&u)
 }
 
 // normalizeStock maps a stock answer, one StockUpdate and one
@@ -284,59 +304,71 @@ func normalizeStock(m *model.InboxMessage) (model.Changes, error) {
 	asOf := m.ReceivedAt.UTC()
 	var ch model.Changes
 	for _, raw := range items {
-		s, err := DecodeStockItem(raw)
+		su, pu, err := stockUpdate(raw, asOf)
 		if err != nil {
 			continue // recorded as an intake error when committed
 		}
-		su := model.StockUpdate{AsOf: asOf, SKU: s.SKU}
-		if s.Stock.Valid {
-			su.Available = ptr(s.Stock.F)
-		}
-		if s.PhysicalStock.Valid {
-			su.Physical = ptr(s.PhysicalStock.F)
-		}
-		if s.ExpectedStock.Valid && s.ExpectedStock.F >= 0 {
-			su.Announced = ptr(s.ExpectedStock.F)
-		}
 		ch.Stock = append(ch.Stock, su)
-		attrs := map[string]string{}
-		num := func(k string, f Float) {
-			if f.Valid {
-				attrs[k] = strconv.FormatFloat(f.F, 'f', -1, 64)
-			}
-		}
-		num("stock.economic", s.EconomicStock)
-		num("stock.available", s.AvailableStock)
-		num("stock.free", s.FreeStock)
-		num("stock.unavailable", s.UnavailableStock)
-		num("stock.expected", s.ExpectedStock)
-		if b := stockBasis(s); b != "" {
-			attrs["stock_basis"] = b
-		}
-		type lot struct {
-			Lot        string  `json:"lot,omitempty"`
-			BestBefore string  `json:"best_before,omitempty"`
-			Quantity   float64 `json:"quantity"`
-		}
-		var lots []lot
-		for _, l := range s.THTs {
-			var ln lot
-			if l.LotNumber != nil {
-				ln.Lot = *l.LotNumber
-			}
-			if !l.THT.IsZero() {
-				ln.BestBefore = calendarDay(l.THT.Time)
-			}
-			ln.Quantity = l.Quantity.F
-			lots = append(lots, ln)
-		}
-		if len(lots) > 0 {
-			raw, _ := json.Marshal(lots)
-			attrs["stock.lots"] = string(raw)
-		}
-		ch.Products = append(ch.Products, model.ProductUpdate{AsOf: asOf, SKU: s.SKU, Name: s.Name, Attributes: attrs})
+		ch.Products = append(ch.Products, pu)
 	}
 	return ch, nil
+}
+
+// stockUpdate maps one stock item.
+func stockUpdate(raw []byte, asOf time.Time) (model.StockUpdate, model.ProductUpdate, error) {
+	s, err := DecodeStockItem(raw)
+	if err != nil {
+		return model.StockUpdate{}, model.ProductUpdate{}, err
+	}
+	if err := errors.Join(checkText(raw), checkKey("sku", s.SKU)); err != nil {
+		return model.StockUpdate{}, model.ProductUpdate{}, err
+	}
+	su := model.StockUpdate{AsOf: asOf, SKU: s.SKU}
+	if s.Stock.Valid {
+		su.Available = ptr(s.Stock.F)
+	}
+	if s.PhysicalStock.Valid {
+		su.Physical = ptr(s.PhysicalStock.F)
+	}
+	if s.ExpectedStock.Valid && s.ExpectedStock.F >= 0 {
+		su.Announced = ptr(s.ExpectedStock.F)
+	}
+	attrs := map[string]string{}
+	num := func(k string, f Float) {
+		if f.Valid {
+			attrs[k] = strconv.FormatFloat(f.F, 'f', -1, 64)
+		}
+	}
+	num("stock.economic", s.EconomicStock)
+	num("stock.available", s.AvailableStock)
+	num("stock.free", s.FreeStock)
+	num("stock.unavailable", s.UnavailableStock)
+	num("stock.expected", s.ExpectedStock)
+	if b := stockBasis(s); b != "" {
+		attrs["stock_basis"] = b
+	}
+	type lot struct {
+		Lot        string  `json:"lot,omitempty"`
+		BestBefore string  `json:"best_before,omitempty"`
+		Quantity   float64 `json:"quantity"`
+	}
+	var lots []lot
+	for _, l := range s.THTs {
+		var ln lot
+		if l.LotNumber != nil {
+			ln.Lot = *l.LotNumber
+		}
+		if !l.THT.IsZero() {
+			ln.BestBefore = calendarDay(l.THT.Time)
+		}
+		ln.Quantity = l.Quantity.F
+		lots = append(lots, ln)
+	}
+	if len(lots) > 0 {
+		raw, _ := json.Marshal(lots)
+		attrs["stock.lots"] = string(raw)
+	}
+	return su, model.ProductUpdate{AsOf: asOf, SKU: s.SKU, Name: s.Name, Attributes: attrs}, nil
 }
 
 // stockBasis says which figure a product's stock is: what
@@ -382,6 +414,14 @@ func normalizeStockMutation(m *model.InboxMessage) (model.Changes, error) {
 	if err != nil {
 		return model.Changes{}, err
 	}
+	if err := errors.Join(checkText(m.Body), checkKey("sku", s.SKU), checkKey("warehouseCode", s.WarehouseCode)); err != nil {
+		return model.Changes{}, err
+	}
+	for i, po := range s.PurchaseOrders {
+		if err := checkKey(fmt.Sprintf("purchaseOrders[%d].purchaseOrderReference", i), po.PurchaseOrderReference); err != nil {
+			return model.Changes{}, err
+		}
+	}
 	if math.IsInf(s.Quantity.F, 0) || math.IsNaN(s.Quantity.F) {
 		return model.Changes{}, fmt.Errorf("%w: stock mutation %d: quantity is not a finite number", provider.ErrBadInput, s.ID.N)
 	}
@@ -424,6 +464,42 @@ func normalizeStockMutation(m *model.InboxMessage) (model.Changes, error) {
 		})
 	}
 	return ch, nil
+}
+
+// MaxKeyBytes is the longest identifier the hub indexes, the pipeline's
+// MaxKeyBytes (a test holds them equal). The pipeline would refuse a
+// longer one after the answer was committed, failing the message; the
+// connector refuses it when it pulls, as an intake error naming the field.
+const MaxKeyBytes = 512
+
+// checkKey refuses an identifier the hub cannot index.
+func checkKey(field, v string) error {
+	if len(v) > MaxKeyBytes {
+		return fmt.Errorf("%w: %s is %d bytes long, over the %d the hub indexes", provider.ErrBadInput, field, len(v), MaxKeyBytes)
+	}
+	return nil
+}
+
+// checkShipmentKeys checks a shipment update's identifiers.
+func checkShipmentKeys(u *model.ShipmentUpdate) error {
+	errs := []error{checkKey("externalOrderNumber", u.OrderReference), checkKey("packageNumber", u.TrackingNumber)}
+	for _, r := range u.References {
+		errs = append(errs, checkKey(r.Kind, r.Value))
+	}
+	for i, it := range u.Items {
+		errs = append(errs, checkKey(fmt.Sprintf("products[%d].sku", i), it.SKU))
+	}
+	return errors.Join(errs...)
+}
+
+// checkText refuses a body with an escaped NUL character (\u0000):
+// PostgreSQL stores no NUL in text, so the hub could not keep what it
+// says. (Raw NUL bytes are not JSON and never decode.)
+func checkText(body []byte) error {
+	if bytes.Contains(bytes.ToLower(body), []byte(`\u0000`)) {
+		return fmt.Errorf("%w: the answer holds a NUL character (\\u0000)", provider.ErrBadInput)
+	}
+	return nil
 }
 
 // answerItems reads a whole answer's envelope and splits its result.

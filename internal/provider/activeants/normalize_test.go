@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/pipeline"
 	"github.com/shiphub/shiphub/internal/provider"
 	"github.com/shiphub/shiphub/internal/provider/activeants"
 )
@@ -209,4 +211,29 @@ func TestNormalizeRefusesWhatItCannotRead(t *testing.T) {
 		_, err := c.Normalize(m)
 		require.ErrorIs(t, err, provider.ErrBadInput, fmt.Sprintf("%s %s", m.Topic, m.Body))
 	}
+}
+
+func TestIdentifiersTheHubCannotStoreAreRefused(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, pipeline.MaxKeyBytes, activeants.MaxKeyBytes)
+	c := testConnector(t)
+	long := strings.Repeat("x", activeants.MaxKeyBytes+1)
+	for _, tc := range []struct {
+		name, topic, body, want string
+	}{
+		{"LongOrderNumber", activeants.TopicShipment, `{"id": 1, "externalOrderNumber": "` + long + `"}`, "externalOrderNumber is 513 bytes long"},
+		{"LongSKU", activeants.TopicStockMutation, `{"id": 1, "sku": "` + long + `", "quantity": 1, "createdAt": "2025-07-29T12:35:24"}`, "sku is 513 bytes long"},
+		{"NUL", activeants.TopicShipment, `{"id": 1, "externalOrderNumber": "A\u0000B"}`, "NUL character"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := c.Normalize(msg(tc.topic, []byte(tc.body), nil))
+			require.ErrorIs(t, err, provider.ErrBadInput)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	// In a whole answer the item is left out.
+	ch, err := c.Normalize(msg(activeants.TopicStock, []byte(`{"messageCode":"OK","result":[{"sku":"`+long+`","stock":1},{"sku":"S","stock":2}]}`), nil))
+	require.NoError(t, err)
+	require.Len(t, ch.Stock, 1)
 }

@@ -194,6 +194,7 @@ type Report struct {
 var ErrTooSoon = errors.New("track-trace status was read less than track_trace_interval ago")
 
 // SyncShipments pulls the unsynced shipments (GET /v2/shipment/get),
+// maps each as Normalize will (so what is committed can be normalised),
 // commits each to the inbox, and only then marks the committed ones synced
 // (POST /v2/shipment/sync). A shipment that does not decode is recorded as
 // an intake error with its excerpt and then marked too, so it does not
@@ -203,6 +204,9 @@ var ErrTooSoon = errors.New("track-trace status was read less than track_trace_i
 func (s *Service) SyncShipments(ctx context.Context) (Report, error) {
 	return s.syncList(ctx, OpShipmentGet, OpShipmentSync, TopicShipment, func(raw json.RawMessage) (int64, error) {
 		sh, err := DecodeShipment(raw)
+		if err == nil {
+			_, err = normalizeShipment(&model.InboxMessage{Body: raw})
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -216,6 +220,9 @@ func (s *Service) SyncShipments(ctx context.Context) (Report, error) {
 func (s *Service) SyncStockMutations(ctx context.Context) (Report, error) {
 	return s.syncList(ctx, OpStockMutationGet, OpStockMutationSync, TopicStockMutation, func(raw json.RawMessage) (int64, error) {
 		m, err := DecodeStockMutation(raw)
+		if err == nil {
+			_, err = normalizeStockMutation(&model.InboxMessage{Body: raw})
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -395,7 +402,7 @@ func (s *Service) SyncStock(ctx context.Context) (Report, error) {
 	if len(items) == 0 {
 		return rep, s.stockDone(ctx, full)
 	}
-	if rep.Rejected, err = s.rejectItems(ctx, p, items, func(raw json.RawMessage) error { _, err := DecodeStockItem(raw); return err }); err != nil {
+	if rep.Rejected, err = s.rejectItems(ctx, p, items, func(raw json.RawMessage) error { _, _, err := stockUpdate(raw, time.Time{}); return err }); err != nil {
 		return rep, err
 	}
 	dup, err := s.commit(ctx, TopicStock, timedKey(TopicStock, s.env.Now(), ans.Body), ans.Body, map[string]string{MetaBulk: strconv.FormatBool(full)})
@@ -458,7 +465,7 @@ func (s *Service) SyncTrackTrace(ctx context.Context) (Report, error) {
 	if len(items) == 0 {
 		return rep, nil
 	}
-	if rep.Rejected, err = s.rejectItems(ctx, p, items, func(raw json.RawMessage) error { _, err := DecodeTrackTrace(raw); return err }); err != nil {
+	if rep.Rejected, err = s.rejectItems(ctx, p, items, func(raw json.RawMessage) error { _, err := trackTraceUpdate(raw, time.Time{}); return err }); err != nil {
 		return rep, err
 	}
 	dup, err := s.commit(ctx, TopicTrackTrace, timedKey(TopicTrackTrace, now, ans.Body), ans.Body, nil)

@@ -264,32 +264,32 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 // Shipment is one item of GET /v2/shipment/get (and of the search
 // answers, whose shape differs: trackAndTraceBarCode, shipmentItems).
 type Shipment struct {
-	ID                    Int               `json:"id"`
-	OrderNumber           Int               `json:"orderNumber"`
-	OrderType             Int               `json:"orderType"`
-	ExternalOrderNumber   string            `json:"externalOrderNumber"`
-	ShippingDate          Time              `json:"shippingDate"`
-	NumberOfColli         Int               `json:"numberOfColli"`
-	TotalNumberOfProducts Int               `json:"totalNumberOfProducts"`
-	ShippingMethodID      Int               `json:"shippingMethodId"`
-	MainShippingMethodID  Int               `json:"mainShippingMethodId"`
-	ReturnPackageNumber   *string           `json:"returnPackageNumber"`
-	PackageNumber         *string           `json:"packageNumber"`
-	TrackingNumber        Int               `json:"trackingNumber"`
-	TrackAndTraceCode     string            `json:"trackAndTraceCode"`
-	TrackAndTraceBarCode  string            `json:"trackAndTraceBarCode"`
-	ShippedColli          []Collo           `json:"shippedColli"`
-	ShippedProducts       []ShippedProduct  `json:"shippedProducts"`
-	ShipmentItems         []ShipmentItem    `json:"shipmentItems"`
-	CurrentStatus         Code              `json:"currentTrackTraceStatus"`
-	CurrentExceptionLevel Code              `json:"currentTrackTraceExceptionLevel"`
-	WarehouseAbbrevation  string            `json:"warehouseAbbrevation"`
-	WarehouseAbbreviation string            `json:"warehouseAbbreviation"`
-	Extra1                *string           `json:"extra1"`
-	Extra2                *string           `json:"extra2"`
-	Extra3                *string           `json:"extra3"`
-	Extra4                *string           `json:"extra4"`
-	Extra5                *string           `json:"extra5"`
+	ID                    Int              `json:"id"`
+	OrderNumber           Int              `json:"orderNumber"`
+	OrderType             Int              `json:"orderType"`
+	ExternalOrderNumber   string           `json:"externalOrderNumber"`
+	ShippingDate          Time             `json:"shippingDate"`
+	NumberOfColli         Int              `json:"numberOfColli"`
+	TotalNumberOfProducts Int              `json:"totalNumberOfProducts"`
+	ShippingMethodID      Int              `json:"shippingMethodId"`
+	MainShippingMethodID  Int              `json:"mainShippingMethodId"`
+	ReturnPackageNumber   *string          `json:"returnPackageNumber"`
+	PackageNumber         *string          `json:"packageNumber"`
+	TrackingNumber        Int              `json:"trackingNumber"`
+	TrackAndTraceCode     string           `json:"trackAndTraceCode"`
+	TrackAndTraceBarCode  string           `json:"trackAndTraceBarCode"`
+	ShippedColli          []Collo          `json:"shippedColli"`
+	ShippedProducts       []ShippedProduct `json:"shippedProducts"`
+	ShipmentItems         []ShipmentItem   `json:"shipmentItems"`
+	CurrentStatus         Code             `json:"currentTrackTraceStatus"`
+	CurrentExceptionLevel Code             `json:"currentTrackTraceExceptionLevel"`
+	WarehouseAbbrevation  string           `json:"warehouseAbbrevation"`
+	WarehouseAbbreviation string           `json:"warehouseAbbreviation"`
+	Extra1                *string          `json:"extra1"`
+	Extra2                *string          `json:"extra2"`
+	Extra3                *string          `json:"extra3"`
+	Extra4                *string          `json:"extra4"`
+	Extra5                *string          `json:"extra5"`
 }
 
 // Collo is one parcel of a shipment.
@@ -376,23 +376,23 @@ func DecodeStockItem(b []byte) (*StockItem, error) {
 
 // StockMutation is one item of GET /v2/stockmutation/get.
 type StockMutation struct {
-	ID                  Int             `json:"id"`
-	SKU                 string          `json:"sku"`
-	Quantity            Float           `json:"quantity"`
-	Type                Code            `json:"type"`
-	CreatedAt           Time            `json:"createdAt"`
-	THTDate             Time            `json:"thtDate"`
-	WarehouseCode       string          `json:"warehouseCode"`
-	LocationType        string          `json:"locationType"`
-	CorrectionReason    *string         `json:"correctionReason"`
-	Remark              *string         `json:"remark"`
-	PurchaseOrders      []MutationPO    `json:"purchaseOrders"`
-	SupplierID          Int             `json:"supplierId"`
-	ShippingID          Int             `json:"shippingId"`
-	OrderNumber         Int             `json:"orderNumber"`
-	ExternalOrderNumber *string         `json:"externalOrderNumber"`
-	ReturnReason        *string         `json:"returnReason"`
-	LotNumber           *string         `json:"lotNumber"`
+	ID                  Int          `json:"id"`
+	SKU                 string       `json:"sku"`
+	Quantity            Float        `json:"quantity"`
+	Type                Code         `json:"type"`
+	CreatedAt           Time         `json:"createdAt"`
+	THTDate             Time         `json:"thtDate"`
+	WarehouseCode       string       `json:"warehouseCode"`
+	LocationType        string       `json:"locationType"`
+	CorrectionReason    *string      `json:"correctionReason"`
+	Remark              *string      `json:"remark"`
+	PurchaseOrders      []MutationPO `json:"purchaseOrders"`
+	SupplierID          Int          `json:"supplierId"`
+	ShippingID          Int          `json:"shippingId"`
+	OrderNumber         Int          `json:"orderNumber"`
+	ExternalOrderNumber *string      `json:"externalOrderNumber"`
+	ReturnReason        *string      `json:"returnReason"`
+	LotNumber           *string      `json:"lotNumber"`
 }
 
 // MutationPO is a purchase order a mutation received goods against

@@ -55,15 +55,18 @@
 //     an order whole unless it was created with partialDelivery. Ranked,
 //     so a late partial never replaces shipped.
 //   - Stock: GET /stock/bulk/true until a full sync has been committed
-//     (State keeps the flag), then /stock/bulk/false, every
-//     stock_interval; the whole answer is one message.
+//     (State keeps the flag; without it, the hub's stock rows of the
+//     connection say so), then /stock/bulk/false, every stock_interval;
+//     the whole answer is one message. A failed commit makes the next pull
+//     a full one, as Active Ants marks what it served.
 //   - Stock mutations: as shipments (GET /v2/stockmutation/get, one message
 //     each, dedup "stockmutation:<id>", then POST /v2/stockmutation/sync),
 //     with their purchase-order links as inbound receipts.
 //   - Track-trace: at most once per track_trace_interval (never under an
-//     hour, the document's limit; the time is kept in State before the
-//     request, so restarts do not ask sooner); the whole answer is one
-//     message; track_trace_statuses.tsv maps the codes.
+//     hour, the document's limit), gated by a lease in the shared database
+//     taken before the request, so neither failures, restarts nor other
+//     instances ask sooner; the whole answer is one message;
+//     track_trace_statuses.tsv maps the codes.
 //
 // An answer or item that does not decode is recorded as an intake error
 // with its excerpt, and the connection goes on with the rest: the other

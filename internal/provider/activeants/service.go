@@ -35,9 +35,10 @@ const maxRounds = 100
 // Service is an Active Ants connection's poll service. One loop, on one
 // hub instance at a time (lease "activeants/<workspace>/<connection>"),
 // pulls shipments and stock mutations every sync_interval, the stock every
-// stock_interval, the track-trace status every track_trace_interval (when
-// it was last read is kept in State, so a restart does not read it again
-// within the hour) and refreshes the settings every settings_refresh.
+// stock_interval, the track-trace status every track_trace_interval (gated
+// by a lease in the shared database, so a restart or another instance does
+// not read it again within the interval) and refreshes the settings every
+// settings_refresh.
 type Service struct {
 	conn   *Connector
 	env    provider.PollEnv
@@ -380,11 +381,10 @@ func (s *Service) commit(ctx context.Context, topic, key string, body []byte, me
 // full one again.
 func (s *Service) SyncStock(ctx context.Context) (Report, error) {
 	var rep Report
-	done, _, err := s.state.Get(ctx, StateStockFullDone)
+	full, err := s.fullStockDue(ctx)
 	if err != nil {
-		return rep, fmt.Errorf("reading the stock sync state: %w", err)
+		return rep, err
 	}
-	full := done != "true"
 	p := pathOf(OpStockBulk)
 	ans, err := s.client.Do(ctx, OpStockBulk, []string{strconv.FormatBool(full)}, nil, nil)
 	rep.Requests++
@@ -418,6 +418,26 @@ func (s *Service) SyncStock(ctx context.Context) (Report, error) {
 	return rep, s.stockDone(ctx, full)
 }
 
+// fullStockDue says whether the next stock pull is a full one: State's
+// flag when it is set ("true": done; "false": a commit failed, do it
+// again), else whether the hub holds no stock of the connection yet, so
+// that a hub whose State is kept in memory does not repeat the full sync
+// at every restart.
+func (s *Service) fullStockDue(ctx context.Context) (bool, error) {
+	done, ok, err := s.state.Get(ctx, StateStockFullDone)
+	if err != nil {
+		return false, fmt.Errorf("reading the stock sync state: %w", err)
+	}
+	if ok {
+		return done != "true", nil
+	}
+	rows, err := s.env.Store.ListStock(ctx, store.StockFilter{Workspace: s.env.Workspace, Connection: s.env.Connection, Limit: 1})
+	if err != nil {
+		return false, fmt.Errorf("looking for the connection's stock: %w", err)
+	}
+	return len(rows) == 0, nil
+}
+
 func (s *Service) stockDone(ctx context.Context, full bool) error {
 	if !full {
 		return nil
@@ -429,21 +449,24 @@ func (s *Service) stockDone(ctx context.Context, full bool) error {
 }
 
 // SyncTrackTrace reads the track-trace status of the shipments in
-// trackable delivery, at most once per track_trace_interval: the time of
-// the read is kept in State before the request is sent, so neither a
-// failure nor a restart makes it ask sooner. It returns ErrTooSoon when
-// the interval has not passed. The whole answer is one inbox message.
+// trackable delivery, at most once per track_trace_interval for the
+// connection, whichever hub instance asks and however often it restarts:
+// before the request it takes the lease "activeants-tracktrace/<workspace>/
+// <connection>" in the shared database for track_trace_interval, under a
+// holder name of its own that nobody renews, and sends nothing while that
+// lease is live. So neither a failure, nor a restart, nor another instance
+// makes it ask sooner. It returns ErrTooSoon when the interval has not
+// passed. The whole answer is one inbox message.
 func (s *Service) SyncTrackTrace(ctx context.Context) (Report, error) {
 	var rep Report
 	now := s.env.Now()
-	last, ok, err := s.state.Get(ctx, StateTrackTraceLast)
+	name := "activeants-tracktrace/" + s.env.Workspace + "/" + s.env.Connection
+	ok, err := s.env.Store.AcquireLease(ctx, name, "read-"+coord.NewInstanceID(), s.conn.settings.TrackTraceInterval)
 	if err != nil {
-		return rep, fmt.Errorf("reading when track-trace was last read: %w", err)
+		return rep, fmt.Errorf("taking the track-trace lease: %w", err)
 	}
-	if ok {
-		if t, err := time.Parse(time.RFC3339Nano, last); err == nil && now.Sub(t) < s.conn.settings.TrackTraceInterval && !now.Before(t) {
-			return rep, ErrTooSoon
-		}
+	if !ok {
+		return rep, ErrTooSoon
 	}
 	if err := s.state.Set(ctx, StateTrackTraceLast, now.UTC().Format(time.RFC3339Nano)); err != nil {
 		return rep, fmt.Errorf("recording the track-trace read: %w", err)

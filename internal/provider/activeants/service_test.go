@@ -35,6 +35,30 @@ type watchStore struct {
 
 	mu     sync.Mutex
 	orders map[string]*model.Order // by reference
+	// leases on the test's clock, for the track-trace gate (the store's
+	// own leases run on the real clock; the conformance suite tests them).
+	clock  *clock
+	leases map[string]struct {
+		holder  string
+		expires time.Time
+	}
+}
+
+func (w *watchStore) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if !strings.HasPrefix(name, "activeants-tracktrace/") {
+		return w.Store.AcquireLease(ctx, name, holder, ttl)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.clock.Now()
+	if l, ok := w.leases[name]; ok && l.holder != holder && now.Before(l.expires) {
+		return false, nil
+	}
+	w.leases[name] = struct {
+		holder  string
+		expires time.Time
+	}{holder, now.Add(ttl)}
+	return true, nil
 }
 
 func (w *watchStore) AppendInbox(ctx context.Context, m *model.InboxMessage) (int64, bool, error) {
@@ -113,7 +137,12 @@ func newHub(t *testing.T) *hub {
 	pipe, err := pipeline.New(pipeline.Config{Store: st, Connections: conns, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	c, _ := conns.Lookup("acme", "aa")
-	h := &hub{api: api, clock: clk, store: st, watch: &watchStore{Store: st, orders: map[string]*model.Order{}}, pipe: pipe,
+	w := &watchStore{Store: st, orders: map[string]*model.Order{}, clock: clk}
+	w.leases = map[string]struct {
+		holder  string
+		expires time.Time
+	}{}
+	h := &hub{api: api, clock: clk, store: st, watch: w, pipe: pipe,
 		conn: c.Connector.(*activeants.Connector)}
 	h.env = provider.PollEnv{Workspace: "acme", Connection: "aa", Store: h.watch, Holder: "test", Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
 	h.svc = h.newService(t)
@@ -407,6 +436,15 @@ func TestStockIsPulledInFullOnceThenOnlyChanges(t *testing.T) {
 	require.Len(t, stock, 1)
 	require.Equal(t, 2200.0, stock[0].Available)
 
+	// A hub whose state was lost (kept in memory) sees the stock it holds
+	// and goes on with the changes.
+	h.conn.UseState(activeants.NewMemState())
+	h.clock.Add(time.Hour)
+	_, err = h.newService(t).SyncStock(ctxT(t))
+	require.NoError(t, err)
+	require.Equal(t, 1, h.api.count("GET /stock/bulk/true"))
+	require.Equal(t, 2, h.api.count("GET /stock/bulk/false"))
+
 	// Active Ants marks what it served: when the commit fails, the next pull is a full one.
 	h.watch.setAppendHook(func(*model.InboxMessage) error { return errors.New("disk full") })
 	_, err = h.svc.SyncStock(ctxT(t))
@@ -430,6 +468,12 @@ func TestTrackTraceIsReadAtMostOnceAnHour(t *testing.T) {
 	require.ErrorIs(t, err, activeants.ErrTooSoon)
 	_, err = h.newService(t).SyncTrackTrace(ctxT(t))
 	require.ErrorIs(t, err, activeants.ErrTooSoon, "a restart does not read it sooner")
+	other := h.env
+	other.Holder = "another-instance"
+	svc2, err := h.conn.Service(other)
+	require.NoError(t, err)
+	_, err = svc2.SyncTrackTrace(ctxT(t))
+	require.ErrorIs(t, err, activeants.ErrTooSoon, "nor does another instance")
 	require.Equal(t, 1, h.api.count("GET /v2/tracktrace/get"))
 
 	// A failed read counts too.
@@ -506,4 +550,24 @@ func TestTheServiceLoopPullsAndWakes(t *testing.T) {
 	require.Eventually(t, func() bool { return h.api.isSynced("shipment", 2) }, 10*time.Second, 10*time.Millisecond)
 	require.NoError(t, h.svc.Stop(context.Background()))
 	require.Equal(t, 1, h.api.count("GET /v2/tracktrace/get"), "woken for shipments, not for track-trace")
+}
+
+func TestTheTrackTraceGateHoldsInTheSharedDatabase(t *testing.T) {
+	t.Parallel()
+	h := newHub(t)
+	h.api.set(func(a *shopAPI) { a.trackTrace = doc(t, "tracktrace.txt") })
+	env := h.env
+	env.Store = h.store // the store's own leases, on the real clock
+	for i, holder := range []string{"instance-a", "instance-a", "instance-b"} {
+		env.Holder = holder
+		svc, err := h.conn.Service(env)
+		require.NoError(t, err)
+		_, err = svc.SyncTrackTrace(ctxT(t))
+		if i == 0 {
+			require.NoError(t, err)
+		} else {
+			require.ErrorIs(t, err, activeants.ErrTooSoon, "read %d by %s", i+1, holder)
+		}
+	}
+	require.Equal(t, 1, h.api.count("GET /v2/tracktrace/get"))
 }

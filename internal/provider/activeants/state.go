@@ -7,8 +7,8 @@ import (
 
 // State is where the connector keeps what it must remember across
 // restarts: whether the first (full) stock sync is done, when track-trace
-// was last read (at most once an hour, also across restarts), the cached
-// account settings. The lead wires it to a store table; MemState serves
+// was last read (for the operator: the hourly gate itself is a lease in
+// the shared database), the cached account settings. The lead wires it to a store table; MemState serves
 // tests and a hub without one.
 type State interface {
 	// Get returns the value of key, and whether it is set.

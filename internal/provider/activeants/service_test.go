@@ -123,7 +123,7 @@ type hub struct {
 	svc   *activeants.Service
 }
 
-func newHub(t *testing.T) *hub {
+func newHub(t testing.TB) *hub {
 	t.Helper()
 	registry.RegisterAll()
 	clk := newClock()
@@ -151,7 +151,7 @@ func newHub(t *testing.T) *hub {
 
 // newService builds another service on the hub's store and state, as a
 // restarted hub would.
-func (h *hub) newService(t *testing.T) *activeants.Service {
+func (h *hub) newService(t testing.TB) *activeants.Service {
 	t.Helper()
 	svc, err := h.conn.Service(h.env)
 	require.NoError(t, err)

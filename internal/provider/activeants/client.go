@@ -82,8 +82,10 @@ type Client struct {
 	HTTP *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Observe, when set, counts each request by operation and result
-	// ("ok", "nok", "http_4xx", "error", …).
+	// Observe, when set, counts each request by operation and result,
+	// in the metrics' words: ok, client_error (a 4xx, a NOK envelope, a
+	// refused login), server_error (a 5xx), network_error, bad_response
+	// (a 2xx that is not an envelope).
 	Observe func(op, result string)
 
 	// LoginBackoff is how long a refused login is remembered: every
@@ -200,14 +202,14 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	req.Header.Set("Accept", "application/json")
 	status, body, err := c.send(req)
 	if err != nil {
-		c.observe(OpToken, "error")
+		c.observe(OpToken, "network_error")
 		return "", 0, fmt.Errorf("active ants %s %s: %w", p.Method, p.Path, err)
 	}
 	tok, decErr := DecodeToken(body)
 	switch {
 	case status == http.StatusBadRequest || status == http.StatusUnauthorized ||
 		(decErr == nil && tok.Error != "" && tok.AccessToken == ""):
-		c.observe(OpToken, "refused")
+		c.observe(OpToken, "client_error")
 		le := &LoginError{Status: status}
 		if decErr == nil {
 			le.Code, le.Description = tok.Error, tok.ErrorDescription
@@ -217,10 +219,10 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		c.observe(OpToken, httpResult(status))
 		return "", 0, &APIError{Op: OpToken, Method: p.Method, Path: p.Path, Status: status, Message: excerpt(body)}
 	case decErr != nil:
-		c.observe(OpToken, "undecodable")
+		c.observe(OpToken, "bad_response")
 		return "", 0, fmt.Errorf("active ants %s %s: %w", p.Method, p.Path, decErr)
 	case tok.AccessToken == "":
-		c.observe(OpToken, "undecodable")
+		c.observe(OpToken, "bad_response")
 		return "", 0, fmt.Errorf("active ants %s %s: the answer has no access_token", p.Method, p.Path)
 	}
 	c.observe(OpToken, "ok")
@@ -286,13 +288,13 @@ func (c *Client) Do(ctx context.Context, op string, args []string, query url.Val
 		}
 		status, raw, err := c.send(req)
 		if err != nil {
-			c.observe(op, "error")
+			c.observe(op, "network_error")
 			return nil, fmt.Errorf("active ants %s %s: %w", p.Method, path, err)
 		}
 		if status == http.StatusUnauthorized && auth && attempt == 0 {
 			// The document: on a 401 "a new token must be requested".
 			// Once: a second 401 with a fresh token is the answer.
-			c.observe(op, "unauthorized")
+			c.observe(op, "client_error")
 			continue
 		}
 		ans := &Answer{Status: status, Body: raw}
@@ -307,12 +309,12 @@ func (c *Client) Do(ctx context.Context, op string, args []string, query url.Val
 			return ans, e
 		}
 		if decErr != nil {
-			c.observe(op, "undecodable")
+			c.observe(op, "bad_response")
 			return ans, fmt.Errorf("active ants %s %s: %w", p.Method, path, decErr)
 		}
 		ans.Envelope = env
 		if !env.OK() {
-			c.observe(op, "nok")
+			c.observe(op, "client_error")
 			return ans, &APIError{Op: op, Method: p.Method, Path: path, Status: status, MessageCode: env.MessageCode, Message: env.Message}
 		}
 		c.observe(op, "ok")
@@ -356,4 +358,9 @@ func redact(err error) error {
 	return err
 }
 
-func httpResult(status int) string { return fmt.Sprintf("http_%dxx", status/100) }
+func httpResult(status int) string {
+	if status >= 500 {
+		return "server_error"
+	}
+	return "client_error"
+}

@@ -86,8 +86,8 @@ func (c *Connector) Service(env provider.PollEnv) (*Service, error) {
 	}
 	if m := env.Metrics; m != nil && c.client.Observe == nil {
 		label := env.Workspace + "/" + env.Connection
-		c.client.Observe = func(op, result string) {
-			m.ProviderRequests.WithLabelValues(Info.Name, label, op+":"+result).Inc()
+		c.client.Observe = func(_, result string) {
+			m.ProviderRequests.WithLabelValues(Info.Name, label, result).Inc()
 		}
 	}
 	return &Service{conn: c, env: env, client: c.client, state: state, cache: cache, log: env.Logger,
@@ -153,14 +153,18 @@ func (s *Service) loop(ctx context.Context) {
 			if !now.Before(t.next) {
 				err := recovery.Do(func() error { return t.run(ctx) })
 				recovery.Report(s.env.Metrics, s.log, ComponentPoll, err, "pull", t.name)
+				t.next = s.env.Now().Add(t.interval)
 				switch {
 				case ctx.Err() != nil:
 					return
 				case errors.Is(err, ErrTooSoon):
+					// Another instance, or this one before a restart, read
+					// it: the lease says when; looking costs a statement.
+					t.next = s.env.Now().Add(min(t.interval, st.SyncInterval))
 				case err != nil:
 					s.log.Warn("an active ants pull failed", "pull", t.name, "error", err)
+					t.next = s.env.Now().Add(min(t.interval, st.SyncInterval))
 				}
-				t.next = s.env.Now().Add(t.interval)
 			}
 			if t.next.Before(next) {
 				next = t.next

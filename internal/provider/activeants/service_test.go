@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shiphub/shiphub/internal/config"
 	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/pipeline"
 	"github.com/shiphub/shiphub/internal/provider"
@@ -570,4 +572,26 @@ func TestTheTrackTraceGateHoldsInTheSharedDatabase(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, h.api.count("GET /v2/tracktrace/get"))
+}
+
+func TestRequestsAreCountedInTheMetrics(t *testing.T) {
+	t.Parallel()
+	h := newHub(t)
+	m := metrics.New()
+	env := h.env
+	env.Metrics = m
+	conn, err := activeants.NewWithSettings(activeants.Settings{BaseURL: h.api.URL(), Username: testUser, Password: testPassword})
+	require.NoError(t, err)
+	svc, err := conn.Service(env)
+	require.NoError(t, err)
+	h.api.set(func(a *shopAPI) {
+		a.shipments = []json.RawMessage{shipmentJSON(1, "R-1", "Ax1")}
+		a.override["GET /v2/stockmutation/get"] = func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 502, []byte("bad gateway")) }
+	})
+	_, err = svc.SyncShipments(ctxT(t))
+	require.NoError(t, err)
+	_, err = svc.SyncStockMutations(ctxT(t))
+	require.Error(t, err)
+	require.Equal(t, 3.0, testutil.ToFloat64(m.ProviderRequests.WithLabelValues("activeants", "acme/aa", "ok")), "token, get, sync")
+	require.Equal(t, 1.0, testutil.ToFloat64(m.ProviderRequests.WithLabelValues("activeants", "acme/aa", "server_error")))
 }

@@ -62,7 +62,10 @@ func TestRequestsPerHourFor1000OpenOrders(t *testing.T) {
 			items = append(items, shipmentJSON(id, fmt.Sprintf("O-%d", shipped), "SKU-1x1"))
 			muts = append(muts, json.RawMessage(fmt.Sprintf(`{"id": %d, "sku": "SKU-1", "quantity": -1, "type": 2, "createdAt": "2025-07-15T12:00:00", "warehouseCode": "NR"}`, id)))
 		}
-		h.api.set(func(a *shopAPI) { a.shipments = append(a.shipments, items...); a.mutations = append(a.mutations, muts...) })
+		h.api.set(func(a *shopAPI) {
+			a.shipments = append(a.shipments, items...)
+			a.mutations = append(a.mutations, muts...)
+		})
 		_, err := h.svc.SyncShipments(ctxT(t))
 		require.NoError(t, err)
 		_, err = h.svc.SyncStockMutations(ctxT(t))

@@ -303,7 +303,9 @@ func (s *Service) syncList(ctx context.Context, getOp, syncOp, topic string, dec
 		if commitErr != nil {
 			return rep, commitErr
 		}
-		if len(items) < pageSize {
+		if len(items) < pageSize || len(ids) == 0 {
+			// A short page is the last; a full one of which nothing could
+			// be marked (no item had an id) would be served again as it is.
 			return rep, nil
 		}
 	}

@@ -595,3 +595,18 @@ func TestRequestsAreCountedInTheMetrics(t *testing.T) {
 	require.Equal(t, 3.0, testutil.ToFloat64(m.ProviderRequests.WithLabelValues("activeants", "acme/aa", "ok")), "token, get, sync")
 	require.Equal(t, 1.0, testutil.ToFloat64(m.ProviderRequests.WithLabelValues("activeants", "acme/aa", "server_error")))
 }
+
+func TestAFullPageThatCannotBeMarkedIsNotPulledAgainAndAgain(t *testing.T) {
+	t.Parallel()
+	h := newHub(t)
+	var junk []json.RawMessage
+	for i := range 100 {
+		junk = append(junk, json.RawMessage(fmt.Sprintf(`{"shipment": %d}`, i)))
+	}
+	h.api.set(func(a *shopAPI) { a.shipments = junk })
+	rep, err := h.svc.SyncShipments(ctxT(t))
+	require.NoError(t, err)
+	require.Equal(t, 100, rep.Rejected)
+	require.Equal(t, 1, h.api.count("GET /v2/shipment/get"))
+	require.Len(t, h.intakeErrors(t), 100)
+}

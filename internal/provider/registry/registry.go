@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/shiphub/shiphub/internal/provider"
+	"github.com/shiphub/shiphub/internal/provider/activeants"
 	"github.com/shiphub/shiphub/internal/provider/courier"
 	"github.com/shiphub/shiphub/internal/provider/gcl"
 	"github.com/shiphub/shiphub/internal/provider/wics"
@@ -21,5 +22,6 @@ func RegisterAll() {
 		provider.Register(winkelstraat.Info)
 		provider.Register(gcl.Info)
 		provider.Register(wics.Info)
+		provider.Register(activeants.Info)
 	})
 }

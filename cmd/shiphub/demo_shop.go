@@ -46,6 +46,8 @@ type demoShop struct {
 	client    *http.Client
 
 	mu       sync.Mutex
+	lost     int64 // the order whose webhooks are lost, once placed
+	rejected int64 // the order WICS refuses, once placed
 	products int
 	orders   int
 	replayed int
@@ -145,7 +147,15 @@ func (s *demoShop) placeOrder(ctx context.Context, n int) error {
 		s.problem("POST /orders %s: %d", ref, status)
 		return nil
 	}
-	s.count(&s.orders)
+	s.mu.Lock()
+	s.orders++
+	switch n {
+	case 3:
+		s.lost = first.Order.ID
+	case 4:
+		s.rejected = first.Order.ID
+	}
+	s.mu.Unlock()
 	switch n {
 	case 1:
 		var again struct {
@@ -268,6 +278,9 @@ func (s *demoShop) do(req *http.Request, out any) (int, error) {
 type demoCommandPath struct {
 	commands     map[model.CommandStatus]int
 	orders       map[string]int
+	tracked      int    // shipped orders with a shipment linked
+	lost         string // the status of the order whose webhooks were lost
+	rejected     string // the status and error of the order WICS refused
 	subscribed   int
 	budget       *model.ConnectionBudget
 	health       string
@@ -312,6 +325,9 @@ func (s *demoShop) observe(ctx context.Context) (demoCommandPath, error) {
 		}
 		for _, o := range page.Data {
 			p.orders[string(o.Status)]++
+			if o.Status == model.OrderShipped && len(o.ShipmentIDs) > 0 {
+				p.tracked++
+			}
 		}
 		if cursor = page.NextCursor; cursor == "" {
 			break
@@ -326,6 +342,26 @@ func (s *demoShop) observe(ctx context.Context) (demoCommandPath, error) {
 	for _, c := range conns.Data {
 		if c.ID == demoSLConnection {
 			p.budget, p.health = c.Budget, c.Health.Status
+		}
+	}
+	s.mu.Lock()
+	lost, rejected := s.lost, s.rejected
+	s.mu.Unlock()
+	if lost > 0 {
+		var o model.Order
+		if _, err := s.get(qctx, fmt.Sprintf("/api/v1/orders/%d", lost), &o); err != nil {
+			errs = append(errs, err)
+		}
+		p.lost = fmt.Sprintf("%s %s", o.Reference, o.Status)
+	}
+	if rejected > 0 {
+		var o model.Order
+		if _, err := s.get(qctx, fmt.Sprintf("/api/v1/orders/%d", rejected), &o); err != nil {
+			errs = append(errs, err)
+		}
+		p.rejected = fmt.Sprintf("%s %s", o.Reference, o.Status)
+		if o.LastCommand != nil && o.LastCommand.Error != "" {
+			p.rejected += fmt.Sprintf(" (command %s: %s)", o.LastCommand.Status, o.LastCommand.Error)
 		}
 	}
 	found, err := s.reconcileFound(qctx)
@@ -401,9 +437,15 @@ func (p demoCommandPath) String() string {
 		}
 		budget = fmt.Sprintf("budget left minute %d/%d, day %d/%d, blocked_until %s", b.MinuteLeft, b.PerMinute, b.DayLeft, b.PerDay, blocked)
 	}
-	out := fmt.Sprintf("%s commands (%s) | orders (%s)\n       %s: %s, subscriptions %d, %s, reconcile found %d, orders at WICS %d",
-		demoSLConnection, strings.Join(cmds, ", "), strings.Join(orders, ", "),
+	out := fmt.Sprintf("%s commands (%s) | orders (%s), shipped with tracking %d\n       %s: %s | subscriptions %d | %s | reconcile found %d | orders at WICS %d",
+		demoSLConnection, strings.Join(cmds, ", "), strings.Join(orders, ", "), p.tracked,
 		demoSLConnection, p.placed, p.subscribed, budget, p.reconciled, p.wicsOrders)
+	if p.lost != "" {
+		out += "\n       webhooks lost: " + p.lost
+	}
+	if p.rejected != "" {
+		out += " | refused by WICS: " + p.rejected
+	}
 	if p.health != "" && p.health != "healthy" {
 		out += ", health " + p.health
 	}

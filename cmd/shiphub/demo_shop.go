@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"sort"
@@ -32,7 +33,12 @@ import (
 //   - the third loses every webhook at the simulator, as if WICS had given
 //     up on them: only reconciliation finds that it shipped;
 //   - the fourth names an item WICS does not have: WICS refuses it, the
-//     command is dead and the order rejected, with WICS's message.
+//     command is dead and the order rejected, with WICS's message;
+//   - the tenth comes with a burst of demoBurst more at once, more than
+//     WICS takes in a minute: the hub sends them within the login's
+//     budget (the summary shows the budget left fall, and the most
+//     requests WICS counted in any minute stay within 150), and WICS
+//     never has to block it.
 type demoShop struct {
 	base, apiKey string
 	sl           *demoServiceLayer
@@ -54,6 +60,10 @@ type demoShop struct {
 	conflict int
 	problems []string
 }
+
+// demoBurst is how many orders the shop places at once with its tenth: more
+// than WICS's 150 requests a minute.
+const demoBurst = 200
 
 // demoProducts are the shop's catalogue.
 var demoProducts = []model.ProductRequest{
@@ -123,7 +133,8 @@ func (s *demoShop) placeOrder(ctx context.Context, n int) error {
 	if n == 4 {
 		sku = "NO-SUCH-ITEM"
 	}
-	if n == 3 {
+	switch n {
+	case 3:
 		s.sl.srv.DropWebhooks(wicssim.DropRule{Key: ref, Times: 1000})
 	}
 	street := n%200 + 1
@@ -169,6 +180,21 @@ func (s *demoShop) placeOrder(ctx context.Context, n int) error {
 			s.count(&s.replayed)
 		} else {
 			s.problem("POST /orders %s again with its key: %d, order %d (first %d)", ref, status, again.Order.ID, first.Order.ID)
+		}
+	case 10:
+		for i := 1; i <= demoBurst; i++ {
+			burst := maps.Clone(order)
+			burst["reference"] = fmt.Sprintf("%s-B%03d", ref, i)
+			burst["lines"] = []map[string]any{{"sku": demoProducts[i%len(demoProducts)].SKU, "quantity": 1}}
+			status, err := s.post(ctx, "/api/v1/orders", fmt.Sprintf("order-%s-B%03d", ref, i), burst, nil)
+			if err != nil {
+				return err
+			}
+			if status != http.StatusAccepted {
+				s.problem("POST /orders %s-B%03d: %d", ref, i, status)
+				continue
+			}
+			s.count(&s.orders)
 		}
 	case 2:
 		status, err := s.post(ctx, "/api/v1/orders", "", order, nil)
@@ -286,6 +312,7 @@ type demoCommandPath struct {
 	health       string
 	reconciled   int
 	wicsOrders   int
+	wicsLimits   wicssim.UserStats
 	placed       string
 	problemsSeen []string
 }
@@ -371,6 +398,7 @@ func (s *demoShop) observe(ctx context.Context) (demoCommandPath, error) {
 	p.reconciled = found
 	p.subscribed = s.sl.subscriptions()
 	p.wicsOrders = s.sl.srv.Orders()
+	p.wicsLimits = s.sl.srv.Limits(s.sl.key)
 	s.mu.Lock()
 	p.placed = fmt.Sprintf("shop placed %d products, %d orders (%d replayed by Idempotency-Key, %d refused 409)",
 		s.products, s.orders, s.replayed, s.conflict)
@@ -435,11 +463,15 @@ func (p demoCommandPath) String() string {
 		if b.BlockedUntil != nil {
 			blocked = b.BlockedUntil.UTC().Format(time.RFC3339)
 		}
-		budget = fmt.Sprintf("budget left minute %d/%d, day %d/%d, blocked_until %s", b.MinuteLeft, b.PerMinute, b.DayLeft, b.PerDay, blocked)
+		budget = fmt.Sprintf("budget left minute %d/%d, day %d/%d, blocked_until %s, violations %d",
+			b.MinuteLeft, b.PerMinute, b.DayLeft, b.PerDay, blocked, b.Violations)
 	}
-	out := fmt.Sprintf("%s commands (%s) | orders (%s), shipped with tracking %d\n       %s: %s | subscriptions %d | %s | reconcile found %d | orders at WICS %d",
+	out := fmt.Sprintf("%s commands (%s) | orders (%s), shipped with tracking %d\n       %s: %s | subscriptions %d\n       %s | reconcile found %d | orders at WICS %d",
 		demoSLConnection, strings.Join(cmds, ", "), strings.Join(orders, ", "), p.tracked,
 		demoSLConnection, p.placed, p.subscribed, budget, p.reconciled, p.wicsOrders)
+	l := p.wicsLimits
+	out += fmt.Sprintf("\n       WICS counted for the login: %d requests, at most %d in a minute, %d answered 429, %d blocks",
+		l.Requests, l.MaxPerMinute, l.Refused, len(l.Blocks))
 	if p.lost != "" {
 		out += "\n       webhooks lost: " + p.lost
 	}

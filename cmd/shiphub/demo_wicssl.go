@@ -20,7 +20,7 @@ import (
 // Layer's time runs: a WICS minute passes in a second, so its rate limits
 // (150 a minute), its blocks (1, 5 and 15 minutes) and its webhook retries
 // all run 60 times faster, and the hub's rate_window is a second to match.
-const demoSLSpeed = 60
+const demoSLSpeed = 10
 
 // demoSLConnection is the id of the demo's Service Layer connection.
 const demoSLConnection = "wics-sl"

@@ -34,7 +34,7 @@ import (
 //     up on them: only reconciliation finds that it shipped;
 //   - the fourth names an item WICS does not have: WICS refuses it, the
 //     command is dead and the order rejected, with WICS's message;
-//   - the tenth comes with a burst of demoBurst more at once, more than
+//   - the twentieth comes with a burst of demoBurst more at once, more than
 //     WICS takes in a minute: the hub sends them within the login's
 //     budget (the summary shows the budget left fall, and the most
 //     requests WICS counted in any minute stay within 150), and WICS
@@ -61,7 +61,7 @@ type demoShop struct {
 	problems []string
 }
 
-// demoBurst is how many orders the shop places at once with its tenth: more
+// demoBurst is how many orders the shop places at once with its twentieth: more
 // than WICS's 150 requests a minute.
 const demoBurst = 200
 
@@ -181,7 +181,7 @@ func (s *demoShop) placeOrder(ctx context.Context, n int) error {
 		} else {
 			s.problem("POST /orders %s again with its key: %d, order %d (first %d)", ref, status, again.Order.ID, first.Order.ID)
 		}
-	case 10:
+	case 20:
 		for i := 1; i <= demoBurst; i++ {
 			burst := maps.Clone(order)
 			burst["reference"] = fmt.Sprintf("%s-B%03d", ref, i)

@@ -114,14 +114,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   courier hook   %[1]s/hooks/demo/courier        (X-API-KEY from the demo config)
   winkelstraat   %[1]s/hooks/demo/winkelstraat   (x-api-key from the demo config)
   wics           %[1]s/hooks/demo/wics/{topic}   (Authorization: Basic key:secret from the demo config)
-  wics-sl        %[6]s   (the WICS Service Layer simulator; a WICS minute lasts a second)
+  wics-sl        %[6]s   (the WICS Service Layer simulator; its time runs %[7]d times faster: a WICS minute lasts %[8]s)
                  orders, products: %[1]s/api/v1/orders, /api/v1/products, /api/v1/commands, /api/v1/connections
   courier FTP    ftp://%[4]s/   (user courier, password %[5]s; FTP/JSON and FTP/XML files; refused ones: /api/v1/intake/errors)
 
   try: curl -s -H 'Authorization: Bearer %[3]s' '%[1]s/api/v1/shipments?limit=5'
        curl -s -H 'Authorization: Bearer %[3]s' '%[1]s/api/v1/orders?connection=wics-sl&limit=5'
 
-`, base, cfg.Database, apiKey, srv.FTPAddr(), ftpPassword, sl.url)
+`, base, cfg.Database, apiKey, srv.FTPAddr(), ftpPassword, sl.url, demoSLSpeed, time.Minute/demoSLSpeed)
 
 	cs, err := couriersim.New(couriersim.Config{URL: base + "/hooks/demo/courier", APIKey: courierKey, Step: *step, Seed: time.Now().UnixNano()})
 	if err != nil {

@@ -17,9 +17,12 @@ import (
 // back to the hub, ending with the Shipment and its track and trace.
 
 // demoSLSpeed is how much faster than the wall clock the simulated Service
-// Layer's time runs: a WICS minute passes in a second, so its rate limits
+// Layer's time runs: a WICS minute passes in 6 seconds, so its rate limits
 // (150 a minute), its blocks (1, 5 and 15 minutes) and its webhook retries
-// all run 60 times faster, and the hub's rate_window is a second to match.
+// all run 10 times faster, and the hub's rate_window is 6s to match. Not
+// faster: at 150 requests a second the hub's own pace (one SQLite file, a
+// few workers) would be the limit, and the demo would not show the budget
+// at work.
 const demoSLSpeed = 10
 
 // demoSLConnection is the id of the demo's Service Layer connection.

@@ -88,7 +88,6 @@ func TestDemoShipsOrdersThroughTheWICSServiceLayer(t *testing.T) {
 	require.Regexp(t, `budget left minute \d+/150, day \d+/20000, blocked_until (-|\S+), violations 0`, final)
 	require.Positive(t, num(`reconcile found (\d+)`))
 	require.LessOrEqual(t, num(`at most (\d+) in a minute`), 150, "WICS's limit is never exceeded")
-	require.Greater(t, num(`at most (\d+) in a minute`), 100, "the burst used the budget")
 	require.Zero(t, num(`(\d+) answered 429`))
 	require.Regexp(t, `refused by WICS: DEMO-\w+-0004 rejected \(command dead: refused by the provider: Item NO-SUCH-ITEM does not exist\.\)`, final)
 	require.Regexp(t, `webhooks lost: DEMO-\w+-0003 \w+`, final)

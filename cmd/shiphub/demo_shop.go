@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/sim/wicssim"
 )
@@ -183,19 +185,28 @@ func (s *demoShop) placeOrder(ctx context.Context, n int) error {
 			s.problem("POST /orders %s again with its key: %d, order %d (first %d)", ref, status, again.Order.ID, first.Order.ID)
 		}
 	case 20:
+		// Eight clients at once, as a shop's checkout would be.
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(8)
 		for i := 1; i <= demoBurst; i++ {
 			burst := maps.Clone(order)
 			burst["reference"] = fmt.Sprintf("%s-B%03d", ref, i)
 			burst["lines"] = []map[string]any{{"sku": demoProducts[i%len(demoProducts)].SKU, "quantity": 1}}
-			status, err := s.post(ctx, "/api/v1/orders", fmt.Sprintf("order-%s-B%03d", ref, i), burst, nil)
-			if err != nil {
-				return err
-			}
-			if status != http.StatusAccepted {
-				s.problem("POST /orders %s-B%03d: %d", ref, i, status)
-				continue
-			}
-			s.count(&s.orders)
+			g.Go(func() error {
+				status, err := s.post(gctx, "/api/v1/orders", fmt.Sprintf("order-%s-B%03d", ref, i), burst, nil)
+				if err != nil {
+					return err
+				}
+				if status != http.StatusAccepted {
+					s.problem("POST /orders %s-B%03d: %d", ref, i, status)
+					return nil
+				}
+				s.count(&s.orders)
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
 		}
 	case 2:
 		status, err := s.post(ctx, "/api/v1/orders", "", order, nil)

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/sim/wicssim"
 )
 
 // TestWICSOrderRoundTrip: an order posted to the merchant API goes to the
@@ -64,4 +68,264 @@ func TestWICSOrderRoundTrip(t *testing.T) {
 	require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, "/api/v1/orders?reference="+url.QueryEscape(o.ProviderRef), &found))
 	require.Len(t, found.Data, 1)
 	require.Equal(t, o.ID, found.Data[0].ID)
+}
+
+// TestWICSCommandsEndToEnd sends the merchant's other commands through the
+// real binary to a simulator whose orders and announcements stay where
+// they are (no progression), so that nothing ships before it is cancelled.
+func TestWICSCommandsEndToEnd(t *testing.T) {
+	t.Parallel()
+	h, sim := startSimHub(t, simHubOptions{}, func(c *wicssim.ServerConfig) { c.ProgressStep = -1 })
+	waitSubscribed(t, sim, len(wicsTopics))
+
+	t.Run("CancelBeforeItShips", func(t *testing.T) {
+		oc := postOrder(t, h, orderJSON("E2E-CANCEL-1"), nil)
+		c := waitCommand(t, h, oc.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
+		require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+		waitOrder(t, h, oc.Order.ID, 15*time.Second, "E2E-CANCEL-1 accepted", func(o model.Order) bool {
+			return o.Status == model.OrderAccepted && o.ProviderRef != ""
+		})
+
+		status, body := apiPost(t, h, fmt.Sprintf("/api/v1/orders/%d/cancel", oc.Order.ID), "", nil)
+		require.Equal(t, http.StatusAccepted, status, "%s", body)
+		var cc orderCommand
+		require.NoError(t, json.Unmarshal(body, &cc))
+		require.Equal(t, model.CommandOrderCancel, cc.Command.Kind)
+		require.Equal(t, oc.Order.ID, cc.Command.SubjectID)
+		c = waitCommand(t, h, cc.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
+		require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+
+		code, ok := sim.OrderStatus("E2E-CANCEL-1")
+		require.True(t, ok)
+		require.Equal(t, "90", code, "cancelled at the simulator")
+		o := waitOrder(t, h, oc.Order.ID, 15*time.Second, "E2E-CANCEL-1 cancelled", func(o model.Order) bool {
+			return o.Status == model.OrderCancelled
+		})
+		require.Equal(t, cc.Command.ID, o.LastCommand.ID)
+		require.Equal(t, string(model.CommandSucceeded), o.LastCommand.Status)
+		require.Equal(t, 1, sim.OrderCount("E2E-CANCEL-1"))
+	})
+
+	t.Run("ProductReachesTheSimulator", func(t *testing.T) {
+		require.False(t, sim.HasItem("E2E-SKU-1"))
+		status, body := apiPost(t, h, "/api/v1/products", mustJSON(map[string]any{
+			"connection": "wics", "sku": "E2E-SKU-1", "name": "End-to-end widget", "barcodes": []string{"8712345678906"},
+		}), nil)
+		require.Equal(t, http.StatusAccepted, status, "%s", body)
+		var pc struct {
+			Product model.Product `json:"product"`
+			Command model.Command `json:"command"`
+		}
+		require.NoError(t, json.Unmarshal(body, &pc))
+		require.Equal(t, model.CommandProductUpsert, pc.Command.Kind)
+		c := waitCommand(t, h, pc.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
+		require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+		require.True(t, sim.HasItem("E2E-SKU-1"), "the item is at WICS")
+
+		var p model.Product
+		eventually(t, 15*time.Second, "the product's provider_ref", func() bool {
+			require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/products/%d", pc.Product.ID), &p))
+			return p.ProviderRef != ""
+		})
+		require.Equal(t, "E2E-SKU-1", p.SKU)
+		require.Equal(t, "E2E-SKU-1", p.ProviderRef, "WICS keys items by their code")
+		require.Equal(t, []string{"8712345678906"}, p.Barcodes)
+
+		// The new item can be ordered.
+		oc := postOrder(t, h, orderJSON("E2E-NEWITEM-1", "E2E-SKU-1"), nil)
+		c = waitCommand(t, h, oc.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
+		require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+	})
+
+	t.Run("AnnouncementReachesTheSimulator", func(t *testing.T) {
+		status, body := apiPost(t, h, "/api/v1/inbound", mustJSON(map[string]any{
+			"connection": "wics", "reference": "E2E-PO-1",
+			"expected_at": time.Now().AddDate(0, 0, 3).Format(time.DateOnly),
+			"lines":       []map[string]any{{"sku": "16080", "quantity": 12}, {"sku": "16082", "quantity": 5}},
+		}), nil)
+		require.Equal(t, http.StatusAccepted, status, "%s", body)
+		var ic struct {
+			Inbound model.Inbound `json:"inbound"`
+			Command model.Command `json:"command"`
+		}
+		require.NoError(t, json.Unmarshal(body, &ic))
+		require.Equal(t, model.CommandInboundCreate, ic.Command.Kind)
+		c := waitCommand(t, h, ic.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
+		require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+		code, ok := sim.AnnouncementStatus("E2E-PO-1")
+		require.True(t, ok, "the announcement is at WICS")
+		require.Equal(t, "00", code)
+
+		var in model.Inbound
+		eventually(t, 15*time.Second, "E2E-PO-1 announced with its number", func() bool {
+			require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/inbound/%d", ic.Inbound.ID), &in))
+			return in.Status == model.InboundAnnounced && in.ProviderRef != ""
+		})
+		require.Equal(t, "E2E-PO-1", in.Reference)
+		require.Len(t, in.Lines, 2)
+
+		// And its cancel deletes it at WICS.
+		status, body = apiPost(t, h, fmt.Sprintf("/api/v1/inbound/%d/cancel", in.ID), "", nil)
+		require.Equal(t, http.StatusAccepted, status, "%s", body)
+		require.NoError(t, json.Unmarshal(body, &ic))
+		c = waitCommand(t, h, ic.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
+		require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+		_, ok = sim.AnnouncementStatus("E2E-PO-1")
+		require.False(t, ok, "the announcement is gone at WICS")
+		eventually(t, 15*time.Second, "E2E-PO-1 cancelled", func() bool {
+			require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/inbound/%d", in.ID), &in))
+			return in.Status == model.InboundCancelled
+		})
+	})
+
+	t.Run("IdempotencyKey", func(t *testing.T) {
+		key := map[string]string{"Idempotency-Key": "e2e-idem-7f3a"}
+		body := orderJSON("E2E-IDEM-1")
+		first := postOrder(t, h, body, key)
+		second := postOrder(t, h, body, key)
+		require.Equal(t, first.Order.ID, second.Order.ID)
+		require.Equal(t, first.Command.ID, second.Command.ID)
+		c := waitCommand(t, h, first.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
+		require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+		third := postOrder(t, h, body, key) // after the command ran, too
+		require.Equal(t, first.Order.ID, third.Order.ID)
+		require.Equal(t, first.Command.ID, third.Command.ID)
+
+		// The same reference without the key (or with another) is a conflict.
+		status, reply := apiPost(t, h, "/api/v1/orders", body, nil)
+		require.Equal(t, http.StatusConflict, status, "%s", reply)
+		status, reply = apiPost(t, h, "/api/v1/orders", body, map[string]string{"Idempotency-Key": "e2e-idem-other"})
+		require.Equal(t, http.StatusConflict, status, "%s", reply)
+		// The key with another request is refused.
+		status, reply = apiPost(t, h, "/api/v1/orders", orderJSON("E2E-IDEM-2"), key)
+		require.Equal(t, http.StatusUnprocessableEntity, status, "%s", reply)
+
+		require.Len(t, listAllOf[model.Order](t, h, "/api/v1/orders?reference=E2E-IDEM-1"), 1)
+		require.Empty(t, listAllOf[model.Order](t, h, "/api/v1/orders?reference=E2E-IDEM-2"))
+		require.Equal(t, 1, sim.OrderCount("E2E-IDEM-1"), "one order at WICS")
+		require.Zero(t, sim.OrderCount("E2E-IDEM-2"))
+	})
+
+	t.Run("RefusedByWICSIsRejected", func(t *testing.T) {
+		noDate := map[string]any{}
+		require.NoError(t, json.Unmarshal([]byte(orderJSON("E2E-NODATE-1")), &noDate))
+		delete(noDate, "delivery_date")
+		tests := []struct {
+			name, reference, body, wicsSays string
+		}{
+			{"UnknownItem", "E2E-BADITEM-1", orderJSON("E2E-BADITEM-1", "NO-SUCH-ITEM"), "Item NO-SUCH-ITEM does not exist."},
+			{"NoDeliveryDate", "E2E-NODATE-1", mustJSON(noDate), "The deliveryDate field is required."},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				oc := postOrder(t, h, tt.body, nil)
+				c := waitCommand(t, h, oc.Command.ID, 15*time.Second, model.CommandDead, model.CommandSucceeded)
+				require.Equal(t, model.CommandDead, c.Status)
+				require.Equal(t, 1, c.Attempts, "a refusal is not retried")
+				require.Contains(t, c.LastError, tt.wicsSays)
+				o := waitOrder(t, h, oc.Order.ID, 15*time.Second, tt.reference+" rejected", func(o model.Order) bool {
+					return o.Status == model.OrderRejected
+				})
+				require.NotNil(t, o.LastCommand)
+				require.Equal(t, string(model.CommandDead), o.LastCommand.Status)
+				require.Contains(t, o.LastCommand.Error, tt.wicsSays)
+				require.Zero(t, sim.OrderCount(tt.reference))
+				eventually(t, 15*time.Second, "command.dead of "+tt.reference, func() bool {
+					return slices.ContainsFunc(feedEvents(t, h, model.EventCommandDead), func(e model.FeedEvent) bool {
+						return e.SubjectID == c.ID || strings.Contains(string(e.Data), fmt.Sprintf(`"id":%d`, c.ID))
+					})
+				})
+			})
+		}
+	})
+
+	t.Run("InvalidRequestQueuesNothing", func(t *testing.T) {
+		before := listCommands(t, h, "")
+		ordersBefore := sim.Orders()
+		valid := map[string]any{}
+		require.NoError(t, json.Unmarshal([]byte(orderJSON("E2E-INVALID-1")), &valid))
+		with := func(edit func(m map[string]any)) string {
+			m := map[string]any{}
+			require.NoError(t, json.Unmarshal([]byte(mustJSON(valid)), &m))
+			edit(m)
+			return mustJSON(m)
+		}
+		tests := []struct {
+			name, body, field string
+		}{
+			{"NoLines", with(func(m map[string]any) { m["lines"] = []any{} }), "lines"},
+			{"ZeroQuantity", with(func(m map[string]any) { m["lines"] = []any{map[string]any{"sku": "16080", "quantity": 0}} }), "quantity"},
+			{"HalfAUnit", with(func(m map[string]any) { m["lines"] = []any{map[string]any{"sku": "16080", "quantity": 1.5}} }), "quantity"},
+			{"NoName", with(func(m map[string]any) {
+				a := m["delivery_address"].(map[string]any)
+				delete(a, "first_name")
+				delete(a, "last_name")
+			}), "delivery_address"},
+			{"BadDate", with(func(m map[string]any) { m["delivery_date"] = "tomorrow" }), "delivery_date"},
+			{"UnknownConnection", with(func(m map[string]any) { m["connection"] = "nope" }), "connection"},
+			{"NoReference", with(func(m map[string]any) { delete(m, "reference") }), "reference"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				status, body := apiPost(t, h, "/api/v1/orders", tt.body, nil)
+				require.Contains(t, []int{http.StatusBadRequest, http.StatusUnprocessableEntity}, status, "%s", body)
+				require.Contains(t, string(body), tt.field, "the problem names the field")
+			})
+		}
+		require.Equal(t, len(before), len(listCommands(t, h, "")), "nothing queued")
+		require.Empty(t, listAllOf[model.Order](t, h, "/api/v1/orders?reference=E2E-INVALID-1"))
+		require.Equal(t, ordersBefore, sim.Orders(), "nothing sent")
+	})
+
+	t.Run("ConnectionIsHealthyWithItsBudget", func(t *testing.T) {
+		var got struct {
+			Data []model.ConnectionStatus `json:"data"`
+		}
+		eventually(t, 15*time.Second, "the wics connection healthy", func() bool {
+			got.Data = nil
+			require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, "/api/v1/connections", &got))
+			return len(got.Data) == 1 && got.Data[0].Health.Status == "healthy"
+		})
+		c := got.Data[0]
+		require.Equal(t, "wics", c.ID)
+		require.Equal(t, "wics", c.Provider)
+		require.NotNil(t, c.Health.CheckedAt)
+		require.NotNil(t, c.LastMessageAt, "webhooks and answers came in")
+		require.NotNil(t, c.Budget)
+		require.Equal(t, 150, c.Budget.PerMinute)
+		require.Equal(t, 20000, c.Budget.PerDay)
+		spent := sim.Limits(wicsKey).Served
+		require.Positive(t, spent)
+		require.LessOrEqual(t, c.Budget.DayLeft, 20000-int(spent)+1, "the day's budget counts what was sent")
+		require.Nil(t, c.Budget.BlockedUntil, "not blocked")
+		require.Zero(t, c.Budget.Violations)
+		// The raw answer names blocked_until only while blocked; the fields
+		// are documented in the OpenAPI document.
+		status, doc := do(t, http.MethodGet, h.URL+"/api/v1/openapi.json", nil, "")
+		require.Equal(t, http.StatusOK, status)
+		require.Contains(t, string(doc), "blocked_until")
+	})
+}
+
+// feedEvents reads the acme workspace's feed entries of one type.
+func feedEvents(t *testing.T, h *hub, typ string) []model.FeedEvent {
+	t.Helper()
+	var out []model.FeedEvent
+	after := int64(0)
+	for {
+		var p struct {
+			Data      []model.FeedEvent `json:"data"`
+			NextAfter int64             `json:"next_after"`
+		}
+		require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/events?after=%d&limit=500", after), &p))
+		for _, e := range p.Data {
+			if e.Type == typ {
+				out = append(out, e)
+			}
+		}
+		if len(p.Data) == 0 || p.NextAfter == after {
+			return out
+		}
+		after = p.NextAfter
+	}
 }

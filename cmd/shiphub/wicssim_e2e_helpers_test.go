@@ -215,11 +215,18 @@ func waitCommand(t *testing.T, h *hub, id int64, timeout time.Duration, want ...
 func waitOrder(t *testing.T, h *hub, id int64, timeout time.Duration, what string, cond func(model.Order) bool) model.Order {
 	t.Helper()
 	var o model.Order
-	eventually(t, timeout, what, func() bool {
-		o = getOrder(t, h, id)
-		return cond(o)
-	})
-	return o
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if o = getOrder(t, h, id); cond(o) {
+			return o
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s; the order is %s", timeout, what, mustJSON(o))
+		}
+		<-tick.C
+	}
 }
 
 // listCommands reads GET /commands with a query.

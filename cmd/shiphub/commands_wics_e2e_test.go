@@ -299,11 +299,39 @@ func TestWICSCommandsEndToEnd(t *testing.T) {
 		require.LessOrEqual(t, c.Budget.DayLeft, 20000-int(spent)+1, "the day's budget counts what was sent")
 		require.Nil(t, c.Budget.BlockedUntil, "not blocked")
 		require.Zero(t, c.Budget.Violations)
-		// The raw answer names blocked_until only while blocked; the fields
-		// are documented in the OpenAPI document.
-		status, doc := do(t, http.MethodGet, h.URL+"/api/v1/openapi.json", nil, "")
-		require.Equal(t, http.StatusOK, status)
-		require.Contains(t, string(doc), "blocked_until")
+	})
+
+	t.Run("ABlockShowsInTheConnection", func(t *testing.T) {
+		// WICS blocks the login (another system on it went too fast): the
+		// next command meets the block, the hub backs off instead of
+		// making it worse, and the connection shows the block.
+		sim.Block(wicsKey, 3) // 15 of WICS's minutes: 1.5s here
+		blocksBefore := len(sim.Limits(wicsKey).Blocks)
+		oc := postOrder(t, h, orderJSON("E2E-BLOCKED-1"), nil)
+		var seen *model.ConnectionBudget
+		var raw []byte
+		eventually(t, 15*time.Second, "blocked_until in GET /connections", func() bool {
+			status, body := do(t, http.MethodGet, h.URL+"/api/v1/connections", map[string]string{"Authorization": "Bearer " + acmeKey}, "")
+			require.Equal(t, http.StatusOK, status)
+			var got struct {
+				Data []model.ConnectionStatus `json:"data"`
+			}
+			require.NoError(t, json.Unmarshal(body, &got))
+			if b := got.Data[0].Budget; b != nil && b.BlockedUntil != nil {
+				seen, raw = b, body
+				return true
+			}
+			return false
+		})
+		require.Contains(t, string(raw), `"blocked_until":`)
+		require.Positive(t, seen.Violations)
+		require.True(t, seen.BlockedUntil.After(time.Now().Add(-time.Minute)), "a block of now: %s", seen.BlockedUntil)
+		require.Contains(t, metricLines(t, h, "shiphub_rate_blocked_until_seconds"), "wics:", "and in the metrics")
+
+		c := waitCommand(t, h, oc.Command.ID, 30*time.Second, model.CommandSucceeded, model.CommandDead)
+		require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+		require.Equal(t, 1, sim.OrderCount("E2E-BLOCKED-1"))
+		require.Len(t, sim.Limits(wicsKey).Blocks, blocksBefore, "the hub did not make the block worse")
 	})
 }
 

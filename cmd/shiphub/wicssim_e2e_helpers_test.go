@@ -265,3 +265,17 @@ func waitSubscribed(t *testing.T, sim *wicssim.Server, n int) {
 		return len(hubSubscriptions(sim)) == n
 	})
 }
+
+// metricLines is every line of /metrics that starts with the name.
+func metricLines(t *testing.T, h *hub, name string) string {
+	t.Helper()
+	status, body := do(t, http.MethodGet, h.URL+"/metrics", nil, "")
+	require.Equal(t, http.StatusOK, status)
+	var out []string
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, name) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}

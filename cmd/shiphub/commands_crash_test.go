@@ -9,6 +9,7 @@ import (
 
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/sim/wicssim"
+	"github.com/shiphub/shiphub/internal/store/postgres"
 )
 
 // TestWICSKillBetweenSendingAndRecording kills the hub (SIGKILL) while its
@@ -17,13 +18,29 @@ import (
 // taken up again (River rescues the job after commands.rescue_after), that
 // it succeeds, and that WICS still holds exactly one order of the
 // reference: the retry looked the order up instead of creating it again.
+// It runs on both stores: River's driver is riversqlite on one and
+// riverdatabasesql on the other.
 func TestWICSKillBetweenSendingAndRecording(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		database func(t *testing.T, dir string) string
+	}{
+		{"SQLite", func(t *testing.T, dir string) string { return "sqlite:" + filepath.Join(dir, "hub.db") }},
+		{"PostgreSQL", func(t *testing.T, _ string) string { return postgres.TestDatabase(t) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			killBetweenSendingAndRecording(t, dir, tc.database(t, dir))
+		})
+	}
+}
+
+func killBetweenSendingAndRecording(t *testing.T, dir, database string) {
 	// A simulator that keeps both orders of a reference, so that a second
 	// create would show.
 	sim, base := startWICSSim(t, func(c *wicssim.ServerConfig) { c.UniqueReferences = false })
-	dir := t.TempDir()
-	database := "sqlite:" + filepath.Join(dir, "hub.db")
 	cfg := writeSimConfig(t, dir, database, base, simHubOptions{
 		Listen: freeAddr(t), // the subscriptions point at it across the restart
 		// An attempt may run 2s; a job whose worker died is taken for stuck

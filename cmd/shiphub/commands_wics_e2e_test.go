@@ -106,6 +106,37 @@ func TestWICSCommandsEndToEnd(t *testing.T) {
 		require.Equal(t, 1, sim.OrderCount("E2E-CANCEL-1"))
 	})
 
+	t.Run("AnswersThatComeAfterTheirWebhooks", func(t *testing.T) {
+		// WICS sends Order status 00 as it creates the order, and 90 as it
+		// deletes it: when those webhooks reach the hub before WICS's answer
+		// does, the answer must not wipe out what they said.
+		sim.InjectFault(wicssim.Fault{Method: http.MethodPost, Path: "/api/order", HoldAnswer: true, Delay: 300 * time.Millisecond})
+		oc := postOrder(t, h, orderJSON("E2E-LATEANSWER-1"), nil)
+		waitOrder(t, h, oc.Order.ID, 15*time.Second, "the 00 webhook before the answer", func(o model.Order) bool {
+			return o.ProviderStatus != nil && o.ProviderStatus.Code == "00"
+		})
+		c := waitCommand(t, h, oc.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
+		require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+		o := waitOrder(t, h, oc.Order.ID, 15*time.Second, "the answer applied", func(o model.Order) bool {
+			return o.ProviderRef != "" && o.LastCommand != nil && o.LastCommand.Status == string(model.CommandSucceeded)
+		})
+		require.Equal(t, model.OrderAccepted, o.Status)
+		require.Equal(t, &model.ProviderStatus{Code: "00", Description: "Aangemaakt"}, o.ProviderStatus)
+
+		sim.InjectFault(wicssim.Fault{Method: http.MethodDelete, Path: "/api/order", HoldAnswer: true, Delay: 300 * time.Millisecond})
+		status, body := apiPost(t, h, fmt.Sprintf("/api/v1/orders/%d/cancel", o.ID), "", nil)
+		require.Equal(t, http.StatusAccepted, status, "%s", body)
+		var cc orderCommand
+		require.NoError(t, json.Unmarshal(body, &cc))
+		c = waitCommand(t, h, cc.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
+		require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+		o = waitOrder(t, h, o.ID, 15*time.Second, "the cancel's answer applied", func(o model.Order) bool {
+			return o.LastCommand != nil && o.LastCommand.ID == cc.Command.ID && o.LastCommand.Status == string(model.CommandSucceeded)
+		})
+		require.Equal(t, model.OrderCancelled, o.Status)
+		require.Equal(t, &model.ProviderStatus{Code: "90", Description: "Geannuleerd"}, o.ProviderStatus)
+	})
+
 	t.Run("ProductReachesTheSimulator", func(t *testing.T) {
 		require.False(t, sim.HasItem("E2E-SKU-1"))
 		status, body := apiPost(t, h, "/api/v1/products", mustJSON(map[string]any{
@@ -172,10 +203,13 @@ func TestWICSCommandsEndToEnd(t *testing.T) {
 		require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
 		_, ok = sim.AnnouncementStatus("E2E-PO-1")
 		require.False(t, ok, "the announcement is gone at WICS")
-		eventually(t, 15*time.Second, "E2E-PO-1 cancelled", func() bool {
+		// WICS confirms it with Announcement status 90 Geannuleerd, which
+		// may come before or after the answer: either way it is cancelled.
+		eventually(t, 15*time.Second, "E2E-PO-1 cancelled and confirmed", func() bool {
 			require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/inbound/%d", in.ID), &in))
-			return in.Status == model.InboundCancelled
+			return in.ProviderStatus != nil && in.ProviderStatus.Code == "90"
 		})
+		require.Equal(t, model.InboundCancelled, in.Status, "%s", mustJSON(in))
 	})
 
 	t.Run("IdempotencyKey", func(t *testing.T) {

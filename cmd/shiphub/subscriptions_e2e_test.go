@@ -104,4 +104,8 @@ func TestWICSSubscriptionsAreMadeToMatch(t *testing.T) {
 		require.Equal(t, kept[s.URL], s.ID, "%s is kept, not made again", s)
 	}
 	require.Equal(t, othersBefore, subscriptionSet(sim, foreignKey))
+	oc = postOrder(t, h, orderJSON("E2E-SUBS-2"), nil)
+	waitOrder(t, h, oc.Order.ID, 15*time.Second, "E2E-SUBS-2 moved by its webhooks", func(o model.Order) bool {
+		return o.ProviderStatus != nil && o.ProviderStatus.Code != "00"
+	})
 }

@@ -24,6 +24,7 @@ func TestWICSOrderRoundTrip(t *testing.T) {
 	h, sim := startSimHub(t, simHubOptions{}, nil)
 	waitSubscribed(t, sim, len(wicsTopics))
 
+	started := time.Now()
 	oc := postOrder(t, h, orderJSON("E2E-RT-1", "16080", "16082"), nil)
 	require.Equal(t, model.OrderPending, oc.Order.Status)
 	require.Equal(t, model.CommandOrderCreate, oc.Command.Kind)
@@ -33,6 +34,7 @@ func TestWICSOrderRoundTrip(t *testing.T) {
 
 	c := waitCommand(t, h, oc.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
 	require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+	sent := time.Since(started)
 	require.Equal(t, 1, sim.OrderCount("E2E-RT-1"))
 
 	// The status webhooks move it: accepted and processing are seen on the
@@ -43,6 +45,8 @@ func TestWICSOrderRoundTrip(t *testing.T) {
 		return o.Status == model.OrderShipped && len(o.ShipmentIDs) == 1
 	})
 	require.True(t, seen[model.OrderAccepted] || seen[model.OrderProcessing], "statuses seen: %v", seen)
+	t.Logf("POST /orders to command succeeded %s, to shipped %s (the simulator's order life: 9 steps of 200ms)",
+		sent.Round(time.Millisecond), time.Since(started).Round(time.Millisecond))
 	require.NotEmpty(t, o.ProviderRef, "WICS's order number")
 	code, ok := sim.OrderStatus("E2E-RT-1")
 	require.True(t, ok)
@@ -68,6 +72,35 @@ func TestWICSOrderRoundTrip(t *testing.T) {
 	require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, "/api/v1/orders?reference="+url.QueryEscape(o.ProviderRef), &found))
 	require.Len(t, found.Data, 1)
 	require.Equal(t, o.ID, found.Data[0].ID)
+
+	// Announced goods the hub created are received, with their receipt.
+	status, body := apiPost(t, h, "/api/v1/inbound", mustJSON(map[string]any{
+		"connection": "wics", "reference": "E2E-RT-PO-1", "expected_at": time.Now().AddDate(0, 0, 1).Format(time.DateOnly),
+		"lines": []map[string]any{{"sku": "16084", "quantity": 4}},
+	}), nil)
+	require.Equal(t, http.StatusAccepted, status, "%s", body)
+	var ic struct {
+		Inbound model.Inbound `json:"inbound"`
+	}
+	require.NoError(t, json.Unmarshal(body, &ic))
+	var in model.Inbound
+	eventually(t, 30*time.Second, "E2E-RT-PO-1 received with its receipt", func() bool {
+		require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/inbound/%d", ic.Inbound.ID), &in))
+		return in.Status == model.InboundReceived && len(in.Receipts) == 1
+	})
+	require.NotEmpty(t, in.ProviderRef)
+	require.Equal(t, []model.ReceiptLine{{SKU: "16084", Quantity: 4}}, stripReceiptLines(in.Receipts[0].Lines))
+	require.Len(t, in.Lines, 1)
+	require.Equal(t, 4.0, in.Lines[0].Received)
+}
+
+// stripReceiptLines keeps a receipt line's SKU and quantity only.
+func stripReceiptLines(ls []model.ReceiptLine) []model.ReceiptLine {
+	out := make([]model.ReceiptLine, len(ls))
+	for i, l := range ls {
+		out[i] = model.ReceiptLine{SKU: l.SKU, Quantity: l.Quantity}
+	}
+	return out
 }
 
 // TestWICSCommandsEndToEnd sends the merchant's other commands through the

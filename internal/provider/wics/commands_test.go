@@ -290,7 +290,7 @@ func TestSendOrderCreateFindsTheOrderOfAnEarlierAttempt(t *testing.T) {
 			u := normalizeAnswer(t, c, ans).Orders[0]
 			require.Equal(t, "13000", u.ProviderRef)
 			require.Equal(t, model.OrderAccepted, u.Status)
-			require.Equal(t, &model.ProviderStatus{Code: "30"}, u.ProviderStatus, "the status WICS states")
+			require.Equal(t, &model.ProviderStatus{Code: "30", Description: "Bevestigd"}, u.ProviderStatus, "the status WICS states, in its webhooks' words")
 			require.Equal(t, 31, u.StatusRank)
 		})
 	}

@@ -240,12 +240,18 @@ func (r *Reconciler) RunOnce(ctx context.Context) (RunReport, error) {
 
 // NextWait is the time from a run of requests requests to the next run:
 // Interval, or longer when runs of that cost every Interval would use more
-// than DayShare of the day's budget.
+// than DayShare of the day's budget. The day is 1,440 of the connection's
+// minutes (rate_window): 24 hours against WICS, compressed as the minute is
+// for a simulator.
 func (r *Reconciler) NextWait(requests int) time.Duration {
 	wait := r.Interval
+	day := 24 * time.Hour
+	if w := r.conn.settings.RateWindow; w > 0 && w < time.Minute {
+		day = time.Duration(float64(day) * float64(w) / float64(time.Minute))
+	}
 	perDay := float64(r.conn.settings.RatePerDay) * r.DayShare
 	if perDay > 0 {
-		if d := time.Duration(float64(requests) * float64(24*time.Hour) / perDay); d > wait {
+		if d := time.Duration(float64(requests) * float64(day) / perDay); d > wait {
 			wait = d
 		}
 	}

@@ -138,7 +138,12 @@ func TestOrderStatusTableAgainstTheDocuments(t *testing.T) {
 
 func TestInboundStatusTableAgainstTheDocument(t *testing.T) {
 	t.Parallel()
-	checkTableAgainstSources(t, InboundStatuses(), documentInboundPairs(t))
+	// And the one code taken from the order table: WICS's cancelled code,
+	// which confirms an announcement's cancel.
+	fromOrders := []sourcePair{{code: "90", description: "Geannuleerd", source: "order_statuses.tsv"}}
+	checkTableAgainstSources(t, InboundStatuses(), append(documentInboundPairs(t), fromOrders...))
+	orders := LookupOrderStatus("90", "Geannuleerd")
+	require.Contains(t, orders.Row.Descriptions, "Geannuleerd", "as the order table has it")
 }
 
 func TestLookupOrderStatus(t *testing.T) {
@@ -190,6 +195,7 @@ func TestLookupInboundStatus(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, InboundAnnounced, LookupInboundStatus("00", "Aangemaakt").Status)
 	require.Equal(t, InboundReceived, LookupInboundStatus("60", "Opgeslagen").Status)
+	require.Equal(t, InboundCancelled, LookupInboundStatus("90", "Geannuleerd").Status, "the confirmation of a cancel")
 	m := LookupInboundStatus("30", "Bevestigd")
 	require.Equal(t, StatusUnknown, m.Status)
 	require.Equal(t, "30", m.Code)

@@ -56,10 +56,13 @@ type returnIDInput struct {
 // Resolve checks the id, which huma parsed but did not bound.
 func (in *returnIDInput) Resolve(ctx huma.Context) []error { return pathID(ctx, &in.ID) }
 
-// labelOutput sends the client on to where the provider makes the label.
+// labelOutput is the label the hub keeps (200, its PDF), or sends the
+// client on to where the provider makes it (302).
 type labelOutput struct {
-	Status   int
-	Location string `header:"Location" doc:"Where the provider makes the return label."`
+	Status      int
+	Location    string `header:"Location" doc:"Where the provider makes the return label (302)."`
+	ContentType string `header:"Content-Type" doc:"application/pdf for a label the hub keeps (200)."`
+	Body        []byte `contentType:"application/pdf"`
 }
 
 func (a *API) registerReturns() {
@@ -93,8 +96,8 @@ func (a *API) registerReturns() {
 		Method:      http.MethodGet,
 		Path:        "/returns/{id}/label",
 		Summary:     "Get a return's label",
-		Description: "Redirects (302) to where the provider makes the return's label. A return without a label, " +
-			"or whose label is not an http(s) address, is 404.",
+		Description: "Serves the return's label as application/pdf (200) when the hub keeps it (Active Ants sends its " +
+			"labels as PDF), or redirects (302) to where the provider makes it. A return without a label is 404.",
 		Tags:               []string{"Returns"},
 		Security:           secured,
 		DefaultStatus:      http.StatusFound,
@@ -117,7 +120,7 @@ func (a *API) listReturns(ctx context.Context, in *listReturnsInput) (*body[Retu
 	page := ReturnPage{Data: make([]*model.Return, 0, len(list)), NextCursor: next}
 	for _, r := range list {
 		if r.Workspace == ws {
-			page.Data = append(page.Data, r)
+			page.Data = append(page.Data, returnBody(r))
 		}
 	}
 	return &body[ReturnPage]{Body: page}, nil
@@ -140,7 +143,7 @@ func (a *API) getReturn(ctx context.Context, in *returnIDInput) (*body[*model.Re
 	if err != nil {
 		return nil, err
 	}
-	return &body[*model.Return]{Body: r}, nil
+	return &body[*model.Return]{Body: returnBody(r)}, nil
 }
 
 // getReturnLabel redirects to the label's address: the provider makes the
@@ -152,6 +155,9 @@ func (a *API) getReturnLabel(ctx context.Context, in *returnIDInput) (*labelOutp
 	}
 	if r.Label == "" {
 		return nil, huma.Error404NotFound("this return has no label")
+	}
+	if mime, data, ok := storedLabel(r.Label); ok {
+		return &labelOutput{Status: http.StatusOK, ContentType: mime, Body: data}, nil
 	}
 	u, err := url.Parse(r.Label)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

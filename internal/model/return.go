@@ -26,9 +26,11 @@ type Return struct {
 	Status         ReturnStatus    `json:"status" enum:"announced,received,processed,unknown" doc:"The canonical status."`
 	ProviderStatus *ProviderStatus `json:"provider_status,omitempty"`
 	Lines          []ReturnLine    `json:"lines" doc:"The returned lines, by line number, as the newest statement of them gives them."`
-	// Label is where the provider makes a return label (served at
-	// /returns/{id}/label); empty otherwise.
-	Label string `json:"label,omitempty" doc:"Where the provider makes a return label; GET /returns/{id}/label redirects there."`
+	// Label is where the provider makes a return label, or the label
+	// itself as a data: URL when the provider sent it (Active Ants's PDF);
+	// served at /returns/{id}/label; empty otherwise. The API shows a kept
+	// label as that address.
+	Label string `json:"label,omitempty" doc:"Where the return label is: GET /returns/{id}/label serves it (a PDF the hub keeps) or redirects to the provider."`
 }
 
 // ReturnLine is one returned line with the customer's answers.

@@ -58,7 +58,7 @@ func (a *API) registerProductCommands() {
 			"Invalid content is refused (422) with every invalid field named, and nothing is queued. A change the provider " +
 			"forbids in the product's present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: " +
 			"the barcode may change only while the product is out of stock). " + idempotencyDoc,
-		Tags:   []string{"Products"},
+		Tags: []string{"Products"},
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusConflict, http.StatusUnprocessableEntity,
 			http.StatusServiceUnavailable},
 	}, reflect.TypeFor[ProductInput](), a.createProduct)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -104,6 +105,28 @@ func (a *API) registerReturns() {
 		SkipValidateParams: true,
 		Errors:             []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusNotFound, http.StatusServiceUnavailable},
 	}, a.getReturnLabel)
+	a.documentLabel()
+}
+
+// documentLabel describes the label's two answers, which one output type
+// serves: 200 with the PDF the hub keeps, 302 to the provider's address.
+func (a *API) documentLabel() {
+	item := a.humaAP.OpenAPI().Paths["/returns/{id}/label"]
+	if item == nil || item.Get == nil {
+		return
+	}
+	resp := item.Get.Responses
+	found := resp[strconv.Itoa(http.StatusFound)]
+	if found == nil {
+		return
+	}
+	resp[strconv.Itoa(http.StatusOK)] = &huma.Response{
+		Description: "The return label the hub keeps (the PDF the provider sent).",
+		Content:     map[string]*huma.MediaType{"application/pdf": {Schema: &huma.Schema{Type: huma.TypeString, Format: "binary"}}},
+	}
+	found.Description = "Found: the label is at the provider's address in Location."
+	found.Content = nil
+	delete(found.Headers, "Content-Type")
 }
 
 func (a *API) listReturns(ctx context.Context, in *listReturnsInput) (*body[ReturnPage], error) {

@@ -10684,15 +10684,12 @@ func (r GetReturnResponse) ContentType() string {
 
 // GetReturnLabelResponse302Headers the declared response headers of an HTTP 302 response for GetReturnLabel
 type GetReturnLabelResponse302Headers struct {
-	ContentType *string
-	Location    *string
+	Location *string
 }
 
 type GetReturnLabelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// JSON302 the response for an HTTP 302 `application/json` response
-	JSON302 *[]byte
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *ErrorModel
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -10705,11 +10702,6 @@ type GetReturnLabelResponse struct {
 	ApplicationproblemJSON503 *ErrorModel
 	// Headers302 the parsed response headers for an HTTP 302 response
 	Headers302 *GetReturnLabelResponse302Headers
-}
-
-// GetJSON302 returns the response for an HTTP 302 `application/json` response
-func (r GetReturnLabelResponse) GetJSON302() *[]byte {
-	return r.JSON302
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -14258,12 +14250,8 @@ func ParseGetReturnLabelResponse(rsp *http.Response) (*GetReturnLabelResponse, e
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 302:
-		var dest []byte
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON302 = &dest
+	case rsp.StatusCode == 302:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorModel
@@ -14305,13 +14293,6 @@ func ParseGetReturnLabelResponse(rsp *http.Response) (*GetReturnLabelResponse, e
 	switch {
 	case rsp.StatusCode == 302:
 		var headers GetReturnLabelResponse302Headers
-		if values := rsp.Header.Values("Content-Type"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Type", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ContentType = &value
-		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

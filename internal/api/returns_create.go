@@ -166,13 +166,10 @@ func storedLabel(label string) (mime string, data []byte, ok bool) {
 	return mime, data, true
 }
 
-// returnBody is a return as the API shows it: a label the hub keeps is
-// shown as the address that serves it, not as its bytes.
+// returnBody is a return as the API shows it (model.Return.Shown).
 func returnBody(r *model.Return) *model.Return {
-	if r == nil || !strings.HasPrefix(r.Label, labelDataPrefix) {
-		return r
+	if r == nil {
+		return nil
 	}
-	c := *r
-	c.Label = fmt.Sprintf("%s/returns/%d/label", Prefix, r.ID)
-	return &c
+	return r.Shown()
 }

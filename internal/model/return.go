@@ -1,6 +1,10 @@
 package model
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // ReturnStatus is the canonical status of a return (RMA).
 type ReturnStatus string
@@ -59,4 +63,23 @@ type ReturnUpdate struct {
 	// Lines, when stated, replace the return's lines.
 	Lines []ReturnLine `json:",omitempty"`
 	Label string       `json:",omitempty"`
+}
+
+// KeepsLabel reports whether the hub keeps the return's label itself (a
+// data: URL of the PDF the provider sent) rather than its address.
+func (r *Return) KeepsLabel() bool { return strings.HasPrefix(r.Label, "data:") }
+
+// ReturnLabelPath is the API's address of a return's label.
+func ReturnLabelPath(id int64) string { return "/api/v1/returns/" + strconv.FormatInt(id, 10) + "/label" }
+
+// Shown is the return as merchants see it (the API, the feed, webhooks): a
+// label the hub keeps is shown as the address that serves it, not as its
+// bytes.
+func (r *Return) Shown() *Return {
+	if !r.KeepsLabel() {
+		return r
+	}
+	c := *r
+	c.Label = ReturnLabelPath(r.ID)
+	return &c
 }

@@ -41,6 +41,15 @@ func TestAReturnAMerchantSubmittedGetsItsRMANumber(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, all, 2, "the second RMA is a return of its own")
 			require.Equal(t, "134", all[0].ProviderRef)
+			feed, err := h.st.ListFeed(ctx, "acme", 0, 100)
+			require.NoError(t, err)
+			for _, e := range feed {
+				if e.Type == model.EventReturnStatusChanged && e.SubjectID == got.ID {
+					var shown model.Return
+					require.NoError(t, json.Unmarshal(e.Data, &shown))
+					require.Equal(t, model.ReturnLabelPath(got.ID), shown.Label, "the feed shows where the label is, not its bytes")
+				}
+			}
 		})
 	}
 }

@@ -114,7 +114,7 @@ func applyReturn(ctx context.Context, run *applyRun, u *model.ReturnUpdate) erro
 	if r.OrderID, err = tx.ReturnOrderID(ctx, r); err != nil {
 		return fmt.Errorf("reading the order of return %d: %w", r.ID, err)
 	}
-	doc, err := json.Marshal(r)
+	doc, err := json.Marshal(r.Shown())
 	if err != nil {
 		return fmt.Errorf("encoding return %d: %w", r.ID, err)
 	}

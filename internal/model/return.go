@@ -70,7 +70,9 @@ type ReturnUpdate struct {
 func (r *Return) KeepsLabel() bool { return strings.HasPrefix(r.Label, "data:") }
 
 // ReturnLabelPath is the API's address of a return's label.
-func ReturnLabelPath(id int64) string { return "/api/v1/returns/" + strconv.FormatInt(id, 10) + "/label" }
+func ReturnLabelPath(id int64) string {
+	return "/api/v1/returns/" + strconv.FormatInt(id, 10) + "/label"
+}
 
 // Shown is the return as merchants see it (the API, the feed, webhooks): a
 // label the hub keeps is shown as the address that serves it, not as its

@@ -105,6 +105,10 @@ type OrderRequest struct {
 	PartialDelivery bool   `json:"partial_delivery,omitempty" doc:"Ship what is in stock now and the rest later (Active Ants)."`
 	Currency        string `json:"currency,omitempty" doc:"The order's currency, ISO 4217 (Active Ants; default EUR)."`
 	VATNumber       string `json:"vat_number,omitempty" doc:"The customer's VAT number (Active Ants)."`
+	// Attributes are the provider's own order fields by their names, for
+	// what the canonical order has no field for (Active Ants: extraReference,
+	// actionCode, clientReference, extra1…extra5, warehouseId).
+	Attributes map[string]string `json:"attributes,omitempty" doc:"The provider's own order fields by name (Active Ants: extraReference, actionCode, clientReference, extra1 to extra5, warehouseId)."`
 }
 
 // PickupPoint is a carrier's pickup point (service point) an order is

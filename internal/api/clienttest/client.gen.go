@@ -1810,6 +1810,9 @@ type OrderCreatedWebhookType string
 
 // OrderInput defines model for OrderInput.
 type OrderInput struct {
+	// Attributes The provider's own order fields by name (Active Ants: extraReference, actionCode, clientReference, extra1 to extra5, warehouseId).
+	Attributes *map[string]string `json:"attributes,omitempty"`
+
 	// Connection The id of the connection (in the configuration) whose provider fulfils the order.
 	Connection string `json:"connection"`
 

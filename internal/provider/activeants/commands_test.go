@@ -69,6 +69,8 @@ func fullOrder() model.OrderRequest {
 		OnHold: true, PickupPointID: "NL-123456",
 		PickupPoint:     &model.PickupPoint{Name: "Primera Centrum", Address: model.Address{Street: "Lange Elisabethstraat", HouseNumber: "22", Postcode: "3511 JH", City: "Utrecht", Country: "NL"}},
 		PartialDelivery: true, Currency: "eur", VATNumber: "NL123456789B01",
+		Attributes: map[string]string{"extraReference": "PO 4471", "actionCode": "SUMMER25", "clientReference": "CRM-88",
+			"extra1": "gift", "extra5": "vip", "warehouseId": "2"},
 	}
 }
 
@@ -216,6 +218,7 @@ func TestValidateOrderWithCachedSettingsListsKnownCodes(t *testing.T) {
 	req.ShippingMethod, req.OrderType, req.Language = "UPS_EXPRESS", "nope", "XX"
 	req.DeliveryAddress.Country = "US"
 	req.Lines[1].Quantity = 1.5
+	req.Attributes = map[string]string{"colour": "red"}
 	err := c.ValidateCommand(command(t, model.CommandOrderCreate, req, 0))
 	var fe provider.FieldErrors
 	require.ErrorAs(t, err, &fe)
@@ -229,6 +232,7 @@ func TestValidateOrderWithCachedSettingsListsKnownCodes(t *testing.T) {
 		"language":                 `unknown language code "XX"; known codes: CS, DA, DE, EN, ES, FR, IT, NL, PL, PT`,
 		"delivery_address.country": `unknown country code "US"; known codes: BE, DE, NL`,
 		"lines[1].quantity":        "must be a positive whole number: Active Ants counts units",
+		"attributes.colour":        "is not a field of an Active Ants order; known: actionCode, clientReference, extra1, extra2, extra3, extra4, extra5, extraReference, warehouseId",
 	}, got)
 	require.NoError(t, c.ValidateCommand(command(t, model.CommandOrderCreate, fullOrder(), 0)))
 }

@@ -107,6 +107,8 @@ type OrderItem struct {
 //	invoice_address                billingAddress* (the same parts); the delivery address when absent
 //	pickup_point_id, pickup_point  pickUpPointId, pickUpPointName and pickUpPoint* (the address parts)
 //	lines                          orderItems: sku, quantity (whole units), description name, price, vat
+//	attributes                     by the document's names: extraReference, actionCode, clientReference,
+//	                               extra1…extra5, warehouseId (others are field errors)
 //
 // The order's note has no field in the document and is not sent. Errors
 // are provider.FieldErrors naming the request's fields.
@@ -180,6 +182,36 @@ func OrderBody(req *model.OrderRequest, ids OrderIDs) (*OrderAdd, error) {
 		o.PickUpPointPostalCode, o.PickUpPointCityName, o.PickUpPointCountryIso = p.postcode, p.city, p.country
 		o.PickUpPointRegion, o.PickUpPointExtraAddress = p.region, p.extra
 	}
+	for _, k := range sortedKeys(req.Attributes) {
+		v := strings.TrimSpace(req.Attributes[k])
+		switch k {
+		case "extraReference":
+			o.ExtraReference = v
+		case "actionCode":
+			o.ActionCode = v
+		case "clientReference":
+			o.ClientReference = v
+		case "extra1":
+			o.Extra1 = v
+		case "extra2":
+			o.Extra2 = v
+		case "extra3":
+			o.Extra3 = v
+		case "extra4":
+			o.Extra4 = v
+		case "extra5":
+			o.Extra5 = v
+		case "warehouseId":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				fe = append(fe, provider.FieldError{Field: "attributes.warehouseId", Message: "must be Active Ants's warehouse id, a whole number", Value: v})
+			}
+			o.WarehouseID = n
+		default:
+			fe = append(fe, provider.FieldError{Field: "attributes." + k, Value: v,
+				Message: "is not a field of an Active Ants order; known: " + strings.Join(orderAttributes, ", ")})
+		}
+	}
 	if len(req.Lines) == 0 {
 		fe = append(fe, provider.FieldError{Field: "lines", Message: "at least one line is required"})
 	}
@@ -195,6 +227,10 @@ func OrderBody(req *model.OrderRequest, ids OrderIDs) (*OrderAdd, error) {
 	}
 	return o, nil
 }
+
+// orderAttributes are the OrderRequest attributes the document's order
+// add takes, by its field names.
+var orderAttributes = []string{"actionCode", "clientReference", "extra1", "extra2", "extra3", "extra4", "extra5", "extraReference", "warehouseId"}
 
 // parts is an address in the document's pieces.
 type parts struct {

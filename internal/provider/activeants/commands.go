@@ -293,12 +293,25 @@ func commandError(err error) error {
 		case apiErr.Status == 400:
 			return fmt.Errorf("%w: %s", provider.ErrRefused, apiErr.Message)
 		case apiErr.NOK():
-			// Active Ants's own words, as the order's last_command.error.
-			return fmt.Errorf("active ants refused (%s): %s", apiErr.MessageCode, apiErr.Message)
+			return &nokError{api: apiErr}
 		}
 	}
 	return err
 }
+
+// nokError is a NOK answer to a command, retried on the schedule. It reads
+// as Active Ants worded it (the command's last_error, the order's
+// last_command.error) and unwraps to the *APIError.
+type nokError struct{ api *APIError }
+
+func (e *nokError) Error() string {
+	if strings.TrimSpace(e.api.Message) == "" {
+		return "active ants answered " + e.api.MessageCode + " without a message"
+	}
+	return e.api.Message
+}
+
+func (e *nokError) Unwrap() error { return e.api }
 
 // mayHaveSent reports whether an earlier attempt of cmd may have sent it:
 // the worker counts an attempt before it sends, so a first attempt

@@ -181,7 +181,7 @@ func TestOrderCreateRefusals(t *testing.T) {
 		_, err := c.SendCommand(ctxT(t), provider.CommandEnv{}, command(t, model.CommandOrderCreate, fullOrder(), 1))
 		require.Error(t, err)
 		require.NotErrorIs(t, err, provider.ErrRefused, "a NOK is failed and retried, dead after the schedule")
-		require.Contains(t, err.Error(), "Product with sku (51002325) does not exist.")
+		require.Equal(t, "Product with sku (51002325) does not exist.", err.Error(), "in Active Ants's words")
 	})
 	t.Run("AnHTTP400IsFinal", func(t *testing.T) {
 		t.Parallel()

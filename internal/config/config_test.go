@@ -18,6 +18,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	raw, err := os.ReadFile("../../shiphub.example.yaml")
 	require.NoError(t, err)
 	cfg, err := config.Parse(raw, env(map[string]string{"ACME_KEY": "acme-key-0123456789", "COURIER_KEY": "c", "WINKELSTRAAT_KEY": "w",
+		"WICS_API_KEY": "wics-key", "WICS_API_SECRET": "wics-secret",
 		"SHIPHUB_SECRETS_KEY": "c2hpcGh1Yi1lMmUtc2VjcmV0cy1rZXktMzItYnl0ZXM="}))
 	require.NoError(t, err)
 	_, err = cfg.Keyring()

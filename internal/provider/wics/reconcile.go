@@ -523,7 +523,13 @@ func (r *Reconciler) loop(ctx context.Context) {
 				retry = ra.After
 			}
 			wait = retry
-			r.log.Warn("wics reconciliation failed in part; trying again later", "retry_in", wait, "error", err)
+			if errors.As(err, &ra) {
+				// Sent away by the rate budget (urgent commands go first)
+				// or by a block: expected, and no fault of the provider.
+				r.log.Info("wics reconciliation waits for the rate budget; trying again later", "retry_in", wait, "error", err)
+			} else {
+				r.log.Warn("wics reconciliation failed in part; trying again later", "retry_in", wait, "error", err)
+			}
 		} else if err == nil {
 			failures = 0
 			r.log.Debug("wics reconciliation ran", "requests", rep.Requests, "committed", rep.Committed, "next_in", wait)

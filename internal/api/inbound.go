@@ -104,6 +104,7 @@ func (a *API) listInbound(ctx context.Context, in *listInboundInput) (*body[Inbo
 			page.Data = append(page.Data, i)
 		}
 	}
+	a.graded(ws, page.Data...)
 	return &body[InboundPage]{Body: page}, nil
 }
 
@@ -116,5 +117,6 @@ func (a *API) getInbound(ctx context.Context, in *inboundIDInput) (*body[*model.
 	if err != nil {
 		return nil, a.storeError(ctx, ws, "getting inbound goods", err)
 	}
+	a.graded(ws, i)
 	return &body[*model.Inbound]{Body: i}, nil
 }

@@ -166,6 +166,9 @@ func (a *API) cancelInbound(ctx context.Context, in *cancelInboundInput) (*body[
 	if err := validateWith(sender, cmd); err != nil {
 		return nil, err
 	}
+	if err := a.precheck(ctx, sender, cmd); err != nil {
+		return nil, err
+	}
 	sub := submission(cmd, in.IdempotencyKey, requestHash(cmd.Kind, conn.ID, i.ID, nil), now)
 	res, err := a.queue.Submit(ctx, sub)
 	if err != nil {
@@ -175,6 +178,7 @@ func (a *API) cancelInbound(ctx context.Context, in *cancelInboundInput) (*body[
 	if err != nil {
 		return nil, err
 	}
+	a.graded(ws, i)
 	return &body[InboundCommand]{Body: InboundCommand{Inbound: i, Command: res.Command}}, nil
 }
 

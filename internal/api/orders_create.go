@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -122,8 +124,23 @@ func validateOrderRequest(r *model.OrderRequest) provider.FieldErrors {
 	for _, f := range []struct{ name, v string }{
 		{"shipping_method", r.ShippingMethod}, {"note", r.Note}, {"order_type", r.OrderType},
 		{"language", r.Language}, {"pickup_point_id", r.PickupPointID},
+		{"currency", r.Currency}, {"vat_number", r.VATNumber},
 	} {
 		c.text(f.name, f.v)
+	}
+	if pp := r.PickupPoint; pp != nil {
+		c.text("pickup_point.name", pp.Name)
+		c.address("pickup_point.address", &pp.Address)
+	}
+	if len(r.Attributes) > maxAttributes {
+		c.add("attributes", len(r.Attributes), "must have at most %d attributes", maxAttributes)
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Attributes)) {
+		if k == "" {
+			c.add("attributes", k, "must not have an attribute without a name")
+			continue
+		}
+		c.text("attributes."+k, r.Attributes[k])
 	}
 	return c.errs
 }

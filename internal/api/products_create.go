@@ -55,9 +55,12 @@ func (a *API) registerProductCommands() {
 		Summary:     "Create or update a product",
 		Description: "Queues the command that creates the product at the connection's provider, or updates it when the " +
 			"connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. " +
-			"Invalid content is refused (422) with every invalid field named, and nothing is queued. " + idempotencyDoc,
-		Tags:   []string{"Products"},
-		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+			"Invalid content is refused (422) with every invalid field named, and nothing is queued. A change the provider " +
+			"forbids in the product's present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: " +
+			"the barcode may change only while the product is out of stock). " + idempotencyDoc,
+		Tags: []string{"Products"},
+		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusConflict, http.StatusUnprocessableEntity,
+			http.StatusServiceUnavailable},
 	}, reflect.TypeFor[ProductInput](), a.createProduct)
 }
 
@@ -113,6 +116,9 @@ func (a *API) createProduct(ctx context.Context, in *createProductInput) (*body[
 	now := a.now().UTC()
 	cmd := newCommand(ws, conn, model.CommandProductUpsert, payload, now)
 	if err := validateWith(sender, cmd); err != nil {
+		return nil, err
+	}
+	if err := a.precheck(ctx, sender, cmd); err != nil {
 		return nil, err
 	}
 	hash := requestHash(cmd.Kind, conn.ID, 0, req.ProductRequest)

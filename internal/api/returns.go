@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -56,10 +57,13 @@ type returnIDInput struct {
 // Resolve checks the id, which huma parsed but did not bound.
 func (in *returnIDInput) Resolve(ctx huma.Context) []error { return pathID(ctx, &in.ID) }
 
-// labelOutput sends the client on to where the provider makes the label.
+// labelOutput is the label the hub keeps (200, its PDF), or sends the
+// client on to where the provider makes it (302).
 type labelOutput struct {
-	Status   int
-	Location string `header:"Location" doc:"Where the provider makes the return label."`
+	Status      int
+	Location    string `header:"Location" doc:"Where the provider makes the return label (302)."`
+	ContentType string `header:"Content-Type" doc:"application/pdf for a label the hub keeps (200)."`
+	Body        []byte `contentType:"application/pdf"`
 }
 
 func (a *API) registerReturns() {
@@ -93,14 +97,36 @@ func (a *API) registerReturns() {
 		Method:      http.MethodGet,
 		Path:        "/returns/{id}/label",
 		Summary:     "Get a return's label",
-		Description: "Redirects (302) to where the provider makes the return's label. A return without a label, " +
-			"or whose label is not an http(s) address, is 404.",
+		Description: "Serves the return's label as application/pdf (200) when the hub keeps it (Active Ants sends its " +
+			"labels as PDF), or redirects (302) to where the provider makes it. A return without a label is 404.",
 		Tags:               []string{"Returns"},
 		Security:           secured,
 		DefaultStatus:      http.StatusFound,
 		SkipValidateParams: true,
 		Errors:             []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusNotFound, http.StatusServiceUnavailable},
 	}, a.getReturnLabel)
+	a.documentLabel()
+}
+
+// documentLabel describes the label's two answers, which one output type
+// serves: 200 with the PDF the hub keeps, 302 to the provider's address.
+func (a *API) documentLabel() {
+	item := a.humaAP.OpenAPI().Paths["/returns/{id}/label"]
+	if item == nil || item.Get == nil {
+		return
+	}
+	resp := item.Get.Responses
+	found := resp[strconv.Itoa(http.StatusFound)]
+	if found == nil {
+		return
+	}
+	resp[strconv.Itoa(http.StatusOK)] = &huma.Response{
+		Description: "The return label the hub keeps (the PDF the provider sent).",
+		Content:     map[string]*huma.MediaType{"application/pdf": {Schema: &huma.Schema{Type: huma.TypeString, Format: "binary"}}},
+	}
+	found.Description = "Found: the label is at the provider's address in Location."
+	found.Content = nil
+	delete(found.Headers, "Content-Type")
 }
 
 func (a *API) listReturns(ctx context.Context, in *listReturnsInput) (*body[ReturnPage], error) {
@@ -117,7 +143,7 @@ func (a *API) listReturns(ctx context.Context, in *listReturnsInput) (*body[Retu
 	page := ReturnPage{Data: make([]*model.Return, 0, len(list)), NextCursor: next}
 	for _, r := range list {
 		if r.Workspace == ws {
-			page.Data = append(page.Data, r)
+			page.Data = append(page.Data, returnBody(r))
 		}
 	}
 	return &body[ReturnPage]{Body: page}, nil
@@ -140,7 +166,7 @@ func (a *API) getReturn(ctx context.Context, in *returnIDInput) (*body[*model.Re
 	if err != nil {
 		return nil, err
 	}
-	return &body[*model.Return]{Body: r}, nil
+	return &body[*model.Return]{Body: returnBody(r)}, nil
 }
 
 // getReturnLabel redirects to the label's address: the provider makes the
@@ -152,6 +178,9 @@ func (a *API) getReturnLabel(ctx context.Context, in *returnIDInput) (*labelOutp
 	}
 	if r.Label == "" {
 		return nil, huma.Error404NotFound("this return has no label")
+	}
+	if mime, data, ok := storedLabel(r.Label); ok {
+		return &labelOutput{Status: http.StatusOK, ContentType: mime, Body: data}, nil
 	}
 	u, err := url.Parse(r.Label)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

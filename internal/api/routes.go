@@ -170,6 +170,9 @@ func (a *API) register() {
 	a.registerOrderCommands()
 	a.registerProductCommands()
 	a.registerInboundCommands()
+	a.registerOrderRelease()
+	a.registerInboundUpdate()
+	a.registerReturnCommands()
 	a.registerConnections()
 }
 

@@ -65,6 +65,19 @@ func applyReturn(ctx context.Context, run *applyRun, u *model.ReturnUpdate) erro
 	now := run.p.cfg.Now().UTC()
 	key := store.ReturnKey(u.ProviderRef, u.Reference)
 	r, err := tx.ReturnByKey(ctx, m.Workspace, m.Connection, key)
+	if errors.Is(err, store.ErrNotFound) && u.ProviderRef != "" && u.Reference != "" {
+		// A return first known by its reference alone (one a merchant's
+		// command created, before the provider named its RMA number) stays
+		// keyed by it: the update naming both finds it, unless it already
+		// has another RMA number.
+		byRef, rerr := tx.ReturnByKey(ctx, m.Workspace, m.Connection, store.ReturnKey("", u.Reference))
+		switch {
+		case rerr == nil && (byRef.ProviderRef == "" || byRef.ProviderRef == u.ProviderRef):
+			r, err = byRef, nil
+		case rerr != nil && !errors.Is(rerr, store.ErrNotFound):
+			err = rerr
+		}
+	}
 	created := false
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -101,7 +114,7 @@ func applyReturn(ctx context.Context, run *applyRun, u *model.ReturnUpdate) erro
 	if r.OrderID, err = tx.ReturnOrderID(ctx, r); err != nil {
 		return fmt.Errorf("reading the order of return %d: %w", r.ID, err)
 	}
-	doc, err := json.Marshal(r)
+	doc, err := json.Marshal(r.Shown())
 	if err != nil {
 		return fmt.Errorf("encoding return %d: %w", r.ID, err)
 	}

@@ -66,12 +66,18 @@ type Submission struct {
 	Kind       model.CommandKind
 	// Payload is the validated canonical request (model.OrderRequest…).
 	Payload json.RawMessage
-	// At most one of Order, Product and Inbound is set: the subject the
-	// command creates, stored with it. Otherwise SubjectID names the
+	// At most one of Order, Product, Inbound and Return is set: the subject
+	// the command creates, stored with it. Otherwise SubjectID names the
 	// existing subject (the order an order.cancel cancels).
-	Order     *model.Order
-	Product   *model.Product
-	Inbound   *model.Inbound
+	Order   *model.Order
+	Product *model.Product
+	Inbound *model.Inbound
+	// Return is stored under the lookup key of its reference alone
+	// (ReturnKey("", reference)), so the connection may have one return
+	// in the making per order reference: another is ErrDuplicateReference.
+	// The provider's answer, which names the RMA number and the
+	// reference, finds it by the reference (see the pipeline's returns).
+	Return    *model.Return
 	SubjectID int64
 	// IdempotencyKey is the request's Idempotency-Key header, or empty.
 	IdempotencyKey string

@@ -186,6 +186,27 @@ func (e FailedMessageSource) Valid() bool {
 	}
 }
 
+// Defines values for InboundColour.
+const (
+	Green  InboundColour = "green"
+	Red    InboundColour = "red"
+	Yellow InboundColour = "yellow"
+)
+
+// Valid indicates whether the value is a known member of the InboundColour enum.
+func (e InboundColour) Valid() bool {
+	switch e {
+	case Green:
+		return true
+	case Red:
+		return true
+	case Yellow:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InboundStatus.
 const (
 	InboundStatusAnnounced InboundStatus = "announced"
@@ -1506,8 +1527,10 @@ type FeedPage struct {
 
 // Inbound defines model for Inbound.
 type Inbound struct {
-	Connection string    `json:"connection"`
-	CreatedAt  time.Time `json:"created_at"`
+	// Colour The provider's grade by what was received, where it has one (Active Ants: red = nothing received, everything may change; yellow = partly received; green = all received, nothing may change).
+	Colour     *InboundColour `json:"colour,omitempty"`
+	Connection string         `json:"connection"`
+	CreatedAt  time.Time      `json:"created_at"`
 
 	// ExpectedAt When the goods are expected at the warehouse.
 	ExpectedAt *time.Time `json:"expected_at,omitempty"`
@@ -1532,6 +1555,9 @@ type Inbound struct {
 	UpdatedAt time.Time     `json:"updated_at"`
 	Workspace string        `json:"workspace"`
 }
+
+// InboundColour The provider's grade by what was received, where it has one (Active Ants: red = nothing received, everything may change; yellow = partly received; green = all received, nothing may change).
+type InboundColour string
 
 // InboundStatus The canonical status; goods with a receipt are at least receiving.
 type InboundStatus string
@@ -1602,6 +1628,16 @@ type InboundReceivedWebhook struct {
 
 // InboundReceivedWebhookType The event type.
 type InboundReceivedWebhookType string
+
+// InboundRequest defines model for InboundRequest.
+type InboundRequest struct {
+	// ExpectedAt The expected day of arrival, YYYY-MM-DD.
+	ExpectedAt *string               `json:"expected_at,omitempty"`
+	Lines      *[]InboundRequestLine `json:"lines"`
+	Note       *string               `json:"note,omitempty"`
+	Reference  string                `json:"reference"`
+	Supplier   *string               `json:"supplier,omitempty"`
+}
 
 // InboundRequestLine defines model for InboundRequestLine.
 type InboundRequestLine struct {
@@ -1774,8 +1810,14 @@ type OrderCreatedWebhookType string
 
 // OrderInput defines model for OrderInput.
 type OrderInput struct {
+	// Attributes The provider's own order fields by name (Active Ants: extraReference, actionCode, clientReference, extra1 to extra5, warehouseId).
+	Attributes *map[string]string `json:"attributes,omitempty"`
+
 	// Connection The id of the connection (in the configuration) whose provider fulfils the order.
-	Connection      string  `json:"connection"`
+	Connection string `json:"connection"`
+
+	// Currency The order's currency, ISO 4217 (Active Ants; default EUR).
+	Currency        *string `json:"currency,omitempty"`
 	DeliveryAddress Address `json:"delivery_address"`
 
 	// DeliveryDate The requested delivery date, YYYY-MM-DD.
@@ -1797,6 +1839,12 @@ type OrderInput struct {
 	// OrderType The provider's order type code (Active Ants).
 	OrderType *string `json:"order_type,omitempty"`
 
+	// PartialDelivery Ship what is in stock now and the rest later (Active Ants).
+	PartialDelivery *bool `json:"partial_delivery,omitempty"`
+
+	// PickupPoint The pickup point's name and address, with pickup_point_id (Active Ants).
+	PickupPoint *PickupPoint `json:"pickup_point,omitempty"`
+
 	// PickupPointId A pickup point to deliver to, by the carrier's id (Active Ants).
 	PickupPointId *string `json:"pickup_point_id,omitempty"`
 
@@ -1805,6 +1853,9 @@ type OrderInput struct {
 
 	// ShippingMethod The provider's shipping method code.
 	ShippingMethod *string `json:"shipping_method,omitempty"`
+
+	// VatNumber The customer's VAT number (Active Ants).
+	VatNumber *string `json:"vat_number,omitempty"`
 }
 
 // OrderLine defines model for OrderLine.
@@ -1838,6 +1889,9 @@ type OrderRequestLine struct {
 	Price       *float64 `json:"price,omitempty"`
 	Quantity    float64  `json:"quantity"`
 	Sku         string   `json:"sku"`
+
+	// Vat The line's VAT rate in percent (Active Ants).
+	Vat *float64 `json:"vat,omitempty"`
 }
 
 // OrderStatusChangedData defines model for OrderStatusChangedData.
@@ -1885,6 +1939,15 @@ type OrderStatusChangedWebhook struct {
 
 // OrderStatusChangedWebhookType The event type.
 type OrderStatusChangedWebhookType string
+
+// PickupPoint defines model for PickupPoint.
+type PickupPoint struct {
+	// Address The pickup point's address.
+	Address Address `json:"address"`
+
+	// Name The pickup point's name, as printed on the label.
+	Name *string `json:"name,omitempty"`
+}
 
 // Product defines model for Product.
 type Product struct {
@@ -1980,7 +2043,7 @@ type Return struct {
 	CreatedAt  time.Time `json:"created_at"`
 	Id         int64     `json:"id"`
 
-	// Label Where the provider makes a return label; GET /returns/{id}/label redirects there.
+	// Label Where the return label is: GET /returns/{id}/label serves it (a PDF the hub keeps) or redirects to the provider.
 	Label *string `json:"label,omitempty"`
 
 	// Lines The returned lines, by line number, as the newest statement of them gives them.
@@ -2006,6 +2069,15 @@ type ReturnStatus string
 type ReturnAnswer struct {
 	Answer   string `json:"answer"`
 	Question string `json:"question"`
+}
+
+// ReturnCommand defines model for ReturnCommand.
+type ReturnCommand struct {
+	// Command The command that announces the return at the provider.
+	Command Command `json:"command"`
+
+	// Return The return as the hub holds it; the provider's RMA number and label follow from its answer.
+	Return Return `json:"return"`
 }
 
 // ReturnCreatedWebhook defines model for ReturnCreatedWebhook.
@@ -2034,6 +2106,24 @@ type ReturnCreatedWebhook struct {
 // ReturnCreatedWebhookType The event type.
 type ReturnCreatedWebhookType string
 
+// ReturnInput defines model for ReturnInput.
+type ReturnInput struct {
+	// Connection The id of the connection (in the configuration) whose warehouse receives the goods.
+	Connection string `json:"connection"`
+
+	// Lines The goods coming back.
+	Lines *[]ReturnRequestLine `json:"lines"`
+
+	// Note A remark for the warehouse.
+	Note *string `json:"note,omitempty"`
+
+	// Reference The reference of the order the goods were shipped for.
+	Reference string `json:"reference"`
+
+	// ShipmentRef The provider's number of the shipment the goods came in; by default the order's shipment that holds the lines' SKUs.
+	ShipmentRef *string `json:"shipment_ref,omitempty"`
+}
+
 // ReturnLine defines model for ReturnLine.
 type ReturnLine struct {
 	Answers    *[]ReturnAnswer `json:"answers,omitempty"`
@@ -2050,6 +2140,15 @@ type ReturnPage struct {
 
 	// NextCursor Pass as cursor to get the next page; empty on the last page.
 	NextCursor string `json:"next_cursor"`
+}
+
+// ReturnRequestLine defines model for ReturnRequestLine.
+type ReturnRequestLine struct {
+	Quantity float64 `json:"quantity"`
+
+	// Reason The provider's return reason code (Active Ants: a code of the account's return reasons).
+	Reason *string `json:"reason,omitempty"`
+	Sku    string  `json:"sku"`
 }
 
 // ReturnStatusChangedWebhook defines model for ReturnStatusChangedWebhook.
@@ -2662,6 +2761,12 @@ type CreateInboundParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// UpdateInboundParams defines parameters for UpdateInbound.
+type UpdateInboundParams struct {
+	// IdempotencyKey A key of the client's choosing that makes the request safe to repeat.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // CancelInboundParams defines parameters for CancelInbound.
 type CancelInboundParams struct {
 	// IdempotencyKey A key of the client's choosing that makes the request safe to repeat.
@@ -2731,6 +2836,12 @@ type CancelOrderParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// ReleaseOrderParams defines parameters for ReleaseOrder.
+type ReleaseOrderParams struct {
+	// IdempotencyKey A key of the client's choosing that makes the request safe to repeat.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListProductsParams defines parameters for ListProducts.
 type ListProductsParams struct {
 	// Sku Only products of this SKU, exactly.
@@ -2772,6 +2883,12 @@ type ListReturnsParams struct {
 
 // ListReturnsParamsStatus defines parameters for ListReturns.
 type ListReturnsParamsStatus string
+
+// CreateReturnParams defines parameters for CreateReturn.
+type CreateReturnParams struct {
+	// IdempotencyKey A key of the client's choosing that makes the request safe to repeat.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
 
 // ListShipmentsParams defines parameters for ListShipments.
 type ListShipmentsParams struct {
@@ -3019,11 +3136,17 @@ type CreateEndpointJSONRequestBody = EndpointInput
 // CreateInboundJSONRequestBody defines body for CreateInbound for application/json ContentType.
 type CreateInboundJSONRequestBody = InboundInput
 
+// UpdateInboundJSONRequestBody defines body for UpdateInbound for application/json ContentType.
+type UpdateInboundJSONRequestBody = InboundRequest
+
 // CreateOrderJSONRequestBody defines body for CreateOrder for application/json ContentType.
 type CreateOrderJSONRequestBody = OrderInput
 
 // CreateProductJSONRequestBody defines body for CreateProduct for application/json ContentType.
 type CreateProductJSONRequestBody = ProductInput
+
+// CreateReturnJSONRequestBody defines body for CreateReturn for application/json ContentType.
+type CreateReturnJSONRequestBody = ReturnInput
 
 // CreateTrackerJSONRequestBody defines body for CreateTracker for application/json ContentType.
 type CreateTrackerJSONRequestBody = NewTracker
@@ -3825,6 +3948,24 @@ type ClientInterface interface {
 	// Corresponds with GET /inbound/{id} (the `GetInbound` operationId).
 	GetInbound(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateInboundWithBody Change inbound goods
+	//
+	// Queues the command that changes the announcement (purchase order) at its warehouse to what the body states: its expected day, note and lines (a line not listed is dropped), and answers 202 with the inbound goods and the command. The reference cannot change. A change the provider's rules forbid in the goods' present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: by the purchase order's colour, shown as colour). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /inbound/{id} (the `UpdateInbound` operationId).
+	UpdateInboundWithBody(ctx context.Context, id int64, params *UpdateInboundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateInbound Change inbound goods
+	//
+	// Queues the command that changes the announcement (purchase order) at its warehouse to what the body states: its expected day, note and lines (a line not listed is dropped), and answers 202 with the inbound goods and the command. The reference cannot change. A change the provider's rules forbid in the goods' present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: by the purchase order's colour, shown as colour). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /inbound/{id} (the `UpdateInbound` operationId).
+	UpdateInbound(ctx context.Context, id int64, params *UpdateInboundParams, body UpdateInboundJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CancelInbound Cancel inbound goods
 	//
 	// Queues the command that cancels the announcement at its warehouse and answers 202 with it and the command. 409 when it is already cancelled or received. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
@@ -3899,6 +4040,13 @@ type ClientInterface interface {
 	// Corresponds with POST /orders/{id}/cancel (the `CancelOrder` operationId).
 	CancelOrder(ctx context.Context, id int64, params *CancelOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReleaseOrder Release an order on hold
+	//
+	// Queues the command that releases an order created on hold (on_hold: true) at its provider, which then picks and ships it, and answers 202 with the order and the command. 409 when the order is not on hold (or not yet accepted on hold by the provider); 422 when its connection's provider has no hold. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Corresponds with POST /orders/{id}/release (the `ReleaseOrder` operationId).
+	ReleaseOrder(ctx context.Context, id int64, params *ReleaseOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListProducts List products
 	//
 	// Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
@@ -3908,7 +4056,7 @@ type ClientInterface interface {
 
 	// CreateProductWithBody Create or update a product
 	//
-	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A change the provider forbids in the product's present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: the barcode may change only while the product is out of stock). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3917,7 +4065,7 @@ type ClientInterface interface {
 
 	// CreateProduct Create or update a product
 	//
-	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A change the provider forbids in the product's present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: the barcode may change only while the product is out of stock). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3936,6 +4084,24 @@ type ClientInterface interface {
 	// Corresponds with GET /returns (the `ListReturns` operationId).
 	ListReturns(ctx context.Context, params *ListReturnsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreateReturnWithBody Announce a return
+	//
+	// Commits the return (announced) and the command that announces it (an RMA) at the connection's warehouse, in one transaction, and answers 202 with both. The provider's RMA number and, where it makes one, the return label (GET /returns/{id}/label) follow from its answer. Invalid content is refused (422) with every invalid field named, and nothing is queued. A second return of the same order while the hub holds one made through the API is 409. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /returns (the `CreateReturn` operationId).
+	CreateReturnWithBody(ctx context.Context, params *CreateReturnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateReturn Announce a return
+	//
+	// Commits the return (announced) and the command that announces it (an RMA) at the connection's warehouse, in one transaction, and answers 202 with both. The provider's RMA number and, where it makes one, the return label (GET /returns/{id}/label) follow from its answer. Invalid content is refused (422) with every invalid field named, and nothing is queued. A second return of the same order while the hub holds one made through the API is 409. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /returns (the `CreateReturn` operationId).
+	CreateReturn(ctx context.Context, params *CreateReturnParams, body CreateReturnJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetReturn Get a return
 	//
 	// Returns one return of the workspace with its lines and the customer's answers.
@@ -3945,7 +4111,7 @@ type ClientInterface interface {
 
 	// GetReturnLabel Get a return's label
 	//
-	// Redirects (302) to where the provider makes the return's label. A return without a label, or whose label is not an http(s) address, is 404.
+	// Serves the return's label as application/pdf (200) when the hub keeps it (Active Ants sends its labels as PDF), or redirects (302) to where the provider makes it. A return without a label is 404.
 	//
 	// Corresponds with GET /returns/{id}/label (the `GetReturnLabel` operationId).
 	GetReturnLabel(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4371,6 +4537,44 @@ func (c *Client) GetInbound(ctx context.Context, id int64, reqEditors ...Request
 	return c.Client.Do(req)
 }
 
+// UpdateInboundWithBody Change inbound goods
+//
+// Queues the command that changes the announcement (purchase order) at its warehouse to what the body states: its expected day, note and lines (a line not listed is dropped), and answers 202 with the inbound goods and the command. The reference cannot change. A change the provider's rules forbid in the goods' present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: by the purchase order's colour, shown as colour). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /inbound/{id} (the `UpdateInbound` operationId).
+func (c *Client) UpdateInboundWithBody(ctx context.Context, id int64, params *UpdateInboundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateInboundRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateInbound Change inbound goods
+//
+// Queues the command that changes the announcement (purchase order) at its warehouse to what the body states: its expected day, note and lines (a line not listed is dropped), and answers 202 with the inbound goods and the command. The reference cannot change. A change the provider's rules forbid in the goods' present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: by the purchase order's colour, shown as colour). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /inbound/{id} (the `UpdateInbound` operationId).
+func (c *Client) UpdateInbound(ctx context.Context, id int64, params *UpdateInboundParams, body UpdateInboundJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateInboundRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CancelInbound Cancel inbound goods
 //
 // Queues the command that cancels the announcement at its warehouse and answers 202 with it and the command. 409 when it is already cancelled or received. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
@@ -4545,6 +4749,23 @@ func (c *Client) CancelOrder(ctx context.Context, id int64, params *CancelOrderP
 	return c.Client.Do(req)
 }
 
+// ReleaseOrder Release an order on hold
+//
+// Queues the command that releases an order created on hold (on_hold: true) at its provider, which then picks and ships it, and answers 202 with the order and the command. 409 when the order is not on hold (or not yet accepted on hold by the provider); 422 when its connection's provider has no hold. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Corresponds with POST /orders/{id}/release (the `ReleaseOrder` operationId).
+func (c *Client) ReleaseOrder(ctx context.Context, id int64, params *ReleaseOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReleaseOrderRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListProducts List products
 //
 // Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
@@ -4564,7 +4785,7 @@ func (c *Client) ListProducts(ctx context.Context, params *ListProductsParams, r
 
 // CreateProductWithBody Create or update a product
 //
-// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A change the provider forbids in the product's present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: the barcode may change only while the product is out of stock). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4583,7 +4804,7 @@ func (c *Client) CreateProductWithBody(ctx context.Context, params *CreateProduc
 
 // CreateProduct Create or update a product
 //
-// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A change the provider forbids in the product's present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: the barcode may change only while the product is out of stock). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4632,6 +4853,44 @@ func (c *Client) ListReturns(ctx context.Context, params *ListReturnsParams, req
 	return c.Client.Do(req)
 }
 
+// CreateReturnWithBody Announce a return
+//
+// Commits the return (announced) and the command that announces it (an RMA) at the connection's warehouse, in one transaction, and answers 202 with both. The provider's RMA number and, where it makes one, the return label (GET /returns/{id}/label) follow from its answer. Invalid content is refused (422) with every invalid field named, and nothing is queued. A second return of the same order while the hub holds one made through the API is 409. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /returns (the `CreateReturn` operationId).
+func (c *Client) CreateReturnWithBody(ctx context.Context, params *CreateReturnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReturnRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateReturn Announce a return
+//
+// Commits the return (announced) and the command that announces it (an RMA) at the connection's warehouse, in one transaction, and answers 202 with both. The provider's RMA number and, where it makes one, the return label (GET /returns/{id}/label) follow from its answer. Invalid content is refused (422) with every invalid field named, and nothing is queued. A second return of the same order while the hub holds one made through the API is 409. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /returns (the `CreateReturn` operationId).
+func (c *Client) CreateReturn(ctx context.Context, params *CreateReturnParams, body CreateReturnJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReturnRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetReturn Get a return
 //
 // Returns one return of the workspace with its lines and the customer's answers.
@@ -4651,7 +4910,7 @@ func (c *Client) GetReturn(ctx context.Context, id int64, reqEditors ...RequestE
 
 // GetReturnLabel Get a return's label
 //
-// Redirects (302) to where the provider makes the return's label. A return without a label, or whose label is not an http(s) address, is 404.
+// Serves the return's label as application/pdf (200) when the hub keeps it (Active Ants sends its labels as PDF), or redirects (302) to where the provider makes it. A return without a label is 404.
 //
 // Corresponds with GET /returns/{id}/label (the `GetReturnLabel` operationId).
 func (c *Client) GetReturnLabel(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5714,6 +5973,68 @@ func NewGetInboundRequest(server string, id int64) (*http.Request, error) {
 	return req, nil
 }
 
+// NewUpdateInboundRequest calls the generic UpdateInbound builder with application/json body
+func NewUpdateInboundRequest(server string, id int64, params *UpdateInboundParams, body UpdateInboundJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateInboundRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewUpdateInboundRequestWithBody constructs an http.Request for the UpdateInbound method, with any body, and a specified content type
+func NewUpdateInboundRequestWithBody(server string, id int64, params *UpdateInboundParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inbound/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewCancelInboundRequest constructs an http.Request for the CancelInbound method
 func NewCancelInboundRequest(server string, id int64, params *CancelInboundParams) (*http.Request, error) {
 	var err error
@@ -6247,6 +6568,55 @@ func NewCancelOrderRequest(server string, id int64, params *CancelOrderParams) (
 	return req, nil
 }
 
+// NewReleaseOrderRequest constructs an http.Request for the ReleaseOrder method
+func NewReleaseOrderRequest(server string, id int64, params *ReleaseOrderParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/orders/%s/release", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListProductsRequest constructs an http.Request for the ListProducts method
 func NewListProductsRequest(server string, params *ListProductsParams) (*http.Request, error) {
 	var err error
@@ -6523,6 +6893,61 @@ func NewListReturnsRequest(server string, params *ListReturnsParams) (*http.Requ
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateReturnRequest calls the generic CreateReturn builder with application/json body
+func NewCreateReturnRequest(server string, params *CreateReturnParams, body CreateReturnJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateReturnRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateReturnRequestWithBody constructs an http.Request for the CreateReturn method, with any body, and a specified content type
+func NewCreateReturnRequestWithBody(server string, params *CreateReturnParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/returns")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7392,6 +7817,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /inbound/{id} (the `GetInbound` operationId).
 	GetInboundWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetInboundResponse, error)
 
+	// UpdateInboundWithBodyWithResponse Change inbound goods
+	//
+	// Queues the command that changes the announcement (purchase order) at its warehouse to what the body states: its expected day, note and lines (a line not listed is dropped), and answers 202 with the inbound goods and the command. The reference cannot change. A change the provider's rules forbid in the goods' present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: by the purchase order's colour, shown as colour). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /inbound/{id} (the `UpdateInbound` operationId).
+	UpdateInboundWithBodyWithResponse(ctx context.Context, id int64, params *UpdateInboundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateInboundResponse, error)
+
+	// UpdateInboundWithResponse Change inbound goods
+	//
+	// Queues the command that changes the announcement (purchase order) at its warehouse to what the body states: its expected day, note and lines (a line not listed is dropped), and answers 202 with the inbound goods and the command. The reference cannot change. A change the provider's rules forbid in the goods' present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: by the purchase order's colour, shown as colour). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /inbound/{id} (the `UpdateInbound` operationId).
+	UpdateInboundWithResponse(ctx context.Context, id int64, params *UpdateInboundParams, body UpdateInboundJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateInboundResponse, error)
+
 	// CancelInboundWithResponse Cancel inbound goods
 	//
 	// Queues the command that cancels the announcement at its warehouse and answers 202 with it and the command. 409 when it is already cancelled or received. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
@@ -7482,6 +7925,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /orders/{id}/cancel (the `CancelOrder` operationId).
 	CancelOrderWithResponse(ctx context.Context, id int64, params *CancelOrderParams, reqEditors ...RequestEditorFn) (*CancelOrderResponse, error)
 
+	// ReleaseOrderWithResponse Release an order on hold
+	//
+	// Queues the command that releases an order created on hold (on_hold: true) at its provider, which then picks and ships it, and answers 202 with the order and the command. 409 when the order is not on hold (or not yet accepted on hold by the provider); 422 when its connection's provider has no hold. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /orders/{id}/release (the `ReleaseOrder` operationId).
+	ReleaseOrderWithResponse(ctx context.Context, id int64, params *ReleaseOrderParams, reqEditors ...RequestEditorFn) (*ReleaseOrderResponse, error)
+
 	// ListProductsWithResponse List products
 	//
 	// Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
@@ -7493,7 +7945,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateProductWithBodyWithResponse Create or update a product
 	//
-	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A change the provider forbids in the product's present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: the barcode may change only while the product is out of stock). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7502,7 +7954,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateProductWithResponse Create or update a product
 	//
-	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A change the provider forbids in the product's present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: the barcode may change only while the product is out of stock). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7525,6 +7977,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /returns (the `ListReturns` operationId).
 	ListReturnsWithResponse(ctx context.Context, params *ListReturnsParams, reqEditors ...RequestEditorFn) (*ListReturnsResponse, error)
 
+	// CreateReturnWithBodyWithResponse Announce a return
+	//
+	// Commits the return (announced) and the command that announces it (an RMA) at the connection's warehouse, in one transaction, and answers 202 with both. The provider's RMA number and, where it makes one, the return label (GET /returns/{id}/label) follow from its answer. Invalid content is refused (422) with every invalid field named, and nothing is queued. A second return of the same order while the hub holds one made through the API is 409. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /returns (the `CreateReturn` operationId).
+	CreateReturnWithBodyWithResponse(ctx context.Context, params *CreateReturnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReturnResponse, error)
+
+	// CreateReturnWithResponse Announce a return
+	//
+	// Commits the return (announced) and the command that announces it (an RMA) at the connection's warehouse, in one transaction, and answers 202 with both. The provider's RMA number and, where it makes one, the return label (GET /returns/{id}/label) follow from its answer. Invalid content is refused (422) with every invalid field named, and nothing is queued. A second return of the same order while the hub holds one made through the API is 409. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /returns (the `CreateReturn` operationId).
+	CreateReturnWithResponse(ctx context.Context, params *CreateReturnParams, body CreateReturnJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReturnResponse, error)
+
 	// GetReturnWithResponse Get a return
 	//
 	// Returns one return of the workspace with its lines and the customer's answers.
@@ -7536,7 +8006,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetReturnLabelWithResponse Get a return's label
 	//
-	// Redirects (302) to where the provider makes the return's label. A return without a label, or whose label is not an http(s) address, is 404.
+	// Serves the return's label as application/pdf (200) when the hub keeps it (Active Ants sends its labels as PDF), or redirects (302) to where the provider makes it. A return without a label is 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8944,6 +9414,89 @@ func (r GetInboundResponse) ContentType() string {
 	return ""
 }
 
+type UpdateInboundResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *InboundCommand
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r UpdateInboundResponse) GetJSON202() *InboundCommand {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateInboundResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateInboundResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateInboundResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateInboundResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateInboundResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateInboundResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateInboundResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateInboundResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateInboundResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateInboundResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CancelInboundResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9607,6 +10160,89 @@ func (r CancelOrderResponse) ContentType() string {
 	return ""
 }
 
+type ReleaseOrderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *OrderCommand
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ReleaseOrderResponse) GetJSON202() *OrderCommand {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReleaseOrderResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReleaseOrderResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ReleaseOrderResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ReleaseOrderResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReleaseOrderResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReleaseOrderResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReleaseOrderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReleaseOrderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReleaseOrderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReleaseOrderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListProductsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9685,6 +10321,8 @@ type CreateProductResponse struct {
 	ApplicationproblemJSON400 *ErrorModel
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *ErrorModel
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -9704,6 +10342,11 @@ func (r CreateProductResponse) GetApplicationproblemJSON400() *ErrorModel {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r CreateProductResponse) GetApplicationproblemJSON401() *ErrorModel {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateProductResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -9884,6 +10527,82 @@ func (r ListReturnsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListReturnsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateReturnResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ReturnCommand
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CreateReturnResponse) GetJSON202() *ReturnCommand {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateReturnResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateReturnResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateReturnResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateReturnResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateReturnResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateReturnResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateReturnResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateReturnResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateReturnResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10977,6 +11696,36 @@ func (c *ClientWithResponses) GetInboundWithResponse(ctx context.Context, id int
 	return ParseGetInboundResponse(rsp)
 }
 
+// UpdateInboundWithBodyWithResponse Change inbound goods
+//
+// Queues the command that changes the announcement (purchase order) at its warehouse to what the body states: its expected day, note and lines (a line not listed is dropped), and answers 202 with the inbound goods and the command. The reference cannot change. A change the provider's rules forbid in the goods' present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: by the purchase order's colour, shown as colour). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /inbound/{id} (the `UpdateInbound` operationId).
+func (c *ClientWithResponses) UpdateInboundWithBodyWithResponse(ctx context.Context, id int64, params *UpdateInboundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateInboundResponse, error) {
+	rsp, err := c.UpdateInboundWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateInboundResponse(rsp)
+}
+
+// UpdateInboundWithResponse Change inbound goods
+//
+// Queues the command that changes the announcement (purchase order) at its warehouse to what the body states: its expected day, note and lines (a line not listed is dropped), and answers 202 with the inbound goods and the command. The reference cannot change. A change the provider's rules forbid in the goods' present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: by the purchase order's colour, shown as colour). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /inbound/{id} (the `UpdateInbound` operationId).
+func (c *ClientWithResponses) UpdateInboundWithResponse(ctx context.Context, id int64, params *UpdateInboundParams, body UpdateInboundJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateInboundResponse, error) {
+	rsp, err := c.UpdateInbound(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateInboundResponse(rsp)
+}
+
 // CancelInboundWithResponse Cancel inbound goods
 //
 // Queues the command that cancels the announcement at its warehouse and answers 202 with it and the command. 409 when it is already cancelled or received. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
@@ -11127,6 +11876,21 @@ func (c *ClientWithResponses) CancelOrderWithResponse(ctx context.Context, id in
 	return ParseCancelOrderResponse(rsp)
 }
 
+// ReleaseOrderWithResponse Release an order on hold
+//
+// Queues the command that releases an order created on hold (on_hold: true) at its provider, which then picks and ships it, and answers 202 with the order and the command. 409 when the order is not on hold (or not yet accepted on hold by the provider); 422 when its connection's provider has no hold. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /orders/{id}/release (the `ReleaseOrder` operationId).
+func (c *ClientWithResponses) ReleaseOrderWithResponse(ctx context.Context, id int64, params *ReleaseOrderParams, reqEditors ...RequestEditorFn) (*ReleaseOrderResponse, error) {
+	rsp, err := c.ReleaseOrder(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReleaseOrderResponse(rsp)
+}
+
 // ListProductsWithResponse List products
 //
 // Lists the products the workspace's warehouse connections state, newest first: one per SKU and connection. Every field holds the provider's newest statement, whatever order they arrived in.
@@ -11144,7 +11908,7 @@ func (c *ClientWithResponses) ListProductsWithResponse(ctx context.Context, para
 
 // CreateProductWithBodyWithResponse Create or update a product
 //
-// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A change the provider forbids in the product's present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: the barcode may change only while the product is out of stock). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11159,7 +11923,7 @@ func (c *ClientWithResponses) CreateProductWithBodyWithResponse(ctx context.Cont
 
 // CreateProductWithResponse Create or update a product
 //
-// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+// Queues the command that creates the product at the connection's provider, or updates it when the connection has the SKU already (an update is not a conflict), and answers 202 with the product and the command. Invalid content is refused (422) with every invalid field named, and nothing is queued. A change the provider forbids in the product's present state, as the hub knows it, is refused (409) before anything is sent (Active Ants: the barcode may change only while the product is out of stock). A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11200,6 +11964,36 @@ func (c *ClientWithResponses) ListReturnsWithResponse(ctx context.Context, param
 	return ParseListReturnsResponse(rsp)
 }
 
+// CreateReturnWithBodyWithResponse Announce a return
+//
+// Commits the return (announced) and the command that announces it (an RMA) at the connection's warehouse, in one transaction, and answers 202 with both. The provider's RMA number and, where it makes one, the return label (GET /returns/{id}/label) follow from its answer. Invalid content is refused (422) with every invalid field named, and nothing is queued. A second return of the same order while the hub holds one made through the API is 409. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /returns (the `CreateReturn` operationId).
+func (c *ClientWithResponses) CreateReturnWithBodyWithResponse(ctx context.Context, params *CreateReturnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReturnResponse, error) {
+	rsp, err := c.CreateReturnWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateReturnResponse(rsp)
+}
+
+// CreateReturnWithResponse Announce a return
+//
+// Commits the return (announced) and the command that announces it (an RMA) at the connection's warehouse, in one transaction, and answers 202 with both. The provider's RMA number and, where it makes one, the return label (GET /returns/{id}/label) follow from its answer. Invalid content is refused (422) with every invalid field named, and nothing is queued. A second return of the same order while the hub holds one made through the API is 409. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /returns (the `CreateReturn` operationId).
+func (c *ClientWithResponses) CreateReturnWithResponse(ctx context.Context, params *CreateReturnParams, body CreateReturnJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReturnResponse, error) {
+	rsp, err := c.CreateReturn(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateReturnResponse(rsp)
+}
+
 // GetReturnWithResponse Get a return
 //
 // Returns one return of the workspace with its lines and the customer's answers.
@@ -11217,7 +12011,7 @@ func (c *ClientWithResponses) GetReturnWithResponse(ctx context.Context, id int6
 
 // GetReturnLabelWithResponse Get a return's label
 //
-// Redirects (302) to where the provider makes the return's label. A return without a label, or whose label is not an http(s) address, is 404.
+// Serves the return's label as application/pdf (200) when the hub keeps it (Active Ants sends its labels as PDF), or redirects (302) to where the provider makes it. A return without a label is 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12426,6 +13220,74 @@ func ParseGetInboundResponse(rsp *http.Response) (*GetInboundResponse, error) {
 	return response, nil
 }
 
+// ParseUpdateInboundResponse parses an HTTP response from a UpdateInboundWithResponse call
+func ParseUpdateInboundResponse(rsp *http.Response) (*UpdateInboundResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateInboundResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest InboundCommand
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCancelInboundResponse parses an HTTP response from a CancelInboundWithResponse call
 func ParseCancelInboundResponse(rsp *http.Response) (*CancelInboundResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12957,6 +13819,74 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 	return response, nil
 }
 
+// ParseReleaseOrderResponse parses an HTTP response from a ReleaseOrderWithResponse call
+func ParseReleaseOrderResponse(rsp *http.Response) (*ReleaseOrderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReleaseOrderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest OrderCommand
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListProductsResponse parses an HTTP response from a ListProductsWithResponse call
 func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13045,6 +13975,13 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorModel
@@ -13160,6 +14097,67 @@ func ParseListReturnsResponse(rsp *http.Response) (*ListReturnsResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateReturnResponse parses an HTTP response from a CreateReturnWithResponse call
+func ParseCreateReturnResponse(rsp *http.Response) (*CreateReturnResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateReturnResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ReturnCommand
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorModel

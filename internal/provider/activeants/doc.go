@@ -1,10 +1,12 @@
 // Package activeants is the connector of Active Ants, a Dutch fulfilment
 // warehouse, through its ShopApi (activeants-shopapi.txt, with the paths
 // activeants-public-clients.md recovers from public clients): the only
-// place in shiphub that knows the ShopApi's wire format. This round it is
-// the pull side: shipments, stock, stock mutations and track-trace status
-// come out; the commands (orders, products, purchase orders, returns) are
-// the next round, and ResolveOrder is ready for them.
+// place in shiphub that knows the ShopApi's wire format. Shipments, stock,
+// stock mutations and track-trace status come out by the pulls below;
+// orders, products, purchase orders and returns go in as commands
+// (commands.go: what each sends and how it stays idempotent; answers.go:
+// how their answers map; purchaseorders.go: the colour rules; returns.go:
+// the RMA and its label).
 //
 // Every path the connector sends is in one table, Paths (paths.go), with
 // its source; the paths no source shows are marked "unknown: chosen as

@@ -269,6 +269,32 @@ func (s *Store) insertSubject(ctx context.Context, t *tx, sub *store.Submission,
 			return 0, err
 		}
 		return in.ID, nil
+	case sub.Return != nil:
+		r := sub.Return
+		r.Workspace, r.Connection = sub.Workspace, sub.Connection
+		if r.Provider == "" {
+			r.Provider = sub.Provider
+		}
+		if r.Reference == "" {
+			return 0, errors.New("a return needs its order's reference")
+		}
+		if r.Status == "" {
+			r.Status = model.ReturnAnnounced
+		}
+		key := store.ReturnKey("", r.Reference)
+		if _, err := t.ReturnByKey(ctx, r.Workspace, r.Connection, key); err == nil {
+			return 0, fmt.Errorf("return of %q: %w", r.Reference, store.ErrDuplicateReference)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return 0, err
+		}
+		stampAt(&r.Resource, now)
+		if r.Lines == nil {
+			r.Lines = []model.ReturnLine{}
+		}
+		if err := t.InsertReturn(ctx, key, r); err != nil {
+			return 0, err
+		}
+		return r.ID, nil
 	case sub.SubjectID > 0:
 		if err := s.checkSubject(ctx, t.tx, sub.Workspace, sub.Kind, sub.SubjectID); err != nil {
 			return 0, err

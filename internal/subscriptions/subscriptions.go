@@ -38,6 +38,8 @@ const CursorName = "subscriptions"
 const (
 	DefaultRepair   = time.Hour
 	DefaultRetryMin = time.Minute
+	// minTurnWait is the shortest wait for a budget's turn.
+	minTurnWait = 50 * time.Millisecond
 )
 
 // Digester is a keeper whose subscriptions depend on settings besides the
@@ -213,9 +215,15 @@ func (s *Service) Step(ctx context.Context, t Target, failures int) (wait time.D
 }
 
 // backoff is the wait after the failures-th failure in a row (0-based).
+// A budget that asked to wait (its turn behind commands or other background
+// work, or a block at the provider) is no failure of the upkeep: it comes
+// back when the budget said, without the failures' backoff.
 func (s *Service) backoff(failures int, err error) time.Duration {
-	wait := min(s.cfg.RetryMin<<min(failures, 20), s.cfg.Repair)
 	var ra *provider.RetryAfterError
+	if errors.As(err, &ra) && errors.Is(err, provider.ErrBudgetExhausted) {
+		return max(ra.After, minTurnWait)
+	}
+	wait := min(s.cfg.RetryMin<<min(failures, 20), s.cfg.Repair)
 	if errors.As(err, &ra) && ra.After > wait {
 		wait = ra.After
 	}

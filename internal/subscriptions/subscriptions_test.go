@@ -114,6 +114,9 @@ func TestStepSyncsWhenTheConfigurationChangedOrRepairIsDue(t *testing.T) {
 		wait, _, err := s.Step(ctx, target, 0)
 		require.ErrorIs(t, err, provider.ErrBudgetExhausted)
 		require.Equal(t, 15*time.Minute, wait, "a block waits as long as it says")
+		k.err = &provider.RetryAfterError{After: 400 * time.Millisecond, Err: provider.ErrBudgetExhausted}
+		wait, _, _ = s.Step(ctx, target, 3)
+		require.Equal(t, 400*time.Millisecond, wait, "waiting for the budget's turn is no failure: no backoff of minutes")
 		k.err = nil
 		_, synced, err := s.Step(ctx, target, 0)
 		require.NoError(t, err)

@@ -522,13 +522,20 @@ func (r *Reconciler) loop(ctx context.Context) {
 		rep, err := r.RunOnce(ctx)
 		wait := r.NextWait(rep.Requests)
 		if err != nil && ctx.Err() == nil {
-			failures++
-			retry := min(time.Minute<<min(failures-1, 10), wait)
 			var ra *provider.RetryAfterError
-			if errors.As(err, &ra) && ra.After > retry {
-				retry = ra.After
+			if errors.As(err, &ra) && errors.Is(err, provider.ErrBudgetExhausted) {
+				// Its turn at the budget: no failure, so no backoff of
+				// minutes; it comes back when the budget said (its
+				// watermarks keep what it had done).
+				wait = max(ra.After, 50*time.Millisecond)
+			} else {
+				failures++
+				retry := min(time.Minute<<min(failures-1, 10), wait)
+				if errors.As(err, &ra) && ra.After > retry {
+					retry = ra.After
+				}
+				wait = retry
 			}
-			wait = retry
 			if errors.As(err, &ra) {
 				// Sent away by the rate budget (urgent commands go first)
 				// or by a block: expected, and no fault of the provider.

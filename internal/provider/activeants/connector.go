@@ -77,7 +77,7 @@ func NewWithSettings(s Settings) (*Connector, error) {
 	}
 	c := &Connector{
 		settings: s,
-		client:   &Client{BaseURL: s.BaseURL, Username: s.Username, Password: s.Password, LoginBackoff: s.Real(s.SyncInterval)},
+		client:   &Client{BaseURL: s.BaseURL, Username: s.Username, Password: s.Password, LoginBackoff: s.SyncInterval},
 	}
 	c.useState(NewMemState())
 	return c, nil

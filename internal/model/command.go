@@ -97,6 +97,21 @@ type OrderRequest struct {
 	Language      string `json:"language,omitempty" doc:"The language code of the order's documents (Active Ants)."`
 	OnHold        bool   `json:"on_hold,omitempty" doc:"Create the order on hold, to be released later (Active Ants)."`
 	PickupPointID string `json:"pickup_point_id,omitempty" doc:"A pickup point to deliver to, by the carrier's id (Active Ants)."`
+	// PickupPoint is the pickup point's name and address, which Active
+	// Ants needs with its id ("Please ensure that the pickup point address
+	// is valid and complete").
+	PickupPoint *PickupPoint `json:"pickup_point,omitempty" doc:"The pickup point's name and address, with pickup_point_id (Active Ants)."`
+	// PartialDelivery lets the provider ship what it has and the rest later.
+	PartialDelivery bool   `json:"partial_delivery,omitempty" doc:"Ship what is in stock now and the rest later (Active Ants)."`
+	Currency        string `json:"currency,omitempty" doc:"The order's currency, ISO 4217 (Active Ants; default EUR)."`
+	VATNumber       string `json:"vat_number,omitempty" doc:"The customer's VAT number (Active Ants)."`
+}
+
+// PickupPoint is a carrier's pickup point (service point) an order is
+// delivered to.
+type PickupPoint struct {
+	Name    string  `json:"name,omitempty" doc:"The pickup point's name, as printed on the label."`
+	Address Address `json:"address" doc:"The pickup point's address."`
 }
 
 // OrderRequestLine is one line of an OrderRequest.
@@ -106,6 +121,8 @@ type OrderRequestLine struct {
 	Description string  `json:"description,omitempty"`
 	// Price is the line's unit price including VAT, when the provider wants one.
 	Price float64 `json:"price,omitempty"`
+	// VAT is the line's VAT rate in percent, when the provider wants one.
+	VAT float64 `json:"vat,omitempty" doc:"The line's VAT rate in percent (Active Ants)."`
 }
 
 // ProductRequest is a product as POST /products states it: the payload of a

@@ -27,6 +27,11 @@ type Inbound struct {
 	ExpectedAt     *time.Time      `json:"expected_at,omitempty" doc:"When the goods are expected at the warehouse."`
 	Lines          []InboundLine   `json:"lines" doc:"The announced lines, by line number."`
 	Receipts       []Receipt       `json:"receipts" doc:"The receipts against the announcement, by received_at then provider_ref; each is kept once."`
+	// Colour is the provider's grade of the announcement by what was
+	// received, where the provider has one (Active Ants: red, nothing
+	// received; yellow, some; green, all), which decides what may still
+	// change. Derived on read from the lines, not stored.
+	Colour string `json:"colour,omitempty" enum:"red,yellow,green" doc:"The provider's grade by what was received, where it has one (Active Ants: red = nothing received, everything may change; yellow = partly received; green = all received, nothing may change)."`
 	// StatedStatus is the status the provider last stated (by AsOf), or
 	// empty. Status is derived from it and the receipts: goods with a
 	// receipt are at least receiving, whichever arrived first. Stored, not

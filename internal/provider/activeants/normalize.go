@@ -33,6 +33,8 @@ func (c *Connector) Normalize(m *model.InboxMessage) (model.Changes, error) {
 		ch, err = normalizeStock(m)
 	case TopicTrackTrace:
 		ch, err = normalizeTrackTrace(m)
+	case TopicCommandOrder, TopicCommandProduct, TopicCommandInbound, TopicCommandReturn:
+		ch, err = normalizeCommand(m)
 	default:
 		err = fmt.Errorf("%w: unknown topic %q", provider.ErrBadInput, m.Topic)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -247,4 +248,91 @@ func TestActiveAntsBadLoginIsUnhealthyWithoutALoop(t *testing.T) {
 	steady(t, 3*time.Second, "no more logins", func() bool { return sim.count("POST /token") == n })
 	require.Zero(t, sim.TokensIssued())
 	require.False(t, strings.Contains(h.out.String(), "wrong-password"), "the password is never logged")
+}
+
+// TestActiveAntsOrderRoundTrip: POST /api/v1/orders to the Active Ants
+// connection, the command creates it at the warehouse, which ships it; the
+// hub pulls the shipment with its package number, the order becomes
+// shipped, and track-trace carries the shipment to delivered.
+func TestActiveAntsOrderRoundTrip(t *testing.T) {
+	t.Parallel()
+	sim := startAASim(t, activeantssim.Config{Seed: 21, Speed: -1, Products: 10})
+	sku := sim.Products()[0].SKU
+	dir := t.TempDir()
+	h := startHub(t, aaConfig(t, dir, "sqlite:"+filepath.Join(dir, "hub.db"), sim.URL, aaPassword, aaFast))
+
+	body := fmt.Sprintf(`{"connection": "aa", "reference": "RT-1001", "lines": [{"sku": %q, "quantity": 1, "price": 19.95}],
+		"delivery_address": {"first_name": "Anna", "last_name": "de Vries", "street": "Keizersgracht", "house_number": "12",
+			"postcode": "1015CS", "city": "Amsterdam", "country": "NL", "email": "anna@example.com"},
+		"shipping_method": "POSTNL_NL", "order_type": "myshop_nl_orders", "language": "NL"}`, sku)
+	auth := map[string]string{"Authorization": "Bearer " + acmeKey, "Content-Type": "application/json", "Idempotency-Key": "rt-1001"}
+	var status int
+	var answer []byte
+	// The order's codes are resolved from the account's settings, which
+	// the poll service fetches first.
+	eventually(t, 20*time.Second, "the order accepted", func() bool {
+		status, answer = do(t, http.MethodPost, h.URL+"/api/v1/orders", auth, body)
+		t.Logf("%d %s", status, answer)
+		return status == http.StatusAccepted
+	})
+	var created struct {
+		Command model.Command `json:"command"`
+	}
+	require.NoError(t, json.Unmarshal(answer, &created), "%s", answer)
+	eventually(t, 20*time.Second, "the command succeeded", func() bool {
+		var c model.Command
+		return apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/commands/%d", created.Command.ID), &c) == http.StatusOK &&
+			c.Status == model.CommandSucceeded
+	})
+	require.Equal(t, 1, sim.OrderCount("RT-1001"), "created once at the warehouse")
+
+	sim.Advance(4 * time.Hour) // picked and shipped
+	var sh model.Shipment
+	eventually(t, 20*time.Second, "the shipment of RT-1001", func() bool {
+		for _, s := range hubShipments(t, h) {
+			if s.OrderReference == "RT-1001" {
+				sh = s
+				return true
+			}
+		}
+		return false
+	})
+	var w activeantssim.Shipment
+	for _, x := range sim.Shipments() {
+		if x.ExternalOrderNumber == "RT-1001" {
+			w = x
+		}
+	}
+	require.Equal(t, fmt.Sprint(w.ID), sh.ProviderRef)
+	require.Equal(t, w.PackageNumbers[0], sh.TrackingNumber, "its package number")
+	eventually(t, 10*time.Second, "the order shipped", func() bool {
+		var orders page[model.Order]
+		return apiGet(t, h, acmeKey, "/api/v1/orders?reference=RT-1001", &orders) == http.StatusOK && len(orders.Data) == 1 &&
+			orders.Data[0].Status == model.OrderShipped && len(orders.Data[0].ShipmentIDs) == 1 && orders.Data[0].ShipmentIDs[0] == sh.ID
+	})
+
+	// A warehouse day at a time, so that an hourly poll sees the delivery
+	// before the shipment leaves the list (DeliveredLinger, a day).
+	for step := 0; ; step++ {
+		polls, _ := sim.TrackTracePolls()
+		sim.Advance(22 * time.Hour)
+		eventually(t, 30*time.Second, "a track-trace poll", func() bool { p, _ := sim.TrackTracePolls(); return p > polls })
+		var now int
+		for _, x := range sim.Shipments() {
+			if x.ID == w.ID {
+				now = x.Status
+			}
+		}
+		want := activeants.MapTrackTrace(activeants.Code(fmt.Sprint(now)), "").Status
+		var got model.Shipment
+		eventually(t, 10*time.Second, fmt.Sprintf("the shipment %s (status %d)", want, now), func() bool {
+			got = trackOne(t, h, sh.TrackingNumber, 1)
+			return got.Status == want
+		})
+		if got.Status == model.StatusDelivered {
+			require.NotNil(t, got.DeliveredAt)
+			break
+		}
+		require.Less(t, step, 3, "delivered within three warehouse days; status %s", got.Status)
+	}
 }

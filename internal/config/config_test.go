@@ -61,7 +61,6 @@ func TestErrorsNameTheOffendingKey(t *testing.T) {
 		{"MissingProvider", "workspaces: [{id: a, connections: [{id: c}]}]", nil, "workspaces[0].connections[0].provider: is required"},
 		{"BadRetrySchedule", "outbound: {retry_schedule: [5 minutes]}", nil, "outbound.retry_schedule[0]"},
 		{"BadLogLevel", "log: {level: loud}", nil, "log.level"},
-		{"NotEmittedEndpointEvent", "workspaces: [{id: a, endpoints: [{url: 'https://shop.example/', events: [command.failed]}]}]", nil, `event type "command.failed" is not emitted by this hub yet`},
 		{"RelativePublicURL", "http: {public_url: hub.example.com}", nil, "http.public_url: must be an absolute http or https URL"},
 		{"PublicURLWithQuery", "http: {public_url: 'https://hub.example.com/?x=1'}", nil, "http.public_url"},
 	}

@@ -413,6 +413,16 @@ func TestSendOrderCancel(t *testing.T) {
 		require.ErrorIs(t, err, provider.ErrRefused)
 		require.ErrorContains(t, err, "has been shipped")
 	})
+	t.Run("APendingOrderWaitsForItsCreate", func(t *testing.T) {
+		t.Parallel()
+		f := newWCWICS(t)
+		order := &model.Order{Reference: "SO1", Status: model.OrderPending}
+		_, err := f.connector(t).SendCommand(context.Background(), envWith(nil, order), &model.Command{ID: 8, Kind: model.CommandOrderCancel})
+		var ra *provider.RetryAfterError
+		require.ErrorAs(t, err, &ra, "cancelling nothing now would let the queued create through")
+		require.Equal(t, pendingCreateWait, ra.After)
+		require.Zero(t, f.count("DELETE", "/api/order/13000"))
+	})
 	t.Run("TheSubjectByValue", func(t *testing.T) {
 		t.Parallel()
 		f := newWCWICS(t)

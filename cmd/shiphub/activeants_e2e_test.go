@@ -272,7 +272,6 @@ func TestActiveAntsOrderRoundTrip(t *testing.T) {
 	// the poll service fetches first.
 	eventually(t, 20*time.Second, "the order accepted", func() bool {
 		status, answer = do(t, http.MethodPost, h.URL+"/api/v1/orders", auth, body)
-		t.Logf("%d %s", status, answer)
 		return status == http.StatusAccepted
 	})
 	var created struct {

@@ -61,6 +61,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer merchant.Close()
+	aa, aaConn, err := startDemoActiveAnts(time.Now().UnixNano() + 3)
+	if err != nil {
+		return err
+	}
+	defer aa.Close()
 	httpListen, httpBusy := listenAddr(*listen)
 	ftpAddr, ftpBusy := listenAddr(*ftpListen)
 	cfg := &config.Config{
@@ -78,6 +83,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				gclConn,
 				wicsLogin.connection(),
 				{ID: "courier-ftp", Provider: "courier", Settings: map[string]any{"ftp_user": "courier", "ftp_password": ftpPassword}},
+				aaConn,
 			},
 		}},
 		FTP: config.FTP{Listen: ftpAddr, DataDir: filepath.Join(dir, "ftp")},
@@ -109,10 +115,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   winkelstraat   %[1]s/hooks/demo/winkelstraat   (x-api-key from the demo config)
   wics           %[1]s/hooks/demo/wics/{topic}   (Authorization: Basic key:secret from the demo config)
   courier FTP    ftp://%[4]s/   (user courier, password %[5]s; FTP/JSON and FTP/XML files; refused ones: /api/v1/intake/errors)
+  active ants    %[6]s   (the ShopApi simulator; the hub pulls it, orders go in by POST /api/v1/orders)
 
   try: curl -s -H 'Authorization: Bearer %[3]s' '%[1]s/api/v1/shipments?limit=5'
 
-`, base, cfg.Database, apiKey, srv.FTPAddr(), ftpPassword)
+`, base, cfg.Database, apiKey, srv.FTPAddr(), ftpPassword, aa.base)
 
 	cs, err := couriersim.New(couriersim.Config{URL: base + "/hooks/demo/courier", APIKey: courierKey, Step: *step, Seed: time.Now().UnixNano()})
 	if err != nil {
@@ -136,6 +143,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	g.Go(func() error { return cf.Run(gctx) })
 	g.Go(func() error { return ws.Run(gctx) })
 	g.Go(func() error { return wsim.Run(gctx) })
+	g.Go(func() error { return aa.run(gctx, base, apiKey, *step*5, time.Now().UnixNano()) })
 
 	start := time.Now()
 	tick := time.NewTicker(2 * time.Second)
@@ -146,6 +154,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			time.Since(start).Seconds(), c.Sent, c.Acked, c.Failed, f.Sent, f.Acked, f.Failed, w.Sent, w.Acked, w.Failed, summarize(ctx, srv.Store))
 		fmt.Fprintf(stdout, "       %s\n", gclSummary(ctx, srv.Store, gs))
 		fmt.Fprintf(stdout, "       %s\n", wicsSummary(wsim.Stats()))
+		fmt.Fprintf(stdout, "       %s\n", aa.summary(ctx, srv.Store))
 		fmt.Fprintf(stdout, "       %s\n", merchant.summary())
 	}
 loop:

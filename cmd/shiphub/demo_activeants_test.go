@@ -22,7 +22,7 @@ func TestDemoShowsActiveAntsOrdersInAndShipmentsStockOut(t *testing.T) {
 	out := stdout.String()
 	require.Regexp(t, `(?m)^  active ants +http://127\.0\.0\.1:\d+ `, out)
 
-	lines := regexp.MustCompile(`active ants orders posted (\d+) accepted (\d+), at the warehouse (\d+) \(shop plugin (\d+), open \d+\) \| ` +
+	lines := regexp.MustCompile(`active ants orders posted (\d+) accepted (\d+), at the warehouse (\d+) \(shop plugin (\d+), open \d+\) \| `+
 		`shipments (\d+) synced (\d+) \| track-trace polls (\d+) \| stock mutations (\d+) synced (\d+) \| hub: shipments (\d+) \(delivered \d+\), stock rows (\d+)`).
 		FindAllStringSubmatch(out, -1)
 	require.NotEmpty(t, lines, "the demo prints its Active Ants line:\n%s", out)

@@ -177,7 +177,10 @@ func (s *Service) loop(ctx context.Context) {
 				next = t.next
 			}
 		}
-		timer := time.NewTimer(max(next.Sub(s.env.Now()), time.Second))
+		// At least a second between two rounds (a second of a
+		// simulator's compressed time, never under 10ms), so that nothing
+		// spins.
+		timer := time.NewTimer(max(next.Sub(s.env.Now()), st.Real(time.Second), 10*time.Millisecond))
 		select {
 		case <-ctx.Done():
 			timer.Stop()

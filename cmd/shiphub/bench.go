@@ -51,10 +51,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		soak.database, soak.concurrency = *database, *concurrency
 		return runSoak(ctx, soak, stdout, stderr)
 	}
-	if *aaOn {
-		aa.database = *database
-		return runAABench(ctx, aa, stdout, stderr)
-	}
 	if *wicsOn {
 		return runWICSBench(ctx, *database, *wicsOrders, *concurrency, stdout, stderr)
 	}
@@ -71,6 +67,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *aaOn {
+		aa.database = *database
+		return runAABench(ctx, aa, stdout, stderr)
 	}
 	if *database == "" {
 		dir, remove, err := tempDir("shiphub-bench-")

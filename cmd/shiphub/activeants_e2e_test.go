@@ -15,6 +15,7 @@ import (
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/provider/activeants"
 	"github.com/shiphub/shiphub/internal/sim/activeantssim"
+	"github.com/shiphub/shiphub/internal/store/postgres"
 )
 
 // shippedWorld is a stopped simulator (its clock moves only by Advance)
@@ -83,11 +84,25 @@ func TestActiveAntsTokenExpiresInTheMiddleOfAShipmentSync(t *testing.T) {
 // them: each is applied once, then marked once.
 func TestActiveAntsKillBetweenCommitAndMark(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		database func(t *testing.T, dir string) string
+	}{
+		{"SQLite", func(_ *testing.T, dir string) string { return "sqlite:" + filepath.Join(dir, "hub.db") }},
+		{"PostgreSQL", func(t *testing.T, _ string) string { return postgres.TestDatabase(t) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			killBetweenCommitAndMark(t, tc.database(t, dir), dir)
+		})
+	}
+}
+
+func killBetweenCommitAndMark(t *testing.T, database, dir string) {
 	sim := shippedWorld(t, 40)
 	held := sim.holdPath("POST /v2/shipment/sync")
-
-	dir := t.TempDir()
-	cfg := aaConfig(t, dir, "sqlite:"+filepath.Join(dir, "hub.db"), sim.URL, aaPassword, aaFast)
+	cfg := aaConfig(t, dir, database, sim.URL, aaPassword, aaFast)
 	h := startHub(t, cfg)
 	select {
 	case <-held:

@@ -32,6 +32,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	deliveryRate := fs.Int("rate", 200, "with --deliveries: inbound webhooks per second of the latency phase")
 	wicsOn := fs.Bool("wics", false, "measure WICS webhooks instead: a mixed stream of every topic from the WICS simulator, then as many courier webhooks as a baseline")
 	wicsOrders := fs.Int("orders", 1000, "with --wics: order lives of the simulated stream (about 20 webhooks each)")
+	aa := aaBenchOptions{}
+	aaOn := fs.Bool("activeants", false, "measure the Active Ants connector instead: the sync throughput of --aa-shipments unsynced shipments, then the ShopApi requests of one warehouse hour with --aa-open-orders open orders")
+	fs.IntVar(&aa.shipments, "aa-shipments", 5000, "with --activeants: unsynced shipments at the start of the sync phase")
+	fs.IntVar(&aa.openOrders, "aa-open-orders", 1000, "with --activeants: open orders of the hour phase")
+	fs.Float64Var(&aa.speed, "aa-speed", 180, "with --activeants: how much faster the warehouse's clock runs in the hour phase (180: an hour takes 20s)")
+	fs.IntVar(&aa.hours, "aa-hours", 3, "with --activeants: warehouse hours the hour phase measures (its figures are per hour)")
 	soak := soakOptions{}
 	soakOn := fs.Bool("soak", false, "soak test retention instead: --updates courier updates with every table kept --retention, printing the database size")
 	fs.IntVar(&soak.updates, "updates", 1_000_000, "with --soak: courier updates to send")
@@ -61,6 +67,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *aaOn {
+		aa.database = *database
+		return runAABench(ctx, aa, stdout, stderr)
 	}
 	if *database == "" {
 		dir, remove, err := tempDir("shiphub-bench-")

@@ -66,6 +66,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer merchant.Close()
+	aa, aaConn, err := startDemoActiveAnts(time.Now().UnixNano() + 3)
+	if err != nil {
+		return err
+	}
+	defer aa.Close()
 	httpListen, httpBusy := listenAddr(*listen)
 	ftpAddr, ftpBusy := listenAddr(*ftpListen)
 	cfg := &config.Config{
@@ -84,6 +89,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				wicsLogin.connection(sl.url),
 				sl.connection(),
 				{ID: "courier-ftp", Provider: "courier", Settings: map[string]any{"ftp_user": "courier", "ftp_password": ftpPassword}},
+				aaConn,
 			},
 		}},
 		FTP: config.FTP{Listen: ftpAddr, DataDir: filepath.Join(dir, "ftp")},
@@ -117,11 +123,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   wics-sl        %[6]s   (the WICS Service Layer simulator; its time runs %[7]d times faster: a WICS minute lasts %[8]s)
                  orders, products: %[1]s/api/v1/orders, /api/v1/products, /api/v1/commands, /api/v1/connections
   courier FTP    ftp://%[4]s/   (user courier, password %[5]s; FTP/JSON and FTP/XML files; refused ones: /api/v1/intake/errors)
+  active ants    %[9]s   (the ShopApi simulator; the hub pulls it, orders go in by POST /api/v1/orders)
 
   try: curl -s -H 'Authorization: Bearer %[3]s' '%[1]s/api/v1/shipments?limit=5'
        curl -s -H 'Authorization: Bearer %[3]s' '%[1]s/api/v1/orders?connection=wics-sl&limit=5'
 
-`, base, cfg.Database, apiKey, srv.FTPAddr(), ftpPassword, sl.url, demoSLSpeed, time.Minute/demoSLSpeed)
+`, base, cfg.Database, apiKey, srv.FTPAddr(), ftpPassword, sl.url, demoSLSpeed, time.Minute/demoSLSpeed, aa.base)
 
 	cs, err := couriersim.New(couriersim.Config{URL: base + "/hooks/demo/courier", APIKey: courierKey, Step: *step, Seed: time.Now().UnixNano()})
 	if err != nil {
@@ -147,6 +154,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	g.Go(func() error { return wsim.Run(gctx) })
 	shop := newDemoShop(base, apiKey, sl, *step, func() { srv.Pollers.Wake("demo", demoSLConnection) })
 	g.Go(func() error { return shop.Run(gctx) })
+	g.Go(func() error { return aa.run(gctx, base, apiKey, *step*5, time.Now().UnixNano()) })
 
 	start := time.Now()
 	tick := time.NewTicker(2 * time.Second)
@@ -157,6 +165,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			time.Since(start).Seconds(), c.Sent, c.Acked, c.Failed, f.Sent, f.Acked, f.Failed, w.Sent, w.Acked, w.Failed, summarize(ctx, srv.Store))
 		fmt.Fprintf(stdout, "       %s\n", gclSummary(ctx, srv.Store, gs))
 		fmt.Fprintf(stdout, "       %s\n", wicsSummary(wsim.Stats()))
+		fmt.Fprintf(stdout, "       %s\n", aa.summary(ctx, srv.Store))
 		fmt.Fprintf(stdout, "       %s\n", merchant.summary())
 		path, err := shop.observe(ctx)
 		if err != nil {

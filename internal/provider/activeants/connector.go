@@ -43,6 +43,9 @@ type Connector struct {
 	mu    sync.Mutex
 	state State
 	cache *SettingsCache
+	// ownState is set once UseState was called from outside: the poll
+	// service then keeps that State instead of the store's cursors.
+	ownState bool
 }
 
 var (
@@ -76,7 +79,7 @@ func NewWithSettings(s Settings) (*Connector, error) {
 		settings: s,
 		client:   &Client{BaseURL: s.BaseURL, Username: s.Username, Password: s.Password, LoginBackoff: s.SyncInterval},
 	}
-	c.UseState(NewMemState())
+	c.useState(NewMemState())
 	return c, nil
 }
 
@@ -87,13 +90,21 @@ func (c *Connector) Settings() Settings { return c.settings }
 // token per connection and hub instance.
 func (c *Connector) Client() *Client { return c.client }
 
-// UseState makes the connector keep its state in s (a store table, wired
-// by the server) instead of memory. Call it before NewService.
+// UseState makes the connector keep its state in s instead of memory or
+// the store's sync cursors (which NewService chooses when the store has
+// them). Call it before NewService.
 func (c *Connector) UseState(s State) {
+	c.useState(s)
+	c.mu.Lock()
+	c.ownState = true
+	c.mu.Unlock()
+}
+
+func (c *Connector) useState(s State) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.state = s
-	c.cache = &SettingsCache{Client: c.client, State: s, Refresh: c.settings.SettingsRefresh}
+	c.cache = &SettingsCache{Client: c.client, State: s, Refresh: c.settings.Real(c.settings.SettingsRefresh)}
 }
 
 func (c *Connector) stateAndCache() (State, *SettingsCache) {

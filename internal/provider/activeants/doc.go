@@ -77,4 +77,15 @@
 //
 // The mapping of each message to canonical changes is documented on its
 // normalize function (normalize.go), field by field.
+//
+// # State and compressed time
+//
+// What the connector remembers (the first full stock sync done, the
+// cached settings, the last track-trace read) is a State: the poll service
+// keeps it in the store's sync cursors (CursorState, cursor names
+// "activeants/<key>" of the connection) whenever its store has them, so it
+// survives restarts and moves with the lease to another instance; tests
+// use MemState. The setting speed (default 1) is for a simulator whose
+// warehouse clock runs faster: every interval is waited for speed times
+// shorter in real time, and keeps its limit in warehouse time.
 package activeants

@@ -236,7 +236,8 @@ func trackTraceEvent(status, level Code, at, received time.Time) model.Event {
 //	currentTrackTraceStatus             with the level, the event's status (track_trace_statuses.tsv);
 //	                                    the raw code is the event's provider_code
 //	currentTrackTraceExceptionLevel     the event's provider_group ("level 2")
-//	currentTrackTraceStatusDateTime     the event's time and AsOf (the hub's time when null)
+//	currentTrackTraceStatusDateTime     the event's time and AsOf (the hub's time when null);
+//	                                    DeliveredAt when the status maps to delivered
 func normalizeTrackTrace(m *model.InboxMessage) (model.Changes, error) {
 	items, err := answerItems(m.Body)
 	if err != nil {
@@ -280,7 +281,11 @@ func trackTraceUpdate(raw []byte, received time.Time) (model.ShipmentUpdate, err
 	if u.TrackingNumber != "" {
 		u.References = append(u.References, model.Reference{Kind: model.RefTrackingNumber, Value: u.TrackingNumber})
 	}
-	u.Events = []model.Event{trackTraceEvent(t.CurrentTrackTraceStatus, t.CurrentTrackTraceExceptionLevel, at, received)}
+	e := trackTraceEvent(t.CurrentTrackTraceStatus, t.CurrentTrackTraceExceptionLevel, at, received)
+	if e.Status == model.StatusDelivered {
+		u.DeliveredAt = &e.OccurredAt
+	}
+	u.Events = []model.Event{e}
 	return u, checkShipmentKeys(&u)
 }
 

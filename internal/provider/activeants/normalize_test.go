@@ -181,7 +181,7 @@ func TestNormalizeTrackTrace(t *testing.T) {
 	require.Equal(t, "323200935959943587046030", first.TrackingNumber)
 	require.Equal(t, "BELGIUM BPOST", first.Method)
 	e := first.Events[0]
-	require.Equal(t, model.StatusInTransit, e.Status)
+	require.Equal(t, model.StatusException, e.Status)
 	require.Equal(t, "delayed", e.Substatus)
 	require.Equal(t, "19", e.ProviderCode)
 	require.Equal(t, "level 2", e.ProviderGroup)

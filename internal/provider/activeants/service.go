@@ -77,6 +77,12 @@ func (c *Connector) Service(env provider.PollEnv) (*Service, error) {
 	if c.workspace == "" {
 		c.workspace, c.id = env.Workspace, env.Connection
 	}
+	c.mu.Lock()
+	own := c.ownState
+	c.mu.Unlock()
+	if cursors, ok := env.Store.(store.Cursors); ok && !own {
+		c.useState(CursorState{Cursors: cursors, Workspace: env.Workspace, Connection: env.Connection})
+	}
 	state, cache := c.stateAndCache()
 	if c.client.Now == nil {
 		c.client.Now = env.Now
@@ -139,16 +145,17 @@ type task struct {
 // loop runs the pulls when they are due.
 func (s *Service) loop(ctx context.Context) {
 	st := s.conn.settings
+	syncInterval := st.Real(st.SyncInterval)
 	tasks := []*task{
-		{name: "settings", interval: st.SettingsRefresh, run: func(ctx context.Context) error { _, err := s.cache.Get(ctx); return err }},
-		{name: "shipments", interval: st.SyncInterval, run: func(ctx context.Context) error { _, err := s.SyncShipments(ctx); return err }},
-		{name: "stock mutations", interval: st.SyncInterval, run: func(ctx context.Context) error { _, err := s.SyncStockMutations(ctx); return err }},
-		{name: "stock", interval: st.StockInterval, run: func(ctx context.Context) error { _, err := s.SyncStock(ctx); return err }},
-		{name: "track-trace", interval: st.TrackTraceInterval, run: func(ctx context.Context) error { _, err := s.SyncTrackTrace(ctx); return err }},
+		{name: "settings", interval: st.Real(st.SettingsRefresh), run: func(ctx context.Context) error { _, err := s.cache.Get(ctx); return err }},
+		{name: "shipments", interval: syncInterval, run: func(ctx context.Context) error { _, err := s.SyncShipments(ctx); return err }},
+		{name: "stock mutations", interval: syncInterval, run: func(ctx context.Context) error { _, err := s.SyncStockMutations(ctx); return err }},
+		{name: "stock", interval: st.Real(st.StockInterval), run: func(ctx context.Context) error { _, err := s.SyncStock(ctx); return err }},
+		{name: "track-trace", interval: st.Real(st.TrackTraceInterval), run: func(ctx context.Context) error { _, err := s.SyncTrackTrace(ctx); return err }},
 	}
 	for ctx.Err() == nil {
 		now := s.env.Now()
-		next := now.Add(st.SyncInterval)
+		next := now.Add(syncInterval)
 		for _, t := range tasks {
 			if !now.Before(t.next) {
 				err := recovery.Do(func() error { return t.run(ctx) })
@@ -160,17 +167,20 @@ func (s *Service) loop(ctx context.Context) {
 				case errors.Is(err, ErrTooSoon):
 					// Another instance, or this one before a restart, read
 					// it: the lease says when; looking costs a statement.
-					t.next = s.env.Now().Add(min(t.interval, st.SyncInterval))
+					t.next = s.env.Now().Add(min(t.interval, syncInterval))
 				case err != nil:
 					s.log.Warn("an active ants pull failed", "pull", t.name, "error", err)
-					t.next = s.env.Now().Add(min(t.interval, st.SyncInterval))
+					t.next = s.env.Now().Add(min(t.interval, syncInterval))
 				}
 			}
 			if t.next.Before(next) {
 				next = t.next
 			}
 		}
-		timer := time.NewTimer(max(next.Sub(s.env.Now()), time.Second))
+		// At least a second between two rounds (a second of a
+		// simulator's compressed time, never under 10ms), so that nothing
+		// spins.
+		timer := time.NewTimer(max(next.Sub(s.env.Now()), st.Real(time.Second), 10*time.Millisecond))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -467,7 +477,7 @@ func (s *Service) SyncTrackTrace(ctx context.Context) (Report, error) {
 	var rep Report
 	now := s.env.Now()
 	name := "activeants-tracktrace/" + s.env.Workspace + "/" + s.env.Connection
-	ok, err := s.env.Store.AcquireLease(ctx, name, "read-"+coord.NewInstanceID(), s.conn.settings.TrackTraceInterval)
+	ok, err := s.env.Store.AcquireLease(ctx, name, "read-"+coord.NewInstanceID(), s.conn.settings.Real(s.conn.settings.TrackTraceInterval))
 	if err != nil {
 		return rep, fmt.Errorf("taking the track-trace lease: %w", err)
 	}

@@ -491,7 +491,7 @@ func TestTrackTraceIsReadAtMostOnceAnHour(t *testing.T) {
 
 	h.drain(t)
 	s := h.shipment(t, "30337233")
-	require.Equal(t, model.StatusInTransit, s.Status)
+	require.Equal(t, model.StatusOutForDelivery, s.Status)
 	require.Equal(t, "323200935959945284587030", s.TrackingNumber)
 }
 

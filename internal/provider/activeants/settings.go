@@ -51,6 +51,24 @@ type Settings struct {
 	// are cached; default 24h ("cache this data locally and refresh
 	// daily"), from 1h to 7 days.
 	SettingsRefresh time.Duration `yaml:"settings_refresh"`
+	// Speed is how many times faster than the real clock the ShopApi's
+	// time runs: every interval above is waited for Speed times shorter.
+	// Default and, against Active Ants, always 1. Only a simulator whose
+	// warehouse time runs faster (internal/sim/activeantssim Config.Speed)
+	// is given more, so that the demo and the end-to-end tests see hours of
+	// warehouse in seconds while the intervals, in warehouse time, keep
+	// their limits (track-trace still at most once a warehouse hour). From
+	// 1 to 3600.
+	Speed float64 `yaml:"speed"`
+}
+
+// Real is a settings interval d in real time: d divided by Speed (d when
+// Speed is not set).
+func (s Settings) Real(d time.Duration) time.Duration {
+	if s.Speed <= 1 {
+		return d
+	}
+	return time.Duration(float64(d) / s.Speed)
 }
 
 // SetDefaults fills in every unset value with its default.
@@ -66,6 +84,9 @@ func (s *Settings) SetDefaults() {
 	}
 	if s.SettingsRefresh == 0 {
 		s.SettingsRefresh = DefaultSettingsRefresh
+	}
+	if s.Speed == 0 {
+		s.Speed = 1
 	}
 }
 
@@ -101,6 +122,9 @@ func (s *Settings) Validate() error {
 	between("track_trace_interval", s.TrackTraceInterval, MinTrackTraceInterval, 24*time.Hour,
 		" (Active Ants asks that track-trace status be read at most once an hour)")
 	between("settings_refresh", s.SettingsRefresh, time.Hour, 7*24*time.Hour, "")
+	if !(s.Speed >= 1 && s.Speed <= 3600) {
+		errs = append(errs, errors.New("speed: must be from 1 to 3600 (1, Active Ants's own, unless the ShopApi is a simulator with compressed time)"))
+	}
 	return errors.Join(errs...)
 }
 

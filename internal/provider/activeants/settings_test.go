@@ -24,6 +24,10 @@ func TestSettingsDefaults(t *testing.T) {
 	require.Equal(t, time.Hour, s.StockInterval)
 	require.Equal(t, time.Hour, s.TrackTraceInterval)
 	require.Equal(t, 24*time.Hour, s.SettingsRefresh)
+	require.Equal(t, 1.0, s.Speed)
+	require.Equal(t, time.Hour, s.Real(s.TrackTraceInterval), "against Active Ants an hour is an hour")
+	s.Speed = 360
+	require.Equal(t, 10*time.Second, s.Real(s.TrackTraceInterval), "a simulator's hour at speed 360 is ten seconds")
 }
 
 func TestSettingsValidate(t *testing.T) {
@@ -47,6 +51,8 @@ func TestSettingsValidate(t *testing.T) {
 		{"SyncTooOften", func(s *activeants.Settings) { s.SyncInterval = time.Second }, "sync_interval"},
 		{"StockTooOften", func(s *activeants.Settings) { s.StockInterval = time.Second }, "stock_interval"},
 		{"SettingsRefreshTooLong", func(s *activeants.Settings) { s.SettingsRefresh = 30 * 24 * time.Hour }, "settings_refresh"},
+		{"SpeedBelowOne", func(s *activeants.Settings) { s.Speed = 0.5 }, "speed: must be from 1 to 3600"},
+		{"SpeedTooHigh", func(s *activeants.Settings) { s.Speed = 10000 }, "speed: must be from 1 to 3600"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -17,8 +17,14 @@ func TestTrackTraceTable(t *testing.T) {
 		status, level activeants.Code
 		want          activeants.TrackTraceStatus
 	}{
-		{"DocumentExampleOnItsWay", "7", "1", activeants.TrackTraceStatus{Status: model.StatusInTransit}},
-		{"DocumentExampleRaisedLevel", "19", "2", activeants.TrackTraceStatus{Status: model.StatusInTransit, Substatus: "delayed"}},
+		{"DocumentExampleInTransit", "3", "1", activeants.TrackTraceStatus{Status: model.StatusInTransit}},
+		{"DocumentExampleOutForDelivery", "4", "1", activeants.TrackTraceStatus{Status: model.StatusOutForDelivery}},
+		{"DocumentExampleFailedAttempt", "7", "1", activeants.TrackTraceStatus{Status: model.StatusFailedAttempt, ActionRequired: true}},
+		{"DocumentExampleRaisedLevel", "19", "2", activeants.TrackTraceStatus{Status: model.StatusException, Substatus: "delayed", ActionRequired: true}},
+		{"DeliveredNumber", "5", "1", activeants.TrackTraceStatus{Status: model.StatusDelivered}},
+		{"PickUpPoint", "6", "1", activeants.TrackTraceStatus{Status: model.StatusAvailableForPickup}},
+		{"ReturnedWithWarning", "8", "2", activeants.TrackTraceStatus{Status: model.StatusReturned, Substatus: "delayed"}},
+		{"SimulatorWords", "delivery_failed", "warning", activeants.TrackTraceStatus{Status: model.StatusFailedAttempt, Substatus: "delayed", ActionRequired: true}},
 		{"ShipmentAnswerDelivered", "delivered", "success", activeants.TrackTraceStatus{Status: model.StatusDelivered}},
 		{"ShipmentAnswerWordsIgnoreCase", "LABELLED", "Success", activeants.TrackTraceStatus{Status: model.StatusInfoReceived}},
 		{"ShipmentAnswerNewWithoutLevel", "New", "", activeants.TrackTraceStatus{Status: model.StatusInfoReceived}},

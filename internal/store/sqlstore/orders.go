@@ -180,8 +180,14 @@ func (s *Store) ListOrders(ctx context.Context, f store.OrderFilter) ([]*model.O
 		args = append(args, f.BeforeID)
 	}
 	if f.Reference != "" {
-		b.WriteString(` AND (reference = ? OR provider_ref = ?)`)
-		args = append(args, f.Reference, f.Reference)
+		// Each half of the OR on its own index: written as one condition
+		// beside connection = ?, SQLite's planner walks every order of the
+		// connection (orders_by_connection), a lookup that grows with the
+		// connection's orders (an Active Ants sync looks one up per
+		// shipment).
+		b.WriteString(` AND id IN (SELECT id FROM orders WHERE workspace = ? AND reference = ?` +
+			` UNION ALL SELECT id FROM orders WHERE workspace = ? AND provider_ref = ?)`)
+		args = append(args, f.Workspace, f.Reference, f.Workspace, f.Reference)
 	}
 	b.WriteString(` ORDER BY id DESC LIMIT ?`)
 	args = append(args, limit)

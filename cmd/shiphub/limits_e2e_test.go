@@ -1,0 +1,299 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/sim/wicssim"
+)
+
+// The rate limits end to end: the real binary sends merchants' commands to
+// the WICS simulator in this process, whose counters (Limits) say what
+// arrived in every sliding minute. The simulator runs limSpeed times as
+// fast as the wall clock and the hub's connections are given rate_window
+// 60s/limSpeed, so both agree what a minute is and WICS's blocks of 1, 5
+// and 15 minutes shrink alike.
+
+// limSpeed compresses a minute into six seconds: fast enough for a burst
+// of 1,000 commands in well under a minute of wall time (147 a window is
+// about 25 a second), slow enough that the budget's margin of 2 % of a
+// window (120 ms of wall time) covers the jitter of a loaded machine.
+const limSpeed = 10
+
+// limWindow is the hub's rate_window for limSpeed.
+var limWindow = time.Duration(float64(time.Minute) / limSpeed)
+
+// limConn is one wics connection of a limits test's configuration.
+type limConn struct {
+	workspace, id string
+	key, secret   string
+	// extra is more of the connection's settings in YAML flow style,
+	// e.g. `reconcile: true`.
+	extra string
+}
+
+// startLimSim starts a WICS simulator with the logins of conns, at speed
+// (limSpeed when 0), and returns it and its base URL.
+func startLimSim(t *testing.T, speed float64, cfg wicssim.ServerConfig, conns ...limConn) (*wicssim.Server, string) {
+	t.Helper()
+	if speed == 0 {
+		speed = limSpeed
+	}
+	seen := map[string]bool{}
+	for _, c := range conns {
+		if !seen[c.key] {
+			cfg.Users = append(cfg.Users, wicssim.User{Key: c.key, Secret: c.secret})
+			seen[c.key] = true
+		}
+	}
+	cfg.Speed = speed
+	sim, err := wicssim.NewServer(cfg)
+	require.NoError(t, err)
+	base, err := sim.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sim.Close() })
+	return sim, base
+}
+
+// writeLimConfig writes a hub configuration with the connections conns,
+// grouped into their workspaces, all against the simulator at base, with
+// rate_window window. Every workspace's API key is acmeKey's form with its
+// id (limKey). extra is appended at the top level (a commands: section).
+func writeLimConfig(t *testing.T, dir, database, base string, window time.Duration, extra string, conns ...limConn) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, `
+http: { listen: "127.0.0.1:0" }
+secrets_key: "${SHIPHUB_SECRETS_KEY}"
+database: %q
+log: { level: warn }
+%s
+workspaces:
+`, database, extra)
+	var order []string
+	byWS := map[string][]limConn{}
+	for _, c := range conns {
+		if byWS[c.workspace] == nil {
+			order = append(order, c.workspace)
+		}
+		byWS[c.workspace] = append(byWS[c.workspace], c)
+	}
+	for _, ws := range order {
+		fmt.Fprintf(&b, "  - id: %s\n    api_keys: [%q]\n    connections:\n", ws, limKey(ws))
+		for _, c := range byWS[ws] {
+			settings := fmt.Sprintf("id: %s, provider: wics, base_url: %q, api_key: %q, api_secret: %q, rate_window: %q, manage_subscriptions: false",
+				c.id, base, c.key, c.secret, window.String())
+			if !strings.Contains(c.extra, "reconcile:") {
+				settings += ", reconcile: false"
+			}
+			if c.extra != "" {
+				settings += ", " + c.extra
+			}
+			fmt.Fprintf(&b, "      - { %s }\n", settings)
+		}
+	}
+	path := filepath.Join(dir, "shiphub.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
+	return path
+}
+
+// limKey is the merchant API key of a limits test's workspace.
+func limKey(workspace string) string {
+	if workspace == "acme" {
+		return acmeKey
+	}
+	return workspace + "_api_key_0123456789"
+}
+
+// limOrder is the body of POST /api/v1/orders for one order of a seeded
+// item of the simulator.
+func limOrder(connection, reference string) string {
+	b, _ := json.Marshal(map[string]any{
+		"connection": connection,
+		"reference":  reference,
+		"lines":      []map[string]any{{"sku": "16080", "quantity": 1}},
+		"delivery_address": map[string]any{
+			"first_name": "Hans", "last_name": "de Groot", "street": "Concordiaweg", "house_number": "157",
+			"postcode": "4206BK", "city": "Gorinchem", "country": "NL", "email": "info@wics.nl",
+		},
+		"delivery_date": time.Now().AddDate(0, 0, 2).Format(time.DateOnly),
+	})
+	return string(b)
+}
+
+// postOrders posts n orders prefix-0 … prefix-(n-1) to connection of
+// workspace, from workers goroutines at once, and returns their command
+// ids by reference. Every answer must be 202.
+func postOrders(t *testing.T, h *hub, workspace, connection, prefix string, n, workers int) map[string]int64 {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		ids  = map[string]int64{}
+		errs []error
+		wg   sync.WaitGroup
+		next = make(chan int)
+	)
+	header := map[string]string{"Authorization": "Bearer " + limKey(workspace), "Content-Type": "application/json"}
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				ref := fmt.Sprintf("%s-%d", prefix, i)
+				status, body, err := tryDo(http.MethodPost, h.URL+"/api/v1/orders", header, limOrder(connection, ref))
+				var oc struct {
+					Command model.Command `json:"command"`
+				}
+				if err == nil && status != http.StatusAccepted {
+					err = fmt.Errorf("POST order %s: status %d: %s", ref, status, body)
+				}
+				if err == nil {
+					err = json.Unmarshal(body, &oc)
+				}
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					ids[ref] = oc.Command.ID
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	require.Empty(t, errs, "every order is accepted")
+	require.Len(t, ids, n)
+	return ids
+}
+
+// commandCounts counts workspace's commands by status.
+func commandCounts(t *testing.T, h *hub, workspace string) map[model.CommandStatus]int {
+	t.Helper()
+	counts := map[model.CommandStatus]int{}
+	for _, st := range model.CommandStatuses {
+		cursor := ""
+		for {
+			var p page[model.Command]
+			path := "/api/v1/commands?limit=200&status=" + string(st)
+			if cursor != "" {
+				path += "&cursor=" + cursor
+			}
+			require.Equal(t, http.StatusOK, apiGet(t, h, limKey(workspace), path, &p), path)
+			counts[st] += len(p.Data)
+			if p.NextCursor == "" {
+				break
+			}
+			cursor = p.NextCursor
+		}
+	}
+	return counts
+}
+
+// waitSucceeded waits until n commands of workspace have succeeded, failing
+// early if any is dead.
+func waitSucceeded(t *testing.T, h *hub, workspace string, n int, timeout time.Duration) {
+	t.Helper()
+	var counts map[model.CommandStatus]int
+	eventually(t, timeout, fmt.Sprintf("%d commands succeeded", n), func() bool {
+		counts = commandCounts(t, h, workspace)
+		require.Zero(t, counts[model.CommandDead], "no command dies: %v", counts)
+		return counts[model.CommandSucceeded] >= n
+	})
+}
+
+// metricSum reads the hub's /metrics and sums the series of name whose
+// labels contain every one of labels (`key="value"`).
+func metricSum(t *testing.T, h *hub, name string, labels ...string) (float64, bool) {
+	t.Helper()
+	status, body := do(t, http.MethodGet, h.URL+"/metrics", nil, "")
+	require.Equal(t, http.StatusOK, status)
+	sum, found := 0.0, false
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		series, value, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		match := true
+		for _, l := range labels {
+			match = match && strings.Contains(series, l)
+		}
+		if !match {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		require.NoError(t, err, line)
+		sum, found = sum+v, true
+	}
+	return sum, found
+}
+
+// connectionsOf reads GET /api/v1/connections of workspace.
+func connectionsOf(t *testing.T, h *hub, workspace string) map[string]*model.ConnectionStatus {
+	t.Helper()
+	var list struct {
+		Data []*model.ConnectionStatus `json:"data"`
+	}
+	require.Equal(t, http.StatusOK, apiGet(t, h, limKey(workspace), "/api/v1/connections", &list))
+	out := map[string]*model.ConnectionStatus{}
+	for _, c := range list.Data {
+		out[c.ID] = c
+	}
+	return out
+}
+
+// requireWithinLimits checks the simulator's counters of key: at most 150
+// requests arrived in any sliding minute, none was refused and the login
+// was never blocked.
+func requireWithinLimits(t *testing.T, sim *wicssim.Server, key string) wicssim.UserStats {
+	t.Helper()
+	st := sim.Limits(key)
+	require.LessOrEqual(t, st.MaxPerMinute, wicssim.DefaultPerMinute, "requests arrived in a sliding minute: %+v", st)
+	require.LessOrEqual(t, st.MaxServedPerMinute, wicssim.DefaultPerMinute)
+	require.Zero(t, st.Refused, "no request refused: %+v", st)
+	require.Empty(t, st.Blocks, "the login was never blocked")
+	return st
+}
+
+// TestLimitsBurstOf1000Commands posts 1,000 orders at once: every command
+// succeeds, every order is at the simulator once, and the simulator never
+// saw more than 150 requests in a sliding minute, refused none and blocked
+// no one.
+func TestLimitsBurstOf1000Commands(t *testing.T) {
+	t.Parallel()
+	conn := limConn{workspace: "acme", id: "wics", key: "burst-key", secret: "burst-secret-0123"}
+	sim, base := startLimSim(t, 0, wicssim.ServerConfig{ProgressStep: -1}, conn)
+	dir := t.TempDir()
+	h := startHub(t, writeLimConfig(t, dir, "sqlite:"+filepath.Join(dir, "hub.db"), base, limWindow, "", conn))
+
+	const n = 1000
+	start := time.Now()
+	ids := postOrders(t, h, "acme", "wics", "BURST", n, 32)
+	posted := time.Since(start)
+	waitSucceeded(t, h, "acme", n, 3*time.Minute)
+	took := time.Since(start)
+
+	for ref := range ids {
+		require.Equal(t, 1, sim.OrderCount(ref), "order %s at the simulator once", ref)
+	}
+	st := requireWithinLimits(t, sim, conn.key)
+	require.GreaterOrEqual(t, st.Served, int64(n), "one request an order at least")
+	simMinutes := took.Minutes() * limSpeed
+	t.Logf("%d orders posted in %s, all sent in %s (%.1f simulated minutes): %d requests, at most %d in a sliding minute, %.0f commands a simulated minute",
+		n, posted.Round(time.Millisecond), took.Round(time.Millisecond), simMinutes, st.Served, st.MaxPerMinute, n/simMinutes)
+}

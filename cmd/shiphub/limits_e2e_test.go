@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -296,4 +297,105 @@ func TestLimitsBurstOf1000Commands(t *testing.T) {
 	simMinutes := took.Minutes() * limSpeed
 	t.Logf("%d orders posted in %s, all sent in %s (%.1f simulated minutes): %d requests, at most %d in a sliding minute, %.0f commands a simulated minute",
 		n, posted.Round(time.Millisecond), took.Round(time.Millisecond), simMinutes, st.Served, st.MaxPerMinute, n/simMinutes)
+}
+
+// arrivals records when each request reached the simulator (wall time),
+// in front of it, so that a test can tell what the hub sent when.
+type arrivals struct {
+	next http.Handler
+	mu   sync.Mutex
+	at   []arrival
+}
+
+type arrival struct {
+	at     time.Time
+	method string
+	path   string
+	status int
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+
+func (a *arrivals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	a.next.ServeHTTP(rec, r)
+	a.mu.Lock()
+	a.at = append(a.at, arrival{at: at, method: r.Method, path: r.URL.Path, status: rec.status})
+	a.mu.Unlock()
+}
+
+func (a *arrivals) list() []arrival {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]arrival(nil), a.at...)
+}
+
+// startRecordedSim is startLimSim behind arrivals.
+func startRecordedSim(t *testing.T, speed float64, cfg wicssim.ServerConfig, conns ...limConn) (*wicssim.Server, *arrivals, string) {
+	t.Helper()
+	sim, _ := startLimSim(t, speed, cfg, conns...)
+	rec := &arrivals{next: sim}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	return sim, rec, srv.URL
+}
+
+// TestLimitsBlockedLoginBacksOff blocks the hub's login at the simulator,
+// as another system on the same login would, while merchants' orders
+// wait: the hub meets the block once, shows it in GET /connections and
+// its metrics, sends nothing more until the block its request extended
+// has ended, and then sends every order.
+func TestLimitsBlockedLoginBacksOff(t *testing.T) {
+	t.Parallel()
+	const speed = 20 // five minutes in 15 s
+	window := time.Minute / speed
+	conn := limConn{workspace: "acme", id: "wics", key: "blocked-key", secret: "blocked-secret-0123"}
+	sim, rec, base := startRecordedSim(t, speed, wicssim.ServerConfig{ProgressStep: -1}, conn)
+	dir := t.TempDir()
+	h := startHub(t, writeLimConfig(t, dir, "sqlite:"+filepath.Join(dir, "hub.db"), base, window, "", conn))
+	eventually(t, 10*time.Second, "the first health check", func() bool {
+		return connectionsOf(t, h, "acme")["wics"].Health.Status == "healthy"
+	})
+
+	sim.Block(conn.key, 1)
+	blockedAt := time.Now()
+	const n = 20
+	ids := postOrders(t, h, "acme", "wics", "BLOCKED", n, 4)
+
+	// The hub meets the block and shows it.
+	var cs *model.ConnectionStatus
+	eventually(t, 10*time.Second, "blocked_until in GET /connections", func() bool {
+		cs = connectionsOf(t, h, "acme")["wics"]
+		return cs.Budget != nil && cs.Budget.BlockedUntil != nil
+	})
+	require.True(t, cs.Budget.BlockedUntil.After(time.Now()), "the block lies ahead: %v", cs.Budget.BlockedUntil)
+	require.Positive(t, cs.Budget.Violations)
+	until, ok := metricSum(t, h, "shiphub_rate_blocked_until_seconds")
+	require.True(t, ok, "the metric is served")
+	require.InDelta(t, float64(cs.Budget.BlockedUntil.UnixMilli())/1000, until, 1, "the metric is the block's end")
+
+	waitSucceeded(t, h, "acme", n, 2*time.Minute)
+	for ref := range ids {
+		require.Equal(t, 1, sim.OrderCount(ref), "order %s at the simulator once", ref)
+	}
+
+	st := sim.Limits(conn.key)
+	t.Logf("simulator: %d requests, %d refused, blocks %+v", st.Requests, st.Refused, st.Blocks)
+	for _, a := range rec.list() {
+		if a.at.After(blockedAt) && a.at.Before(blockedAt.Add(time.Minute)) {
+			t.Logf("%s %s %s %d", a.at.Sub(blockedAt).Round(time.Millisecond), a.method, a.path, a.status)
+		}
+	}
+	// The hub's first request meets the block (it cannot know of it) and,
+	// as the document says, extends it to the second level; after that it
+	// sends nothing until that block has ended.
+	require.EqualValues(t, 1, st.Refused, "one request met the block, none was sent during it after: %+v", st.Blocks)
+	require.Len(t, st.Blocks, 2, "the hook's block and the one the first refused request extended it to")
+	require.Equal(t, 2, st.Blocks[1].Level)
 }

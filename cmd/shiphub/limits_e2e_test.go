@@ -387,15 +387,79 @@ func TestLimitsBlockedLoginBacksOff(t *testing.T) {
 
 	st := sim.Limits(conn.key)
 	t.Logf("simulator: %d requests, %d refused, blocks %+v", st.Requests, st.Refused, st.Blocks)
-	for _, a := range rec.list() {
-		if a.at.After(blockedAt) && a.at.Before(blockedAt.Add(time.Minute)) {
-			t.Logf("%s %s %s %d", a.at.Sub(blockedAt).Round(time.Millisecond), a.method, a.path, a.status)
-		}
-	}
 	// The hub's first request meets the block (it cannot know of it) and,
 	// as the document says, extends it to the second level; after that it
 	// sends nothing until that block has ended.
 	require.EqualValues(t, 1, st.Refused, "one request met the block, none was sent during it after: %+v", st.Blocks)
 	require.Len(t, st.Blocks, 2, "the hook's block and the one the first refused request extended it to")
 	require.Equal(t, 2, st.Blocks[1].Level)
+	var refused time.Time
+	for _, a := range rec.list() {
+		switch {
+		case a.status == http.StatusTooManyRequests:
+			refused = a.at
+		case !refused.IsZero():
+			require.GreaterOrEqual(t, a.at.Sub(refused), 5*window,
+				"the next request (%s %s) comes after the second level's five minutes", a.method, a.path)
+			t.Logf("refused at %s after the block; the next request %s later (%.1f simulated minutes)",
+				refused.Sub(blockedAt).Round(time.Millisecond), a.at.Sub(refused).Round(time.Millisecond), a.at.Sub(refused).Minutes()*speed)
+			refused = time.Time{}
+		}
+	}
+}
+
+// TestLimitsHubEscalatesOnItsOwn429s answers the hub's order requests 429
+// three times running, without naming a level: the hub backs off by the
+// document's escalation, one, five and fifteen (compressed) minutes, shows
+// each level in GET /connections and its metrics, and then sends the order.
+func TestLimitsHubEscalatesOnItsOwn429s(t *testing.T) {
+	t.Parallel()
+	const speed = 60 // a minute in a second
+	window := time.Minute / speed
+	conn := limConn{workspace: "acme", id: "wics", key: "escalate-key", secret: "escalate-secret-0123"}
+	sim, rec, base := startRecordedSim(t, speed, wicssim.ServerConfig{ProgressStep: -1}, conn)
+	dir := t.TempDir()
+	h := startHub(t, writeLimConfig(t, dir, "sqlite:"+filepath.Join(dir, "hub.db"), base, window,
+		`commands: { poll_interval: 50ms }`, conn))
+	eventually(t, 10*time.Second, "the first health check", func() bool {
+		return connectionsOf(t, h, "acme")["wics"].Health.Status == "healthy"
+	})
+	sim.InjectFault(wicssim.Fault{Path: "/api/order", Status: http.StatusTooManyRequests, Times: 3})
+	ids := postOrders(t, h, "acme", "wics", "ESCALATE", 1, 1)
+
+	// Each level shows while it lasts.
+	seen := map[int]bool{}
+	eventually(t, 40*time.Second, "the order sent after three blocks", func() bool {
+		if b := connectionsOf(t, h, "acme")["wics"].Budget; b != nil && b.BlockedUntil != nil {
+			seen[b.Violations] = true
+		}
+		return sim.OrderCount("ESCALATE-0") == 1
+	})
+	waitSucceeded(t, h, "acme", 1, 10*time.Second)
+	require.Len(t, ids, 1)
+	require.Equal(t, map[int]bool{1: true, 2: true, 3: true}, seen, "GET /connections showed every level")
+	blocks, ok := metricSum(t, h, "shiphub_rate_blocks_total")
+	require.True(t, ok)
+	require.Equal(t, 3.0, blocks, "three blocks counted")
+
+	var refused []time.Time
+	var sent time.Time
+	for _, a := range rec.list() {
+		if !strings.HasPrefix(a.path, "/api/order") {
+			continue
+		}
+		if a.status == http.StatusTooManyRequests {
+			refused = append(refused, a.at)
+		} else if len(refused) == 3 && sent.IsZero() {
+			sent = a.at
+		}
+	}
+	require.Len(t, refused, 3)
+	require.False(t, sent.IsZero(), "the order was sent after the third refusal")
+	gaps := []time.Duration{refused[1].Sub(refused[0]), refused[2].Sub(refused[1]), sent.Sub(refused[2])}
+	for i, want := range []time.Duration{window, 5 * window, 15 * window} {
+		require.GreaterOrEqual(t, gaps[i], want, "block %d lasts its level's length", i+1)
+		require.Less(t, gaps[i], want+5*time.Second, "block %d is not much longer than its level", i+1)
+	}
+	t.Logf("waits after the three 429s: %v (a minute is %s)", gaps, window)
 }

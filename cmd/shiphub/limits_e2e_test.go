@@ -203,16 +203,44 @@ func commandCounts(t *testing.T, h *hub, workspace string) map[model.CommandStat
 	return counts
 }
 
-// waitSucceeded waits until n commands of workspace have succeeded, failing
-// early if any is dead.
-func waitSucceeded(t *testing.T, h *hub, workspace string, n int, timeout time.Duration) {
+// waitSucceeded waits until n commands have succeeded, counted by the
+// hubs' shiphub_command_attempts_total (cheap to read while the hubs
+// work), and then confirms through GET /commands of the workspaces that n
+// succeeded and none is dead.
+func waitSucceeded(t *testing.T, hubs []*hub, workspaces []string, n int, timeout time.Duration) {
 	t.Helper()
-	var counts map[model.CommandStatus]int
-	eventually(t, timeout, fmt.Sprintf("%d commands succeeded", n), func() bool {
-		counts = commandCounts(t, h, workspace)
-		require.Zero(t, counts[model.CommandDead], "no command dies: %v", counts)
-		return counts[model.CommandSucceeded] >= n
-	})
+	h := hubs[0]
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		done := 0.0
+		for _, x := range hubs {
+			v, _ := metricSum(t, x, "shiphub_command_attempts_total", `outcome="succeeded"`)
+			done += v
+		}
+		dead := 0.0
+		for _, x := range hubs {
+			v, _ := metricSum(t, x, "shiphub_command_attempts_total", `outcome="dead"`)
+			dead += v
+		}
+		require.Zero(t, dead, "no command dies")
+		if int(done) >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %d commands to succeed; %v succeeded, by status %v", timeout, n, done, commandCounts(t, h, workspaces[0]))
+		}
+		<-tick.C
+	}
+	counts := map[model.CommandStatus]int{}
+	for _, ws := range workspaces {
+		for st, c := range commandCounts(t, h, ws) {
+			counts[st] += c
+		}
+	}
+	require.GreaterOrEqual(t, counts[model.CommandSucceeded], n, "by status: %v", counts)
+	require.Zero(t, counts[model.CommandDead], "by status: %v", counts)
 }
 
 // metricSum reads the hub's /metrics and sums the series of name whose
@@ -286,7 +314,7 @@ func TestLimitsBurstOf1000Commands(t *testing.T) {
 	start := time.Now()
 	ids := postOrders(t, h, "acme", "wics", "BURST", n, 32)
 	posted := time.Since(start)
-	waitSucceeded(t, h, "acme", n, 3*time.Minute)
+	waitSucceeded(t, []*hub{h}, []string{"acme"}, n, 3*time.Minute)
 	took := time.Since(start)
 
 	for ref := range ids {
@@ -380,7 +408,7 @@ func TestLimitsBlockedLoginBacksOff(t *testing.T) {
 	require.True(t, ok, "the metric is served")
 	require.InDelta(t, float64(cs.Budget.BlockedUntil.UnixMilli())/1000, until, 1, "the metric is the block's end")
 
-	waitSucceeded(t, h, "acme", n, 2*time.Minute)
+	waitSucceeded(t, []*hub{h}, []string{"acme"}, n, 2*time.Minute)
 	for ref := range ids {
 		require.Equal(t, 1, sim.OrderCount(ref), "order %s at the simulator once", ref)
 	}
@@ -435,7 +463,7 @@ func TestLimitsHubEscalatesOnItsOwn429s(t *testing.T) {
 		}
 		return sim.OrderCount("ESCALATE-0") == 1
 	})
-	waitSucceeded(t, h, "acme", 1, 10*time.Second)
+	waitSucceeded(t, []*hub{h}, []string{"acme"}, 1, 10*time.Second)
 	require.Len(t, ids, 1)
 	require.Equal(t, map[int]bool{1: true, 2: true, 3: true}, seen, "GET /connections showed every level")
 	blocks, ok := metricSum(t, h, "shiphub_rate_blocks_total")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"io"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -339,7 +341,10 @@ type arrival struct {
 	at     time.Time
 	method string
 	path   string
+	query  string
 	status int
+	// reference is an order's reference, of a POST /api/order.
+	reference string
 }
 
 type statusRecorder struct {
@@ -351,10 +356,20 @@ func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWrit
 
 func (a *arrivals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
+	var ref string
+	if r.Method == http.MethodPost && r.URL.Path == "/api/order" {
+		body, _ := io.ReadAll(r.Body)
+		var o struct {
+			Reference string `json:"reference"`
+		}
+		_ = json.Unmarshal(body, &o)
+		ref = o.Reference
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	a.next.ServeHTTP(rec, r)
 	a.mu.Lock()
-	a.at = append(a.at, arrival{at: at, method: r.Method, path: r.URL.Path, status: rec.status})
+	a.at = append(a.at, arrival{at: at, method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, status: rec.status, reference: ref})
 	a.mu.Unlock()
 }
 
@@ -490,4 +505,66 @@ func TestLimitsHubEscalatesOnItsOwn429s(t *testing.T) {
 		require.Less(t, gaps[i], want+5*time.Second, "block %d is not much longer than its level", i+1)
 	}
 	t.Logf("waits after the three 429s: %v (a minute is %s)", gaps, window)
+}
+
+// TestLimitsCommandsGoBeforeReconciliation starts a hub on a warehouse of
+// 10,000 orders it does not know, so that its first reconciliation lists
+// them all at background priority, and posts orders meanwhile: each
+// command is sent within a few of the budget's intervals, while the
+// listing goes on around them. (The queue polls every 100 ms here: River
+// is not told of a job inserted in a transaction, so a new command waits
+// up to commands.poll_interval before a worker takes it.)
+func TestLimitsCommandsGoBeforeReconciliation(t *testing.T) {
+	t.Parallel()
+	const speed = 5 // a minute in 12 s: the listing's 101 pages take about 8 s
+	window := time.Minute / speed
+	conn := limConn{workspace: "acme", id: "wics", key: "urgent-key", secret: "urgent-secret-0123", extra: "reconcile: true"}
+	sim, rec, base := startRecordedSim(t, speed, wicssim.ServerConfig{ProgressStep: -1}, conn)
+	sim.SeedOrders(10000, "SEEDED")
+	dir := t.TempDir()
+	h := startHub(t, writeLimConfig(t, dir, "sqlite:"+filepath.Join(dir, "hub.db"), base, window, `commands: { poll_interval: 100ms }`, conn))
+
+	listings := func() int {
+		n := 0
+		for _, a := range rec.list() {
+			if a.method == http.MethodGet && a.path == "/api/order" && strings.Contains(a.query, "page=") {
+				n++
+			}
+		}
+		return n
+	}
+	eventually(t, 20*time.Second, "the reconciliation listing the orders", func() bool { return listings() >= 5 })
+
+	const n = 20
+	posted := map[string]time.Time{}
+	header := map[string]string{"Authorization": "Bearer " + acmeKey, "Content-Type": "application/json"}
+	tick := time.NewTicker(window / 40) // one order every 1.5 simulated seconds
+	defer tick.Stop()
+	for i := range n {
+		ref := fmt.Sprintf("URGENT-%d", i)
+		status, body := do(t, http.MethodPost, h.URL+"/api/v1/orders", header, limOrder("wics", ref))
+		require.Equal(t, http.StatusAccepted, status, "%s", body)
+		posted[ref] = time.Now()
+		<-tick.C
+	}
+	waitSucceeded(t, []*hub{h}, []string{"acme"}, n, time.Minute)
+	eventually(t, time.Minute, "the listing done", func() bool { return listings() >= 101 })
+
+	var lastOrder, lastListing time.Time
+	var worst time.Duration
+	for _, a := range rec.list() {
+		if t0, ok := posted[a.reference]; ok {
+			worst = max(worst, a.at.Sub(t0))
+			lastOrder = a.at
+		}
+		if a.method == http.MethodGet && a.path == "/api/order" && strings.Contains(a.query, "page=") {
+			lastListing = a.at
+		}
+	}
+	require.True(t, lastListing.After(lastOrder), "the listing went on after the last command: commands did not wait for it")
+	iv := window / wicssim.DefaultPerMinute
+	require.Less(t, worst, 10*iv+500*time.Millisecond, "a command waits a few intervals at most, not for the listing")
+	requireWithinLimits(t, sim, conn.key)
+	t.Logf("%d commands during a listing of %d pages: worst latency from POST to WICS %s (the budget's interval is %s); the listing ended %s after the last command",
+		n, listings(), worst.Round(time.Millisecond), iv.Round(time.Millisecond), lastListing.Sub(lastOrder).Round(time.Millisecond))
 }

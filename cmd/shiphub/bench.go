@@ -31,7 +31,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	deliveries := fs.Bool("deliveries", false, "measure merchant webhook delivery instead: throughput to a loopback receiver, then end-to-end latency at --rate")
 	deliveryRate := fs.Int("rate", 200, "with --deliveries: inbound webhooks per second of the latency phase")
 	wicsOn := fs.Bool("wics", false, "measure WICS webhooks instead: a mixed stream of every topic from the WICS simulator, then as many courier webhooks as a baseline")
-	wicsOrders := fs.Int("orders", 1000, "with --wics: order lives of the simulated stream (about 20 webhooks each)")
+	wicsOrders := fs.Int("orders", 1000, "with --wics: order lives of the simulated stream (about 20 webhooks each); with --commands: orders to post (default 400)")
+	commandsOn := fs.Bool("commands", false, "measure the command path against the WICS simulator instead: --orders orders posted at once, sent within WICS's 150 a minute, then the first reconciliation of --reconcile-orders orders")
+	speed := fs.Float64("speed", 1, "with --commands: the simulator's speed (60 makes a minute pass in a second; the hub's rate_window follows)")
+	reconcileOrders := fs.Int("reconcile-orders", 10000, "with --commands: orders the reconciliation phase finds at WICS (0 skips it)")
 	soak := soakOptions{}
 	soakOn := fs.Bool("soak", false, "soak test retention instead: --updates courier updates with every table kept --retention, printing the database size")
 	fs.IntVar(&soak.updates, "updates", 1_000_000, "with --soak: courier updates to send")
@@ -44,6 +47,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *soakOn {
 		soak.database, soak.concurrency = *database, *concurrency
 		return runSoak(ctx, soak, stdout, stderr)
+	}
+	if *commandsOn {
+		orders := *wicsOrders
+		if !flagSet(fs, "orders") {
+			orders = 400 // about 2.7 minutes at the limit
+		}
+		return runCommandsBench(ctx, commandsBench{database: *database, orders: orders, concurrency: *concurrency,
+			speed: *speed, reconcileOrders: *reconcileOrders}, stdout, stderr)
 	}
 	if *wicsOn {
 		return runWICSBench(ctx, *database, *wicsOrders, *concurrency, stdout, stderr)

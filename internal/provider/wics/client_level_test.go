@@ -1,10 +1,15 @@
 package wics
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/provider"
 )
 
 // TestAPIErrorViolationLevel reads a block's level from WICS's message,
@@ -34,4 +39,43 @@ func TestAPIErrorViolationLevel(t *testing.T) {
 			require.Equal(t, tt.want, e.ViolationLevel())
 		})
 	}
+}
+
+// wcLevelLimiter is a wcLimiter that also takes the stated level.
+type wcLevelLimiter struct {
+	wcLimiter
+	levels []int
+}
+
+func (l *wcLevelLimiter) BlockedAt(ctx context.Context, level int) (time.Time, error) {
+	l.mu.Lock()
+	l.levels = append(l.levels, level)
+	l.mu.Unlock()
+	return l.Blocked(ctx)
+}
+
+var _ provider.LevelBlocker = (*wcLevelLimiter)(nil)
+
+// TestABlockTellsTheLimiterItsLevel: a refusal that names its level passes
+// it to a limiter that takes one, and one that does not passes 0, so the
+// limiter escalates by its own count.
+func TestABlockTellsTheLimiterItsLevel(t *testing.T) {
+	t.Parallel()
+	messages := []string{
+		"Too many requests: API user key-1 is blocked until 2026-03-04T10:05:00Z (violation level 2 of 3)",
+		"Too many requests",
+	}
+	i := 0
+	s := newWCServer(t, func(w http.ResponseWriter, _ *wcRequest) {
+		wcAnswer(w, http.StatusTooManyRequests, fmt.Sprintf(`{"code":429,"message":%q,"success":false,"data":null}`, messages[i]))
+		i++
+	})
+	l := &wcLevelLimiter{wcLimiter: wcLimiter{until: wcNow.Add(5 * time.Minute)}}
+	for range messages {
+		err := s.client(l).Login(context.Background())
+		var ra *provider.RetryAfterError
+		require.ErrorAs(t, err, &ra)
+		require.Equal(t, 5*time.Minute, ra.After, "until the limiter's end of the block")
+	}
+	require.Equal(t, []int{2, 0}, l.levels)
 }

@@ -263,8 +263,9 @@ func benchReconcile(ctx context.Context, b commandsBench, window time.Duration, 
 		return fmt.Errorf("bench --commands: the %T store keeps no sync cursors", srv.Store)
 	}
 	// The order cursor is saved when a run has listed the orders; the
-	// other kinds' listings follow, so the run is over once the simulator
-	// has seen no request for two (simulated) minutes after it.
+	// other kinds' listings follow, one a budget interval, so the run is
+	// over once ten intervals pass without a request (the health checks'
+	// logins aside).
 	for {
 		c, err := cursors.GetCursor(ctx, "bench", "wics", wics.TopicReconcileOrder)
 		if err == nil && !c.UpdatedAt.IsZero() {
@@ -280,14 +281,24 @@ func benchReconcile(ctx context.Context, b commandsBench, window time.Duration, 
 		}
 	}
 	listed := time.Since(start)
-	last, quiet := sim.Limits(key).Requests, time.Now()
-	for time.Since(quiet) < max(2*window, time.Second) {
+	requests := func() int {
+		_, byPath := rec.counts()
+		n := 0
+		for k, v := range byPath {
+			if k != "GET /api/login" {
+				n += v
+			}
+		}
+		return n
+	}
+	last, quiet := requests(), time.Now()
+	for time.Since(quiet) < max(10*window/wicssim.DefaultPerMinute, 500*time.Millisecond) {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(20 * time.Millisecond):
 		}
-		if n := sim.Limits(key).Requests; n != last {
+		if n := requests(); n != last {
 			last, quiet = n, time.Now()
 		}
 	}

@@ -31,21 +31,29 @@ type family struct {
 
 var descFields = regexp.MustCompile(`fqName: "([^"]+)".*variableLabels: \{([^}]*)\}`)
 
-// registered reads the shiphub metrics off metrics.New(): every collector
-// field of the struct, with its kind and labels. (Gathering would miss the
-// vectors that have no series yet.)
+// registered reads the shiphub metrics off metrics.New() and
+// metrics.NewCommandMetrics (which the command queue registers on the same
+// registry): every collector field of the structs, with its kind and
+// labels. (Gathering would miss the vectors that have no series yet.)
 func registered(t *testing.T) map[string]family {
 	t.Helper()
-	m := metrics.New()
 	out := map[string]family{}
-	v := reflect.ValueOf(m).Elem()
+	collectors(t, reflect.ValueOf(metrics.New()).Elem(), out)
+	collectors(t, reflect.ValueOf(metrics.NewCommandMetrics(nil)).Elem(), out)
+	require.NotEmpty(t, out)
+	return out
+}
+
+// collectors adds the collector fields of the struct v to out.
+func collectors(t *testing.T, v reflect.Value, out map[string]family) {
+	t.Helper()
 	for i := range v.NumField() {
 		f := v.Field(i)
 		if !f.CanInterface() {
 			continue
 		}
 		c, ok := f.Interface().(prometheus.Collector)
-		if !ok || f.Type() == reflect.TypeOf(m.Registry) {
+		if !ok || f.Type() == reflect.TypeFor[*prometheus.Registry]() {
 			continue
 		}
 		var kind string
@@ -69,8 +77,6 @@ func registered(t *testing.T) map[string]family {
 		}
 		out[d[1]] = family{kind: kind, labels: labels}
 	}
-	require.NotEmpty(t, out)
-	return out
 }
 
 // series maps every name a query may use to its family: counters by their
@@ -323,6 +329,9 @@ func TestPrometheusAlertRulesNameMetricsThatExist(t *testing.T) {
 		"shiphub_provider_requests_total",
 		"shiphub_rate_budget_remaining",
 		"shiphub_panics_recovered_total",
+		// Issue 11's: commands given up, and a provider blocking a login.
+		"shiphub_command_attempts_total",
+		"shiphub_rate_blocked_until_seconds",
 	} {
 		require.True(t, alerted[name], "an alert watches %s", name)
 	}

@@ -51,6 +51,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	apiKey, courierKey, wsKey := "demo_"+randomHex(16), randomHex(16), randomHex(16)
 	ftpPassword := randomHex(12)
 	wicsLogin := newDemoWICS()
+	sl, err := startDemoServiceLayer(*step, wicsLogin)
+	if err != nil {
+		return err
+	}
+	defer sl.Close()
 	gs, gclConn, err := startDemoGCL(*step * 3)
 	if err != nil {
 		return err
@@ -76,7 +81,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": courierKey}},
 				{ID: "winkelstraat", Provider: "winkelstraat", Settings: map[string]any{"inbound_api_key": wsKey}},
 				gclConn,
-				wicsLogin.connection(),
+				wicsLogin.connection(sl.url),
+				sl.connection(),
 				{ID: "courier-ftp", Provider: "courier", Settings: map[string]any{"ftp_user": "courier", "ftp_password": ftpPassword}},
 			},
 		}},
@@ -108,11 +114,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   courier hook   %[1]s/hooks/demo/courier        (X-API-KEY from the demo config)
   winkelstraat   %[1]s/hooks/demo/winkelstraat   (x-api-key from the demo config)
   wics           %[1]s/hooks/demo/wics/{topic}   (Authorization: Basic key:secret from the demo config)
+  wics-sl        %[6]s   (the WICS Service Layer simulator; its time runs %[7]d times faster: a WICS minute lasts %[8]s)
+                 orders, products: %[1]s/api/v1/orders, /api/v1/products, /api/v1/commands, /api/v1/connections
   courier FTP    ftp://%[4]s/   (user courier, password %[5]s; FTP/JSON and FTP/XML files; refused ones: /api/v1/intake/errors)
 
   try: curl -s -H 'Authorization: Bearer %[3]s' '%[1]s/api/v1/shipments?limit=5'
+       curl -s -H 'Authorization: Bearer %[3]s' '%[1]s/api/v1/orders?connection=wics-sl&limit=5'
 
-`, base, cfg.Database, apiKey, srv.FTPAddr(), ftpPassword)
+`, base, cfg.Database, apiKey, srv.FTPAddr(), ftpPassword, sl.url, demoSLSpeed, time.Minute/demoSLSpeed)
 
 	cs, err := couriersim.New(couriersim.Config{URL: base + "/hooks/demo/courier", APIKey: courierKey, Step: *step, Seed: time.Now().UnixNano()})
 	if err != nil {
@@ -136,6 +145,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	g.Go(func() error { return cf.Run(gctx) })
 	g.Go(func() error { return ws.Run(gctx) })
 	g.Go(func() error { return wsim.Run(gctx) })
+	shop := newDemoShop(base, apiKey, sl, *step, func() { srv.Pollers.Wake("demo", demoSLConnection) })
+	g.Go(func() error { return shop.Run(gctx) })
 
 	start := time.Now()
 	tick := time.NewTicker(2 * time.Second)
@@ -147,6 +158,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "       %s\n", gclSummary(ctx, srv.Store, gs))
 		fmt.Fprintf(stdout, "       %s\n", wicsSummary(wsim.Stats()))
 		fmt.Fprintf(stdout, "       %s\n", merchant.summary())
+		path, err := shop.observe(ctx)
+		if err != nil {
+			fmt.Fprintf(stdout, "       %s: %v\n", demoSLConnection, err)
+		}
+		fmt.Fprintf(stdout, "       %s\n", path)
 	}
 loop:
 	for {

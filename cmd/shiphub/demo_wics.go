@@ -17,12 +17,13 @@ type demoWICS struct {
 
 func newDemoWICS() demoWICS { return demoWICS{key: "demo-" + randomHex(8), secret: randomHex(16)} }
 
-// connection is the demo workspace's wics connection. Its base_url is
-// WICS's test Service Layer: the demo only receives WICS's webhooks and
-// never calls the Service Layer.
-func (d demoWICS) connection() config.Connection {
+// connection is the demo workspace's webhook-only wics connection, fed by
+// the simulator's stand-alone sender. Its base_url is the demo's Service
+// Layer simulator (which knows this login too), so that its health check
+// has an answer on loopback; it calls nothing else there.
+func (d demoWICS) connection(baseURL string) config.Connection {
 	return config.Connection{ID: "wics", Provider: "wics", Settings: map[string]any{
-		"base_url":   "https://test.servicelayer.wics.nl",
+		"base_url":   baseURL,
 		"api_key":    d.key,
 		"api_secret": d.secret,
 		// Never call it: no reconciliation, no subscriptions.

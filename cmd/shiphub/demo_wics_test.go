@@ -25,7 +25,7 @@ func TestDemoWICSConnectionValidates(t *testing.T) {
 	d := newDemoWICS()
 	cfg := &config.Config{
 		SecretsKey: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-		Workspaces: []config.Workspace{{ID: "demo", APIKeys: []string{"demo_0123456789abcdef"}, Connections: []config.Connection{d.connection()}}},
+		Workspaces: []config.Workspace{{ID: "demo", APIKeys: []string{"demo_0123456789abcdef"}, Connections: []config.Connection{d.connection("http://127.0.0.1:1")}}},
 	}
 	cfg.SetDefaults()
 	require.NoError(t, cfg.Validate())

@@ -18,6 +18,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	raw, err := os.ReadFile("../../shiphub.example.yaml")
 	require.NoError(t, err)
 	cfg, err := config.Parse(raw, env(map[string]string{"ACME_KEY": "acme-key-0123456789", "COURIER_KEY": "c", "WINKELSTRAAT_KEY": "w",
+		"WICS_API_KEY": "wics-key", "WICS_API_SECRET": "wics-secret",
 		"SHIPHUB_SECRETS_KEY": "c2hpcGh1Yi1lMmUtc2VjcmV0cy1rZXktMzItYnl0ZXM="}))
 	require.NoError(t, err)
 	_, err = cfg.Keyring()
@@ -61,7 +62,6 @@ func TestErrorsNameTheOffendingKey(t *testing.T) {
 		{"MissingProvider", "workspaces: [{id: a, connections: [{id: c}]}]", nil, "workspaces[0].connections[0].provider: is required"},
 		{"BadRetrySchedule", "outbound: {retry_schedule: [5 minutes]}", nil, "outbound.retry_schedule[0]"},
 		{"BadLogLevel", "log: {level: loud}", nil, "log.level"},
-		{"NotEmittedEndpointEvent", "workspaces: [{id: a, endpoints: [{url: 'https://shop.example/', events: [command.failed]}]}]", nil, `event type "command.failed" is not emitted by this hub yet`},
 		{"RelativePublicURL", "http: {public_url: hub.example.com}", nil, "http.public_url: must be an absolute http or https URL"},
 		{"PublicURLWithQuery", "http: {public_url: 'https://hub.example.com/?x=1'}", nil, "http.public_url"},
 	}

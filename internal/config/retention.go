@@ -38,6 +38,10 @@ type Retention struct {
 	// recorded; default 2160h (90 days, as long as the inbox keeps the
 	// messages they came from).
 	StockMutations *time.Duration `yaml:"stock_mutations"`
+	// Commands keeps succeeded and dead commands, with their
+	// Idempotency-Keys, this long after their last change; default 2160h
+	// (90 days). A key sent again after that is a new request.
+	Commands *time.Duration `yaml:"commands"`
 	// Interval is how often the retention service runs; default 10m.
 	Interval time.Duration `yaml:"interval"`
 	// BatchSize is how many rows one delete statement removes at most, so
@@ -55,6 +59,7 @@ const (
 	DefaultRetentionShipments    = time.Duration(0)
 	// DefaultRetentionStockMutations is as long as the inbox is kept.
 	DefaultRetentionStockMutations = 90 * 24 * time.Hour
+	DefaultRetentionCommands       = 90 * 24 * time.Hour
 	DefaultRetentionInterval       = 10 * time.Minute
 	DefaultRetentionBatchSize      = 500
 )
@@ -82,6 +87,7 @@ func (r *Retention) fields() []struct {
 		{"trackers", store.RetainTrackers, &r.Trackers, DefaultRetentionTrackers},
 		{"shipments", store.RetainShipments, &r.Shipments, DefaultRetentionShipments},
 		{"stock_mutations", store.RetainStockMutations, &r.StockMutations, DefaultRetentionStockMutations},
+		{"commands", store.RetainCommands, &r.Commands, DefaultRetentionCommands},
 	}
 }
 

@@ -15,7 +15,7 @@ func TestRetentionPolicy(t *testing.T) {
 	const day = 24 * time.Hour
 	defaults := map[store.RetentionTable]time.Duration{
 		store.RetainDeliveries: 30 * day, store.RetainFeed: 30 * day, store.RetainInbox: 90 * day,
-		store.RetainIntakeErrors: 30 * day, store.RetainTrackers: 30 * day, store.RetainStockMutations: 90 * day,
+		store.RetainIntakeErrors: 30 * day, store.RetainTrackers: 30 * day, store.RetainStockMutations: 90 * day, store.RetainCommands: 90 * day,
 	}
 	cases := []struct {
 		name     string
@@ -29,11 +29,11 @@ func TestRetentionPolicy(t *testing.T) {
 			map[store.RetentionTable]time.Duration{
 				store.RetainDeliveries: 30 * day, store.RetainFeed: 7 * day, store.RetainInbox: 90 * day,
 				store.RetainIntakeErrors: 30 * day, store.RetainTrackers: 30 * day, store.RetainShipments: 365 * day,
-				store.RetainStockMutations: 90 * day,
+				store.RetainStockMutations: 90 * day, store.RetainCommands: 90 * day,
 			}, time.Minute, 50},
 		{"0 and negative keep a table forever", "retention:\n  inbox: 0s\n  deliveries: -1h\n",
 			map[store.RetentionTable]time.Duration{store.RetainFeed: 30 * day, store.RetainIntakeErrors: 30 * day, store.RetainTrackers: 30 * day,
-				store.RetainStockMutations: 90 * day},
+				store.RetainStockMutations: 90 * day, store.RetainCommands: 90 * day},
 			10 * time.Minute, 500},
 	}
 	for _, c := range cases {

@@ -136,7 +136,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	}
 	merchant, err := api.New(api.Config{Store: st, Keys: keys, Logger: log, Trackers: s.Pollers, Webhooks: s.webhookOptions(),
 		InboxRetried: s.Pipeline.Notify, PublicURL: cfg.HTTP.PublicURL,
-		Commands: s.Commands, Connections: conns, Statuses: s.ConnStatus})
+		Connections: conns, Statuses: s.ConnStatus, Commands: s.Commands})
 	if err != nil {
 		_ = st.Close()
 		return nil, err

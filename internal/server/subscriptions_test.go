@@ -92,7 +92,7 @@ workspaces:
 	}
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for len(hooks.list()) < len(want) {
 		select {
 		case <-tick.C:

@@ -41,6 +41,11 @@ const (
 	// rows per SKU and stay); a rebuild appends again only the mutations
 	// whose raw messages the inbox still keeps.
 	RetainStockMutations RetentionTable = "stock_mutations"
+	// RetainCommands deletes succeeded and dead commands whose last change
+	// is before the cutoff, with their idempotency keys: a key is honoured
+	// as long as its command is kept. Queued, running and failed commands
+	// are still at work and are kept.
+	RetainCommands RetentionTable = "commands"
 )
 
 // RetentionTables lists every table a retention rule prunes, in the order
@@ -48,7 +53,7 @@ const (
 // to).
 var RetentionTables = []RetentionTable{
 	RetainDeliveries, RetainFeed, RetainInbox, RetainIntakeErrors, RetainTrackers, RetainShipments,
-	RetainStockMutations,
+	RetainStockMutations, RetainCommands,
 }
 
 // Retention deletes what the retention policy no longer keeps, a small batch

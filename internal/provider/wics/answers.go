@@ -145,6 +145,30 @@ func (c *Connector) NormalizeCommandAnswer(m *model.InboxMessage) (model.Changes
 	return ch, nil
 }
 
+// answeredStatus is the order status a command's answer states: the code
+// (or, as the order list writes it, the description) read in the status
+// table, and the provider status as WICS's webhooks state that status, its
+// code and its first description ("00", "Aangemaakt"). A status statement
+// carries the provider status with it (pipeline.MergeOrder), so an answer
+// that stated none would wipe out the one of a webhook of the same status
+// that came in first (WICS sends Order status 00 as it creates the order,
+// which may beat the answer to the hub); stated in the webhooks' words, the
+// same status is the same statement. A code no row knows is kept as it is.
+func answeredStatus(code string) (model.OrderStatus, *model.ProviderStatus, int) {
+	m := LookupOrderStatus(code, "")
+	ps := &model.ProviderStatus{Code: code}
+	if m.Row != nil {
+		ps.Code = m.Row.Code
+		if len(m.Row.Descriptions) > 0 {
+			ps.Description = m.Row.Descriptions[0]
+		}
+		if m.Tolerated != "" {
+			ps.Description = strings.TrimSpace(code)
+		}
+	}
+	return model.OrderStatus(m.Status), ps, OrderStatusRank(m)
+}
+
 // commandChanges maps a decoded command answer.
 func commandChanges(r *CommandResult, at time.Time) (model.Changes, error) {
 	if len(r.Reference) > MaxKeyBytes || len(r.Number) > MaxKeyBytes {
@@ -153,12 +177,11 @@ func commandChanges(r *CommandResult, at time.Time) (model.Changes, error) {
 	switch r.Kind {
 	case model.CommandOrderCreate:
 		u := model.OrderUpdate{AsOf: at, Reference: r.Reference, ProviderRef: r.Number}
-		m := LookupOrderStatus("00", "")
+		code := "00" // a new order is Aangemaakt
 		if r.Order != nil && r.Order.StatusCode != "" {
-			m = LookupOrderStatus(string(r.Order.StatusCode), "")
-			u.ProviderStatus = &model.ProviderStatus{Code: string(r.Order.StatusCode)}
+			code = string(r.Order.StatusCode)
 		}
-		u.Status, u.StatusRank = model.OrderStatus(m.Status), OrderStatusRank(m)
+		u.Status, u.ProviderStatus, u.StatusRank = answeredStatus(code)
 		if r.Order != nil {
 			for _, l := range r.Order.Lines {
 				q := float64(l.Quantity)
@@ -167,9 +190,9 @@ func commandChanges(r *CommandResult, at time.Time) (model.Changes, error) {
 		}
 		return model.Changes{Orders: []model.OrderUpdate{u}}, nil
 	case model.CommandOrderCancel:
-		m := LookupOrderStatus("90", "")
+		st, ps, rank := answeredStatus("90")
 		return model.Changes{Orders: []model.OrderUpdate{{AsOf: at, Reference: r.Reference, ProviderRef: r.Number,
-			Status: model.OrderCancelled, StatusRank: OrderStatusRank(m)}}}, nil
+			Status: st, ProviderStatus: ps, StatusRank: rank}}}, nil
 	case model.CommandProductUpsert:
 		u := model.ProductUpdate{AsOf: at, SKU: r.Reference, ProviderRef: r.Number}
 		if it := r.Item; it != nil {
@@ -208,10 +231,11 @@ func commandChanges(r *CommandResult, at time.Time) (model.Changes, error) {
 		}
 		return model.Changes{Inbound: []model.InboundUpdate{u}}, nil
 	case model.CommandInboundCancel:
-		// The inbound table knows no cancelled code; 90 is the order
-		// table's, and ranks it above every status an announcement had.
+		// 90 Geannuleerd, which ranks above every status an announcement
+		// had, as the Announcement status webhook that confirms it does.
+		m := LookupInboundStatus("90", "")
 		return model.Changes{Inbound: []model.InboundUpdate{{AsOf: at, Reference: r.Reference, ProviderRef: r.Number,
-			Status: model.InboundCancelled, StatusRank: OrderStatusRank(StatusMatch{Code: "90"})}}}, nil
+			Status: model.InboundStatus(m.Status), StatusRank: OrderStatusRank(m)}}}, nil
 	}
 	return model.Changes{}, fmt.Errorf("%w: command kind %s", errNoMapping, r.Kind)
 }

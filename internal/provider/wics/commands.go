@@ -241,7 +241,13 @@ func ours[T any](found []T, ref, key string, subjectID int64, meta func(T) Meta)
 	return nil, nil
 }
 
-// cancelOrder is order.cancel: DELETE the order by its number.
+// pendingCreateWait is how long a cancel waits for its order's create to
+// reach WICS before it looks again.
+const pendingCreateWait = 15 * time.Second
+
+// cancelOrder is order.cancel: DELETE the order by its number. An order
+// that WICS does not know is cancelled already, unless shiphub still holds
+// it (pending): then its create is yet to be sent, and the cancel waits.
 func (c *Connector) cancelOrder(ctx context.Context, cl *Client, env provider.CommandEnv, cmd *model.Command) (*CommandResult, error) {
 	o, err := subject[*model.Order](ctx, env)
 	if err != nil {
@@ -254,6 +260,12 @@ func (c *Connector) cancelOrder(ctx context.Context, cl *Client, env provider.Co
 			return nil, err
 		}
 		if len(found) == 0 {
+			if o.Status == model.OrderPending {
+				// The order's create has not reached WICS yet: cancelling
+				// nothing now would let the create go through afterwards.
+				return nil, &provider.RetryAfterError{After: pendingCreateWait,
+					Err: errors.New("the order's create has not reached WICS yet")}
+			}
 			res.Absent = true
 			return res, nil
 		}

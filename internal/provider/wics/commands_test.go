@@ -290,7 +290,7 @@ func TestSendOrderCreateFindsTheOrderOfAnEarlierAttempt(t *testing.T) {
 			u := normalizeAnswer(t, c, ans).Orders[0]
 			require.Equal(t, "13000", u.ProviderRef)
 			require.Equal(t, model.OrderAccepted, u.Status)
-			require.Equal(t, &model.ProviderStatus{Code: "30"}, u.ProviderStatus, "the status WICS states")
+			require.Equal(t, &model.ProviderStatus{Code: "30", Description: "Bevestigd"}, u.ProviderStatus, "the status WICS states, in its webhooks' words")
 			require.Equal(t, 31, u.StatusRank)
 		})
 	}
@@ -412,6 +412,16 @@ func TestSendOrderCancel(t *testing.T) {
 			&model.Command{ID: 8, Kind: model.CommandOrderCancel})
 		require.ErrorIs(t, err, provider.ErrRefused)
 		require.ErrorContains(t, err, "has been shipped")
+	})
+	t.Run("APendingOrderWaitsForItsCreate", func(t *testing.T) {
+		t.Parallel()
+		f := newWCWICS(t)
+		order := &model.Order{Reference: "SO1", Status: model.OrderPending}
+		_, err := f.connector(t).SendCommand(context.Background(), envWith(nil, order), &model.Command{ID: 8, Kind: model.CommandOrderCancel})
+		var ra *provider.RetryAfterError
+		require.ErrorAs(t, err, &ra, "cancelling nothing now would let the queued create through")
+		require.Equal(t, pendingCreateWait, ra.After)
+		require.Zero(t, f.count("DELETE", "/api/order/13000"))
 	})
 	t.Run("TheSubjectByValue", func(t *testing.T) {
 		t.Parallel()

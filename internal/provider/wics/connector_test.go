@@ -192,8 +192,15 @@ func TestMappingVariations(t *testing.T) {
 		{"OrderCodeWrittenAsItsDescription", TopicOrderStatus, replace(t, example(t, TopicOrderStatus), `"statusCode": "00"`, `"statusCode": "Bevestigd"`),
 			func(t *testing.T, ch model.Changes) {
 				require.Equal(t, model.OrderAccepted, ch.Orders[0].Status)
-				require.Equal(t, "Bevestigd", ch.Orders[0].ProviderStatus.Code, "the code is kept as sent")
+				require.Equal(t, "Bevestigd", ch.Orders[0].ProviderStatus.Code, "the code is kept as sent: its description (Aangemaakt) contradicts it")
 				require.Equal(t, 31, ch.Orders[0].StatusRank, "the rank of the row the description names, 30")
+			}, []string{`statusCode "Bevestigd" read as the description of code 30`}},
+		{"OrderCodeWrittenAsItsDescriptionAlone", TopicOrderStatus, replace(t, example(t, TopicOrderStatus), `"statusCode": "00"`, `"statusCode": "Bevestigd"`, `"statusDescription": "Aangemaakt"`, `"statusDescription": ""`),
+			func(t *testing.T, ch model.Changes) {
+				require.Equal(t, model.OrderAccepted, ch.Orders[0].Status)
+				require.Equal(t, &model.ProviderStatus{Code: "30", Description: "Bevestigd"}, ch.Orders[0].ProviderStatus,
+					"stated as the webhooks state it, so that a listing of the same status changes nothing")
+				require.Equal(t, 31, ch.Orders[0].StatusRank)
 			}, []string{`statusCode "Bevestigd" read as the description of code 30`}},
 		{"OrderLineListedTwiceIsOneLine", TopicOrderLineStatus, example(t, TopicOrderLineStatus),
 			func(t *testing.T, ch model.Changes) {

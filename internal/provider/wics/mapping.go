@@ -2,6 +2,7 @@ package wics
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -307,7 +308,19 @@ func (mp *mapper) orderLines(orderNr int64, reference string, lines []LineStatus
 func (mp *mapper) orderCode(code, description string) (model.OrderStatus, *model.ProviderStatus, int) {
 	m := LookupOrderStatus(code, description)
 	mp.noteStatus(m)
-	return model.OrderStatus(m.Status), &model.ProviderStatus{Code: code, Description: description}, OrderStatusRank(m)
+	ps := &model.ProviderStatus{Code: code, Description: description}
+	if m.Tolerated != "" && m.Row != nil && (description == "" || strings.EqualFold(strings.TrimSpace(description), strings.TrimSpace(code))) {
+		// A description sent as the code, and no other description (the
+		// order list's statusCode "Bevestigd"), is stated as its row's
+		// code with that description, as the webhooks state the same
+		// status ("30", "Bevestigd"): a reconciliation that lists an order
+		// the webhooks already brought then changes nothing, instead of
+		// rewriting its provider status in another form (and counting
+		// that as a find). A description that says something else is a
+		// contradiction, kept as sent.
+		ps = &model.ProviderStatus{Code: m.Row.Code, Description: cmp.Or(description, strings.TrimSpace(code))}
+	}
+	return model.OrderStatus(m.Status), ps, OrderStatusRank(m)
 }
 
 // OrderStatusRank is the rank (model.OrderUpdate.StatusRank) of an order

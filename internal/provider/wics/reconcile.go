@@ -240,12 +240,18 @@ func (r *Reconciler) RunOnce(ctx context.Context) (RunReport, error) {
 
 // NextWait is the time from a run of requests requests to the next run:
 // Interval, or longer when runs of that cost every Interval would use more
-// than DayShare of the day's budget.
+// than DayShare of the day's budget. The day is 1,440 of the connection's
+// minutes (rate_window): 24 hours against WICS, compressed as the minute is
+// for a simulator.
 func (r *Reconciler) NextWait(requests int) time.Duration {
 	wait := r.Interval
+	day := 24 * time.Hour
+	if w := r.conn.settings.RateWindow; w > 0 && w < time.Minute {
+		day = time.Duration(float64(day) * float64(w) / float64(time.Minute))
+	}
 	perDay := float64(r.conn.settings.RatePerDay) * r.DayShare
 	if perDay > 0 {
-		if d := time.Duration(float64(requests) * float64(24*time.Hour) / perDay); d > wait {
+		if d := time.Duration(float64(requests) * float64(day) / perDay); d > wait {
 			wait = d
 		}
 	}
@@ -523,7 +529,13 @@ func (r *Reconciler) loop(ctx context.Context) {
 				retry = ra.After
 			}
 			wait = retry
-			r.log.Warn("wics reconciliation failed in part; trying again later", "retry_in", wait, "error", err)
+			if errors.As(err, &ra) {
+				// Sent away by the rate budget (urgent commands go first)
+				// or by a block: expected, and no fault of the provider.
+				r.log.Info("wics reconciliation waits for the rate budget; trying again later", "retry_in", wait, "error", err)
+			} else {
+				r.log.Warn("wics reconciliation failed in part; trying again later", "retry_in", wait, "error", err)
+			}
 		} else if err == nil {
 			failures = 0
 			r.log.Debug("wics reconciliation ran", "requests", rep.Requests, "committed", rep.Committed, "next_in", wait)

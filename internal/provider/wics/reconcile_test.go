@@ -359,6 +359,17 @@ func TestNextWaitKeepsTheIntervalForCheapRuns(t *testing.T) {
 	require.Greater(t, rig.rec.NextWait(53), 15*time.Minute)
 }
 
+// TestNextWaitOfACompressedMinute: against a simulator whose minute is
+// compressed (rate_window), the day the budget is shared over is 1,440 such
+// minutes, so a short reconcile_interval is kept as it is for cheap runs.
+func TestNextWaitOfACompressedMinute(t *testing.T) {
+	t.Parallel()
+	rig := newReconcileRig(t, func(s *Settings) { s.RateWindow, s.ReconcileInterval = 100*time.Millisecond, time.Second })
+	require.Equal(t, time.Second, rig.rec.NextWait(4))
+	// 1,440 windows of 100ms are 144s; a quarter of 20,000 is 5,000.
+	require.Equal(t, time.Duration(float64(104)*float64(144*time.Second)/5000), rig.rec.NextWait(104))
+}
+
 func TestReconcileNormalizeRefusesBadBodies(t *testing.T) {
 	t.Parallel()
 	c := newConnector(t)

@@ -46,7 +46,9 @@ type Settings struct {
 	RatePerDay    int `yaml:"rate_per_day"`
 	// ReconcileInterval is how often shiphub asks WICS for what webhooks
 	// may have missed (after WICS's ten retries in 24 hours gave up);
-	// default 15m, at least 1m.
+	// default 15m, at most 24h, and at least one rate_window: 1m against
+	// the real Service Layer, shorter only for a simulator whose minute
+	// is compressed, so that a test sees reconciliation run.
 	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
 	// RateWindow is the length of WICS's "minute" for rate_per_minute and
 	// the unit of its blocks (1, 5 and 15 of them); default and, against
@@ -143,8 +145,13 @@ func (s *Settings) Validate() error {
 	if s.RateWindow < 100*time.Millisecond || s.RateWindow > time.Minute {
 		errs = append(errs, errors.New("rate_window: must be from 100ms to 1m (1m, WICS's own, unless the Service Layer is a simulator with compressed time)"))
 	}
-	if s.ReconcileInterval < time.Minute || s.ReconcileInterval > 24*time.Hour {
+	switch {
+	case s.ReconcileInterval > 24*time.Hour:
 		errs = append(errs, errors.New("reconcile_interval: must be from 1m to 24h"))
+	case s.ReconcileInterval < time.Minute && (s.RateWindow >= time.Minute || s.ReconcileInterval < s.RateWindow):
+		// Below a minute only for a simulator (rate_window < 1m), and
+		// never below its minute.
+		errs = append(errs, errors.New("reconcile_interval: must be from 1m to 24h (or, against a simulator with a compressed rate_window, at least one rate_window)"))
 	}
 	if s.WebshopID < 0 {
 		errs = append(errs, errors.New("webshop_id: must not be negative"))

@@ -87,6 +87,7 @@ func TestSettingsValidate(t *testing.T) {
 		{"NegativeRate", func(s *Settings) { s.RatePerMinute = -1 }, "rate_per_minute: must be from 1 to 150"},
 		{"DayRateAboveWICSLimit", func(s *Settings) { s.RatePerDay = 20001 }, "rate_per_day: must be from 1 to 20000"},
 		{"ReconcileTooOften", func(s *Settings) { s.ReconcileInterval = 30 * time.Second }, "reconcile_interval: must be from 1m to 24h"},
+		{"ReconcileTooOftenForItsWindow", func(s *Settings) { s.RateWindow, s.ReconcileInterval = time.Second, 500*time.Millisecond }, "at least one rate_window"},
 		{"ReconcileTooRarely", func(s *Settings) { s.ReconcileInterval = 25 * time.Hour }, "reconcile_interval: must be from 1m to 24h"},
 		{"NegativeWebshop", func(s *Settings) { s.WebshopID = -1 }, "webshop_id: must not be negative"},
 		{"UnknownZone", func(s *Settings) { s.Timezone = "Europe/Gorinchem" }, `timezone: unknown IANA time zone "Europe/Gorinchem"`},

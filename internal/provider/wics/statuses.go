@@ -117,9 +117,14 @@ func (t *statusTable) copyRows() []StatusRow {
 }
 
 // lookup finds the row of a code, exactly (WICS's codes are digits; "0" is
-// not "00"). A code that no row has, but that is the description of
-// exactly one row, case-insensitively, is read as that row and the reading
-// is reported in Tolerated. Anything else is unknown.
+// not "00"). A code that no row has, but that is the description of a row,
+// case-insensitively, is read as that row and the reading is reported in
+// Tolerated. A description that several rows share ("Ingevoerd": 00 and
+// 10, which the Service Layer's order list sends as statusCode) is read as
+// the first of them when they all have the same canonical status, so the
+// reading guesses nothing canonical, and its rank is the lowest, so it
+// never undoes a later status; rows that disagree leave it unknown.
+// Anything else is unknown.
 func (t *statusTable) lookup(code, description string) StatusMatch {
 	m := StatusMatch{Code: code, Description: description, Status: StatusUnknown}
 	if i, ok := t.byCode[code]; ok {
@@ -128,12 +133,19 @@ func (t *statusTable) lookup(code, description string) StatusMatch {
 		m.DescriptionKnown = knownDescription(r, description)
 		return m
 	}
-	if idx := t.byDesc[strings.ToLower(strings.TrimSpace(code))]; len(idx) == 1 {
-		r := t.rows[idx[0]]
-		m.Status, m.Row = r.Status, &r
-		m.DescriptionKnown = knownDescription(r, description)
-		m.Tolerated = fmt.Sprintf("statusCode %q read as the description of code %s", clip(code), r.Code)
+	idx := t.byDesc[strings.ToLower(strings.TrimSpace(code))]
+	if len(idx) == 0 {
+		return m
 	}
+	r := t.rows[idx[0]]
+	for _, i := range idx[1:] {
+		if t.rows[i].Status != r.Status {
+			return m
+		}
+	}
+	m.Status, m.Row = r.Status, &r
+	m.DescriptionKnown = knownDescription(r, description)
+	m.Tolerated = fmt.Sprintf("statusCode %q read as the description of code %s", clip(code), r.Code)
 	return m
 }
 

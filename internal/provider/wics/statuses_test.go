@@ -138,7 +138,12 @@ func TestOrderStatusTableAgainstTheDocuments(t *testing.T) {
 
 func TestInboundStatusTableAgainstTheDocument(t *testing.T) {
 	t.Parallel()
-	checkTableAgainstSources(t, InboundStatuses(), documentInboundPairs(t))
+	// And the one code taken from the order table: WICS's cancelled code,
+	// which confirms an announcement's cancel.
+	fromOrders := []sourcePair{{code: "90", description: "Geannuleerd", source: "order_statuses.tsv"}}
+	checkTableAgainstSources(t, InboundStatuses(), append(documentInboundPairs(t), fromOrders...))
+	orders := LookupOrderStatus("90", "Geannuleerd")
+	require.Contains(t, orders.Row.Descriptions, "Geannuleerd", "as the order table has it")
 }
 
 func TestLookupOrderStatus(t *testing.T) {
@@ -169,7 +174,7 @@ func TestLookupOrderStatus(t *testing.T) {
 		{"EmptyCode", "", "", StatusUnknown, "", false, false},
 		{"DescriptionInTheCodeField", "Bevestigd", "", OrderAccepted, "30", true, true},
 		{"DescriptionInTheCodeFieldAnyCase", "in uitvoering", "", OrderProcessing, "40", true, true},
-		{"AmbiguousDescriptionInTheCodeField", "Ingevoerd", "", StatusUnknown, "", false, false},
+		{"SharedDescriptionInTheCodeFieldReadsAsItsFirstRowWhenTheRowsAgree", "Ingevoerd", "", OrderAccepted, "00", true, true},
 	}
 	for _, c := range cases {
 		m := LookupOrderStatus(c.code, c.desc)
@@ -190,6 +195,7 @@ func TestLookupInboundStatus(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, InboundAnnounced, LookupInboundStatus("00", "Aangemaakt").Status)
 	require.Equal(t, InboundReceived, LookupInboundStatus("60", "Opgeslagen").Status)
+	require.Equal(t, InboundCancelled, LookupInboundStatus("90", "Geannuleerd").Status, "the confirmation of a cancel")
 	m := LookupInboundStatus("30", "Bevestigd")
 	require.Equal(t, StatusUnknown, m.Status)
 	require.Equal(t, "30", m.Code)
@@ -216,4 +222,28 @@ func TestStatusTablesAreStrict(t *testing.T) {
 	rows := OrderStatuses()
 	rows[0].Descriptions[0] = "changed"
 	require.NotEqual(t, "changed", OrderStatuses()[0].Descriptions[0])
+}
+
+// TestASharedDescriptionInTheCodeFieldIsUnknownWhenItsRowsDisagree: a
+// description read as a code guesses nothing canonical. When the rows that
+// share it have different statuses it stays unknown.
+func TestASharedDescriptionInTheCodeFieldIsUnknownWhenItsRowsDisagree(t *testing.T) {
+	t.Parallel()
+	tab, err := parseStatusTable("test", "10\tOpen | Klaar\taccepted\ttest\n20\tKlaar\tshipped\ttest\n30\tOpen\taccepted\ttest\n",
+		[]string{OrderAccepted, OrderShipped})
+	require.NoError(t, err)
+	for _, c := range []struct {
+		code, status, row string
+	}{
+		{"Klaar", StatusUnknown, ""},
+		{"open", OrderAccepted, "10"},
+	} {
+		m := tab.lookup(c.code, "")
+		require.Equal(t, c.status, m.Status, c.code)
+		if c.row == "" {
+			require.Nil(t, m.Row, c.code)
+		} else {
+			require.Equal(t, c.row, m.Row.Code, c.code)
+		}
+	}
 }

@@ -29,6 +29,13 @@ type Fault struct {
 	// or failed, for clients' timeouts. A fault with only a Delay answers
 	// normally after it.
 	Delay time.Duration
+	// HoldAnswer makes Delay come after the request is carried out: the
+	// request takes effect at once and its answer (or, with LoseAnswer,
+	// the dropped connection) waits for Delay, or for the client to go
+	// away. A client killed meanwhile has sent a request that took effect
+	// without learning so, which is how a crash between sending and
+	// recording is shown.
+	HoldAnswer bool
 	// Times is how many requests it hits; 0 means 1.
 	Times int
 }

@@ -1,6 +1,7 @@
 package wicssim
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -338,6 +339,41 @@ func TestInjectedFaults(t *testing.T) {
 		_, err = (&http.Client{Timeout: 50 * time.Millisecond}).Do(req)
 		require.Error(t, err)
 		require.Equal(t, 200, api{t, base, keyA, secretA}.do("GET", "/api/login", nil).Status, "the delay is used up")
+	})
+	t.Run("AHeldAnswerTakesEffectFirst", func(t *testing.T) {
+		t.Parallel()
+		s, base := startServer(t, nil)
+		s.InjectFault(Fault{Method: "POST", Path: "/api/order", HoldAnswer: true, Delay: time.Minute})
+		req, err := http.NewRequest("POST", base+"/api/order", strings.NewReader(orderJSON("F-3")))
+		require.NoError(t, err)
+		req.SetBasicAuth(keyA, secretA)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() {
+			resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+			if err == nil {
+				resp.Body.Close()
+			}
+			done <- err
+		}()
+		deadline := time.Now().Add(5 * time.Second)
+		for s.OrderCount("F-3") == 0 {
+			require.True(t, time.Now().Before(deadline), "the order is made while its answer is held")
+			select {
+			case err := <-done:
+				t.Fatalf("answered before the hold ended: %v", err)
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		cancel() // the client goes away, as a killed one does
+		require.Error(t, <-done)
+		require.Equal(t, 1, s.OrderCount("F-3"))
+
+		s.InjectFault(Fault{Method: "POST", Path: "/api/order", HoldAnswer: true, Delay: 10 * time.Millisecond})
+		ans := api{t, base, keyA, secretA}.do("POST", "/api/order", orderJSON("F-4"))
+		require.Equal(t, 201, ans.Status, "a short hold answers as usual")
+		require.Equal(t, 1, s.OrderCount("F-4"))
 	})
 	t.Run("AFaultForOneLoginOnly", func(t *testing.T) {
 		t.Parallel()

@@ -349,6 +349,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, u))
 	f := s.takeFault(r, u)
+	if f != nil && f.HoldAnswer {
+		s.holdAnswer(w, r, f)
+		return
+	}
 	if f != nil && f.Delay > 0 && !ctxtime.Sleep(r.Context(), f.Delay) {
 		return
 	}
@@ -371,6 +375,42 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, f.Status, envelope{Code: f.Status, Message: http.StatusText(f.Status)})
 	}
 }
+
+// holdAnswer carries a request out at once and answers it after the
+// fault's Delay (Fault.HoldAnswer); a client that goes away meanwhile gets
+// nothing.
+func (s *Server) holdAnswer(w http.ResponseWriter, r *http.Request, f *Fault) {
+	rec := &bufferWriter{h: http.Header{}, status: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	if f.Delay > 0 && !ctxtime.Sleep(r.Context(), f.Delay) {
+		return
+	}
+	if f.LoseAnswer {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	for k, v := range rec.h {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body.Bytes())
+}
+
+// bufferWriter keeps an answer to be sent later.
+type bufferWriter struct {
+	h      http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferWriter) Header() http.Header         { return b.h }
+func (b *bufferWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferWriter) WriteHeader(status int)      { b.status = status }
 
 // discardWriter swallows the answer of a request whose answer is lost.
 type discardWriter struct{ h http.Header }

@@ -213,6 +213,11 @@ func (s *Store) insertSubject(ctx context.Context, t *tx, sub *store.Submission,
 		if err := t.InsertOrder(ctx, o); err != nil {
 			return 0, err
 		}
+		// The submission is kept apart from the document the provider's
+		// messages change, for a rebuild to start from (ResetCanonical).
+		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(`UPDATE orders SET submitted = doc WHERE id = ?`), o.ID); err != nil {
+			return 0, fmt.Errorf("keeping the submitted order: %w", err)
+		}
 		return o.ID, nil
 	case sub.Product != nil:
 		p := sub.Product

@@ -30,11 +30,14 @@ const orderShipmentsOf = `SELECT o.id, l.shipment_id FROM orders o
 
 // ResetCanonical's statements for orders: an order keeps its id, reference
 // and creation time, so ids a merchant stored stay valid, and goes back to
-// what a provider's first statement without a status makes of it.
+// what a provider's first statement without a status makes of it; an order
+// the merchant submitted through the API goes back to that submission,
+// pending, and the rebuild states the provider's answers over it again.
 const (
 	resetAllOrderLinks = `DELETE FROM order_shipments`
 	resetWsOrderLinks  = `DELETE FROM order_shipments WHERE workspace = ?`
-	resetAllOrders     = `UPDATE orders SET status = 'accepted', provider_ref = '', doc = '{}', updated_at = ?`
+	resetAllOrders     = `UPDATE orders SET status = CASE WHEN submitted <> '' THEN 'pending' ELSE 'accepted' END,
+		provider_ref = '', doc = CASE WHEN submitted <> '' THEN submitted ELSE '{}' END, updated_at = ?`
 )
 
 // storedOrder is the stored document of an order: its JSON and, beside it,

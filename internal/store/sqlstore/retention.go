@@ -69,6 +69,10 @@ var pruneRules = map[store.RetentionTable]pruneRule{
 	store.RetainStockMutations: {
 		table: "stock_mutations", age: "created_at", where: "1 = 1",
 	},
+	store.RetainCommands: {
+		table: "commands", age: "updated_at", where: "status IN ('succeeded', 'dead')",
+		related: []relatedRows{{"idempotency_keys", "command_id IN (%s)"}},
+	},
 }
 
 // Prune deletes one batch of what table's rule lets go. The candidates are

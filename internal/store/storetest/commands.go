@@ -24,6 +24,32 @@ var commandCases = []conformanceCase{
 	{"ADeadOrderCreateRejectsItsOrder", testCommandRejectsOrder},
 	{"AFailedOrDeadCommandIsRetriedWithANewJob", testCommandRetry},
 	{"ListCommandsFiltersAndPagesWithinAWorkspace", testListCommands},
+	{"AResetKeepsASubmittedOrderAsTheMerchantSubmittedIt", testResetKeepsSubmittedOrder},
+}
+
+func testResetKeepsSubmittedOrder(t *testing.T, s store.Store) {
+	res, err := s.SubmitCommand(ctx(t), orderSubmission("acme", "wics", "WT-9", ""), nil)
+	require.NoError(t, err)
+	// The provider's answer makes it accepted, with its own number.
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		o, err := tx.OrderByRef(ctx, "acme", "wics", "WT-9")
+		if err != nil {
+			return err
+		}
+		o.Status, o.ProviderRef, o.Note = model.OrderAccepted, "13291", "from WICS"
+		return tx.UpdateOrder(ctx, o)
+	})
+	_, err = s.ResetCanonical(ctx(t), "acme")
+	require.NoError(t, err)
+	o, err := s.GetOrder(ctx(t), "acme", res.SubjectID)
+	require.NoError(t, err)
+	require.Equal(t, model.OrderPending, o.Status, "back to the submission, for the rebuild to state the answers again")
+	require.Empty(t, o.ProviderRef)
+	require.Empty(t, o.Note, "what the provider stated is gone")
+	require.Len(t, o.Lines, 1, "the merchant's lines are kept")
+	require.Equal(t, "CS1001", o.Lines[0].SKU)
+	require.NotNil(t, o.DeliveryAddress)
+	require.Equal(t, "Antwerpen", o.DeliveryAddress.City)
 }
 
 func orderSubmission(ws, conn, ref, key string) *store.Submission {

@@ -21,6 +21,7 @@ var retentionCases = []conformanceCase{
 	{"PruningTrackersKeepsThoseStillPolled", testPruneTrackers},
 	{"PruningShipmentsKeepsUnfinishedOnesAndTakesTheirEvents", testPruneShipments},
 	{"PruningStockMutationsDeletesThoseRecordedBeforeTheCutoff", testPruneStockMutations},
+	{"PruningCommandsDeletesFinishedOnesWithTheirKeysAndKeepsThoseAtWork", testPruneCommands},
 	{"AFailingSubjectsBacklogIsParkedBehindItsHeadsRetry", testClaimParksTheBacklog},
 	{"SpaceIsReclaimedForPrunedTablesOnly", testReclaimSpace},
 }
@@ -279,4 +280,41 @@ func testPruneStockMutations(t *testing.T, s store.Store) {
 	list, err := s.ListStockMutations(ctx(t), store.StockMutationFilter{Workspace: "acme"})
 	require.NoError(t, err)
 	require.Equal(t, []int64{newer.ID}, mutationIDs(list))
+}
+
+func testPruneCommands(t *testing.T, s store.Store) {
+	submit := func(ref, key string) int64 {
+		res, err := s.SubmitCommand(ctx(t), orderSubmission("acme", "wics", ref, key), nil)
+		require.NoError(t, err)
+		return res.Command.ID
+	}
+	finish := func(id int64, status model.CommandStatus) {
+		_, err := s.StartCommand(ctx(t), id, base)
+		require.NoError(t, err)
+		out := store.CommandOutcome{Status: status, Now: base}
+		if status == model.CommandFailed {
+			out.NextAttemptAt = base.Add(time.Hour)
+		}
+		_, err = s.FinishCommand(ctx(t), id, out)
+		require.NoError(t, err)
+	}
+	succeeded, dead, failed, queued := submit("WT-1", "key-1"), submit("WT-2", ""), submit("WT-3", ""), submit("WT-4", "")
+	finish(succeeded, model.CommandSucceeded)
+	finish(dead, model.CommandDead)
+	finish(failed, model.CommandFailed)
+
+	got := pruneAll(t, s, store.RetainCommands, base.Add(time.Minute), 1)
+	require.Equal(t, map[string]int64{"commands": 2, "idempotency_keys": 1}, got, "finished commands go with their keys")
+	for _, id := range []int64{succeeded, dead} {
+		_, err := s.GetCommand(ctx(t), "acme", id)
+		require.ErrorIs(t, err, store.ErrNotFound)
+	}
+	for _, id := range []int64{failed, queued} {
+		_, err := s.GetCommand(ctx(t), "acme", id)
+		require.NoError(t, err, "a command still at work is kept")
+	}
+	// The pruned key is free again: the same key is a new request.
+	again, err := s.SubmitCommand(ctx(t), orderSubmission("acme", "wics", "WT-5", "key-1"), nil)
+	require.NoError(t, err)
+	require.False(t, again.Replayed)
 }

@@ -83,8 +83,8 @@ func testQueueDeliveries(t *testing.T, s store.Store) {
 	require.True(t, ok)
 	newEndpoint(t, s, "other", "*")
 
-	// A type that is not offered yet (command.failed) is recorded in the feed
-	// but matches no endpoint, not even "*".
+	// A command event goes to "*" like every offered type, and not to
+	// shipment.* or the EDD endpoint.
 	events := emit(t, s, "acme", feedSpec{model.EventShipmentCreated, 1}, feedSpec{model.EventShipmentEDDChanged, 7}, feedSpec{model.EventCommandFailed, 8})
 	feed, err := s.ListFeed(ctx(t), "acme", 0, 10)
 	require.NoError(t, err)
@@ -103,8 +103,10 @@ func testQueueDeliveries(t *testing.T, s store.Store) {
 		{edd.ID, events[1].ID}:       model.DeliveryPending,
 		{all.ID, events[0].ID}:       model.DeliveryPending,
 		{all.ID, events[1].ID}:       model.DeliveryPending,
+		{all.ID, events[2].ID}:       model.DeliveryPending,
 		{off.ID, events[0].ID}:       model.DeliveryFailed,
 		{off.ID, events[1].ID}:       model.DeliveryFailed,
+		{off.ID, events[2].ID}:       model.DeliveryFailed,
 	}, got)
 	require.Empty(t, deliveries(t, s, store.DeliveryFilter{Workspace: "other"}), "another workspace's endpoint gets nothing")
 

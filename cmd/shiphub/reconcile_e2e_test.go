@@ -1,0 +1,66 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/sim/wicssim"
+)
+
+// TestWICSMissedWebhookIsFoundByReconciliation: WICS loses the order
+// status webhooks of an order (as after its ten retries gave up), the
+// order moves on at WICS all the same, and the hub's reconciliation, which
+// lists the open orders every reconcile_interval, catches its status up and
+// counts what it found in shiphub_reconcile_found_total.
+func TestWICSMissedWebhookIsFoundByReconciliation(t *testing.T) {
+	t.Parallel()
+	// Orders move only when the test says, so that what moved while the
+	// webhooks were lost is known.
+	h, sim := startSimHub(t, simHubOptions{Reconcile: true, ReconcileInterval: time.Second},
+		func(c *wicssim.ServerConfig) { c.ProgressStep = -1 })
+	waitSubscribed(t, sim, len(wicsTopics))
+
+	const ref = "E2E-RECON-1"
+	oc := postOrder(t, h, orderJSON(ref), nil)
+	c := waitCommand(t, h, oc.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
+	require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+	waitOrder(t, h, oc.Order.ID, 15*time.Second, ref+" accepted by its webhook", func(o model.Order) bool {
+		return o.Status == model.OrderAccepted && o.ProviderStatus != nil && o.ProviderStatus.Code == "00"
+	})
+	const found = `shiphub_reconcile_found_total{connection="wics",kind="order"}`
+	before := metricValue(t, h, found)
+
+	// WICS gives up on the order's status webhooks; the order moves on to
+	// 40 In uitvoering (10, 20, 30, 40).
+	sim.DropWebhooks(wicssim.DropRule{Topic: wicssim.TopicOrderStatus, Key: ref, Times: 100})
+	for range 4 {
+		require.False(t, sim.AdvanceOrder(ref), "the order is still going")
+	}
+	code, ok := sim.OrderStatus(ref)
+	require.True(t, ok)
+	require.Equal(t, "40", code)
+	lost := 0
+	for _, e := range sim.Emitted() {
+		if e.Topic == wicssim.TopicOrderStatus && e.Dropped {
+			lost++
+		}
+	}
+	require.Equal(t, 4, lost, "four status webhooks were lost")
+
+	o := waitOrder(t, h, oc.Order.ID, 20*time.Second, ref+" caught up by reconciliation", func(o model.Order) bool {
+		return o.ProviderStatus != nil && o.ProviderStatus.Code == "40"
+	})
+	require.Equal(t, model.OrderProcessing, o.Status)
+	require.Equal(t, "In uitvoering", o.ProviderStatus.Description)
+	eventually(t, 10*time.Second, "the find counted", func() bool { return metricValue(t, h, found) > before })
+
+	// A state the webhooks brought is no find: an unchanged order listed
+	// again counts nothing.
+	counted := metricValue(t, h, found)
+	runs := sim.Limits(wicsKey).Served
+	eventually(t, 20*time.Second, "two more reconciliation runs", func() bool { return sim.Limits(wicsKey).Served >= runs+6 })
+	require.Equal(t, counted, metricValue(t, h, found))
+}

@@ -31,13 +31,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	deliveries := fs.Bool("deliveries", false, "measure merchant webhook delivery instead: throughput to a loopback receiver, then end-to-end latency at --rate")
 	deliveryRate := fs.Int("rate", 200, "with --deliveries: inbound webhooks per second of the latency phase")
 	wicsOn := fs.Bool("wics", false, "measure WICS webhooks instead: a mixed stream of every topic from the WICS simulator, then as many courier webhooks as a baseline")
-	wicsOrders := fs.Int("orders", 1000, "with --wics: order lives of the simulated stream (about 20 webhooks each)")
+	wicsOrders := fs.Int("orders", 1000, "with --wics: order lives of the simulated stream (about 20 webhooks each); with --commands: orders to post (default 400)")
 	aa := aaBenchOptions{}
 	aaOn := fs.Bool("activeants", false, "measure the Active Ants connector instead: the sync throughput of --aa-shipments unsynced shipments, then the ShopApi requests of one warehouse hour with --aa-open-orders open orders")
 	fs.IntVar(&aa.shipments, "aa-shipments", 5000, "with --activeants: unsynced shipments at the start of the sync phase")
 	fs.IntVar(&aa.openOrders, "aa-open-orders", 1000, "with --activeants: open orders of the hour phase")
 	fs.Float64Var(&aa.speed, "aa-speed", 180, "with --activeants: how much faster the warehouse's clock runs in the hour phase (180: an hour takes 20s)")
 	fs.IntVar(&aa.hours, "aa-hours", 3, "with --activeants: warehouse hours the hour phase measures (its figures are per hour)")
+	commandsOn := fs.Bool("commands", false, "measure the command path against the WICS simulator instead: --orders orders posted at once, sent within WICS's 150 a minute, then the first reconciliation of --reconcile-orders orders")
+	speed := fs.Float64("speed", 1, "with --commands: the simulator's speed (60 makes a minute pass in a second; the hub's rate_window follows)")
+	reconcileOrders := fs.Int("reconcile-orders", 10000, "with --commands: orders the reconciliation phase finds at WICS (0 skips it)")
 	soak := soakOptions{}
 	soakOn := fs.Bool("soak", false, "soak test retention instead: --updates courier updates with every table kept --retention, printing the database size")
 	fs.IntVar(&soak.updates, "updates", 1_000_000, "with --soak: courier updates to send")
@@ -50,6 +53,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *soakOn {
 		soak.database, soak.concurrency = *database, *concurrency
 		return runSoak(ctx, soak, stdout, stderr)
+	}
+	if *commandsOn {
+		orders := *wicsOrders
+		if !flagSet(fs, "orders") {
+			orders = 400 // about 2.7 minutes at the limit
+		}
+		return runCommandsBench(ctx, commandsBench{database: *database, orders: orders, concurrency: *concurrency,
+			speed: *speed, reconcileOrders: *reconcileOrders}, stdout, stderr)
 	}
 	if *wicsOn {
 		return runWICSBench(ctx, *database, *wicsOrders, *concurrency, stdout, stderr)

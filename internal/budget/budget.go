@@ -358,7 +358,10 @@ type limiter struct {
 	urgent atomic.Int64
 }
 
-var _ provider.Limiter = (*limiter)(nil)
+var (
+	_ provider.Limiter      = (*limiter)(nil)
+	_ provider.LevelBlocker = (*limiter)(nil)
+)
 
 func (l *limiter) budget() provider.RateBudget {
 	l.mu.Lock()
@@ -505,11 +508,15 @@ func (l *limiter) demand(ctx context.Context, key string, until time.Time) {
 }
 
 // Blocked records a block by the provider and returns when it ends.
-func (l *limiter) Blocked(ctx context.Context) (time.Time, error) {
+func (l *limiter) Blocked(ctx context.Context) (time.Time, error) { return l.BlockedAt(ctx, 0) }
+
+// BlockedAt records a block at the level the provider stated (0: it did
+// not, and the block escalates by one level) and returns when it ends.
+func (l *limiter) BlockedAt(ctx context.Context, level int) (time.Time, error) {
 	o := &l.r.opts
 	rb := l.budget()
 	now := o.Now()
-	st, err := o.Store.BlockRateBudget(ctx, store.RateBlock{Key: rb.Key, Now: now, Escalation: rb.Escalation, Quiet: o.Quiet})
+	st, err := o.Store.BlockRateBudget(ctx, store.RateBlock{Key: rb.Key, Now: now, Escalation: rb.Escalation, Quiet: o.Quiet, Level: level})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("recording a block of rate budget %s: %w", rb.Key, err)
 	}

@@ -133,6 +133,18 @@ type Limiter interface {
 	Blocked(ctx context.Context) (until time.Time, err error)
 }
 
+// LevelBlocker is a Limiter that can record a block at the violation level
+// the provider stated in its refusal. A provider whose first refusal comes
+// while another client's block is in force has already escalated it for
+// that request (WICS: "sending a new request will block the user for an
+// additional five minutes"); counting it as the first violation would send
+// again too early and escalate it once more.
+type LevelBlocker interface {
+	// BlockedAt is Blocked with the provider's level (1 for the first);
+	// level 0 is Blocked.
+	BlockedAt(ctx context.Context, level int) (until time.Time, err error)
+}
+
 // ErrBudgetExhausted means a rate budget allows no request now.
 var ErrBudgetExhausted = errors.New("rate budget exhausted")
 

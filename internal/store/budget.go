@@ -86,6 +86,12 @@ type RateBlock struct {
 	// Quiet is how long after a block ended the level goes back to the
 	// first one.
 	Quiet time.Duration
+	// Level is the violation level the provider said its block is at (1
+	// for the first), or 0 when it did not say. A stated level is taken as
+	// it is instead of counting one more violation: the provider's block
+	// then lasts that level's length from now, and two refusals of
+	// requests that were in flight together do not escalate twice.
+	Level int
 }
 
 // Apply returns the state after the block: the level rises by one (back
@@ -95,10 +101,27 @@ type RateBlock struct {
 // the provider extends its block for every request sent during it, so a
 // block the hub records longer than the provider's is safe, and a shorter
 // one is what makes the provider escalate.
+//
+// A stated Level instead sets the level to it (or keeps the current one
+// while its block lasts, if that is higher) and the end to the level's
+// length from now, or keeps the current end if that is later: the hub's
+// block is then never shorter than the one the provider announced.
 func (b RateBlock) Apply(st RateState) RateState {
 	esc := b.Escalation
 	if len(esc) == 0 {
 		esc = []time.Duration{time.Minute}
+	}
+	if b.Level > 0 {
+		level := min(b.Level, len(esc))
+		if st.BlockedUntil.After(b.Now) {
+			level = max(level, st.Violations)
+		}
+		until := b.Now.Add(esc[min(b.Level, len(esc))-1])
+		if st.BlockedUntil.After(until) {
+			until = st.BlockedUntil
+		}
+		st.BlockedUntil, st.Violations = until, level
+		return st
 	}
 	level := st.Violations + 1
 	if st.Violations == 0 || st.BlockedUntil.IsZero() || !b.Now.Before(st.BlockedUntil.Add(b.Quiet)) {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -96,6 +97,28 @@ func (e *APIError) Blocked() bool {
 	// minutes; an item or order "blocked" for its own reasons is not one.
 	return strings.Contains(m, "blocked") &&
 		(strings.Contains(m, "user") || strings.Contains(m, "minute") || strings.Contains(m, "request"))
+}
+
+// violationLevel finds a block's level in WICS's message: the document's
+// words ("Second violation level") or a number ("violation level 2").
+var violationLevel = regexp.MustCompile(`(?i)\b(?:(first|second|third)\s+violation\s+level|violation\s+level\s+([1-9]))\b`)
+
+// ViolationLevel is the level of the block a refusal names (1 for the
+// first), or 0 when the message names none. The first refusal a client
+// meets during another client's block is already at the second level, and
+// waiting only the first level's minute would escalate it to the third.
+func (e *APIError) ViolationLevel() int {
+	if !e.Blocked() {
+		return 0
+	}
+	m := violationLevel.FindStringSubmatch(e.Message)
+	switch {
+	case m == nil:
+		return 0
+	case m[2] != "":
+		return int(m[2][0] - '0')
+	}
+	return map[string]int{"first": 1, "second": 2, "third": 3}[strings.ToLower(m[1])]
 }
 
 // Refused reports whether the request was refused for its content, so
@@ -226,7 +249,15 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 func (c *Client) blocked(ctx context.Context, resp *http.Response, apiErr *APIError) error {
 	after := retryAfter(resp, c.now())
 	if c.Limiter != nil {
-		until, err := c.Limiter.Blocked(ctx)
+		var (
+			until time.Time
+			err   error
+		)
+		if lb, ok := c.Limiter.(provider.LevelBlocker); ok {
+			until, err = lb.BlockedAt(ctx, apiErr.ViolationLevel())
+		} else {
+			until, err = c.Limiter.Blocked(ctx)
+		}
 		if err != nil {
 			return errors.Join(apiErr, fmt.Errorf("recording the wics block: %w", err))
 		}

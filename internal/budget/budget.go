@@ -261,7 +261,7 @@ func (r *Registry) status(rb provider.RateBudget, st store.RateState, now time.T
 	if st.BlockedUntil.After(now) {
 		bs.BlockedUntil = st.BlockedUntil
 	}
-	if st.Violations > 0 && now.Before(st.BlockedUntil.Add(r.opts.Quiet)) {
+	if st.Violations > 0 && now.Before(st.BlockedUntil.Add(quiet(rb, r.opts.Quiet))) {
 		bs.Violations = st.Violations
 	}
 	dayLeft := math.MaxInt
@@ -317,6 +317,12 @@ func interval(rb provider.RateBudget) time.Duration {
 		return 0
 	}
 	return time.Duration(math.Ceil(float64(window(rb)) * paceMargin / float64(rb.PerMinute)))
+}
+
+// quiet is the quiet period after which rb's escalation starts over,
+// shrunk with a compressed minute like the blocks themselves.
+func quiet(rb provider.RateBudget, q time.Duration) time.Duration {
+	return time.Duration(float64(q) * float64(window(rb)) / float64(time.Minute))
 }
 
 // tolerance is how late after its slot a waiter may still start:
@@ -516,7 +522,7 @@ func (l *limiter) BlockedAt(ctx context.Context, level int) (time.Time, error) {
 	o := &l.r.opts
 	rb := l.budget()
 	now := o.Now()
-	st, err := o.Store.BlockRateBudget(ctx, store.RateBlock{Key: rb.Key, Now: now, Escalation: rb.Escalation, Quiet: o.Quiet, Level: level})
+	st, err := o.Store.BlockRateBudget(ctx, store.RateBlock{Key: rb.Key, Now: now, Escalation: rb.Escalation, Quiet: quiet(rb, o.Quiet), Level: level})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("recording a block of rate budget %s: %w", rb.Key, err)
 	}

@@ -26,9 +26,10 @@ type Commands struct {
 	// it is failed and retried.
 	AttemptTimeout time.Duration `yaml:"attempt_timeout"`
 	// PollInterval is how often an idle worker looks for work that became
-	// due; default 1s. Neither database driver has notifications here,
-	// so a new command waits at most this long before it is picked up
-	// by another instance (the instance that queued it is told at once).
+	// due; default 200ms. Neither database driver has notifications here,
+	// and River's InsertTx tells no worker of a job inserted in a
+	// transaction, so a new command waits up to this long before any
+	// instance, the one that queued it included, picks it up.
 	PollInterval time.Duration `yaml:"poll_interval"`
 	// RescueAfter is how long a command may run before the queue takes
 	// its worker for dead (its process killed, say) and runs it again;
@@ -43,7 +44,7 @@ var DefaultCommandRetrySchedule = []time.Duration{10 * time.Second, time.Minute,
 const (
 	DefaultCommandWorkers        = 4
 	DefaultCommandAttemptTimeout = 2 * time.Minute
-	DefaultCommandPollInterval   = time.Second
+	DefaultCommandPollInterval   = 200 * time.Millisecond
 	DefaultCommandRescueAfter    = 10 * time.Minute
 )
 

@@ -18,7 +18,7 @@ func TestCommandsSettings(t *testing.T) {
 	}{
 		{"unset takes the documented defaults", ``, config.Commands{
 			RetrySchedule: []time.Duration{10 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 6 * time.Hour},
-			Workers:       4, AttemptTimeout: 2 * time.Minute, PollInterval: time.Second, RescueAfter: 10 * time.Minute,
+			Workers:       4, AttemptTimeout: 2 * time.Minute, PollInterval: 200 * time.Millisecond, RescueAfter: 10 * time.Minute,
 		}},
 		{"every field is set on its own", "commands:\n  retry_schedule: [1s, 30s]\n  workers: 16\n  attempt_timeout: 10m\n  poll_interval: 250ms\n", config.Commands{
 			RetrySchedule: []time.Duration{time.Second, 30 * time.Second}, Workers: 16, AttemptTimeout: 10 * time.Minute,

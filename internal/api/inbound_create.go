@@ -137,6 +137,7 @@ func (a *API) createInbound(ctx context.Context, in *createInboundInput) (*body[
 	if err != nil {
 		return nil, err
 	}
+	a.graded(ws, i)
 	return &body[InboundCommand]{Body: InboundCommand{Inbound: i, Command: res.Command}}, nil
 }
 

@@ -169,6 +169,7 @@ func (a *API) register() {
 	a.registerCommands()
 	a.registerOrderCommands()
 	a.registerProductCommands()
+	a.registerProductRefresh()
 	a.registerInboundCommands()
 	a.registerOrderRelease()
 	a.registerInboundUpdate()

@@ -24,6 +24,9 @@ import (
 //	                 order.release  OrderUpdate: Reference, Status accepted
 //	command.product  product.upsert ProductUpdate: SKU, ProviderRef Active Ants's product id (add) or
 //	                                the SKU, Name, Barcodes (barcode), Attributes (the fields sent, by name)
+//	                 product.get    ProductUpdate: SKU, ProviderRef Active Ants's id (or the SKU), and
+//	                                what the search answered: Name, Barcodes, Attributes (description,
+//	                                weight, costPrice)
 //	command.inbound  inbound.create InboundUpdate: Reference, ProviderRef the purchase order id,
 //	                                Status announced, ExpectedAt, Lines
 //	                 inbound.update InboundUpdate: Reference, ExpectedAt, Lines (every line sent; the
@@ -81,6 +84,8 @@ type CommandResult struct {
 	PurchaseOrder *PurchaseOrderAdd    `json:"purchase_order,omitempty"`
 	RMA           *RMAAdd              `json:"rma,omitempty"`
 	Return        *model.ReturnRequest `json:"return,omitempty"`
+	// Found is what the product search answered (product.get).
+	Found *FoundProduct `json:"found,omitempty"`
 	// Label is the return label as a data: URL; LabelError why there is none.
 	Label              string `json:"label,omitempty"`
 	LabelPackageNumber string `json:"label_package_number,omitempty"`
@@ -98,7 +103,7 @@ type ReceivedLine struct {
 
 func (r *CommandResult) topic() string {
 	switch r.Kind {
-	case model.CommandProductUpsert:
+	case model.CommandProductUpsert, model.CommandProductGet:
 		return TopicCommandProduct
 	case model.CommandInboundCreate, model.CommandInboundUpdate, model.CommandInboundCancel:
 		return TopicCommandInbound
@@ -143,6 +148,9 @@ func DecodeCommandResult(body []byte) (*CommandResult, error) {
 	}
 	if strings.TrimSpace(r.Reference) == "" {
 		return nil, fmt.Errorf("%w: an active ants %s command answer without a reference", provider.ErrBadInput, r.Kind)
+	}
+	if r.Kind == model.CommandProductGet && r.Found == nil {
+		return nil, fmt.Errorf("%w: an active ants product.get answer without the product found", provider.ErrBadInput)
 	}
 	if r.Kind == model.CommandReturnCreate && r.Return == nil {
 		return nil, fmt.Errorf("%w: an active ants return.create answer without its return", provider.ErrBadInput)
@@ -191,6 +199,12 @@ func normalizeCommand(m *model.InboxMessage) (model.Changes, error) {
 			u.Attributes = productAttrs(p)
 		}
 		return model.Changes{Products: []model.ProductUpdate{u}}, nil
+	case model.CommandProductGet:
+		u := model.ProductUpdate{AsOf: at, SKU: r.Reference, ProviderRef: r.Number}
+		if u.ProviderRef == "" {
+			u.ProviderRef = r.Reference
+		}
+		return model.Changes{Products: []model.ProductUpdate{foundProductUpdate(r, u)}}, nil
 	case model.CommandInboundCreate, model.CommandInboundUpdate:
 		u := model.InboundUpdate{AsOf: at, Reference: r.Reference, ProviderRef: r.Number}
 		if r.Kind == model.CommandInboundCreate {

@@ -26,6 +26,7 @@ import (
 //	                earlier attempt released it) is success.
 //	product.upsert  POST /product/search {sku}; POST /product/edit when found, else POST
 //	                /product/add (whose "already exists" is followed by the edit).
+//	product.get     POST /product/search {sku} (productget.go); a read, so safe to repeat.
 //	inbound.create  POST /purchaseorder/add; "already exists" is success. The ShopApi
 //	                cannot look a purchase order up, so the id is then unknown.
 //	inbound.update  POST /purchaseorder/edit with every line, then POST
@@ -48,7 +49,7 @@ import (
 
 // commandKinds are the kinds the connector carries out.
 var commandKinds = []model.CommandKind{
-	model.CommandOrderCreate, model.CommandOrderRelease, model.CommandProductUpsert,
+	model.CommandOrderCreate, model.CommandOrderRelease, model.CommandProductUpsert, model.CommandProductGet,
 	model.CommandInboundCreate, model.CommandInboundUpdate, model.CommandInboundCancel,
 	model.CommandReturnCreate,
 }
@@ -148,7 +149,7 @@ func (c *Connector) ValidateCommand(cmd *model.Command) error {
 			return fe
 		}
 		return nil
-	case model.CommandOrderRelease, model.CommandInboundCancel:
+	case model.CommandOrderRelease, model.CommandInboundCancel, model.CommandProductGet:
 		return nil
 	}
 	return provider.FieldErrors{{Field: "kind", Message: "active ants carries out " + kindList(), Value: string(cmd.Kind)}}
@@ -256,6 +257,8 @@ func (c *Connector) SendCommand(ctx context.Context, env provider.CommandEnv, cm
 		res, err = c.releaseOrder(ctx, env)
 	case model.CommandProductUpsert:
 		res, err = c.upsertProduct(ctx, cmd)
+	case model.CommandProductGet:
+		res, err = c.getProduct(ctx, env)
 	case model.CommandInboundCreate:
 		res, err = c.createPurchaseOrder(ctx, cmd)
 	case model.CommandInboundUpdate:

@@ -27,6 +27,8 @@ func FuzzCommandAnswer(f *testing.F) {
 		`{"kind":"order.create","command_id":41,"subject_id":7,"reference":"3000231343","number":"470345326","order":{"externalOrderNumber":"3000231343","onHold":true,"orderItems":[{"sku":"51002325","quantity":2}]}}`,
 		`{"kind":"order.release","command_id":42,"reference":"3000231343","existing":true}`,
 		`{"kind":"product.upsert","reference":"AA-RWHM-342","number":"1326169","product":{"sku":"AA-RWHM-342","name":"Lotion","barcode":"8712345678906","weight":0.295,"hasLotNumber":true}}`,
+		`{"kind":"product.get","command_id":43,"subject_id":7,"reference":"AA-RWHM-342","number":"1326169","found":{"id":1326169,"sku":"AA-RWHM-342","name":"Lotion","barcode":"8712345678906","weight":0.295}}`,
+		`{"kind":"product.get","reference":"x"}`,
 		`{"kind":"inbound.create","reference":"PO-1","number":"23056","purchase_order":{"reference":"PO-1","expectedDate":"2025-07-21T00:00:00Z","purchaseOrderItems":[{"sku":"A","quantity":5}]}}`,
 		`{"kind":"inbound.cancel","reference":"PO-1","number":"23056","colour":"yellow","received":[{"line_number":1,"sku":"A","received":4}]}`,
 		`{"kind":"return.create","reference":"#1021-TST-001","number":"133","return":{"reference":"#1021-TST-001","lines":[{"sku":"T-001","quantity":1,"reason":"ADRES_OBOA"}]},"label":"data:application/pdf;base64,JVBERg=="}`,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -147,6 +148,15 @@ func (i *Int) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// MarshalJSON writes the number, or null: an Int read from Active Ants
+// goes into the inbox (a command answer) and is read back.
+func (i Int) MarshalJSON() ([]byte, error) {
+	if !i.Valid {
+		return []byte("null"), nil
+	}
+	return strconv.AppendInt(nil, i.N, 10), nil
+}
+
 // String is the number's digits, or "" when null.
 func (i Int) String() string {
 	if !i.Valid {
@@ -211,6 +221,16 @@ func (f *Float) UnmarshalJSON(b []byte) error {
 	}
 	*f = Float{F: v, Valid: true}
 	return nil
+}
+
+// MarshalJSON writes the number, or null when it is null or not finite
+// (JSON has no NaN): a Float read from Active Ants goes into the inbox (a
+// command answer) and is read back.
+func (f Float) MarshalJSON() ([]byte, error) {
+	if !f.Valid || math.IsNaN(f.F) || math.IsInf(f.F, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f.F, 'g', -1, 64), nil
 }
 
 // Time is a ShopApi date-time: with or without an offset (without one it

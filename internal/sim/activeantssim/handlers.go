@@ -831,9 +831,18 @@ func (s *Sim) searchProductBody(w http.ResponseWriter, r *http.Request, _ []stri
 		s.answer(w, 0, "", nil, refuse("Product not found."))
 		return
 	}
+	// The sources show only result.sku; the simulator answers the
+	// document's product fields too, so that a read-back has something to
+	// carry.
 	s.answer(w, http.StatusOK, "Product found.", struct {
-		Sku string `json:"sku"`
-	}{p.sku}, nil)
+		ID          int64   `json:"id"`
+		Sku         string  `json:"sku"`
+		Name        string  `json:"name"`
+		Barcode     string  `json:"barcode"`
+		Description string  `json:"description,omitempty"`
+		Weight      float64 `json:"weight"`
+		CostPrice   float64 `json:"costPrice"`
+	}{p.id, p.sku, p.name, p.barcode, p.description, p.weight, p.costPrice}, nil)
 }
 
 func (s *Sim) searchProductQuery(w http.ResponseWriter, r *http.Request, _ []string) {

@@ -274,3 +274,17 @@ func (s *Sim) Stats() Stats {
 	}
 	return st
 }
+
+// RenameProduct changes a product's name at the warehouse, as an edit in
+// Maya does, without telling the hub: what a read-back (product.get)
+// brings to it.
+func (s *Sim) RenameProduct(sku, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.w.bySKU[strings.ToLower(sku)]
+	if p == nil {
+		return fmt.Errorf("active ants simulator: no product %q", sku)
+	}
+	p.name = name
+	return nil
+}

@@ -316,3 +316,40 @@ func shipmentsOf(sim *aaSim, ref string) []activeantssim.Shipment {
 	}
 	return out
 }
+
+// TestActiveAntsProductRefreshEndToEnd: POST /api/v1/products/{id}/refresh
+// queues a product.get, which reads the product at Active Ants (POST
+// /product/search by SKU); its answer goes through the inbox and updates
+// the hub's product with what the warehouse keeps (a name changed in Maya).
+func TestActiveAntsProductRefreshEndToEnd(t *testing.T) {
+	t.Parallel()
+	sim := startAASim(t, activeantssim.Config{Seed: 71, Speed: -1, Products: 3})
+	p := sim.Products()[0]
+	h := startAAHub(t, sim, "")
+
+	status, body := aaSend(t, h, http.MethodPost, "/api/v1/products", mustJSON(map[string]any{"connection": "aa", "sku": p.SKU, "name": p.Name}))
+	require.Equal(t, http.StatusAccepted, status, "%s", body)
+	var pc api.ProductCommand
+	require.NoError(t, json.Unmarshal(body, &pc))
+	waitCommand(t, h, pc.Command.ID, 15*time.Second, model.CommandSucceeded)
+
+	require.NoError(t, sim.RenameProduct(p.SKU, "Hand Lotion 250ml (Maya)"))
+	searches := sim.count("POST /product/search")
+	status, body = aaSend(t, h, http.MethodPost, fmt.Sprintf("/api/v1/products/%d/refresh", pc.Product.ID), "")
+	require.Equal(t, http.StatusAccepted, status, "%s", body)
+	var rc api.ProductCommand
+	require.NoError(t, json.Unmarshal(body, &rc))
+	require.Equal(t, model.CommandProductGet, rc.Command.Kind)
+	require.Equal(t, pc.Product.ID, rc.Command.SubjectID)
+	waitCommand(t, h, rc.Command.ID, 15*time.Second, model.CommandSucceeded)
+	require.Equal(t, searches+1, sim.count("POST /product/search"), "one search")
+
+	var got model.Product
+	eventually(t, 10*time.Second, "the product updated from Active Ants", func() bool {
+		got = model.Product{}
+		return apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/products/%d", pc.Product.ID), &got) == http.StatusOK &&
+			got.Name == "Hand Lotion 250ml (Maya)"
+	})
+	require.Equal(t, []string{p.Barcode}, got.Barcodes, "the warehouse's barcode")
+	require.Contains(t, got.Attributes, "weight")
+}

@@ -116,7 +116,7 @@ func TestOpenAPIDocumentDescribesTheContract(t *testing.T) {
 		"/inbound", "/inbound/{id}", "/returns", "/returns/{id}", "/returns/{id}/label",
 		"/orders", "/orders/{id}", "/commands", "/commands/{id}", "/connections"}
 	postOnly := []string{"/endpoints/{id}/rotate-secret", "/endpoints/{id}/recover", "/deliveries/{id}/retry", "/inbox/{id}/retry", "/inbox/failed/retry",
-		"/orders/{id}/cancel", "/orders/{id}/release", "/inbound/{id}/cancel", "/commands/{id}/retry"}
+		"/orders/{id}/cancel", "/orders/{id}/release", "/inbound/{id}/cancel", "/commands/{id}/retry", "/products/{id}/refresh"}
 	require.Len(t, doc.Paths, len(wantPaths)+len(postOnly))
 	statuses := make([]string, len(model.Statuses))
 	for i, s := range model.Statuses {

@@ -2863,6 +2863,12 @@ type CreateProductParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// RefreshProductParams defines parameters for RefreshProduct.
+type RefreshProductParams struct {
+	// IdempotencyKey A key of the client's choosing that makes the request safe to repeat.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListReturnsParams defines parameters for ListReturns.
 type ListReturnsParams struct {
 	// Reference Only returns of this order reference, or with this RMA number, exactly.
@@ -4077,6 +4083,13 @@ type ClientInterface interface {
 	// Corresponds with GET /products/{id} (the `GetProduct` operationId).
 	GetProduct(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RefreshProduct Read a product back from its provider
+	//
+	// Queues the command that reads the product from its connection's provider (product.get; Active Ants: the product search by SKU) and answers 202 with the product and the command. The provider's answer updates the product (its name, barcode and fields) when the command succeeds. 422 when the connection's provider cannot read products back. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Corresponds with POST /products/{id}/refresh (the `RefreshProduct` operationId).
+	RefreshProduct(ctx context.Context, id int64, params *RefreshProductParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListReturns List returns
 	//
 	// Lists the workspace's returns (RMAs), newest first, with their lines and the customer's answers. Follow next_cursor until it is empty to walk all of them.
@@ -4826,6 +4839,23 @@ func (c *Client) CreateProduct(ctx context.Context, params *CreateProductParams,
 // Corresponds with GET /products/{id} (the `GetProduct` operationId).
 func (c *Client) GetProduct(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetProductRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefreshProduct Read a product back from its provider
+//
+// Queues the command that reads the product from its connection's provider (product.get; Active Ants: the product search by SKU) and answers 202 with the product and the command. The provider's answer updates the product (its name, barcode and fields) when the command succeeds. 422 when the connection's provider cannot read products back. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Corresponds with POST /products/{id}/refresh (the `RefreshProduct` operationId).
+func (c *Client) RefreshProduct(ctx context.Context, id int64, params *RefreshProductParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshProductRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6796,6 +6826,55 @@ func NewGetProductRequest(server string, id int64) (*http.Request, error) {
 	return req, nil
 }
 
+// NewRefreshProductRequest constructs an http.Request for the RefreshProduct method
+func NewRefreshProductRequest(server string, id int64, params *RefreshProductParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/products/%s/refresh", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListReturnsRequest constructs an http.Request for the ListReturns method
 func NewListReturnsRequest(server string, params *ListReturnsParams) (*http.Request, error) {
 	var err error
@@ -7967,6 +8046,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /products/{id} (the `GetProduct` operationId).
 	GetProductWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetProductResponse, error)
+
+	// RefreshProductWithResponse Read a product back from its provider
+	//
+	// Queues the command that reads the product from its connection's provider (product.get; Active Ants: the product search by SKU) and answers 202 with the product and the command. The provider's answer updates the product (its name, barcode and fields) when the command succeeds. 422 when the connection's provider cannot read products back. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /products/{id}/refresh (the `RefreshProduct` operationId).
+	RefreshProductWithResponse(ctx context.Context, id int64, params *RefreshProductParams, reqEditors ...RequestEditorFn) (*RefreshProductResponse, error)
 
 	// ListReturnsWithResponse List returns
 	//
@@ -10464,6 +10552,82 @@ func (r GetProductResponse) ContentType() string {
 	return ""
 }
 
+type RefreshProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ProductCommand
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ErrorModel
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ErrorModel
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RefreshProductResponse) GetJSON202() *ProductCommand {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RefreshProductResponse) GetApplicationproblemJSON400() *ErrorModel {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RefreshProductResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RefreshProductResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RefreshProductResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RefreshProductResponse) GetApplicationproblemJSON503() *ErrorModel {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RefreshProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RefreshProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RefreshProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RefreshProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListReturnsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11947,6 +12111,21 @@ func (c *ClientWithResponses) GetProductWithResponse(ctx context.Context, id int
 		return nil, err
 	}
 	return ParseGetProductResponse(rsp)
+}
+
+// RefreshProductWithResponse Read a product back from its provider
+//
+// Queues the command that reads the product from its connection's provider (product.get; Active Ants: the product search by SKU) and answers 202 with the product and the command. The provider's answer updates the product (its name, barcode and fields) when the command succeeds. 422 when the connection's provider cannot read products back. A key of the client's choosing (a UUID, say) that makes the request safe to repeat: the same key with the same request gives the same answer and queues nothing again; with a different request it is refused (422).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /products/{id}/refresh (the `RefreshProduct` operationId).
+func (c *ClientWithResponses) RefreshProductWithResponse(ctx context.Context, id int64, params *RefreshProductParams, reqEditors ...RequestEditorFn) (*RefreshProductResponse, error) {
+	rsp, err := c.RefreshProduct(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefreshProductResponse(rsp)
 }
 
 // ListReturnsWithResponse List returns
@@ -14022,6 +14201,67 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRefreshProductResponse parses an HTTP response from a RefreshProductWithResponse call
+func ParseRefreshProductResponse(rsp *http.Response) (*RefreshProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RefreshProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ProductCommand
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorModel

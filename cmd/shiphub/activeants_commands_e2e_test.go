@@ -186,11 +186,24 @@ func TestActiveAntsPurchaseOrderColoursEndToEnd(t *testing.T) {
 	}
 	refused(lines(3, 5), "yellow")
 
+	// Raising a line is what yellow allows: queued, sent, and the
+	// warehouse's purchase order holds the new quantity.
+	edits := sim.count("POST /purchaseorder/edit")
+	status, body = aaSend(t, h, http.MethodPut, fmt.Sprintf("/api/v1/inbound/%d", ic.Inbound.ID), lines(10, 8))
+	require.Equal(t, http.StatusAccepted, status, "%s", body)
+	var uc api.InboundCommand
+	require.NoError(t, json.Unmarshal(body, &uc))
+	require.Equal(t, "yellow", uc.Inbound.Colour)
+	c := waitCommand(t, h, uc.Command.ID, 15*time.Second, model.CommandSucceeded, model.CommandDead)
+	require.Equal(t, model.CommandSucceeded, c.Status, "last error: %s", c.LastError)
+	require.Equal(t, edits+1, sim.count("POST /purchaseorder/edit"))
+	require.Equal(t, map[string][2]int{a: {10, 4}, b: {8, 0}}, sim.PurchaseOrderItems(poID))
+
 	require.NoError(t, sim.Receive(poID, a, 6))
-	require.NoError(t, sim.Receive(poID, b, 5))
+	require.NoError(t, sim.Receive(poID, b, 8))
 	require.Equal(t, activeantssim.Green, sim.PurchaseOrderColour(poID))
 	eventually(t, 15*time.Second, "the inbound goods green", func() bool { return inbound().Colour == "green" })
-	refused(lines(10, 6), "green")
+	refused(lines(10, 9), "green")
 }
 
 // TestActiveAntsReturnLabelEndToEnd: a return of a shipped order is

@@ -2,7 +2,9 @@ package wics
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -88,4 +90,35 @@ func TestAFailedShipmentsFetchIsRetriedNextRun(t *testing.T) {
 	require.Len(t, rig.fake.queries[path], 2, "the failed request and its retry, nothing more")
 	require.JSONEq(t, `{"since":"2022-08-14"}`, rig.cursor(t, TopicReconcileOrder))
 	require.Len(t, rig.inbox(t, TopicReconcileShipment), 1)
+}
+
+// The shipments' cost, counted: of 1,000 open orders listed, 100 ship
+// between two runs, and the second run costs one request more for each of
+// them; a third run, with the same listings, costs the lists alone (the
+// figures of BENCHMARKS.md).
+func TestTheShipmentsCostOneRequestPerChangedShippedOrder(t *testing.T) {
+	t.Parallel()
+	rig := newReconcileRig(t)
+	for i := range 1000 {
+		rig.fake.order(fmt.Sprintf("%05d", i), fmt.Sprintf("ref-%05d", i), "2022-08-15", "40")
+	}
+	ctx := context.Background()
+	rep, err := rig.rec.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 11+3, rep.Requests, "11 order pages, receipts, announcements, stock")
+
+	for i := range 100 {
+		rig.fake.order(fmt.Sprintf("%05d", i), fmt.Sprintf("ref-%05d", i), "2022-08-15", "70")
+	}
+	rig.now = rig.now.Add(15 * time.Minute)
+	rep, err = rig.rec.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 100, rep.Committed["order"])
+	require.Equal(t, 11+100+2, rep.Requests, "one shipments request per shipped order; stock waits its interval")
+
+	rig.now = rig.now.Add(15 * time.Minute)
+	rep, err = rig.rec.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Zero(t, rep.Committed["order"])
+	require.Equal(t, 11+2, rep.Requests, "unchanged listings fetch nothing")
 }

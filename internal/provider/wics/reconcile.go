@@ -70,8 +70,9 @@ import (
 // DayShare (default a quarter) of rate_per_day, so after a run of r requests
 // it waits at least r × 24h / (DayShare × rate_per_day): 101 requests, 29
 // minutes (reconcile_test.go computes it). Shipments add one request per
-// shipped order whose listing changed, once: an order ships once, so at
-// most one request per order shipped since the last run.
+// shipped order whose listing is new or changed: normally one per order
+// shipped, two when runs see both its 60 and its 70, never one for an
+// unchanged listing (reconcile_shipment_test.go counts it).
 
 // Reconciliation topics of the inbox, and their kinds.
 const (

@@ -475,6 +475,14 @@ func (r *Reconciler) stock(ctx context.Context, cl *Client, now time.Time, rep *
 func (r *Reconciler) shipments(ctx context.Context, cl *Client, ref string, now time.Time, rep *RunReport) error {
 	var items []json.RawMessage
 	if _, err := cl.Do(ctx, http.MethodGet, "/order/"+pathID(ref)+"/shipment", nil, nil, &items); err != nil {
+		var api *APIError
+		if errors.As(err, &api) && api.Refused() {
+			// Not found, or refused for what was asked: asking again
+			// cannot succeed, and a pending fetch that always fails would
+			// hold up every later run. The order's webhooks still count.
+			r.log.Warn("wics reconciliation: the shipments of an order cannot be fetched; skipping them", "order_reference", ref, "error", err)
+			return nil
+		}
 		return fmt.Errorf("getting the shipments of order %q: %w", ref, err)
 	}
 	for _, raw := range items {

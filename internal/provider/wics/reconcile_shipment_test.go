@@ -3,6 +3,7 @@ package wics
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -121,4 +122,23 @@ func TestTheShipmentsCostOneRequestPerChangedShippedOrder(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, rep.Committed["order"])
 	require.Equal(t, 11+2, rep.Requests, "unchanged listings fetch nothing")
+}
+
+// A shipments fetch WICS refuses (404: no such order by that reference) is
+// not retried: it could never succeed, and it would hold up every run.
+func TestARefusedShipmentsFetchIsNotRetried(t *testing.T) {
+	t.Parallel()
+	rig := newReconcileRig(t)
+	rig.fake.order("9001", "13217", "2022-08-15", "70")
+	rig.fake.shipmentFails, rig.fake.shipmentFailStatus = 1, http.StatusNotFound
+	ctx := context.Background()
+
+	rep, err := rig.rec.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Committed["order"])
+	require.Zero(t, rep.Committed["shipment"])
+	require.JSONEq(t, `{"since":"2022-08-14"}`, rig.cursor(t, TopicReconcileOrder), "nothing pending")
+	_, err = rig.rec.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Len(t, rig.fake.queries["/api/order/13217/shipment"], 1)
 }

@@ -1,6 +1,7 @@
 package wics
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,7 +36,9 @@ type fakeWICS struct {
 	// many of those requests first, with a 500.
 	shipments     map[string][]byte
 	shipmentFails int
-	queries       map[string][]string // path -> raw queries
+	// shipmentFailStatus is the failures' status; 0 means 500.
+	shipmentFailStatus int
+	queries            map[string][]string // path -> raw queries
 }
 
 func newFakeWICS() *fakeWICS {
@@ -88,7 +91,8 @@ func (f *fakeWICS) serve(t testing.TB) *docServer {
 					f.queries[r.URL.Path] = append(f.queries[r.URL.Path], r.URL.RawQuery)
 					if f.shipmentFails > 0 {
 						f.shipmentFails--
-						answer(http.StatusInternalServerError, []byte(`{"code":500,"message":"Internal error","success":false}`))(w, r)
+						status := cmp.Or(f.shipmentFailStatus, http.StatusInternalServerError)
+						answer(status, fmt.Appendf(nil, `{"code":%d,"message":"Failed","success":false}`, status))(w, r)
 						return
 					}
 					body, ok := f.shipments[ref]

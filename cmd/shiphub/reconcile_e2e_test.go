@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -63,4 +66,34 @@ func TestWICSMissedWebhookIsFoundByReconciliation(t *testing.T) {
 	runs := sim.Limits(wicsKey).Served
 	eventually(t, 20*time.Second, "two more reconciliation runs", func() bool { return sim.Limits(wicsKey).Served >= runs+6 })
 	require.Equal(t, counted, metricValue(t, h, found))
+
+	// The Shipment webhook is lost too: the order ships at WICS (50, 60,
+	// 70 and its parcel) and reconciliation, finding its listing shipped,
+	// fetches its shipments, so the order ends shipped with its shipment
+	// and tracking, not shipped with none.
+	sim.DropWebhooks(wicssim.DropRule{Topic: wicssim.TopicShipment, Key: ref, Times: 100})
+	for i := 0; !sim.AdvanceOrder(ref); i++ {
+		require.Less(t, i, 20, "the order ships")
+	}
+	var shipment wicssim.Shipment
+	for _, e := range sim.Emitted() {
+		if e.Topic == wicssim.TopicShipment && e.Key == ref {
+			require.True(t, e.Dropped, "the Shipment webhook was lost")
+			require.NoError(t, json.Unmarshal(e.Body, &shipment))
+		}
+	}
+	require.NotEmpty(t, shipment.TrackAndTrace, "the simulator shipped the order")
+	o = waitOrder(t, h, oc.Order.ID, 20*time.Second, ref+" shipped with its shipment, by reconciliation", func(o model.Order) bool {
+		return o.Status == model.OrderShipped && len(o.ShipmentIDs) == 1
+	})
+	require.Equal(t, &model.ProviderStatus{Code: "70", Description: "Verzonden"}, o.ProviderStatus)
+	var s model.Shipment
+	require.Equal(t, http.StatusOK, apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/shipments/%d", o.ShipmentIDs[0]), &s))
+	require.Equal(t, ref, s.OrderReference)
+	require.Equal(t, shipment.TrackAndTrace, s.TrackingNumber)
+	require.Equal(t, shipment.ShipperName, s.Carrier)
+	require.Equal(t, s.ID, trackOne(t, h, s.TrackingNumber, 0).ID, "the tracking number finds the shipment")
+	eventually(t, 10*time.Second, "the shipment find counted", func() bool {
+		return metricValue(t, h, `shiphub_reconcile_found_total{connection="wics",kind="shipment"}`) >= 1
+	})
 }

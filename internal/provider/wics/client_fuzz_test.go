@@ -72,8 +72,11 @@ func FuzzReconcileNormalize(f *testing.F) {
 	for i, item := range docItems(f) {
 		f.Add(uint8(i), item)
 	}
+	var shipments struct{ Data []json.RawMessage }
+	require.NoError(f, json.Unmarshal(docExample(f, "order_shipments.json"), &shipments))
+	f.Add(uint8(4), []byte(shipments.Data[0])) // under reconcile.shipment
 	c := newConnector(f)
-	reconTopics := []string{TopicReconcileOrder, TopicReconcileReceipt, TopicReconcileAnnouncement, TopicReconcileStock}
+	reconTopics := []string{TopicReconcileOrder, TopicReconcileReceipt, TopicReconcileAnnouncement, TopicReconcileStock, TopicReconcileShipment}
 	at := time.Date(2022, 8, 15, 10, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, idx uint8, body []byte) {
 		ch, err := c.Normalize(&model.InboxMessage{Topic: reconTopics[int(idx)%len(reconTopics)], Body: body, ReceivedAt: at})
@@ -86,6 +89,9 @@ func FuzzReconcileNormalize(f *testing.F) {
 		}
 		for _, s := range ch.Stock {
 			require.Empty(t, s.Warehouse, "reconciled stock writes the webhook's row")
+		}
+		for _, s := range ch.Shipments {
+			require.False(t, s.AsOf.IsZero())
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -43,7 +44,13 @@ import (
 //	              change is listed again until it is final, and an order whose delivery
 //	              date was before the last run is listed for a day more. webshopId=N too
 //	              when webshop_id is set. (An order entered with a deliveryDate before W
-//	              is not found; its webhooks still are.)
+//	              is not found; its webhooks still are.) An order whose listing is new or
+//	              changed (not a duplicate in the inbox) and whose status is shipped or
+//	              partially shipped has its shipments fetched (GET /order/{reference}/
+//	              shipment) and each committed as reconcile.shipment, so a lost Shipment
+//	              webhook is recovered with its tracking; an unchanged listing fetches
+//	              nothing. A fetch that fails leaves the reference in the cursor's
+//	              pending list, fetched first on the next run.
 //	receipt       receiptDate[gte]=the last run's date less Overlap (receipts are dated the
 //	              day they are made, the document's own example filter). The list has no
 //	              lines, so each receipt whose listed summary is new or changed is fetched
@@ -62,7 +69,10 @@ import (
 // reconciler stretches its own interval: it never plans to spend more than
 // DayShare (default a quarter) of rate_per_day, so after a run of r requests
 // it waits at least r × 24h / (DayShare × rate_per_day): 101 requests, 29
-// minutes (reconcile_test.go computes it).
+// minutes (reconcile_test.go computes it). Shipments add one request per
+// shipped order whose listing is new or changed: normally one per order
+// shipped, two when runs see both its 60 and its 70, never one for an
+// unchanged listing (reconcile_shipment_test.go counts it).
 
 // Reconciliation topics of the inbox, and their kinds.
 const (
@@ -70,6 +80,9 @@ const (
 	TopicReconcileReceipt      = "reconcile.receipt"
 	TopicReconcileAnnouncement = "reconcile.announcement"
 	TopicReconcileStock        = "reconcile.stock"
+	// TopicReconcileShipment is an item of an order's shipment list (GET
+	// /api/order/{reference}/shipment), mapped as Topic Shipment.
+	TopicReconcileShipment = "reconcile.shipment"
 )
 
 // Reconciliation defaults.
@@ -258,9 +271,13 @@ func (r *Reconciler) NextWait(requests int) time.Duration {
 	return wait
 }
 
-// orderCursor is the order watermark: the deliveryDate the listing starts at.
+// orderCursor is the order watermark: the deliveryDate the listing starts
+// at, and the references of shipped orders whose shipments are still to be
+// fetched (a fetch failed after their listing was committed, so the
+// listing would be a duplicate next time and fetch nothing).
 type orderCursor struct {
-	Since string `json:"since"`
+	Since   string   `json:"since"`
+	Pending []string `json:"pending_shipments,omitempty"`
 }
 
 // reconOrder is the part of a listed order reconciliation reads.
@@ -286,11 +303,30 @@ func (r *Reconciler) orders(ctx context.Context, cl *Client, now time.Time, rep 
 	if id := r.conn.settings.WebshopID; id != 0 {
 		f = f.Where("webshopId", OpEq, strconv.FormatInt(id, 10))
 	}
+	// pending is what is still to fetch; on a failure it is saved with the
+	// old watermark, so the next run lists the same orders and fetches these.
+	pending := append([]string(nil), cur.Pending...)
+	failed := func(err error) error {
+		if slices.Equal(pending, cur.Pending) {
+			return err
+		}
+		if serr := r.save(ctx, TopicReconcileOrder, orderCursor{Since: cur.Since, Pending: pending}); serr != nil {
+			return errors.Join(err, serr)
+		}
+		return err
+	}
+	for len(pending) > 0 {
+		if err := r.shipments(ctx, cl, pending[0], now, rep); err != nil {
+			return failed(err)
+		}
+		pending = pending[1:]
+	}
 	earliestOpen := ""
 	err := Walk(ctx, cl, "/order", f, func(_ int, raws []json.RawMessage) error {
 		for _, raw := range raws {
 			rep.Listed["order"]++
-			if err := r.commit(ctx, TopicReconcileOrder, "order", raw, now, rep); err != nil {
+			fresh, err := r.commitNew(ctx, TopicReconcileOrder, "order", raw, now, rep)
+			if err != nil {
 				return err
 			}
 			o, err := bindItem[reconOrder](raw)
@@ -299,6 +335,14 @@ func (r *Reconciler) orders(ctx context.Context, cl *Client, now time.Time, rep 
 				continue
 			}
 			m := LookupOrderStatus(o.StatusCode, o.StatusDescription)
+			shipped := m.Status == string(model.OrderShipped) || m.Status == string(model.OrderPartiallyShipped)
+			if fresh && shipped && o.Reference != "" {
+				pending = append(pending, o.Reference)
+				if err := r.shipments(ctx, cl, o.Reference, now, rep); err != nil {
+					return err
+				}
+				pending = pending[:len(pending)-1]
+			}
 			final := m.Status == string(model.OrderShipped) || m.Status == string(model.OrderCancelled)
 			if d := o.DeliveryDate.Date; !final && d != "" && (earliestOpen == "" || d < earliestOpen) {
 				earliestOpen = d
@@ -307,7 +351,7 @@ func (r *Reconciler) orders(ctx context.Context, cl *Client, now time.Time, rep 
 		return nil
 	})
 	if err != nil {
-		return err
+		return failed(err)
 	}
 	next := floor
 	if earliestOpen != "" && earliestOpen < next {
@@ -425,8 +469,40 @@ func (r *Reconciler) stock(ctx context.Context, cl *Client, now time.Time, rep *
 	return r.save(ctx, TopicReconcileStock, stockCursor{At: now.UTC()})
 }
 
+// shipments fetches the shipments of the order of reference ref and
+// commits each, as WICS listed it, as a reconcile.shipment message: Normalize
+// maps it as the Shipment webhook, order link and tracking included.
+func (r *Reconciler) shipments(ctx context.Context, cl *Client, ref string, now time.Time, rep *RunReport) error {
+	var items []json.RawMessage
+	if _, err := cl.Do(ctx, http.MethodGet, "/order/"+pathID(ref)+"/shipment", nil, nil, &items); err != nil {
+		var api *APIError
+		if errors.As(err, &api) && api.Refused() {
+			// Not found, or refused for what was asked: asking again
+			// cannot succeed, and a pending fetch that always fails would
+			// hold up every later run. The order's webhooks still count.
+			r.log.Warn("wics reconciliation: the shipments of an order cannot be fetched; skipping them", "order_reference", ref, "error", err)
+			return nil
+		}
+		return fmt.Errorf("getting the shipments of order %q: %w", ref, err)
+	}
+	for _, raw := range items {
+		rep.Listed["shipment"]++
+		if err := r.commit(ctx, TopicReconcileShipment, "shipment", raw, now, rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // commit appends one answer item to the inbox.
 func (r *Reconciler) commit(ctx context.Context, topic, kind string, raw json.RawMessage, now time.Time, rep *RunReport) error {
+	_, err := r.commitNew(ctx, topic, kind, raw, now, rep)
+	return err
+}
+
+// commitNew is commit, saying whether the item was new to the inbox (not
+// a duplicate of a state already committed).
+func (r *Reconciler) commitNew(ctx context.Context, topic, kind string, raw json.RawMessage, now time.Time, rep *RunReport) (bool, error) {
 	m := &model.InboxMessage{
 		Workspace: r.env.Workspace, Connection: r.env.Connection, Provider: Info.Name,
 		Source: model.SourcePoll, Topic: topic, DedupKey: ReconcileDedupKey(topic, raw), ContentType: "application/json",
@@ -435,15 +511,15 @@ func (r *Reconciler) commit(ctx context.Context, topic, kind string, raw json.Ra
 	}
 	_, dup, err := r.env.Store.AppendInbox(ctx, m)
 	if err != nil {
-		return fmt.Errorf("committing a reconciled %s to the inbox: %w", kind, err)
+		return false, fmt.Errorf("committing a reconciled %s to the inbox: %w", kind, err)
 	}
 	if dup {
 		rep.Duplicates[kind]++
-		return nil
+		return false, nil
 	}
 	rep.Committed[kind]++
 	r.env.Committed()
-	return nil
+	return true, nil
 }
 
 // ReconcileDedupKey is the inbox dedup key of a reconciled item: the hex

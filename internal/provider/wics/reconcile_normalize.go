@@ -19,6 +19,10 @@ import (
 //	                        example's "Bevestigd" is read as the description of code 30).
 //	                        The list has no lines: none are stated.
 //	reconcile.receipt       a whole receipt (GET /api/receipt/{number}): as Topic Receipt.
+//	reconcile.shipment      an item of an order's shipments (GET /api/order/{reference}/
+//	                        shipment): as Topic Shipment, whose body it is but for colloId
+//	                        and a deliveryDate the list may leave out (AsOf is then
+//	                        ReceivedAt).
 //	reconcile.announcement  a listed announcement: InboundUpdate with Reference, ProviderRef
 //	                        (number) and ExpectedAt (plannedDate, midnight in the connection's
 //	                        zone), and its lines when the item has them; no status (the list
@@ -35,6 +39,8 @@ func (c *Connector) normalizeReconcile(m *model.InboxMessage) (model.Changes, bo
 	switch m.Topic {
 	case TopicReconcileReceipt:
 		ch, _, err = c.changes(TopicReceipt, m.Body, m.ReceivedAt)
+	case TopicReconcileShipment:
+		ch, _, err = c.changes(TopicShipment, m.Body, m.ReceivedAt)
 	case TopicReconcileStock:
 		var s *Stock
 		if s, _, err = c.dec.DecodeStock(m.Body); err == nil {

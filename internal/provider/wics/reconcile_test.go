@@ -1,6 +1,7 @@
 package wics
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,12 +31,19 @@ type fakeWICS struct {
 	receipts      map[string]map[string]any
 	announcements map[string]map[string]any
 	stock         map[string]map[string]any
-	queries       map[string][]string // path -> raw queries
+	// shipments is the answer of GET /api/order/{reference}/shipment, by
+	// reference; an order without one has none. shipmentFails fails that
+	// many of those requests first, with a 500.
+	shipments     map[string][]byte
+	shipmentFails int
+	// shipmentFailStatus is the failures' status; 0 means 500.
+	shipmentFailStatus int
+	queries            map[string][]string // path -> raw queries
 }
 
 func newFakeWICS() *fakeWICS {
 	return &fakeWICS{orders: map[string]map[string]any{}, receipts: map[string]map[string]any{},
-		announcements: map[string]map[string]any{}, stock: map[string]map[string]any{}, queries: map[string][]string{}}
+		announcements: map[string]map[string]any{}, stock: map[string]map[string]any{}, shipments: map[string][]byte{}, queries: map[string][]string{}}
 }
 
 func (f *fakeWICS) order(number, reference, deliveryDate, status string) {
@@ -77,6 +86,23 @@ func (f *fakeWICS) serve(t testing.TB) *docServer {
 		"GET *": func(w http.ResponseWriter, r *http.Request) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
+			if ref, ok := strings.CutPrefix(r.URL.Path, "/api/order/"); ok {
+				if ref, ok := strings.CutSuffix(ref, "/shipment"); ok {
+					f.queries[r.URL.Path] = append(f.queries[r.URL.Path], r.URL.RawQuery)
+					if f.shipmentFails > 0 {
+						f.shipmentFails--
+						status := cmp.Or(f.shipmentFailStatus, http.StatusInternalServerError)
+						answer(status, fmt.Appendf(nil, `{"code":%d,"message":"Failed","success":false}`, status))(w, r)
+						return
+					}
+					body, ok := f.shipments[ref]
+					if !ok {
+						body = envelopeOf(t, "List of 0 shipments", []any{})
+					}
+					answer(http.StatusOK, body)(w, r)
+					return
+				}
+			}
 			var number string
 			if _, err := fmt.Sscanf(r.URL.Path, "/api/receipt/%s", &number); err == nil {
 				if rc, ok := f.receipts[number]; ok {
@@ -373,7 +399,7 @@ func TestNextWaitOfACompressedMinute(t *testing.T) {
 func TestReconcileNormalizeRefusesBadBodies(t *testing.T) {
 	t.Parallel()
 	c := newConnector(t)
-	for _, topic := range []string{TopicReconcileOrder, TopicReconcileReceipt, TopicReconcileAnnouncement, TopicReconcileStock} {
+	for _, topic := range []string{TopicReconcileOrder, TopicReconcileReceipt, TopicReconcileAnnouncement, TopicReconcileStock, TopicReconcileShipment} {
 		_, err := c.Normalize(&model.InboxMessage{ID: 7, Topic: topic, Body: []byte(`{"number": "1", "number": "2"}`)})
 		require.ErrorIs(t, err, provider.ErrBadInput, topic)
 		require.ErrorContains(t, err, topic)

@@ -85,7 +85,7 @@ type Metrics struct {
 
 	// ReconcileFound counts messages a reconciliation committed whose apply
 	// changed something (appended a feed event): changes no webhook had
-	// brought, by connection and kind (order, receipt, announcement, stock).
+	// brought, by connection and kind (order, shipment, receipt, announcement, stock).
 	ReconcileFound *prometheus.CounterVec
 
 	mu           sync.Mutex

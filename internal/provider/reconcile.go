@@ -12,6 +12,7 @@ const (
 	// SourceReconcile is MetaSource's value for reconciliation.
 	SourceReconcile = "reconcile"
 	// MetaReconcileKind is the Meta key of what was reconciled ("order",
-	// "receipt", "announcement", "stock"): the metric's kind label.
+	// "shipment", "receipt", "announcement", "stock"): the metric's kind
+	// label.
 	MetaReconcileKind = "reconcile_kind"
 )

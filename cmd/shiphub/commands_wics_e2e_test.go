@@ -42,7 +42,15 @@ func TestWICSOrderRoundTrip(t *testing.T) {
 	seen := map[model.OrderStatus]bool{}
 	o := waitOrder(t, h, oc.Order.ID, 30*time.Second, "E2E-RT-1 shipped with its shipment", func(o model.Order) bool {
 		seen[o.Status] = true
-		return o.Status == model.OrderShipped && len(o.ShipmentIDs) == 1
+		// The Shipment webhook ships the order; the order status 70 and the
+		// line statuses are webhooks of their own that may come a moment
+		// later.
+		done := o.Status == model.OrderShipped && len(o.ShipmentIDs) == 1 &&
+			o.ProviderStatus != nil && o.ProviderStatus.Code == "70" && len(o.Lines) == 2
+		for _, l := range o.Lines {
+			done = done && l.Status == model.OrderShipped
+		}
+		return done
 	})
 	require.True(t, seen[model.OrderAccepted] || seen[model.OrderProcessing], "statuses seen: %v", seen)
 	t.Logf("POST /orders to command succeeded %s, to shipped %s (the simulator's order life: 9 steps of 200ms)",

@@ -103,7 +103,9 @@ func (c *Connector) SubscriptionDigest() string {
 //   - the missing wanted ones are created.
 //
 // It deletes before it creates, so that a topic moved between webshops is
-// never subscribed twice. Every request waits on l at background priority.
+// never subscribed twice. Every request waits on l at urgent priority, like
+// a command: the upkeep is a handful of requests at start and hourly, and
+// every webhook depends on it, so a stream of commands must not starve it.
 // It stops at the first failed request; what it did so far is in the report,
 // and the next run finishes the work.
 func (c *Connector) KeepSubscriptions(ctx context.Context, l provider.Limiter, hookURL string) (provider.SubscriptionReport, error) {
@@ -111,7 +113,7 @@ func (c *Connector) KeepSubscriptions(ctx context.Context, l provider.Limiter, h
 	if hookURL == "" {
 		return rep, errors.New("keeping wics subscriptions: no hook URL")
 	}
-	cl := c.NewClient(l, provider.PriorityBackground)
+	cl := c.NewClient(l, provider.PriorityUrgent)
 	have, err := cl.ListWebhooks(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("listing the wics subscriptions: %w", err)

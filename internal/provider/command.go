@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"time"
 
@@ -53,6 +54,30 @@ type CommandEnv struct {
 	Subject func(ctx context.Context) (any, error)
 	Logger  *slog.Logger
 	Now     func() time.Time
+}
+
+// LoadSubject loads a command's subject (CommandEnv.Subject) as T, the
+// type the connector expects (*model.Order for an order.*); the subject
+// by value (model.Order) is taken too.
+func LoadSubject[T any](ctx context.Context, env CommandEnv) (T, error) {
+	var zero T
+	if env.Subject == nil {
+		return zero, errors.New("the command's subject cannot be loaded (no CommandEnv.Subject)")
+	}
+	v, err := env.Subject(ctx)
+	if err != nil {
+		return zero, fmt.Errorf("loading the command's subject: %w", err)
+	}
+	if t, ok := v.(T); ok && any(t) != nil {
+		return t, nil
+	}
+	rv := reflect.ValueOf(v)
+	if rv.IsValid() && reflect.TypeFor[T]().Kind() == reflect.Pointer && rv.Type() == reflect.TypeFor[T]().Elem() {
+		p := reflect.New(rv.Type())
+		p.Elem().Set(rv)
+		return p.Interface().(T), nil
+	}
+	return zero, fmt.Errorf("the command's subject is a %T, not a %T", v, zero)
 }
 
 // CommandAnswer is the provider's answer to a command, to be committed to

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 
@@ -412,7 +411,7 @@ func (c *Connector) createOrder(ctx context.Context, cmd *model.Command) (*Comma
 
 // releaseOrder is order.release.
 func (c *Connector) releaseOrder(ctx context.Context, env provider.CommandEnv) (*CommandResult, error) {
-	o, err := subject[*model.Order](ctx, env)
+	o, err := provider.LoadSubject[*model.Order](ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -667,7 +666,7 @@ func colourRefusal(err error) error {
 
 // editPurchaseOrder is inbound.update.
 func (c *Connector) editPurchaseOrder(ctx context.Context, env provider.CommandEnv, cmd *model.Command) (*CommandResult, error) {
-	in, err := subject[*model.Inbound](ctx, env)
+	in, err := provider.LoadSubject[*model.Inbound](ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -704,7 +703,7 @@ func (c *Connector) editPurchaseOrder(ctx context.Context, env provider.CommandE
 
 // deletePurchaseOrder is inbound.cancel.
 func (c *Connector) deletePurchaseOrder(ctx context.Context, env provider.CommandEnv) (*CommandResult, error) {
-	in, err := subject[*model.Inbound](ctx, env)
+	in, err := provider.LoadSubject[*model.Inbound](ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -730,26 +729,4 @@ func (c *Connector) deletePurchaseOrder(ctx context.Context, env provider.Comman
 	}
 	res.Answer = ans.Body
 	return res, nil
-}
-
-// subject loads the command's subject as T.
-func subject[T any](ctx context.Context, env provider.CommandEnv) (T, error) {
-	var zero T
-	if env.Subject == nil {
-		return zero, errors.New("the command's subject cannot be loaded (no CommandEnv.Subject)")
-	}
-	v, err := env.Subject(ctx)
-	if err != nil {
-		return zero, fmt.Errorf("loading the command's subject: %w", err)
-	}
-	if t, ok := v.(T); ok && any(t) != nil {
-		return t, nil
-	}
-	rv := reflect.ValueOf(v)
-	if rv.IsValid() && reflect.TypeFor[T]().Kind() == reflect.Pointer && rv.Type() == reflect.TypeFor[T]().Elem() {
-		p := reflect.New(rv.Type())
-		p.Elem().Set(rv)
-		return p.Interface().(T), nil
-	}
-	return zero, fmt.Errorf("the command's subject is a %T, not a %T", v, zero)
 }

@@ -75,7 +75,7 @@ func DecodeFoundProduct(result json.RawMessage, sku string) (*FoundProduct, erro
 
 // getProduct is product.get.
 func (c *Connector) getProduct(ctx context.Context, env provider.CommandEnv) (*CommandResult, error) {
-	p, err := subject[*model.Product](ctx, env)
+	p, err := provider.LoadSubject[*model.Product](ctx, env)
 	if err != nil {
 		return nil, err
 	}

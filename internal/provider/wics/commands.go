@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -249,7 +248,7 @@ const pendingCreateWait = 15 * time.Second
 // that WICS does not know is cancelled already, unless shiphub still holds
 // it (pending): then its create is yet to be sent, and the cancel waits.
 func (c *Connector) cancelOrder(ctx context.Context, cl *Client, env provider.CommandEnv, cmd *model.Command) (*CommandResult, error) {
-	o, err := subject[*model.Order](ctx, env)
+	o, err := provider.LoadSubject[*model.Order](ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -292,29 +291,6 @@ func (c *Connector) cancelOrder(ctx context.Context, cl *Client, env provider.Co
 	}
 	res.Answer = ans.Body
 	return res, nil
-}
-
-// subject loads the command's subject as T.
-func subject[T any](ctx context.Context, env provider.CommandEnv) (T, error) {
-	var zero T
-	if env.Subject == nil {
-		return zero, errors.New("the command's subject cannot be loaded (no CommandEnv.Subject)")
-	}
-	v, err := env.Subject(ctx)
-	if err != nil {
-		return zero, fmt.Errorf("loading the command's subject: %w", err)
-	}
-	if t, ok := v.(T); ok && any(t) != nil {
-		return t, nil
-	}
-	// The subject by value (model.Order for *model.Order) is taken too.
-	rv := reflect.ValueOf(v)
-	if rv.IsValid() && reflect.TypeFor[T]().Kind() == reflect.Pointer && rv.Type() == reflect.TypeFor[T]().Elem() {
-		p := reflect.New(rv.Type())
-		p.Elem().Set(rv)
-		return p.Interface().(T), nil
-	}
-	return zero, fmt.Errorf("the command's subject is a %T, not a %T", v, zero)
 }
 
 // itemAttributes are the ProductRequest attributes WICS's item takes, by
@@ -570,7 +546,7 @@ func (c *Connector) createAnnouncement(ctx context.Context, cl *Client, cmd *mod
 // cancelAnnouncement is inbound.cancel: DELETE the announcement by its
 // number.
 func (c *Connector) cancelAnnouncement(ctx context.Context, cl *Client, env provider.CommandEnv, cmd *model.Command) (*CommandResult, error) {
-	in, err := subject[*model.Inbound](ctx, env)
+	in, err := provider.LoadSubject[*model.Inbound](ctx, env)
 	if err != nil {
 		return nil, err
 	}

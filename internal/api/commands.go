@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -270,6 +271,36 @@ func (a *API) sender(ws, connection, field string, kind model.CommandKind) (*con
 
 // validateWith runs the connector's own validation of a command; its
 // FieldErrors name fields of the request body.
+// prepared is a creating call's command, checked and ready to submit.
+type prepared struct {
+	conn   *connections.Conn
+	sender provider.CommandSender
+	cmd    *model.Command
+	now    time.Time
+}
+
+// prepare is what every creating call (POST /orders, /products, /inbound,
+// /returns) does before it builds its subject: the connection must take
+// the kind, the request's own field errors (fe) and the connector's
+// ValidateCommand must pass (422 naming every field), and the request
+// becomes the command's payload.
+func (a *API) prepare(ws, connection string, kind model.CommandKind, req any, fe provider.FieldErrors) (*prepared, error) {
+	conn, sender, cfe := a.sender(ws, connection, "connection", kind)
+	if fe = append(cfe, fe...); len(fe) > 0 {
+		return nil, invalid(fe)
+	}
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the %s request: %w", kind, err)
+	}
+	now := a.now().UTC()
+	cmd := newCommand(ws, conn, kind, payload, now)
+	if err := validateWith(sender, cmd); err != nil {
+		return nil, err
+	}
+	return &prepared{conn: conn, sender: sender, cmd: cmd, now: now}, nil
+}
+
 func validateWith(s provider.CommandSender, cmd *model.Command) error {
 	err := s.ValidateCommand(cmd)
 	if err == nil {

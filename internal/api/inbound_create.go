@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -114,19 +113,11 @@ func (a *API) createInbound(ctx context.Context, in *createInboundInput) (*body[
 		return nil, err
 	}
 	fe := validateInboundRequest(&req.InboundRequest)
-	conn, sender, cfe := a.sender(ws, req.Connection, "connection", model.CommandInboundCreate)
-	if fe = append(cfe, fe...); len(fe) > 0 {
-		return nil, invalid(fe)
-	}
-	payload, err := json.Marshal(req.InboundRequest)
+	prep, err := a.prepare(ws, req.Connection, model.CommandInboundCreate, req.InboundRequest, fe)
 	if err != nil {
-		return nil, fmt.Errorf("encoding an inbound request: %w", err)
-	}
-	now := a.now().UTC()
-	cmd := newCommand(ws, conn, model.CommandInboundCreate, payload, now)
-	if err := validateWith(sender, cmd); err != nil {
 		return nil, err
 	}
+	conn, cmd, now := prep.conn, prep.cmd, prep.now
 	sub := submission(cmd, in.IdempotencyKey, requestHash(cmd.Kind, conn.ID, 0, req.InboundRequest), now)
 	sub.Inbound = newInbound(cmd, &req.InboundRequest, now)
 	res, err := a.queue.Submit(ctx, sub)

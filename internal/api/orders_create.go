@@ -155,19 +155,11 @@ func (a *API) createOrder(ctx context.Context, in *createOrderInput) (*body[Orde
 		return nil, err
 	}
 	fe := validateOrderRequest(&req.OrderRequest)
-	conn, sender, cfe := a.sender(ws, req.Connection, "connection", model.CommandOrderCreate)
-	if fe = append(cfe, fe...); len(fe) > 0 {
-		return nil, invalid(fe)
-	}
-	payload, err := json.Marshal(req.OrderRequest)
+	prep, err := a.prepare(ws, req.Connection, model.CommandOrderCreate, req.OrderRequest, fe)
 	if err != nil {
-		return nil, fmt.Errorf("encoding an order request: %w", err)
-	}
-	now := a.now().UTC()
-	cmd := newCommand(ws, conn, model.CommandOrderCreate, payload, now)
-	if err := validateWith(sender, cmd); err != nil {
 		return nil, err
 	}
+	conn, cmd, now := prep.conn, prep.cmd, prep.now
 	sub := submission(cmd, in.IdempotencyKey, requestHash(cmd.Kind, conn.ID, 0, req.OrderRequest), now)
 	sub.Order = newOrder(cmd, &req.OrderRequest, now)
 	res, err := a.queue.Submit(ctx, sub)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -105,20 +104,12 @@ func (a *API) createProduct(ctx context.Context, in *createProductInput) (*body[
 		return nil, err
 	}
 	fe := validateProductRequest(&req.ProductRequest)
-	conn, sender, cfe := a.sender(ws, req.Connection, "connection", model.CommandProductUpsert)
-	if fe = append(cfe, fe...); len(fe) > 0 {
-		return nil, invalid(fe)
-	}
-	payload, err := json.Marshal(req.ProductRequest)
+	prep, err := a.prepare(ws, req.Connection, model.CommandProductUpsert, req.ProductRequest, fe)
 	if err != nil {
-		return nil, fmt.Errorf("encoding a product request: %w", err)
-	}
-	now := a.now().UTC()
-	cmd := newCommand(ws, conn, model.CommandProductUpsert, payload, now)
-	if err := validateWith(sender, cmd); err != nil {
 		return nil, err
 	}
-	if err := a.precheck(ctx, sender, cmd); err != nil {
+	conn, cmd, now := prep.conn, prep.cmd, prep.now
+	if err := a.precheck(ctx, prep.sender, cmd); err != nil {
 		return nil, err
 	}
 	hash := requestHash(cmd.Kind, conn.ID, 0, req.ProductRequest)

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -93,19 +92,11 @@ func (a *API) createReturn(ctx context.Context, in *createReturnInput) (*body[Re
 		return nil, err
 	}
 	fe := validateReturnRequest(&req.ReturnRequest)
-	conn, sender, cfe := a.sender(ws, req.Connection, "connection", model.CommandReturnCreate)
-	if fe = append(cfe, fe...); len(fe) > 0 {
-		return nil, invalid(fe)
-	}
-	payload, err := json.Marshal(req.ReturnRequest)
+	prep, err := a.prepare(ws, req.Connection, model.CommandReturnCreate, req.ReturnRequest, fe)
 	if err != nil {
-		return nil, fmt.Errorf("encoding a return request: %w", err)
-	}
-	now := a.now().UTC()
-	cmd := newCommand(ws, conn, model.CommandReturnCreate, payload, now)
-	if err := validateWith(sender, cmd); err != nil {
 		return nil, err
 	}
+	conn, cmd, now := prep.conn, prep.cmd, prep.now
 	sub := submission(cmd, in.IdempotencyKey, requestHash(cmd.Kind, conn.ID, 0, req.ReturnRequest), now)
 	sub.Return = newReturn(cmd, &req.ReturnRequest, now)
 	res, err := a.queue.Submit(ctx, sub)

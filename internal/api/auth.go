@@ -94,3 +94,13 @@ func (a *API) unauthorized(ctx huma.Context, detail string) {
 	ctx.SetHeader("WWW-Authenticate", "Bearer")
 	_ = huma.WriteErr(a.humaAP, ctx, http.StatusUnauthorized, detail)
 }
+
+// Keyring finds the workspace a key belongs to, comparing in constant time
+// like the API's own authentication. The dashboard signs in with it.
+type Keyring struct{ k keyring }
+
+// NewKeyring builds a keyring of the given keys.
+func NewKeyring(keys []Key) *Keyring { return &Keyring{k: newKeyring(keys)} }
+
+// Lookup returns the workspace of the key, or false.
+func (k *Keyring) Lookup(key string) (string, bool) { return k.k.lookup(key) }

@@ -35,6 +35,8 @@ type Config struct {
 	Retention Retention `yaml:"retention"`
 	// Commands configures the command queue; see commands.go.
 	Commands Commands `yaml:"commands"`
+	// Dashboard configures the web dashboard at /ui/; see dashboard.go.
+	Dashboard Dashboard `yaml:"dashboard"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
 	// SecretsKey encrypts the secrets the hub keeps in its database (merchant
@@ -281,6 +283,7 @@ func (c *Config) SetDefaults() {
 	c.setOutboundDefaults()
 	c.Retention.SetDefaults()
 	c.Commands.SetDefaults()
+	c.Dashboard.SetDefaults()
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -303,6 +306,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Retention.Validate())
 	errs = append(errs, c.Commands.Validate())
+	errs = append(errs, c.Dashboard.Validate())
 	if c.Intake.MaxBodyBytes < 1024 {
 		bad("intake.max_body_bytes", "must be at least 1024")
 	}

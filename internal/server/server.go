@@ -58,6 +58,7 @@ type Server struct {
 	started bool
 	retentionParts
 	connStatusParts
+	webParts
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -142,9 +143,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 
+	if err := s.buildWeb(keys); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+
 	mux := http.NewServeMux()
 	hooks.Register(mux)
 	mux.Handle("/api/v1/", merchant.Handler())
+	s.mountWeb(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

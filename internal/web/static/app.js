@@ -1,0 +1,1 @@
+// shiphub dashboard: no inline scripts (the Content-Security-Policy forbids them).

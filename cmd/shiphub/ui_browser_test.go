@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -121,12 +122,26 @@ func evalJS[T any](b *browser, expr string, opts ...chromedp.EvaluateOption) T {
 	return v
 }
 
-// poll waits until a JavaScript expression is truthy, or d passes.
+// poll waits until a JavaScript expression is truthy, or d passes. A
+// navigation while it waits (a form post, a redirect) starts the poll again
+// in the new document.
 func (b *browser) poll(d time.Duration, expr string) error {
-	ctx, cancel := context.WithTimeout(b.ctx, d+5*time.Second)
-	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d)))
-	return err
+	deadline := time.Now().Add(d)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("timed out after %s", d)
+		}
+		ctx, cancel := context.WithTimeout(b.ctx, left+5*time.Second)
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(left)))
+		cancel()
+		if err == nil || errors.Is(err, chromedp.ErrPollingTimeout) || b.ctx.Err() != nil {
+			return err
+		}
+		<-tick.C // the document went away under the poll: try again in the next
+	}
 }
 
 // waitJS waits until a JavaScript expression is truthy, failing the test

@@ -36,7 +36,7 @@ func BenchmarkPages(b *testing.B) {
 			for _, p := range benchPages(b, s) {
 				b.Run(p.name, func(b *testing.B) {
 					if status, body := benchGet(h, jar, p.path); status != p.status {
-						b.Fatalf("GET %s: %d, want %d\n%s", p.path, status, p.status, truncate(body, 2000))
+						b.Fatalf("GET %s: %d, want %d\n%s", p.path, status, p.status, mainOf(body))
 					}
 					b.ReportAllocs()
 					b.ResetTimer()
@@ -184,6 +184,14 @@ func benchPages(tb testing.TB, s store.Store) []benchPage {
 		{"insights", "/ui/insights", http.StatusOK},
 		{"not_found", "/ui/shipments/999999999", http.StatusNotFound},
 	}
+}
+
+// mainOf is the page's <main>, for a failure's message.
+func mainOf(page string) string {
+	if _, after, ok := strings.Cut(page, "<main"); ok {
+		page, _, _ = strings.Cut(after, "</main>")
+	}
+	return truncate(page, 1500)
 }
 
 func truncate(s string, n int) string {

@@ -39,7 +39,7 @@ import (
 
 const (
 	// benchSeedVersion changes whenever the seed below does.
-	benchSeedVersion = "ui-1"
+	benchSeedVersion = "ui-2"
 
 	benchWorkspace = "bench"
 	benchOther     = "bench-other"
@@ -273,6 +273,35 @@ func (d *benchDB) insert(ctx context.Context, tx *sql.Tx, table string, cols []s
 	return nil
 }
 
+// hasColumn reports whether a later migration added the column: the seed
+// fills the columns the store writes beside the documents where they exist.
+func (d *benchDB) hasColumn(ctx context.Context, table, column string) bool {
+	rows, err := d.QueryContext(ctx, "SELECT "+column+" FROM "+table+" LIMIT 0")
+	if err != nil {
+		return false
+	}
+	_ = rows.Close()
+	return true
+}
+
+// bind numbers the placeholders for PostgreSQL.
+func (d *benchDB) bind(q string) string {
+	if !d.pg {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // fixSequence moves a PostgreSQL identity past the explicit ids.
 func (d *benchDB) fixSequence(ctx context.Context, table string) error {
 	if !d.pg {
@@ -351,6 +380,14 @@ func seedBench(ctx context.Context, s store.Store, d *benchDB, key string) error
 		endpoints = append(endpoints, e.ID)
 	}
 
+	// events.status (migration 00021, insights) is the event's canonical
+	// status beside its document.
+	eventCols := []string{"id", "shipment_id", "dedup_key", "occurred_at", "doc"}
+	eventStatus := d.hasColumn(ctx, "events", "status")
+	if eventStatus {
+		eventCols = append(eventCols, "status")
+	}
+
 	const batch = 2000
 	feedID := int64(0)
 	type delivery struct {
@@ -408,7 +445,11 @@ func seedBench(ctx context.Context, s store.Store, d *benchDB, key string) error
 				if err != nil {
 					return err
 				}
-				events = append(events, []any{id, int64(i), fmt.Sprintf("%s|%d", e.ProviderCode, at.Unix()), at.UnixMicro(), string(doc)})
+				row := []any{id, int64(i), fmt.Sprintf("%s|%d", e.ProviderCode, at.Unix()), at.UnixMicro(), string(doc)}
+				if eventStatus {
+					row = append(row, string(e.Status))
+				}
+				events = append(events, row)
 				e.ID = id
 				last = e
 				if i > benchShipments-benchFeedEvents {
@@ -451,7 +492,7 @@ func seedBench(ctx context.Context, s store.Store, d *benchDB, key string) error
 			{"inbox", []string{"id", "workspace", "connection", "provider", "source", "topic", "dedup_key", "content_type", "meta", "body", "received_at", "processed_at"}, true, inbox},
 			{"shipments", []string{"id", "workspace", "connection", "provider", "provider_ref", "ref_key", "status", "status_event_id", "doc", "created_at", "updated_at"}, true, ships},
 			{"shipment_refs", []string{"workspace", "value", "shipment_id"}, false, refs},
-			{"events", []string{"id", "shipment_id", "dedup_key", "occurred_at", "doc"}, true, events},
+			{"events", eventCols, true, events},
 			{"feed", []string{"id", "workspace", "type", "subject_id", "occurred_at", "data", "created_at"}, true, feed},
 		} {
 			if err := d.insert(ctx, tx, t.table, t.cols, t.ids, t.rows); err != nil {
@@ -522,6 +563,15 @@ func seedBench(ctx context.Context, s store.Store, d *benchDB, key string) error
 	for _, t := range []string{"inbox", "shipments", "events", "feed", "deliveries", "delivery_attempts", "commands"} {
 		if err := d.fixSequence(ctx, t); err != nil {
 			return err
+		}
+	}
+
+	// shipments.stuck_at (migration 00020, overview): the open shipments
+	// without an update for five days are stuck, as the scan would mark them.
+	if d.hasColumn(ctx, "shipments", "stuck_at") {
+		if _, err := d.ExecContext(ctx, d.bind(`UPDATE shipments SET stuck_at = ? WHERE status NOT IN ('delivered', 'returned', 'cancelled', 'expired') AND updated_at < ?`),
+			now.UnixMicro(), now.Add(-5*24*time.Hour).UnixMicro()); err != nil {
+			return fmt.Errorf("marking stuck shipments: %w", err)
 		}
 	}
 

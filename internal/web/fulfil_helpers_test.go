@@ -112,3 +112,24 @@ func rowIDs(t *testing.T, body, table, attr string) []string {
 }
 
 func fulPtr[T any](v T) *T { return &v }
+
+// has checks that body holds each of wants, naming the first missing one
+// without dumping the whole page.
+func has(t *testing.T, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Fatalf("the page lacks %q (%d bytes of page)", w, len(body))
+		}
+	}
+}
+
+// hasNot checks that body holds none of unwanted.
+func hasNot(t *testing.T, body string, unwanted ...string) {
+	t.Helper()
+	for _, w := range unwanted {
+		if strings.Contains(body, w) {
+			t.Fatalf("the page holds %q", w)
+		}
+	}
+}

@@ -71,8 +71,8 @@ func TestOrdersPages(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/orders")
 		require.Equal(t, []string{rejected, id(shipped), id(processing)}, rowIDs(t, body, "orders", "data-order-id"))
-		require.Contains(t, body, `<a class="order-link" href="/ui/orders/`+id(shipped)+`">AA-2</a>`)
-		require.Contains(t, body, `hx-trigger="sse:order"`)
+		has(t, body, `<a class="order-link" href="/ui/orders/`+id(shipped)+`">AA-2</a>`)
+		has(t, body, `hx-trigger="sse:order"`)
 	})
 
 	filters := []struct {
@@ -97,9 +97,9 @@ func TestOrdersPages(t *testing.T) {
 	t.Run("TheRowsFragmentIsTheTableBodyAlone", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/orders?status=shipped&partial=rows")
-		require.NotContains(t, body, "<html")
-		require.Contains(t, body, `<tbody id="orders-rows"`)
-		require.Contains(t, body, `data-order-id="`+id(shipped)+`"`)
+		hasNot(t, body, "<html")
+		has(t, body, `<tbody id="orders-rows"`)
+		has(t, body, `data-order-id="`+id(shipped)+`"`)
 	})
 
 	t.Run("ABadFilterIs400", func(t *testing.T) {
@@ -107,7 +107,7 @@ func TestOrdersPages(t *testing.T) {
 		for _, q := range []string{"status=lost", "before=x"} {
 			code, body := e.get("/ui/orders?" + q)
 			require.Equal(t, http.StatusBadRequest, code, q)
-			require.Contains(t, body, `class="error-message"`)
+			has(t, body, `class="error-message"`)
 		}
 	})
 
@@ -123,18 +123,18 @@ func TestOrdersPages(t *testing.T) {
 			`<span class="badge status-in_transit">in_transit</span>`,
 			"No commands",
 		} {
-			require.Contains(t, body, want)
+			has(t, body, want)
 		}
-		require.NotContains(t, body, `role="alert"`)
+		hasNot(t, body, `role="alert"`)
 	})
 
 	t.Run("ARejectedOrderShowsWhyProminently", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/orders/" + rejected)
-		require.Contains(t, body, `<div class="ful-rejected" role="alert">`)
-		require.Contains(t, body, `<p class="rejection">unknown sku CS1001</p>`)
+		has(t, body, `<div class="ful-rejected" role="alert">`)
+		has(t, body, `<p class="rejection">unknown sku CS1001</p>`)
 		require.Equal(t, []string{strconv.FormatInt(res.Command.ID, 10)}, rowIDs(t, body, "order-commands", "data-command-id"))
-		require.Contains(t, body, `<span class="badge status-dead">dead</span>`)
+		has(t, body, `<span class="badge status-dead">dead</span>`)
 	})
 
 	t.Run("AnotherWorkspacesOrderIsNotFound", func(t *testing.T) {
@@ -142,8 +142,8 @@ func TestOrdersPages(t *testing.T) {
 		for _, path := range []string{"/ui/orders/" + id(foreign), "/ui/orders/999999", "/ui/orders/abc"} {
 			code, body := e.get(path)
 			require.Equal(t, http.StatusNotFound, code, path)
-			require.Contains(t, body, `class="error-message"`)
-			require.NotContains(t, body, "P-WT-1")
+			has(t, body, `class="error-message"`)
+			hasNot(t, body, "P-WT-1")
 		}
 	})
 }

@@ -72,7 +72,8 @@ func TestOrdersPages(t *testing.T) {
 		body := e.getOK("/ui/orders")
 		require.Equal(t, []string{rejected, id(shipped), id(processing)}, rowIDs(t, body, "orders", "data-order-id"))
 		has(t, body, `<a class="order-link" href="/ui/orders/`+id(shipped)+`">AA-2</a>`)
-		has(t, body, `hx-trigger="sse:order"`)
+		has(t, body, `hx-trigger="sse:order"`, `<td>wics</td>
+    <td>2</td>`, `<span class="badge status-rejected">rejected</span>`)
 	})
 
 	filters := []struct {
@@ -98,7 +99,7 @@ func TestOrdersPages(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/orders?status=shipped&partial=rows")
 		hasNot(t, body, "<html")
-		has(t, body, `<tbody id="orders-rows"`)
+		has(t, body, `<tbody id="orders-rows" hx-get="/ui/orders?partial=rows&amp;status=shipped"`)
 		has(t, body, `data-order-id="`+id(shipped)+`"`)
 	})
 

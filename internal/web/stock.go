@@ -72,6 +72,8 @@ type stockSKUPage struct {
 	MutationsFirst string
 	MutationsLater bool
 	BodyURL        string
+	// Unknown is a SKU of which the workspace has no product, stock or mutation.
+	Unknown bool
 }
 
 // routesStock registers the stock pages.
@@ -177,11 +179,11 @@ func (u *UI) stockSKU(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, fmt.Errorf("finding the products of sku %q: %w", sku, err))
 		return
 	}
-	if len(rows) == 0 && len(muts) == 0 && len(products) == 0 {
-		u.notFound(w, r)
-		return
-	}
-	d := stockSKUPage{Page: u.page(r, "Stock of "+sku, "stock"), SKU: sku, MutationsLater: mf.BeforeID > 0}
+	// A SKU the workspace knows nothing of (an order line's, say, or
+	// another workspace's) is a page that says so, the same for both: the
+	// order pages link every line's SKU here.
+	d := stockSKUPage{Page: u.page(r, "Stock of "+sku, "stock"), SKU: sku, MutationsLater: mf.BeforeID > 0,
+		Unknown: len(rows) == 0 && len(muts) == 0 && len(products) == 0}
 	byConn := map[string]string{}
 	for _, p := range products {
 		byConn[p.Connection] = p.Name

@@ -121,13 +121,15 @@ func TestStockPages(t *testing.T) {
 		require.Equal(t, []string{strconv.FormatInt(mutations[1].ID, 10), strconv.FormatInt(mutations[0].ID, 10)}, rest)
 	})
 
-	t.Run("ASKUOfAnotherWorkspaceIsNotFound", func(t *testing.T) {
+	t.Run("ASKUOfAnotherWorkspaceIsLikeAnUnknownOne", func(t *testing.T) {
 		t.Parallel()
-		for _, path := range []string{"/ui/stock/SECRET-1", "/ui/stock/NOPE"} {
-			code, body := e.get(path)
-			require.Equal(t, http.StatusNotFound, code, path)
-			hasNot(t, body, "Secret thing")
+		for _, sku := range []string{"SECRET-1", "NOPE"} {
+			body := e.getOK("/ui/stock/" + sku)
+			has(t, body, `<p id="stock-sku-unknown" role="status">This workspace has no product, stock or mutation of SKU `+sku+`.</p>`)
+			require.Empty(t, rowIDs(t, body, "stock-totals", "data-warehouse"))
+			hasNot(t, body, "Secret thing", ">99<", "data-mutation-id")
 		}
+		hasNot(t, e.getOK("/ui/stock/TEA-1"), "stock-sku-unknown")
 	})
 
 	t.Run("ABadMutationsCursorIs400", func(t *testing.T) {

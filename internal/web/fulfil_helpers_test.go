@@ -36,13 +36,17 @@ type fulEnv struct {
 
 var fulSeq atomic.Int64
 
-func newFulEnv(t *testing.T) *fulEnv {
+func newFulEnv(t *testing.T, options ...func(*web.Config)) *fulEnv {
 	t.Helper()
 	s := sqlite.OpenTest(t)
-	ui, err := web.New(web.Config{
+	cfg := web.Config{
 		Store: s,
 		Keys:  []api.Key{{Workspace: "acme", Secret: "acme-key"}, {Workspace: "globex", Secret: "globex-key"}},
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	ui, err := web.New(cfg)
 	require.NoError(t, err)
 	srv := httptest.NewServer(ui.Handler())
 	t.Cleanup(srv.Close)

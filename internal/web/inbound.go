@@ -36,6 +36,9 @@ type inboundListPage struct {
 // inboundPage is the data of /ui/inbound/{id}.
 type inboundPage struct {
 	Page
+	// CanRetry shows a retry button on failed and dead commands (the
+	// commands page's POST /ui/commands/{id}/retry).
+	CanRetry bool
 	Inbound  *model.Inbound
 	Commands []*model.Command
 }
@@ -103,7 +106,7 @@ func (u *UI) inboundDetail(w http.ResponseWriter, r *http.Request) {
 	if in.Reference == "" {
 		title = "Inbound " + in.ProviderRef
 	}
-	d := inboundPage{Page: u.page(r, title, "inbound"), Inbound: in}
+	d := inboundPage{Page: u.page(r, title, "inbound"), Inbound: in, CanRetry: u.cfg.Commands != nil}
 	d.Commands, err = u.cfg.Store.ListCommands(r.Context(), store.CommandFilter{
 		Workspace: ws, Kind: model.CommandInboundCreate, SubjectID: in.ID, Limit: fulPageSize,
 	})

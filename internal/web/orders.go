@@ -164,7 +164,10 @@ type orderShipment struct {
 // orderPage is the data of /ui/orders/{id}.
 type orderPage struct {
 	Page
-	Order *model.Order
+	// CanRetry shows a retry button on failed and dead commands (the
+	// commands page's POST /ui/commands/{id}/retry).
+	CanRetry bool
+	Order    *model.Order
 	// Shipments are the linked shipments read (at most fulMaxShipments);
 	// MoreShipments counts the rest.
 	Shipments     []orderShipment
@@ -246,7 +249,7 @@ func (u *UI) orderDetail(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, fmt.Errorf("getting order %d: %w", id, err))
 		return
 	}
-	d := orderPage{Page: u.page(r, "Order "+o.Reference, "orders"), Order: o}
+	d := orderPage{Page: u.page(r, "Order "+o.Reference, "orders"), Order: o, CanRetry: u.cfg.Commands != nil}
 	for i, sid := range o.ShipmentIDs {
 		if i == fulMaxShipments {
 			d.MoreShipments = len(o.ShipmentIDs) - i

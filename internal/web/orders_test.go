@@ -10,8 +10,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shiphub/shiphub/internal/api"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
+	"github.com/shiphub/shiphub/internal/web"
 )
 
 func fulOrder(ws, conn, ref string, status model.OrderStatus) *model.Order {
@@ -136,6 +138,7 @@ func TestOrdersPages(t *testing.T) {
 		has(t, body, `<p class="rejection">unknown sku CS1001</p>`)
 		require.Equal(t, []string{strconv.FormatInt(res.Command.ID, 10)}, rowIDs(t, body, "order-commands", "data-command-id"))
 		has(t, body, `<span class="badge status-dead">dead</span>`)
+		hasNot(t, body, `class="retry-command"`) // without a command queue
 	})
 
 	t.Run("AnotherWorkspacesOrderIsNotFound", func(t *testing.T) {
@@ -169,4 +172,33 @@ func TestOrdersListPagesBy50(t *testing.T) {
 	require.Len(t, rest, 1)
 	require.NotContains(t, second, `rel="next"`)
 	require.Contains(t, second, `href="/ui/orders?connection=wics">Newest</a>`)
+}
+
+// fulQueue is a command queue the pages only need to exist.
+type fulQueue struct{ api.CommandQueue }
+
+func TestOrderPageOffersARetryOfADeadCommand(t *testing.T) {
+	t.Parallel()
+	e := newFulEnv(t, func(c *web.Config) { c.Commands = fulQueue{} })
+	ctx := context.Background()
+	payload, _ := json.Marshal(map[string]string{"reference": "WT-3"})
+	submit := func(ref string) *store.SubmitResult {
+		res, err := e.store.SubmitCommand(ctx, &store.Submission{
+			Workspace: "acme", Connection: "wics", Provider: "wics", Kind: model.CommandOrderCreate, Payload: payload,
+			Order: &model.Order{Reference: ref, Status: model.OrderPending}, Now: fulBase,
+		}, nil)
+		require.NoError(t, err)
+		return res
+	}
+	dead, queued := submit("WT-3"), submit("WT-4")
+	_, err := e.store.StartCommand(ctx, dead.Command.ID, fulBase)
+	require.NoError(t, err)
+	_, err = e.store.FinishCommand(ctx, dead.Command.ID, store.CommandOutcome{Status: model.CommandDead, Error: "no", Now: fulBase})
+	require.NoError(t, err)
+
+	path := fmt.Sprintf("/ui/orders/%d", dead.SubjectID)
+	body := e.getOK(path)
+	has(t, body, fmt.Sprintf(`<form class="retry-command" method="post" action="/ui/commands/%d/retry">`, dead.Command.ID),
+		`<input type="hidden" name="back" value="`+path+`">`, `name="csrf" value="`)
+	hasNot(t, e.getOK(fmt.Sprintf("/ui/orders/%d", queued.SubjectID)), `class="retry-command"`)
 }

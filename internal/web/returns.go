@@ -27,7 +27,10 @@ type returnsPage struct {
 // returnPage is the data of /ui/returns/{id}.
 type returnPage struct {
 	Page
-	Return *model.Return
+	// CanRetry shows a retry button on failed and dead commands (the
+	// commands page's POST /ui/commands/{id}/retry).
+	CanRetry bool
+	Return   *model.Return
 	// HasLabel is whether /ui/returns/{id}/label serves a label.
 	HasLabel bool
 	Commands []*model.Command
@@ -107,7 +110,7 @@ func (u *UI) returnDetail(w http.ResponseWriter, r *http.Request) {
 		title = "Return of " + ret.Reference
 	}
 	_, hasLabel := api.ResolveReturnLabel(ret.Label)
-	d := returnPage{Page: u.page(r, title, "returns"), Return: ret, HasLabel: hasLabel}
+	d := returnPage{Page: u.page(r, title, "returns"), Return: ret, HasLabel: hasLabel, CanRetry: u.cfg.Commands != nil}
 	d.Commands, err = u.cfg.Store.ListCommands(r.Context(), store.CommandFilter{
 		Workspace: ret.Workspace, Kind: model.CommandReturnCreate, SubjectID: ret.ID, Limit: fulPageSize,
 	})

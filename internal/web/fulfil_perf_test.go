@@ -74,7 +74,7 @@ func TestFulfilPagesStayFastWithManyRows(t *testing.T) {
 				"/ui/orders", "/ui/orders?status=shipped", "/ui/orders?connection=ants&status=cancelled", "/ui/inbound?connection=ants&status=received", "/ui/returns?connection=gcl&status=processed",
 				"/ui/orders?q=R-50000", "/ui/orders?before=50000", "/ui/orders/50000",
 				"/ui/stock", "/ui/stock?warehouse=W3", "/ui/stock?sku=SKU-3000", "/ui/stock?connection=ants&warehouse=W7",
-				"/ui/stock/HOT", "/ui/stock/SKU-3000",
+				"/ui/stock/HOT", "/ui/stock/SKU-3000", "/ui/products", "/ui/products?connection=ants",
 				"/ui/inbound", "/ui/inbound?status=received", "/ui/inbound/10000",
 				"/ui/returns", "/ui/returns?status=processed", "/ui/returns?q=R-500", "/ui/returns/10000",
 			} {

@@ -204,7 +204,7 @@ func TestFulfilPagesNeedASession(t *testing.T) {
 	e := newFulEnv(t)
 	anonymous := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, path := range []string{"/ui/orders", "/ui/orders/1", "/ui/stock", "/ui/stock/X", "/ui/inbound", "/ui/inbound/1",
-		"/ui/returns", "/ui/returns/1", "/ui/returns/1/label"} {
+		"/ui/returns", "/ui/returns/1", "/ui/returns/1/label", "/ui/products"} {
 		res, err := anonymous.Get(e.server.URL + path)
 		require.NoError(t, err)
 		_ = res.Body.Close()

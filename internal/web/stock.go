@@ -62,8 +62,10 @@ type stockTotal struct {
 type stockSKUPage struct {
 	Page
 	SKU string
-	// Names are the product's names, one per connection that states one.
+	// Names are the product's names, one per connection that states one;
+	// Barcodes are all of its connections' barcodes.
 	Names     []string
+	Barcodes  []string
 	Rows      []stockRow
 	Totals    []stockTotal
 	Mutations []*model.StockMutation
@@ -80,6 +82,44 @@ type stockSKUPage struct {
 func (u *UI) routesStock(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ui/stock", u.authed(u.stockList))
 	mux.HandleFunc("GET /ui/stock/{sku}", u.authed(u.stockSKU))
+	mux.HandleFunc("GET /ui/products", u.authed(u.productsList))
+}
+
+// productsPage is the data of /ui/products.
+type productsPage struct {
+	Page
+	SKU, Connection string
+	Products        []*model.Product
+	fulList
+}
+
+func (u *UI) productsList(w http.ResponseWriter, r *http.Request) {
+	before, err := fulBefore(r)
+	if err != nil {
+		u.badRequest(w, r, err.Error())
+		return
+	}
+	q := r.URL.Query()
+	d := productsPage{Page: u.page(r, "Products", "stock"), SKU: strings.TrimSpace(q.Get("sku")), Connection: strings.TrimSpace(q.Get("connection"))}
+	list, err := u.cfg.Store.ListProducts(r.Context(), store.ProductFilter{
+		Workspace: workspace(r), SKU: d.SKU, Connection: d.Connection, BeforeID: before, Limit: fulPageSize + 1,
+	})
+	if err != nil {
+		u.fail(w, r, fmt.Errorf("listing products: %w", err))
+		return
+	}
+	more := len(list) > fulPageSize
+	var next string
+	if more {
+		list = list[:fulPageSize]
+		next = strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	d.Products, d.fulList = list, fulPaging(r, more, next)
+	if fulPartial(r) {
+		u.renderFragment(w, r, "products", "products-rows", d)
+		return
+	}
+	u.render(w, r, "products", d)
 }
 
 func (u *UI) stockList(w http.ResponseWriter, r *http.Request) {
@@ -189,6 +229,11 @@ func (u *UI) stockSKU(w http.ResponseWriter, r *http.Request) {
 		byConn[p.Connection] = p.Name
 		if p.Name != "" && !slices.Contains(d.Names, p.Name) {
 			d.Names = append(d.Names, p.Name)
+		}
+		for _, b := range p.Barcodes {
+			if !slices.Contains(d.Barcodes, b) {
+				d.Barcodes = append(d.Barcodes, b)
+			}
 		}
 	}
 	// Rows by warehouse, then connection; totals per warehouse across connections.

@@ -42,7 +42,8 @@ func TestStockPages(t *testing.T) {
 	}
 	e.inTx(func(ctx context.Context, tx store.Tx) error {
 		for _, p := range []*model.Product{
-			{Resource: fulResource("acme", "wics"), SKU: "MUG/1", Name: "Blue mug"},
+			{Resource: fulResource("acme", "wics"), SKU: "MUG/1", Name: "Blue mug", Barcodes: []string{"8710000000017"}},
+			{Resource: fulResource("acme", "ants"), SKU: "TEA-1", Name: "Green tea"},
 			{Resource: fulResource("globex", "wics"), SKU: "SECRET-1", Name: "Secret thing"},
 		} {
 			if err := tx.InsertProduct(ctx, p); err != nil {
@@ -130,6 +131,19 @@ func TestStockPages(t *testing.T) {
 			hasNot(t, body, "Secret thing", ">99<", "data-mutation-id")
 		}
 		hasNot(t, e.getOK("/ui/stock/TEA-1"), "stock-sku-unknown")
+	})
+
+	t.Run("TheProductsListShowsTheWorkspacesProducts", func(t *testing.T) {
+		t.Parallel()
+		body := e.getOK("/ui/products")
+		require.Len(t, rowIDs(t, body, "products", "data-product-id"), 2)
+		has(t, body, "Blue mug", "Green tea", "<code>8710000000017</code>", `href="/ui/stock/MUG%2F1"`)
+		hasNot(t, body, "Secret thing")
+		filtered := e.getOK("/ui/products?connection=ants")
+		require.Len(t, rowIDs(t, filtered, "products", "data-product-id"), 1)
+		has(t, filtered, "Green tea")
+		require.Empty(t, rowIDs(t, e.getOK("/ui/products?sku=SECRET-1"), "products", "data-product-id"))
+		has(t, e.getOK("/ui/stock/MUG%2F1"), `<dd class="product-barcodes"><code>8710000000017</code></dd>`)
 	})
 
 	t.Run("ABadMutationsCursorIs400", func(t *testing.T) {

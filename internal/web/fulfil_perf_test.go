@@ -26,7 +26,7 @@ import (
 )
 
 // TestFulfilPagesStayFastWithManyRows fills a store with 100,000 orders,
-// stock rows and stock mutations (all of one SKU, the worst case of its
+// products, stock rows and stock mutations (all of one SKU, the worst case of its
 // page) and 20,000 inbound goods and returns, and measures the server time
 // of every fulfilment page, on SQLite and PostgreSQL. It takes minutes, so
 // it runs only with SHIPHUB_FULFIL_PERF=1.
@@ -99,7 +99,7 @@ func TestFulfilPagesStayFastWithManyRows(t *testing.T) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// fillFulfil writes n orders, stock rows and mutations and m inbound goods
+// fillFulfil writes n orders, products, stock rows and mutations and m inbound goods
 // and returns to workspace acme, in transactions of 5,000.
 func fillFulfil(t *testing.T, s store.Store, n, m int) {
 	t.Helper()
@@ -128,6 +128,10 @@ func fillFulfil(t *testing.T, s store.Store, n, m int) {
 	batch(n, func(ctx context.Context, tx store.Tx, i int) error {
 		o := fulOrder("acme", conns[i%3], fmt.Sprintf("R-%d", i), model.OrderStatuses[i%len(model.OrderStatuses)])
 		return tx.InsertOrder(ctx, o)
+	})
+	batch(n, func(ctx context.Context, tx store.Tx, i int) error {
+		return tx.InsertProduct(ctx, &model.Product{Resource: fulResource("acme", conns[i%3]), SKU: fmt.Sprintf("SKU-%d", i/3),
+			Name: fmt.Sprintf("Product %d", i/3), Barcodes: []string{fmt.Sprintf("871%010d", i)}})
 	})
 	batch(n, func(ctx context.Context, tx store.Tx, i int) error {
 		return tx.InsertStock(ctx, fulStock("acme", conns[i%3], fmt.Sprintf("SKU-%d", i/30), fmt.Sprintf("W%d", i%10), float64(i%100)))

@@ -97,8 +97,8 @@ func (e *fulEnv) inTx(fn func(ctx context.Context, tx store.Tx) error) {
 	require.Equal(e.t, 1, n)
 }
 
-// rowIDs returns the values of attr on the rows of the table with id table, in order.
-func rowIDs(t *testing.T, body, table, attr string) []string {
+// fulRowIDs returns the values of attr on the rows of the table with id table, in order.
+func fulRowIDs(t *testing.T, body, table, attr string) []string {
 	t.Helper()
 	start := strings.Index(body, `<table id="`+table+`"`)
 	require.NotEqual(t, -1, start, "table#%s is on the page", table)
@@ -117,9 +117,9 @@ func rowIDs(t *testing.T, body, table, attr string) []string {
 
 func fulPtr[T any](v T) *T { return &v }
 
-// has checks that body holds each of wants, naming the first missing one
+// fulHas checks that body holds each of wants, naming the first missing one
 // without dumping the whole page.
-func has(t *testing.T, body string, wants ...string) {
+func fulHas(t *testing.T, body string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
 		if !strings.Contains(body, w) {
@@ -128,8 +128,8 @@ func has(t *testing.T, body string, wants ...string) {
 	}
 }
 
-// hasNot checks that body holds none of unwanted.
-func hasNot(t *testing.T, body string, unwanted ...string) {
+// fulHasNot checks that body holds none of unwanted.
+func fulHasNot(t *testing.T, body string, unwanted ...string) {
 	t.Helper()
 	for _, w := range unwanted {
 		if strings.Contains(body, w) {

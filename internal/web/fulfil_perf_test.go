@@ -88,7 +88,7 @@ func TestFulfilPagesStayFastWithManyRows(t *testing.T) {
 					require.Equal(t, http.StatusOK, res.StatusCode, path)
 				}
 				slices.Sort(times)
-				t.Logf("%-48s median %6.1f ms, max %6.1f ms", path, ms(times[2]), ms(times[4]))
+				t.Logf("%-48s median %6.1f ms, max %6.1f ms", path, fulMS(times[2]), fulMS(times[4]))
 				if times[2] >= 100*time.Millisecond {
 					t.Errorf("%s: median %s, over 100 ms", path, times[2])
 				}
@@ -97,7 +97,7 @@ func TestFulfilPagesStayFastWithManyRows(t *testing.T) {
 	}
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func fulMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // fillFulfil writes n orders, products, stock rows and mutations and m inbound goods
 // and returns to workspace acme, in transactions of 5,000.

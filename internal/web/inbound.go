@@ -61,7 +61,7 @@ func (u *UI) inboundList(w http.ResponseWriter, r *http.Request) {
 		Q:    strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Connection: strings.TrimSpace(q.Get("connection")),
 		Statuses: model.InboundStatuses,
 	}
-	if d.Status != "" && !validStatus(model.InboundStatuses, model.InboundStatus(d.Status)) {
+	if d.Status != "" && !fulValidStatus(model.InboundStatuses, model.InboundStatus(d.Status)) {
 		u.badRequest(w, r, fmt.Sprintf("%q is not an inbound status", d.Status))
 		return
 	}

@@ -45,10 +45,10 @@ func TestInboundPages(t *testing.T) {
 	t.Run("TheListShowsReceivedOfExpected", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/inbound")
-		require.Equal(t, []string{id(announced), id(receiving)}, rowIDs(t, body, "inbound", "data-inbound-id"))
-		has(t, body, `<td class="num">4 of 15</td>`, `<a class="inbound-link" href="/ui/inbound/`+id(receiving)+`">PO-1</a>`,
+		require.Equal(t, []string{id(announced), id(receiving)}, fulRowIDs(t, body, "inbound", "data-inbound-id"))
+		fulHas(t, body, `<td class="num">4 of 15</td>`, `<a class="inbound-link" href="/ui/inbound/`+id(receiving)+`">PO-1</a>`,
 			`hx-trigger="sse:inbound"`, "2026-12-03 08:00:00 UTC")
-		hasNot(t, body, "PO-SECRET")
+		fulHasNot(t, body, "PO-SECRET")
 	})
 
 	filters := []struct {
@@ -64,14 +64,14 @@ func TestInboundPages(t *testing.T) {
 	for _, f := range filters {
 		t.Run("FiltersNarrow"+f.name, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, f.want, rowIDs(t, e.getOK("/ui/inbound?"+f.query), "inbound", "data-inbound-id"))
+			require.Equal(t, f.want, fulRowIDs(t, e.getOK("/ui/inbound?"+f.query), "inbound", "data-inbound-id"))
 		})
 	}
 
 	t.Run("TheInboundPageShowsLinesWithProgressAndReceipts", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/inbound/" + id(receiving))
-		has(t, body,
+		fulHas(t, body,
 			`<dd class="inbound-reference">PO-1</dd>`, "WICS-PO-1", `<span class="badge status-receiving">receiving</span>`,
 			"<code>2</code> Deels ontvangen",
 			`<progress max="10" value="4" aria-label="Line 1 received">40%</progress>`,
@@ -80,7 +80,7 @@ func TestInboundPages(t *testing.T) {
 			`data-receipt="RC-77"`, "Receipt RC-77", `<td>MUG-1</td><td class="num">4</td><td>LOT-9</td><td>2027-06-01</td>`,
 		)
 		body = e.getOK("/ui/inbound/" + id(announced))
-		has(t, body, `<p id="no-receipts">Nothing received yet.</p>`)
+		fulHas(t, body, `<p id="no-receipts">Nothing received yet.</p>`)
 	})
 
 	t.Run("AnotherWorkspacesInboundIsNotFound", func(t *testing.T) {
@@ -88,7 +88,7 @@ func TestInboundPages(t *testing.T) {
 		for _, path := range []string{"/ui/inbound/" + id(foreign), "/ui/inbound/999999", "/ui/inbound/x"} {
 			code, body := e.get(path)
 			require.Equal(t, http.StatusNotFound, code, path)
-			hasNot(t, body, "PO-SECRET")
+			fulHasNot(t, body, "PO-SECRET")
 		}
 	})
 }
@@ -128,9 +128,9 @@ func TestReturnsPages(t *testing.T) {
 	t.Run("TheListShowsTheWorkspacesReturns", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/returns")
-		require.Equal(t, []string{id(odd), id(bare), id(linked), id(kept)}, rowIDs(t, body, "returns", "data-return-id"))
-		has(t, body, `<a class="return-link" href="/ui/returns/`+id(kept)+`">RMA-1</a>`, `hx-trigger="sse:return"`)
-		hasNot(t, body, "RMA-SECRET")
+		require.Equal(t, []string{id(odd), id(bare), id(linked), id(kept)}, fulRowIDs(t, body, "returns", "data-return-id"))
+		fulHas(t, body, `<a class="return-link" href="/ui/returns/`+id(kept)+`">RMA-1</a>`, `hx-trigger="sse:return"`)
+		fulHasNot(t, body, "RMA-SECRET")
 	})
 
 	filters := []struct {
@@ -146,22 +146,22 @@ func TestReturnsPages(t *testing.T) {
 	for _, f := range filters {
 		t.Run("FiltersNarrow"+f.name, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, f.want, rowIDs(t, e.getOK("/ui/returns?"+f.query), "returns", "data-return-id"))
+			require.Equal(t, f.want, fulRowIDs(t, e.getOK("/ui/returns?"+f.query), "returns", "data-return-id"))
 		})
 	}
 
 	t.Run("TheReturnPageShowsItsOrderLinesAnswersAndLabel", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/returns/" + id(kept))
-		has(t, body,
+		fulHas(t, body,
 			fmt.Sprintf(`<a class="order-link" href="/ui/orders/%d">WT-1</a>`, order.ID),
 			`<span class="badge status-announced">announced</span>`,
 			`<td class="return-reason">Damaged</td>`, "<dt>What is wrong?</dt><dd>The handle broke</dd>",
 			`<a class="return-label" href="/ui/returns/`+id(kept)+`/label">`,
 		)
 		body = e.getOK("/ui/returns/" + id(bare))
-		has(t, body, "WT-405 <span class=\"hint\">(no such order known)</span>", `<span id="no-label">None</span>`)
-		hasNot(t, body, "a.return-label", `class="return-label"`)
+		fulHas(t, body, "WT-405 <span class=\"hint\">(no such order known)</span>", `<span id="no-label">None</span>`)
+		fulHasNot(t, body, "a.return-label", `class="return-label"`)
 	})
 
 	t.Run("TheLabelRouteServesWhatTheAPIServes", func(t *testing.T) {
@@ -184,7 +184,7 @@ func TestReturnsPages(t *testing.T) {
 		for _, r := range []*model.Return{bare, odd, foreign} {
 			code, body := e.get("/ui/returns/" + id(r) + "/label")
 			require.Equal(t, http.StatusNotFound, code, r.ProviderRef)
-			hasNot(t, body, "%PDF")
+			fulHasNot(t, body, "%PDF")
 		}
 	})
 
@@ -193,8 +193,8 @@ func TestReturnsPages(t *testing.T) {
 		for _, path := range []string{"/ui/returns/" + id(foreign), "/ui/returns/999999", "/ui/returns/0"} {
 			code, body := e.get(path)
 			require.Equal(t, http.StatusNotFound, code, path)
-			has(t, body, `class="error-message"`)
-			hasNot(t, body, "RMA-SECRET")
+			fulHas(t, body, `class="error-message"`)
+			fulHasNot(t, body, "RMA-SECRET")
 		}
 	})
 }

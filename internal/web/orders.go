@@ -99,8 +99,9 @@ func fulBefore(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// fulPaging builds a list's links: next (when there are more rows than a
-// page; lastID is the last row shown), first, and the rows fragment.
+// fulPaging builds a list's links: the next page's (when there are more
+// rows than a page; next is the cursor after the last row shown), the
+// first page's, and the rows fragment's, each with the filters kept.
 func fulPaging(r *http.Request, more bool, next string) fulList {
 	q := r.URL.Query()
 	q.Del("partial")
@@ -113,20 +114,20 @@ func fulPaging(r *http.Request, more bool, next string) fulList {
 	}
 	if more {
 		l.Next = next
-		nq := cloneValues(q)
+		nq := fulCloneValues(q)
 		nq.Set("before", next)
 		l.NextURL = link(nq)
 	}
-	fq := cloneValues(q)
+	fq := fulCloneValues(q)
 	fq.Del("before")
 	l.FirstURL = link(fq)
-	rq := cloneValues(q)
+	rq := fulCloneValues(q)
 	rq.Set("partial", "rows")
 	l.RowsURL = link(rq)
 	return l
 }
 
-func cloneValues(v url.Values) url.Values {
+func fulCloneValues(v url.Values) url.Values {
 	out := url.Values{}
 	for k, vs := range v {
 		if len(vs) > 0 && vs[0] != "" {
@@ -196,7 +197,7 @@ func (u *UI) ordersList(w http.ResponseWriter, r *http.Request) {
 		Q:    strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Connection: strings.TrimSpace(q.Get("connection")),
 		Statuses: model.OrderStatuses,
 	}
-	if d.Status != "" && !validStatus(model.OrderStatuses, model.OrderStatus(d.Status)) {
+	if d.Status != "" && !fulValidStatus(model.OrderStatuses, model.OrderStatus(d.Status)) {
 		u.badRequest(w, r, fmt.Sprintf("%q is not an order status", d.Status))
 		return
 	}
@@ -224,7 +225,7 @@ func (u *UI) ordersList(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, "orders", d)
 }
 
-func validStatus[S ~string](all []S, s S) bool {
+func fulValidStatus[S ~string](all []S, s S) bool {
 	for _, a := range all {
 		if a == s {
 			return true

@@ -72,9 +72,9 @@ func TestOrdersPages(t *testing.T) {
 	t.Run("TheListShowsTheWorkspacesOrdersNewestFirst", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/orders")
-		require.Equal(t, []string{rejected, id(shipped), id(processing)}, rowIDs(t, body, "orders", "data-order-id"))
-		has(t, body, `<a class="order-link" href="/ui/orders/`+id(shipped)+`">AA-2</a>`)
-		has(t, body, `hx-trigger="sse:order"`, `<td>wics</td>
+		require.Equal(t, []string{rejected, id(shipped), id(processing)}, fulRowIDs(t, body, "orders", "data-order-id"))
+		fulHas(t, body, `<a class="order-link" href="/ui/orders/`+id(shipped)+`">AA-2</a>`)
+		fulHas(t, body, `hx-trigger="sse:order"`, `<td>wics</td>
     <td>2</td>`, `<span class="badge status-rejected">rejected</span>`)
 	})
 
@@ -93,16 +93,16 @@ func TestOrdersPages(t *testing.T) {
 		t.Run("FiltersNarrow"+f.name, func(t *testing.T) {
 			t.Parallel()
 			body := e.getOK("/ui/orders?" + f.query)
-			require.Equal(t, f.want, rowIDs(t, body, "orders", "data-order-id"))
+			require.Equal(t, f.want, fulRowIDs(t, body, "orders", "data-order-id"))
 		})
 	}
 
 	t.Run("TheRowsFragmentIsTheTableBodyAlone", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/orders?status=shipped&partial=rows")
-		hasNot(t, body, "<html")
-		has(t, body, `<tbody id="orders-rows" hx-get="/ui/orders?partial=rows&amp;status=shipped"`)
-		has(t, body, `data-order-id="`+id(shipped)+`"`)
+		fulHasNot(t, body, "<html")
+		fulHas(t, body, `<tbody id="orders-rows" hx-get="/ui/orders?partial=rows&amp;status=shipped"`)
+		fulHas(t, body, `data-order-id="`+id(shipped)+`"`)
 	})
 
 	t.Run("ABadFilterIs400", func(t *testing.T) {
@@ -110,7 +110,7 @@ func TestOrdersPages(t *testing.T) {
 		for _, q := range []string{"status=lost", "before=x"} {
 			code, body := e.get("/ui/orders?" + q)
 			require.Equal(t, http.StatusBadRequest, code, q)
-			has(t, body, `class="error-message"`)
+			fulHas(t, body, `class="error-message"`)
 		}
 	})
 
@@ -126,19 +126,19 @@ func TestOrdersPages(t *testing.T) {
 			`<span class="badge status-in_transit">in_transit</span>`,
 			"No commands",
 		} {
-			has(t, body, want)
+			fulHas(t, body, want)
 		}
-		hasNot(t, body, `role="alert"`)
+		fulHasNot(t, body, `role="alert"`)
 	})
 
 	t.Run("ARejectedOrderShowsWhyProminently", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/orders/" + rejected)
-		has(t, body, `<div class="ful-rejected" role="alert">`)
-		has(t, body, `<p class="rejection">unknown sku CS1001</p>`)
-		require.Equal(t, []string{strconv.FormatInt(res.Command.ID, 10)}, rowIDs(t, body, "order-commands", "data-command-id"))
-		has(t, body, `<span class="badge status-dead">dead</span>`)
-		hasNot(t, body, `class="retry-command"`) // without a command queue
+		fulHas(t, body, `<div class="ful-rejected" role="alert">`)
+		fulHas(t, body, `<p class="rejection">unknown sku CS1001</p>`)
+		require.Equal(t, []string{strconv.FormatInt(res.Command.ID, 10)}, fulRowIDs(t, body, "order-commands", "data-command-id"))
+		fulHas(t, body, `<span class="badge status-dead">dead</span>`)
+		fulHasNot(t, body, `class="retry-command"`) // without a command queue
 	})
 
 	t.Run("AnotherWorkspacesOrderIsNotFound", func(t *testing.T) {
@@ -146,8 +146,8 @@ func TestOrdersPages(t *testing.T) {
 		for _, path := range []string{"/ui/orders/" + id(foreign), "/ui/orders/999999", "/ui/orders/abc"} {
 			code, body := e.get(path)
 			require.Equal(t, http.StatusNotFound, code, path)
-			has(t, body, `class="error-message"`)
-			hasNot(t, body, "P-WT-1")
+			fulHas(t, body, `class="error-message"`)
+			fulHasNot(t, body, "P-WT-1")
 		}
 	})
 }
@@ -164,11 +164,11 @@ func TestOrdersListPagesBy50(t *testing.T) {
 		return nil
 	})
 	first := e.getOK("/ui/orders?connection=wics")
-	ids := rowIDs(t, first, "orders", "data-order-id")
+	ids := fulRowIDs(t, first, "orders", "data-order-id")
 	require.Len(t, ids, 50)
 	require.Contains(t, first, `href="/ui/orders?before=`+ids[49]+`&amp;connection=wics"`, "the next link keeps the filter")
 	second := e.getOK("/ui/orders?connection=wics&before=" + ids[49])
-	rest := rowIDs(t, second, "orders", "data-order-id")
+	rest := fulRowIDs(t, second, "orders", "data-order-id")
 	require.Len(t, rest, 1)
 	require.NotContains(t, second, `rel="next"`)
 	require.Contains(t, second, `href="/ui/orders?connection=wics">Newest</a>`)
@@ -198,7 +198,7 @@ func TestOrderPageOffersARetryOfADeadCommand(t *testing.T) {
 
 	path := fmt.Sprintf("/ui/orders/%d", dead.SubjectID)
 	body := e.getOK(path)
-	has(t, body, fmt.Sprintf(`<form class="retry-command" method="post" action="/ui/commands/%d/retry">`, dead.Command.ID),
+	fulHas(t, body, fmt.Sprintf(`<form class="retry-command" method="post" action="/ui/commands/%d/retry">`, dead.Command.ID),
 		`<input type="hidden" name="back" value="`+path+`">`, `name="csrf" value="`)
-	hasNot(t, e.getOK(fmt.Sprintf("/ui/orders/%d", queued.SubjectID)), `class="retry-command"`)
+	fulHasNot(t, e.getOK(fmt.Sprintf("/ui/orders/%d", queued.SubjectID)), `class="retry-command"`)
 }

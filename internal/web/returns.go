@@ -55,7 +55,7 @@ func (u *UI) returnsList(w http.ResponseWriter, r *http.Request) {
 		Q:    strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Connection: strings.TrimSpace(q.Get("connection")),
 		Statuses: model.ReturnStatuses,
 	}
-	if d.Status != "" && !validStatus(model.ReturnStatuses, model.ReturnStatus(d.Status)) {
+	if d.Status != "" && !fulValidStatus(model.ReturnStatuses, model.ReturnStatus(d.Status)) {
 		u.badRequest(w, r, fmt.Sprintf("%q is not a return status", d.Status))
 		return
 	}

@@ -67,13 +67,13 @@ func TestStockPages(t *testing.T) {
 	t.Run("TheListShowsOneRowPerSKUConnectionAndWarehouse", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/stock")
-		require.Equal(t, []string{id(tea), id(antsMugRTM), id(antsMug), id(wicsMug)}, rowIDs(t, body, "stock", "data-stock-id"))
+		require.Equal(t, []string{id(tea), id(antsMugRTM), id(antsMug), id(wicsMug)}, fulRowIDs(t, body, "stock", "data-stock-id"))
 		// The product's name, where its connection states it.
-		has(t, body, `<td class="product-name">Blue mug</td>`)
-		has(t, body, `<td class="num">2.5</td>`)
-		has(t, body, `href="/ui/stock/MUG%2F1"`)
-		has(t, body, `hx-trigger="sse:stock"`)
-		hasNot(t, body, "SECRET-1")
+		fulHas(t, body, `<td class="product-name">Blue mug</td>`)
+		fulHas(t, body, `<td class="num">2.5</td>`)
+		fulHas(t, body, `href="/ui/stock/MUG%2F1"`)
+		fulHas(t, body, `hx-trigger="sse:stock"`)
+		fulHasNot(t, body, "SECRET-1")
 	})
 
 	filters := []struct {
@@ -90,35 +90,35 @@ func TestStockPages(t *testing.T) {
 	for _, f := range filters {
 		t.Run("FiltersNarrow"+f.name, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, f.want, rowIDs(t, e.getOK("/ui/stock?"+f.query), "stock", "data-stock-id"))
+			require.Equal(t, f.want, fulRowIDs(t, e.getOK("/ui/stock?"+f.query), "stock", "data-stock-id"))
 		})
 	}
 
 	t.Run("TheSKUPageTotalsPerWarehouseAcrossConnections", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/stock/" + url.PathEscape("MUG/1"))
-		has(t, body, `<dd class="product-name">Blue mug</dd>`)
-		require.Equal(t, []string{"AMS", "RTM"}, rowIDs(t, body, "stock-totals", "data-warehouse"))
-		has(t, body, `<th scope="row">AMS</th>
+		fulHas(t, body, `<dd class="product-name">Blue mug</dd>`)
+		require.Equal(t, []string{"AMS", "RTM"}, fulRowIDs(t, body, "stock-totals", "data-warehouse"))
+		fulHas(t, body, `<th scope="row">AMS</th>
         <td class="num">14</td><td class="num">12</td><td class="num">10</td>
         <td class="num">2</td>`) // AMS: 10+4 physical, 9+3 available, 5+5 announced, over two connections
-		require.Equal(t, []string{id(antsMug), id(wicsMug), id(antsMugRTM)}, rowIDs(t, body, "sku-stock", "data-stock-id"), "by warehouse, then connection")
+		require.Equal(t, []string{id(antsMug), id(wicsMug), id(antsMugRTM)}, fulRowIDs(t, body, "sku-stock", "data-stock-id"), "by warehouse, then connection")
 	})
 
 	t.Run("TheSKUPageListsItsMutationsNewestFirstInPages", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/stock/MUG%2F1")
-		ids := rowIDs(t, body, "stock-mutations", "data-mutation-id")
+		ids := fulRowIDs(t, body, "stock-mutations", "data-mutation-id")
 		require.Len(t, ids, 50)
 		require.Equal(t, strconv.FormatInt(mutations[51].ID, 10), ids[0])
-		has(t, body, `<td class="num quantity">&#43;1</td>`)
-		has(t, body, `<td class="num quantity">-1</td>`)
-		has(t, body, "<code>PICK</code> picked 51")
-		has(t, body, "2027-03-01")
-		has(t, body, "L-7")
+		fulHas(t, body, `<td class="num quantity">&#43;1</td>`)
+		fulHas(t, body, `<td class="num quantity">-1</td>`)
+		fulHas(t, body, "<code>PICK</code> picked 51")
+		fulHas(t, body, "2027-03-01")
+		fulHas(t, body, "L-7")
 		next := url.Values{"before": {strconv.FormatInt(mutations[2].ID, 10)}, "at": {mutations[2].OccurredAt.Format(time.RFC3339Nano)}}
-		has(t, body, `href="/ui/stock/MUG%2F1?`+strings.ReplaceAll(next.Encode(), "&", "&amp;")+`"`)
-		rest := rowIDs(t, e.getOK("/ui/stock/MUG%2F1?"+next.Encode()), "stock-mutations", "data-mutation-id")
+		fulHas(t, body, `href="/ui/stock/MUG%2F1?`+strings.ReplaceAll(next.Encode(), "&", "&amp;")+`"`)
+		rest := fulRowIDs(t, e.getOK("/ui/stock/MUG%2F1?"+next.Encode()), "stock-mutations", "data-mutation-id")
 		require.Equal(t, []string{strconv.FormatInt(mutations[1].ID, 10), strconv.FormatInt(mutations[0].ID, 10)}, rest)
 	})
 
@@ -126,24 +126,24 @@ func TestStockPages(t *testing.T) {
 		t.Parallel()
 		for _, sku := range []string{"SECRET-1", "NOPE"} {
 			body := e.getOK("/ui/stock/" + sku)
-			has(t, body, `<p id="stock-sku-unknown" role="status">This workspace has no product, stock or mutation of SKU `+sku+`.</p>`)
-			require.Empty(t, rowIDs(t, body, "stock-totals", "data-warehouse"))
-			hasNot(t, body, "Secret thing", ">99<", "data-mutation-id")
+			fulHas(t, body, `<p id="stock-sku-unknown" role="status">This workspace has no product, stock or mutation of SKU `+sku+`.</p>`)
+			require.Empty(t, fulRowIDs(t, body, "stock-totals", "data-warehouse"))
+			fulHasNot(t, body, "Secret thing", ">99<", "data-mutation-id")
 		}
-		hasNot(t, e.getOK("/ui/stock/TEA-1"), "stock-sku-unknown")
+		fulHasNot(t, e.getOK("/ui/stock/TEA-1"), "stock-sku-unknown")
 	})
 
 	t.Run("TheProductsListShowsTheWorkspacesProducts", func(t *testing.T) {
 		t.Parallel()
 		body := e.getOK("/ui/products")
-		require.Len(t, rowIDs(t, body, "products", "data-product-id"), 2)
-		has(t, body, "Blue mug", "Green tea", "<code>8710000000017</code>", `href="/ui/stock/MUG%2F1"`)
-		hasNot(t, body, "Secret thing")
+		require.Len(t, fulRowIDs(t, body, "products", "data-product-id"), 2)
+		fulHas(t, body, "Blue mug", "Green tea", "<code>8710000000017</code>", `href="/ui/stock/MUG%2F1"`)
+		fulHasNot(t, body, "Secret thing")
 		filtered := e.getOK("/ui/products?connection=ants")
-		require.Len(t, rowIDs(t, filtered, "products", "data-product-id"), 1)
-		has(t, filtered, "Green tea")
-		require.Empty(t, rowIDs(t, e.getOK("/ui/products?sku=SECRET-1"), "products", "data-product-id"))
-		has(t, e.getOK("/ui/stock/MUG%2F1"), `<dd class="product-barcodes"><code>8710000000017</code></dd>`)
+		require.Len(t, fulRowIDs(t, filtered, "products", "data-product-id"), 1)
+		fulHas(t, filtered, "Green tea")
+		require.Empty(t, fulRowIDs(t, e.getOK("/ui/products?sku=SECRET-1"), "products", "data-product-id"))
+		fulHas(t, e.getOK("/ui/stock/MUG%2F1"), `<dd class="product-barcodes"><code>8710000000017</code></dd>`)
 	})
 
 	t.Run("ABadMutationsCursorIs400", func(t *testing.T) {

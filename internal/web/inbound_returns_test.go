@@ -83,6 +83,13 @@ func TestInboundPages(t *testing.T) {
 		fulHas(t, body, `<p id="no-receipts">Nothing received yet.</p>`)
 	})
 
+	t.Run("TheDetailPageRefreshesItsBodyAlone", func(t *testing.T) {
+		t.Parallel()
+		body := e.getOK("/ui/inbound/" + id(receiving) + "?partial=rows")
+		fulHasNot(t, body, "<html", "<h1>")
+		fulHas(t, body, `<div id="inbound-body" hx-get="/ui/inbound/`+id(receiving)+`?partial=rows" hx-trigger="sse:inbound"`, "RC-77")
+	})
+
 	t.Run("AnotherWorkspacesInboundIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		for _, path := range []string{"/ui/inbound/" + id(foreign), "/ui/inbound/999999", "/ui/inbound/x"} {
@@ -186,6 +193,15 @@ func TestReturnsPages(t *testing.T) {
 			require.Equal(t, http.StatusNotFound, code, r.ProviderRef)
 			fulHasNot(t, body, "%PDF")
 		}
+	})
+
+	t.Run("TheDetailPagesRefreshTheirBodyAlone", func(t *testing.T) {
+		t.Parallel()
+		body := e.getOK("/ui/returns/" + id(kept) + "?partial=rows")
+		fulHasNot(t, body, "<html", "<h1>")
+		fulHas(t, body, `<div id="return-body" hx-get="/ui/returns/`+id(kept)+`?partial=rows" hx-trigger="sse:return"`, "RMA-1")
+		code, _ := e.get("/ui/returns/" + id(foreign) + "?partial=rows")
+		require.Equal(t, http.StatusNotFound, code)
 	})
 
 	t.Run("AnotherWorkspacesReturnIsNotFound", func(t *testing.T) {

@@ -141,6 +141,13 @@ func TestOrdersPages(t *testing.T) {
 		fulHasNot(t, body, `class="retry-command"`) // without a command queue
 	})
 
+	t.Run("TheOrderPageRefreshesItsBodyOnOrderAndCommandEvents", func(t *testing.T) {
+		t.Parallel()
+		body := e.getOK("/ui/orders/" + id(processing) + "?partial=rows")
+		fulHasNot(t, body, "<html", "<h1>")
+		fulHas(t, body, `<div id="order-body" hx-get="/ui/orders/`+id(processing)+`?partial=rows" hx-trigger="sse:order, sse:command"`, "ring twice")
+	})
+
 	t.Run("AnotherWorkspacesOrderIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		for _, path := range []string{"/ui/orders/" + id(foreign), "/ui/orders/999999", "/ui/orders/abc"} {

@@ -146,6 +146,13 @@ func TestStockPages(t *testing.T) {
 		fulHas(t, e.getOK("/ui/stock/MUG%2F1"), `<dd class="product-barcodes"><code>8710000000017</code></dd>`)
 	})
 
+	t.Run("TheSKUPageRefreshesItsBodyOnStockEvents", func(t *testing.T) {
+		t.Parallel()
+		body := e.getOK("/ui/stock/MUG%2F1?partial=rows")
+		fulHasNot(t, body, "<html", "<h1>")
+		fulHas(t, body, `<div id="stock-sku-body" hx-get="/ui/stock/MUG%2F1?partial=rows" hx-trigger="sse:stock"`, "Blue mug")
+	})
+
 	t.Run("ABadMutationsCursorIs400", func(t *testing.T) {
 		t.Parallel()
 		code, _ := e.get("/ui/stock/MUG%2F1?before=3&at=yesterday")

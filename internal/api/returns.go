@@ -179,12 +179,39 @@ func (a *API) getReturnLabel(ctx context.Context, in *returnIDInput) (*labelOutp
 	if r.Label == "" {
 		return nil, huma.Error404NotFound("this return has no label")
 	}
-	if mime, data, ok := storedLabel(r.Label); ok {
-		return &labelOutput{Status: http.StatusOK, ContentType: mime, Body: data}, nil
-	}
-	u, err := url.Parse(r.Label)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	l, ok := ResolveReturnLabel(r.Label)
+	if !ok {
 		return nil, huma.Error404NotFound("this return's label is not an address the hub can send you to")
 	}
-	return &labelOutput{Status: http.StatusFound, Location: u.String()}, nil
+	if l.Location != "" {
+		return &labelOutput{Status: http.StatusFound, Location: l.Location}, nil
+	}
+	return &labelOutput{Status: http.StatusOK, ContentType: l.ContentType, Body: l.Data}, nil
+}
+
+// ReturnLabel is how a return's label is served: the bytes the hub keeps
+// (Data, of ContentType), or the provider's address to redirect to
+// (Location). The API's GET /returns/{id}/label and the dashboard serve it
+// alike.
+type ReturnLabel struct {
+	ContentType string
+	Data        []byte
+	Location    string
+}
+
+// ResolveReturnLabel reads a return's Label field: ok is false when there
+// is no label, or it is neither a label the hub keeps nor an http(s)
+// address the hub can send a client to.
+func ResolveReturnLabel(label string) (ReturnLabel, bool) {
+	if label == "" {
+		return ReturnLabel{}, false
+	}
+	if mime, data, ok := storedLabel(label); ok {
+		return ReturnLabel{ContentType: mime, Data: data}, true
+	}
+	u, err := url.Parse(label)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ReturnLabel{}, false
+	}
+	return ReturnLabel{Location: u.String()}, true
 }

@@ -107,6 +107,7 @@ type Store interface {
 	Orders
 	Commands
 	Activity
+	ShipmentOrders
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -190,6 +191,12 @@ type ShipmentFilter struct {
 	Reference  string
 	Status     model.Status
 	Connection string
+	// Provider selects the shipments of one provider (of any connection).
+	Provider string
+	// UpdatedFrom and UpdatedTo, when not zero, select the shipments last
+	// updated at or after UpdatedFrom and before UpdatedTo.
+	UpdatedFrom time.Time
+	UpdatedTo   time.Time
 	// BeforeID continues a listing: only shipments with a smaller id.
 	BeforeID int64
 	Limit    int

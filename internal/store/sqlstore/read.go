@@ -67,7 +67,9 @@ func (s *Store) GetShipment(ctx context.Context, workspace string, id int64) (*m
 
 // ListShipments lists shipments of one workspace, newest (highest id) first,
 // without events. Reference matches any one of a shipment's references or its
-// provider reference. Limit <= 0 means DefaultLimit.
+// provider reference; UpdatedFrom is inclusive, UpdatedTo exclusive. Every
+// combination of the filters reads an index range in id order (migration
+// 00022). Limit <= 0 means DefaultLimit.
 func (s *Store) ListShipments(ctx context.Context, f store.ShipmentFilter) ([]*model.Shipment, error) {
 	if s.isClosed.Load() {
 		return nil, store.ErrClosed
@@ -91,6 +93,18 @@ func (s *Store) ListShipments(ctx context.Context, f store.ShipmentFilter) ([]*m
 	if f.Connection != "" {
 		b.WriteString(` AND connection = ?`)
 		args = append(args, f.Connection)
+	}
+	if f.Provider != "" {
+		b.WriteString(` AND provider = ?`)
+		args = append(args, f.Provider)
+	}
+	if !f.UpdatedFrom.IsZero() {
+		b.WriteString(` AND updated_at >= ?`)
+		args = append(args, micros(f.UpdatedFrom))
+	}
+	if !f.UpdatedTo.IsZero() {
+		b.WriteString(` AND updated_at < ?`)
+		args = append(args, micros(f.UpdatedTo))
 	}
 	if f.BeforeID > 0 {
 		b.WriteString(` AND id < ?`)

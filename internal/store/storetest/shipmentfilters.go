@@ -1,0 +1,106 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// shipmentFilterCases are the dashboard's shipment filters (provider and
+// update time) and the order a shipment page links to.
+var shipmentFilterCases = []conformanceCase{
+	{"ShipmentsFilterByProviderAndUpdateTimeWithTheOtherFilters", testShipmentFilters},
+	{"AShipmentsOrderIsTheOneItsLinkNamesWithinTheWorkspace", testOrderForShipment},
+}
+
+func testShipmentFilters(t *testing.T, s store.Store) {
+	day := func(n int) time.Time { return base.Add(time.Duration(n) * 24 * time.Hour) }
+	s1 := shipment("acme", "courier", "F-1", "SHARED")
+	s1.Status, s1.UpdatedAt = model.StatusInTransit, day(0)
+	s2 := shipment("acme", "gcl", "F-2", "SHARED")
+	s2.Provider, s2.Status, s2.UpdatedAt = "gcl", model.StatusDelivered, day(1)
+	s3 := shipment("acme", "courier2", "F-3")
+	s3.Status, s3.UpdatedAt = model.StatusDelivered, day(2)
+	s4 := shipment("acme", "gcl", "F-4")
+	s4.Provider, s4.Status, s4.UpdatedAt = "gcl", model.StatusInTransit, day(3)
+	s5 := shipment("globex", "gcl", "F-5", "SHARED")
+	s5.Provider, s5.Status, s5.UpdatedAt = "gcl", model.StatusDelivered, day(1)
+	insertShipments(t, s, s1, s2, s3, s4, s5)
+
+	cases := []struct {
+		name   string
+		filter store.ShipmentFilter
+		want   []*model.Shipment
+	}{
+		{"a provider selects its shipments of every connection", store.ShipmentFilter{Workspace: "acme", Provider: "courier"}, []*model.Shipment{s3, s1}},
+		{"another provider selects its own", store.ShipmentFilter{Workspace: "acme", Provider: "gcl"}, []*model.Shipment{s4, s2}},
+		{"a provider without shipments selects none", store.ShipmentFilter{Workspace: "acme", Provider: "wics"}, []*model.Shipment{}},
+		{"provider and status combine", store.ShipmentFilter{Workspace: "acme", Provider: "gcl", Status: model.StatusDelivered}, []*model.Shipment{s2}},
+		{"connection and status combine", store.ShipmentFilter{Workspace: "acme", Connection: "courier2", Status: model.StatusDelivered}, []*model.Shipment{s3}},
+		{"a connection of another provider selects none", store.ShipmentFilter{Workspace: "acme", Connection: "courier", Provider: "gcl"}, []*model.Shipment{}},
+		{"updated from is inclusive", store.ShipmentFilter{Workspace: "acme", UpdatedFrom: day(2)}, []*model.Shipment{s4, s3}},
+		{"updated to is exclusive", store.ShipmentFilter{Workspace: "acme", UpdatedTo: day(1)}, []*model.Shipment{s1}},
+		{"a range of updates", store.ShipmentFilter{Workspace: "acme", UpdatedFrom: day(1), UpdatedTo: day(3)}, []*model.Shipment{s3, s2}},
+		{"a range with a provider and a status", store.ShipmentFilter{Workspace: "acme", Provider: "gcl", Status: model.StatusInTransit, UpdatedFrom: day(1)}, []*model.Shipment{s4}},
+		{"a range with a reference", store.ShipmentFilter{Workspace: "acme", Reference: "SHARED", UpdatedFrom: day(1)}, []*model.Shipment{s2}},
+		{"a range with paging", store.ShipmentFilter{Workspace: "acme", UpdatedFrom: day(1), BeforeID: s4.ID, Limit: 1}, []*model.Shipment{s3}},
+		{"a range without shipments", store.ShipmentFilter{Workspace: "acme", UpdatedFrom: day(9)}, []*model.Shipment{}},
+		{"another workspace's shipments are never selected", store.ShipmentFilter{Workspace: "globex", Provider: "gcl", UpdatedFrom: day(1)}, []*model.Shipment{s5}},
+	}
+	for _, c := range cases {
+		got, err := s.ListShipments(ctx(t), c.filter)
+		require.NoError(t, err, c.name)
+		require.Equal(t, shipmentIDs(c.want), shipmentIDs(got), c.name)
+	}
+}
+
+func testOrderForShipment(t *testing.T, s store.Store) {
+	own := shipment("acme", "wics", "OS-1")
+	foreign := shipment("acme", "carrier", "OS-2")
+	elsewhere := shipment("globex", "wics", "OS-3")
+	orphan := shipment("acme", "wics", "OS-4")
+	unlinked := shipment("acme", "wics", "OS-5")
+	insertShipments(t, s, own, foreign, elsewhere, orphan, unlinked)
+	first := order("acme", "shop", "R-1")
+	mine := order("acme", "wics", "R-1")
+	theirs := order("globex", "wics", "R-1")
+	insertOrders(t, s, first, mine, theirs)
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		require.NoError(t, tx.LinkShipment(ctx, "acme", "wics", own.ID, "R-1"))
+		require.NoError(t, tx.LinkShipment(ctx, "acme", "carrier", foreign.ID, "R-1"))
+		require.NoError(t, tx.LinkShipment(ctx, "globex", "wics", elsewhere.ID, "R-1"))
+		require.NoError(t, tx.LinkShipment(ctx, "acme", "wics", orphan.ID, "R-404"))
+		return nil
+	})
+
+	cases := []struct {
+		name      string
+		workspace string
+		shipment  int64
+		want      *model.Order
+	}{
+		{"the order of the shipment's own connection", "acme", own.ID, mine},
+		{"a connection without the order gets the workspace's first", "acme", foreign.ID, first},
+		{"another workspace's shipment has its own order", "globex", elsewhere.ID, theirs},
+		{"another workspace cannot read a shipment's order", "globex", own.ID, nil},
+		{"a shipment naming a missing order has none", "acme", orphan.ID, nil},
+		{"a shipment naming no order has none", "acme", unlinked.ID, nil},
+		{"a missing shipment has none", "acme", 1 << 40, nil},
+	}
+	for _, c := range cases {
+		got, err := s.OrderForShipment(ctx(t), c.workspace, c.shipment)
+		if c.want == nil {
+			require.True(t, errors.Is(err, store.ErrNotFound), "%s: %v", c.name, err)
+			continue
+		}
+		require.NoError(t, err, c.name)
+		require.Equal(t, c.want.ID, got.ID, c.name)
+		require.Contains(t, got.ShipmentIDs, c.shipment, c.name)
+	}
+}

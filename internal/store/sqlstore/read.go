@@ -68,8 +68,9 @@ func (s *Store) GetShipment(ctx context.Context, workspace string, id int64) (*m
 // ListShipments lists shipments of one workspace, newest (highest id) first,
 // without events. Reference matches any one of a shipment's references or its
 // provider reference; UpdatedFrom is inclusive, UpdatedTo exclusive. Every
-// combination of the filters reads an index range in id order (migration
-// 00022). Limit <= 0 means DefaultLimit.
+// combination of the equality filters reads one index range in id order,
+// and a range of update times reads index entries only (migration 00022).
+// Limit <= 0 means DefaultLimit.
 func (s *Store) ListShipments(ctx context.Context, f store.ShipmentFilter) ([]*model.Shipment, error) {
 	if s.isClosed.Load() {
 		return nil, store.ErrClosed
@@ -85,7 +86,18 @@ func (s *Store) ListShipments(ctx context.Context, f store.ShipmentFilter) ([]*m
 		b    strings.Builder
 		args = []any{f.Workspace}
 	)
-	b.WriteString(`SELECT ` + shipmentColumns + ` FROM shipments WHERE workspace = ?`)
+	// (With a reference, its few shipments drive the query instead.)
+	dated := (!f.UpdatedFrom.IsZero() || !f.UpdatedTo.IsZero()) && f.Reference == ""
+	if dated {
+		// A range of update times is not in id order: the page's ids are
+		// found first on shipments_by_update_filters alone, which holds
+		// every column filtered on, so the range is read without touching
+		// the table (a wide range, with a rare status, costs index entries,
+		// not rows), and only the page's rows are read.
+		b.WriteString(`SELECT ` + shipmentColumns + ` FROM shipments WHERE id IN (SELECT id FROM shipments WHERE workspace = ?`)
+	} else {
+		b.WriteString(`SELECT ` + shipmentColumns + ` FROM shipments WHERE workspace = ?`)
+	}
 	if f.Status != "" {
 		b.WriteString(` AND status = ?`)
 		args = append(args, string(f.Status))
@@ -116,6 +128,9 @@ func (s *Store) ListShipments(ctx context.Context, f store.ShipmentFilter) ([]*m
 	}
 	b.WriteString(` ORDER BY id DESC LIMIT ?`)
 	args = append(args, limit)
+	if dated {
+		b.WriteString(`) ORDER BY id DESC`)
+	}
 
 	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(b.String()), args...)
 	if err != nil {

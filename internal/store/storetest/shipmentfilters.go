@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -102,5 +103,100 @@ func testOrderForShipment(t *testing.T, s store.Store) {
 		require.NoError(t, err, c.name)
 		require.Equal(t, c.want.ID, got.ID, c.name)
 		require.Contains(t, got.ShipmentIDs, c.shipment, c.name)
+	}
+}
+
+// BenchmarkShipmentFilters measures the dashboard's shipment list: one
+// page (51 rows) of every filter combination, on a workspace of n
+// shipments spread over five connections of four providers, twelve
+// statuses (most delivered, few exceptions) and 180 days of updates.
+func BenchmarkShipmentFilters(b *testing.B, s store.Store, n int) {
+	c := context.Background()
+	conns := []struct{ id, provider string }{{"courier", "courier"}, {"courier2", "courier"}, {"gcl", "gcl"}, {"wics", "wics"}, {"aa", "activeants"}}
+	// status by i%100: 70 delivered, 15 in transit, 5 out for delivery, 3
+	// failed attempts, 2 exceptions, 5 pending.
+	status := func(i int) model.Status {
+		switch r := i % 100; {
+		case r < 70:
+			return model.StatusDelivered
+		case r < 85:
+			return model.StatusInTransit
+		case r < 90:
+			return model.StatusOutForDelivery
+		case r < 93:
+			return model.StatusFailedAttempt
+		case r < 95:
+			return model.StatusException
+		default:
+			return model.StatusPending
+		}
+	}
+	start := base.Add(-180 * 24 * time.Hour)
+	const batch = 1000
+	for from := 0; from < n; from += batch {
+		if _, _, err := s.AppendInbox(c, message("setup", "setup", fmt.Sprintf("bench-filters-%d-%d", benchRun.Add(1), from))); err != nil {
+			b.Fatal(err)
+		}
+		_, err := s.ProcessInbox(c, 1, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
+			for i := from; i < min(from+batch, n); i++ {
+				cn := conns[(i/7)%len(conns)]
+				sh := shipment("acme", cn.id, fmt.Sprintf("B-%07d", i), fmt.Sprintf("BC-%07d", i))
+				sh.Provider, sh.Status = cn.provider, status(i)
+				// Updates follow creation, with some shipments updated much later.
+				sh.UpdatedAt = start.Add(time.Duration(i) * 180 * 24 * time.Hour / time.Duration(n))
+				if i%10 == 0 {
+					sh.UpdatedAt = sh.UpdatedAt.Add(time.Duration(i%30) * 24 * time.Hour)
+				}
+				if err := tx.InsertShipment(ctx, sh); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	day := func(d int) time.Time { return start.Add(time.Duration(d) * 24 * time.Hour) }
+	last, err := s.ListShipments(c, store.ShipmentFilter{Workspace: "acme", Limit: 1})
+	if err != nil || len(last) != 1 {
+		b.Fatalf("%v, %v", last, err)
+	}
+	cases := []struct {
+		name string
+		f    store.ShipmentFilter
+	}{
+		{"none", store.ShipmentFilter{}},
+		{"status_common", store.ShipmentFilter{Status: model.StatusDelivered}},
+		{"status_rare", store.ShipmentFilter{Status: model.StatusException}},
+		{"status_absent", store.ShipmentFilter{Status: model.StatusExpired}},
+		{"provider", store.ShipmentFilter{Provider: "gcl"}},
+		{"provider_absent", store.ShipmentFilter{Provider: "winkelstraat"}},
+		{"connection", store.ShipmentFilter{Connection: "wics"}},
+		{"provider_status_rare", store.ShipmentFilter{Provider: "courier", Status: model.StatusException}},
+		{"connection_status_rare", store.ShipmentFilter{Connection: "aa", Status: model.StatusException}},
+		{"connection_provider_status", store.ShipmentFilter{Connection: "aa", Provider: "activeants", Status: model.StatusFailedAttempt}},
+		{"updated_recent_day", store.ShipmentFilter{UpdatedFrom: day(179)}},
+		{"updated_old_day", store.ShipmentFilter{UpdatedFrom: day(20), UpdatedTo: day(21)}},
+		{"updated_wide", store.ShipmentFilter{UpdatedFrom: day(0), UpdatedTo: day(200)}},
+		{"updated_before_old", store.ShipmentFilter{UpdatedTo: day(10)}},
+		{"updated_old_status_rare", store.ShipmentFilter{UpdatedFrom: day(20), UpdatedTo: day(27), Status: model.StatusException}},
+		{"updated_old_provider", store.ShipmentFilter{UpdatedFrom: day(20), UpdatedTo: day(27), Provider: "gcl"}},
+		{"updated_wide_connection_status", store.ShipmentFilter{UpdatedFrom: day(0), Connection: "gcl", Status: model.StatusPending}},
+		{"reference", store.ShipmentFilter{Reference: "BC-0012345"}},
+		{"reference_status", store.ShipmentFilter{Reference: "BC-0012345", Status: model.StatusDelivered}},
+		{"deep_page", store.ShipmentFilter{BeforeID: last[0].ID - int64(n)/2}},
+		{"deep_page_status_rare", store.ShipmentFilter{BeforeID: last[0].ID - int64(n)/2, Status: model.StatusException}},
+	}
+	for _, bc := range cases {
+		f := bc.f
+		f.Workspace, f.Limit = "acme", 51
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.ListShipments(c, f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

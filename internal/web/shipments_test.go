@@ -124,7 +124,7 @@ func fptr(v float64) *float64 { return &v }
 func courierShipment(ws string) *model.Shipment {
 	return &model.Shipment{
 		Workspace: ws, Connection: "courier", Provider: "courier", ProviderRef: "ASK000000125",
-		References: []model.Reference{{Kind: model.RefOrder, Value: "ASK000000125"}, {Kind: model.RefBarcode, Value: "ABC987"}, {Kind: model.RefContainer, Value: "MSKU123"}},
+		References:     []model.Reference{{Kind: model.RefOrder, Value: "ASK000000125"}, {Kind: model.RefBarcode, Value: "ABC987"}, {Kind: model.RefContainer, Value: "MSKU123"}},
 		StatusPosition: model.StatusPosition{Status: model.StatusFailedAttempt, Substatus: model.SubNotHome},
 		Carrier:        "bpost", TrackingNumber: "323212345678901234", TrackingURL: "https://track.example/323212345678901234",
 		OrderReference:  "R-100",

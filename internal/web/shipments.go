@@ -270,15 +270,31 @@ func (u *UI) shipmentDetail(w http.ResponseWriter, r *http.Request) {
 	}
 	title := "Shipment " + sh.ProviderRef
 	data := shipmentPage{Page: u.page(r, title, "shipments"), Shipment: sh, Timeline: newestFirst(sh.Events), Map: projectEvents(sh.Events)}
-	o, err := u.cfg.Store.OrderForShipment(r.Context(), sh.Workspace, sh.ID)
-	switch {
-	case err == nil:
-		data.Order = o
-	case !errors.Is(err, store.ErrNotFound):
+	o, err := u.linkedOrder(r, sh)
+	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
+	data.Order = o
 	u.render(w, r, "shipment", data)
+}
+
+// linkedOrder is the order the shipment belongs to (store.ShipmentOrders)
+// or, when no link names one, the workspace's newest order whose reference
+// is the shipment's order reference; nil when there is none.
+func (u *UI) linkedOrder(r *http.Request, sh *model.Shipment) (*model.Order, error) {
+	o, err := u.cfg.Store.OrderForShipment(r.Context(), sh.Workspace, sh.ID)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return o, err
+	}
+	if sh.OrderReference == "" {
+		return nil, nil
+	}
+	list, err := u.cfg.Store.ListOrders(r.Context(), store.OrderFilter{Workspace: sh.Workspace, Reference: sh.OrderReference, Limit: 1})
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return list[0], nil
 }
 
 func (u *UI) shipmentTimeline(w http.ResponseWriter, r *http.Request) {

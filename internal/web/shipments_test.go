@@ -355,6 +355,20 @@ func TestShipmentPageWithoutGPSOrOrder(t *testing.T) {
 		return tx.LinkShipment(ctx, "acme", "courier", sh.ID, sh.OrderReference)
 	})
 	body := e.getOK("/ui/shipments/" + idStr(sh.ID))
+	require.Contains(t, body, "No order R-404 is known in this workspace.")
+
+	// A shipment that names an order without a link (stored before links
+	// were kept) finds it by reference.
+	unlinked := &model.Shipment{Workspace: "acme", Connection: "courier", Provider: "courier", ProviderRef: "UNLINKED", OrderReference: "R-7",
+		StatusPosition: model.StatusPosition{Status: model.StatusInTransit}, CreatedAt: shipNow, UpdatedAt: shipNow}
+	order := &model.Order{Resource: model.Resource{Workspace: "acme", Connection: "shop", Provider: "wics"}, Reference: "R-7", Status: model.OrderAccepted}
+	e.seed([]*model.InboxMessage{shipMessage("acme", "courier", "application/json", []byte(`{}`))}, func(ctx context.Context, tx store.Tx, _ []int64) error {
+		if err := tx.InsertShipment(ctx, unlinked); err != nil {
+			return err
+		}
+		return tx.InsertOrder(ctx, order)
+	})
+	require.Contains(t, e.getOK("/ui/shipments/"+idStr(unlinked.ID)), `href="/ui/orders/`+idStr(order.ID)+`"`)
 	require.Contains(t, body, `<p id="map-empty">`)
 	require.NotContains(t, body, `<svg id="map"`)
 	require.Contains(t, body, `<p class="event-label">Scanned</p>`, "without labels the description is shown")

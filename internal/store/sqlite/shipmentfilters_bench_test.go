@@ -8,5 +8,5 @@ import (
 )
 
 func BenchmarkShipmentFilters(b *testing.B) {
-	storetest.BenchmarkShipmentFilters(b, sqlite.OpenTest(b), 100000)
+	storetest.BenchmarkShipmentFilters(b, sqlite.OpenTest(b), 100000, nil)
 }

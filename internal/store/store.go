@@ -194,12 +194,18 @@ type ShipmentFilter struct {
 	// Provider selects the shipments of one provider (of any connection).
 	Provider string
 	// UpdatedFrom and UpdatedTo, when not zero, select the shipments last
-	// updated at or after UpdatedFrom and before UpdatedTo.
+	// updated at or after UpdatedFrom and before UpdatedTo. Either one
+	// lists the shipments by their last update, newest first (then by id),
+	// instead of by id.
 	UpdatedFrom time.Time
 	UpdatedTo   time.Time
-	// BeforeID continues a listing: only shipments with a smaller id.
-	BeforeID int64
-	Limit    int
+	// BeforeID continues a listing: only shipments with a smaller id. In
+	// update order, with BeforeUpdatedAt (the last shipment's UpdatedAt),
+	// it continues after that shipment: updated before BeforeUpdatedAt,
+	// or at it with a smaller id.
+	BeforeID        int64
+	BeforeUpdatedAt time.Time
+	Limit           int
 }
 
 // InboxStats counts the inbox.

@@ -56,6 +56,9 @@ func (u *UI) routesShipments(mux *http.ServeMux) {
 // shipmentQuery is the list's search form as the request gave it.
 type shipmentQuery struct {
 	Q, Status, Provider, Connection, From, To, Before string
+	// BeforeAt goes with Before in a range of updates, which lists in
+	// update order: the last shipment's update time, in unix microseconds.
+	BeforeAt string
 }
 
 // shipmentList is the data of the list page and its rows fragment.
@@ -71,6 +74,9 @@ type shipmentList struct {
 	// RowsURL is the rows fragment of the first page, refreshed live; empty
 	// on later pages.
 	RowsURL string
+	// ByUpdate is set when a range of update times lists the shipments by
+	// their last update rather than by id.
+	ByUpdate bool
 }
 
 var shipmentIDQuery = regexp.MustCompile(`^#([0-9]{1,18})$`)
@@ -80,7 +86,7 @@ func (u *UI) parseShipmentQuery(r *http.Request) (shipmentQuery, store.ShipmentF
 	v := r.URL.Query()
 	q := shipmentQuery{
 		Q: strings.TrimSpace(v.Get("q")), Status: v.Get("status"), Provider: v.Get("provider"),
-		Connection: v.Get("connection"), From: v.Get("from"), To: v.Get("to"), Before: v.Get("before"),
+		Connection: v.Get("connection"), From: v.Get("from"), To: v.Get("to"), Before: v.Get("before"), BeforeAt: v.Get("before_at"),
 	}
 	f := store.ShipmentFilter{Workspace: workspace(r), Provider: q.Provider, Connection: q.Connection, Limit: shipmentsPageSize + 1}
 	var byID int64
@@ -116,6 +122,13 @@ func (u *UI) parseShipmentQuery(r *http.Request) (shipmentQuery, store.ShipmentF
 			return q, f, 0, fmt.Errorf("before %q is not a shipment id", q.Before)
 		}
 		f.BeforeID = b
+	}
+	if q.BeforeAt != "" {
+		at, err := strconv.ParseInt(q.BeforeAt, 10, 64)
+		if err != nil {
+			return q, f, 0, fmt.Errorf("before_at %q is not a time in microseconds", q.BeforeAt)
+		}
+		f.BeforeUpdatedAt = time.UnixMicro(at).UTC()
 	}
 	return q, f, byID, nil
 }
@@ -156,6 +169,7 @@ func (u *UI) findShipments(r *http.Request) (shipmentList, error) {
 			}
 		}
 	}
+	data.ByUpdate = !f.UpdatedFrom.IsZero() || !f.UpdatedTo.IsZero()
 	var list []*model.Shipment
 	if byID > 0 {
 		list, err = u.shipmentByID(r, byID, f)
@@ -168,13 +182,18 @@ func (u *UI) findShipments(r *http.Request) (shipmentList, error) {
 	if len(list) > shipmentsPageSize {
 		list = list[:shipmentsPageSize]
 		next := r.URL.Query()
-		next.Set("before", strconv.FormatInt(list[len(list)-1].ID, 10))
+		last := list[len(list)-1]
+		next.Set("before", strconv.FormatInt(last.ID, 10))
+		if data.ByUpdate {
+			next.Set("before_at", strconv.FormatInt(last.UpdatedAt.UnixMicro(), 10))
+		}
 		data.Older = "/ui/shipments?" + next.Encode()
 	}
 	data.Shipments = list
 	if f.BeforeID == 0 {
 		rows := r.URL.Query()
 		rows.Del("before")
+		rows.Del("before_at")
 		data.RowsURL = "/ui/shipments/rows"
 		if len(rows) > 0 {
 			data.RowsURL += "?" + rows.Encode()

@@ -239,21 +239,23 @@ func TestShipmentListSearchesAndFilters(t *testing.T) {
 	require.Equal(t, []string{gcl}, shipRowIDs(rows), "the rows fragment answers the same query")
 	require.NotContains(t, rows, "<html", "the rows fragment is no page")
 
-	for _, bad := range []string{"?status=lost", "?from=yesterday", "?before=x", "?before=-3"} {
+	for _, bad := range []string{"?status=lost", "?from=yesterday", "?before=x", "?before=-3", "?before=3&before_at=noon"} {
 		code, body := e.get("/ui/shipments" + bad)
 		require.Equal(t, http.StatusBadRequest, code, bad)
 		require.Contains(t, body, `class="error-message"`, bad)
 	}
 }
 
-func TestShipmentListPagesByID(t *testing.T) {
+func TestShipmentListPages(t *testing.T) {
 	t.Parallel()
 	e := newShipEnv(t, "acme")
 	var ids []int64
+	n := 2*shipmentsPageSize + 3
 	e.seed([]*model.InboxMessage{shipMessage("acme", "courier", "application/json", []byte(`{}`))}, func(ctx context.Context, tx store.Tx, _ []int64) error {
-		for i := range 2*shipmentsPageSize + 3 {
+		for i := range n {
+			// Later shipments were updated earlier, three at each instant.
 			sh := &model.Shipment{Workspace: "acme", Connection: "courier", Provider: "courier", ProviderRef: fmt.Sprintf("P-%03d", i),
-				StatusPosition: model.StatusPosition{Status: model.StatusInTransit}, CreatedAt: shipNow, UpdatedAt: shipNow}
+				StatusPosition: model.StatusPosition{Status: model.StatusInTransit}, CreatedAt: shipNow, UpdatedAt: shipNow.Add(-time.Duration(i/3) * time.Minute)}
 			if err := tx.InsertShipment(ctx, sh); err != nil {
 				return err
 			}
@@ -261,32 +263,49 @@ func TestShipmentListPagesByID(t *testing.T) {
 		}
 		return nil
 	})
-	var seen []string
-	next := "/ui/shipments?status=in_transit"
-	pages := 0
-	for next != "" {
-		body := e.getOK(next)
-		got := shipRowIDs(body)
-		require.LessOrEqual(t, len(got), shipmentsPageSize)
-		seen = append(seen, got...)
-		if pages > 0 {
-			require.NotContains(t, body, `hx-get="/ui/shipments/rows`, "only the first page refreshes live")
-		} else {
-			require.Contains(t, body, `hx-get="/ui/shipments/rows?status=in_transit" hx-trigger="sse:shipment throttle:2s"`, "the first page refreshes live")
-		}
-		pages++
-		next = ""
-		if m := regexp.MustCompile(`class="older" rel="next" href="([^"]+)"`).FindStringSubmatch(body); m != nil {
-			next = strings.ReplaceAll(m[1], "&amp;", "&")
-			require.Contains(t, next, "status=in_transit", "the next page keeps the filters")
-		}
-	}
-	require.Equal(t, 3, pages)
-	want := make([]string, len(ids))
+	byID := make([]string, n)
 	for i, id := range ids {
-		want[len(ids)-1-i] = idStr(id)
+		byID[n-1-i] = idStr(id)
 	}
-	require.Equal(t, want, seen, "every shipment once, newest first")
+	// In update order: the first inserted first, and within one instant
+	// the highest id first.
+	var byUpdate []string
+	for i := 0; i < n; i += 3 {
+		for j := min(i+2, n-1); j >= i; j-- {
+			byUpdate = append(byUpdate, idStr(ids[j]))
+		}
+	}
+	cases := []struct {
+		name, first string
+		want        []string
+		live        string
+	}{
+		{"by id, newest first", "/ui/shipments?status=in_transit", byID, `hx-get="/ui/shipments/rows?status=in_transit" hx-trigger="sse:shipment throttle:2s"`},
+		{"a range of updates by update, last first", "/ui/shipments?from=" + shipDay(-1), byUpdate, `hx-get="/ui/shipments/rows?from=` + shipDay(-1) + `" hx-trigger="sse:shipment throttle:2s"`},
+	}
+	for _, c := range cases {
+		var seen []string
+		next, pages := c.first, 0
+		for next != "" {
+			body := e.getOK(next)
+			got := shipRowIDs(body)
+			require.LessOrEqual(t, len(got), shipmentsPageSize, c.name)
+			seen = append(seen, got...)
+			if pages > 0 {
+				require.NotContains(t, body, `hx-get="/ui/shipments/rows`, "%s: only the first page refreshes live", c.name)
+			} else {
+				require.Contains(t, body, c.live, "%s: the first page refreshes live", c.name)
+			}
+			pages++
+			next = ""
+			if m := regexp.MustCompile(`class="older" rel="next" href="([^"]+)"`).FindStringSubmatch(body); m != nil {
+				next = strings.ReplaceAll(m[1], "&amp;", "&")
+				require.Contains(t, next, strings.TrimPrefix(c.first, "/ui/shipments?"), "%s: the next page keeps the filters", c.name)
+			}
+		}
+		require.Equal(t, 3, pages, c.name)
+		require.Equal(t, c.want, seen, "%s: every shipment once, in order", c.name)
+	}
 }
 
 func TestShipmentPage(t *testing.T) {

@@ -32,25 +32,37 @@ func testShipmentFilters(t *testing.T, s store.Store) {
 	s4.Provider, s4.Status, s4.UpdatedAt = "gcl", model.StatusInTransit, day(3)
 	s5 := shipment("globex", "gcl", "F-5", "SHARED")
 	s5.Provider, s5.Status, s5.UpdatedAt = "gcl", model.StatusDelivered, day(1)
-	insertShipments(t, s, s1, s2, s3, s4, s5)
+	// s6 comes last but was updated first: in update order it is last.
+	s6 := shipment("acme", "courier", "F-6")
+	s6.UpdatedAt = day(0).Add(-time.Hour)
+	// s7 and s8 were updated at the same instant: then the id decides.
+	s7 := shipment("initech", "courier", "F-7")
+	s7.UpdatedAt = day(5)
+	s8 := shipment("initech", "courier", "F-8")
+	s8.UpdatedAt = day(5)
+	insertShipments(t, s, s1, s2, s3, s4, s5, s6, s7, s8)
 
 	cases := []struct {
 		name   string
 		filter store.ShipmentFilter
 		want   []*model.Shipment
 	}{
-		{"a provider selects its shipments of every connection", store.ShipmentFilter{Workspace: "acme", Provider: "courier"}, []*model.Shipment{s3, s1}},
+		{"a provider selects its shipments of every connection", store.ShipmentFilter{Workspace: "acme", Provider: "courier"}, []*model.Shipment{s6, s3, s1}},
 		{"another provider selects its own", store.ShipmentFilter{Workspace: "acme", Provider: "gcl"}, []*model.Shipment{s4, s2}},
 		{"a provider without shipments selects none", store.ShipmentFilter{Workspace: "acme", Provider: "wics"}, []*model.Shipment{}},
 		{"provider and status combine", store.ShipmentFilter{Workspace: "acme", Provider: "gcl", Status: model.StatusDelivered}, []*model.Shipment{s2}},
 		{"connection and status combine", store.ShipmentFilter{Workspace: "acme", Connection: "courier2", Status: model.StatusDelivered}, []*model.Shipment{s3}},
 		{"a connection of another provider selects none", store.ShipmentFilter{Workspace: "acme", Connection: "courier", Provider: "gcl"}, []*model.Shipment{}},
 		{"updated from is inclusive", store.ShipmentFilter{Workspace: "acme", UpdatedFrom: day(2)}, []*model.Shipment{s4, s3}},
-		{"updated to is exclusive", store.ShipmentFilter{Workspace: "acme", UpdatedTo: day(1)}, []*model.Shipment{s1}},
+		{"updated to is exclusive, and a range lists by update", store.ShipmentFilter{Workspace: "acme", UpdatedTo: day(1)}, []*model.Shipment{s1, s6}},
+		{"a range continues after the last shipment's update", store.ShipmentFilter{Workspace: "acme", UpdatedTo: day(9), BeforeUpdatedAt: s1.UpdatedAt, BeforeID: s1.ID}, []*model.Shipment{s6}},
+		{"a range continues within one instant by id", store.ShipmentFilter{Workspace: "initech", UpdatedFrom: day(5), BeforeUpdatedAt: day(5), BeforeID: s8.ID}, []*model.Shipment{s7}},
+		{"one instant lists by id", store.ShipmentFilter{Workspace: "initech", UpdatedFrom: day(5)}, []*model.Shipment{s8, s7}},
 		{"a range of updates", store.ShipmentFilter{Workspace: "acme", UpdatedFrom: day(1), UpdatedTo: day(3)}, []*model.Shipment{s3, s2}},
 		{"a range with a provider and a status", store.ShipmentFilter{Workspace: "acme", Provider: "gcl", Status: model.StatusInTransit, UpdatedFrom: day(1)}, []*model.Shipment{s4}},
 		{"a range with a reference", store.ShipmentFilter{Workspace: "acme", Reference: "SHARED", UpdatedFrom: day(1)}, []*model.Shipment{s2}},
-		{"a range with paging", store.ShipmentFilter{Workspace: "acme", UpdatedFrom: day(1), BeforeID: s4.ID, Limit: 1}, []*model.Shipment{s3}},
+		{"a range with paging", store.ShipmentFilter{Workspace: "acme", UpdatedFrom: day(1), BeforeUpdatedAt: s4.UpdatedAt, BeforeID: s4.ID, Limit: 1}, []*model.Shipment{s3}},
+		{"a range with a reference lists by update", store.ShipmentFilter{Workspace: "acme", Reference: "SHARED", UpdatedTo: day(9)}, []*model.Shipment{s2, s1}},
 		{"a range without shipments", store.ShipmentFilter{Workspace: "acme", UpdatedFrom: day(9)}, []*model.Shipment{}},
 		{"another workspace's shipments are never selected", store.ShipmentFilter{Workspace: "globex", Provider: "gcl", UpdatedFrom: day(1)}, []*model.Shipment{s5}},
 	}

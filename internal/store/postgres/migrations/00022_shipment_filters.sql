@@ -8,10 +8,12 @@
 CREATE INDEX shipments_by_provider            ON shipments (workspace, provider, id);
 CREATE INDEX shipments_by_provider_status     ON shipments (workspace, provider, status, id);
 CREATE INDEX shipments_by_connection_status   ON shipments (workspace, connection, status, id);
--- A range of update times is read on this index alone (it holds every
--- column the list filters on), then sorted by id: the cost of a wide
--- range is its index entries, never its rows.
-CREATE INDEX shipments_by_update_filters      ON shipments (workspace, updated_at, status, provider, connection, id);
+-- A range of update times lists by update, newest first: this index walks
+-- the range in that order and holds every other column filtered on, so a
+-- page costs the index entries up to its last row (all of the range at
+-- worst, for a rare combination), never a sort, and only the page's rows
+-- are read from the table.
+CREATE INDEX shipments_by_update_filters      ON shipments (workspace, updated_at, id, status, provider, connection);
 
 -- +goose Down
 DROP INDEX shipments_by_update_filters;

@@ -50,7 +50,8 @@ type Store interface {
 	// oldest first (events of the same instant by dedup key, so the order
 	// does not depend on the order of arrival), or ErrNotFound.
 	GetShipment(ctx context.Context, workspace string, id int64) (*model.Shipment, error)
-	// ListShipments lists shipments of a workspace, newest first, without events.
+	// ListShipments lists shipments of a workspace, newest first (last
+	// updated first with a range of update times), without events.
 	ListShipments(ctx context.Context, f ShipmentFilter) ([]*model.Shipment, error)
 	// AppendFeedEvents adds entries to the event feed in one transaction of
 	// their own, with their deliveries, outside the pipeline (reprocessing

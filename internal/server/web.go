@@ -27,6 +27,7 @@ func (s *Server) buildWeb(keys []api.Key) error {
 		Commands:        s.Commands,
 		Statuses:        s.ConnStatus,
 		DeliveryRetried: s.Deliver.Notify,
+		Connections:     s.webConnections,
 	})
 	if err != nil {
 		return err
@@ -45,4 +46,19 @@ func (s *Server) mountWeb(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, web.Prefix, http.StatusFound)
 	})
+}
+
+// webConnections lists a workspace's configured connections for the
+// dashboard's filters.
+func (s *Server) webConnections(workspace string) []web.ConnInfo {
+	var out []web.ConnInfo
+	for _, w := range s.cfg.Workspaces {
+		if w.ID != workspace {
+			continue
+		}
+		for _, c := range w.Connections {
+			out = append(out, web.ConnInfo{ID: c.ID, Provider: c.Provider})
+		}
+	}
+	return out
 }

@@ -50,7 +50,8 @@ type Store interface {
 	// oldest first (events of the same instant by dedup key, so the order
 	// does not depend on the order of arrival), or ErrNotFound.
 	GetShipment(ctx context.Context, workspace string, id int64) (*model.Shipment, error)
-	// ListShipments lists shipments of a workspace, newest first, without events.
+	// ListShipments lists shipments of a workspace, newest first (last
+	// updated first with a range of update times), without events.
 	ListShipments(ctx context.Context, f ShipmentFilter) ([]*model.Shipment, error)
 	// AppendFeedEvents adds entries to the event feed in one transaction of
 	// their own, with their deliveries, outside the pipeline (reprocessing
@@ -107,6 +108,7 @@ type Store interface {
 	Orders
 	Commands
 	Activity
+	ShipmentOrders
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -190,9 +192,21 @@ type ShipmentFilter struct {
 	Reference  string
 	Status     model.Status
 	Connection string
-	// BeforeID continues a listing: only shipments with a smaller id.
-	BeforeID int64
-	Limit    int
+	// Provider selects the shipments of one provider (of any connection).
+	Provider string
+	// UpdatedFrom and UpdatedTo, when not zero, select the shipments last
+	// updated at or after UpdatedFrom and before UpdatedTo. Either one
+	// lists the shipments by their last update, newest first (then by id),
+	// instead of by id.
+	UpdatedFrom time.Time
+	UpdatedTo   time.Time
+	// BeforeID continues a listing: only shipments with a smaller id. In
+	// update order, with BeforeUpdatedAt (the last shipment's UpdatedAt),
+	// it continues after that shipment: updated before BeforeUpdatedAt,
+	// or at it with a smaller id.
+	BeforeID        int64
+	BeforeUpdatedAt time.Time
+	Limit           int
 }
 
 // InboxStats counts the inbox.

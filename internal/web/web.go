@@ -56,6 +56,9 @@ type Config struct {
 	Insights InsightsSource
 	// Live, when set, streams new feed events to open pages (see live.go).
 	Live *Live
+	// Connections, when set, lists a workspace's configured connections
+	// (the shipment list's provider and connection filters).
+	Connections func(workspace string) []ConnInfo
 }
 
 // Validate checks the configuration.

@@ -66,8 +66,12 @@ func (s *Store) GetShipment(ctx context.Context, workspace string, id int64) (*m
 }
 
 // ListShipments lists shipments of one workspace, newest (highest id) first,
-// without events. Reference matches any one of a shipment's references or its
-// provider reference. Limit <= 0 means DefaultLimit.
+// or, with a range of update times, last updated first; without events.
+// Reference matches any one of a shipment's references or its provider
+// reference; UpdatedFrom is inclusive, UpdatedTo exclusive. Every
+// combination of the equality filters reads one index range in id order,
+// and a range of update times one range of index entries in update order,
+// stopping after the page (migration 00022). Limit <= 0 means DefaultLimit.
 func (s *Store) ListShipments(ctx context.Context, f store.ShipmentFilter) ([]*model.Shipment, error) {
 	if s.isClosed.Load() {
 		return nil, store.ErrClosed
@@ -83,7 +87,17 @@ func (s *Store) ListShipments(ctx context.Context, f store.ShipmentFilter) ([]*m
 		b    strings.Builder
 		args = []any{f.Workspace}
 	)
-	b.WriteString(`SELECT ` + shipmentColumns + ` FROM shipments WHERE workspace = ?`)
+	// A range of update times lists in update order (see ShipmentFilter):
+	// shipments_by_update_filters holds every column filtered on after the
+	// time, so the page's ids are found by walking the range newest first
+	// in that index alone, filtering there, and stopping after a page; only
+	// the page's rows are then read.
+	dated := !f.UpdatedFrom.IsZero() || !f.UpdatedTo.IsZero()
+	if dated {
+		b.WriteString(`SELECT ` + shipmentColumns + ` FROM shipments WHERE id IN (SELECT id FROM shipments WHERE workspace = ?`)
+	} else {
+		b.WriteString(`SELECT ` + shipmentColumns + ` FROM shipments WHERE workspace = ?`)
+	}
 	if f.Status != "" {
 		b.WriteString(` AND status = ?`)
 		args = append(args, string(f.Status))
@@ -92,7 +106,24 @@ func (s *Store) ListShipments(ctx context.Context, f store.ShipmentFilter) ([]*m
 		b.WriteString(` AND connection = ?`)
 		args = append(args, f.Connection)
 	}
-	if f.BeforeID > 0 {
+	if f.Provider != "" {
+		b.WriteString(` AND provider = ?`)
+		args = append(args, f.Provider)
+	}
+	if !f.UpdatedFrom.IsZero() {
+		b.WriteString(` AND updated_at >= ?`)
+		args = append(args, micros(f.UpdatedFrom))
+	}
+	if !f.UpdatedTo.IsZero() {
+		b.WriteString(` AND updated_at < ?`)
+		args = append(args, micros(f.UpdatedTo))
+	}
+	switch {
+	case dated && f.BeforeID > 0 && !f.BeforeUpdatedAt.IsZero():
+		b.WriteString(` AND (updated_at < ? OR (updated_at = ? AND id < ?))`)
+		at := micros(f.BeforeUpdatedAt)
+		args = append(args, at, at, f.BeforeID)
+	case f.BeforeID > 0:
 		b.WriteString(` AND id < ?`)
 		args = append(args, f.BeforeID)
 	}
@@ -100,7 +131,11 @@ func (s *Store) ListShipments(ctx context.Context, f store.ShipmentFilter) ([]*m
 		b.WriteString(` AND id IN (SELECT shipment_id FROM shipment_refs WHERE workspace = ? AND value = ?)`)
 		args = append(args, f.Workspace, f.Reference)
 	}
-	b.WriteString(` ORDER BY id DESC LIMIT ?`)
+	if dated {
+		b.WriteString(` ORDER BY updated_at DESC, id DESC LIMIT ?) ORDER BY updated_at DESC, id DESC`)
+	} else {
+		b.WriteString(` ORDER BY id DESC LIMIT ?`)
+	}
 	args = append(args, limit)
 
 	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(b.String()), args...)

@@ -107,6 +107,8 @@ type Store interface {
 	Orders
 	Commands
 	Activity
+	Stuck
+	Overview
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -224,7 +224,9 @@ func (s *Store) CountOverview(ctx context.Context, workspace string) (*store.Ove
 		func() error {
 			return byStatus("shipments", func(v string, n int64) { c.Shipments[model.Status(v)] = n })
 		},
-		func() error { return byStatus("orders", func(v string, n int64) { c.Orders[model.OrderStatus(v)] = n }) },
+		func() error {
+			return byStatus("orders", func(v string, n int64) { c.Orders[model.OrderStatus(v)] = n })
+		},
 		func() error {
 			return byStatus("inbound", func(v string, n int64) { c.Inbound[model.InboundStatus(v)] = n })
 		},

@@ -19,7 +19,7 @@ func (f *fakeStore) MarkStuck(context.Context, store.StuckScan) ([]*model.Shipme
 	return nil, errReadOnly
 }
 
-func (f *fakeStore) ListStuck(context.Context, string, int) ([]*model.Shipment, error) {
+func (f *fakeStore) ListStuck(context.Context, string, int64, int) ([]*model.Shipment, error) {
 	return nil, errors.New("not used by the API")
 }
 
@@ -27,6 +27,6 @@ func (f *fakeStore) CountOverview(context.Context, string) (*store.OverviewCount
 	return nil, errors.New("not used by the API")
 }
 
-func (f *fakeStore) ListActionRequired(context.Context, string, int) ([]*model.Shipment, error) {
+func (f *fakeStore) ListActionRequired(context.Context, string, int64, int) ([]*model.Shipment, error) {
 	return nil, errors.New("not used by the API")
 }

@@ -13,8 +13,9 @@ type Overview interface {
 	// goods, returns and commands by status, and what needs action.
 	CountOverview(ctx context.Context, workspace string) (*OverviewCounts, error)
 	// ListActionRequired lists the workspace's shipments whose current
-	// status asks the merchant to act (action_required), newest first.
-	ListActionRequired(ctx context.Context, workspace string, limit int) ([]*model.Shipment, error)
+	// status asks the merchant to act (action_required), newest first;
+	// beforeID > 0 continues a listing with the shipments of smaller id.
+	ListActionRequired(ctx context.Context, workspace string, beforeID int64, limit int) ([]*model.Shipment, error)
 }
 
 // OverviewCounts are a workspace's counts for the overview.

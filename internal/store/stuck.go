@@ -21,8 +21,9 @@ type Stuck interface {
 	// cancelled, expired) is never scanned.
 	MarkStuck(ctx context.Context, scan StuckScan) ([]*model.Shipment, error)
 	// ListStuck lists the workspace's shipments that are stuck now (marked,
-	// and not updated since), newest shipment first.
-	ListStuck(ctx context.Context, workspace string, limit int) ([]*model.Shipment, error)
+	// and not updated since), newest shipment first; beforeID > 0 continues
+	// a listing with the shipments of smaller id.
+	ListStuck(ctx context.Context, workspace string, beforeID int64, limit int) ([]*model.Shipment, error)
 }
 
 // StuckScan is one batch of MarkStuck.

@@ -140,7 +140,7 @@ func TestEachStatusHasItsOwnTimeAndBatchesCoverEveryShipment(t *testing.T) {
 	n, err := svc.RunOnce(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 6, n, "five out for delivery in batches of two, and globex's")
-	list, err := s.ListStuck(context.Background(), "acme", 100)
+	list, err := s.ListStuck(context.Background(), "acme", 0, 100)
 	require.NoError(t, err)
 	require.Len(t, list, 5)
 	for _, sh := range list {
@@ -157,7 +157,7 @@ func TestTheServiceScansUnderItsLeaseUntilStopped(t *testing.T) {
 	insert(t, s, "acme", "A", model.StatusInTransit, t0)
 	svc.Start(context.Background())
 	require.Eventually(t, func() bool {
-		list, err := s.ListStuck(context.Background(), "acme", 10)
+		list, err := s.ListStuck(context.Background(), "acme", 0, 10)
 		return err == nil && len(list) == 1
 	}, 10*time.Second, 5*time.Millisecond, "the running service marks the shipment")
 	require.Len(t, stuckEvents(t, s, "acme"), 1)

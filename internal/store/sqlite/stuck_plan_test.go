@@ -30,9 +30,9 @@ func TestStuckAndOverviewQueriesReadTheirIndexes(t *testing.T) {
 		{"the stuck scan", `SELECT id, updated_at FROM shipments WHERE workspace = 'a' AND status = 'in_transit'
 			AND status NOT IN ('delivered', 'returned', 'cancelled', 'expired') AND (stuck_at IS NULL OR stuck_at < updated_at) AND updated_at < 9
 			ORDER BY updated_at, id LIMIT 200`, "shipments_stuck_scan"},
-		{"the stuck list", `SELECT id FROM shipments WHERE workspace = 'a' AND stuck_at >= updated_at ORDER BY id DESC LIMIT 10`, "shipments_stuck"},
+		{"the stuck list", `SELECT id FROM shipments WHERE workspace = 'a' AND stuck_at >= updated_at AND id < 99 ORDER BY id DESC LIMIT 10`, "shipments_stuck"},
 		{"the stuck count", `SELECT COUNT(*) FROM shipments WHERE workspace = 'a' AND stuck_at >= updated_at`, "shipments_stuck"},
-		{"the action-required list", `SELECT id FROM shipments WHERE workspace = 'a' AND instr(doc, '"action_required":true') > 0 ORDER BY id DESC LIMIT 10`, "shipments_action_required"},
+		{"the action-required list", `SELECT id FROM shipments WHERE workspace = 'a' AND instr(doc, '"action_required":true') > 0 AND id < 99 ORDER BY id DESC LIMIT 10`, "shipments_action_required"},
 		{"the action-required count", `SELECT COUNT(*) FROM shipments WHERE workspace = 'a' AND instr(doc, '"action_required":true') > 0`, "shipments_action_required"},
 		{"the dead deliveries count", `SELECT COUNT(*) FROM deliveries WHERE workspace = 'a' AND status = 'failed'`, "deliveries_by_status"},
 		{"the commands by status", `SELECT status, COUNT(*) FROM commands WHERE workspace = 'a' GROUP BY status`, "commands_by_status"},

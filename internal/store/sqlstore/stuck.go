@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
@@ -135,27 +136,30 @@ func (s *Store) MarkStuck(ctx context.Context, scan store.StuckScan) ([]*model.S
 }
 
 // ListStuck lists the workspace's shipments stuck now, newest first.
-func (s *Store) ListStuck(ctx context.Context, workspace string, limit int) ([]*model.Shipment, error) {
-	return s.listShipmentsWhere(ctx, "stuck", workspace, stuckNow, limit)
+func (s *Store) ListStuck(ctx context.Context, workspace string, beforeID int64, limit int) ([]*model.Shipment, error) {
+	return s.listShipmentsWhere(ctx, "stuck", workspace, stuckNow, beforeID, limit)
 }
 
 // ListActionRequired lists the workspace's shipments whose status asks for
 // action, newest first.
-func (s *Store) ListActionRequired(ctx context.Context, workspace string, limit int) ([]*model.Shipment, error) {
-	return s.listShipmentsWhere(ctx, "action-required", workspace, s.dialect.actionRequiredTerm(), limit)
+func (s *Store) ListActionRequired(ctx context.Context, workspace string, beforeID int64, limit int) ([]*model.Shipment, error) {
+	return s.listShipmentsWhere(ctx, "action-required", workspace, s.dialect.actionRequiredTerm(), beforeID, limit)
 }
 
 // listShipmentsWhere lists a workspace's shipments that meet term (SQL of
 // this package, never input), newest first, with their updated_at.
-func (s *Store) listShipmentsWhere(ctx context.Context, what, workspace, term string, limit int) ([]*model.Shipment, error) {
+func (s *Store) listShipmentsWhere(ctx context.Context, what, workspace, term string, beforeID int64, limit int) ([]*model.Shipment, error) {
 	if s.isClosed.Load() {
 		return nil, store.ErrClosed
 	}
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
+	if beforeID <= 0 {
+		beforeID = math.MaxInt64
+	}
 	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(`SELECT `+shipmentColumns+`, updated_at FROM shipments
-		WHERE workspace = ? AND `+term+` ORDER BY id DESC LIMIT ?`), workspace, limit)
+		WHERE workspace = ? AND `+term+` AND id < ? ORDER BY id DESC LIMIT ?`), workspace, beforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s shipments of %q: %w", what, workspace, err)
 	}

@@ -71,7 +71,7 @@ func testStuckOncePerEpisode(t *testing.T, s store.Store) {
 	require.Len(t, dels, 1, "the subscribed endpoint gets one delivery")
 	require.Equal(t, feed[0].ID, dels[0].EventID)
 
-	stuck, err := s.ListStuck(ctx(t), "acme", 10)
+	stuck, err := s.ListStuck(ctx(t), "acme", 0, 10)
 	require.NoError(t, err)
 	require.Len(t, stuck, 1)
 	require.Equal(t, sh.ID, stuck[0].ID)
@@ -92,7 +92,7 @@ func testStuckOncePerEpisode(t *testing.T, s store.Store) {
 		got.UpdatedAt = scan.Now.Add(time.Minute)
 		return tx.UpdateShipment(ctx, got)
 	})
-	stuck, err = s.ListStuck(ctx(t), "acme", 10)
+	stuck, err = s.ListStuck(ctx(t), "acme", 0, 10)
 	require.NoError(t, err)
 	require.Empty(t, stuck, "an update ends the episode")
 	scan.Before, scan.Now = scan.Now, scan.Now.Add(2*time.Minute)
@@ -140,11 +140,14 @@ func testStuckScanSelects(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Empty(t, marked, "a delivered shipment is never stuck")
 
-	stuck, err := s.ListStuck(ctx(t), "acme", 2)
+	stuck, err := s.ListStuck(ctx(t), "acme", 0, 2)
 	require.NoError(t, err)
 	require.Equal(t, []int64{oldest.ID, older.ID}, shipIDs(stuck), "newest shipment first, at most limit")
 	require.True(t, stuck[1].UpdatedAt.Equal(older.UpdatedAt))
-	stuck, err = s.ListStuck(ctx(t), "globex", 10)
+	stuck, err = s.ListStuck(ctx(t), "acme", older.ID, 2)
+	require.NoError(t, err)
+	require.Equal(t, []int64{old.ID}, shipIDs(stuck), "continued before the last id")
+	stuck, err = s.ListStuck(ctx(t), "globex", 0, 10)
 	require.NoError(t, err)
 	require.Empty(t, stuck, "another workspace's scan marked nothing here")
 	require.Empty(t, stuckFeed(t, s, "globex"))
@@ -185,7 +188,7 @@ func testOverviewCounts(t *testing.T, s store.Store) {
 	require.Empty(t, c.Orders)
 	require.Empty(t, c.Commands)
 
-	list, err := s.ListActionRequired(ctx(t), "acme", 10)
+	list, err := s.ListActionRequired(ctx(t), "acme", 0, 10)
 	require.NoError(t, err)
 	require.Equal(t, []int64{act2.ID, act1.ID}, shipIDs(list), "newest first, this workspace only")
 
@@ -198,7 +201,7 @@ func testOverviewCounts(t *testing.T, s store.Store) {
 		got.Status, got.ActionRequired, got.UpdatedAt = model.StatusInTransit, false, base.Add(time.Hour)
 		return tx.UpdateShipment(ctx, got)
 	})
-	list, err = s.ListActionRequired(ctx(t), "acme", 10)
+	list, err = s.ListActionRequired(ctx(t), "acme", 0, 10)
 	require.NoError(t, err)
 	require.Equal(t, []int64{act1.ID}, shipIDs(list))
 

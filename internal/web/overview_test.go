@@ -58,7 +58,7 @@ func newOvHub(t *testing.T) *ovHub {
 }
 
 // client signs in with key and returns a client that keeps the session.
-func (h *ovHub) client(t *testing.T, key string) *http.Client {
+func (h *ovHub) client(t testing.TB, key string) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ var stuckCases = []conformanceCase{
 	{"AShipmentIsMarkedStuckOncePerEpisodeWithOneFeedEventAndDelivery", testStuckOncePerEpisode},
 	{"TheStuckScanTakesOneStatusOfOneWorkspaceOldestFirstInBatches", testStuckScanSelects},
 	{"TheOverviewCountsByStatusAndWhatNeedsActionWithinAWorkspace", testOverviewCounts},
+	{"TheOverviewsShipmentCountsFollowInsertsStatusChangesRebuildsAndRetention", testOverviewCountsFollowWrites},
 }
 
 // aged is a shipment in status, last updated at updated.
@@ -209,4 +211,59 @@ func testOverviewCounts(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Empty(t, empty.Shipments)
 	require.Zero(t, empty.ActionRequired)
+}
+
+// testOverviewCountsFollowWrites checks that the shipment counts the
+// overview reads (kept apart from the shipments) agree with counting the
+// shipments after every kind of write: inserts, status changes in one
+// transaction (the pipeline's multi-row write), updates that keep the
+// status, a rebuild's reset and retention's deletes.
+func testOverviewCountsFollowWrites(t *testing.T, s store.Store) {
+	agree := func(ws string, want map[model.Status]int64) {
+		t.Helper()
+		c, err := s.CountOverview(ctx(t), ws)
+		require.NoError(t, err)
+		require.Equal(t, want, c.Shipments)
+		counted, err := s.CountShipments(ctx(t), ws)
+		require.NoError(t, err)
+		require.Equal(t, counted, c.Shipments, "the kept counts agree with counting")
+	}
+	var acme []*model.Shipment
+	for i := range 6 {
+		acme = append(acme, aged("acme", fmt.Sprintf("C%d", i), model.StatusInTransit, base))
+	}
+	insertShipments(t, s, acme...)
+	insertShipments(t, s, aged("globex", "G", model.StatusInTransit, base))
+	agree("acme", map[model.Status]int64{model.StatusInTransit: 6})
+	agree("globex", map[model.Status]int64{model.StatusInTransit: 1})
+
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for i, status := range []model.Status{model.StatusDelivered, model.StatusDelivered, model.StatusException, model.StatusInTransit} {
+			sh, err := tx.ShipmentByID(ctx, "acme", acme[i].ID)
+			if err != nil {
+				return err
+			}
+			sh.Status, sh.UpdatedAt = status, base.Add(time.Minute)
+			if err := tx.UpdateShipment(ctx, sh); err != nil {
+				return err
+			}
+			// A second change of the same shipment in the transaction.
+			if i == 2 {
+				sh.Status = model.StatusFailedAttempt
+				if err := tx.UpdateShipment(ctx, sh); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	agree("acme", map[model.Status]int64{model.StatusInTransit: 3, model.StatusDelivered: 2, model.StatusFailedAttempt: 1})
+
+	pruneAll(t, s, store.RetainShipments, base.Add(time.Hour), 1)
+	agree("acme", map[model.Status]int64{model.StatusInTransit: 3, model.StatusFailedAttempt: 1})
+
+	_, err := s.ResetCanonical(ctx(t), "acme")
+	require.NoError(t, err)
+	agree("acme", map[model.Status]int64{model.StatusPending: 4})
+	agree("globex", map[model.Status]int64{model.StatusInTransit: 1})
 }

@@ -19,7 +19,41 @@ CREATE INDEX shipments_stuck ON shipments (workspace, id) WHERE stuck_at >= upda
 -- unescaped quotes), so the substring is exact.
 CREATE INDEX shipments_action_required ON shipments (workspace, id) WHERE instr(doc, '"action_required":true') > 0;
 
+-- shipment_counts counts each workspace's shipments by status, kept by
+-- triggers on whoever inserts, deletes or changes the status of a shipment
+-- (the pipeline, a rebuild, retention), so the overview need not count a
+-- workspace's shipments on every page view.
+CREATE TABLE shipment_counts (
+	workspace TEXT    NOT NULL,
+	status    TEXT    NOT NULL,
+	n         INTEGER NOT NULL,
+	PRIMARY KEY (workspace, status)
+) WITHOUT ROWID;
+INSERT INTO shipment_counts (workspace, status, n) SELECT workspace, status, COUNT(*) FROM shipments GROUP BY workspace, status;
+-- +goose StatementBegin
+CREATE TRIGGER shipment_counts_insert AFTER INSERT ON shipments BEGIN
+	INSERT OR IGNORE INTO shipment_counts (workspace, status, n) VALUES (NEW.workspace, NEW.status, 0);
+	UPDATE shipment_counts SET n = n + 1 WHERE workspace = NEW.workspace AND status = NEW.status;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER shipment_counts_delete AFTER DELETE ON shipments BEGIN
+	UPDATE shipment_counts SET n = n - 1 WHERE workspace = OLD.workspace AND status = OLD.status;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER shipment_counts_update AFTER UPDATE OF status ON shipments WHEN OLD.status <> NEW.status BEGIN
+	UPDATE shipment_counts SET n = n - 1 WHERE workspace = OLD.workspace AND status = OLD.status;
+	INSERT OR IGNORE INTO shipment_counts (workspace, status, n) VALUES (NEW.workspace, NEW.status, 0);
+	UPDATE shipment_counts SET n = n + 1 WHERE workspace = NEW.workspace AND status = NEW.status;
+END;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP TRIGGER shipment_counts_update;
+DROP TRIGGER shipment_counts_delete;
+DROP TRIGGER shipment_counts_insert;
+DROP TABLE shipment_counts;
 DROP INDEX shipments_action_required;
 DROP INDEX shipments_stuck;
 DROP INDEX shipments_stuck_scan;

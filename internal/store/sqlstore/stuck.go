@@ -158,8 +158,19 @@ func (s *Store) listShipmentsWhere(ctx context.Context, what, workspace, term st
 	if beforeID <= 0 {
 		beforeID = math.MaxInt64
 	}
+	// PostgreSQL cannot estimate term (a comparison of two columns, a
+	// substring), so until its statistics see the partial index's true
+	// size it may walk the primary key backwards instead, through every
+	// newer shipment (measured: 47-85 ms at 100,000 when none matches).
+	// On PostgreSQL the partial indexes are therefore keyed by -id
+	// (migration 00020), an order no other index has: the query asks for
+	// that order, and only they can give it. SQLite picks them itself.
+	query, after := `id < ? ORDER BY id DESC`, beforeID
+	if s.dialect.Name == "postgres" {
+		query, after = `-id > ? ORDER BY -id`, -beforeID
+	}
 	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(`SELECT `+shipmentColumns+`, updated_at FROM shipments
-		WHERE workspace = ? AND `+term+` AND id < ? ORDER BY id DESC LIMIT ?`), workspace, beforeID, limit)
+		WHERE workspace = ? AND `+term+` AND `+query+` LIMIT ?`), workspace, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s shipments of %q: %w", what, workspace, err)
 	}

@@ -10,14 +10,17 @@ ALTER TABLE shipments ADD COLUMN stuck_at BIGINT;
 CREATE INDEX shipments_stuck_scan ON shipments (workspace, status, updated_at, id)
 	WHERE status NOT IN ('delivered', 'returned', 'cancelled', 'expired') AND (stuck_at IS NULL OR stuck_at < updated_at);
 
--- The shipments stuck now, for the overview's list and count.
-CREATE INDEX shipments_stuck ON shipments (workspace, id) WHERE stuck_at >= updated_at;
+-- The shipments stuck now, for the overview's list and count. Keyed by -id,
+-- newest first, an order no other index has: the planner cannot estimate
+-- the predicate, and would otherwise walk the primary key backwards through
+-- a workspace's every shipment to find the few (sqlstore/stuck.go).
+CREATE INDEX shipments_stuck ON shipments (workspace, (-id)) WHERE stuck_at >= updated_at;
 
 -- The shipments whose current status asks the merchant to act. The flag is
 -- in the stored document only; its compact JSON has the key once, at the
 -- top level (events are stored apart, and a string value cannot hold the
 -- unescaped quotes), so the substring is exact.
-CREATE INDEX shipments_action_required ON shipments (workspace, id) WHERE strpos(doc, '"action_required":true') > 0;
+CREATE INDEX shipments_action_required ON shipments (workspace, (-id)) WHERE strpos(doc, '"action_required":true') > 0;
 
 -- shipment_counts counts each workspace's shipments by status, kept by
 -- triggers on whoever inserts, deletes or changes the status of a shipment

@@ -209,6 +209,17 @@ func shipmentName(sh *model.Shipment) string {
 	return sh.ProviderRef
 }
 
+// joinDetail joins the parts of an item's detail line that are not empty.
+func joinDetail(parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, " · ")
+}
+
 func statusAt(sh *model.Shipment) time.Time  { return sh.At }
 func updatedAt(sh *model.Shipment) time.Time { return sh.UpdatedAt }
 
@@ -261,7 +272,7 @@ func (u *UI) needsAction(r *http.Request, c *store.OverviewCounts) ([]ovGroup, e
 		group := ovGroup{ID: g.id, Title: g.title, Count: c.Commands[g.status], SeeAll: "/ui/commands?status=" + string(g.status)}
 		for _, cmd := range list {
 			group.Items = append(group.Items, ovItem{Href: "/ui/commands?status=" + string(g.status),
-				Text: fmt.Sprintf("%s #%d", cmd.Kind, cmd.ID), Detail: cmd.Connection + " · " + cmd.LastError,
+				Text: fmt.Sprintf("%s #%d", cmd.Kind, cmd.ID), Detail: joinDetail(cmd.Connection, cmd.LastError),
 				Status: string(cmd.Status), At: cmd.UpdatedAt})
 		}
 		groups = append(groups, group)
@@ -294,7 +305,7 @@ func (u *UI) needsAction(r *http.Request, c *store.OverviewCounts) ([]ovGroup, e
 		if e.Ref != "" {
 			text += " (quarantined)"
 		}
-		intake.Items = append(intake.Items, ovItem{Href: "/ui/connections", Text: text, Detail: e.Connection + " · " + e.Reason, At: e.ReceivedAt})
+		intake.Items = append(intake.Items, ovItem{Href: "/ui/connections", Text: text, Detail: joinDetail(e.Connection, e.Reason), At: e.ReceivedAt})
 	}
 	groups = append(groups, intake)
 

@@ -86,6 +86,21 @@ type ShipmentEDDChangedData struct {
 	Shipment                 model.Shipment `json:"shipment" doc:"The shipment after the change, without its events."`
 }
 
+// ShipmentStuckWebhook is the body of a shipment.stuck delivery.
+type ShipmentStuckWebhook struct {
+	WebhookEnvelope
+	Type string            `json:"type" enum:"shipment.stuck" doc:"The event type."`
+	Data ShipmentStuckData `json:"data"`
+}
+
+// ShipmentStuckData is the data of shipment.stuck (model.ShipmentStuck).
+type ShipmentStuckData struct {
+	ShipmentID int64          `json:"shipment_id" doc:"The shipment's id."`
+	Status     model.Status   `json:"status" doc:"The canonical status the shipment is stuck in."`
+	StuckSince time.Time      `json:"stuck_since" doc:"The shipment's last update (RFC 3339, UTC): nothing has been heard of it since."`
+	Shipment   model.Shipment `json:"shipment" doc:"The shipment as it stands, without its events."`
+}
+
 // OrderCreatedWebhook is the body of an order.created delivery.
 type OrderCreatedWebhook struct {
 	WebhookEnvelope
@@ -198,6 +213,11 @@ var webhookPayloads = []webhookPayload{
 		"A provider reported a new tracking event of the shipment (one delivery per event)."},
 	{model.EventShipmentEDDChanged, reflect.TypeFor[ShipmentEDDChangedWebhook](), "The expected delivery changed",
 		"The carrier moved the shipment's expected delivery date."},
+	{model.EventShipmentStuck, reflect.TypeFor[ShipmentStuckWebhook](), "A shipment is stuck",
+		"The shipment has had no update for longer than its status allows (the hub's dashboard.stuck_after, per status: " +
+			"by default 2 days out for delivery, 3 days after a failed attempt or an exception, 7 days available for pickup, 5 days otherwise). " +
+			"One delivery per episode: the shipment's next update ends it, and it is stuck again only after another quiet stretch. " +
+			"A shipment in a final status (delivered, returned, cancelled, expired) is never stuck."},
 	{model.EventOrderCreated, reflect.TypeFor[OrderCreatedWebhook](), "An order was created",
 		"The hub saw an order for the first time: created through the API or first reported by a provider."},
 	{model.EventOrderStatusChanged, reflect.TypeFor[OrderStatusChangedWebhook](), "An order's status changed",

@@ -244,4 +244,7 @@ const (
 	EventShipmentEventAdded    = "shipment.event_added"
 	// EventShipmentEDDChanged is a change of the carrier's expected delivery date.
 	EventShipmentEDDChanged = "shipment.edd_changed"
+	// EventShipmentStuck says a shipment has had no update for longer than
+	// its status allows (dashboard.stuck_after); see ShipmentStuck.
+	EventShipmentStuck = "shipment.stuck"
 )

@@ -36,7 +36,7 @@ const (
 // webhooks section describes the payload of each.
 var EventTypes = []string{
 	EventShipmentCreated, EventShipmentStatusChanged, EventShipmentEventAdded, EventShipmentEDDChanged,
-	EventOrderCreated, EventOrderStatusChanged, EventStockChanged, EventStockMutationAdded,
+	EventShipmentStuck, EventOrderCreated, EventOrderStatusChanged, EventStockChanged, EventStockMutationAdded,
 	EventInboundStatusChanged, EventInboundReceived, EventReturnCreated, EventReturnStatusChanged,
 	EventCommandFailed, EventCommandDead,
 }

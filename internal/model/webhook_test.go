@@ -55,7 +55,7 @@ func TestOnlyEmittedTypesAreOffered(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, []string{
 		model.EventShipmentCreated, model.EventShipmentStatusChanged, model.EventShipmentEventAdded, model.EventShipmentEDDChanged,
-		model.EventOrderCreated, model.EventOrderStatusChanged, model.EventStockChanged, model.EventStockMutationAdded,
+		model.EventShipmentStuck, model.EventOrderCreated, model.EventOrderStatusChanged, model.EventStockChanged, model.EventStockMutationAdded,
 		model.EventInboundStatusChanged, model.EventInboundReceived, model.EventReturnCreated, model.EventReturnStatusChanged,
 		model.EventCommandFailed, model.EventCommandDead,
 	}, model.EventTypes)
@@ -68,6 +68,7 @@ func TestOnlyEmittedTypesAreOffered(t *testing.T) {
 	}
 	// Wildcards keep matching what is emitted.
 	require.True(t, model.MatchEventType([]string{"shipment.*"}, model.EventShipmentEDDChanged))
+	require.True(t, model.MatchEventType([]string{"shipment.*"}, model.EventShipmentStuck))
 	require.True(t, model.MatchEventType([]string{"*"}, model.EventShipmentCreated))
 	require.True(t, model.MatchEventType([]string{"*"}, model.EventReturnStatusChanged))
 	require.True(t, model.MatchEventType([]string{"stock.*"}, model.EventStockMutationAdded))

@@ -57,6 +57,7 @@ type Server struct {
 	// then (a failed Start has stopped what it started).
 	started bool
 	retentionParts
+	stuckParts
 	connStatusParts
 	webParts
 
@@ -124,6 +125,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	if err := s.buildRetention(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := s.buildStuck(); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -244,6 +249,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.startSampler(ctx)
 	s.Pollers.Start(context.WithoutCancel(ctx))
 	s.startRetention(ctx)
+	s.startStuck(ctx)
 	s.startConnStatus(ctx)
 	s.startSubscriptions(ctx)
 
@@ -285,6 +291,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		if err := s.stopRetention(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.stopStuck(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		if err := s.stopConnStatus(ctx); err != nil {

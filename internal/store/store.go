@@ -109,6 +109,8 @@ type Store interface {
 	Commands
 	Activity
 	ShipmentOrders
+	Stuck
+	Overview
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

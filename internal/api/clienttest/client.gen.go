@@ -756,6 +756,69 @@ func (e ShipmentStatusChangedWebhookType) Valid() bool {
 	}
 }
 
+// Defines values for ShipmentStuckDataStatus.
+const (
+	ShipmentStuckDataStatusAvailableForPickup ShipmentStuckDataStatus = "available_for_pickup"
+	ShipmentStuckDataStatusCancelled          ShipmentStuckDataStatus = "cancelled"
+	ShipmentStuckDataStatusDelivered          ShipmentStuckDataStatus = "delivered"
+	ShipmentStuckDataStatusException          ShipmentStuckDataStatus = "exception"
+	ShipmentStuckDataStatusExpired            ShipmentStuckDataStatus = "expired"
+	ShipmentStuckDataStatusFailedAttempt      ShipmentStuckDataStatus = "failed_attempt"
+	ShipmentStuckDataStatusInTransit          ShipmentStuckDataStatus = "in_transit"
+	ShipmentStuckDataStatusInfoReceived       ShipmentStuckDataStatus = "info_received"
+	ShipmentStuckDataStatusOutForDelivery     ShipmentStuckDataStatus = "out_for_delivery"
+	ShipmentStuckDataStatusPending            ShipmentStuckDataStatus = "pending"
+	ShipmentStuckDataStatusReturned           ShipmentStuckDataStatus = "returned"
+	ShipmentStuckDataStatusUnknown            ShipmentStuckDataStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the ShipmentStuckDataStatus enum.
+func (e ShipmentStuckDataStatus) Valid() bool {
+	switch e {
+	case ShipmentStuckDataStatusAvailableForPickup:
+		return true
+	case ShipmentStuckDataStatusCancelled:
+		return true
+	case ShipmentStuckDataStatusDelivered:
+		return true
+	case ShipmentStuckDataStatusException:
+		return true
+	case ShipmentStuckDataStatusExpired:
+		return true
+	case ShipmentStuckDataStatusFailedAttempt:
+		return true
+	case ShipmentStuckDataStatusInTransit:
+		return true
+	case ShipmentStuckDataStatusInfoReceived:
+		return true
+	case ShipmentStuckDataStatusOutForDelivery:
+		return true
+	case ShipmentStuckDataStatusPending:
+		return true
+	case ShipmentStuckDataStatusReturned:
+		return true
+	case ShipmentStuckDataStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ShipmentStuckWebhookType.
+const (
+	ShipmentStuck ShipmentStuckWebhookType = "shipment.stuck"
+)
+
+// Valid indicates whether the value is a known member of the ShipmentStuckWebhookType enum.
+func (e ShipmentStuckWebhookType) Valid() bool {
+	switch e {
+	case ShipmentStuck:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StockChangedWebhookType.
 const (
 	StockChanged StockChangedWebhookType = "stock.changed"
@@ -2486,6 +2549,49 @@ type ShipmentStatusChangedWebhook struct {
 // ShipmentStatusChangedWebhookType The event type.
 type ShipmentStatusChangedWebhookType string
 
+// ShipmentStuckData defines model for ShipmentStuckData.
+type ShipmentStuckData struct {
+	// Shipment The shipment as it stands, without its events.
+	Shipment Shipment `json:"shipment"`
+
+	// ShipmentId The shipment's id.
+	ShipmentId int64 `json:"shipment_id"`
+
+	// Status The canonical status the shipment is stuck in.
+	Status ShipmentStuckDataStatus `json:"status"`
+
+	// StuckSince The shipment's last update (RFC 3339, UTC): nothing has been heard of it since.
+	StuckSince time.Time `json:"stuck_since"`
+}
+
+// ShipmentStuckDataStatus The canonical status the shipment is stuck in.
+type ShipmentStuckDataStatus string
+
+// ShipmentStuckWebhook defines model for ShipmentStuckWebhook.
+type ShipmentStuckWebhook struct {
+	Data ShipmentStuckData `json:"data"`
+
+	// Id The event's id, evt_<feed position>; the same as the webhook-id header and the same on every attempt, so deduplicate by it.
+	//
+	// Examples: evt_42
+	Id string `json:"id"`
+
+	// SubjectId The id of the resource the event is about: the shipment's id for shipment events, the order's for order events, the stock row's, the stock mutation's, the inbound goods' or the return's for theirs.
+	SubjectId int64 `json:"subject_id"`
+
+	// Timestamp When the event happened (RFC 3339, UTC).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type.
+	Type ShipmentStuckWebhookType `json:"type"`
+
+	// Workspace The workspace the event belongs to.
+	Workspace string `json:"workspace"`
+}
+
+// ShipmentStuckWebhookType The event type.
+type ShipmentStuckWebhookType string
+
 // Stock defines model for Stock.
 type Stock struct {
 	// Announced The quantity announced as inbound and not yet received.
@@ -3112,6 +3218,18 @@ type ShipmentStatusChangedWebhookParams struct {
 	WebhookSignature string `json:"webhook-signature"`
 }
 
+// ShipmentStuckWebhookParams defines parameters for ShipmentStuckWebhook.
+type ShipmentStuckWebhookParams struct {
+	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Reject old timestamps to prevent replays.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature v1,<base64 HMAC-SHA256 of webhook-id.webhook-timestamp.body> with the endpoint's whsec_ secret (Standard Webhooks); during a secret rotation two signatures, separated by a space.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
 // StockChangedWebhookParams defines parameters for StockChangedWebhook.
 type StockChangedWebhookParams struct {
 	// WebhookId The event's id, evt_<feed position>: the same on every attempt. Deduplicate by it.
@@ -3192,6 +3310,9 @@ type ShipmentEventAddedWebhookJSONRequestBody = ShipmentEventAddedWebhook
 
 // ShipmentStatusChangedWebhookJSONRequestBody defines body for ShipmentStatusChangedWebhook for application/json ContentType.
 type ShipmentStatusChangedWebhookJSONRequestBody = ShipmentStatusChangedWebhook
+
+// ShipmentStuckWebhookJSONRequestBody defines body for ShipmentStuckWebhook for application/json ContentType.
+type ShipmentStuckWebhookJSONRequestBody = ShipmentStuckWebhook
 
 // StockChangedWebhookJSONRequestBody defines body for StockChangedWebhook for application/json ContentType.
 type StockChangedWebhookJSONRequestBody = StockChangedWebhook
@@ -3326,6 +3447,40 @@ func (t *WebhookEvent) MergeShipmentEDDChangedWebhook(v ShipmentEDDChangedWebhoo
 		return err
 	}
 	b, err = runtime.JSONMerge(b, []byte(`{"type":"shipment.edd_changed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsShipmentStuckWebhook returns the union data inside the WebhookEvent as a ShipmentStuckWebhook
+func (t WebhookEvent) AsShipmentStuckWebhook() (ShipmentStuckWebhook, error) {
+	var body ShipmentStuckWebhook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromShipmentStuckWebhook overwrites any union data inside the WebhookEvent as the provided ShipmentStuckWebhook
+func (t *WebhookEvent) FromShipmentStuckWebhook(v ShipmentStuckWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"shipment.stuck"}`))
+	t.union = b
+	return err
+}
+
+// MergeShipmentStuckWebhook performs a merge with any union data inside the WebhookEvent, using the provided ShipmentStuckWebhook
+func (t *WebhookEvent) MergeShipmentStuckWebhook(v ShipmentStuckWebhook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"shipment.stuck"}`))
 	if err != nil {
 		return err
 	}
@@ -3713,6 +3868,8 @@ func (t WebhookEvent) ValueByDiscriminator() (interface{}, error) {
 		return t.AsShipmentEventAddedWebhook()
 	case "shipment.status_changed":
 		return t.AsShipmentStatusChangedWebhook()
+	case "shipment.stuck":
+		return t.AsShipmentStuckWebhook()
 	case "stock.changed":
 		return t.AsStockChangedWebhook()
 	case "stock.mutation_added":
@@ -15178,6 +15335,11 @@ type WebhookInitiatorInterface interface {
 
 	ShipmentStatusChangedWebhook(ctx context.Context, targetURL string, params *ShipmentStatusChangedWebhookParams, body ShipmentStatusChangedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ShipmentStuckWebhookWithBody fires the shipment.stuck webhook with any body
+	ShipmentStuckWebhookWithBody(ctx context.Context, targetURL string, params *ShipmentStuckWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	ShipmentStuckWebhook(ctx context.Context, targetURL string, params *ShipmentStuckWebhookParams, body ShipmentStuckWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// StockChangedWebhookWithBody fires the stock.changed webhook with any body
 	StockChangedWebhookWithBody(ctx context.Context, targetURL string, params *StockChangedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -15467,6 +15629,30 @@ func (p *WebhookInitiator) ShipmentStatusChangedWebhookWithBody(ctx context.Cont
 
 func (p *WebhookInitiator) ShipmentStatusChangedWebhook(ctx context.Context, targetURL string, params *ShipmentStatusChangedWebhookParams, body ShipmentStatusChangedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewShipmentStatusChangedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) ShipmentStuckWebhookWithBody(ctx context.Context, targetURL string, params *ShipmentStuckWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShipmentStuckWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) ShipmentStuckWebhook(ctx context.Context, targetURL string, params *ShipmentStuckWebhookParams, body ShipmentStuckWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShipmentStuckWebhookWebhookRequest(targetURL, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -16209,6 +16395,67 @@ func NewShipmentStatusChangedWebhookWebhookRequest(targetURL string, params *Shi
 
 // NewShipmentStatusChangedWebhookWebhookRequestWithBody builds a POST request for the shipment.status_changed webhook with any body
 func NewShipmentStatusChangedWebhookWebhookRequestWithBody(targetURL string, params *ShipmentStatusChangedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewShipmentStuckWebhookWebhookRequest builds a application/json POST request for the shipment.stuck webhook
+func NewShipmentStuckWebhookWebhookRequest(targetURL string, params *ShipmentStuckWebhookParams, body ShipmentStuckWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewShipmentStuckWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewShipmentStuckWebhookWebhookRequestWithBody builds a POST request for the shipment.stuck webhook with any body
+func NewShipmentStuckWebhookWebhookRequestWithBody(targetURL string, params *ShipmentStuckWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 	_ = err
 

@@ -26,6 +26,7 @@ import (
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/provider"
 	"github.com/shiphub/shiphub/internal/server"
+	"github.com/shiphub/shiphub/internal/store"
 )
 
 const (
@@ -251,6 +252,22 @@ func appendCommandEvents(t *testing.T, srv *server.Server) {
 	require.NoError(t, srv.Store.AppendFeedEvents(context.Background(), events))
 }
 
+// markOneStuck marks one of the workspace's shipments stuck as the stuck
+// scan does (package stuck), with a cutoff in the future so that the
+// shipments just created qualify: the scan's own tests show when it runs.
+func markOneStuck(t *testing.T, srv *server.Server) {
+	t.Helper()
+	later := time.Now().Add(time.Hour)
+	for _, st := range model.Statuses {
+		marked, err := srv.Store.MarkStuck(context.Background(), store.StuckScan{Workspace: "acme", Status: st, Before: later, Now: later, Limit: 1})
+		require.NoError(t, err)
+		if len(marked) > 0 {
+			return
+		}
+	}
+	t.Fatal("no shipment could be marked stuck")
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -334,6 +351,7 @@ func TestTheContractHoldsForMerchantTools(t *testing.T) {
 		require.Zero(t, st.Failed, "no message failed to normalise")
 		return st.Pending == 0
 	})
+	markOneStuck(t, srv)
 	waitFor(t, 30*time.Second, "every feed event delivered", func() bool { return len(rc.deliveries()) >= feedLen("") })
 	waitFor(t, 30*time.Second, "a delivery of every offered event type", func() bool { return len(rc.types(t)) == len(model.EventTypes) })
 
@@ -538,6 +556,8 @@ func decodeStrictly(t *testing.T, typ, body string) {
 		v = &clienttest.ShipmentEventAddedWebhook{}
 	case model.EventShipmentEDDChanged:
 		v = &clienttest.ShipmentEDDChangedWebhook{}
+	case model.EventShipmentStuck:
+		v = &clienttest.ShipmentStuckWebhook{}
 	case model.EventOrderCreated:
 		v = &clienttest.OrderCreatedWebhook{}
 	case model.EventOrderStatusChanged:

@@ -246,6 +246,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.startRetention(ctx)
 	s.startConnStatus(ctx)
 	s.startSubscriptions(ctx)
+	s.startWeb(ctx)
 
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.httpSrv.Serve(ln) }()
@@ -278,6 +279,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	var errs []error
 	if s.started {
 		s.started = false
+		s.stopWeb()
 		if err := s.httpSrv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
 		}

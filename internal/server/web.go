@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/shiphub/shiphub/internal/api"
@@ -10,6 +11,8 @@ import (
 // webParts is the dashboard (package web).
 type webParts struct {
 	UI *web.UI
+	// Live streams new feed entries to the dashboard's open pages.
+	Live *web.Live
 }
 
 // buildWeb builds the dashboard, unless it is disabled.
@@ -17,6 +20,7 @@ func (s *Server) buildWeb(keys []api.Key) error {
 	if s.cfg.Dashboard.Disabled {
 		return nil
 	}
+	s.Live = web.NewLive(web.LiveConfig{Store: s.Store, Logger: s.log})
 	ui, err := web.New(web.Config{
 		Store:           s.Store,
 		Keys:            keys,
@@ -27,6 +31,7 @@ func (s *Server) buildWeb(keys []api.Key) error {
 		Commands:        s.Commands,
 		Statuses:        s.ConnStatus,
 		DeliveryRetried: s.Deliver.Notify,
+		Live:            s.Live,
 	})
 	if err != nil {
 		return err
@@ -45,4 +50,20 @@ func (s *Server) mountWeb(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, web.Prefix, http.StatusFound)
 	})
+}
+
+// startWeb starts the dashboard's live stream.
+func (s *Server) startWeb(ctx context.Context) {
+	if s.Live != nil {
+		s.Live.Start(context.WithoutCancel(ctx))
+	}
+}
+
+// stopWeb ends the live streams. It runs before the HTTP server shuts
+// down, which would otherwise wait for the open streams until its
+// deadline.
+func (s *Server) stopWeb() {
+	if s.Live != nil {
+		s.Live.Stop()
+	}
 }

@@ -486,3 +486,39 @@ func TestLiveNeedsASession(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, w.Code)
 	require.Equal(t, "/ui/signin", w.Header().Get("Location"))
 }
+
+func TestAnIdleLiveStreamSendsHeartbeats(t *testing.T) {
+	t.Parallel()
+	st := sqlite.OpenTest(t)
+	live := web.NewLive(web.LiveConfig{Store: st, Heartbeat: 20 * time.Millisecond})
+	live.Start(context.Background())
+	t.Cleanup(live.Stop)
+	ui := coreUI(t, st, func(c *web.Config) { c.Live = live })
+	srv := httptest.NewServer(ui.Handler())
+	t.Cleanup(srv.Close)
+	s := coreSignIn(t, ui, coreAcmeKey)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/ui/live", nil)
+	s.add(req)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	beats := 0
+	for beats < 2 && sc.Scan() {
+		if sc.Text() == ": heartbeat" {
+			beats++
+		}
+	}
+	require.Equal(t, 2, beats, "heartbeats keep an idle stream open: %v", sc.Err())
+}
+
+func TestAnHtmxRequestWithoutASessionIsSentToTheSignIn(t *testing.T) {
+	t.Parallel()
+	ui := coreUI(t, nil, nil)
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		w := coreDo(ui, method, "/ui/nowhere", url.Values{}, func(r *http.Request) { r.Header.Set("HX-Request", "true") })
+		require.Equal(t, "/ui/signin", w.Header().Get("HX-Redirect"), method)
+	}
+}

@@ -63,7 +63,7 @@ func filter(msgs []sseMessage, event string) []sseMessage {
 func TestASlowSubscriberIsDroppedAndTheOthersGoOn(t *testing.T) {
 	t.Parallel()
 	st := sqlite.OpenTest(t)
-	l := NewLive(LiveConfig{Store: st, Poll: 5 * time.Millisecond, Buffer: 2})
+	l := NewLive(LiveConfig{Store: st, Poll: 5 * time.Millisecond, Buffer: 3})
 	l.Start(context.Background())
 	t.Cleanup(l.Stop)
 	ctx := context.Background()
@@ -76,7 +76,9 @@ func TestASlowSubscriberIsDroppedAndTheOthersGoOn(t *testing.T) {
 	for i := range 5 {
 		events = append(events, &model.FeedEvent{Workspace: "acme", Type: model.EventStockChanged, SubjectID: int64(i + 1), OccurredAt: time.Now(), Data: []byte(`{"sku":"SKU-1"}`)})
 	}
-	// The fast one reads as they come; the slow one reads nothing.
+	// The fast one reads as they come; the slow one reads nothing. The
+	// second batch (3) fits the fast one's buffer, not what is left of the
+	// slow one's.
 	got := 0
 	deadline := time.After(10 * time.Second)
 	require.NoError(t, st.AppendFeedEvents(ctx, events[:2]))

@@ -107,10 +107,11 @@ func (u *UI) authed(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if s == nil {
+			if r.Header.Get("HX-Request") == "true" {
+				// htmx swaps a fragment: have it load the sign-in page instead.
+				w.Header().Set("HX-Redirect", "/ui/signin")
+			}
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				if r.Header.Get("HX-Request") == "true" {
-					w.Header().Set("HX-Redirect", "/ui/signin")
-				}
 				redirect(w, r, "/ui/signin")
 				return
 			}

@@ -391,7 +391,9 @@ func (u *UI) serveLive(w http.ResponseWriter, r *http.Request) {
 	}
 	defer l.unsubscribe(ws, sub)
 
-	// The server's write timeout would cut the stream: lift it.
+	// The server's write timeout would cut the stream: lift it for this
+	// response. (net/http clears the read deadline itself while the
+	// handler runs.)
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()

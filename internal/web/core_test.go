@@ -19,7 +19,9 @@ import (
 
 	"github.com/shiphub/shiphub/internal/api"
 	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/secrets"
 	"github.com/shiphub/shiphub/internal/store"
+	"github.com/shiphub/shiphub/internal/store/postgres"
 	"github.com/shiphub/shiphub/internal/store/sqlite"
 	"github.com/shiphub/shiphub/internal/web"
 )
@@ -527,4 +529,59 @@ func TestAnHtmxRequestWithoutASessionIsSentToTheSignIn(t *testing.T) {
 		w := coreDo(ui, method, "/ui/nowhere", url.Values{}, func(r *http.Request) { r.Header.Set("HX-Request", "true") })
 		require.Equal(t, "/ui/signin", w.Header().Get("HX-Redirect"), method)
 	}
+}
+
+// TestTwoInstancesOnPostgresShareSessionsAndTheLiveFeed runs two
+// dashboards, each on its own store and broker, on one PostgreSQL database
+// (two hub instances): a session opened on one holds on the other, signing
+// out on one ends it on both, and an event written through one instance's
+// store reaches a stream of the other.
+func TestTwoInstancesOnPostgresShareSessionsAndTheLiveFeed(t *testing.T) {
+	t.Parallel()
+	dsn := postgres.TestDatabase(t)
+	open := func() store.Store {
+		st, err := postgres.New(context.Background(), postgres.Config{URL: dsn, MaxConns: 4, Secrets: secrets.NewRandomKeyring()})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}
+	stA, stB := open(), open()
+	liveB := web.NewLive(web.LiveConfig{Store: stB, Poll: 10 * time.Millisecond})
+	liveB.Start(context.Background())
+	t.Cleanup(liveB.Stop)
+	a := coreUI(t, stA, nil)
+	b := coreUI(t, stB, func(c *web.Config) { c.Live = liveB })
+
+	s := coreSignIn(t, a, coreAcmeKey)
+	page := coreDo(b, http.MethodGet, "/ui/nowhere", nil, s.add)
+	require.Equal(t, http.StatusNotFound, page.Code, "instance B knows A's session")
+	require.Contains(t, page.Body.String(), `</span>acme</span>`)
+
+	srv := httptest.NewServer(b.Handler())
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/ui/live", nil)
+	s.add(req)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	msgs := coreStream(t, resp.Body)
+	require.NoError(t, stA.AppendFeedEvents(context.Background(), []*model.FeedEvent{
+		{Workspace: "globex", Type: model.EventReturnCreated, SubjectID: 8, OccurredAt: time.Now(), Data: []byte(`{"reference":"GLOBEX-RMA"}`)},
+		{Workspace: "acme", Type: model.EventReturnCreated, SubjectID: 5, OccurredAt: time.Now(), Data: []byte(`{"reference":"RMA-5"}`)},
+	}))
+	select {
+	case m, ok := <-msgs:
+		require.True(t, ok, "the stream ended")
+		require.Equal(t, "feed", m[0])
+		require.Contains(t, m[1], `data-type="return.created" data-subject="5"`, "acme's event, not globex's")
+		require.Contains(t, m[1], "RMA-5")
+	case <-ctx.Done():
+		t.Fatal("instance B's stream did not deliver the event written through A")
+	}
+
+	require.Equal(t, http.StatusSeeOther, coreDo(b, http.MethodPost, "/ui/signout", url.Values{"csrf": {s.csrf}}, s.add).Code)
+	w := coreDo(a, http.MethodGet, "/ui/nowhere", nil, s.add)
+	require.Equal(t, http.StatusSeeOther, w.Code, "signed out on B is signed out on A")
 }

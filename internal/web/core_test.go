@@ -386,23 +386,94 @@ func TestLayoutLinksEveryStylesheetAndServesThem(t *testing.T) {
 }
 
 // coreStream reads an SSE stream's messages into a channel.
-func coreStream(t *testing.T, body io.Reader) <-chan [2]string {
-	ch := make(chan [2]string, 64)
+// Each message is its event, its data and its id ("" without one).
+func coreStream(t *testing.T, body io.Reader) <-chan [3]string {
+	ch := make(chan [3]string, 64)
 	go func() {
 		defer close(ch)
 		sc := bufio.NewScanner(body)
-		var event string
+		var event, id string
 		for sc.Scan() {
 			line := sc.Text()
 			switch {
+			case strings.HasPrefix(line, "id: "):
+				id = strings.TrimPrefix(line, "id: ")
 			case strings.HasPrefix(line, "event: "):
 				event = strings.TrimPrefix(line, "event: ")
 			case strings.HasPrefix(line, "data: "):
-				ch <- [2]string{event, strings.TrimPrefix(line, "data: ")}
+				ch <- [3]string{event, strings.TrimPrefix(line, "data: "), id}
+				event, id = "", ""
 			}
 		}
 	}()
 	return ch
+}
+
+// coreOpenStream opens /ui/live for a session, with a Last-Event-ID when
+// lastID is not empty.
+func coreOpenStream(t *testing.T, ctx context.Context, base string, s coreSession, lastID string) <-chan [3]string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/ui/live", nil)
+	require.NoError(t, err)
+	s.add(req)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { resp.Body.Close() })
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return coreStream(t, resp.Body)
+}
+
+// coreFeedLines reads n feed messages off a stream, with a deadline.
+func coreFeedLines(t *testing.T, ctx context.Context, msgs <-chan [3]string, n int) [][3]string {
+	t.Helper()
+	var out [][3]string
+	for len(out) < n {
+		select {
+		case m, ok := <-msgs:
+			require.True(t, ok, "the stream ended after %v", out)
+			if m[0] == "feed" {
+				out = append(out, m)
+			}
+		case <-ctx.Done():
+			t.Fatalf("only %d of %d feed lines in time: %v", len(out), n, out)
+		}
+	}
+	return out
+}
+
+func TestAReconnectingStreamGetsWhatItMissedFirst(t *testing.T) {
+	t.Parallel()
+	st := sqlite.OpenTest(t)
+	live := web.NewLive(web.LiveConfig{Store: st, Poll: 10 * time.Millisecond})
+	live.Start(context.Background())
+	t.Cleanup(live.Stop)
+	ui := coreUI(t, st, func(c *web.Config) { c.Live = live })
+	srv := httptest.NewServer(ui.Handler())
+	t.Cleanup(srv.Close)
+	s := coreSignIn(t, ui, coreAcmeKey)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	first := coreOpenStream(t, ctx, srv.URL, s, "")
+	var events []*model.FeedEvent
+	for i := range 3 {
+		events = append(events, &model.FeedEvent{Workspace: "acme", Type: model.EventInboundReceived, SubjectID: int64(i + 1), OccurredAt: time.Now(), Data: []byte(`{"reference":"PO-` + strconv.Itoa(i+1) + `"}`)})
+	}
+	require.NoError(t, st.AppendFeedEvents(context.Background(), events))
+	seen := coreFeedLines(t, ctx, first, 3)
+	for i, m := range seen {
+		require.Contains(t, m[1], `data-subject="`+strconv.Itoa(i+1)+`"`)
+		require.NotEmpty(t, m[2], "feed messages carry the feed id")
+	}
+
+	// The browser saw the first entry only, then reconnected.
+	again := coreFeedLines(t, ctx, coreOpenStream(t, ctx, srv.URL, s, seen[0][2]), 2)
+	require.Contains(t, again[0][1], `data-subject="2"`)
+	require.Contains(t, again[1][1], `data-subject="3"`)
+	require.Equal(t, seen[2][2], again[1][2])
 }
 
 func TestLiveStreamsNewFeedEventsOfTheSessionsWorkspaceOnly(t *testing.T) {

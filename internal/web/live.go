@@ -57,6 +57,10 @@ type follower struct {
 	ws     string
 	cancel context.CancelFunc
 	subs   map[*subscriber]struct{}
+	// pos is the id of the last entry handed to the subscribers (the
+	// feed's end when the follower started): a new subscriber gets every
+	// entry after it. Guarded by Live.mu.
+	pos int64
 }
 
 // subscriber is one open stream.
@@ -124,33 +128,34 @@ func (l *Live) Stop() {
 
 var errLiveStopped = errors.New("the live stream is not running")
 
-// subscribe adds a stream of the workspace's new feed entries. The first
-// subscriber of a workspace starts its follower at the feed's current end,
-// read before subscribe returns: every entry added after it is delivered.
-func (l *Live) subscribe(ctx context.Context, ws string) (*subscriber, error) {
+// subscribe adds a stream of the workspace's new feed entries: every
+// entry after pos is delivered to it. The first subscriber of a workspace
+// starts its follower at the feed's current end, read before subscribe
+// returns.
+func (l *Live) subscribe(ctx context.Context, ws string) (s *subscriber, pos int64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.ctx == nil || l.ctx.Err() != nil {
-		return nil, errLiveStopped
+		return nil, 0, errLiveStopped
 	}
-	s := &subscriber{items: make(chan *liveItem, l.cfg.Buffer), gone: make(chan struct{})}
+	s = &subscriber{items: make(chan *liveItem, l.cfg.Buffer), gone: make(chan struct{})}
 	if f, ok := l.follows[ws]; ok {
 		f.subs[s] = struct{}{}
-		return s, nil
+		return s, f.pos, nil
 	}
 	after, err := l.cfg.Store.LastFeedID(ctx, ws)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	fctx, cancel := context.WithCancel(l.ctx)
-	f := &follower{ws: ws, cancel: cancel, subs: map[*subscriber]struct{}{s: {}}}
+	f := &follower{ws: ws, cancel: cancel, subs: map[*subscriber]struct{}{s: {}}, pos: after}
 	l.follows[ws] = f
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
 		l.follow(fctx, f, after)
 	}()
-	return s, nil
+	return s, after, nil
 }
 
 // unsubscribe removes a stream; the last one of a workspace stops its follower.
@@ -210,6 +215,7 @@ func (l *Live) publish(f *follower, it *liveItem) {
 	if l.follows[f.ws] != f {
 		return // stopped while reading
 	}
+	f.pos = it.ID
 	for s := range f.subs {
 		select {
 		case s.items <- it:
@@ -310,6 +316,8 @@ func subjectReference(data json.RawMessage) string {
 const (
 	liveFeedPerSecond = 10
 	liveResourceEvery = time.Second
+	// liveReplay caps what a reconnecting stream is sent of the entries it missed.
+	liveReplay = 100
 )
 
 // liveThrottle decides what one stream sends: at most liveFeedPerSecond
@@ -320,12 +328,18 @@ type liveThrottle struct {
 	window     time.Time // start of the current feed second
 	sent       int       // feed lines sent in it
 	suppressed int       // feed lines held back in it
+	// lastSuppressed is the feed id of the newest line held back.
+	lastSuppressed int64
 	lastRes    map[string]time.Time
 	pendingRes map[string]int64
 }
 
-// sseMessage is one message to write.
-type sseMessage struct{ event, data string }
+// sseMessage is one message to write; id, when not 0, is the feed id the
+// browser sends back as Last-Event-ID when it reconnects.
+type sseMessage struct {
+	event, data string
+	id          int64
+}
 
 func newLiveThrottle() *liveThrottle {
 	return &liveThrottle{lastRes: map[string]time.Time{}, pendingRes: map[string]int64{}}
@@ -336,15 +350,16 @@ func (t *liveThrottle) add(now time.Time, it *liveItem) []sseMessage {
 	out := t.flush(now)
 	if t.sent < liveFeedPerSecond {
 		t.sent++
-		out = append(out, sseMessage{"feed", it.HTML})
+		out = append(out, sseMessage{event: "feed", data: it.HTML, id: it.ID})
 	} else {
 		t.suppressed++
+		t.lastSuppressed = it.ID
 	}
 	if it.Resource != "" {
 		if last, ok := t.lastRes[it.Resource]; !ok || now.Sub(last) >= liveResourceEvery {
 			t.lastRes[it.Resource] = now
 			delete(t.pendingRes, it.Resource)
-			out = append(out, sseMessage{it.Resource, strconv.FormatInt(it.Subject, 10)})
+			out = append(out, sseMessage{event: it.Resource, data: strconv.FormatInt(it.Subject, 10)})
 		} else {
 			t.pendingRes[it.Resource] = it.Subject
 		}
@@ -357,7 +372,8 @@ func (t *liveThrottle) flush(now time.Time) []sseMessage {
 	var out []sseMessage
 	if now.Sub(t.window) >= time.Second {
 		if t.suppressed > 0 {
-			out = append(out, sseMessage{"feed", fmt.Sprintf(`<li class="live-event live-more" data-type="more" data-subject="0">… and %d more</li>`, t.suppressed)})
+			out = append(out, sseMessage{event: "feed", id: t.lastSuppressed,
+				data: fmt.Sprintf(`<li class="live-event live-more" data-type="more" data-subject="0">… and %d more</li>`, t.suppressed)})
 		}
 		t.window, t.sent, t.suppressed = now, 0, 0
 	}
@@ -365,7 +381,7 @@ func (t *liveThrottle) flush(now time.Time) []sseMessage {
 		if now.Sub(t.lastRes[res]) >= liveResourceEvery {
 			t.lastRes[res] = now
 			delete(t.pendingRes, res)
-			out = append(out, sseMessage{res, strconv.FormatInt(id, 10)})
+			out = append(out, sseMessage{event: res, data: strconv.FormatInt(id, 10)})
 		}
 	}
 	return out
@@ -380,7 +396,7 @@ func (u *UI) serveLive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws := workspace(r)
-	sub, err := l.subscribe(r.Context(), ws)
+	sub, pos, err := l.subscribe(r.Context(), ws)
 	if errors.Is(err, errLiveStopped) {
 		u.errorPage(w, r, http.StatusServiceUnavailable, "The live stream is not running.")
 		return
@@ -404,6 +420,11 @@ func (u *UI) serveLive(w http.ResponseWriter, r *http.Request) {
 	write := func(msgs ...sseMessage) bool {
 		var b strings.Builder
 		for _, m := range msgs {
+			if m.id != 0 {
+				b.WriteString("id: ")
+				b.WriteString(strconv.FormatInt(m.id, 10))
+				b.WriteByte('\n')
+			}
 			b.WriteString("event: ")
 			b.WriteString(m.event)
 			b.WriteString("\ndata: ")
@@ -420,6 +441,24 @@ func (u *UI) serveLive(w http.ResponseWriter, r *http.Request) {
 	}
 
 	th := newLiveThrottle()
+	// A browser that reconnects (after a drop, or a restart) says the last
+	// entry it saw: what it missed up to where the subscription starts comes
+	// first, the newest liveReplay of it at most.
+	if last, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && last > 0 && last < pos {
+		from := max(last, pos-liveReplay)
+		missed, err := l.cfg.Store.ListFeed(r.Context(), ws, from, liveReplay)
+		if err != nil {
+			u.log.Warn("live stream: reading what a reconnecting browser missed", "workspace", ws, "error", err)
+		}
+		for _, e := range missed {
+			if e.ID > pos {
+				break
+			}
+			if msgs := th.add(time.Now(), renderLiveItem(e)); len(msgs) > 0 && !write(msgs...) {
+				return
+			}
+		}
+	}
 	heartbeat := time.NewTicker(l.cfg.Heartbeat)
 	defer heartbeat.Stop()
 	tick := time.NewTicker(250 * time.Millisecond)

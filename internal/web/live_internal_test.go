@@ -32,13 +32,13 @@ func TestLiveThrottleLimitsFeedLinesAndResourceEvents(t *testing.T) {
 		return n
 	}
 	require.Equal(t, liveFeedPerSecond, count(sent, "feed"), "at most 10 feed lines in a second")
-	require.Equal(t, []sseMessage{{"shipment", "1"}}, filter(sent, "shipment"), "one shipment event in the second, at once")
+	require.Equal(t, []sseMessage{{event: "shipment", data: "1"}}, filter(sent, "shipment"), "one shipment event in the second, at once")
 
 	// Before the second is over nothing more goes out.
 	require.Empty(t, th.flush(t0.Add(900*time.Millisecond)))
 	// After it, the held-back lines are summed up and the newest subject is sent.
 	later := th.flush(t0.Add(time.Second))
-	require.Equal(t, []sseMessage{{"shipment", "25"}}, filter(later, "shipment"))
+	require.Equal(t, []sseMessage{{event: "shipment", data: "25"}}, filter(later, "shipment"))
 	feed := filter(later, "feed")
 	require.Len(t, feed, 1)
 	require.Contains(t, feed[0].data, "… and 15 more")
@@ -47,7 +47,7 @@ func TestLiveThrottleLimitsFeedLinesAndResourceEvents(t *testing.T) {
 	// Resources are throttled each on their own.
 	th = newLiveThrottle()
 	out := append(th.add(t0, item("order", 1)), th.add(t0, item("stock", 2))...)
-	require.Equal(t, []sseMessage{{"order", "1"}, {"stock", "2"}}, append(filter(out, "order"), filter(out, "stock")...))
+	require.Equal(t, []sseMessage{{event: "order", data: "1"}, {event: "stock", data: "2"}}, append(filter(out, "order"), filter(out, "stock")...))
 }
 
 func filter(msgs []sseMessage, event string) []sseMessage {
@@ -67,9 +67,9 @@ func TestASlowSubscriberIsDroppedAndTheOthersGoOn(t *testing.T) {
 	l.Start(context.Background())
 	t.Cleanup(l.Stop)
 	ctx := context.Background()
-	slow, err := l.subscribe(ctx, "acme")
+	slow, _, err := l.subscribe(ctx, "acme")
 	require.NoError(t, err)
-	fast, err := l.subscribe(ctx, "acme")
+	fast, _, err := l.subscribe(ctx, "acme")
 	require.NoError(t, err)
 
 	var events []*model.FeedEvent

@@ -330,8 +330,8 @@ type liveThrottle struct {
 	suppressed int       // feed lines held back in it
 	// lastSuppressed is the feed id of the newest line held back.
 	lastSuppressed int64
-	lastRes    map[string]time.Time
-	pendingRes map[string]int64
+	lastRes        map[string]time.Time
+	pendingRes     map[string]int64
 }
 
 // sseMessage is one message to write; id, when not 0, is the feed id the

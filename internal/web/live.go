@@ -316,7 +316,8 @@ func subjectReference(data json.RawMessage) string {
 const (
 	liveFeedPerSecond = 10
 	liveResourceEvery = time.Second
-	// liveReplay caps what a reconnecting stream is sent of the entries it missed.
+	// liveReplay is how far back, in feed ids, a reconnecting stream is
+	// sent the entries it missed.
 	liveReplay = 100
 )
 
@@ -443,7 +444,8 @@ func (u *UI) serveLive(w http.ResponseWriter, r *http.Request) {
 	th := newLiveThrottle()
 	// A browser that reconnects (after a drop, or a restart) says the last
 	// entry it saw: what it missed up to where the subscription starts comes
-	// first, the newest liveReplay of it at most.
+	// first. Only the last liveReplay feed ids are looked at (ids count the
+	// entries of every workspace), so a long absence costs one short read.
 	if last, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && last > 0 && last < pos {
 		from := max(last, pos-liveReplay)
 		missed, err := l.cfg.Store.ListFeed(r.Context(), ws, from, liveReplay)

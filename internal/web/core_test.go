@@ -656,3 +656,20 @@ func TestTwoInstancesOnPostgresShareSessionsAndTheLiveFeed(t *testing.T) {
 	w := coreDo(a, http.MethodGet, "/ui/nowhere", nil, s.add)
 	require.Equal(t, http.StatusSeeOther, w.Code, "signed out on B is signed out on A")
 }
+
+// BenchmarkSignedInErrorPage measures what every page pays for its
+// session (one read by the token's hash) plus the layout, on SQLite.
+func BenchmarkSignedInErrorPage(b *testing.B) {
+	st := sqlite.OpenTest(b)
+	ui, err := web.New(web.Config{Store: st, Keys: []api.Key{{Workspace: "acme", Secret: coreAcmeKey}}})
+	require.NoError(b, err)
+	w := coreDo(ui, http.MethodPost, "/ui/signin", url.Values{"key": {coreAcmeKey}}, nil)
+	require.Equal(b, http.StatusSeeOther, w.Code)
+	cookie := w.Result().Cookies()[0]
+	for b.Loop() {
+		w := coreDo(ui, http.MethodGet, "/ui/nowhere", nil, func(r *http.Request) { r.AddCookie(cookie) })
+		if w.Code != http.StatusNotFound {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}

@@ -32,7 +32,7 @@ type Live struct {
 	mu      sync.Mutex
 	ctx     context.Context // nil until Start, done after Stop
 	cancel  context.CancelFunc
-	follows map[string]*follower
+	follows map[string]*liveFollower
 	wg      sync.WaitGroup
 }
 
@@ -52,19 +52,19 @@ type LiveConfig struct {
 	Buffer int
 }
 
-// follower reads one workspace's feed for its subscribers.
-type follower struct {
+// liveFollower reads one workspace's feed for its subscribers.
+type liveFollower struct {
 	ws     string
 	cancel context.CancelFunc
-	subs   map[*subscriber]struct{}
+	subs   map[*liveSubscriber]struct{}
 	// pos is the id of the last entry handed to the subscribers (the
 	// feed's end when the follower started): a new subscriber gets every
 	// entry after it. Guarded by Live.mu.
 	pos int64
 }
 
-// subscriber is one open stream.
-type subscriber struct {
+// liveSubscriber is one open stream.
+type liveSubscriber struct {
 	items chan *liveItem
 	// gone is closed when the broker drops the subscriber: it fell behind,
 	// or the broker stopped.
@@ -94,7 +94,7 @@ func NewLive(cfg LiveConfig) *Live {
 	if cfg.Buffer <= 0 {
 		cfg.Buffer = 256
 	}
-	return &Live{cfg: cfg, log: cfg.Logger, follows: map[string]*follower{}}
+	return &Live{cfg: cfg, log: cfg.Logger, follows: map[string]*liveFollower{}}
 }
 
 // Start lets streams subscribe. Followers run until Stop (or ctx ends).
@@ -132,13 +132,13 @@ var errLiveStopped = errors.New("the live stream is not running")
 // entry after pos is delivered to it. The first subscriber of a workspace
 // starts its follower at the feed's current end, read before subscribe
 // returns.
-func (l *Live) subscribe(ctx context.Context, ws string) (s *subscriber, pos int64, err error) {
+func (l *Live) subscribe(ctx context.Context, ws string) (s *liveSubscriber, pos int64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.ctx == nil || l.ctx.Err() != nil {
 		return nil, 0, errLiveStopped
 	}
-	s = &subscriber{items: make(chan *liveItem, l.cfg.Buffer), gone: make(chan struct{})}
+	s = &liveSubscriber{items: make(chan *liveItem, l.cfg.Buffer), gone: make(chan struct{})}
 	if f, ok := l.follows[ws]; ok {
 		f.subs[s] = struct{}{}
 		return s, f.pos, nil
@@ -148,7 +148,7 @@ func (l *Live) subscribe(ctx context.Context, ws string) (s *subscriber, pos int
 		return nil, 0, err
 	}
 	fctx, cancel := context.WithCancel(l.ctx)
-	f := &follower{ws: ws, cancel: cancel, subs: map[*subscriber]struct{}{s: {}}, pos: after}
+	f := &liveFollower{ws: ws, cancel: cancel, subs: map[*liveSubscriber]struct{}{s: {}}, pos: after}
 	l.follows[ws] = f
 	l.wg.Add(1)
 	go func() {
@@ -159,7 +159,7 @@ func (l *Live) subscribe(ctx context.Context, ws string) (s *subscriber, pos int
 }
 
 // unsubscribe removes a stream; the last one of a workspace stops its follower.
-func (l *Live) unsubscribe(ws string, s *subscriber) {
+func (l *Live) unsubscribe(ws string, s *liveSubscriber) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f, ok := l.follows[ws]
@@ -178,7 +178,7 @@ func (l *Live) unsubscribe(ws string, s *subscriber) {
 }
 
 // follow polls one workspace's feed after the given id until ctx ends.
-func (l *Live) follow(ctx context.Context, f *follower, after int64) {
+func (l *Live) follow(ctx context.Context, f *liveFollower, after int64) {
 	const page = 200
 	t := time.NewTicker(l.cfg.Poll)
 	defer t.Stop()
@@ -209,7 +209,7 @@ func (l *Live) follow(ctx context.Context, f *follower, after int64) {
 
 // publish hands an item to every subscriber of the follower; one whose
 // buffer is full is dropped rather than waited for.
-func (l *Live) publish(f *follower, it *liveItem) {
+func (l *Live) publish(f *liveFollower, it *liveItem) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.follows[f.ws] != f {
@@ -222,7 +222,7 @@ func (l *Live) publish(f *follower, it *liveItem) {
 		default:
 			delete(f.subs, s)
 			close(s.gone)
-			l.log.Info("live stream: dropped a subscriber that fell behind", "workspace", f.ws)
+			l.log.Info("live stream: dropped a liveSubscriber that fell behind", "workspace", f.ws)
 		}
 	}
 	if len(f.subs) == 0 {

@@ -32,14 +32,14 @@ func TestLiveThrottleLimitsFeedLinesAndResourceEvents(t *testing.T) {
 		return n
 	}
 	require.Equal(t, liveFeedPerSecond, count(sent, "feed"), "at most 10 feed lines in a second")
-	require.Equal(t, []sseMessage{{event: "shipment", data: "1"}}, filter(sent, "shipment"), "one shipment event in the second, at once")
+	require.Equal(t, []sseMessage{{event: "shipment", data: "1"}}, coreFilter(sent, "shipment"), "one shipment event in the second, at once")
 
 	// Before the second is over nothing more goes out.
 	require.Empty(t, th.flush(t0.Add(900*time.Millisecond)))
 	// After it, the held-back lines are summed up and the newest subject is sent.
 	later := th.flush(t0.Add(time.Second))
-	require.Equal(t, []sseMessage{{event: "shipment", data: "25"}}, filter(later, "shipment"))
-	feed := filter(later, "feed")
+	require.Equal(t, []sseMessage{{event: "shipment", data: "25"}}, coreFilter(later, "shipment"))
+	feed := coreFilter(later, "feed")
 	require.Len(t, feed, 1)
 	require.Contains(t, feed[0].data, "… and 15 more")
 	require.Empty(t, th.flush(t0.Add(1500*time.Millisecond)), "nothing is sent twice")
@@ -47,10 +47,10 @@ func TestLiveThrottleLimitsFeedLinesAndResourceEvents(t *testing.T) {
 	// Resources are throttled each on their own.
 	th = newLiveThrottle()
 	out := append(th.add(t0, item("order", 1)), th.add(t0, item("stock", 2))...)
-	require.Equal(t, []sseMessage{{event: "order", data: "1"}, {event: "stock", data: "2"}}, append(filter(out, "order"), filter(out, "stock")...))
+	require.Equal(t, []sseMessage{{event: "order", data: "1"}, {event: "stock", data: "2"}}, append(coreFilter(out, "order"), coreFilter(out, "stock")...))
 }
 
-func filter(msgs []sseMessage, event string) []sseMessage {
+func coreFilter(msgs []sseMessage, event string) []sseMessage {
 	var out []sseMessage
 	for _, m := range msgs {
 		if m.event == event {
@@ -88,27 +88,27 @@ func TestASlowSubscriberIsDroppedAndTheOthersGoOn(t *testing.T) {
 			require.Contains(t, it.HTML, "SKU-1")
 			got++
 		case <-deadline:
-			t.Fatal("the fast subscriber got nothing")
+			t.Fatal("the fast liveSubscriber got nothing")
 		}
 	}
 	require.NoError(t, st.AppendFeedEvents(ctx, events[2:]))
 	select {
 	case <-slow.gone:
 	case <-deadline:
-		t.Fatal("the slow subscriber was not dropped")
+		t.Fatal("the slow liveSubscriber was not dropped")
 	}
 	for got < 5 {
 		select {
 		case <-fast.items:
 			got++
 		case <-deadline:
-			t.Fatalf("the fast subscriber stopped at %d", got)
+			t.Fatalf("the fast liveSubscriber stopped at %d", got)
 		}
 	}
 	l.unsubscribe("acme", slow) // after a drop, a no-op
 	l.unsubscribe("acme", fast)
 	l.mu.Lock()
-	require.Empty(t, l.follows, "the last subscriber gone, the follower stops")
+	require.Empty(t, l.follows, "the last liveSubscriber gone, the liveFollower stops")
 	l.mu.Unlock()
 }
 

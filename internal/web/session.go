@@ -41,8 +41,8 @@ type Session struct {
 // cookieName is the session cookie.
 const cookieName = "shiphub_session"
 
-// langs are the label languages a session may choose.
-var langs = map[string]bool{"en": true, "nl": true, "fr": true}
+// sessionLangs are the label languages a session may choose.
+var sessionLangs = map[string]bool{"en": true, "nl": true, "fr": true}
 
 type sessionKey struct{}
 
@@ -222,7 +222,7 @@ func (u *UI) signIn(w http.ResponseWriter, r *http.Request, key string) {
 // the page the form was on.
 func (u *UI) setLang(w http.ResponseWriter, r *http.Request) {
 	lang := r.PostFormValue("lang")
-	if !langs[lang] {
+	if !sessionLangs[lang] {
 		u.badRequest(w, r, "Choose one of the label languages: en, nl or fr.")
 		return
 	}

@@ -239,6 +239,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	undo = append(undo, s.stopCommands)
 
+	s.startLive(ctx)
 	s.Pipeline.Start(context.WithoutCancel(ctx))
 	s.startWebhooks(ctx)
 	s.startSampler(ctx)
@@ -246,7 +247,6 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.startRetention(ctx)
 	s.startConnStatus(ctx)
 	s.startSubscriptions(ctx)
-	s.startWeb(ctx)
 
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.httpSrv.Serve(ln) }()
@@ -279,7 +279,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	var errs []error
 	if s.started {
 		s.started = false
-		s.stopWeb()
+		s.stopLive() // open streams end, or Shutdown would wait for them
 		if err := s.httpSrv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
 		}

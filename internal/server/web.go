@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/shiphub/shiphub/internal/api"
@@ -10,9 +9,9 @@ import (
 
 // webParts is the dashboard (package web).
 type webParts struct {
-	UI *web.UI
-	// Live streams new feed entries to the dashboard's open pages.
+	// Live streams new feed entries to the dashboard's open pages (weblive.go).
 	Live *web.Live
+	UI   *web.UI
 }
 
 // buildWeb builds the dashboard, unless it is disabled.
@@ -20,7 +19,6 @@ func (s *Server) buildWeb(keys []api.Key) error {
 	if s.cfg.Dashboard.Disabled {
 		return nil
 	}
-	s.Live = web.NewLive(web.LiveConfig{Store: s.Store, Logger: s.log})
 	ui, err := web.New(web.Config{
 		Store:           s.Store,
 		Keys:            keys,
@@ -28,10 +26,10 @@ func (s *Server) buildWeb(keys []api.Key) error {
 		SessionLifetime: s.cfg.Dashboard.SessionLifetime,
 		SignInPerMinute: s.cfg.Dashboard.SignInPerMinute,
 		DemoKey:         s.cfg.Dashboard.DemoKey,
+		Live:            s.buildLive(),
 		Commands:        s.Commands,
 		Statuses:        s.ConnStatus,
 		DeliveryRetried: s.Deliver.Notify,
-		Live:            s.Live,
 	})
 	if err != nil {
 		return err
@@ -50,20 +48,4 @@ func (s *Server) mountWeb(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, web.Prefix, http.StatusFound)
 	})
-}
-
-// startWeb starts the dashboard's live stream.
-func (s *Server) startWeb(ctx context.Context) {
-	if s.Live != nil {
-		s.Live.Start(context.WithoutCancel(ctx))
-	}
-}
-
-// stopWeb ends the live streams. It runs before the HTTP server shuts
-// down, which would otherwise wait for the open streams until its
-// deadline.
-func (s *Server) stopWeb() {
-	if s.Live != nil {
-		s.Live.Stop()
-	}
 }

@@ -11,7 +11,8 @@ import (
 type webParts struct {
 	// Live streams new feed entries to the dashboard's open pages (weblive.go).
 	Live *web.Live
-	UI   *web.UI
+
+	UI *web.UI
 }
 
 // buildWeb builds the dashboard, unless it is disabled.

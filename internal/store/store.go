@@ -111,6 +111,7 @@ type Store interface {
 	ShipmentOrders
 	Stuck
 	Overview
+	Sessions
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -165,7 +165,7 @@ type deliveryRow struct {
 type endpointView struct {
 	E        *model.Endpoint
 	Attempts []attemptView
-	CSRF string
+	CSRF     string
 }
 
 // attemptView is one attempt of an endpoint's log.

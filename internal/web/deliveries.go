@@ -64,7 +64,7 @@ var deliveriesFuncs = template.FuncMap{
 	"opsExcerpt": func(s string) string { return opsExcerpt(s, 300) },
 	// millis formats a duration in milliseconds.
 	"opsMillis": func(ms float64) string {
-		if ms < 10 {
+		if ms < 100 {
 			return fmt.Sprintf("%.1f ms", ms)
 		}
 		return fmt.Sprintf("%.0f ms", ms)
@@ -299,14 +299,28 @@ func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 func (u *UI) endpointView(r *http.Request, e *model.Endpoint) (endpointView, error) {
 	ctx, ws := r.Context(), workspace(r)
 	v := endpointView{E: e, CSRF: opsCSRF(r)}
-	recent, err := u.cfg.Store.ListDeliveries(ctx, store.DeliveryFilter{Workspace: ws, EndpointID: e.ID, Limit: deliveriesSampled})
-	if err != nil {
-		return v, fmt.Errorf("listing deliveries of endpoint %d: %w", e.ID, err)
+	// The latest deliveries of each state, so that a burst of new ones
+	// (not attempted yet) does not hide the attempts before it; then the
+	// attempt logs of the most recently attempted of them.
+	var recent []*model.Delivery
+	for _, st := range deliveryStates {
+		part, err := u.cfg.Store.ListDeliveries(ctx, store.DeliveryFilter{Workspace: ws, EndpointID: e.ID, Status: st.Store, Limit: deliveriesSampled})
+		if err != nil {
+			return v, fmt.Errorf("listing deliveries of endpoint %d: %w", e.ID, err)
+		}
+		for _, d := range part {
+			if d.Attempts > 0 || d.LastStatusCode != 0 || d.LastError != "" || d.DeliveredAt != nil {
+				recent = append(recent, d)
+			}
+		}
+	}
+	slices.SortFunc(recent, func(a, b *model.Delivery) int {
+		return cmp.Or(b.UpdatedAt.Compare(a.UpdatedAt), cmp.Compare(b.ID, a.ID))
+	})
+	if len(recent) > deliveriesSampled {
+		recent = recent[:deliveriesSampled]
 	}
 	for _, d := range recent {
-		if d.Attempts == 0 && d.LastStatusCode == 0 && d.LastError == "" && d.DeliveredAt == nil {
-			continue // never attempted: nothing to read
-		}
 		full, err := u.cfg.Store.GetDelivery(ctx, ws, d.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // deleted meanwhile

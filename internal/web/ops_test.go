@@ -531,3 +531,19 @@ func TestOpsListsArePaged(t *testing.T) {
 	require.Equal(t, 5, strings.Count(body, "<tr data-delivery-id="))
 	require.Contains(t, body, rowOf("data-delivery-id", ids[0]))
 }
+
+func TestOpsAnEndpointsAttemptLogIsNotHiddenByNewDeliveries(t *testing.T) {
+	t.Parallel()
+	h := newOpsHub(t, false)
+	ep := h.endpoint("acme")
+	h.deliveries("acme", 3)
+	h.attempt(500, model.DeliveryFailed)
+	h.deliveries("acme", 2)
+	h.attempt(200, model.DeliverySucceeded)
+	h.deliveries("acme", deliveriesSampled+2) // queued, not attempted yet
+	b := h.signIn("acme-key")
+	_, body := b.get(fmt.Sprintf("/ui/deliveries?endpoint=%d", ep.ID))
+	require.Equal(t, 5, strings.Count(body, "<tr data-attempt-id="))
+	require.Contains(t, body, "200 <span class=\"badge status-delivered\">✓ ok</span>")
+	require.Contains(t, body, "12.5 ms")
+}

@@ -99,6 +99,7 @@ type Store interface {
 	Inventory
 	Coordination
 	Webhooks
+	DeliveryLog
 	Trackers
 	IntakeErrors
 	Retention

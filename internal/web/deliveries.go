@@ -257,16 +257,34 @@ func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 		data.Endpoints = append(data.Endpoints, v)
 	}
 
-	list, err := u.cfg.Store.ListDeliveries(ctx, f)
+	var list []*model.Delivery
+	if f.EndpointID > 0 {
+		// One endpoint's deliveries come from its own index, ordered by
+		// creation; the cursor carries the last one's creation time.
+		var at time.Time
+		if s := q.Get("at"); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				u.badRequest(w, r, "at must be a time in microseconds")
+				return
+			}
+			at = time.UnixMicro(n).UTC()
+		}
+		list, err = u.endpointDeliveries(r, f, at)
+	} else {
+		list, err = u.cfg.Store.ListDeliveries(ctx, f)
+	}
 	if err != nil {
 		u.fail(w, r, fmt.Errorf("listing deliveries: %w", err))
 		return
 	}
 	if len(list) > opsPageLimit {
 		list = list[:opsPageLimit]
-		v := url.Values{"status": {data.Status}, "before": {strconv.FormatInt(list[len(list)-1].ID, 10)}}
+		last := list[len(list)-1]
+		v := url.Values{"status": {data.Status}, "before": {strconv.FormatInt(last.ID, 10)}}
 		if data.Endpoint > 0 {
 			v.Set("endpoint", strconv.FormatInt(data.Endpoint, 10))
+			v.Set("at", strconv.FormatInt(last.CreatedAt.UnixMicro(), 10))
 		}
 		data.Next = "/ui/deliveries?" + v.Encode()
 	}
@@ -294,17 +312,45 @@ func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, "deliveries", data)
 }
 
+// endpointDeliveries lists one endpoint's deliveries of f's status, or of
+// every status merged, newest first by creation, up to f.Limit.
+func (u *UI) endpointDeliveries(r *http.Request, f store.DeliveryFilter, beforeAt time.Time) ([]*model.Delivery, error) {
+	statuses := []string{f.Status}
+	if f.Status == "" {
+		statuses = statuses[:0]
+		for _, s := range deliveryStates {
+			statuses = append(statuses, s.Store)
+		}
+	}
+	var out []*model.Delivery
+	for _, st := range statuses {
+		part, err := u.cfg.Store.ListEndpointDeliveries(r.Context(), store.EndpointDeliveryFilter{Workspace: f.Workspace, EndpointID: f.EndpointID,
+			Status: st, BeforeCreated: beforeAt, BeforeID: f.BeforeID, Limit: f.Limit})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+	}
+	slices.SortFunc(out, func(a, b *model.Delivery) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
+	})
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
+}
+
 // endpointView reads an endpoint's recent attempts: those of its latest
-// deliveries, newest first.
+// attempted deliveries, newest first.
 func (u *UI) endpointView(r *http.Request, e *model.Endpoint) (endpointView, error) {
 	ctx, ws := r.Context(), workspace(r)
 	v := endpointView{E: e, CSRF: opsCSRF(r)}
 	// The latest deliveries of each state, so that a burst of new ones
 	// (not attempted yet) does not hide the attempts before it; then the
-	// attempt logs of the most recently attempted of them.
+	// attempt logs of the most recently attempted of them, in one query.
 	var recent []*model.Delivery
 	for _, st := range deliveryStates {
-		part, err := u.cfg.Store.ListDeliveries(ctx, store.DeliveryFilter{Workspace: ws, EndpointID: e.ID, Status: st.Store, Limit: deliveriesSampled})
+		part, err := u.cfg.Store.ListEndpointDeliveries(ctx, store.EndpointDeliveryFilter{Workspace: ws, EndpointID: e.ID, Status: st.Store, Limit: deliveriesSampled})
 		if err != nil {
 			return v, fmt.Errorf("listing deliveries of endpoint %d: %w", e.ID, err)
 		}
@@ -320,21 +366,20 @@ func (u *UI) endpointView(r *http.Request, e *model.Endpoint) (endpointView, err
 	if len(recent) > deliveriesSampled {
 		recent = recent[:deliveriesSampled]
 	}
+	byID := make(map[int64]*model.Delivery, len(recent))
+	ids := make([]int64, 0, len(recent))
 	for _, d := range recent {
-		full, err := u.cfg.Store.GetDelivery(ctx, ws, d.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted meanwhile
-		}
-		if err != nil {
-			return v, fmt.Errorf("reading delivery %d: %w", d.ID, err)
-		}
-		for _, a := range full.Log {
+		byID[d.ID] = d
+		ids = append(ids, d.ID)
+	}
+	attempts, err := u.cfg.Store.ListDeliveryAttempts(ctx, ws, ids, attemptsShown)
+	if err != nil {
+		return v, fmt.Errorf("listing attempts of endpoint %d: %w", e.ID, err)
+	}
+	for _, a := range attempts {
+		if d := byID[a.DeliveryID]; d != nil {
 			v.Attempts = append(v.Attempts, attemptView{A: a, Delivery: d, Succeeded: a.StatusCode >= 200 && a.StatusCode < 300 && a.Error == ""})
 		}
-	}
-	slices.SortFunc(v.Attempts, func(a, b attemptView) int { return cmp.Compare(b.A.ID, a.A.ID) })
-	if len(v.Attempts) > attemptsShown {
-		v.Attempts = v.Attempts[:attemptsShown]
 	}
 	return v, nil
 }

@@ -518,18 +518,33 @@ func TestOpsCommandsWithoutAQueueHaveNoRetry(t *testing.T) {
 func TestOpsListsArePaged(t *testing.T) {
 	t.Parallel()
 	h := newOpsHub(t, false)
-	h.endpoint("acme")
+	ep := h.endpoint("acme")
 	ids := h.deliveries("acme", opsPageLimit+5)
 	h.attempt(500, model.DeliveryFailed)
+	h.deliveries("acme", 3) // pending, newer than the dead letters
 	b := h.signIn("acme-key")
-	_, body := b.get("/ui/deliveries")
-	require.Equal(t, opsPageLimit, strings.Count(body, "<tr data-delivery-id="))
-	require.NotContains(t, body, rowOf("data-delivery-id", ids[0]), "the oldest is on the next page")
-	m := regexp.MustCompile(`href="(/ui/deliveries\?[^"]+)" rel="next"`).FindStringSubmatch(body)
-	require.NotNil(t, m)
-	_, body = b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
-	require.Equal(t, 5, strings.Count(body, "<tr data-delivery-id="))
-	require.Contains(t, body, rowOf("data-delivery-id", ids[0]))
+	next := regexp.MustCompile(`href="(/ui/deliveries\?[^"]+)" rel="next"`)
+	for _, tc := range []struct {
+		name, path string
+		// rest is how many rows the second page has.
+		rest int
+	}{
+		{"TheWorkspacesDeadLetters", "/ui/deliveries", 5},
+		{"OneEndpointsDeadLetters", fmt.Sprintf("/ui/deliveries?endpoint=%d", ep.ID), 5},
+		{"EveryStatusOfOneEndpoint", fmt.Sprintf("/ui/deliveries?status=all&endpoint=%d", ep.ID), 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, body := b.get(tc.path)
+			require.Equal(t, opsPageLimit, strings.Count(body, "<tr data-delivery-id="))
+			require.NotContains(t, body, rowOf("data-delivery-id", ids[0]), "the oldest is on the next page")
+			m := next.FindStringSubmatch(body)
+			require.NotNil(t, m)
+			_, body = b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+			require.Equal(t, tc.rest, strings.Count(body, "<tr data-delivery-id="))
+			require.Contains(t, body, rowOf("data-delivery-id", ids[0]))
+			require.Nil(t, next.FindStringSubmatch(body), "the last page has no next")
+		})
+	}
 }
 
 func TestOpsAnEndpointsAttemptLogIsNotHiddenByNewDeliveries(t *testing.T) {

@@ -82,6 +82,36 @@ type connectionsPage struct {
 // routesConnections registers the connections pages.
 func (u *UI) routesConnections(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ui/connections", u.authed(u.connectionsPage))
+	mux.HandleFunc("GET /ui/connections/cards", u.authed(u.connectionCards))
+}
+
+// connectionCards renders the connections' cards alone: the page reloads
+// them every 30 s (health, last message and budget change all the time).
+func (u *UI) connectionCards(w http.ResponseWriter, r *http.Request) {
+	data := connectionsPage{Page: u.page(r, "Connections", "connections")}
+	if err := u.readConnections(r, &data); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	u.renderFragment(w, r, "connections", "connection-cards", data)
+}
+
+// readConnections fills in the connections' status, when the hub has them.
+func (u *UI) readConnections(r *http.Request, data *connectionsPage) error {
+	if u.cfg.Statuses == nil {
+		return nil
+	}
+	data.Known = true
+	list, err := u.cfg.Statuses.Connections(r.Context(), workspace(r))
+	if err != nil {
+		return fmt.Errorf("reading the connections' status: %w", err)
+	}
+	for _, c := range list {
+		if c.Workspace == "" || c.Workspace == workspace(r) {
+			data.Connections = append(data.Connections, c)
+		}
+	}
+	return nil
 }
 
 func (u *UI) connectionsPage(w http.ResponseWriter, r *http.Request) {
@@ -92,18 +122,9 @@ func (u *UI) connectionsPage(w http.ResponseWriter, r *http.Request) {
 		u.badRequest(w, r, err.Error())
 		return
 	}
-	if u.cfg.Statuses != nil {
-		data.Known = true
-		list, err := u.cfg.Statuses.Connections(ctx, ws)
-		if err != nil {
-			u.fail(w, r, fmt.Errorf("reading the connections' status: %w", err))
-			return
-		}
-		for _, c := range list {
-			if c.Workspace == "" || c.Workspace == ws {
-				data.Connections = append(data.Connections, c)
-			}
-		}
+	if err := u.readConnections(r, &data); err != nil {
+		u.fail(w, r, err)
+		return
 	}
 	list, err := u.cfg.Store.ListIntakeErrors(ctx, store.IntakeErrorFilter{Workspace: ws, Connection: data.Connection, BeforeID: before, Limit: opsPageLimit + 1})
 	if err != nil {

@@ -444,6 +444,12 @@ func TestOpsConnectionsShowHealthBudgetAndIntakeErrors(t *testing.T) {
 	require.Contains(t, body, "not xml")
 	require.NotContains(t, body, "no barcode", "the filter keeps one connection's errors")
 
+	code, body = b.get("/ui/connections/cards")
+	require.Equal(t, http.StatusOK, code)
+	require.True(t, strings.HasPrefix(strings.TrimSpace(body), `<div id="connections"`), "the refreshed fragment is the cards alone")
+	require.Contains(t, body, "42 of 150 per minute left")
+	require.NotContains(t, body, "intake-errors")
+
 	// A block that has ended is not shown.
 	past := now.Add(-time.Minute)
 	h.statuses.list[0].Budget.BlockedUntil = &past

@@ -18,7 +18,8 @@ type DeliveryLog interface {
 	// (endpoint_id, status, created_at).
 	ListEndpointDeliveries(ctx context.Context, f EndpointDeliveryFilter) ([]*model.Delivery, error)
 	// ListDeliveryAttempts returns the attempts of the given deliveries of
-	// the workspace, newest first, at most limit of them. Ids of another
+	// the workspace, newest first (by attempt time, then id), at most limit
+	// of them. Ids of another
 	// workspace's deliveries add nothing.
 	ListDeliveryAttempts(ctx context.Context, workspace string, deliveryIDs []int64, limit int) ([]model.DeliveryAttempt, error)
 }

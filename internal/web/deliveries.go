@@ -159,6 +159,8 @@ type deliveryRow struct {
 	EndpointURL string
 	CSRF        string
 	Now         time.Time
+	// Back is the page the retry form returns to.
+	Back string
 }
 
 // endpointView is one endpoint's section.
@@ -299,11 +301,24 @@ func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The retry form returns to this page with its filters (without the
+	// cursor, the flash or the delivery watched before).
+	bv := url.Values{}
+	if data.Status != "dead" {
+		bv.Set("status", data.Status)
+	}
+	if data.Endpoint > 0 {
+		bv.Set("endpoint", strconv.FormatInt(data.Endpoint, 10))
+	}
+	back := "/ui/deliveries"
+	if len(bv) > 0 {
+		back += "?" + bv.Encode()
+	}
 	for _, d := range list {
 		if d.Workspace != ws {
 			continue
 		}
-		data.Rows = append(data.Rows, deliveryRow{D: d, EndpointURL: urls[d.EndpointID], CSRF: data.CSRF, Now: data.Now})
+		data.Rows = append(data.Rows, deliveryRow{D: d, EndpointURL: urls[d.EndpointID], CSRF: data.CSRF, Now: data.Now, Back: back})
 	}
 	data.TableID, data.Caption = "deliveries", "Deliveries: "+data.Status
 	if data.Status == "dead" {
@@ -401,7 +416,7 @@ func (u *UI) deliveryRowFragment(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	row := deliveryRow{D: d, CSRF: opsCSRF(r), Now: u.now()}
+	row := deliveryRow{D: d, CSRF: opsCSRF(r), Now: u.now(), Back: "/ui/deliveries"}
 	if e, err := u.cfg.Store.GetEndpoint(r.Context(), ws, d.EndpointID); err == nil && e.Workspace == ws {
 		row.EndpointURL = e.URL
 	}

@@ -285,9 +285,11 @@ func TestOpsRetryingADeadLetterQueuesItAndWakesTheWorker(t *testing.T) {
 	require.Contains(t, body, "HTTP 503", "the attempt log and the row show the answer")
 	require.Contains(t, body, "&lt;b&gt;answer&lt;/b&gt;", "the response excerpt is escaped")
 
-	code, loc, _ := b.post(fmt.Sprintf("/ui/deliveries/%d/retry", id), nil, false)
+	require.Contains(t, body, `name="back" value="/ui/deliveries"`)
+	code, loc, _ := b.post(fmt.Sprintf("/ui/deliveries/%d/retry", id), url.Values{"back": {"/ui/deliveries?endpoint=1"}}, false)
 	require.Equal(t, http.StatusSeeOther, code)
 	require.Equal(t, model.DeliveryPending, h.deliveryStatus("acme", id))
+	require.Contains(t, loc, "endpoint=1", "the filters are kept")
 	require.EqualValues(t, 1, h.woken.Load(), "the delivery worker was woken")
 	require.Contains(t, loc, fmt.Sprintf("watch=%d", id))
 

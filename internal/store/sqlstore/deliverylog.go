@@ -44,6 +44,10 @@ func (s *Store) ListEndpointDeliveries(ctx context.Context, f store.EndpointDeli
 }
 
 // ListDeliveryAttempts returns the newest attempts of the given deliveries.
+// It orders by attempted_at, which no index holds, so that the planner
+// reads the few deliveries' attempts by delivery_id and sorts them,
+// instead of walking the whole attempts table backwards by id until
+// enough match (which PostgreSQL picks for ORDER BY id … LIMIT).
 func (s *Store) ListDeliveryAttempts(ctx context.Context, workspace string, deliveryIDs []int64, limit int) ([]model.DeliveryAttempt, error) {
 	if s.isClosed.Load() {
 		return nil, store.ErrClosed
@@ -63,7 +67,7 @@ func (s *Store) ListDeliveryAttempts(ctx context.Context, workspace string, deli
 	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(`SELECT a.id, a.delivery_id, a.attempted_at, a.duration_us, a.status_code, a.error, a.response
 		FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
 		WHERE a.delivery_id IN (`+placeholders(len(deliveryIDs))+`) AND d.workspace = ?
-		ORDER BY a.id DESC LIMIT ?`), args...)
+		ORDER BY a.attempted_at DESC, a.id DESC LIMIT ?`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing attempts of %d deliveries: %w", len(deliveryIDs), err)
 	}

@@ -211,16 +211,13 @@ func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 	data := deliveriesPage{Page: u.page(r, "Deliveries", "deliveries"), Status: cmp.Or(q.Get("status"), "dead")}
 	data.SinceDefault = data.Now.Add(-24 * time.Hour)
 	f := store.DeliveryFilter{Workspace: ws, Limit: opsPageLimit + 1}
-	switch data.Status {
-	case "all":
-	default:
-		found := false
+	if data.Status != "all" {
 		for _, s := range deliveryStates {
 			if s.UI == data.Status {
-				f.Status, found = s.Store, true
+				f.Status = s.Store
 			}
 		}
-		if !found {
+		if f.Status == "" {
 			u.badRequest(w, r, "status must be dead, pending, delivered or all")
 			return
 		}
@@ -271,6 +268,9 @@ func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			at = time.UnixMicro(n).UTC()
+		} else if f.BeforeID > 0 {
+			u.badRequest(w, r, "a page of one endpoint's deliveries needs at with before")
+			return
 		}
 		list, err = u.endpointDeliveries(r, f, at)
 	} else {

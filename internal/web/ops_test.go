@@ -570,3 +570,27 @@ func TestOpsAnEndpointsAttemptLogIsNotHiddenByNewDeliveries(t *testing.T) {
 	require.Contains(t, body, "200 <span class=\"badge status-delivered\">✓ ok</span>")
 	require.Contains(t, body, "12.5 ms")
 }
+
+func TestOpsBadFiltersAreRefused(t *testing.T) {
+	t.Parallel()
+	h := newOpsHub(t, true)
+	b := h.signIn("acme-key")
+	for _, path := range []string{
+		"/ui/deliveries?status=bogus",
+		"/ui/deliveries?endpoint=x",
+		"/ui/deliveries?before=-3",
+		"/ui/deliveries?endpoint=1&before=5",
+		"/ui/deliveries?endpoint=1&before=5&at=soon",
+		"/ui/commands?status=bogus",
+		"/ui/commands?before=x",
+		"/ui/connections?before=0",
+	} {
+		code, body := b.get(path)
+		require.Equal(t, http.StatusBadRequest, code, path)
+		require.Contains(t, body, `class="error-message"`, path)
+	}
+	for _, path := range []string{"/ui/deliveries/x/row", "/ui/deliveries/0/row", "/ui/deliveries/999/row"} {
+		code, _ := b.get(path)
+		require.Equal(t, http.StatusNotFound, code, path)
+	}
+}

@@ -36,7 +36,7 @@ func TestDeliveryLogReadsTheEndpointsIndex(t *testing.T) {
 			AND created_at <= 9 AND (created_at < 9 OR id < 5) ORDER BY created_at DESC, id DESC LIMIT 51`, "deliveries_by_endpoint", false},
 		// The attempts of at most a few deliveries are sorted: a handful of rows.
 		{"the attempts of a few deliveries", `SELECT a.id FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
-			WHERE a.delivery_id IN (1, 2, 3) AND d.workspace = 'a' ORDER BY a.attempted_at DESC, a.id DESC LIMIT 10`, "delivery_attempts_by_delivery", true},
+			WHERE a.delivery_id IN (1, 2, 3) AND d.id IN (1, 2, 3) AND d.workspace = 'a' ORDER BY a.attempted_at DESC, a.id DESC LIMIT 10`, "delivery_attempts_by_delivery", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

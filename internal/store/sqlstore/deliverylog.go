@@ -47,7 +47,9 @@ func (s *Store) ListEndpointDeliveries(ctx context.Context, f store.EndpointDeli
 // It orders by attempted_at, which no index holds, so that the planner
 // reads the few deliveries' attempts by delivery_id and sorts them,
 // instead of walking the whole attempts table backwards by id until
-// enough match (which PostgreSQL picks for ORDER BY id … LIMIT).
+// enough match (which PostgreSQL picks for ORDER BY id … LIMIT); and it
+// names the ids on the deliveries' side too, or PostgreSQL hashes every
+// delivery of the workspace to check the few attempts' workspace.
 func (s *Store) ListDeliveryAttempts(ctx context.Context, workspace string, deliveryIDs []int64, limit int) ([]model.DeliveryAttempt, error) {
 	if s.isClosed.Load() {
 		return nil, store.ErrClosed
@@ -59,14 +61,16 @@ func (s *Store) ListDeliveryAttempts(ctx context.Context, workspace string, deli
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	args := make([]any, 0, len(deliveryIDs)+2)
-	for _, id := range deliveryIDs {
-		args = append(args, id)
+	args := make([]any, 0, 2*len(deliveryIDs)+2)
+	for range 2 {
+		for _, id := range deliveryIDs {
+			args = append(args, id)
+		}
 	}
 	args = append(args, workspace, limit)
 	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(`SELECT a.id, a.delivery_id, a.attempted_at, a.duration_us, a.status_code, a.error, a.response
 		FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
-		WHERE a.delivery_id IN (`+placeholders(len(deliveryIDs))+`) AND d.workspace = ?
+		WHERE a.delivery_id IN (`+placeholders(len(deliveryIDs))+`) AND d.id IN (`+placeholders(len(deliveryIDs))+`) AND d.workspace = ?
 		ORDER BY a.attempted_at DESC, a.id DESC LIMIT ?`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing attempts of %d deliveries: %w", len(deliveryIDs), err)

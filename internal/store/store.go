@@ -100,6 +100,7 @@ type Store interface {
 	Inventory
 	Coordination
 	Webhooks
+	DeliveryLog
 	Trackers
 	IntakeErrors
 	Retention

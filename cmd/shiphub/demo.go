@@ -93,6 +93,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			},
 		}},
 		FTP: config.FTP{Listen: ftpAddr, DataDir: filepath.Join(dir, "ftp")},
+		// The sign-in page signs the demo workspace in with one click; the
+		// key stays on the server.
+		Dashboard: config.Dashboard{DemoKey: apiKey},
 	}
 	if cfg.SecretsKey, err = localSecretsKey(dir); err != nil {
 		return err
@@ -104,6 +107,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer stopLocalHub(srv)
 
 	base := srv.URL()
+	// The dashboard comes first: it is where a person starts.
+	fmt.Fprintf(stdout, "dashboard: %s/ui/   (open it and sign in to the demo workspace with one click)\n", base)
 	if httpBusy != nil {
 		fmt.Fprint(stdout, fallbackNote("the HTTP address", *listen, srv.Addr(), httpBusy))
 	}

@@ -14,7 +14,8 @@ import (
 
 // TestDemoSaysWhenItsPortIsTaken runs the demo with its HTTP address taken
 // (as 8080 is when another program uses it): it still starts, on another
-// port, and its first line says which address was taken and which it uses.
+// port; its first line is the dashboard's address, and the next says which
+// address was taken and which it uses.
 func TestDemoSaysWhenItsPortIsTaken(t *testing.T) {
 	t.Parallel()
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
@@ -30,7 +31,8 @@ func TestDemoSaysWhenItsPortIsTaken(t *testing.T) {
 	hub := regexp.MustCompile(`(?m)^  hub +http://(127\.0\.0\.1:\d+)$`).FindStringSubmatch(out)
 	require.NotNil(t, hub, "the demo prints its address:\n%s", out)
 	require.NotEqual(t, addr, hub[1], "the demo did not take the busy port")
-	require.Regexp(t, `^note: the HTTP address `+regexp.QuoteMeta(addr)+` is taken \(another program listens on it\); using `+regexp.QuoteMeta(hub[1])+` instead\n`, out)
+	require.Regexp(t, `^dashboard: http://`+regexp.QuoteMeta(hub[1])+`/ui/ .*\n`, out, "the dashboard's address is the first line")
+	require.Regexp(t, `^dashboard: [^\n]*\nnote: the HTTP address `+regexp.QuoteMeta(addr)+` is taken \(another program listens on it\); using `+regexp.QuoteMeta(hub[1])+` instead\n`, out)
 	require.NotContains(t, out, "the FTP address", "a free FTP address gets no note")
 }
 

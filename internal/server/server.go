@@ -244,6 +244,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	undo = append(undo, s.stopCommands)
 
+	s.startLive(ctx)
 	s.Pipeline.Start(context.WithoutCancel(ctx))
 	s.startWebhooks(ctx)
 	s.startSampler(ctx)
@@ -284,6 +285,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	var errs []error
 	if s.started {
 		s.started = false
+		s.stopLive() // open streams end, or Shutdown would wait for them
 		if err := s.httpSrv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
 		}

@@ -9,6 +9,9 @@ import (
 
 // webParts is the dashboard (package web).
 type webParts struct {
+	// Live streams new feed entries to the dashboard's open pages (weblive.go).
+	Live *web.Live
+
 	UI *web.UI
 }
 
@@ -24,6 +27,7 @@ func (s *Server) buildWeb(keys []api.Key) error {
 		SessionLifetime: s.cfg.Dashboard.SessionLifetime,
 		SignInPerMinute: s.cfg.Dashboard.SignInPerMinute,
 		DemoKey:         s.cfg.Dashboard.DemoKey,
+		Live:            s.buildLive(),
 		Commands:        s.Commands,
 		Statuses:        s.ConnStatus,
 		DeliveryRetried: s.Deliver.Notify,

@@ -100,6 +100,7 @@ type Store interface {
 	Inventory
 	Coordination
 	Webhooks
+	DeliveryLog
 	Trackers
 	IntakeErrors
 	Retention
@@ -111,6 +112,7 @@ type Store interface {
 	ShipmentOrders
 	Stuck
 	Overview
+	Sessions
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

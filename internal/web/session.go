@@ -3,30 +3,46 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"html/template"
+	"math"
+	"net"
 	"net/http"
-	"sync"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/shiphub/shiphub/internal/store"
 )
 
-// Session is one signed-in browser.
+// Session is one signed-in browser. Sessions are kept in the store
+// (store.Sessions), so they survive a restart and hold on every instance
+// sharing the database; the store keeps only a SHA-256 of the token.
 type Session struct {
-	// ID is the session token, the cookie's value. It is never logged.
-	ID string
 	// Workspace is the only workspace the session sees.
 	Workspace string
 	// CSRF is the token its forms carry.
 	CSRF string
 	// Lang is the language of provider labels the user chose: nl, fr or en.
 	Lang string
-	// ExpiresAt is when the session ends.
+	// ExpiresAt is when the session ends (absolute, from the sign-in).
 	ExpiresAt time.Time
+
+	// tokenHash is the store's key of the session; the token itself is
+	// only in the cookie.
+	tokenHash string
 }
 
 // cookieName is the session cookie.
 const cookieName = "shiphub_session"
+
+// sessionLangs are the label languages a session may choose.
+var sessionLangs = map[string]bool{"en": true, "nl": true, "fr": true}
 
 type sessionKey struct{}
 
@@ -44,20 +60,40 @@ func workspace(r *http.Request) string {
 	return ""
 }
 
-// sessions keeps the open sessions.
-// TODO(web-core): keep them in the store, so they survive restarts and
-// work across instances.
-type sessions struct {
-	mu   sync.Mutex
-	byID map[string]*Session
-}
-
-var memSessions = &sessions{byID: map[string]*Session{}}
-
 func randomToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashToken is what the store keeps of a session token.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// lookupSession returns the live session of the request's cookie, or nil.
+// An expired session is deleted on the way.
+func (u *UI) lookupSession(r *http.Request) (*Session, error) {
+	c, err := r.Cookie(cookieName)
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	hash := hashToken(c.Value)
+	row, err := u.cfg.Store.GetSession(r.Context(), hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !u.now().Before(row.ExpiresAt) {
+		if err := u.cfg.Store.DeleteSession(r.Context(), hash); err != nil {
+			u.log.Warn("deleting an expired dashboard session", "error", err)
+		}
+		return nil, nil
+	}
+	return &Session{Workspace: row.Workspace, CSRF: row.CSRF, Lang: row.Lang, ExpiresAt: row.ExpiresAt, tokenHash: hash}, nil
 }
 
 // authed admits a request only with a live session, and a form post only
@@ -65,19 +101,21 @@ func randomToken() string {
 // A browser without a session is sent to the sign-in page.
 func (u *UI) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie(cookieName)
-		var s *Session
-		if err == nil {
-			memSessions.mu.Lock()
-			s = memSessions.byID[c.Value]
-			memSessions.mu.Unlock()
+		s, err := u.lookupSession(r)
+		if err != nil {
+			u.fail(w, r, err)
+			return
 		}
-		if s == nil || !u.now().Before(s.ExpiresAt) {
-			if r.Method == http.MethodGet {
+		if s == nil {
+			if r.Header.Get("HX-Request") == "true" {
+				// htmx swaps a fragment: have it load the sign-in page instead.
+				w.Header().Set("HX-Redirect", "/ui/signin")
+			}
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				redirect(w, r, "/ui/signin")
 				return
 			}
-			http.Error(w, "signed out", http.StatusUnauthorized)
+			u.errorPage(w, r, http.StatusUnauthorized, "You are signed out; sign in again.")
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -97,37 +135,147 @@ func (u *UI) authed(h http.HandlerFunc) http.HandlerFunc {
 // coreFuncs are the core's template functions.
 var coreFuncs = template.FuncMap{}
 
-// routesCore registers sign-in, sign-out and the static files.
+// signinPage is the data of the sign-in page.
+type signinPage struct {
+	Page
+	Error string
+	// Demo shows the one-click sign-in to the demo workspace.
+	Demo bool
+}
+
+// routesCore registers sign-in, sign-out, the language, the static files
+// and the live stream.
 func (u *UI) routesCore(mux *http.ServeMux) {
 	mux.Handle("GET /ui/static/", http.StripPrefix("/ui/", http.FileServerFS(staticFS)))
 	mux.HandleFunc("GET /ui/signin", func(w http.ResponseWriter, r *http.Request) {
-		u.render(w, r, "signin", struct {
-			Page
-			Error string
-		}{Page: u.page(r, "Sign in", "")})
+		u.render(w, r, "signin", signinPage{Page: u.page(r, "Sign in", ""), Demo: u.cfg.DemoKey != ""})
 	})
 	mux.HandleFunc("POST /ui/signin", func(w http.ResponseWriter, r *http.Request) {
-		ws, ok := u.keys.Lookup(r.PostFormValue("key"))
-		if !ok {
-			w.WriteHeader(http.StatusUnauthorized)
-			u.renderBlock(w, r, "signin", "layout.html", http.StatusUnauthorized, struct {
-				Page
-				Error string
-			}{Page: u.page(r, "Sign in", ""), Error: "That key is not valid."})
+		u.signIn(w, r, r.PostFormValue("key"))
+	})
+	mux.HandleFunc("POST /ui/signin/demo", func(w http.ResponseWriter, r *http.Request) {
+		if u.cfg.DemoKey == "" {
+			u.notFound(w, r)
 			return
 		}
-		s := &Session{ID: randomToken(), Workspace: ws, CSRF: randomToken(), Lang: "en", ExpiresAt: u.now().Add(u.cfg.SessionLifetime)}
-		memSessions.mu.Lock()
-		memSessions.byID[s.ID] = s
-		memSessions.mu.Unlock()
-		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.ID, Path: "/ui/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, Expires: s.ExpiresAt})
-		redirect(w, r, "/ui/")
+		u.signIn(w, r, u.cfg.DemoKey)
 	})
 	mux.HandleFunc("POST /ui/signout", u.authed(func(w http.ResponseWriter, r *http.Request) {
-		memSessions.mu.Lock()
-		delete(memSessions.byID, sessionFrom(r.Context()).ID)
-		memSessions.mu.Unlock()
-		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/ui/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		if err := u.cfg.Store.DeleteSession(r.Context(), sessionFrom(r.Context()).tokenHash); err != nil {
+			u.fail(w, r, err)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: Prefix, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secureRequest(r)})
 		redirect(w, r, "/ui/signin")
 	}))
+	mux.HandleFunc("POST /ui/lang", u.authed(u.setLang))
+	mux.HandleFunc("GET /ui/live", u.authed(u.serveLive))
+}
+
+// signIn opens a session for key: the sign-in form's and the demo's.
+// The request must come from one of the dashboard's own pages (no login
+// CSRF), and counts against its client address's budget of attempts,
+// whether it succeeds or not. The key is never logged.
+func (u *UI) signIn(w http.ResponseWriter, r *http.Request, key string) {
+	if !sameOrigin(r) {
+		u.errorPage(w, r, http.StatusForbidden, "Sign in from shiphub's own sign-in page.")
+		return
+	}
+	ok, next, err := u.cfg.Store.TakeBudget(r.Context(), "ui-signin:"+clientDigest(r), time.Minute, u.cfg.SignInPerMinute)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	if !ok {
+		wait := max(1, int(math.Ceil(next.Sub(u.now()).Seconds())))
+		wait = min(wait, 60)
+		w.Header().Set("Retry-After", strconv.Itoa(wait))
+		u.log.Warn("dashboard sign-in attempts over the limit", "client", clientDigest(r))
+		u.errorPage(w, r, http.StatusTooManyRequests, "Too many sign-in attempts from this address; wait "+strconv.Itoa(wait)+" s and try again.")
+		return
+	}
+	ws, found := u.keys.Lookup(key)
+	if !found {
+		u.renderBlock(w, r, "signin", "layout.html", http.StatusUnauthorized, signinPage{
+			Page: u.page(r, "Sign in", ""), Demo: u.cfg.DemoKey != "", Error: "That key is not valid.",
+		})
+		return
+	}
+	now := u.now()
+	if _, err := u.cfg.Store.PruneSessions(r.Context(), now); err != nil {
+		u.log.Warn("pruning expired dashboard sessions", "error", err)
+	}
+	token := randomToken()
+	row := &store.Session{TokenHash: hashToken(token), Workspace: ws, CSRF: randomToken(), Lang: "en",
+		CreatedAt: now, ExpiresAt: now.Add(u.cfg.SessionLifetime)}
+	if err := u.cfg.Store.CreateSession(r.Context(), row); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: Prefix, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: secureRequest(r), Expires: row.ExpiresAt})
+	u.log.Info("dashboard sign-in", "workspace", ws)
+	redirect(w, r, Prefix)
+}
+
+// setLang is POST /ui/lang: the session's label language, then back to
+// the page the form was on.
+func (u *UI) setLang(w http.ResponseWriter, r *http.Request) {
+	lang := r.PostFormValue("lang")
+	if !sessionLangs[lang] {
+		u.badRequest(w, r, "Choose one of the label languages: en, nl or fr.")
+		return
+	}
+	s := sessionFrom(r.Context())
+	if err := u.cfg.Store.SetSessionLang(r.Context(), s.tokenHash, lang); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	redirect(w, r, backPath(r.PostFormValue("back")))
+}
+
+// backPath returns back when it is a path of the dashboard on this site,
+// and the overview otherwise: a form must not send the browser elsewhere.
+func backPath(back string) string {
+	if !strings.HasPrefix(back, Prefix) || strings.ContainsAny(back, "\\\r\n") {
+		return Prefix
+	}
+	p, err := url.Parse(back)
+	if err != nil || p.Scheme != "" || p.Host != "" || p.User != nil || !strings.HasPrefix(p.Path, Prefix) {
+		return Prefix
+	}
+	return back
+}
+
+// sameOrigin reports whether a form post comes from this site: by the
+// browser's Sec-Fetch-Site, else by its Origin. A client that sends
+// neither (not a browser, or a very old one) cannot be the victim of a
+// login CSRF and is let through.
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	o, err := url.Parse(origin)
+	return err == nil && o.Host != "" && strings.EqualFold(o.Host, r.Host)
+}
+
+// secureRequest reports whether the browser reached the dashboard over
+// TLS (directly or through a proxy that says so): the cookie is then Secure.
+func secureRequest(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// clientDigest names the client address (the connection's, never a proxy
+// header a client could set) without keeping it: the sign-in budget's key.
+func clientDigest(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	sum := sha256.Sum256([]byte(host))
+	return hex.EncodeToString(sum[:12])
 }

@@ -204,7 +204,16 @@ func (b *browser) screenshot(name string) string {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	// A screenshot taken while the document is being replaced (a redirect
+	// after a form, an htmx swap) fails with "0 width": wait and try again.
+	var png []byte
+	var err error
+	for range 5 {
+		b.settle()
+		if png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			break
+		}
+	}
 	require.NoError(b.t, err)
 	path := filepath.Join(artifactDir(b.t), name+".png")
 	require.NoError(b.t, os.WriteFile(path, png, 0o644))

@@ -94,6 +94,31 @@ func (b *browser) do(d time.Duration, actions ...chromedp.Action[chromedp.Void])
 	require.NoError(b.t, b.try(d, actions...))
 }
 
+// doAgain is do for actions that may run again: when the document under
+// them is replaced while they run (a navigation, an htmx swap; the
+// protocol then answers "No node with given id" or the like), they are
+// tried again in the new one until d passes.
+func (b *browser) doAgain(d time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	deadline := time.Now().Add(d)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := b.try(time.Until(deadline), actions...)
+		if err == nil {
+			return
+		}
+		transient := false
+		for _, s := range []string{"No node with given id", "Cannot find context", "navigated or closed", "Could not find node", "does not belong to the document"} {
+			transient = transient || strings.Contains(err.Error(), s)
+		}
+		if !transient || time.Now().After(deadline) || b.ctx.Err() != nil {
+			require.NoError(b.t, err)
+		}
+		<-tick.C
+	}
+}
+
 // try is do that returns the error.
 func (b *browser) try(d time.Duration, actions ...chromedp.Action[chromedp.Void]) error {
 	ctx, cancel := context.WithTimeout(b.ctx, d)

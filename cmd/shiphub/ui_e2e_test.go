@@ -124,7 +124,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	t.Run("SearchFindsTheShipmentByAnyReference", func(t *testing.T) {
 		b.t = t
 		require.Equal(t, http.StatusOK, b.open(h.URL+"/ui/shipments"))
-		b.do(20*time.Second,
+		b.doAgain(20*time.Second,
 			chromedp.WaitVisible(chromedp.CSS(`form#shipment-search input[name=q]`)),
 			chromedp.SendKeys(chromedp.CSS(`form#shipment-search input[name=q]`), "anc/20221588"),
 			chromedp.Submit(chromedp.CSS(`form#shipment-search input[name=q]`)),
@@ -138,7 +138,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	t.Run("TheShipmentShowsItsTimelineMapAndRawMessages", func(t *testing.T) {
 		b.t = t
-		b.do(20*time.Second, chromedp.Click(chromedp.CSS(`table#shipments tr[data-shipment-id] a.shipment-link`)))
+		b.doAgain(20*time.Second, chromedp.Click(chromedp.CSS(`table#shipments tr[data-shipment-id] a.shipment-link`)))
 		b.waitJS(20*time.Second, "the shipment page", fmt.Sprintf(`location.pathname === "/ui/shipments/%d" && !!document.querySelector("ol#timeline")`, shipment.ID))
 		b.settle()
 		require.Equal(t, 2, b.count(`ol#timeline li.event[data-event-id]`), "one entry per event")
@@ -157,7 +157,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		require.Equal(t, 2, b.count(`ol#timeline li.event details.raw`))
 		for i := range 2 {
 			item := fmt.Sprintf(`ol#timeline li.event:nth-of-type(%d) details.raw`, i+1)
-			b.do(10*time.Second, chromedp.Click(chromedp.CSS(item+` summary`)))
+			b.doAgain(10*time.Second, chromedp.Click(chromedp.CSS(item+` summary`)))
 			loaded := fmt.Sprintf(`(function(){ var d = document.querySelector(%q); var p = d && d.querySelector("pre.raw-body");
   return !!(d && d.open && p && p.textContent.indexOf("ASK132456798") >= 0); })()`, item)
 			if err := b.poll(15*time.Second, loaded); err != nil {
@@ -181,7 +181,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			{"nl", "Mee met koerier", "NIET THUIS"},
 			{"en", "Taken by courier", "Not home"},
 		} {
-			b.do(20*time.Second,
+			b.doAgain(20*time.Second,
 				chromedp.SetValue(chromedp.CSS(`form#lang select[name=lang]`), c.lang),
 				chromedp.Submit(chromedp.CSS(`form#lang select[name=lang]`)),
 			)

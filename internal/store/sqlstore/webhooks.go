@@ -504,17 +504,10 @@ const parkBatch = 2000
 // last claimed delivery when it claimed its limit (full), else all of it.
 // So parking costs about what the claim itself cost, and at most parkBatch
 // rows are parked per range.
-func (s *Store) park(ctx context.Context, wtx *sql.Tx, now time.Time, claimed []*model.Delivery, full bool, skipLocked string) error {
-	head := strings.ReplaceAll(claimHead, "deliveries.", "d.")
-	blocked := func(rng string) string {
-		return `SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND ` + rng + ` AND d.locked_until <= ? AND (` + head + `) > ?
-			LIMIT ?` + skipLocked
-	}
+func (s *Store) park(ctx context.Context, wtx *sql.Tx, now time.Time, claimed []*model.Delivery, full bool) error {
 	n := micros(now)
-	var where string
 	args := []any{n} // claimHead in SET
 	if !full {
-		where = `id IN (` + blocked(`d.next_attempt_at <= ?`) + `)`
 		args = append(args, n, n, n, n, parkBatch)
 	} else {
 		// The claim read the due range up to its last claimed delivery,
@@ -528,13 +521,52 @@ func (s *Store) park(ctx context.Context, wtx *sql.Tx, now time.Time, claimed []
 			}
 		}
 		at := micros(*last.NextAttemptAt)
-		where = `id IN (` + blocked(`d.next_attempt_at < ?`) + `) OR id IN (` + blocked(`d.next_attempt_at = ? AND d.id < ?`) + `)`
 		args = append(args, at, n, n, n, parkBatch, at, last.ID, n, n, n, parkBatch)
 	}
-	if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE deliveries SET next_attempt_at = (`+claimHead+`) WHERE `+where), args...); err != nil {
+	if _, err := s.execTx(ctx, wtx, s.parkSQL(full), args...); err != nil {
 		return fmt.Errorf("claiming deliveries: parking the backlog of waiting subjects: %w", err)
 	}
 	return nil
+}
+
+// skipLocked is the suffix of a claim's inner SELECT: on PostgreSQL the
+// candidate rows are locked, and rows other claims hold are passed over.
+func (s *Store) skipLocked() string {
+	if s.dialect.LockSuffix == "" {
+		return ""
+	}
+	return s.dialect.LockSuffix + " SKIP LOCKED"
+}
+
+// claimSQL is ClaimDeliveries' claiming statement. Its text is fixed per
+// dialect, so SQLite prepares it once (prepareHot): its parse cost more
+// than its run in a profile of the delivery phase.
+func (s *Store) claimSQL() string {
+	return s.dialect.bind(`UPDATE deliveries SET locked_until = ? WHERE id IN (
+		SELECT d.id FROM deliveries d
+		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
+		AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject AND p.status = 'pending' AND p.id < d.id)
+		ORDER BY d.next_attempt_at, d.id LIMIT ?` + s.skipLocked() + `)
+		RETURNING ` + deliveryColumns)
+}
+
+// parkSQL is park's statement, for a claim that took its limit (full) or
+// not; like claimSQL, its text is fixed and SQLite prepares it once.
+func (s *Store) parkSQL(full bool) string {
+	head := strings.ReplaceAll(claimHead, "deliveries.", "d.")
+	blocked := func(rng string) string {
+		return `SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND ` + rng + ` AND d.locked_until <= ? AND (` + head + `) > ?
+			LIMIT ?` + s.skipLocked()
+	}
+	where := `id IN (` + blocked(`d.next_attempt_at <= ?`) + `)`
+	if full {
+		// The claim read the due range up to its last claimed delivery,
+		// in (next_attempt_at, id) order. Two ranges, each one an index
+		// range: a single "(a < x OR (a = x AND id < y))" would leave the
+		// planner the whole due range when many rows share a time.
+		where = `id IN (` + blocked(`d.next_attempt_at < ?`) + `) OR id IN (` + blocked(`d.next_attempt_at = ? AND d.id < ?`) + `)`
+	}
+	return s.dialect.bind(`UPDATE deliveries SET next_attempt_at = (` + claimHead + `) WHERE ` + where)
 }
 
 // ClaimDeliveries takes due deliveries for sending. On PostgreSQL the
@@ -550,23 +582,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	if limit <= 0 {
 		limit = 100
 	}
-	skipLocked := ""
-	if s.dialect.LockSuffix != "" {
-		skipLocked = s.dialect.LockSuffix + " SKIP LOCKED"
-	}
 	now := s.now()
 	wtx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: %w", err)
 	}
 	defer rollback(wtx)
-	rows, err := wtx.QueryContext(ctx, s.dialect.bind(`UPDATE deliveries SET locked_until = ? WHERE id IN (
-		SELECT d.id FROM deliveries d
-		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
-		AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject AND p.status = 'pending' AND p.id < d.id)
-		ORDER BY d.next_attempt_at, d.id LIMIT ?`+skipLocked+`)
-		RETURNING `+deliveryColumns),
-		micros(now.Add(lease)), micros(now), micros(now), limit)
+	rows, err := s.queryTx(ctx, wtx, s.claimSQL(), micros(now.Add(lease)), micros(now), micros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: %w", err)
 	}
@@ -574,7 +596,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: %w", err)
 	}
-	if err := s.park(ctx, wtx, now, dels, len(dels) == limit, skipLocked); err != nil {
+	if err := s.park(ctx, wtx, now, dels, len(dels) == limit); err != nil {
 		return nil, err
 	}
 	if len(dels) == 0 {

@@ -179,24 +179,43 @@ func secretKey(secret string) ([]byte, error) {
 }
 
 type options struct {
-	shiphub      string
-	postgres     string
-	connections  int
-	messages     int
-	eventsPerMsg int
-	profileDir   string
-	logLevel     string
-	timeout      time.Duration
+	shiphub       string
+	baseline      string
+	postgres      string
+	connections   int
+	messages      int
+	eventsPerMsg  int
+	rounds        int
+	ceilingRepeat int
+	profileDir    string
+	logLevel      string
+	timeout       time.Duration
+}
+
+// figures are one hub run's measures, with the ceiling measured right
+// before it.
+type figures struct {
+	ceil, intake      result
+	applyRate, e2e    float64 // msg/s, events/s
+	rssMiB            float64
+	distinct, want    int64
+	bad, requests     int64
+	applySecs, e2eSec float64
+	afterAck          float64
+	cpu               [3]float64 // the hub's CPU seconds in intake, apply, delivery
 }
 
 func run(ctx context.Context, args []string) error {
 	var o options
 	fs := flag.NewFlagSet("e2e", flag.ContinueOnError)
 	fs.StringVar(&o.shiphub, "shiphub", "", "the shiphub binary (required)")
-	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL server URL: the run creates a new database on it and drops it after (default: SQLite in a temporary directory)")
+	fs.StringVar(&o.baseline, "baseline", "", "a second shiphub binary, measured the same way in the same run (before/after ratios)")
+	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL server URL: each hub run creates a new database on it and drops it after (default: SQLite in a temporary directory)")
 	fs.IntVar(&o.connections, "connections", 32, "concurrent connections of the load generator")
 	fs.IntVar(&o.messages, "messages", 20000, "courier messages to post (each a new shipment)")
 	fs.IntVar(&o.eventsPerMsg, "events-per-message", 3, "feed events (deliveries) each message makes: created, event_added, status_changed")
+	fs.IntVar(&o.rounds, "rounds", 1, "runs of each binary (alternating with --baseline)")
+	fs.IntVar(&o.ceilingRepeat, "ceiling-repeat", 5, "the ceiling posts the messages this many times, before and after each hub run (its rate is the mean of both)")
 	fs.StringVar(&o.profileDir, "profile-dir", "", "where the hub's CPU profiles go (intake.pprof, apply.pprof, delivery.pprof; default: a new temporary directory, kept)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "the hub's log level")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up waiting for the deliveries after this long")
@@ -206,11 +225,7 @@ func run(ctx context.Context, args []string) error {
 	if o.shiphub == "" {
 		return errors.New("--shiphub is required")
 	}
-	work, err := os.MkdirTemp("", "shiphub-e2e-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(work)
+	var err error
 	if o.profileDir == "" {
 		if o.profileDir, err = os.MkdirTemp("", "shiphub-e2e-profiles-"); err != nil {
 			return err
@@ -222,29 +237,112 @@ func run(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
 		return err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-
 	bodies := courierBodies(o.messages)
 	fmt.Printf("shiphub e2e: %d courier URL/POST JSON messages (each a new shipment), %d connections, load generator pid %d\n",
 		o.messages, o.connections, os.Getpid())
-
-	// 1. The ceiling: a bare net/http handler in its own process.
-	bare, err := startProcess(ctx, self, []string{"bare"}, nil, work, "bare")
-	if err != nil {
-		return err
+	type hubRun struct{ label, bin, profiles string }
+	var runs []hubRun
+	for i := range o.rounds {
+		if o.baseline != "" {
+			runs = append(runs, hubRun{"baseline", o.baseline, filepath.Join(o.profileDir, fmt.Sprintf("baseline-%d", i+1))})
+		}
+		dir := o.profileDir
+		if o.baseline != "" || o.rounds > 1 {
+			dir = filepath.Join(o.profileDir, fmt.Sprintf("hub-%d", i+1))
+		}
+		runs = append(runs, hubRun{"hub", o.shiphub, dir})
 	}
-	ceil := generate(ctx, bare.url+"/hooks/bench/courier", "", bodies, o.connections, nil)
-	bare.stop()
-	fmt.Printf("ceiling (bare net/http handler, pid %d): %s\n", bare.cmd.Process.Pid, ceil)
+	all := map[string][]figures{}
+	for _, r := range runs {
+		if err := os.MkdirAll(r.profiles, 0o755); err != nil {
+			return err
+		}
+		f, err := runOnce(ctx, o, r.bin, r.label, r.profiles, bodies)
+		if err != nil {
+			return err
+		}
+		all[r.label] = append(all[r.label], f)
+	}
+	if o.baseline != "" {
+		fmt.Println("hub / baseline, ratios to the ceiling of each run (median of the rounds):")
+		med := func(label string, get func(figures) float64) float64 {
+			var v []float64
+			for _, f := range all[label] {
+				v = append(v, get(f))
+			}
+			slices.Sort(v)
+			return v[len(v)/2]
+		}
+		for _, m := range []struct {
+			name string
+			get  func(figures) float64
+		}{
+			{"intake acks/s", func(f figures) float64 { return f.intake.rate() / f.ceil.rate() }},
+			{"apply msg/s", func(f figures) float64 { return f.applyRate / f.ceil.rate() }},
+			{"end-to-end events/s", func(f figures) float64 { return f.e2e / f.ceil.rate() }},
+		} {
+			b, h := med("baseline", m.get), med("hub", m.get)
+			fmt.Printf("  %-20s baseline %.3f  hub %.3f  = %.2f×\n", m.name, b, h, h/b)
+		}
+		for _, m := range []struct {
+			name string
+			get  func(figures) float64
+		}{
+			{"intake acks/s", func(f figures) float64 { return f.intake.rate() }},
+			{"apply msg/s", func(f figures) float64 { return f.applyRate }},
+			{"end-to-end events/s", func(f figures) float64 { return f.e2e }},
+			{"hub CPU ms/message", func(f figures) float64 { return (f.cpu[0] + f.cpu[1] + f.cpu[2]) * 1000 / float64(o.messages) }},
+		} {
+			b, h := med("baseline", m.get), med("hub", m.get)
+			fmt.Printf("  %-20s baseline %8.2f  hub %8.2f  = %.2f× (absolute)\n", m.name, b, h, h/b)
+		}
+		b := med("baseline", func(f figures) float64 { return float64(f.intake.p99) / float64(f.ceil.p99) })
+		h := med("hub", func(f figures) float64 { return float64(f.intake.p99) / float64(f.ceil.p99) })
+		fmt.Printf("  %-20s baseline %.2f× the ceiling's  hub %.2f×\n", "intake p99", b, h)
+	}
+	return nil
+}
+
+// runOnce measures the ceiling, then one hub from start to its last
+// delivery.
+func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodies [][]byte) (figures, error) {
+	var f figures
+	work, err := os.MkdirTemp("", "shiphub-e2e-")
+	if err != nil {
+		return f, err
+	}
+	defer os.RemoveAll(work)
+	self, err := os.Executable()
+	if err != nil {
+		return f, err
+	}
+
+	// 1. The ceiling: a bare net/http handler in its own process, measured
+	// before the hub and again after it (the machine's load moves).
+	var ceilBodies [][]byte
+	for range max(1, o.ceilingRepeat) {
+		ceilBodies = append(ceilBodies, bodies...)
+	}
+	ceiling := func() (result, error) {
+		bare, err := startProcess(ctx, self, []string{"bare"}, nil, work, "bare")
+		if err != nil {
+			return result{}, err
+		}
+		defer bare.stop()
+		r := generate(ctx, bare.url+"/hooks/bench/courier", "", ceilBodies, o.connections, nil)
+		fmt.Printf("ceiling (bare net/http handler, pid %d): %s\n", bare.cmd.Process.Pid, r)
+		return r, nil
+	}
+	ceil, err := ceiling()
+	if err != nil {
+		return f, err
+	}
 
 	// 2. The merchant's endpoint, in its own process.
 	secret := "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(32))
 	recv, err := startProcess(ctx, self, []string{"receive"}, []string{"E2E_SECRET=" + secret}, work, "receiver")
 	if err != nil {
-		return err
+		return f, err
 	}
 	defer recv.stop()
 
@@ -254,7 +352,7 @@ func run(ctx context.Context, args []string) error {
 	if o.postgres != "" {
 		db, drop, err := newDatabase(ctx, o.postgres)
 		if err != nil {
-			return err
+			return f, err
 		}
 		defer drop()
 		database, storeName = db, "PostgreSQL"
@@ -262,17 +360,17 @@ func run(ctx context.Context, args []string) error {
 	inboundKey := hex.EncodeToString(randomBytes(16))
 	cfgPath := filepath.Join(work, "shiphub.yaml")
 	if err := os.WriteFile(cfgPath, []byte(hubConfig(database, inboundKey, secret, recv.url+"/hooks", o.logLevel)), 0o600); err != nil {
-		return err
+		return f, err
 	}
-	hub, err := startProcess(ctx, o.shiphub,
-		[]string{"serve", "--config", cfgPath, "--listen", "127.0.0.1:0", "--debug-listen", "127.0.0.1:0", "--profile-dir", o.profileDir},
+	hub, err := startProcess(ctx, bin,
+		[]string{"serve", "--config", cfgPath, "--listen", "127.0.0.1:0", "--debug-listen", "127.0.0.1:0", "--profile-dir", profileDir},
 		[]string{"SHIPHUB_SECRETS_KEY=" + base64.StdEncoding.EncodeToString(randomBytes(32))}, work, "hub")
 	if err != nil {
-		return err
+		return f, err
 	}
 	defer hub.stop()
 	if err := waitReady(ctx, hub.url+"/readyz"); err != nil {
-		return err
+		return f, err
 	}
 	profile := func(name string) {
 		u := hub.debug + "/debug/cpuprofile"
@@ -292,40 +390,63 @@ func run(ctx context.Context, args []string) error {
 	// pipeline processed every message), delivery (until the receiver has
 	// every event once).
 	want := int64(o.messages * o.eventsPerMsg)
+	cpuStart := cpuSeconds(hub.cmd.Process.Pid)
 	profile("intake")
 	var start time.Time
 	res := generate(ctx, hub.url+"/hooks/bench/courier", inboundKey, bodies, o.connections, &start)
 	intakeEnd := time.Now()
+	cpuApply := cpuSeconds(hub.cmd.Process.Pid)
 	profile("apply")
 	applied, err := waitApplied(ctx, hub.url+"/metrics", int64(o.messages), o.timeout)
 	if err != nil {
-		return err
+		return f, err
 	}
 	applyEnd := time.Now()
+	cpuDeliver := cpuSeconds(hub.cmd.Process.Pid)
 	profile("delivery")
 	st, err := waitDelivered(ctx, recv.url+"/stats", want, o.timeout)
 	if err != nil {
-		return err
+		return f, err
 	}
 	profile("")
 	rss := vmHWM(hub.cmd.Process.Pid)
-	lastDelivery := time.Unix(0, st.LastNano)
-	e2e := lastDelivery.Sub(start)
-	applySecs := applyEnd.Sub(start).Seconds()
-
-	fmt.Printf("hub (%s, pid %d): %s\n", storeName, hub.cmd.Process.Pid, res)
-	fmt.Printf("  intake:     %8.0f acks/s                 = %.2f of the ceiling; p50 %s (%.2f× the ceiling's), p99 %s (%.2f×)\n",
-		res.rate(), res.rate()/ceil.rate(), res.p50, ratio(res.p50, ceil.p50), res.p99, ratio(res.p99, ceil.p99))
-	fmt.Printf("  apply:      %8.0f msg/s (%d applied in %.2fs from the first request; %.2fs after the last ack) = %.2f of the ceiling\n",
-		float64(applied)/applySecs, applied, applySecs, applyEnd.Sub(intakeEnd).Seconds(), float64(applied)/applySecs/ceil.rate())
-	fmt.Printf("  end-to-end: %8.0f events/s (%d distinct webhook-ids of %d expected, %d requests, %d bad signatures, in %.2fs from the first request to the last distinct delivery) = %.2f of the ceiling\n",
-		float64(st.Distinct)/e2e.Seconds(), st.Distinct, want, st.Total, st.Bad, e2e.Seconds(), float64(st.Distinct)/e2e.Seconds()/ceil.rate())
-	fmt.Printf("  peak RSS of the hub (VmHWM): %.1f MiB\n", float64(rss)/1024)
-	fmt.Printf("  CPU profiles: %s/{intake,apply,delivery}.pprof (go tool pprof -top %s/intake.pprof)\n", o.profileDir, o.profileDir)
-	if st.Bad > 0 || st.Distinct != want {
-		return fmt.Errorf("the receiver counted %d distinct events (%d bad signatures), want %d", st.Distinct, st.Bad, want)
+	cpuEnd := cpuSeconds(hub.cmd.Process.Pid)
+	f.cpu = [3]float64{cpuApply - cpuStart, cpuDeliver - cpuApply, cpuEnd - cpuDeliver}
+	hub.stop()
+	after, err := ceiling()
+	if err != nil {
+		return f, err
 	}
-	return nil
+	fmt.Printf("  ceiling of this run: before %.0f/s p99 %s, after %.0f/s p99 %s\n", ceil.rate(), ceil.p99, after.rate(), after.p99)
+	ceil = result{acked: ceil.acked + after.acked, elapsed: ceil.elapsed + after.elapsed,
+		p50: (ceil.p50 + after.p50) / 2, p99: (ceil.p99 + after.p99) / 2, max: max(ceil.max, after.max)}
+	fmt.Printf("  ceiling (both): %.0f/s, p50 %s, p99 %s\n", ceil.rate(), ceil.p50, ceil.p99)
+	f.ceil = ceil
+	e2e := time.Unix(0, st.LastNano).Sub(start)
+	f.intake = res
+	f.applySecs = applyEnd.Sub(start).Seconds()
+	f.applyRate = float64(applied) / f.applySecs
+	f.afterAck = applyEnd.Sub(intakeEnd).Seconds()
+	f.e2eSec = e2e.Seconds()
+	f.e2e = float64(st.Distinct) / f.e2eSec
+	f.rssMiB = float64(rss) / 1024
+	f.distinct, f.want, f.bad, f.requests = st.Distinct, want, st.Bad, st.Total
+
+	fmt.Printf("%s (%s, %s, pid %d): %s\n", label, bin, storeName, hub.cmd.Process.Pid, res)
+	fmt.Printf("  intake:     %8.0f acks/s   = %.3f of the ceiling; p50 %s (%.2f× the ceiling's), p99 %s (%.2f×)\n",
+		res.rate(), res.rate()/ceil.rate(), res.p50, ratio(res.p50, ceil.p50), res.p99, ratio(res.p99, ceil.p99))
+	fmt.Printf("  apply:      %8.0f msg/s    = %.3f of the ceiling (%d applied in %.2fs from the first request; %.2fs after the last ack)\n",
+		f.applyRate, f.applyRate/ceil.rate(), applied, f.applySecs, f.afterAck)
+	fmt.Printf("  end-to-end: %8.0f events/s = %.3f of the ceiling (%d distinct webhook-ids of %d expected, %d requests, %d bad signatures, in %.2fs from the first request to the last distinct delivery)\n",
+		f.e2e, f.e2e/ceil.rate(), st.Distinct, want, st.Total, st.Bad, f.e2eSec)
+	fmt.Printf("  peak RSS of the hub (VmHWM): %.1f MiB\n", f.rssMiB)
+	fmt.Printf("  hub CPU: intake %.1fs, apply %.1fs, delivery %.1fs = %.2f ms a message (%.3f ms an event delivered)\n",
+		f.cpu[0], f.cpu[1], f.cpu[2], (f.cpu[0]+f.cpu[1]+f.cpu[2])*1000/float64(o.messages), (f.cpu[0]+f.cpu[1]+f.cpu[2])*1000/float64(want))
+	fmt.Printf("  CPU profiles: %s/{intake,apply,delivery}.pprof (go tool pprof -top %s/intake.pprof)\n", profileDir, profileDir)
+	if st.Bad > 0 || st.Distinct != want {
+		return f, fmt.Errorf("the receiver counted %d distinct events (%d bad signatures), want %d", st.Distinct, st.Bad, want)
+	}
+	return f, nil
 }
 
 func ratio(a, b time.Duration) float64 {
@@ -638,6 +759,26 @@ func waitDelivered(ctx context.Context, stats string, want int64, limit time.Dur
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// cpuSeconds is the user and system CPU time of a process so far.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command (in parentheses, which may hold spaces).
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ
 }
 
 // vmHWM is the peak resident set size of a process in KiB.

@@ -529,6 +529,51 @@ func (s *Store) park(ctx context.Context, wtx *sql.Tx, now time.Time, claimed []
 	return nil
 }
 
+// beginRelaxed begins a writer transaction that does not wait for its own
+// fsync (SQLite: synchronous=NORMAL for it, PostgreSQL: synchronous_commit
+// off), for the delivery claims and attempt records: losing one in a power
+// cut (never in a crash of the process: the database has it) only makes
+// deliveries due again that were claimed or sent, so they are sent again,
+// which at-least-once delivery allows and receivers deduplicate by
+// webhook-id. A later durable commit (an inbox append) makes it durable
+// too: SQLite's WAL and PostgreSQL's log are flushed in order. done must be
+// called after the transaction ended.
+func (s *Store) beginRelaxed(ctx context.Context) (*sql.Tx, func(), error) {
+	if before, after := s.dialect.ApplyPragmas[0], s.dialect.ApplyPragmas[1]; before != "" {
+		// Pin the connection so the pragmas apply to this transaction only.
+		conn, err := s.writer.Conn(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("taking the writer: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, before); err != nil {
+			conn.Close()
+			return nil, nil, fmt.Errorf("%s: %w", before, err)
+		}
+		done := func() {
+			// Restore even when ctx has ended: the connection is reused.
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), after)
+			conn.Close()
+		}
+		wtx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			done()
+			return nil, nil, err
+		}
+		return wtx, done, nil
+	}
+	wtx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.dialect.ApplySetup != "" {
+		if _, err := wtx.ExecContext(ctx, s.dialect.ApplySetup); err != nil {
+			rollback(wtx)
+			return nil, nil, fmt.Errorf("%s: %w", s.dialect.ApplySetup, err)
+		}
+	}
+	return wtx, func() {}, nil
+}
+
 // skipLocked is the suffix of a claim's inner SELECT: on PostgreSQL the
 // candidate rows are locked, and rows other claims hold are passed over.
 func (s *Store) skipLocked() string {
@@ -583,10 +628,11 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 		limit = 100
 	}
 	now := s.now()
-	wtx, err := s.writer.BeginTx(ctx, nil)
+	wtx, done, err := s.beginRelaxed(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: %w", err)
 	}
+	defer done()
 	defer rollback(wtx)
 	rows, err := s.queryTx(ctx, wtx, s.claimSQL(), micros(now.Add(lease)), micros(now), micros(now), limit)
 	if err != nil {
@@ -712,14 +758,23 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		return nil, nil
 	}
 	now := micros(s.now())
-	wtx, err := s.writer.BeginTx(ctx, nil)
+	wtx, done, err := s.beginRelaxed(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("recording delivery attempts: %w", err)
 	}
+	defer done()
 	defer rollback(wtx)
 	var b strings.Builder
 	updated := map[int64]bool{}
-	for start := 0; start < len(results); start += flushChunk {
+	if s.stmts != nil {
+		// SQLite: one prepared statement a row. Without round trips a
+		// prepared single-row statement costs less than parsing a
+		// multi-row one, whose text changes with the batch size.
+		if err := s.recordRows(ctx, wtx, results, updated, now); err != nil {
+			return nil, err
+		}
+	}
+	for start := 0; start < len(results) && s.stmts == nil; start += flushChunk {
 		part := results[start:min(start+flushChunk, len(results))]
 		b.Reset()
 		b.WriteString(`WITH v (id, status, next_attempt_at, last_status_code, last_error, delivered_at) AS (VALUES `)
@@ -781,8 +836,10 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		}
 	}
 
-	if err := s.unpark(ctx, wtx, results, updated, now); err != nil {
-		return nil, err
+	if s.stmts == nil {
+		if err := s.unpark(ctx, wtx, results, updated, now); err != nil {
+			return nil, err
+		}
 	}
 
 	// Endpoint health follows each endpoint's latest attempt.
@@ -845,6 +902,61 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		return nil, fmt.Errorf("recording %d delivery attempts: %w", len(results), err)
 	}
 	return health, nil
+}
+
+// Row-at-a-time statements of RecordAttempts, prepared once on SQLite.
+const (
+	recordAttemptSQL = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, locked_until = 0,
+		last_status_code = ?, last_error = ?, delivered_at = COALESCE(?, delivered_at), updated_at = ?
+		WHERE id = ? AND status = 'pending' RETURNING id`
+	logAttemptSQL = `INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_us, status_code, error, response) VALUES (?, ?, ?, ?, ?, ?)`
+	unparkOneSQL  = `UPDATE deliveries SET next_attempt_at = ? FROM (SELECT endpoint_id, subject FROM deliveries WHERE id = ?) AS f
+		WHERE deliveries.endpoint_id = f.endpoint_id AND deliveries.subject = f.subject AND deliveries.id > ?
+		AND deliveries.status = 'pending' AND deliveries.attempts = 0 AND deliveries.next_attempt_at > ?`
+)
+
+// recordRows is RecordAttempts' delivery updates, attempt log and
+// unparking with the prepared single-row statements (SQLite): the same
+// writes as the multi-row statements, in the same transaction.
+func (s *Store) recordRows(ctx context.Context, wtx *sql.Tx, results []store.AttemptResult, updated map[int64]bool, now int64) error {
+	upd, ok1 := s.prepared(recordAttemptSQL)
+	ins, ok2 := s.prepared(logAttemptSQL)
+	unp, ok3 := s.prepared(unparkOneSQL)
+	if !ok1 || !ok2 || !ok3 {
+		return errors.New("recording delivery attempts: statements not prepared")
+	}
+	upd, ins, unp = wtx.StmtContext(ctx, upd), wtx.StmtContext(ctx, ins), wtx.StmtContext(ctx, unp)
+	for _, r := range results {
+		var delivered any
+		if r.Status == model.DeliverySucceeded {
+			delivered = micros(r.Attempt.AttemptedAt)
+		}
+		next := r.NextAttemptAt
+		if next.IsZero() {
+			next = r.Attempt.AttemptedAt
+		}
+		var id int64
+		err := upd.QueryRowContext(ctx, r.Status, micros(next), r.Attempt.StatusCode, r.Attempt.Error, delivered, now, r.DeliveryID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // No longer pending: recorded before, or requeued.
+		}
+		if err != nil {
+			return fmt.Errorf("recording the attempt of delivery %d: %w", r.DeliveryID, err)
+		}
+		updated[id] = true
+		a := r.Attempt
+		if _, err := ins.ExecContext(ctx, r.DeliveryID, micros(a.AttemptedAt), int64(a.DurationMS*1000), a.StatusCode, a.Error, a.Response); err != nil {
+			return fmt.Errorf("logging the attempt of delivery %d: %w", r.DeliveryID, err)
+		}
+	}
+	for _, r := range results {
+		if updated[r.DeliveryID] && r.Status != model.DeliveryPending {
+			if _, err := unp.ExecContext(ctx, now, r.DeliveryID, r.DeliveryID, now); err != nil {
+				return fmt.Errorf("recording delivery attempts: releasing the deliveries waiting behind %d: %w", r.DeliveryID, err)
+			}
+		}
+	}
+	return nil
 }
 
 // unpark makes the parked deliveries of the subjects whose head these

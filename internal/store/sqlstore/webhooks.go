@@ -611,6 +611,16 @@ func (s *Store) parkSQL(full bool) string {
 		// planner the whole due range when many rows share a time.
 		where = `id IN (` + blocked(`d.next_attempt_at < ?`) + `) OR id IN (` + blocked(`d.next_attempt_at = ? AND d.id < ?`) + `)`
 	}
+	if s.dialect.LockSuffix != "" {
+		// PostgreSQL: "id IN (…) OR id IN (…)" became a sequential scan
+		// of deliveries filtered by two hashed subplans (190 ms on 30,000
+		// rows); arrays of the ids are an index scan of the primary key
+		// (10 ms). The placeholders keep their order.
+		where = `id = ANY(ARRAY(` + blocked(`d.next_attempt_at <= ?`) + `))`
+		if full {
+			where = `id = ANY(ARRAY(` + blocked(`d.next_attempt_at < ?`) + `) || ARRAY(` + blocked(`d.next_attempt_at = ? AND d.id < ?`) + `))`
+		}
+	}
 	return s.dialect.bind(`UPDATE deliveries SET next_attempt_at = (` + claimHead + `) WHERE ` + where)
 }
 

@@ -271,6 +271,9 @@ func run(ctx context.Context, args []string) error {
 				v = append(v, get(f))
 			}
 			slices.Sort(v)
+			if len(v)%2 == 0 {
+				return (v[len(v)/2-1] + v[len(v)/2]) / 2
+			}
 			return v[len(v)/2]
 		}
 		for _, m := range []struct {

@@ -538,11 +538,7 @@ func (s *Store) park(ctx context.Context, wtx *sql.Tx, now time.Time, claimed []
 // webhook-id. A later durable commit (an inbox append) makes it durable
 // too: SQLite's WAL and PostgreSQL's log are flushed in order. done must be
 // called after the transaction ended.
-//
-// Like apply transactions, they give appends the first turn at SQLite's one
-// writer (yieldToAppends): an acknowledgement waits for its commit.
 func (s *Store) beginRelaxed(ctx context.Context) (*sql.Tx, func(), error) {
-	s.yieldToAppends(ctx)
 	if before, after := s.dialect.ApplyPragmas[0], s.dialect.ApplyPragmas[1]; before != "" {
 		// Pin the connection so the pragmas apply to this transaction only.
 		conn, err := s.writer.Conn(ctx)

@@ -36,7 +36,7 @@ type slots struct {
 
 // endpointLoad is what one endpoint has in flight.
 type endpointLoad struct {
-	running int // attempts in flight, until their results are recorded
+	running int // attempts in flight, until their answers are in
 	slow    int // of which gave their worker slot back
 	waiting []waiter
 }
@@ -117,20 +117,37 @@ func (d *dispatcher) launch(job *store.DeliveryJob) {
 	go d.send(job, a)
 }
 
-// send makes one attempt, hands its result to the recorder and waits for
-// it to be stored before it frees its slots.
+// send makes one attempt and frees its endpoint's place as soon as the
+// answer is in, so the endpoint's next delivery goes out while this result
+// is being stored; it hands the result to the recorder and waits for it to
+// be stored before it frees its worker slot. (Holding the endpoint's place
+// through the record as well made one endpoint's rate EndpointConcurrency
+// over the send and the record together.)
 func (d *dispatcher) send(job *store.DeliveryJob, a *inFlight) {
 	defer d.senders.Done()
 	slow := time.AfterFunc(d.w.cfg.SlowAfter, func() { d.demote(a) })
 	r, result, ok := d.w.safeAttempt(d.ctx, job)
 	slow.Stop()
+	d.release(a)
 	if ok {
 		d.w.count(job, result)
 		s := &sent{r: r, recorded: make(chan struct{})}
 		d.results <- s
 		<-s.recorded
 	}
-	d.release(a)
+	d.freeSlot(a)
+}
+
+// freeSlot gives back the worker slot of an attempt whose result is
+// stored (or given up on); a slow attempt gave it back already.
+func (d *dispatcher) freeSlot(a *inFlight) {
+	s := &d.w.slots
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !a.slow {
+		s.used--
+	}
+	d.w.Notify()
 }
 
 // demote gives the worker slot of an attempt that has run for SlowAfter
@@ -155,8 +172,8 @@ func (d *dispatcher) demote(a *inFlight) {
 	d.w.Notify()
 }
 
-// release frees an ended attempt's slots and starts the next deliveries
-// waiting for its endpoint.
+// release frees an ended attempt's place at its endpoint and starts the
+// next deliveries waiting for the endpoint; its worker slot is freeSlot's.
 func (d *dispatcher) release(a *inFlight) {
 	s := &d.w.slots
 	s.mu.Lock()
@@ -169,8 +186,6 @@ func (d *dispatcher) release(a *inFlight) {
 		if ep.slow == 0 {
 			s.used += len(ep.waiting) // they hold slots again
 		}
-	} else {
-		s.used--
 	}
 	for len(ep.waiting) > 0 && ep.running < d.w.cfg.EndpointConcurrency {
 		next := ep.waiting[0]

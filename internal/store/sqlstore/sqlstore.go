@@ -192,7 +192,8 @@ func New(opts Options) (*Store, error) {
 // one connection, which a transaction holds.
 func (s *Store) prepareHot(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{s.q.shipmentByRef, s.q.shipmentInsert, s.q.shipmentUpdate, s.q.eventInsert, s.q.markProcessed} {
+	for _, q := range []string{s.q.shipmentByRef, s.q.shipmentInsert, s.q.shipmentUpdate, s.q.eventInsert, s.q.markProcessed,
+		s.claimSQL(), s.parkSQL(false), s.parkSQL(true), recordAttemptSQL, logAttemptSQL, unparkOneSQL} {
 		st, err := s.writer.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("preparing %q: %w", q, err)
@@ -207,6 +208,22 @@ func (s *Store) prepareHot(ctx context.Context) error {
 func (s *Store) prepared(query string) (*sql.Stmt, bool) {
 	st, ok := s.stmts[query]
 	return st, ok
+}
+
+// execTx runs query in wtx, prepared when it is one of the hot statements.
+func (s *Store) execTx(ctx context.Context, wtx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if ps, ok := s.prepared(query); ok {
+		return wtx.StmtContext(ctx, ps).ExecContext(ctx, args...)
+	}
+	return wtx.ExecContext(ctx, query, args...)
+}
+
+// queryTx is execTx for a query that returns rows.
+func (s *Store) queryTx(ctx context.Context, wtx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if ps, ok := s.prepared(query); ok {
+		return wtx.StmtContext(ctx, ps).QueryContext(ctx, args...)
+	}
+	return wtx.QueryContext(ctx, query, args...)
 }
 
 // Ping checks that the database answers.

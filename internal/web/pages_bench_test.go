@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -78,6 +80,7 @@ func benchUI(tb testing.TB, s store.Store) (http.Handler, map[string]*http.Cooki
 		Keys:            []api.Key{{Workspace: benchWorkspace, Secret: benchKey}},
 		Statuses:        statuses,
 		SignInPerMinute: 1000,
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		tb.Fatal(err)

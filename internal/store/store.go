@@ -107,6 +107,7 @@ type Store interface {
 	Orders
 	Commands
 	Activity
+	Insights
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

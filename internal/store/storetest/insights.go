@@ -133,13 +133,13 @@ func carrierFixture(t *testing.T, s store.Store) time.Time {
 	gx := mk("globex", "bpost", model.StatusDelivered, at(2*h))
 
 	insertWithEvents(t, s, map[*model.Shipment][]*model.Event{
-		b1: {ev(model.StatusInfoReceived, now.Add(-70*h), "i"), ev(model.StatusInTransit, now.Add(-60*h), "t"), ev(model.StatusDelivered, now.Add(-50*h), "d")},
-		b2: {ev(model.StatusInTransit, now.Add(-70*h), "t"), ev(model.StatusFailedAttempt, now.Add(-60*h), "f"), ev(model.StatusDelivered, now.Add(-50*h), "d")},
-		b3: {ev(model.StatusOutForDelivery, now.Add(-80*h), "o"), ev(model.StatusDelivered, now.Add(-50*h), "d")},
-		b4: {ev(model.StatusInTransit, now.Add(-5*h), "t"), ev(model.StatusException, now.Add(-4*h), "x"), ev(model.StatusException, now.Add(-3*h), "y")},
-		d1: {ev(model.StatusInTransit, now.Add(-12*h), "t"), ev(model.StatusDelivered, now.Add(-10*h), "d")},
-		d2: nil,
-		c1: {ev(model.StatusFailedAttempt, now.Add(-2*h), "f")},
+		b1:  {ev(model.StatusInfoReceived, now.Add(-70*h), "i"), ev(model.StatusInTransit, now.Add(-60*h), "t"), ev(model.StatusDelivered, now.Add(-50*h), "d")},
+		b2:  {ev(model.StatusInTransit, now.Add(-70*h), "t"), ev(model.StatusFailedAttempt, now.Add(-60*h), "f"), ev(model.StatusDelivered, now.Add(-50*h), "d")},
+		b3:  {ev(model.StatusOutForDelivery, now.Add(-80*h), "o"), ev(model.StatusDelivered, now.Add(-50*h), "d")},
+		b4:  {ev(model.StatusInTransit, now.Add(-5*h), "t"), ev(model.StatusException, now.Add(-4*h), "x"), ev(model.StatusException, now.Add(-3*h), "y")},
+		d1:  {ev(model.StatusInTransit, now.Add(-12*h), "t"), ev(model.StatusDelivered, now.Add(-10*h), "d")},
+		d2:  nil,
+		c1:  {ev(model.StatusFailedAttempt, now.Add(-2*h), "f")},
 		old: {ev(model.StatusException, since.Add(-2*h), "x")},
 		gx:  {ev(model.StatusInTransit, now.Add(-3*h), "t"), ev(model.StatusException, now.Add(-2*h), "x")},
 	})

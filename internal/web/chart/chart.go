@@ -187,7 +187,7 @@ const (
 	height  = 280.0
 	padL    = 64.0
 	padR    = 120.0 // room for the direct labels at the lines' ends
-	padT    = 16.0
+	padT    = 26.0
 	padB    = 56.0
 	plotW   = width - padL - padR
 	plotH   = height - padT - padB

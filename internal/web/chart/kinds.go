@@ -157,7 +157,7 @@ func (c GroupedBars) Render() template.HTML {
 			top := math.Max(padT, y(v))
 			fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="url(#%s-hatch-%d)" stroke="%s" stroke-width="1"/>`,
 				f2(left+1), f2(top), f2(math.Max(0, bw-2)), f2(padT+plotH-top), esc(c.ID), si, Palette[si%len(Palette)])
-			fmt.Fprintf(&b, `<text class="value-label" x="%s" y="%s" text-anchor="middle">%s</text>`, f2(left+bw/2), f2(math.Max(padT+10, top-4)), esc(c.format(v)))
+			fmt.Fprintf(&b, `<text class="value-label" x="%s" y="%s" text-anchor="middle">%s</text>`, f2(left+bw/2), f2(top-5), esc(c.format(v)))
 		}
 		b.WriteString(`</g>`)
 	}

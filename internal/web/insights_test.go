@@ -1,0 +1,188 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/api"
+	"github.com/shiphub/shiphub/internal/insights"
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store"
+	"github.com/shiphub/shiphub/internal/store/sqlite"
+	"github.com/shiphub/shiphub/internal/web"
+)
+
+// insightsNow is the fixed clock of the tests; near the real time, because
+// the cookie jar drops a session cookie that expired by the real clock.
+var insightsNow = time.Now().UTC().Truncate(time.Minute)
+
+// insightsServer is a dashboard on a fresh SQLite store whose insights
+// come from a snapshot service with a fixed clock, and a client signed in
+// to workspace acme.
+func insightsServer(t *testing.T, seed func(s store.Store)) (*http.Client, string) {
+	t.Helper()
+	st := sqlite.OpenTest(t)
+	if seed != nil {
+		seed(st)
+	}
+	now := func() time.Time { return insightsNow }
+	svc, err := insights.New(insights.Config{Store: st, Now: now})
+	require.NoError(t, err)
+	ui, err := web.New(web.Config{
+		Store:    st,
+		Keys:     []api.Key{{Workspace: "acme", Secret: "acme-key"}, {Workspace: "globex", Secret: "globex-key"}},
+		Now:      now,
+		Insights: svc,
+	})
+	require.NoError(t, err)
+	srv := httptest.NewServer(ui.Handler())
+	t.Cleanup(srv.Close)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	return signIn(t, srv.URL, "acme-key", jar), srv.URL
+}
+
+// signIn signs in with a key and returns a client with the session.
+func signIn(t *testing.T, base, key string, jar http.CookieJar) *http.Client {
+	t.Helper()
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.PostForm(base+"/ui/signin", url.Values{"key": {key}})
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, "signed in")
+	return &http.Client{Jar: jar}
+}
+
+func get(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	res, err := c.Get(u)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res.StatusCode, string(b)
+}
+
+// seedInsights puts in two carriers' shipments of acme, with events in
+// every window, and a globex shipment that must not show.
+func seedInsights(t *testing.T) func(s store.Store) {
+	return func(s store.Store) {
+		t.Helper()
+		ctx := context.Background()
+		_, _, err := s.AppendInbox(ctx, &model.InboxMessage{Workspace: "acme", Connection: "setup", Provider: "courier", Source: model.SourceWebhook,
+			DedupKey: "seed", Body: []byte("{}"), ReceivedAt: insightsNow})
+		require.NoError(t, err)
+		h := time.Hour
+		type ship struct {
+			ws, conn, carrier string
+			status            model.Status
+			events            []model.Status // one an hour, ending 2 h ago
+		}
+		ships := []ship{
+			{"acme", "courier", "bpost", model.StatusDelivered, []model.Status{model.StatusInfoReceived, model.StatusInTransit, model.StatusInTransit, model.StatusDelivered}},
+			{"acme", "courier", "bpost", model.StatusDelivered, []model.Status{model.StatusInTransit, model.StatusFailedAttempt, model.StatusDelivered}},
+			{"acme", "wics", "dhl", model.StatusException, []model.Status{model.StatusInTransit, model.StatusException}},
+			{"globex", "courier", "globexpress", model.StatusDelivered, []model.Status{model.StatusInTransit, model.StatusDelivered}},
+		}
+		n, err := s.ProcessInbox(ctx, 1, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
+			for i, sp := range ships {
+				sh := &model.Shipment{Workspace: sp.ws, Connection: sp.conn, Provider: "courier", ProviderRef: fmt.Sprintf("R%d", i),
+					StatusPosition: model.StatusPosition{Status: sp.status}, Carrier: sp.carrier,
+					CreatedAt: insightsNow.Add(-10 * h), UpdatedAt: insightsNow.Add(-2 * h)}
+				if sp.status == model.StatusDelivered {
+					sh.DeliveredAt = ptr(insightsNow.Add(-2 * h))
+				}
+				if err := tx.InsertShipment(ctx, sh); err != nil {
+					return err
+				}
+				for j, st := range sp.events {
+					at := insightsNow.Add(-2*h - time.Duration(len(sp.events)-1-j)*h)
+					if _, err := tx.InsertEvent(ctx, sh.ID, &model.Event{Status: st, ProviderCode: string(st), OccurredAt: at, Source: model.SourceWebhook, DedupKey: fmt.Sprint(j)}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestInsightsPage(t *testing.T) {
+	t.Parallel()
+	t.Run("ShowsTheFiveChartsWithTheirDataTablesAndFigures", func(t *testing.T) {
+		t.Parallel()
+		c, base := insightsServer(t, seedInsights(t))
+		status, body := get(t, c, base+"/ui/insights")
+		require.Equal(t, http.StatusOK, status, body)
+		require.Contains(t, body, `aria-current="page">Insights`)
+		for _, id := range []string{"chart-events-per-hour", "chart-statuses-per-day", "chart-transit", "chart-rates", "chart-first-attempt"} {
+			require.Contains(t, body, `<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" id="`+id+`"`, id)
+			require.Contains(t, body, `<table id="`+id+`-data">`, "each chart has its data table")
+		}
+		require.Equal(t, 5, strings.Count(body, `role="img"`))
+		require.NotContains(t, body, "No data yet:")
+		require.Contains(t, body, "As of <time")
+		// Figures in text.
+		require.Contains(t, body, "9 events. courier: 7. wics: 2.")
+		require.Contains(t, body, "bpost: median 2 h, p90 2 h, over 2 deliveries.")
+		require.Contains(t, body, "dhl: 100 % with an exception (1), 0 % with a failed attempt (0), of 1 shipments.")
+		require.Contains(t, body, `<strong class="first-rate">50 %</strong> delivered at the first attempt: 1 of 2.`)
+		require.NotContains(t, body, "globexpress", "another workspace's carrier is not shown")
+		require.Contains(t, body, "How the figures are defined")
+	})
+	t.Run("WithoutDataSaysNoDataYet", func(t *testing.T) {
+		t.Parallel()
+		c, base := insightsServer(t, nil)
+		status, body := get(t, c, base+"/ui/insights")
+		require.Equal(t, http.StatusOK, status, body)
+		require.Equal(t, 5, strings.Count(body, `<p class="no-data">No data yet`))
+		require.NotContains(t, body, `role="img"`)
+	})
+	t.Run("TheChartsFragmentIsTheirPartOnly", func(t *testing.T) {
+		t.Parallel()
+		c, base := insightsServer(t, seedInsights(t))
+		status, body := get(t, c, base+"/ui/insights?fragment=charts")
+		require.Equal(t, http.StatusOK, status, body)
+		require.True(t, strings.HasPrefix(strings.TrimSpace(body), `<div id="insights-charts"`), body)
+		require.NotContains(t, body, "<html")
+	})
+	t.Run("NeedsASignIn", func(t *testing.T) {
+		t.Parallel()
+		_, base := insightsServer(t, nil)
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err := c.Get(base + "/ui/insights")
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	})
+}
+
+func TestInsightsPageComputesWithoutAConfiguredSource(t *testing.T) {
+	t.Parallel()
+	st := sqlite.OpenTest(t)
+	seedInsights(t)(st)
+	ui, err := web.New(web.Config{Store: st, Keys: []api.Key{{Workspace: "acme", Secret: "k"}}, Now: func() time.Time { return insightsNow }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(ui.Handler())
+	t.Cleanup(srv.Close)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c := signIn(t, srv.URL, "k", jar)
+	status, body := get(t, c, srv.URL+"/ui/insights")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, `id="chart-first-attempt"`)
+}

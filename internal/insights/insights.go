@@ -192,7 +192,7 @@ func (s *Service) compute(ctx context.Context, workspace string) *Snapshot {
 		Workspace:     workspace,
 		AsOf:          now,
 		HoursSince:    now.Truncate(time.Hour).Add(-EventsWindow + time.Hour),
-		DaysSince:     now.Truncate(24*time.Hour).Add(-StatusWindow + 24*time.Hour),
+		DaysSince:     now.Truncate(24 * time.Hour).Add(-StatusWindow + 24*time.Hour),
 		CarriersSince: now.Add(-CarrierWindow),
 		Took:          map[string]time.Duration{},
 	}

@@ -246,6 +246,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.startRetention(ctx)
 	s.startConnStatus(ctx)
 	s.startSubscriptions(ctx)
+	s.startInsights(ctx)
 
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.httpSrv.Serve(ln) }()
@@ -291,6 +292,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		if err := s.stopSubscriptions(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.stopInsights(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		if err := s.Pollers.Stop(ctx); err != nil {

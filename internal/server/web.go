@@ -4,18 +4,24 @@ import (
 	"net/http"
 
 	"github.com/shiphub/shiphub/internal/api"
+	"github.com/shiphub/shiphub/internal/insights"
 	"github.com/shiphub/shiphub/internal/web"
 )
 
 // webParts is the dashboard (package web).
 type webParts struct {
 	UI *web.UI
+	// Insights keeps the insights page's snapshots (insights.go).
+	Insights *insights.Service
 }
 
 // buildWeb builds the dashboard, unless it is disabled.
 func (s *Server) buildWeb(keys []api.Key) error {
 	if s.cfg.Dashboard.Disabled {
 		return nil
+	}
+	if err := s.buildInsights(); err != nil {
+		return err
 	}
 	ui, err := web.New(web.Config{
 		Store:           s.Store,
@@ -27,6 +33,7 @@ func (s *Server) buildWeb(keys []api.Key) error {
 		Commands:        s.Commands,
 		Statuses:        s.ConnStatus,
 		DeliveryRetried: s.Deliver.Notify,
+		Insights:        s.Insights,
 	})
 	if err != nil {
 		return err

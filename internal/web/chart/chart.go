@@ -354,7 +354,10 @@ func table(m Meta, head []string, rows [][]string) string {
 
 // figure wraps a chart's SVG and its table.
 func figure(m Meta, svg, tbl string) template.HTML {
-	return template.HTML(`<figure class="chart" id="` + esc(m.ID) + `-figure">` + svg + tbl + `</figure>`) //nolint:gosec // every text in it is escaped
+	// On a narrow screen the chart keeps a legible size and scrolls
+	// sideways in its box, which takes the focus so a keyboard can scroll it.
+	return template.HTML(`<figure class="chart" id="` + esc(m.ID) + `-figure"><div class="chart-scroll" tabindex="0" role="group" aria-label="` +
+		esc(m.Title) + ` (chart)">` + svg + `</div>` + tbl + `</figure>`)
 }
 
 // seriesTable is the table of series over categories: a row per category.

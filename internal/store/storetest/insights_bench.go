@@ -29,7 +29,7 @@ func SeedInsights(tb testing.TB, s store.Store, shipments int, now time.Time) in
 		}
 		_, err := s.ProcessInbox(ctx, 1, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
 			for i := start; i < min(start+perTx, shipments); i++ {
-				first := now.Add(-span + time.Duration(int64(span)*int64(i)/int64(shipments)))
+				first := now.Add(-span + time.Duration(float64(span)*float64(i)/float64(shipments)))
 				statuses := []model.Status{model.StatusInfoReceived, model.StatusInTransit, model.StatusInTransit, model.StatusInTransit,
 					model.StatusInTransit, model.StatusInTransit, model.StatusInTransit, model.StatusOutForDelivery}
 				switch {

@@ -17,7 +17,7 @@ import (
 // insightsFuncs are the template functions of the insights pages.
 var insightsFuncs = template.FuncMap{
 	// count formats a count with thousands separators: 12,345.
-	"count": thousands,
+	"insightsCount": thousands,
 }
 
 // insightsWait bounds how long the page waits for a snapshot that has not

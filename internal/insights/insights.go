@@ -34,6 +34,10 @@ type Snapshot struct {
 	AsOf time.Time
 	// HoursSince, DaysSince and CarriersSince start the windows.
 	HoursSince, DaysSince, CarriersSince time.Time
+	// CarriersAsOf is when the carrier aggregates (transit times and
+	// rates) were computed: they read a month of shipments and are
+	// computed again every CarrierInterval only.
+	CarriersAsOf time.Time
 
 	EventsPerHour  []store.HourCount
 	StatusesPerDay []store.DayStatusCount
@@ -57,6 +61,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Interval is how often the snapshots are computed again; default 1m.
 	Interval time.Duration
+	// CarrierInterval is how often the carrier aggregates, which read a
+	// month of shipments and their documents, are computed again; default
+	// 10m (at 100,000 shipments they take seconds on PostgreSQL).
+	CarrierInterval time.Duration
 	// Timeout bounds each aggregation; default 30s.
 	Timeout time.Duration
 	// Now is the clock; nil means time.Now.
@@ -86,6 +94,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Minute
+	}
+	if cfg.CarrierInterval <= 0 {
+		cfg.CarrierInterval = 10 * time.Minute
+	}
+	if cfg.CarrierInterval < cfg.Interval {
+		cfg.CarrierInterval = cfg.Interval
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
@@ -194,6 +208,7 @@ func (s *Service) compute(ctx context.Context, workspace string) *Snapshot {
 		HoursSince:    now.Truncate(time.Hour).Add(-EventsWindow + time.Hour),
 		DaysSince:     now.Truncate(24 * time.Hour).Add(-StatusWindow + 24*time.Hour),
 		CarriersSince: now.Add(-CarrierWindow),
+		CarriersAsOf:  now,
 		Took:          map[string]time.Duration{},
 	}
 	run := func(name string, fn func(ctx context.Context) error, keep func()) {
@@ -222,14 +237,19 @@ func (s *Service) compute(ctx context.Context, workspace string) *Snapshot {
 		snap.StatusesPerDay, err = st.StatusesPerDay(c, workspace, snap.DaysSince)
 		return err
 	}, func() { snap.StatusesPerDay = prev.StatusesPerDay })
-	run("transit_times", func(c context.Context) (err error) {
-		snap.Transit, err = st.TransitTimes(c, workspace, snap.CarriersSince)
-		return err
-	}, func() { snap.Transit = prev.Transit })
-	run("carrier_rates", func(c context.Context) (err error) {
-		snap.Rates, err = st.CarrierRates(c, workspace, snap.CarriersSince)
-		return err
-	}, func() { snap.Rates = prev.Rates })
+	if !prev.CarriersAsOf.IsZero() && now.Sub(prev.CarriersAsOf) < s.cfg.CarrierInterval {
+		snap.CarriersSince, snap.CarriersAsOf = prev.CarriersSince, prev.CarriersAsOf
+		snap.Transit, snap.Rates = prev.Transit, prev.Rates
+	} else {
+		run("transit_times", func(c context.Context) (err error) {
+			snap.Transit, err = st.TransitTimes(c, workspace, snap.CarriersSince)
+			return err
+		}, func() { snap.Transit, snap.CarriersAsOf = prev.Transit, prev.CarriersAsOf })
+		run("carrier_rates", func(c context.Context) (err error) {
+			snap.Rates, err = st.CarrierRates(c, workspace, snap.CarriersSince)
+			return err
+		}, func() { snap.Rates, snap.CarriersAsOf = prev.Rates, prev.CarriersAsOf })
+	}
 	var total time.Duration
 	for _, d := range snap.Took {
 		total += d

@@ -99,7 +99,7 @@ func TestSnapshot(t *testing.T) {
 	t.Run("AFailedAggregationKeepsThePreviousFigures", func(t *testing.T) {
 		t.Parallel()
 		st, clk := &fakeStore{}, &clock{now: t0}
-		s, err := New(Config{Store: st, Now: clk.Now, Workspaces: []string{"acme"}})
+		s, err := New(Config{Store: st, Now: clk.Now, Workspaces: []string{"acme"}, CarrierInterval: time.Minute})
 		require.NoError(t, err)
 		s.Refresh(context.Background())
 		st.failTransit.Store(true)
@@ -111,6 +111,39 @@ func TestSnapshot(t *testing.T) {
 		require.Equal(t, []string{"transit_times"}, snap.Failed)
 		require.Len(t, snap.Transit, 1, "the previous transit times are kept")
 		require.Equal(t, int64(2), snap.EventsPerHour[0].Count, "the others are new")
+	})
+	t.Run("TheCarrierAggregatesAreComputedLessOften", func(t *testing.T) {
+		t.Parallel()
+		st, clk := &fakeStore{}, &clock{now: t0}
+		s, err := New(Config{Store: st, Now: clk.Now, Workspaces: []string{"acme"}})
+		require.NoError(t, err)
+		s.Refresh(context.Background())
+		clk.Add(time.Minute)
+		s.Refresh(context.Background())
+		snap := s.cached("acme")
+		require.Equal(t, t0.Add(time.Minute), snap.AsOf)
+		require.Equal(t, t0, snap.CarriersAsOf, "kept for ten minutes")
+		require.Equal(t, t0.Add(-30*24*time.Hour), snap.CarriersSince)
+		require.Len(t, snap.Rates, 1)
+		require.NotContains(t, snap.Took, "carrier_rates")
+		clk.Add(10 * time.Minute)
+		s.Refresh(context.Background())
+		snap = s.cached("acme")
+		require.Equal(t, t0.Add(11*time.Minute), snap.CarriersAsOf, "computed again")
+		require.Contains(t, snap.Took, "carrier_rates")
+	})
+	t.Run("AFailedCarrierAggregateIsTriedAgainNextTime", func(t *testing.T) {
+		t.Parallel()
+		st, clk := &fakeStore{}, &clock{now: t0}
+		st.failTransit.Store(true)
+		s, err := New(Config{Store: st, Now: clk.Now, Workspaces: []string{"acme"}})
+		require.NoError(t, err)
+		s.Refresh(context.Background())
+		require.True(t, s.cached("acme").CarriersAsOf.IsZero())
+		st.failTransit.Store(false)
+		clk.Add(time.Minute)
+		s.Refresh(context.Background())
+		require.Len(t, s.cached("acme").Transit, 1)
 	})
 	t.Run("StartComputesTheConfiguredWorkspacesUntilStop", func(t *testing.T) {
 		t.Parallel()

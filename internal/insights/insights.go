@@ -83,9 +83,24 @@ type Service struct {
 	// aggregating a second time.
 	computing sync.Map // workspace → *sync.Mutex
 
+	// life ends on Stop: the background loop and first computations run
+	// in it, not in the context of the request that asked first.
+	life     context.Context
+	endLife  context.CancelFunc
+	inflight map[string]*flight // under mu
+
 	stop chan struct{}
 	done chan struct{}
 }
+
+// flight is a first computation of a workspace's snapshot.
+type flight struct {
+	done chan struct{}
+	snap *Snapshot
+}
+
+// ErrPending means the workspace's first snapshot is still being computed.
+var ErrPending = errors.New("the insights are being computed")
 
 // New builds a Service.
 func New(cfg Config) (*Service, error) {
@@ -111,7 +126,8 @@ func New(cfg Config) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{cfg: cfg, log: log, snapshots: map[string]*Snapshot{}}, nil
+	life, end := context.WithCancel(context.Background())
+	return &Service{cfg: cfg, log: log, snapshots: map[string]*Snapshot{}, life: life, endLife: end, inflight: map[string]*flight{}}, nil
 }
 
 // Start computes every configured workspace's snapshot now and then every
@@ -120,14 +136,15 @@ func (s *Service) Start(ctx context.Context) {
 	if s.stop != nil {
 		return
 	}
-	s.stop, s.done = make(chan struct{}), make(chan struct{})
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop, done := make(chan struct{}), make(chan struct{})
+	s.stop, s.done = stop, done
+	ctx, cancel := context.WithCancel(s.life)
 	go func() {
-		<-s.stop
+		<-stop
 		cancel()
 	}()
 	go func() {
-		defer close(s.done)
+		defer close(done)
 		t := time.NewTicker(s.cfg.Interval)
 		defer t.Stop()
 		for {
@@ -141,8 +158,10 @@ func (s *Service) Start(ctx context.Context) {
 	}()
 }
 
-// Stop ends the background computation and waits for it.
+// Stop ends the background computation and waits for it; first
+// computations still running are cancelled.
 func (s *Service) Stop(ctx context.Context) error {
+	s.endLife()
 	if s.stop == nil {
 		return nil
 	}
@@ -166,18 +185,39 @@ func (s *Service) Refresh(ctx context.Context) {
 	}
 }
 
-// Snapshot returns the workspace's latest snapshot. The first call for a
-// workspace with none computes it (bounded by the timeout of each
-// aggregation and by ctx).
+// Snapshot returns the workspace's latest snapshot. When it has none
+// yet, it starts computing it (in the background: a request that gives up
+// does not cancel it) and waits until ctx is done; then the error is
+// ErrPending, and a later call finds the snapshot.
 func (s *Service) Snapshot(ctx context.Context, workspace string) (*Snapshot, error) {
 	if snap := s.cached(workspace); snap != nil {
 		return snap, nil
 	}
-	snap := s.compute(ctx, workspace)
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("computing the insights of %s: %w", workspace, ctx.Err())
+	s.mu.Lock()
+	f := s.inflight[workspace]
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		s.inflight[workspace] = f
+		go func() {
+			defer func() {
+				s.mu.Lock()
+				delete(s.inflight, workspace)
+				s.mu.Unlock()
+				close(f.done)
+			}()
+			f.snap = s.compute(s.life, workspace)
+		}()
 	}
-	return snap, nil
+	s.mu.Unlock()
+	select {
+	case <-f.done:
+		if f.snap == nil || s.life.Err() != nil {
+			return nil, fmt.Errorf("computing the insights of %s: the service stopped", workspace)
+		}
+		return f.snap, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("insights of %s: %w (%w)", workspace, ErrPending, ctx.Err())
+	}
 }
 
 func (s *Service) cached(workspace string) *Snapshot {

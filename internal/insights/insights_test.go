@@ -21,6 +21,9 @@ type fakeStore struct {
 	failTransit atomic.Bool
 	mu          sync.Mutex
 	since       map[string]time.Time
+	// block, when set, holds EventsPerHour until it is closed or the
+	// context ends.
+	block chan struct{}
 }
 
 func (f *fakeStore) seen(name string, since time.Time) {
@@ -32,8 +35,15 @@ func (f *fakeStore) seen(name string, since time.Time) {
 	f.since[name] = since
 }
 
-func (f *fakeStore) EventsPerHour(_ context.Context, ws string, since time.Time) ([]store.HourCount, error) {
+func (f *fakeStore) EventsPerHour(ctx context.Context, ws string, since time.Time) ([]store.HourCount, error) {
 	f.seen("hours", since)
+	if f.block != nil {
+		select {
+		case <-f.block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	return []store.HourCount{{Connection: ws, Hour: since, Count: f.calls.Add(1)}}, nil
 }
 
@@ -160,14 +170,34 @@ func TestSnapshot(t *testing.T) {
 		require.NotNil(t, s.cached("acme"))
 		require.NotNil(t, s.cached("globex"))
 	})
-	t.Run("ACancelledFirstCallFails", func(t *testing.T) {
+	t.Run("AFirstCallThatGivesUpLeavesTheComputationRunning", func(t *testing.T) {
 		t.Parallel()
-		s, err := New(Config{Store: &fakeStore{}})
+		st := &fakeStore{block: make(chan struct{})}
+		s, err := New(Config{Store: st})
 		require.NoError(t, err)
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		defer cancel()
 		_, err = s.Snapshot(ctx, "acme")
-		require.ErrorIs(t, err, context.Canceled)
+		require.ErrorIs(t, err, ErrPending)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		close(st.block)
+		snap, err := s.Snapshot(context.Background(), "acme")
+		require.NoError(t, err, "the same computation, finished")
+		require.Equal(t, int64(1), snap.EventsPerHour[0].Count)
+		require.Equal(t, int64(1), st.calls.Load())
+	})
+	t.Run("StopCancelsAFirstComputation", func(t *testing.T) {
+		t.Parallel()
+		st := &fakeStore{block: make(chan struct{})}
+		s, err := New(Config{Store: st})
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		defer cancel()
+		_, err = s.Snapshot(ctx, "acme")
+		require.ErrorIs(t, err, ErrPending)
+		require.NoError(t, s.Stop(context.Background()))
+		_, err = s.Snapshot(context.Background(), "acme")
+		require.Error(t, err)
 		require.Nil(t, s.cached("acme"), "nothing half-computed is kept")
 	})
 }

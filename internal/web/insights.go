@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -21,8 +22,10 @@ var insightsFuncs = template.FuncMap{
 }
 
 // insightsWait bounds how long the page waits for a snapshot that has not
-// been computed yet (the first view of a workspace).
-const insightsWait = 20 * time.Second
+// been computed yet (the first view of a workspace, or one right after the
+// start): a small store's takes milliseconds; a large one's goes on in the
+// background while the page says so and polls for it.
+const insightsWait = 80 * time.Millisecond
 
 // routesInsights registers the insights page. Without a configured
 // source, the page computes snapshots itself, on first use and then at
@@ -57,11 +60,16 @@ func (u *UI) routesInsights(mux *http.ServeMux) {
 		ctx, cancel := context.WithTimeout(r.Context(), insightsWait)
 		defer cancel()
 		snap, err := src.Snapshot(ctx, workspace(r))
-		if err != nil {
+		var data insightsPage
+		switch {
+		case errors.Is(err, insights.ErrPending):
+			data = insightsPage{Page: u.page(r, "Insights", "insights"), Pending: true}
+		case err != nil:
 			u.fail(w, r, fmt.Errorf("reading the insights: %w", err))
 			return
+		default:
+			data = buildInsights(u.page(r, "Insights", "insights"), snap)
 		}
-		data := buildInsights(u.page(r, "Insights", "insights"), snap)
 		if r.URL.Query().Get("fragment") == "charts" {
 			u.renderFragment(w, r, "insights", "insights-charts", data)
 			return
@@ -74,6 +82,8 @@ func (u *UI) routesInsights(mux *http.ServeMux) {
 type insightsPage struct {
 	Page
 	Snap *insights.Snapshot
+	// Pending means the workspace's first snapshot is still being computed.
+	Pending bool
 
 	// The charts; empty when their window holds no data.
 	Hours, Statuses, Transit, Rates, First template.HTML

@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -36,8 +37,9 @@ func insightsServer(t *testing.T, seed func(s store.Store)) (*http.Client, strin
 		seed(st)
 	}
 	now := func() time.Time { return insightsNow }
-	svc, err := insights.New(insights.Config{Store: st, Now: now})
+	svc, err := insights.New(insights.Config{Store: st, Now: now, Workspaces: []string{"acme"}})
 	require.NoError(t, err)
+	svc.Refresh(context.Background()) // as Start does before the page is asked
 	ui, err := web.New(web.Config{
 		Store:    st,
 		Keys:     []api.Key{{Workspace: "acme", Secret: "acme-key"}, {Workspace: "globex", Secret: "globex-key"}},
@@ -182,7 +184,39 @@ func TestInsightsPageComputesWithoutAConfiguredSource(t *testing.T) {
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
 	c := signIn(t, srv.URL, "k", jar)
+	// The first view may find the snapshot still being computed; it comes.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, body := get(t, c, srv.URL+"/ui/insights?fragment=charts")
+		require.Equal(t, http.StatusOK, status)
+		if strings.Contains(body, `id="chart-first-attempt"`) {
+			break
+		}
+		require.Contains(t, body, `id="insights-pending"`)
+		require.True(t, time.Now().Before(deadline), "the snapshot was never computed")
+		runtime.Gosched()
+	}
+}
+
+// pendingSource is a snapshot still being computed.
+type pendingSource struct{}
+
+func (pendingSource) Snapshot(context.Context, string) (*insights.Snapshot, error) {
+	return nil, fmt.Errorf("wrapped: %w", insights.ErrPending)
+}
+
+func TestInsightsPageSaysWhileTheFirstSnapshotIsComputed(t *testing.T) {
+	t.Parallel()
+	ui, err := web.New(web.Config{Store: sqlite.OpenTest(t), Keys: []api.Key{{Workspace: "acme", Secret: "k"}}, Insights: pendingSource{}})
+	require.NoError(t, err)
+	srv := httptest.NewServer(ui.Handler())
+	t.Cleanup(srv.Close)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c := signIn(t, srv.URL, "k", jar)
 	status, body := get(t, c, srv.URL+"/ui/insights")
 	require.Equal(t, http.StatusOK, status)
-	require.Contains(t, body, `id="chart-first-attempt"`)
+	require.Contains(t, body, `<p class="no-data" id="insights-pending" role="status">`)
+	require.Contains(t, body, `hx-trigger="every 2s"`, "it polls for the snapshot")
+	require.Contains(t, body, "How the figures are defined")
 }

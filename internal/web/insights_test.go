@@ -220,3 +220,56 @@ func TestInsightsPageSaysWhileTheFirstSnapshotIsComputed(t *testing.T) {
 	require.Contains(t, body, `hx-trigger="every 2s"`, "it polls for the snapshot")
 	require.Contains(t, body, "How the figures are defined")
 }
+
+// fullSource answers a snapshot as large as the page shows: 48 hours of
+// five connections, 14 days of eight statuses, four carriers.
+type fullSource struct{ snap *insights.Snapshot }
+
+func (f fullSource) Snapshot(context.Context, string) (*insights.Snapshot, error) { return f.snap, nil }
+
+func newFullSource(now time.Time) fullSource {
+	snap := &insights.Snapshot{Workspace: "acme", AsOf: now, CarriersAsOf: now,
+		HoursSince: now.Truncate(time.Hour).Add(-47 * time.Hour), DaysSince: now.Truncate(24 * time.Hour).Add(-13 * 24 * time.Hour), CarriersSince: now.Add(-30 * 24 * time.Hour)}
+	for h := range 48 {
+		for i, c := range []string{"courier", "ws", "wics", "aa", "gcl"} {
+			snap.EventsPerHour = append(snap.EventsPerHour, store.HourCount{Connection: c, Hour: snap.HoursSince.Add(time.Duration(h) * time.Hour), Count: int64(100*i + h)})
+		}
+	}
+	for d := range 14 {
+		for i, st := range []model.Status{model.StatusInfoReceived, model.StatusInTransit, model.StatusOutForDelivery, model.StatusFailedAttempt, model.StatusDelivered, model.StatusException, model.StatusReturned, model.StatusUnknown} {
+			snap.StatusesPerDay = append(snap.StatusesPerDay, store.DayStatusCount{Day: snap.DaysSince.AddDate(0, 0, d), Status: st, Count: int64(1000*i + d)})
+		}
+	}
+	for i, c := range []string{"bpost", "dhl", "dpd", "postnl"} {
+		snap.Transit = append(snap.Transit, store.CarrierTransit{Carrier: c, Shipments: 20000, P50: time.Duration(20+i) * time.Hour, P90: time.Duration(40+i) * time.Hour})
+		snap.Rates = append(snap.Rates, store.CarrierRate{Carrier: c, Shipments: 25000, Exceptions: 1250, FailedAttempts: 2500, Delivered: 22000, FirstAttempt: 20000})
+	}
+	return fullSource{snap: snap}
+}
+
+// BenchmarkInsightsPage measures the server time of /ui/insights from a
+// full snapshot (the page never aggregates).
+func BenchmarkInsightsPage(b *testing.B) {
+	ui, err := web.New(web.Config{Store: sqlite.OpenTest(b), Keys: []api.Key{{Workspace: "acme", Secret: "k"}}, Insights: newFullSource(time.Now().UTC())})
+	require.NoError(b, err)
+	srv := httptest.NewServer(ui.Handler())
+	b.Cleanup(srv.Close)
+	jar, err := cookiejar.New(nil)
+	require.NoError(b, err)
+	cb := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := cb.PostForm(srv.URL+"/ui/signin", url.Values{"key": {"k"}})
+	require.NoError(b, err)
+	res.Body.Close()
+	cookie := jar.Cookies(res.Request.URL)
+	require.NotEmpty(b, cookie)
+	b.ResetTimer()
+	for range b.N {
+		req := httptest.NewRequest(http.MethodGet, "/ui/insights", nil)
+		req.AddCookie(cookie[0])
+		w := httptest.NewRecorder()
+		ui.Handler().ServeHTTP(w, req)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="chart-first-attempt"`) {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}

@@ -36,7 +36,8 @@ type Snapshot struct {
 	HoursSince, DaysSince, CarriersSince time.Time
 	// CarriersAsOf is when the carrier aggregates (transit times and
 	// rates) were computed: they read a month of shipments and are
-	// computed again every CarrierInterval only.
+	// computed again every CarrierInterval only (every time while they
+	// find no shipment).
 	CarriersAsOf time.Time
 
 	EventsPerHour  []store.HourCount
@@ -277,7 +278,10 @@ func (s *Service) compute(ctx context.Context, workspace string) *Snapshot {
 		snap.StatusesPerDay, err = st.StatusesPerDay(c, workspace, snap.DaysSince)
 		return err
 	}, func() { snap.StatusesPerDay = prev.StatusesPerDay })
-	if !prev.CarriersAsOf.IsZero() && now.Sub(prev.CarriersAsOf) < s.cfg.CarrierInterval {
+	// The carrier aggregates are kept for CarrierInterval, unless they
+	// found nothing: then they are cheap, and the first shipments should
+	// show within a minute (the demo's do).
+	if !prev.CarriersAsOf.IsZero() && len(prev.Rates) > 0 && now.Sub(prev.CarriersAsOf) < s.cfg.CarrierInterval {
 		snap.CarriersSince, snap.CarriersAsOf = prev.CarriersSince, prev.CarriersAsOf
 		snap.Transit, snap.Rates = prev.Transit, prev.Rates
 	} else {

@@ -24,6 +24,8 @@ type fakeStore struct {
 	// block, when set, holds EventsPerHour until it is closed or the
 	// context ends.
 	block chan struct{}
+	// noRates makes CarrierRates find no shipment.
+	noRates bool
 }
 
 func (f *fakeStore) seen(name string, since time.Time) {
@@ -61,6 +63,9 @@ func (f *fakeStore) TransitTimes(_ context.Context, _ string, since time.Time) (
 }
 
 func (f *fakeStore) CarrierRates(context.Context, string, time.Time) ([]store.CarrierRate, error) {
+	if f.noRates {
+		return nil, nil
+	}
 	return []store.CarrierRate{{Carrier: "bpost", Shipments: 2}}, nil
 }
 
@@ -141,6 +146,16 @@ func TestSnapshot(t *testing.T) {
 		snap = s.cached("acme")
 		require.Equal(t, t0.Add(11*time.Minute), snap.CarriersAsOf, "computed again")
 		require.Contains(t, snap.Took, "carrier_rates")
+	})
+	t.Run("EmptyCarrierAggregatesAreComputedEveryTime", func(t *testing.T) {
+		t.Parallel()
+		st, clk := &fakeStore{noRates: true}, &clock{now: t0}
+		s, err := New(Config{Store: st, Now: clk.Now, Workspaces: []string{"acme"}})
+		require.NoError(t, err)
+		s.Refresh(context.Background())
+		clk.Add(time.Minute)
+		s.Refresh(context.Background())
+		require.Equal(t, t0.Add(time.Minute), s.cached("acme").CarriersAsOf)
 	})
 	t.Run("AFailedCarrierAggregateIsTriedAgainNextTime", func(t *testing.T) {
 		t.Parallel()

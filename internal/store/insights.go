@@ -28,9 +28,9 @@ type Insights interface {
 	// of the shipments delivered at or after since: from their first event
 	// of status in_transit or later (in_transit, out_for_delivery,
 	// available_for_pickup, failed_attempt, delivered), or their
-	// collected_at when it is set, to their delivered_at. A shipment
-	// without a start or a delivered_at, or with a start after its
-	// delivery, is left out.
+	// collected_at when it is set, to their delivered_at, or their first
+	// delivered event when the provider gives no delivered_at. A shipment
+	// without a start or with a start after its delivery is left out.
 	TransitTimes(ctx context.Context, workspace string, since time.Time) ([]CarrierTransit, error)
 	// CarrierRates counts, per carrier, the shipments updated at or after
 	// since, those of them with any exception event and those with any

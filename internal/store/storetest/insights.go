@@ -125,6 +125,8 @@ func carrierFixture(t *testing.T, s store.Store) time.Time {
 	d1 := mk("acme", "dhl", model.StatusDelivered, at(10*h))
 	d1.CollectedAt = at(15 * h)
 	d2 := mk("acme", "dhl", model.StatusDelivered, at(10*h))
+	// dhl: one without a delivered_at: its delivered event ends it, 3 h.
+	d3 := mk("acme", "dhl", model.StatusDelivered, nil)
 	// No carrier: counted under the provider; a failed attempt.
 	c1 := mk("acme", "", model.StatusFailedAttempt, nil)
 	// Outside the window, and another workspace.
@@ -139,6 +141,7 @@ func carrierFixture(t *testing.T, s store.Store) time.Time {
 		b4:  {ev(model.StatusInTransit, now.Add(-5*h), "t"), ev(model.StatusException, now.Add(-4*h), "x"), ev(model.StatusException, now.Add(-3*h), "y")},
 		d1:  {ev(model.StatusInTransit, now.Add(-12*h), "t"), ev(model.StatusDelivered, now.Add(-10*h), "d")},
 		d2:  nil,
+		d3:  {ev(model.StatusInTransit, now.Add(-9*h), "t"), ev(model.StatusDelivered, now.Add(-6*h), "d")},
 		c1:  {ev(model.StatusFailedAttempt, now.Add(-2*h), "f")},
 		old: {ev(model.StatusException, since.Add(-2*h), "x")},
 		gx:  {ev(model.StatusInTransit, now.Add(-3*h), "t"), ev(model.StatusException, now.Add(-2*h), "x")},
@@ -152,12 +155,12 @@ func testTransitTimes(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, []store.CarrierTransit{
 		{Carrier: "bpost", Shipments: 3, P50: 20 * time.Hour, P90: 30 * time.Hour},
-		{Carrier: "dhl", Shipments: 1, P50: 5 * time.Hour, P90: 5 * time.Hour},
+		{Carrier: "dhl", Shipments: 2, P50: 3 * time.Hour, P90: 5 * time.Hour},
 	}, got)
 
 	later, err := s.TransitTimes(ctx(t), "acme", base.Add(-20*time.Hour))
 	require.NoError(t, err)
-	require.Equal(t, []store.CarrierTransit{{Carrier: "dhl", Shipments: 1, P50: 5 * time.Hour, P90: 5 * time.Hour}}, later,
+	require.Equal(t, []store.CarrierTransit{{Carrier: "dhl", Shipments: 2, P50: 3 * time.Hour, P90: 5 * time.Hour}}, later,
 		"deliveries before the window are left out")
 }
 
@@ -168,7 +171,7 @@ func testCarrierRates(t *testing.T, s store.Store) {
 	require.Equal(t, []store.CarrierRate{
 		{Carrier: "bpost", Shipments: 4, Exceptions: 1, FailedAttempts: 1, Delivered: 3, FirstAttempt: 2},
 		{Carrier: "courier", Shipments: 1, FailedAttempts: 1},
-		{Carrier: "dhl", Shipments: 2, Delivered: 2, FirstAttempt: 2},
+		{Carrier: "dhl", Shipments: 3, Delivered: 3, FirstAttempt: 3},
 	}, got)
 
 	none, err := s.CarrierRates(ctx(t), "initech", since)

@@ -116,9 +116,13 @@ func Percent(v float64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64) + " %"
 }
 
-// Hours formats a value in hours: 36 h, 1.5 h.
+// Hours formats a value in hours: 36 h, 1.5 h; under an hour in minutes:
+// 12 min.
 func Hours(v float64) string {
 	v = clean(v)
+	if v > 0 && v < 1 {
+		return strconv.FormatFloat(math.Round(v*60), 'f', 0, 64) + " min"
+	}
 	if v >= 10 || v == math.Trunc(v) {
 		return Number(math.Round(v)) + " h"
 	}

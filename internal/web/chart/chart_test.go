@@ -137,6 +137,22 @@ func TestTicksAreRoundAndCoverTheMaximum(t *testing.T) {
 	}
 }
 
+func TestFormats(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		f    func(float64) string
+		v    float64
+		want string
+	}{
+		{Hours, 0, "0 h"}, {Hours, 0.2, "12 min"}, {Hours, 1.5, "1.5 h"}, {Hours, 36.4, "36 h"},
+		{Percent, 12.5, "12.5 %"}, {Percent, 100, "100 %"}, {Percent, math.NaN(), "0 %"},
+		{Number, 950, "950"}, {Number, 12345, "12.3k"}, {Number, 3.4e6, "3.4M"}, {Number, -1, "0"},
+	}
+	for _, c := range cases {
+		require.Equal(t, c.want, c.f(c.v), "%v", c.v)
+	}
+}
+
 // wellFormed checks the output parses as XML (the SVG and the table).
 func wellFormed(t *testing.T, s string) {
 	t.Helper()

@@ -253,6 +253,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.startStuck(ctx)
 	s.startConnStatus(ctx)
 	s.startSubscriptions(ctx)
+	s.startInsights(ctx)
 
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.httpSrv.Serve(ln) }()
@@ -302,6 +303,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		if err := s.stopSubscriptions(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.stopInsights(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		if err := s.Pollers.Stop(ctx); err != nil {

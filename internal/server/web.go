@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/shiphub/shiphub/internal/api"
+	"github.com/shiphub/shiphub/internal/insights"
 	"github.com/shiphub/shiphub/internal/web"
 )
 
@@ -13,12 +14,17 @@ type webParts struct {
 	Live *web.Live
 
 	UI *web.UI
+	// Insights keeps the insights page's snapshots (insights.go).
+	Insights *insights.Service
 }
 
 // buildWeb builds the dashboard, unless it is disabled.
 func (s *Server) buildWeb(keys []api.Key) error {
 	if s.cfg.Dashboard.Disabled {
 		return nil
+	}
+	if err := s.buildInsights(); err != nil {
+		return err
 	}
 	ui, err := web.New(web.Config{
 		Store:           s.Store,
@@ -32,6 +38,7 @@ func (s *Server) buildWeb(keys []api.Key) error {
 		Statuses:        s.ConnStatus,
 		DeliveryRetried: s.Deliver.Notify,
 		Connections:     s.webConnections,
+		Insights:        s.Insights,
 	})
 	if err != nil {
 		return err

@@ -113,6 +113,7 @@ type Store interface {
 	Stuck
 	Overview
 	Sessions
+	Insights
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

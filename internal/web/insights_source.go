@@ -1,11 +1,17 @@
 package web
 
-import "context"
+import (
+	"context"
+
+	"github.com/shiphub/shiphub/internal/insights"
+)
 
 // InsightsSource answers the insights page's charts. Package insights
 // implements it with a snapshot per workspace it keeps current in the
-// background, so the page never waits for the aggregation.
-// TODO(insights): the snapshot type; this is the skeleton's placeholder.
+// background, so the page never waits for the aggregation (but the first
+// view of a workspace it does not compute in the background).
 type InsightsSource interface {
-	Snapshot(ctx context.Context, workspace string) (any, error)
+	Snapshot(ctx context.Context, workspace string) (*insights.Snapshot, error)
 }
+
+var _ InsightsSource = (*insights.Service)(nil)

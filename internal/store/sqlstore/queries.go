@@ -80,7 +80,7 @@ func newQueries(d Dialect) queries {
 		shipmentInsert: b(`INSERT INTO shipments (workspace, connection, provider, provider_ref, ref_key, status, status_event_id, doc, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		shipmentUpdate: b(`UPDATE shipments SET status = ?, status_event_id = ?, doc = ?, updated_at = ? WHERE id = ? AND workspace = ?`),
-		eventInsert: b(`INSERT INTO events (shipment_id, dedup_key, occurred_at, doc) VALUES (?, ?, ?, ?)
+		eventInsert: b(`INSERT INTO events (shipment_id, dedup_key, occurred_at, doc, status) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (shipment_id, dedup_key) DO NOTHING RETURNING id`),
 		// Events of the same instant come in the order of their dedup key,
 		// which the provider's content decides, so a shipment reads the same

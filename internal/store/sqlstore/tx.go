@@ -238,7 +238,7 @@ func (t *tx) InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) 
 		dedup = e.DedupKey
 	}
 	var id int64
-	err = t.queryRow(ctx, t.s.q.eventInsert, shipmentID, dedup, micros(e.OccurredAt), string(doc)).Scan(&id)
+	err = t.queryRow(ctx, t.s.q.eventInsert, shipmentID, dedup, micros(e.OccurredAt), string(doc), string(e.Status)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -60,7 +60,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IntakeErrorsReadBackNewestFirstWithinAWorkspace", testIntakeErrors},
 		{"AnIntakeErrorKeepsAtMostItsCapOfBytes", testIntakeErrorBodyIsCapped},
 	}
-	for _, c := range slices.Concat(cases, webhookCases, inboxCases, linkCases, retentionCases, orderCases, stockCases, inboundCases, returnCases, rateBudgetCases, rateLevelCases, commandCases, returnCommandCases, activityCases, cursorCases, shipmentFilterCases, stuckCases, sessionCases, deliveryLogCases) {
+	for _, c := range slices.Concat(cases, webhookCases, inboxCases, linkCases, retentionCases, orderCases, stockCases, inboundCases, returnCases, rateBudgetCases, rateLevelCases, commandCases, returnCommandCases, activityCases, cursorCases, shipmentFilterCases, stuckCases, sessionCases, deliveryLogCases, insightsCases) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, open(t))

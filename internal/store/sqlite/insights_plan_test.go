@@ -1,0 +1,64 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/store/sqlite"
+)
+
+// TestInsightsReadIndexes checks, with EXPLAIN QUERY PLAN, that the
+// carrier rates find the problem events in the partial index
+// events_problems (its condition repeated word for word, or SQLite does
+// not use it) and the window's shipments in shipments_by_updated: never a
+// scan of events or shipments. The queries are those of
+// sqlstore/insights.go.
+func TestInsightsReadIndexes(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := sqlite.New(context.Background(), sqlite.Config{Path: path, Synchronous: "NORMAL"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+
+	cases := []struct {
+		name, query string
+		want        []string
+	}{
+		{"ProblemEvents", `SELECT e.shipment_id, e.status, min(e.occurred_at)
+			FROM events e JOIN shipments s ON s.id = e.shipment_id
+			WHERE e.status IN ('exception', 'failed_attempt') AND s.workspace = 'a' AND s.updated_at >= 0
+			GROUP BY e.shipment_id, e.status`, []string{"events_problems", "shipments_by_updated"}},
+		{"WindowShipments", `SELECT s.id, json_extract(s.doc, '$.carrier'), s.provider, s.status FROM shipments s
+			WHERE s.workspace = 'a' AND s.updated_at >= 0`, []string{"shipments_by_updated"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			rows, err := db.Query("EXPLAIN QUERY PLAN " + c.query)
+			require.NoError(t, err)
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, notused int
+				var detail string
+				require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
+				plan = append(plan, detail)
+			}
+			require.NoError(t, rows.Err())
+			all := strings.Join(plan, "; ")
+			for _, w := range c.want {
+				require.Contains(t, all, w, "plan: %s", all)
+			}
+			require.NotContains(t, all, "SCAN e", "plan: %s", all)
+			require.NotContains(t, all, "SCAN s", "plan: %s", all)
+		})
+	}
+}

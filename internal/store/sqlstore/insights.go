@@ -179,7 +179,7 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 }
 
 // CarrierRates reads the workspace's shipments updated in the window
-// through shipments_by_updated, then their exception and failed-attempt
+// through shipments_by_update, then their exception and failed-attempt
 // events through the partial index events_problems, which holds only
 // those: neither read parses an event's document.
 func (s *Store) CarrierRates(ctx context.Context, workspace string, since time.Time) ([]store.CarrierRate, error) {

@@ -10,11 +10,10 @@ CREATE INDEX events_by_time ON events (occurred_at);
 -- events that went wrong; the index holds only those.
 CREATE INDEX events_problems ON events (shipment_id, status, occurred_at)
 	WHERE status IN ('exception', 'failed_attempt');
--- The carrier aggregates read the shipments updated in a window.
-CREATE INDEX shipments_by_updated ON shipments (workspace, updated_at);
+-- The carrier aggregates read the shipments updated in a window through
+-- shipments_by_update (00008).
 
 -- +goose Down
-DROP INDEX shipments_by_updated;
 DROP INDEX events_problems;
 DROP INDEX events_by_time;
 ALTER TABLE events DROP COLUMN status;

@@ -38,6 +38,44 @@ var ordersFuncs = template.FuncMap{
 	},
 	// fulPath escapes a path segment (a SKU in a link).
 	"fulPath": url.PathEscape,
+	// fulCommands is the data of the partial "ful-commands" (partials.html):
+	// a detail page's commands, its element ids' prefix id, what the
+	// commands were sent for (these) and where a resource without commands
+	// came from (origin).
+	"fulCommands": func(p Page, canRetry bool, cmds []*model.Command, id, these, origin string) fulCommandsData {
+		return fulCommandsData{ID: id, These: these, Origin: origin, Commands: cmds, Retry: fulRetryOf(p, canRetry)}
+	},
+	// fulRetry is what a command's retry button needs of its page.
+	"fulRetry": fulRetryOf,
+	// fulCommandRetry is the data of the partial "ful-command-retry".
+	"fulCommandRetry": func(r fulRetryData, c *model.Command) fulCommandRetryData {
+		return fulCommandRetryData{fulRetryData: r, Command: c}
+	},
+}
+
+// fulRetryData is what a command's retry button needs of its page: whether
+// the dashboard retries commands (CanRetry), the form's CSRF token and the
+// page to come back to.
+type fulRetryData struct {
+	CanRetry   bool
+	CSRF, Path string
+}
+
+func fulRetryOf(p Page, canRetry bool) fulRetryData {
+	return fulRetryData{CanRetry: canRetry, CSRF: p.CSRF, Path: p.Path}
+}
+
+// fulCommandsData is the data of the partial "ful-commands".
+type fulCommandsData struct {
+	ID, These, Origin string
+	Commands          []*model.Command
+	Retry             fulRetryData
+}
+
+// fulCommandRetryData is the data of the partial "ful-command-retry".
+type fulCommandRetryData struct {
+	fulRetryData
+	Command *model.Command
 }
 
 func fulQty(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

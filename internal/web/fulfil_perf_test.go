@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -65,11 +63,7 @@ func TestFulfilPagesStayFastWithManyRows(t *testing.T) {
 			require.NoError(t, err)
 			srv := httptest.NewServer(ui.Handler())
 			defer srv.Close()
-			jar, _ := cookiejar.New(nil)
-			c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			res, err := c.PostForm(srv.URL+"/ui/signin", url.Values{"key": {"acme-key"}})
-			require.NoError(t, err)
-			_ = res.Body.Close()
+			c := web.SignedInClient(t, srv.URL, "acme-key")
 			for _, path := range []string{
 				"/ui/orders", "/ui/orders?status=shipped", "/ui/orders?connection=ants&status=cancelled", "/ui/inbound?connection=ants&status=received", "/ui/returns?connection=gcl&status=processed",
 				"/ui/orders?q=R-50000", "/ui/orders?before=50000", "/ui/orders/50000",

@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -60,24 +57,12 @@ func newOvHub(t *testing.T) *ovHub {
 // client signs in with key and returns a client that keeps the session.
 func (h *ovHub) client(t testing.TB, key string) *http.Client {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := c.PostForm(h.srv.URL+"/ui/signin", url.Values{"key": {key}})
-	require.NoError(t, err)
-	_ = res.Body.Close()
-	require.Equal(t, http.StatusSeeOther, res.StatusCode)
-	return c
+	return web.SignedInClient(t, h.srv.URL, key)
 }
 
 func ovGet(t *testing.T, c *http.Client, u string) (int, string) {
 	t.Helper()
-	res, err := c.Get(u)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res.StatusCode, string(b)
+	return web.GetPage(t, c, u)
 }
 
 var ovSeq atomic.Int64

@@ -69,16 +69,10 @@ func (e *fulEnv) getOK(path string) string {
 // inTx runs fn in the pipeline's transaction, as a message being applied.
 func (e *fulEnv) inTx(fn func(ctx context.Context, tx store.Tx) error) {
 	e.t.Helper()
-	ctx := context.Background()
-	_, _, err := e.store.AppendInbox(ctx, &model.InboxMessage{
+	n := web.InPipelineTx(e.t, e.store, 1, &model.InboxMessage{
 		Workspace: "setup", Connection: "setup", Provider: "courier", Source: model.SourceWebhook, Topic: "setup",
 		DedupKey: fmt.Sprintf("ful-%d", fulSeq.Add(1)), ContentType: "application/json", Body: []byte(`{}`), ReceivedAt: fulBase,
-	})
-	require.NoError(e.t, err)
-	n, err := e.store.ProcessInbox(ctx, 1, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
-		return fn(ctx, tx)
-	})
-	require.NoError(e.t, err)
+	}, fn)
 	require.Equal(e.t, 1, n)
 }
 

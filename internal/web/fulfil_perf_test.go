@@ -97,16 +97,13 @@ func fulMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // and returns to workspace acme, in transactions of 5,000.
 func fillFulfil(t *testing.T, s store.Store, n, m int) {
 	t.Helper()
-	ctx := context.Background()
 	seq := 0
 	batch := func(count int, fn func(ctx context.Context, tx store.Tx, i int) error) {
 		for from := 0; from < count; from += 5000 {
 			seq++
-			_, _, err := s.AppendInbox(ctx, &model.InboxMessage{Workspace: "setup", Connection: "setup", Provider: "courier",
+			web.InPipelineTx(t, s, 1, &model.InboxMessage{Workspace: "setup", Connection: "setup", Provider: "courier",
 				Source: model.SourceWebhook, Topic: "setup", DedupKey: "fill-" + strconv.Itoa(seq), ContentType: "application/json",
-				Body: []byte(`{}`), ReceivedAt: fulBase})
-			require.NoError(t, err)
-			_, err = s.ProcessInbox(ctx, 1, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
+				Body: []byte(`{}`), ReceivedAt: fulBase}, func(ctx context.Context, tx store.Tx) error {
 				for i := from; i < min(from+5000, count); i++ {
 					if err := fn(ctx, tx, i); err != nil {
 						return err
@@ -114,7 +111,6 @@ func fillFulfil(t *testing.T, s store.Store, n, m int) {
 				}
 				return nil
 			})
-			require.NoError(t, err)
 		}
 	}
 	conns := []string{"wics", "ants", "gcl"}

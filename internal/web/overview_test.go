@@ -69,12 +69,8 @@ var ovSeq atomic.Int64
 
 func (h *ovHub) inTx(t *testing.T, fn func(ctx context.Context, tx store.Tx) error) {
 	t.Helper()
-	ctx := context.Background()
-	_, _, err := h.store.AppendInbox(ctx, &model.InboxMessage{Workspace: "acme", Connection: "setup", Provider: "courier",
-		Source: model.SourceWebhook, DedupKey: fmt.Sprintf("ov-%d", ovSeq.Add(1)), Body: []byte(`{}`), ReceivedAt: ovT0})
-	require.NoError(t, err)
-	n, err := h.store.ProcessInbox(ctx, 10, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error { return fn(ctx, tx) })
-	require.NoError(t, err)
+	n := web.InPipelineTx(t, h.store, 10, &model.InboxMessage{Workspace: "acme", Connection: "setup", Provider: "courier",
+		Source: model.SourceWebhook, DedupKey: fmt.Sprintf("ov-%d", ovSeq.Add(1)), Body: []byte(`{}`), ReceivedAt: ovT0}, fn)
 	require.Equal(t, 1, n)
 }
 

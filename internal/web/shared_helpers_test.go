@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -8,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store"
 )
 
 // The helpers of the page tests, of this package and of web_test: they
@@ -37,4 +41,20 @@ func GetPage(t testing.TB, c *http.Client, u string) (int, string) {
 	b, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
 	return res.StatusCode, string(b)
+}
+
+// InPipelineTx stores msg in the inbox and runs fn in the transaction of
+// ProcessInbox(batch), as the pipeline applies a message, so fn may write
+// what only the pipeline writes. It returns how many messages the
+// transaction took.
+func InPipelineTx(t testing.TB, st store.Store, batch int, msg *model.InboxMessage, fn func(ctx context.Context, tx store.Tx) error) int {
+	t.Helper()
+	ctx := context.Background()
+	_, _, err := st.AppendInbox(ctx, msg)
+	require.NoError(t, err)
+	n, err := st.ProcessInbox(ctx, batch, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
+		return fn(ctx, tx)
+	})
+	require.NoError(t, err)
+	return n
 }

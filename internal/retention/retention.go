@@ -13,11 +13,9 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/shiphub/shiphub/internal/coord"
-	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/recovery"
 	"github.com/shiphub/shiphub/internal/store"
@@ -64,9 +62,7 @@ type Service struct {
 	// log carries component=retention; base is without it, for
 	// recovery.Report, which adds its own.
 	log, base *slog.Logger
-	cancel    context.CancelFunc
-	done      chan struct{}
-	mu        sync.Mutex
+	loop      coord.Periodic
 }
 
 // New checks cfg, fills in its defaults and builds a service.
@@ -116,42 +112,16 @@ func knownTable(t store.RetentionTable) bool {
 // Start runs the policy every interval, on whichever instance holds the
 // lease, until Stop. With an empty policy it does nothing.
 func (s *Service) Start(ctx context.Context) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.done != nil || len(s.Policy()) == 0 {
+	if len(s.Policy()) == 0 {
 		return
 	}
-	ctx, s.cancel = context.WithCancel(ctx)
-	s.done = make(chan struct{})
 	lease := &coord.Singleton{Leases: s.cfg.Store, Name: LeaseName, Holder: s.cfg.Holder, TTL: s.cfg.LeaseTTL, Logger: s.log}
-	go func() {
-		defer close(s.done)
-		lease.Run(ctx, func(ctx context.Context) {
-			for {
-				_, _ = s.RunOnce(ctx)
-				if !ctxtime.Sleep(ctx, s.cfg.Interval) {
-					return
-				}
-			}
-		})
-	}()
+	s.loop.Start(ctx, lease, s.cfg.Interval, func(ctx context.Context) { _, _ = s.RunOnce(ctx) })
 }
 
 // Stop ends the service and waits for a batch in progress, or for ctx.
 func (s *Service) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	cancel, done := s.cancel, s.done
-	s.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("stopping retention: %w", ctx.Err())
-	}
+	return s.loop.Stop(ctx, "retention")
 }
 
 // Policy is the tables pruned and how long each keeps its rows.

@@ -10,11 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/shiphub/shiphub/internal/coord"
-	"github.com/shiphub/shiphub/internal/ctxtime"
 	"github.com/shiphub/shiphub/internal/metrics"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/recovery"
@@ -64,9 +62,7 @@ type Config struct {
 type Service struct {
 	cfg       Config
 	log, base *slog.Logger
-	mu        sync.Mutex
-	cancel    context.CancelFunc
-	done      chan struct{}
+	loop      coord.Periodic
 }
 
 // New checks cfg, fills in its defaults and builds a service.
@@ -131,42 +127,16 @@ func final(st model.Status) bool {
 // Start scans every interval, on whichever instance holds the lease, until
 // Stop. With no workspace or no status to scan it does nothing.
 func (s *Service) Start(ctx context.Context) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.done != nil || len(s.cfg.Workspaces) == 0 || len(s.statuses()) == 0 {
+	if len(s.cfg.Workspaces) == 0 || len(s.statuses()) == 0 {
 		return
 	}
-	ctx, s.cancel = context.WithCancel(ctx)
-	s.done = make(chan struct{})
 	lease := &coord.Singleton{Leases: s.cfg.Store, Name: LeaseName, Holder: s.cfg.Holder, TTL: s.cfg.LeaseTTL, Logger: s.log, Metrics: s.cfg.Metrics}
-	go func() {
-		defer close(s.done)
-		lease.Run(ctx, func(ctx context.Context) {
-			for {
-				_, _ = s.RunOnce(ctx)
-				if !ctxtime.Sleep(ctx, s.cfg.Interval) {
-					return
-				}
-			}
-		})
-	}()
+	s.loop.Start(ctx, lease, s.cfg.Interval, func(ctx context.Context) { _, _ = s.RunOnce(ctx) })
 }
 
 // Stop ends the service and waits for a batch in progress, or for ctx.
 func (s *Service) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	cancel, done := s.cancel, s.done
-	s.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("stopping the stuck scan: %w", ctx.Err())
-	}
+	return s.loop.Stop(ctx, "the stuck scan")
 }
 
 // RunOnce scans every workspace and status once, batch by batch, until no

@@ -3,11 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -50,27 +47,15 @@ func newFulEnv(t *testing.T, options ...func(*web.Config)) *fulEnv {
 	require.NoError(t, err)
 	srv := httptest.NewServer(ui.Handler())
 	t.Cleanup(srv.Close)
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-	res, err := c.PostForm(srv.URL+"/ui/signin", url.Values{"key": {"acme-key"}})
-	require.NoError(t, err)
-	_ = res.Body.Close()
-	require.Equal(t, http.StatusSeeOther, res.StatusCode, "signing in")
+	c := web.SignedInClient(t, srv.URL, "acme-key")
+	c.Timeout = 10 * time.Second
 	return &fulEnv{t: t, store: s, server: srv, client: c}
 }
 
 // get fetches a dashboard path and returns the status and the body.
 func (e *fulEnv) get(path string) (int, string) {
 	e.t.Helper()
-	res, err := e.client.Get(e.server.URL + path)
-	require.NoError(e.t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(e.t, err)
-	return res.StatusCode, string(b)
+	return web.GetPage(e.t, e.client, e.server.URL+path)
 }
 
 // getOK fetches a page that must answer 200.
@@ -84,16 +69,10 @@ func (e *fulEnv) getOK(path string) string {
 // inTx runs fn in the pipeline's transaction, as a message being applied.
 func (e *fulEnv) inTx(fn func(ctx context.Context, tx store.Tx) error) {
 	e.t.Helper()
-	ctx := context.Background()
-	_, _, err := e.store.AppendInbox(ctx, &model.InboxMessage{
+	n := web.InPipelineTx(e.t, e.store, 1, &model.InboxMessage{
 		Workspace: "setup", Connection: "setup", Provider: "courier", Source: model.SourceWebhook, Topic: "setup",
 		DedupKey: fmt.Sprintf("ful-%d", fulSeq.Add(1)), ContentType: "application/json", Body: []byte(`{}`), ReceivedAt: fulBase,
-	})
-	require.NoError(e.t, err)
-	n, err := e.store.ProcessInbox(ctx, 1, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
-		return fn(ctx, tx)
-	})
-	require.NoError(e.t, err)
+	}, fn)
 	require.Equal(e.t, 1, n)
 }
 

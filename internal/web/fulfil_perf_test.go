@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -65,11 +63,7 @@ func TestFulfilPagesStayFastWithManyRows(t *testing.T) {
 			require.NoError(t, err)
 			srv := httptest.NewServer(ui.Handler())
 			defer srv.Close()
-			jar, _ := cookiejar.New(nil)
-			c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			res, err := c.PostForm(srv.URL+"/ui/signin", url.Values{"key": {"acme-key"}})
-			require.NoError(t, err)
-			_ = res.Body.Close()
+			c := web.SignedInClient(t, srv.URL, "acme-key")
 			for _, path := range []string{
 				"/ui/orders", "/ui/orders?status=shipped", "/ui/orders?connection=ants&status=cancelled", "/ui/inbound?connection=ants&status=received", "/ui/returns?connection=gcl&status=processed",
 				"/ui/orders?q=R-50000", "/ui/orders?before=50000", "/ui/orders/50000",
@@ -103,16 +97,13 @@ func fulMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // and returns to workspace acme, in transactions of 5,000.
 func fillFulfil(t *testing.T, s store.Store, n, m int) {
 	t.Helper()
-	ctx := context.Background()
 	seq := 0
 	batch := func(count int, fn func(ctx context.Context, tx store.Tx, i int) error) {
 		for from := 0; from < count; from += 5000 {
 			seq++
-			_, _, err := s.AppendInbox(ctx, &model.InboxMessage{Workspace: "setup", Connection: "setup", Provider: "courier",
+			web.InPipelineTx(t, s, 1, &model.InboxMessage{Workspace: "setup", Connection: "setup", Provider: "courier",
 				Source: model.SourceWebhook, Topic: "setup", DedupKey: "fill-" + strconv.Itoa(seq), ContentType: "application/json",
-				Body: []byte(`{}`), ReceivedAt: fulBase})
-			require.NoError(t, err)
-			_, err = s.ProcessInbox(ctx, 1, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error {
+				Body: []byte(`{}`), ReceivedAt: fulBase}, func(ctx context.Context, tx store.Tx) error {
 				for i := from; i < min(from+5000, count); i++ {
 					if err := fn(ctx, tx, i); err != nil {
 						return err
@@ -120,7 +111,6 @@ func fillFulfil(t *testing.T, s store.Store, n, m int) {
 				}
 				return nil
 			})
-			require.NoError(t, err)
 		}
 	}
 	conns := []string{"wics", "ants", "gcl"}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
@@ -27,9 +25,9 @@ var inboundFuncs = template.FuncMap{
 // inboundListPage is the data of /ui/inbound.
 type inboundListPage struct {
 	Page
-	Q, Status, Connection string
-	Statuses              []model.InboundStatus
-	Inbound               []*model.Inbound
+	fulFilters
+	Statuses []model.InboundStatus
+	Inbound  []*model.Inbound
 	fulList
 }
 
@@ -50,21 +48,12 @@ func (u *UI) routesInbound(mux *http.ServeMux) {
 }
 
 func (u *UI) inboundList(w http.ResponseWriter, r *http.Request) {
-	before, err := fulBefore(r)
+	before, f, err := fulListFilters(r, model.InboundStatuses, "an inbound status")
 	if err != nil {
 		u.badRequest(w, r, err.Error())
 		return
 	}
-	q := r.URL.Query()
-	d := inboundListPage{
-		Page: u.page(r, "Inbound goods", "inbound"),
-		Q:    strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Connection: strings.TrimSpace(q.Get("connection")),
-		Statuses: model.InboundStatuses,
-	}
-	if d.Status != "" && !fulValidStatus(model.InboundStatuses, model.InboundStatus(d.Status)) {
-		u.badRequest(w, r, fmt.Sprintf("%q is not an inbound status", d.Status))
-		return
-	}
+	d := inboundListPage{Page: u.page(r, "Inbound goods", "inbound"), fulFilters: f, Statuses: model.InboundStatuses}
 	list, err := u.cfg.Store.ListInbound(r.Context(), store.InboundFilter{
 		Workspace: workspace(r), Reference: d.Q, Status: model.InboundStatus(d.Status), Connection: d.Connection,
 		BeforeID: before, Limit: fulPageSize + 1,
@@ -73,18 +62,8 @@ func (u *UI) inboundList(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, fmt.Errorf("listing inbound goods: %w", err))
 		return
 	}
-	more := len(list) > fulPageSize
-	var next string
-	if more {
-		list = list[:fulPageSize]
-		next = strconv.FormatInt(list[len(list)-1].ID, 10)
-	}
-	d.Inbound, d.fulList = list, fulPaging(r, more, next)
-	if fulPartial(r) {
-		u.renderFragment(w, r, "inbound", "inbound-rows", d)
-		return
-	}
-	u.render(w, r, "inbound", d)
+	d.Inbound, d.fulList = fulPage(r, list, func(x *model.Inbound) int64 { return x.ID })
+	u.fulRender(w, r, "inbound", "inbound-rows", d)
 }
 
 func (u *UI) inboundDetail(w http.ResponseWriter, r *http.Request) {
@@ -114,9 +93,5 @@ func (u *UI) inboundDetail(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, fmt.Errorf("listing the commands of inbound goods %d: %w", id, err))
 		return
 	}
-	if fulPartial(r) {
-		u.renderFragment(w, r, "inbounditem", "inbound-body", d)
-		return
-	}
-	u.render(w, r, "inbounditem", d)
+	u.fulRender(w, r, "inbounditem", "inbound-body", d)
 }

@@ -3,9 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"runtime"
@@ -49,30 +47,19 @@ func insightsServer(t *testing.T, seed func(s store.Store)) (*http.Client, strin
 	require.NoError(t, err)
 	srv := httptest.NewServer(ui.Handler())
 	t.Cleanup(srv.Close)
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	return signIn(t, srv.URL, "acme-key", jar), srv.URL
+	return signIn(t, srv.URL, "acme-key"), srv.URL
 }
 
 // signIn signs in with a key and returns a client with the session.
-func signIn(t *testing.T, base, key string, jar http.CookieJar) *http.Client {
+// Unlike web.SignedInClient's, the client follows redirects.
+func signIn(t *testing.T, base, key string) *http.Client {
 	t.Helper()
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := c.PostForm(base+"/ui/signin", url.Values{"key": {key}})
-	require.NoError(t, err)
-	res.Body.Close()
-	require.Equal(t, http.StatusSeeOther, res.StatusCode, "signed in")
-	return &http.Client{Jar: jar}
+	return &http.Client{Jar: web.SignedInClient(t, base, key).Jar}
 }
 
 func get(t *testing.T, c *http.Client, u string) (int, string) {
 	t.Helper()
-	res, err := c.Get(u)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res.StatusCode, string(b)
+	return web.GetPage(t, c, u)
 }
 
 // seedInsights puts in two carriers' shipments of acme, with events in
@@ -181,9 +168,7 @@ func TestInsightsPageComputesWithoutAConfiguredSource(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewServer(ui.Handler())
 	t.Cleanup(srv.Close)
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	c := signIn(t, srv.URL, "k", jar)
+	c := signIn(t, srv.URL, "k")
 	// The first view may find the snapshot still being computed; it comes.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -211,9 +196,7 @@ func TestInsightsPageSaysWhileTheFirstSnapshotIsComputed(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewServer(ui.Handler())
 	t.Cleanup(srv.Close)
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	c := signIn(t, srv.URL, "k", jar)
+	c := signIn(t, srv.URL, "k")
 	status, body := get(t, c, srv.URL+"/ui/insights")
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, body, `<p class="no-data" id="insights-pending" role="status">`)
@@ -254,13 +237,9 @@ func BenchmarkInsightsPage(b *testing.B) {
 	require.NoError(b, err)
 	srv := httptest.NewServer(ui.Handler())
 	b.Cleanup(srv.Close)
-	jar, err := cookiejar.New(nil)
+	signin, err := url.Parse(srv.URL + "/ui/signin")
 	require.NoError(b, err)
-	cb := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := cb.PostForm(srv.URL+"/ui/signin", url.Values{"key": {"k"}})
-	require.NoError(b, err)
-	res.Body.Close()
-	cookie := jar.Cookies(res.Request.URL)
+	cookie := web.SignedInClient(b, srv.URL, "k").Jar.Cookies(signin)
 	require.NotEmpty(b, cookie)
 	b.ResetTimer()
 	for range b.N {

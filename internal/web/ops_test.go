@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -92,14 +91,7 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (h *opsHub) signIn(key string) *opsBrowser {
 	h.t.Helper()
-	jar, err := cookiejar.New(nil)
-	require.NoError(h.t, err)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := c.PostForm(h.srv.URL+"/ui/signin", url.Values{"key": {key}})
-	require.NoError(h.t, err)
-	_ = res.Body.Close()
-	require.Equal(h.t, http.StatusSeeOther, res.StatusCode)
-	b := &opsBrowser{t: h.t, hub: h, c: c}
+	b := &opsBrowser{t: h.t, hub: h, c: SignedInClient(h.t, h.srv.URL, key)}
 	_, body := b.get("/ui/deliveries")
 	m := csrfField.FindStringSubmatch(body)
 	require.NotNil(h.t, m, "the page carries a CSRF token")
@@ -109,12 +101,7 @@ func (h *opsHub) signIn(key string) *opsBrowser {
 
 func (b *opsBrowser) get(path string) (int, string) {
 	b.t.Helper()
-	res, err := b.c.Get(b.hub.srv.URL + path)
-	require.NoError(b.t, err)
-	defer func() { _ = res.Body.Close() }()
-	body, err := io.ReadAll(res.Body)
-	require.NoError(b.t, err)
-	return res.StatusCode, string(body)
+	return GetPage(b.t, b.c, b.hub.srv.URL+path)
 }
 
 // post submits a form with the session's CSRF token, unless noCSRF.

@@ -38,6 +38,44 @@ var ordersFuncs = template.FuncMap{
 	},
 	// fulPath escapes a path segment (a SKU in a link).
 	"fulPath": url.PathEscape,
+	// fulCommands is the data of the partial "ful-commands" (partials.html):
+	// a detail page's commands, its element ids' prefix id, what the
+	// commands were sent for (these) and where a resource without commands
+	// came from (origin).
+	"fulCommands": func(p Page, canRetry bool, cmds []*model.Command, id, these, origin string) fulCommandsData {
+		return fulCommandsData{ID: id, These: these, Origin: origin, Commands: cmds, Retry: fulRetryOf(p, canRetry)}
+	},
+	// fulRetry is what a command's retry button needs of its page.
+	"fulRetry": fulRetryOf,
+	// fulCommandRetry is the data of the partial "ful-command-retry".
+	"fulCommandRetry": func(r fulRetryData, c *model.Command) fulCommandRetryData {
+		return fulCommandRetryData{fulRetryData: r, Command: c}
+	},
+}
+
+// fulRetryData is what a command's retry button needs of its page: whether
+// the dashboard retries commands (CanRetry), the form's CSRF token and the
+// page to come back to.
+type fulRetryData struct {
+	CanRetry   bool
+	CSRF, Path string
+}
+
+func fulRetryOf(p Page, canRetry bool) fulRetryData {
+	return fulRetryData{CanRetry: canRetry, CSRF: p.CSRF, Path: p.Path}
+}
+
+// fulCommandsData is the data of the partial "ful-commands".
+type fulCommandsData struct {
+	ID, These, Origin string
+	Commands          []*model.Command
+	Retry             fulRetryData
+}
+
+// fulCommandRetryData is the data of the partial "ful-command-retry".
+type fulCommandRetryData struct {
+	fulRetryData
+	Command *model.Command
 }
 
 func fulQty(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
@@ -127,6 +165,51 @@ func fulPaging(r *http.Request, more bool, next string) fulList {
 	return l
 }
 
+// fulFilters are the filters of the orders, inbound and returns lists:
+// q (any reference), status and connection.
+type fulFilters struct {
+	Q, Status, Connection string
+}
+
+// fulListFilters reads a list's cursor and its q, status and connection
+// filters; a status not in statuses is an error naming it as what ("an
+// order status").
+func fulListFilters[S ~string](r *http.Request, statuses []S, what string) (int64, fulFilters, error) {
+	before, err := fulBefore(r)
+	if err != nil {
+		return 0, fulFilters{}, err
+	}
+	q := r.URL.Query()
+	f := fulFilters{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Connection: strings.TrimSpace(q.Get("connection"))}
+	if f.Status != "" && !fulValidStatus(statuses, S(f.Status)) {
+		return 0, fulFilters{}, fmt.Errorf("%q is not %s", f.Status, what)
+	}
+	return before, f, nil
+}
+
+// fulPage cuts a list read with Limit fulPageSize+1 to one page and
+// builds its paging: there is a next page when the store returned more
+// than a page, continued after the id of the last row shown.
+func fulPage[T any](r *http.Request, list []T, id func(T) int64) ([]T, fulList) {
+	more := len(list) > fulPageSize
+	var next string
+	if more {
+		list = list[:fulPageSize]
+		next = strconv.FormatInt(id(list[len(list)-1]), 10)
+	}
+	return list, fulPaging(r, more, next)
+}
+
+// fulRender writes a page, or only its template block (a list's rows, a
+// detail page's live body) when htmx asks for it.
+func (u *UI) fulRender(w http.ResponseWriter, r *http.Request, page, block string, data any) {
+	if fulPartial(r) {
+		u.renderFragment(w, r, page, block, data)
+		return
+	}
+	u.render(w, r, page, data)
+}
+
 func fulCloneValues(v url.Values) url.Values {
 	out := url.Values{}
 	for k, vs := range v {
@@ -149,9 +232,9 @@ func fulID(r *http.Request) (int64, bool) {
 // ordersPage is the data of /ui/orders.
 type ordersPage struct {
 	Page
-	Q, Status, Connection string
-	Statuses              []model.OrderStatus
-	Orders                []*model.Order
+	fulFilters
+	Statuses []model.OrderStatus
+	Orders   []*model.Order
 	fulList
 }
 
@@ -186,21 +269,12 @@ func (u *UI) routesOrders(mux *http.ServeMux) {
 }
 
 func (u *UI) ordersList(w http.ResponseWriter, r *http.Request) {
-	before, err := fulBefore(r)
+	before, f, err := fulListFilters(r, model.OrderStatuses, "an order status")
 	if err != nil {
 		u.badRequest(w, r, err.Error())
 		return
 	}
-	q := r.URL.Query()
-	d := ordersPage{
-		Page: u.page(r, "Orders", "orders"),
-		Q:    strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Connection: strings.TrimSpace(q.Get("connection")),
-		Statuses: model.OrderStatuses,
-	}
-	if d.Status != "" && !fulValidStatus(model.OrderStatuses, model.OrderStatus(d.Status)) {
-		u.badRequest(w, r, fmt.Sprintf("%q is not an order status", d.Status))
-		return
-	}
+	d := ordersPage{Page: u.page(r, "Orders", "orders"), fulFilters: f, Statuses: model.OrderStatuses}
 	orders, err := u.cfg.Store.ListOrders(r.Context(), store.OrderFilter{
 		Workspace: workspace(r), Reference: d.Q, Status: model.OrderStatus(d.Status), Connection: d.Connection,
 		BeforeID: before, Limit: fulPageSize + 1,
@@ -209,20 +283,8 @@ func (u *UI) ordersList(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, fmt.Errorf("listing orders: %w", err))
 		return
 	}
-	more := len(orders) > fulPageSize
-	if more {
-		orders = orders[:fulPageSize]
-	}
-	var next string
-	if more {
-		next = strconv.FormatInt(orders[len(orders)-1].ID, 10)
-	}
-	d.Orders, d.fulList = orders, fulPaging(r, more, next)
-	if fulPartial(r) {
-		u.renderFragment(w, r, "orders", "orders-rows", d)
-		return
-	}
-	u.render(w, r, "orders", d)
+	d.Orders, d.fulList = fulPage(r, orders, func(o *model.Order) int64 { return o.ID })
+	u.fulRender(w, r, "orders", "orders-rows", d)
 }
 
 func fulValidStatus[S ~string](all []S, s S) bool {
@@ -280,9 +342,5 @@ func (u *UI) orderDetail(w http.ResponseWriter, r *http.Request) {
 	} else if o.Status == model.OrderRejected {
 		d.Rejection = "the provider refused the order"
 	}
-	if fulPartial(r) {
-		u.renderFragment(w, r, "order", "order-body", d)
-		return
-	}
-	u.render(w, r, "order", d)
+	u.fulRender(w, r, "order", "order-body", d)
 }

@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -60,36 +57,20 @@ func newOvHub(t *testing.T) *ovHub {
 // client signs in with key and returns a client that keeps the session.
 func (h *ovHub) client(t testing.TB, key string) *http.Client {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := c.PostForm(h.srv.URL+"/ui/signin", url.Values{"key": {key}})
-	require.NoError(t, err)
-	_ = res.Body.Close()
-	require.Equal(t, http.StatusSeeOther, res.StatusCode)
-	return c
+	return web.SignedInClient(t, h.srv.URL, key)
 }
 
 func ovGet(t *testing.T, c *http.Client, u string) (int, string) {
 	t.Helper()
-	res, err := c.Get(u)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res.StatusCode, string(b)
+	return web.GetPage(t, c, u)
 }
 
 var ovSeq atomic.Int64
 
 func (h *ovHub) inTx(t *testing.T, fn func(ctx context.Context, tx store.Tx) error) {
 	t.Helper()
-	ctx := context.Background()
-	_, _, err := h.store.AppendInbox(ctx, &model.InboxMessage{Workspace: "acme", Connection: "setup", Provider: "courier",
-		Source: model.SourceWebhook, DedupKey: fmt.Sprintf("ov-%d", ovSeq.Add(1)), Body: []byte(`{}`), ReceivedAt: ovT0})
-	require.NoError(t, err)
-	n, err := h.store.ProcessInbox(ctx, 10, func(ctx context.Context, tx store.Tx, _ []*model.InboxMessage) error { return fn(ctx, tx) })
-	require.NoError(t, err)
+	n := web.InPipelineTx(t, h.store, 10, &model.InboxMessage{Workspace: "acme", Connection: "setup", Provider: "courier",
+		Source: model.SourceWebhook, DedupKey: fmt.Sprintf("ov-%d", ovSeq.Add(1)), Body: []byte(`{}`), ReceivedAt: ovT0}, fn)
 	require.Equal(t, 1, n)
 }
 

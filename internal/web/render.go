@@ -85,8 +85,12 @@ func ago(d time.Duration) string {
 	}
 }
 
+// mustParsePages parses one template per page: a clone of the layout and
+// the shared partials (templates/partials.html, named templates any page
+// may call), with the page's own file added. Neither of the two shared
+// files is a page.
 func mustParsePages() pageSet {
-	layout := template.Must(template.New("layout.html").Funcs(funcs()).ParseFS(templateFS, "templates/layout.html"))
+	layout := template.Must(template.New("layout.html").Funcs(funcs()).ParseFS(templateFS, "templates/layout.html", "templates/partials.html"))
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -94,7 +98,7 @@ func mustParsePages() pageSet {
 	pages := pageSet{}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name == "layout" {
+		if name == "layout" || name == "partials" {
 			continue
 		}
 		pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, f))

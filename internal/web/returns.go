@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/shiphub/shiphub/internal/api"
 	"github.com/shiphub/shiphub/internal/model"
@@ -18,9 +17,9 @@ var returnsFuncs = template.FuncMap{}
 // returnsPage is the data of /ui/returns.
 type returnsPage struct {
 	Page
-	Q, Status, Connection string
-	Statuses              []model.ReturnStatus
-	Returns               []*model.Return
+	fulFilters
+	Statuses []model.ReturnStatus
+	Returns  []*model.Return
 	fulList
 }
 
@@ -44,21 +43,12 @@ func (u *UI) routesReturns(mux *http.ServeMux) {
 }
 
 func (u *UI) returnsList(w http.ResponseWriter, r *http.Request) {
-	before, err := fulBefore(r)
+	before, f, err := fulListFilters(r, model.ReturnStatuses, "a return status")
 	if err != nil {
 		u.badRequest(w, r, err.Error())
 		return
 	}
-	q := r.URL.Query()
-	d := returnsPage{
-		Page: u.page(r, "Returns", "returns"),
-		Q:    strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Connection: strings.TrimSpace(q.Get("connection")),
-		Statuses: model.ReturnStatuses,
-	}
-	if d.Status != "" && !fulValidStatus(model.ReturnStatuses, model.ReturnStatus(d.Status)) {
-		u.badRequest(w, r, fmt.Sprintf("%q is not a return status", d.Status))
-		return
-	}
+	d := returnsPage{Page: u.page(r, "Returns", "returns"), fulFilters: f, Statuses: model.ReturnStatuses}
 	list, err := u.cfg.Store.ListReturns(r.Context(), store.ReturnFilter{
 		Workspace: workspace(r), Reference: d.Q, Status: model.ReturnStatus(d.Status), Connection: d.Connection,
 		BeforeID: before, Limit: fulPageSize + 1,
@@ -67,18 +57,8 @@ func (u *UI) returnsList(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, fmt.Errorf("listing returns: %w", err))
 		return
 	}
-	more := len(list) > fulPageSize
-	var next string
-	if more {
-		list = list[:fulPageSize]
-		next = strconv.FormatInt(list[len(list)-1].ID, 10)
-	}
-	d.Returns, d.fulList = list, fulPaging(r, more, next)
-	if fulPartial(r) {
-		u.renderFragment(w, r, "returns", "returns-rows", d)
-		return
-	}
-	u.render(w, r, "returns", d)
+	d.Returns, d.fulList = fulPage(r, list, func(x *model.Return) int64 { return x.ID })
+	u.fulRender(w, r, "returns", "returns-rows", d)
 }
 
 // loadReturn reads a return of the session's workspace; another
@@ -118,11 +98,7 @@ func (u *UI) returnDetail(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, fmt.Errorf("listing the commands of return %d: %w", ret.ID, err))
 		return
 	}
-	if fulPartial(r) {
-		u.renderFragment(w, r, "return", "return-body", d)
-		return
-	}
-	u.render(w, r, "return", d)
+	u.fulRender(w, r, "return", "return-body", d)
 }
 
 // returnLabel serves a return's label as the API does (GET

@@ -3,11 +3,8 @@ package web
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -57,24 +54,13 @@ func newShipEnvOn(t *testing.T, st store.Store, workspace string) *shipEnv {
 	require.NoError(t, err)
 	srv := httptest.NewServer(ui.Handler())
 	t.Cleanup(srv.Close)
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.PostForm(srv.URL+"/ui/signin", url.Values{"key": {workspace + "-key-0123456789"}})
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "signing in")
+	c := SignedInClient(t, srv.URL, workspace+"-key-0123456789")
 	return &shipEnv{t: t, st: st, srv: srv, client: c, now: shipNow}
 }
 
 func (e *shipEnv) get(path string) (int, string) {
 	e.t.Helper()
-	resp, err := e.client.Get(e.srv.URL + path)
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(e.t, err)
-	return resp.StatusCode, string(b)
+	return GetPage(e.t, e.client, e.srv.URL+path)
 }
 
 func (e *shipEnv) getOK(path string) string {

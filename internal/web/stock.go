@@ -108,18 +108,8 @@ func (u *UI) productsList(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, fmt.Errorf("listing products: %w", err))
 		return
 	}
-	more := len(list) > fulPageSize
-	var next string
-	if more {
-		list = list[:fulPageSize]
-		next = strconv.FormatInt(list[len(list)-1].ID, 10)
-	}
-	d.Products, d.fulList = list, fulPaging(r, more, next)
-	if fulPartial(r) {
-		u.renderFragment(w, r, "products", "products-rows", d)
-		return
-	}
-	u.render(w, r, "products", d)
+	d.Products, d.fulList = fulPage(r, list, func(p *model.Product) int64 { return p.ID })
+	u.fulRender(w, r, "products", "products-rows", d)
 }
 
 func (u *UI) stockList(w http.ResponseWriter, r *http.Request) {
@@ -142,24 +132,12 @@ func (u *UI) stockList(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, fmt.Errorf("listing stock: %w", err))
 		return
 	}
-	more := len(rows) > fulPageSize
-	if more {
-		rows = rows[:fulPageSize]
-	}
-	var next string
-	if more {
-		next = strconv.FormatInt(rows[len(rows)-1].ID, 10)
-	}
-	d.fulList = fulPaging(r, more, next)
+	rows, d.fulList = fulPage(r, rows, func(s *model.Stock) int64 { return s.ID })
 	if d.Rows, err = u.stockNames(r.Context(), workspace(r), rows); err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	if fulPartial(r) {
-		u.renderFragment(w, r, "stock", "stock-rows", d)
-		return
-	}
-	u.render(w, r, "stock", d)
+	u.fulRender(w, r, "stock", "stock-rows", d)
 }
 
 // stockNames pairs stock rows with their products' names: one indexed
@@ -267,9 +245,5 @@ func (u *UI) stockSKU(w http.ResponseWriter, r *http.Request) {
 	if mf.BeforeID > 0 {
 		d.BodyURL += "&" + url.Values{"before": {q.Get("before")}, "at": {q.Get("at")}}.Encode()
 	}
-	if fulPartial(r) {
-		u.renderFragment(w, r, "stocksku", "stock-sku-body", d)
-		return
-	}
-	u.render(w, r, "stocksku", d)
+	u.fulRender(w, r, "stocksku", "stock-sku-body", d)
 }

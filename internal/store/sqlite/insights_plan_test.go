@@ -1,15 +1,9 @@
 package sqlite_test
 
 import (
-	"context"
-	"database/sql"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/shiphub/shiphub/internal/store/sqlite"
 )
 
 // TestInsightsReadIndexes checks, with EXPLAIN QUERY PLAN, that the
@@ -20,13 +14,7 @@ import (
 // sqlstore/insights.go.
 func TestInsightsReadIndexes(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "hub.db")
-	s, err := sqlite.New(context.Background(), sqlite.Config{Path: path, Synchronous: "NORMAL"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
+	db := planDB(t)
 
 	cases := []struct {
 		name, query string
@@ -42,18 +30,7 @@ func TestInsightsReadIndexes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			rows, err := db.Query("EXPLAIN QUERY PLAN " + c.query)
-			require.NoError(t, err)
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
-				plan = append(plan, detail)
-			}
-			require.NoError(t, rows.Err())
-			all := strings.Join(plan, "; ")
+			all := queryPlan(t, db, c.query)
 			for _, w := range c.want {
 				require.Contains(t, all, w, "plan: %s", all)
 			}

@@ -1,15 +1,9 @@
 package sqlite_test
 
 import (
-	"context"
-	"database/sql"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/shiphub/shiphub/internal/store/sqlite"
 )
 
 // TestPeriodicScansHaveAnIndex checks, with EXPLAIN QUERY PLAN, that the
@@ -18,13 +12,7 @@ import (
 // whole workspace, no sort of what they read.
 func TestPeriodicScansHaveAnIndex(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "hub.db")
-	s, err := sqlite.New(context.Background(), sqlite.Config{Path: path, Synchronous: "NORMAL"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
+	db := planDB(t)
 
 	cases := []struct{ name, query, index string }{
 		{"carrier rules page through a workspace's shipments by update", `SELECT id, updated_at FROM shipments
@@ -49,18 +37,7 @@ func TestPeriodicScansHaveAnIndex(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			rows, err := db.Query("EXPLAIN QUERY PLAN " + c.query)
-			require.NoError(t, err)
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
-				plan = append(plan, detail)
-			}
-			require.NoError(t, rows.Err())
-			all := strings.Join(plan, "; ")
+			all := queryPlan(t, db, c.query)
 			require.Contains(t, all, "INDEX "+c.index, "plan: %s", all)
 			require.NotContains(t, all, "TEMP B-TREE", "plan: %s", all)
 		})

@@ -1,15 +1,9 @@
 package sqlite_test
 
 import (
-	"context"
-	"database/sql"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/shiphub/shiphub/internal/store/sqlite"
 )
 
 // TestShipmentFiltersHaveAnIndex checks, with EXPLAIN QUERY PLAN, that the
@@ -18,13 +12,7 @@ import (
 // order for a date range.
 func TestShipmentFiltersHaveAnIndex(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "hub.db")
-	s, err := sqlite.New(context.Background(), sqlite.Config{Path: path, Synchronous: "NORMAL"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
+	db := planDB(t)
 
 	const cols = `id, workspace, connection, provider, provider_ref, status, status_event_id, doc, created_at`
 	plain := func(where string) string {
@@ -57,18 +45,7 @@ func TestShipmentFiltersHaveAnIndex(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			rows, err := db.Query("EXPLAIN QUERY PLAN " + c.query)
-			require.NoError(t, err)
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
-				plan = append(plan, detail)
-			}
-			require.NoError(t, rows.Err())
-			all := strings.Join(plan, "; ")
+			all := queryPlan(t, db, c.query)
 			require.Contains(t, all, c.index, "plan: %s", all)
 			require.NotContains(t, all, "SCAN shipments", "plan: %s", all)
 			if !c.sorts {

@@ -177,7 +177,12 @@ func FuzzCharts(f *testing.F) {
 		if n < 0 {
 			n = -n
 		}
-		n %= 200
+		// Enough categories to crowd every axis; more only slow the smoke
+		// run of CI (each execution renders four charts).
+		n %= 60
+		if len(name) > 80 {
+			name = name[:80]
+		}
 		cats := make([]string, n)
 		vals := make([]float64, n)
 		for i := range cats {
@@ -192,6 +197,11 @@ func FuzzCharts(f *testing.F) {
 			GroupedBars{Meta: m, Categories: cats, Series: series, Max: a}.Render(),
 			BigNumber{Meta: m, Value: a, Note: name}.Render(),
 		} {
+			// The regular expression only where a number could have gone
+			// wrong: it is most of an execution's time otherwise.
+			if !strings.Contains(string(out), "NaN") && !strings.Contains(string(out), "Inf") {
+				continue
+			}
 			if m := notFinite.FindString(string(out)); m != "" {
 				t.Fatalf("a coordinate is not finite: %s", m)
 			}

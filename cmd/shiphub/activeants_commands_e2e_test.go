@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,13 @@ func TestActiveAntsProductBarcodeEditEndToEnd(t *testing.T) {
 	var pc api.ProductCommand
 	require.NoError(t, json.Unmarshal(body, &pc))
 	waitCommand(t, h, pc.Command.ID, 15*time.Second, model.CommandSucceeded)
+	// The command succeeds when its answer is in the inbox; the barcode the
+	// precheck compares with is the hub's product once that answer is applied.
+	eventually(t, 15*time.Second, "the hub's product with its barcode", func() bool {
+		var got model.Product
+		return apiGet(t, h, acmeKey, fmt.Sprintf("/api/v1/products/%d", pc.Product.ID), &got) == http.StatusOK &&
+			slices.Contains(got.Barcodes, p.Barcode)
+	})
 
 	const newBarcode = "8719990000017"
 	commands := len(listCommands(t, h, ""))

@@ -105,9 +105,9 @@ func opsExcerpt(s string, n int) string {
 
 // opsBack returns the form's "back" field when it is a path under prefix,
 // else prefix: a form can send the browser back to its own page, never
-// elsewhere.
+// elsewhere. backPath makes the safety check, as for every form.
 func opsBack(r *http.Request, prefix string) string {
-	back := r.PostFormValue("back")
+	back := backPath(r.PostFormValue("back"))
 	if back == prefix || strings.HasPrefix(back, prefix+"?") {
 		return back
 	}

@@ -86,12 +86,7 @@ func (c Line) Render() template.HTML {
 // data table.
 func (c StackedBars) Render() template.HTML {
 	var b strings.Builder
-	lh := legendHeight(c.Series)
-	open(&b, c.Meta, height+lh)
-	patternDefs(&b, c.ID, len(c.Series))
-	n := len(c.Categories)
-	slot := plotW / math.Max(1, float64(n))
-	x := func(i int) float64 { return padL + slot*(float64(i)+0.5) }
+	slot, x := openBars(&b, c.Meta, c.Categories, c.Series)
 	max := 0.0
 	for i := range c.Categories {
 		sum := 0.0
@@ -120,21 +115,14 @@ func (c StackedBars) Render() template.HTML {
 		}
 		b.WriteString(`</g>`)
 	}
-	legend(&b, c.ID, c.Series, height+4)
-	b.WriteString(`</svg>`)
-	return figure(c.Meta, b.String(), seriesTable(c.Meta, c.XLabel, c.Categories, c.Series))
+	return closeBars(&b, c.Meta, c.XLabel, c.Categories, c.Series)
 }
 
 // Render draws the grouped bars, each labelled with its value, a legend of
 // their patterns, and the data table.
 func (c GroupedBars) Render() template.HTML {
 	var b strings.Builder
-	lh := legendHeight(c.Series)
-	open(&b, c.Meta, height+lh)
-	patternDefs(&b, c.ID, len(c.Series))
-	n := len(c.Categories)
-	slot := plotW / math.Max(1, float64(n))
-	x := func(i int) float64 { return padL + slot*(float64(i)+0.5) }
+	slot, x := openBars(&b, c.Meta, c.Categories, c.Series)
 	max := clean(c.Max)
 	if max == 0 {
 		for _, s := range c.Series {
@@ -161,9 +149,7 @@ func (c GroupedBars) Render() template.HTML {
 		}
 		b.WriteString(`</g>`)
 	}
-	legend(&b, c.ID, c.Series, height+4)
-	b.WriteString(`</svg>`)
-	return figure(c.Meta, b.String(), seriesTable(c.Meta, c.XLabel, c.Categories, c.Series))
+	return closeBars(&b, c.Meta, c.XLabel, c.Categories, c.Series)
 }
 
 // Render draws the figure in large type over a bar filled to it, and a
@@ -182,4 +168,21 @@ func (c BigNumber) Render() template.HTML {
 	fmt.Fprintf(&b, `<text x="%s" y="%s">0 %%</text><text x="%s" y="%s" text-anchor="end">100 %%</text>`, f2(padL), f2(barY+barH+16), f2(padL+plotW+padR-24), f2(barY+barH+16))
 	b.WriteString(`</svg>`)
 	return figure(c.Meta, b.String(), table(c.Meta, []string{c.Title, "Value"}, [][]string{{c.Note, pct}}))
+}
+
+// openBars starts a bar chart: the SVG with room for the legend, the
+// hatch patterns of its series, and one slot per category; x is the
+// centre of category i's slot.
+func openBars(b *strings.Builder, m Meta, categories []string, series []Series) (slot float64, x func(int) float64) {
+	open(b, m, height+legendHeight(series))
+	patternDefs(b, m.ID, len(series))
+	slot = plotW / math.Max(1, float64(len(categories)))
+	return slot, func(i int) float64 { return padL + slot*(float64(i)+0.5) }
+}
+
+// closeBars ends a bar chart with its legend and adds the data table.
+func closeBars(b *strings.Builder, m Meta, xLabel string, categories []string, series []Series) template.HTML {
+	legend(b, m.ID, series, height+4)
+	b.WriteString(`</svg>`)
+	return figure(m, b.String(), seriesTable(m, xLabel, categories, series))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	_ "modernc.org/sqlite"
+
+	"github.com/shiphub/shiphub/internal/store/sqlite"
 )
 
 // requireRoot skips a fault test that needs root (mounts, file attributes,
@@ -82,7 +82,7 @@ func fillDisk(t *testing.T, dir string) (free func()) {
 // of its own, read-only, as an operator would.
 func integrity(t *testing.T, path string) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	db, err := sqlite.OpenDB(path, true)
 	require.NoError(t, err)
 	defer db.Close()
 	var res string

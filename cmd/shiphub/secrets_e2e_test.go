@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	_ "modernc.org/sqlite"
 
 	"github.com/shiphub/shiphub/internal/secrets"
+	"github.com/shiphub/shiphub/internal/store/sqlite"
 )
 
 // TestServeRefusesToStartWithoutTheSecretsKey: without secrets_key the hub
@@ -73,7 +72,7 @@ func TestEndpointSecretsAreSealedAtRestAndSurviveARestart(t *testing.T) {
 		require.Equal(t, secret, shown.Secret)
 		h.kill(t)
 
-		db, err := sql.Open("sqlite", dbPath)
+		db, err := sqlite.OpenDB(dbPath, true)
 		require.NoError(t, err)
 		var stored string
 		require.NoError(t, db.QueryRowContext(context.Background(), `SELECT secret FROM endpoints`).Scan(&stored))
@@ -105,7 +104,7 @@ func TestSecretsKeyRotation(t *testing.T) {
 	}
 	storedKeyID := func() string {
 		t.Helper()
-		db, err := sql.Open("sqlite", dbPath)
+		db, err := sqlite.OpenDB(dbPath, true)
 		require.NoError(t, err)
 		defer db.Close()
 		var stored string

@@ -118,11 +118,16 @@ func benchSQLiteStore(tb testing.TB) store.Store {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(30000)&_pragma=synchronous(OFF)&_pragma=foreign_keys(0)")
+		db, err := sqlite.OpenDB(path, false)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		db.SetMaxOpenConns(1)
+		for _, pragma := range []string{"PRAGMA synchronous=OFF", "PRAGMA foreign_keys=0", "PRAGMA busy_timeout=30000"} {
+			if _, err := db.ExecContext(ctx, pragma); err != nil {
+				tb.Fatal(err)
+			}
+		}
 		if err := seedBench(ctx, s, &benchDB{DB: db}, key); err != nil {
 			tb.Fatalf("seeding the sqlite bench database: %v", err)
 		}

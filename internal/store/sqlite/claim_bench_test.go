@@ -34,7 +34,7 @@ func claimStores(b *testing.B) (*sqlite.Store, *sqlite.Store, *sql.DB) {
 	legacy, err := sqlite.New(context.Background(), sqlite.Config{Path: legacyPath, Synchronous: "NORMAL"})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = legacy.Close() })
-	db, err := sql.Open("sqlite", legacyPath+"?_pragma=busy_timeout(10000)")
+	db, err := sqlite.OpenDB(legacyPath, false)
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = db.Close() })
 	return s, legacy, db

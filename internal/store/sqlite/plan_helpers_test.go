@@ -21,7 +21,7 @@ func planDB(t *testing.T) *sql.DB {
 	s, err := sqlite.New(context.Background(), sqlite.Config{Path: path, Synchronous: "NORMAL"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
-	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+	db, err := sqlite.OpenDB(path, true)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	return db

@@ -22,7 +22,7 @@ func TestSecretsAtRest(t *testing.T) {
 				return nil, nil, err
 			}
 			t.Cleanup(func() { _ = s.Close() })
-			raw, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)")
+			raw, err := sqlite.OpenDB(path, false)
 			if err != nil {
 				return nil, nil, err
 			}

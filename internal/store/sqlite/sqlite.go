@@ -14,14 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/shiphub/shiphub/internal/secrets"
 	"github.com/shiphub/shiphub/internal/store"
@@ -106,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 
-	writer, err := sql.Open("sqlite", dsn(cfg, false))
+	writer, err := sql.Open(driverName, dsn(cfg, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: opening %s: %w", cfg.Path, err)
 	}
@@ -123,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 
-	reader, err := sql.Open("sqlite", dsn(cfg, true))
+	reader, err := sql.Open(driverName, dsn(cfg, true))
 	if err != nil {
 		_ = writer.Close()
 		return nil, fmt.Errorf("sqlite: opening %s for reading: %w", cfg.Path, err)
@@ -155,23 +152,6 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	return &Store{Store: s}, nil
 }
 
-// dsn builds the driver's connection string. The writer begins its
-// transactions IMMEDIATE, so it takes the write lock up front rather than
-// failing to upgrade a read lock halfway through.
-func dsn(cfg Config, readOnly bool) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout("+strconv.Itoa(cfg.BusyTimeoutMillis)+")")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous("+cfg.Synchronous+")")
-	if readOnly {
-		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Set("_txlock", "immediate")
-	}
-	return cfg.Path + "?" + q.Encode()
-}
-
 // migrate applies the embedded migrations.
 func migrate(ctx context.Context, db *sql.DB) error {
 	fsys, err := fs.Sub(migrations, "migrations")
@@ -186,4 +166,23 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("sqlite: migrating: %w", err)
 	}
 	return nil
+}
+
+// OpenDB opens the database file with the store's driver and connection
+// settings (busy timeout, foreign keys; WAL and IMMEDIATE transactions for
+// a writer), outside any Store: for tools and tests that read or seed the
+// file directly. Using the store's driver matters while a Store has the
+// file open: two SQLite libraries in one process do not see each other's
+// POSIX locks, and closing one's file descriptor drops the other's locks.
+// readOnly makes every connection query-only.
+func OpenDB(path string, readOnly bool) (*sql.DB, error) {
+	cfg := Config{Path: path}.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open(driverName, dsn(cfg, readOnly))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	return db, nil
 }

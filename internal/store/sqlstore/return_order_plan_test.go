@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -25,7 +24,7 @@ func TestTheReturnOrderLinkUsesAnIndex(t *testing.T) {
 	require.NoError(t, st.Close())
 	// Parallel subtests open connections at once: they wait for each
 	// other (busy_timeout) instead of failing with "database is locked".
-	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+	db, err := sqlite.OpenDB(path, true)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 

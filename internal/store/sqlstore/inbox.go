@@ -304,6 +304,12 @@ func (s *Store) ProcessWorkspaces(ctx context.Context, workspaces []string, limi
 		limit = 100
 	}
 	s.yieldToAppends(ctx)
+	if s.dialect.SingleWriter && s.appending.Load() > 0 {
+		// Appends are still waiting after the yield: a sustained flood.
+		// Every append waits for this transaction to end, so it stays
+		// short; the pipeline takes the next batch at once.
+		limit = min(limit, applyBatchUnderAppends)
+	}
 	var sqlTx *sql.Tx
 	if before, after := s.dialect.ApplyPragmas[0], s.dialect.ApplyPragmas[1]; before != "" {
 		// Pin the connection so the pragmas apply to this transaction only.
@@ -398,6 +404,12 @@ func (s *Store) pendingOfSQL(workspaces []string, limit int) (string, []any) {
 	b.WriteString(") ORDER BY id LIMIT ?")
 	return s.dialect.bind(b.String()), append(args, limit)
 }
+
+// applyBatchUnderAppends caps an apply transaction's batch while appends
+// wait for the SQLite writer: the time an append waits behind apply is
+// that transaction's length, so under a flood the pipeline applies in short
+// transactions, and in full batches once the flood has passed.
+const applyBatchUnderAppends = 8
 
 // maxApplyYield bounds how long ProcessInbox gives way to appends, so a
 // sustained flood of inbound messages slows the pipeline down but never

@@ -432,27 +432,11 @@ func (s *Store) yieldToAppends(ctx context.Context) {
 	}
 }
 
-// markOneProcessedSQL marks one message of a batch processed, unless fn
-// marked or deferred it (SQLite, prepared once; ? placeholders).
-const markOneProcessedSQL = `UPDATE inbox SET processed_at = ? WHERE id = ? AND processed_at IS NULL AND deferred_until IS NULL`
-
 // markBatchProcessed marks the messages processed that fn did not mark or
 // defer.
 func (s *Store) markBatchProcessed(ctx context.Context, sqlTx *sql.Tx, msgs []*model.InboxMessage) error {
 	const chunk = 500
 	now := micros(s.now())
-	if ps, ok := s.prepared(markOneProcessedSQL); ok {
-		// SQLite: one prepared statement a message costs less than
-		// parsing an IN list whose length changes with every batch.
-		st := sqlTx.StmtContext(ctx, ps)
-		defer func() { _ = st.Close() }()
-		for _, m := range msgs {
-			if _, err := st.ExecContext(ctx, now, m.ID); err != nil {
-				return fmt.Errorf("processing the inbox: marking message %d processed: %w", m.ID, err)
-			}
-		}
-		return nil
-	}
 	for start := 0; start < len(msgs); start += chunk {
 		part := msgs[start:min(start+chunk, len(msgs))]
 		args := make([]any, 0, len(part)+1)

@@ -16,7 +16,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/pressly/goose/v3"
@@ -91,15 +90,6 @@ var _ store.Store = (*Store)(nil)
 // every write transaction.
 var Dialect = sqlstore.Dialect{Name: "sqlite", SingleWriter: true, NoIndex: "+"}
 
-// walAutocheckpointPages is how large the write-ahead log grows, in pages,
-// before the commit that passes it copies the log into the database file.
-// The same pages (the inbox's pending index, the deliveries' due index, the
-// newest table pages) change in nearly every transaction; SQLite's default
-// of 1,000 pages (4 MiB) copied them, and fsynced the file, every few
-// hundred messages. Ten times as many pages copy each hot page once for ten
-// times as many messages, at the cost of a log of up to 40 MiB on disk.
-const walAutocheckpointPages = 10000
-
 // New opens (creating if needed) the database file, brings its schema up to
 // date and returns a store on it.
 func New(ctx context.Context, cfg Config) (*Store, error) {
@@ -128,13 +118,6 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err := migrate(ctx, writer); err != nil {
 		_ = writer.Close()
 		return nil, err
-	}
-	// The writer connection lives as long as the store, so a setting made
-	// on it holds for every write (should database/sql ever replace the
-	// connection, SQLite's default of 1,000 pages applies again).
-	if _, err := writer.ExecContext(ctx, "PRAGMA wal_autocheckpoint="+strconv.Itoa(walAutocheckpointPages)); err != nil {
-		_ = writer.Close()
-		return nil, fmt.Errorf("sqlite: setting wal_autocheckpoint: %w", err)
 	}
 
 	reader, err := sql.Open(driverName, dsn(cfg, true))

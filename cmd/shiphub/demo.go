@@ -33,11 +33,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
 	dir := *dataDir
 	if dir == "" {
 		tmp, remove, err := tempDir("shiphub-demo-")
@@ -152,6 +147,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer cf.Close()
+	if *duration > 0 {
+		// The duration counts from here, with the hub up: a slow start (a
+		// busy machine) must not use it up before anything has run.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cs.Run(gctx) })
 	g.Go(func() error { return cf.Run(gctx) })

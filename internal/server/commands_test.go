@@ -72,10 +72,19 @@ workspaces:
 	require.NoError(t, err)
 	require.Equal(t, model.OrderRejected, o.Status)
 
-	resp, err := http.Get(s.URL() + "/metrics")
-	require.NoError(t, err)
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.True(t, strings.Contains(string(body), `shiphub_command_attempts_total{kind="order.create",outcome="dead",provider="courier"} 1`), "%s", body)
+	// The worker counts the attempt after its outcome is stored, so the
+	// counter may trail the status by a moment on a busy machine.
+	const want = `shiphub_command_attempts_total{kind="order.create",outcome="dead",provider="courier"} 1`
+	for {
+		resp, err := http.Get(s.URL() + "/metrics")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		require.NoError(t, err)
+		if strings.Contains(string(body), want) {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no %s in\n%s", want, body)
+		<-tick.C
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
@@ -309,6 +310,7 @@ func (s *Store) SyncConfigEndpoints(ctx context.Context, workspace string, eps [
 	if err := wtx.Commit(); err != nil {
 		return fmt.Errorf("syncing configured endpoints of %q: %w", workspace, err)
 	}
+	s.endpoints.invalidate()
 	return nil
 }
 
@@ -377,6 +379,7 @@ func (s *Store) execOne(ctx context.Context, doing string, query string, args ..
 
 // DeleteEndpoint deletes an endpoint; its deliveries and their log cascade.
 func (s *Store) DeleteEndpoint(ctx context.Context, workspace string, id int64) error {
+	defer s.endpoints.invalidate()
 	return s.execOne(ctx, fmt.Sprintf("deleting endpoint %d", id), `DELETE FROM endpoints WHERE workspace = ? AND id = ?`, workspace, id)
 }
 
@@ -391,6 +394,7 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, workspace string, id i
 	if err != nil {
 		return fmt.Errorf("rotating the secret of endpoint %d: %w", id, err)
 	}
+	defer s.endpoints.invalidate()
 	return s.execOne(ctx, fmt.Sprintf("rotating the secret of endpoint %d", id),
 		`UPDATE endpoints SET previous_secret = secret, previous_secret_until = ?, secret = ?, updated_at = ? WHERE workspace = ? AND id = ?`,
 		micros(graceUntil), sealed, micros(s.now()), workspace, id)
@@ -421,6 +425,7 @@ func (s *Store) DisableEndpoint(ctx context.Context, id int64, reason string) (b
 	if err := wtx.Commit(); err != nil {
 		return false, fmt.Errorf("disabling endpoint %d: %w", id, err)
 	}
+	s.endpoints.invalidate()
 	return true, nil
 }
 
@@ -457,6 +462,7 @@ func (s *Store) RecoverEndpoint(ctx context.Context, workspace string, id int64,
 	if err := wtx.Commit(); err != nil {
 		return 0, fmt.Errorf("recovering endpoint %d: %w", id, err)
 	}
+	s.endpoints.invalidate()
 	s.signalQueued()
 	return n, nil
 }
@@ -672,23 +678,19 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 		return nil, nil
 	}
 	slices.SortFunc(dels, func(a, b *model.Delivery) int { return cmp.Compare(a.ID, b.ID) })
-	feedIDs, epIDs := make([]any, 0, len(dels)), []any{}
+	feedIDs, epIDs := make([]int64, 0, len(dels)), []int64{}
 	for _, d := range dels {
 		feedIDs = append(feedIDs, d.EventID)
-		if !slices.Contains(epIDs, any(d.EndpointID)) {
+		if !slices.Contains(epIDs, d.EndpointID) {
 			epIDs = append(epIDs, d.EndpointID)
 		}
 	}
-	eps, err := s.queryEndpoints(ctx, wtx, `SELECT `+endpointColumns+` FROM endpoints WHERE id IN (`+placeholders(len(epIDs))+`)`, epIDs...)
+	epByID, err := s.claimEndpoints(ctx, wtx, epIDs)
 	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: loading endpoints: %w", err)
 	}
-	epByID := map[int64]*model.Endpoint{}
-	for _, e := range eps {
-		epByID[e.ID] = e
-	}
-	feedByID := map[int64]*model.FeedEvent{}
-	frows, err := wtx.QueryContext(ctx, s.dialect.bind(`SELECT id, workspace, type, subject_id, occurred_at, data FROM feed WHERE id IN (`+placeholders(len(feedIDs))+`)`), feedIDs...)
+	feedByID := make(map[int64]*model.FeedEvent, len(feedIDs))
+	frows, err := s.queryTx(ctx, wtx, s.claimFeedSQL(), s.idsArg(feedIDs))
 	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: loading events: %w", err)
 	}
@@ -720,6 +722,167 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 		jobs = append(jobs, &store.DeliveryJob{Delivery: *d, Endpoint: ep, Event: ev})
 	}
 	return jobs, nil
+}
+
+// idsIn is the predicate "col is one of a list of ids" with one
+// placeholder, whose argument is idsArg of the list: a statement text that
+// does not change with the number of ids, so it is prepared once (SQLite:
+// prepareHot; PostgreSQL: pgx's statement cache), where "IN (?, ?, …)" was
+// parsed anew for every batch size. SQLite reads the ids from a JSON array
+// (json_each), PostgreSQL from a bigint array.
+func (s *Store) idsIn(col string) string {
+	if s.dialect.SingleWriter {
+		return col + ` IN (SELECT value FROM json_each(?))`
+	}
+	return col + ` = ANY(?)`
+}
+
+// idsArg is the argument of an idsIn predicate.
+func (s *Store) idsArg(ids []int64) any {
+	if !s.dialect.SingleWriter {
+		return ids
+	}
+	b := make([]byte, 0, 2+len(ids)*8)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// claimFeedSQL reads the feed entries of claimed deliveries.
+func (s *Store) claimFeedSQL() string {
+	return s.dialect.bind(`SELECT id, workspace, type, subject_id, occurred_at, data FROM feed WHERE ` + s.idsIn("id"))
+}
+
+// claimEndpointsSQL reads claimed deliveries' endpoints in full.
+func (s *Store) claimEndpointsSQL() string {
+	return s.dialect.bind(`SELECT ` + endpointColumns + ` FROM endpoints WHERE ` + s.idsIn("id"))
+}
+
+// claimEndpointVersionsSQL reads what tells a cached endpoint from the
+// stored one: updated_at, which every change of the endpoint's own fields
+// sets (CreateEndpoint, SyncConfigEndpoints, RotateEndpointSecret,
+// DisableEndpoint, RecoverEndpoint; a deleted endpoint has no row), and
+// failing_since, which RecordAttempts sets without it.
+func (s *Store) claimEndpointVersionsSQL() string {
+	return s.dialect.bind(`SELECT id, updated_at, failing_since FROM endpoints WHERE ` + s.idsIn("id"))
+}
+
+// endpointCacheTTL is how long a cached endpoint is used while its
+// updated_at is unchanged. The updated_at check alone sees every change made
+// through a store, this process's or another instance's; the TTL bounds
+// what it cannot see: two changes of one endpoint stamped with the same
+// microsecond (two instances whose clocks differ), after which the older
+// one would otherwise stay cached.
+const endpointCacheTTL = 30 * time.Second
+
+// endpointCache keeps the endpoints ClaimDeliveries read, opened: their
+// secrets and headers decrypted, their filters decoded. Loading them in full
+// on every claim (a query, JSON and two or three AES-GCM opens an endpoint)
+// cost more than checking that they are unchanged.
+type endpointCache struct {
+	mu sync.Mutex
+	m  map[int64]cachedEndpoint
+}
+
+type cachedEndpoint struct {
+	ep       *model.Endpoint
+	updated  int64 // updated_at it was read at (unix micros)
+	loadedAt time.Time
+}
+
+// claimEndpoints returns the endpoints of ids that exist, by id: from the
+// cache when their updated_at is the one cached (with failing_since as
+// stored now), else read in full and cached. A job's endpoint is shared
+// with the cache and later jobs: its callers only read it.
+func (s *Store) claimEndpoints(ctx context.Context, wtx *sql.Tx, ids []int64) (map[int64]*model.Endpoint, error) {
+	rows, err := s.queryTx(ctx, wtx, s.claimEndpointVersionsSQL(), s.idsArg(ids))
+	if err != nil {
+		return nil, err
+	}
+	type version struct {
+		updated int64
+		failing sql.NullInt64
+	}
+	versions := make(map[int64]version, len(ids))
+	for rows.Next() {
+		var (
+			id int64
+			v  version
+		)
+		if err := rows.Scan(&id, &v.updated, &v.failing); err != nil {
+			_ = rows.Close()
+			return nil, err
+		}
+		versions[id] = v
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := make(map[int64]*model.Endpoint, len(ids))
+	var load []int64
+	c := &s.endpoints
+	c.mu.Lock()
+	for _, id := range ids {
+		v, ok := versions[id]
+		if !ok {
+			delete(c.m, id) // deleted
+			continue
+		}
+		ce, ok := c.m[id]
+		if !ok || ce.updated != v.updated || now.Sub(ce.loadedAt) >= endpointCacheTTL {
+			load = append(load, id)
+			continue
+		}
+		if !sameTime(ce.ep.FailingSince, v.failing) {
+			ep := *ce.ep
+			ep.FailingSince = nullTime(v.failing)
+			ce.ep = &ep
+			c.m[id] = ce
+		}
+		out[id] = ce.ep
+	}
+	c.mu.Unlock()
+	if len(load) == 0 {
+		return out, nil
+	}
+	eps, err := s.queryEndpoints(ctx, wtx, s.claimEndpointsSQL(), s.idsArg(load))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[int64]cachedEndpoint{}
+	}
+	for _, e := range eps {
+		out[e.ID] = e
+		c.m[e.ID] = cachedEndpoint{ep: e, updated: micros(e.UpdatedAt), loadedAt: now}
+	}
+	return out, nil
+}
+
+// invalidate drops every cached endpoint. The store's own endpoint writes
+// call it after they commit, so this process never relies on updated_at
+// alone for its own changes (two of them could share a microsecond when
+// the clock steps back).
+func (c *endpointCache) invalidate() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
+}
+
+// sameTime reports whether an endpoint's optional time is the stored one.
+func sameTime(t *time.Time, v sql.NullInt64) bool {
+	if t == nil || !v.Valid {
+		return t == nil && !v.Valid
+	}
+	return micros(*t) == v.Int64
 }
 
 func scanDeliveries(rows *sql.Rows) ([]*model.Delivery, error) {
@@ -870,7 +1033,8 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		}
 		latest[r.EndpointID] = r
 	}
-	var healthy, failing []any
+	var healthy []int64
+	var failing []any
 	started := map[int64]bool{}
 	for _, id := range order {
 		r := latest[id]
@@ -888,13 +1052,13 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		}
 	}
 	if len(healthy) > 0 {
-		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE endpoints SET failing_since = NULL WHERE failing_since IS NOT NULL AND id IN (`+placeholders(len(healthy))+`)`), healthy...); err != nil {
+		if _, err := s.execTx(ctx, wtx, s.endpointsRecoveredSQL(), s.idsArg(healthy)); err != nil {
 			return nil, fmt.Errorf("recording endpoint recovery: %w", err)
 		}
 	}
 	var health []store.EndpointHealth
 	for _, id := range healthy {
-		health = append(health, store.EndpointHealth{EndpointID: id.(int64)})
+		health = append(health, store.EndpointHealth{EndpointID: id})
 	}
 	if len(failing) > 0 {
 		rows, err := wtx.QueryContext(ctx, s.dialect.bind(`SELECT id, workspace, url, failing_since FROM endpoints WHERE failing_since IS NOT NULL AND id IN (`+placeholders(len(failing))+`)`), failing...)
@@ -921,6 +1085,12 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		return nil, fmt.Errorf("recording %d delivery attempts: %w", len(results), err)
 	}
 	return health, nil
+}
+
+// endpointsRecoveredSQL clears the failure of endpoints whose latest
+// attempt succeeded; its text is fixed (idsIn), so it is prepared once.
+func (s *Store) endpointsRecoveredSQL() string {
+	return s.dialect.bind(`UPDATE endpoints SET failing_since = NULL WHERE failing_since IS NOT NULL AND ` + s.idsIn("id"))
 }
 
 // Row-at-a-time statements of RecordAttempts, prepared once on SQLite.

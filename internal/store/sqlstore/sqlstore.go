@@ -196,7 +196,7 @@ func (s *Store) prepareHot(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
 	for _, q := range []string{s.q.shipmentByRef, s.q.shipmentInsert, s.q.shipmentUpdate, s.q.eventInsert, s.q.markProcessed,
 		s.claimSQL(), s.parkSQL(false), s.parkSQL(true), recordAttemptSQL, logAttemptSQL, unparkOneSQL,
-		s.claimEndpointVersionsSQL(), s.claimEndpointsSQL(), s.claimFeedSQL(), s.endpointsRecoveredSQL()} {
+		s.claimEndpointVersionsSQL(), s.claimEndpointsSQL(), s.claimFeedSQL(), s.endpointsRecoveredSQL(), anyRetryingSQL, anyParkedSQL} {
 		st, err := s.writer.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("preparing %q: %w", q, err)

@@ -378,13 +378,17 @@ func (w *Worker) idle(ctx context.Context, full bool) {
 }
 
 // record writes results in batches: whatever has arrived while the previous
-// batch was being written, and within BatchWait of a batch's first result,
-// goes in the next one.
+// batch was being written, and, while the batch is small, within BatchWait
+// of its first result, goes in the next one.
 func (w *Worker) record(ctx context.Context, results <-chan *sent) {
 	batch := make([]*sent, 0, 256)
 	rs := make([]store.AttemptResult, 0, 256)
 	wait := time.NewTimer(time.Hour)
 	wait.Stop()
+	// A batch this large is written without waiting for more: results hold
+	// their worker slots until they are stored, and at a high rate waiting
+	// would leave the claims few slots.
+	minRecord := max(1, w.cfg.Concurrency/4)
 	for s := range results {
 		batch = append(batch[:0], s)
 		if w.cfg.BatchWait > 0 {
@@ -401,8 +405,8 @@ func (w *Worker) record(ctx context.Context, results <-chan *sent) {
 				continue
 			default:
 			}
-			if w.cfg.BatchWait <= 0 {
-				break
+			if w.cfg.BatchWait <= 0 || len(batch) >= minRecord {
+				break // enough to be worth its transaction
 			}
 			select {
 			case s, ok := <-results:

@@ -63,6 +63,20 @@ func (s *slots) free(concurrency int) int {
 	return concurrency - s.used
 }
 
+// waiting is how many claimed deliveries wait for their endpoint holding
+// a worker slot (those of endpoints that are not slow).
+func (s *slots) waiting() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, ep := range s.endpoints {
+		if ep.slow == 0 {
+			n += len(ep.waiting)
+		}
+	}
+	return n
+}
+
 // sent is an attempt's result on its way to the recorder; recorded is
 // closed once it is stored, or given up on.
 type sent struct {

@@ -36,6 +36,7 @@ const (
 	DefaultConcurrency      = 64
 	DefaultBatchSize        = 128
 	DefaultPollInterval     = 500 * time.Millisecond
+	DefaultBatchWait        = 5 * time.Millisecond
 	DefaultMaxResponseBytes = 64 << 10
 	DefaultExcerptBytes     = 1024
 	// DefaultMaxSlowAfter caps the default SlowAfter.
@@ -84,6 +85,16 @@ type Config struct {
 	// PollInterval is how often the queue is checked when nothing signals
 	// (another instance's events, retries after a restart); default 500ms.
 	PollInterval time.Duration
+	// BatchWait is how long a partial batch may gather, while attempts are
+	// in flight, before it is claimed or recorded: after a claim that
+	// emptied the queue, the worker waits this long before it claims
+	// again, so the deliveries that become due meanwhile (new events, a
+	// subject's next delivery once the previous one is recorded) come in
+	// one claim; and the recorder lets results gather this long after the
+	// first one of a batch. Eager claims and records made two writer
+	// transactions for every ten or so deliveries. An idle worker claims
+	// at once. Default 5ms; negative means no waiting.
+	BatchWait time.Duration
 	// MaxResponseBytes caps how much of an answer is read; default 64 KiB.
 	MaxResponseBytes int64
 	// ExcerptBytes caps the answer excerpt kept in the log; default 1024.
@@ -128,6 +139,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = DefaultPollInterval
+	}
+	if c.BatchWait == 0 {
+		c.BatchWait = DefaultBatchWait
 	}
 	if c.MaxResponseBytes <= 0 {
 		c.MaxResponseBytes = DefaultMaxResponseBytes
@@ -278,8 +292,18 @@ func (w *Worker) run(ctx context.Context) {
 	}()
 
 	backoff := time.Duration(0)
+	// minClaim is the fewest free slots worth a claim while claimed
+	// deliveries still wait for their endpoints: each record frees the
+	// slots of one batch of results, and claiming as soon as each did
+	// made a claim transaction per record batch, of about ten deliveries.
+	// Those waiting keep the endpoints busy while more slots free up.
+	minClaim := max(1, min(w.cfg.BatchSize, w.cfg.Concurrency)/4)
 	for ctx.Err() == nil {
 		free := w.slots.free(w.cfg.Concurrency)
+		if free > 0 && free < minClaim && w.slots.waiting() > 0 {
+			w.idle(ctx, true)
+			continue
+		}
 		limit := min(free, w.cfg.BatchSize)
 		claimed := 0
 		if free > 0 {
@@ -302,6 +326,12 @@ func (w *Worker) run(ctx context.Context) {
 		}
 		if claimed > 0 && claimed == limit {
 			continue // There may be more.
+		}
+		if left := w.slots.free(w.cfg.Concurrency); w.cfg.BatchWait > 0 && left > 0 && left < w.cfg.Concurrency {
+			// The queue is empty for now and attempts are in flight:
+			// let what becomes due gather (see BatchWait). Their signals
+			// wait in wake, so idle returns at once after the wait.
+			ctxtime.Sleep(ctx, w.cfg.BatchWait)
 		}
 		w.idle(ctx, free <= 0)
 	}
@@ -348,12 +378,22 @@ func (w *Worker) idle(ctx context.Context, full bool) {
 }
 
 // record writes results in batches: whatever has arrived while the previous
-// batch was being written goes in the next one.
+// batch was being written, and, while the batch is small, within BatchWait
+// of its first result, goes in the next one.
 func (w *Worker) record(ctx context.Context, results <-chan *sent) {
 	batch := make([]*sent, 0, 256)
 	rs := make([]store.AttemptResult, 0, 256)
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
+	// A batch this large is written without waiting for more: results hold
+	// their worker slots until they are stored, and at a high rate waiting
+	// would leave the claims few slots.
+	minRecord := max(1, w.cfg.Concurrency/4)
 	for s := range results {
 		batch = append(batch[:0], s)
+		if w.cfg.BatchWait > 0 {
+			wait.Reset(w.cfg.BatchWait)
+		}
 	drain:
 		for len(batch) < cap(batch) {
 			select {
@@ -362,10 +402,23 @@ func (w *Worker) record(ctx context.Context, results <-chan *sent) {
 					break drain
 				}
 				batch = append(batch, s)
+				continue
 			default:
+			}
+			if w.cfg.BatchWait <= 0 || len(batch) >= minRecord {
+				break // enough to be worth its transaction
+			}
+			select {
+			case s, ok := <-results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, s)
+			case <-wait.C:
 				break drain
 			}
 		}
+		wait.Stop()
 		rs = rs[:0]
 		for _, s := range batch {
 			rs = append(rs, s.r)

@@ -584,3 +584,35 @@ func TestCustomHeadersAreSentAndAnOddAnswerKeepsItsExcerpt(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "?ééé", full.Log[0].Response, "the invalid byte is replaced, only the split character is dropped")
 }
+
+// countingRecords counts the store's RecordAttempts calls.
+type countingRecords struct {
+	*sqlite.Store
+	calls atomic.Int64
+}
+
+func (c *countingRecords) RecordAttempts(ctx context.Context, results []store.AttemptResult) ([]store.EndpointHealth, error) {
+	c.calls.Add(1)
+	return c.Store.RecordAttempts(ctx, results)
+}
+
+// TestResultsAreRecordedInBatches checks that the recorder lets results
+// gather (BatchWait) instead of writing each as it comes: 40 deliveries
+// take far fewer than 40 record transactions.
+func TestResultsAreRecordedInBatches(t *testing.T) {
+	t.Parallel()
+	var counted *countingRecords
+	h := startWrapped(t, deliver.Config{AllowPrivateNetworks: true, BatchWait: 50 * time.Millisecond}, func(st *sqlite.Store) store.Webhooks {
+		counted = &countingRecords{Store: st}
+		return counted
+	})
+	rc := newReceiver(t, nil)
+	h.endpoint(t, rc.URL)
+	var events [][2]any
+	for i := range 40 {
+		events = append(events, [2]any{model.EventShipmentCreated, i + 1})
+	}
+	h.emit(t, events...)
+	h.waitStatus(t, model.DeliverySucceeded, 40)
+	require.Less(t, counted.calls.Load(), int64(20), "record transactions for 40 deliveries")
+}

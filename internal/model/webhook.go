@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -145,7 +146,7 @@ type DeliveryAttempt struct {
 
 // WebhookID is the Standard Webhooks webhook-id of a feed event: stable
 // across retries and endpoints, so receivers deduplicate by it.
-func WebhookID(eventID int64) string { return fmt.Sprintf("evt_%d", eventID) }
+func WebhookID(eventID int64) string { return "evt_" + strconv.FormatInt(eventID, 10) }
 
 // Subject names the resource a feed event is about, from the event type's
 // resource part and the subject id.

@@ -86,6 +86,9 @@ type Webhooks interface {
 // DeliveryJob is a claimed delivery with what sending it needs.
 type DeliveryJob struct {
 	Delivery model.Delivery
+	// Endpoint is the endpoint as stored when the claim was made. The
+	// store may share it between jobs and claims (it keeps the endpoints
+	// it read), so it is read-only.
 	Endpoint *model.Endpoint
 	Event    *model.FeedEvent
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shiphub/shiphub/internal/secrets"
 	"github.com/shiphub/shiphub/internal/store/postgres"
 	"github.com/shiphub/shiphub/internal/store/sqlstore"
 	"github.com/shiphub/shiphub/internal/store/storetest"
@@ -30,7 +31,7 @@ func BenchmarkClaimHealthy(b *testing.B) {
 func claimStores(b *testing.B) (*postgres.Store, *postgres.Store, *sql.DB) {
 	s := postgres.OpenTest(b)
 	url := postgres.TestDatabase(b)
-	legacy, err := postgres.New(context.Background(), postgres.Config{URL: url, MaxConns: 4})
+	legacy, err := postgres.New(context.Background(), postgres.Config{URL: url, MaxConns: 4, Secrets: secrets.NewRandomKeyring()})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = legacy.Close() })
 	db, err := sql.Open("pgx", url)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shiphub/shiphub/internal/secrets"
 	"github.com/shiphub/shiphub/internal/store/sqlite"
 	"github.com/shiphub/shiphub/internal/store/storetest"
 )
@@ -31,7 +32,7 @@ func claimStores(b *testing.B) (*sqlite.Store, *sqlite.Store, *sql.DB) {
 	dir := b.TempDir()
 	s := sqlite.OpenTest(b)
 	legacyPath := filepath.Join(dir, "legacy.db")
-	legacy, err := sqlite.New(context.Background(), sqlite.Config{Path: legacyPath, Synchronous: "NORMAL"})
+	legacy, err := sqlite.New(context.Background(), sqlite.Config{Path: legacyPath, Synchronous: "NORMAL", Secrets: secrets.NewRandomKeyring()})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = legacy.Close() })
 	db, err := sqlite.OpenDB(legacyPath, false)

@@ -129,6 +129,8 @@ type Store struct {
 	// deliveries (webhooks.go).
 	queued     chan struct{}
 	queuedOnce sync.Once
+	// endpoints keeps the endpoints ClaimDeliveries loaded (webhooks.go).
+	endpoints endpointCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -193,7 +195,8 @@ func New(opts Options) (*Store, error) {
 func (s *Store) prepareHot(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
 	for _, q := range []string{s.q.shipmentByRef, s.q.shipmentInsert, s.q.shipmentUpdate, s.q.eventInsert, s.q.markProcessed,
-		s.claimSQL(), s.parkSQL(false), s.parkSQL(true), recordAttemptSQL, logAttemptSQL, unparkOneSQL} {
+		s.claimSQL(), s.parkSQL(false), s.parkSQL(true), recordAttemptSQL, logAttemptSQL, unparkOneSQL,
+		s.claimEndpointVersionsSQL(), s.claimEndpointsSQL(), s.claimFeedSQL(), s.endpointsRecoveredSQL(), anyRetryingSQL, anyParkedSQL} {
 		st, err := s.writer.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("preparing %q: %w", q, err)

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shiphub/shiphub/internal/model"
@@ -308,6 +310,7 @@ func (s *Store) SyncConfigEndpoints(ctx context.Context, workspace string, eps [
 	if err := wtx.Commit(); err != nil {
 		return fmt.Errorf("syncing configured endpoints of %q: %w", workspace, err)
 	}
+	s.endpoints.invalidate()
 	return nil
 }
 
@@ -376,6 +379,7 @@ func (s *Store) execOne(ctx context.Context, doing string, query string, args ..
 
 // DeleteEndpoint deletes an endpoint; its deliveries and their log cascade.
 func (s *Store) DeleteEndpoint(ctx context.Context, workspace string, id int64) error {
+	defer s.endpoints.invalidate()
 	return s.execOne(ctx, fmt.Sprintf("deleting endpoint %d", id), `DELETE FROM endpoints WHERE workspace = ? AND id = ?`, workspace, id)
 }
 
@@ -390,6 +394,7 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, workspace string, id i
 	if err != nil {
 		return fmt.Errorf("rotating the secret of endpoint %d: %w", id, err)
 	}
+	defer s.endpoints.invalidate()
 	return s.execOne(ctx, fmt.Sprintf("rotating the secret of endpoint %d", id),
 		`UPDATE endpoints SET previous_secret = secret, previous_secret_until = ?, secret = ?, updated_at = ? WHERE workspace = ? AND id = ?`,
 		micros(graceUntil), sealed, micros(s.now()), workspace, id)
@@ -420,6 +425,7 @@ func (s *Store) DisableEndpoint(ctx context.Context, id int64, reason string) (b
 	if err := wtx.Commit(); err != nil {
 		return false, fmt.Errorf("disabling endpoint %d: %w", id, err)
 	}
+	s.endpoints.invalidate()
 	return true, nil
 }
 
@@ -456,6 +462,7 @@ func (s *Store) RecoverEndpoint(ctx context.Context, workspace string, id int64,
 	if err := wtx.Commit(); err != nil {
 		return 0, fmt.Errorf("recovering endpoint %d: %w", id, err)
 	}
+	s.endpoints.invalidate()
 	s.signalQueued()
 	return n, nil
 }
@@ -504,11 +511,21 @@ const parkBatch = 2000
 // last claimed delivery when it claimed its limit (full), else all of it.
 // So parking costs about what the claim itself cost, and at most parkBatch
 // rows are parked per range.
+//
+// Only a retry is a head that waits, and a retry is a pending delivery
+// already attempted and due in the future; with none (a healthy queue) park
+// does not look at the range at all (it read every blocked delivery on every
+// claim: 18 % of the claim's CPU in the end-to-end run).
 func (s *Store) park(ctx context.Context, wtx *sql.Tx, now time.Time, claimed []*model.Delivery, full bool) error {
 	n := micros(now)
+	if retrying, err := s.anyPending(ctx, wtx, anyRetryingSQL, n); err != nil {
+		return fmt.Errorf("claiming deliveries: looking for retries: %w", err)
+	} else if !retrying {
+		return nil
+	}
 	args := []any{n} // claimHead in SET
 	if !full {
-		args = append(args, n, n, n, n, parkBatch)
+		args = append(args, n, n, n, n)
 	} else {
 		// The claim read the due range up to its last claimed delivery,
 		// in (next_attempt_at, id) order. Two ranges, each one an index
@@ -521,12 +538,37 @@ func (s *Store) park(ctx context.Context, wtx *sql.Tx, now time.Time, claimed []
 			}
 		}
 		at := micros(*last.NextAttemptAt)
-		args = append(args, at, n, n, n, parkBatch, at, last.ID, n, n, n, parkBatch)
+		args = append(args, at, n, n, n, at, last.ID, n, n, n)
 	}
 	if _, err := s.execTx(ctx, wtx, s.parkSQL(full), args...); err != nil {
 		return fmt.Errorf("claiming deliveries: parking the backlog of waiting subjects: %w", err)
 	}
 	return nil
+}
+
+// Whether any pending delivery due after now (the one placeholder) was
+// attempted before (a retry, which parking waits behind) or not (a parked
+// delivery, which unparking releases). Both read the due index from now on,
+// which a healthy queue leaves empty.
+const (
+	anyRetryingSQL = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at > ? AND attempts > 0)`
+	anyParkedSQL   = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at > ? AND attempts = 0)`
+)
+
+// anyPending runs anyRetryingSQL or anyParkedSQL.
+func (s *Store) anyPending(ctx context.Context, wtx *sql.Tx, query string, now int64) (bool, error) {
+	rows, err := s.queryTx(ctx, wtx, s.dialect.bind(query), now)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = rows.Close() }()
+	var found bool
+	if rows.Next() {
+		if err := rows.Scan(&found); err != nil {
+			return false, err
+		}
+	}
+	return found, rows.Close()
 }
 
 // beginRelaxed begins a writer transaction that does not wait for its own
@@ -586,12 +628,18 @@ func (s *Store) skipLocked() string {
 // claimSQL is ClaimDeliveries' claiming statement. Its text is fixed per
 // dialect, so SQLite prepares it once (prepareHot): its parse cost more
 // than its run in a profile of the delivery phase.
+//
+// The limit is bound as CAST(? AS INTEGER), not a bare ?: SQLite (3.47 and
+// later) reads a bare LIMIT parameter's bound value while it plans, and so
+// marks the statement to be prepared again whenever that parameter is
+// bound, that is on every claim (sqlite3Reprepare was 6 % of the delivery
+// phase's CPU). An expression it does not look into; the plan is the same.
 func (s *Store) claimSQL() string {
 	return s.dialect.bind(`UPDATE deliveries SET locked_until = ? WHERE id IN (
 		SELECT d.id FROM deliveries d
 		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
 		AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject AND p.status = 'pending' AND p.id < d.id)
-		ORDER BY d.next_attempt_at, d.id LIMIT ?` + s.skipLocked() + `)
+		ORDER BY d.next_attempt_at, d.id LIMIT CAST(? AS INTEGER)` + s.skipLocked() + `)
 		RETURNING ` + deliveryColumns)
 }
 
@@ -599,9 +647,11 @@ func (s *Store) claimSQL() string {
 // not; like claimSQL, its text is fixed and SQLite prepares it once.
 func (s *Store) parkSQL(full bool) string {
 	head := strings.ReplaceAll(claimHead, "deliveries.", "d.")
+	// parkBatch is written into the text, not bound: a bound LIMIT makes
+	// SQLite prepare the statement again on each run (see claimSQL).
 	blocked := func(rng string) string {
 		return `SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND ` + rng + ` AND d.locked_until <= ? AND (` + head + `) > ?
-			LIMIT ?` + s.skipLocked()
+			LIMIT ` + strconv.Itoa(parkBatch) + s.skipLocked()
 	}
 	where := `id IN (` + blocked(`d.next_attempt_at <= ?`) + `)`
 	if full {
@@ -663,23 +713,19 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 		return nil, nil
 	}
 	slices.SortFunc(dels, func(a, b *model.Delivery) int { return cmp.Compare(a.ID, b.ID) })
-	feedIDs, epIDs := make([]any, 0, len(dels)), []any{}
+	feedIDs, epIDs := make([]int64, 0, len(dels)), []int64{}
 	for _, d := range dels {
 		feedIDs = append(feedIDs, d.EventID)
-		if !slices.Contains(epIDs, any(d.EndpointID)) {
+		if !slices.Contains(epIDs, d.EndpointID) {
 			epIDs = append(epIDs, d.EndpointID)
 		}
 	}
-	eps, err := s.queryEndpoints(ctx, wtx, `SELECT `+endpointColumns+` FROM endpoints WHERE id IN (`+placeholders(len(epIDs))+`)`, epIDs...)
+	epByID, err := s.claimEndpoints(ctx, wtx, epIDs)
 	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: loading endpoints: %w", err)
 	}
-	epByID := map[int64]*model.Endpoint{}
-	for _, e := range eps {
-		epByID[e.ID] = e
-	}
-	feedByID := map[int64]*model.FeedEvent{}
-	frows, err := wtx.QueryContext(ctx, s.dialect.bind(`SELECT id, workspace, type, subject_id, occurred_at, data FROM feed WHERE id IN (`+placeholders(len(feedIDs))+`)`), feedIDs...)
+	feedByID := make(map[int64]*model.FeedEvent, len(feedIDs))
+	frows, err := s.queryTx(ctx, wtx, s.claimFeedSQL(), s.idsArg(feedIDs))
 	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: loading events: %w", err)
 	}
@@ -711,6 +757,167 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 		jobs = append(jobs, &store.DeliveryJob{Delivery: *d, Endpoint: ep, Event: ev})
 	}
 	return jobs, nil
+}
+
+// idsIn is the predicate "col is one of a list of ids" with one
+// placeholder, whose argument is idsArg of the list: a statement text that
+// does not change with the number of ids, so it is prepared once (SQLite:
+// prepareHot; PostgreSQL: pgx's statement cache), where "IN (?, ?, …)" was
+// parsed anew for every batch size. SQLite reads the ids from a JSON array
+// (json_each), PostgreSQL from a bigint array.
+func (s *Store) idsIn(col string) string {
+	if s.dialect.SingleWriter {
+		return col + ` IN (SELECT value FROM json_each(?))`
+	}
+	return col + ` = ANY(?)`
+}
+
+// idsArg is the argument of an idsIn predicate.
+func (s *Store) idsArg(ids []int64) any {
+	if !s.dialect.SingleWriter {
+		return ids
+	}
+	b := make([]byte, 0, 2+len(ids)*8)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// claimFeedSQL reads the feed entries of claimed deliveries.
+func (s *Store) claimFeedSQL() string {
+	return s.dialect.bind(`SELECT id, workspace, type, subject_id, occurred_at, data FROM feed WHERE ` + s.idsIn("id"))
+}
+
+// claimEndpointsSQL reads claimed deliveries' endpoints in full.
+func (s *Store) claimEndpointsSQL() string {
+	return s.dialect.bind(`SELECT ` + endpointColumns + ` FROM endpoints WHERE ` + s.idsIn("id"))
+}
+
+// claimEndpointVersionsSQL reads what tells a cached endpoint from the
+// stored one: updated_at, which every change of the endpoint's own fields
+// sets (CreateEndpoint, SyncConfigEndpoints, RotateEndpointSecret,
+// DisableEndpoint, RecoverEndpoint; a deleted endpoint has no row), and
+// failing_since, which RecordAttempts sets without it.
+func (s *Store) claimEndpointVersionsSQL() string {
+	return s.dialect.bind(`SELECT id, updated_at, failing_since FROM endpoints WHERE ` + s.idsIn("id"))
+}
+
+// endpointCacheTTL is how long a cached endpoint is used while its
+// updated_at is unchanged. The updated_at check alone sees every change made
+// through a store, this process's or another instance's; the TTL bounds
+// what it cannot see: two changes of one endpoint stamped with the same
+// microsecond (two instances whose clocks differ), after which the older
+// one would otherwise stay cached.
+const endpointCacheTTL = 30 * time.Second
+
+// endpointCache keeps the endpoints ClaimDeliveries read, opened: their
+// secrets and headers decrypted, their filters decoded. Loading them in full
+// on every claim (a query, JSON and two or three AES-GCM opens an endpoint)
+// cost more than checking that they are unchanged.
+type endpointCache struct {
+	mu sync.Mutex
+	m  map[int64]cachedEndpoint
+}
+
+type cachedEndpoint struct {
+	ep       *model.Endpoint
+	updated  int64 // updated_at it was read at (unix micros)
+	loadedAt time.Time
+}
+
+// claimEndpoints returns the endpoints of ids that exist, by id: from the
+// cache when their updated_at is the one cached (with failing_since as
+// stored now), else read in full and cached. A job's endpoint is shared
+// with the cache and later jobs: its callers only read it.
+func (s *Store) claimEndpoints(ctx context.Context, wtx *sql.Tx, ids []int64) (map[int64]*model.Endpoint, error) {
+	rows, err := s.queryTx(ctx, wtx, s.claimEndpointVersionsSQL(), s.idsArg(ids))
+	if err != nil {
+		return nil, err
+	}
+	type version struct {
+		updated int64
+		failing sql.NullInt64
+	}
+	versions := make(map[int64]version, len(ids))
+	for rows.Next() {
+		var (
+			id int64
+			v  version
+		)
+		if err := rows.Scan(&id, &v.updated, &v.failing); err != nil {
+			_ = rows.Close()
+			return nil, err
+		}
+		versions[id] = v
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := make(map[int64]*model.Endpoint, len(ids))
+	var load []int64
+	c := &s.endpoints
+	c.mu.Lock()
+	for _, id := range ids {
+		v, ok := versions[id]
+		if !ok {
+			delete(c.m, id) // deleted
+			continue
+		}
+		ce, ok := c.m[id]
+		if !ok || ce.updated != v.updated || now.Sub(ce.loadedAt) >= endpointCacheTTL {
+			load = append(load, id)
+			continue
+		}
+		if !sameTime(ce.ep.FailingSince, v.failing) {
+			ep := *ce.ep
+			ep.FailingSince = nullTime(v.failing)
+			ce.ep = &ep
+			c.m[id] = ce
+		}
+		out[id] = ce.ep
+	}
+	c.mu.Unlock()
+	if len(load) == 0 {
+		return out, nil
+	}
+	eps, err := s.queryEndpoints(ctx, wtx, s.claimEndpointsSQL(), s.idsArg(load))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[int64]cachedEndpoint{}
+	}
+	for _, e := range eps {
+		out[e.ID] = e
+		c.m[e.ID] = cachedEndpoint{ep: e, updated: micros(e.UpdatedAt), loadedAt: now}
+	}
+	return out, nil
+}
+
+// invalidate drops every cached endpoint. The store's own endpoint writes
+// call it after they commit, so this process never relies on updated_at
+// alone for its own changes (two of them could share a microsecond when
+// the clock steps back).
+func (c *endpointCache) invalidate() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
+}
+
+// sameTime reports whether an endpoint's optional time is the stored one.
+func sameTime(t *time.Time, v sql.NullInt64) bool {
+	if t == nil || !v.Valid {
+		return t == nil && !v.Valid
+	}
+	return micros(*t) == v.Int64
 }
 
 func scanDeliveries(rows *sql.Rows) ([]*model.Delivery, error) {
@@ -776,11 +983,17 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 	defer rollback(wtx)
 	var b strings.Builder
 	updated := map[int64]bool{}
+	// Unparking is for deliveries parked behind a head these results may
+	// finish; with none parked anywhere (a healthy queue) it is skipped.
+	parked, err := s.anyPending(ctx, wtx, anyParkedSQL, now)
+	if err != nil {
+		return nil, fmt.Errorf("recording delivery attempts: looking for parked deliveries: %w", err)
+	}
 	if s.stmts != nil {
 		// SQLite: one prepared statement a row. Without round trips a
 		// prepared single-row statement costs less than parsing a
 		// multi-row one, whose text changes with the batch size.
-		if err := s.recordRows(ctx, wtx, results, updated, now); err != nil {
+		if err := s.recordRows(ctx, wtx, results, updated, now, parked); err != nil {
 			return nil, err
 		}
 	}
@@ -846,7 +1059,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		}
 	}
 
-	if s.stmts == nil {
+	if s.stmts == nil && parked {
 		if err := s.unpark(ctx, wtx, results, updated, now); err != nil {
 			return nil, err
 		}
@@ -861,7 +1074,8 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		}
 		latest[r.EndpointID] = r
 	}
-	var healthy, failing []any
+	var healthy []int64
+	var failing []any
 	started := map[int64]bool{}
 	for _, id := range order {
 		r := latest[id]
@@ -879,13 +1093,13 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		}
 	}
 	if len(healthy) > 0 {
-		if _, err := wtx.ExecContext(ctx, s.dialect.bind(`UPDATE endpoints SET failing_since = NULL WHERE failing_since IS NOT NULL AND id IN (`+placeholders(len(healthy))+`)`), healthy...); err != nil {
+		if _, err := s.execTx(ctx, wtx, s.endpointsRecoveredSQL(), s.idsArg(healthy)); err != nil {
 			return nil, fmt.Errorf("recording endpoint recovery: %w", err)
 		}
 	}
 	var health []store.EndpointHealth
 	for _, id := range healthy {
-		health = append(health, store.EndpointHealth{EndpointID: id.(int64)})
+		health = append(health, store.EndpointHealth{EndpointID: id})
 	}
 	if len(failing) > 0 {
 		rows, err := wtx.QueryContext(ctx, s.dialect.bind(`SELECT id, workspace, url, failing_since FROM endpoints WHERE failing_since IS NOT NULL AND id IN (`+placeholders(len(failing))+`)`), failing...)
@@ -914,11 +1128,17 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 	return health, nil
 }
 
+// endpointsRecoveredSQL clears the failure of endpoints whose latest
+// attempt succeeded; its text is fixed (idsIn), so it is prepared once.
+func (s *Store) endpointsRecoveredSQL() string {
+	return s.dialect.bind(`UPDATE endpoints SET failing_since = NULL WHERE failing_since IS NOT NULL AND ` + s.idsIn("id"))
+}
+
 // Row-at-a-time statements of RecordAttempts, prepared once on SQLite.
 const (
 	recordAttemptSQL = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, locked_until = 0,
 		last_status_code = ?, last_error = ?, delivered_at = COALESCE(?, delivered_at), updated_at = ?
-		WHERE id = ? AND status = 'pending' RETURNING id`
+		WHERE id = ? AND status = 'pending'`
 	logAttemptSQL = `INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_us, status_code, error, response) VALUES (?, ?, ?, ?, ?, ?)`
 	unparkOneSQL  = `UPDATE deliveries SET next_attempt_at = ? FROM (SELECT endpoint_id, subject FROM deliveries WHERE id = ?) AS f
 		WHERE deliveries.endpoint_id = f.endpoint_id AND deliveries.subject = f.subject AND deliveries.id > ?
@@ -928,7 +1148,7 @@ const (
 // recordRows is RecordAttempts' delivery updates, attempt log and
 // unparking with the prepared single-row statements (SQLite): the same
 // writes as the multi-row statements, in the same transaction.
-func (s *Store) recordRows(ctx context.Context, wtx *sql.Tx, results []store.AttemptResult, updated map[int64]bool, now int64) error {
+func (s *Store) recordRows(ctx context.Context, wtx *sql.Tx, results []store.AttemptResult, updated map[int64]bool, now int64, parked bool) error {
 	upd, ok1 := s.prepared(recordAttemptSQL)
 	ins, ok2 := s.prepared(logAttemptSQL)
 	unp, ok3 := s.prepared(unparkOneSQL)
@@ -945,22 +1165,26 @@ func (s *Store) recordRows(ctx context.Context, wtx *sql.Tx, results []store.Att
 		if next.IsZero() {
 			next = r.Attempt.AttemptedAt
 		}
-		var id int64
-		err := upd.QueryRowContext(ctx, r.Status, micros(next), r.Attempt.StatusCode, r.Attempt.Error, delivered, now, r.DeliveryID).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // No longer pending: recorded before, or requeued.
-		}
+		// Exec, not RETURNING: SQLite writes a RETURNING statement's rows
+		// to a temporary table before handing them out; the count of
+		// changed rows says the same here.
+		res, err := upd.ExecContext(ctx, r.Status, micros(next), r.Attempt.StatusCode, r.Attempt.Error, delivered, now, r.DeliveryID)
 		if err != nil {
 			return fmt.Errorf("recording the attempt of delivery %d: %w", r.DeliveryID, err)
 		}
-		updated[id] = true
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("recording the attempt of delivery %d: %w", r.DeliveryID, err)
+		} else if n == 0 {
+			continue // No longer pending: recorded before, or requeued.
+		}
+		updated[r.DeliveryID] = true
 		a := r.Attempt
 		if _, err := ins.ExecContext(ctx, r.DeliveryID, micros(a.AttemptedAt), int64(a.DurationMS*1000), a.StatusCode, a.Error, a.Response); err != nil {
 			return fmt.Errorf("logging the attempt of delivery %d: %w", r.DeliveryID, err)
 		}
 	}
 	for _, r := range results {
-		if updated[r.DeliveryID] && r.Status != model.DeliveryPending {
+		if parked && updated[r.DeliveryID] && r.Status != model.DeliveryPending {
 			if _, err := unp.ExecContext(ctx, now, r.DeliveryID, r.DeliveryID, now); err != nil {
 				return fmt.Errorf("recording delivery attempts: releasing the deliveries waiting behind %d: %w", r.DeliveryID, err)
 			}

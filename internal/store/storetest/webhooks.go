@@ -26,6 +26,60 @@ var webhookCases = []conformanceCase{
 	{"ConfiguredEndpointsSyncIdempotently", testSyncConfigEndpoints},
 	{"AlertsAreClaimedAtMostOncePerInterval", testClaimAlert},
 	{"DisabledEndpointsAreCountedAcrossWorkspacesUntilRecovered", testCountDisabledEndpoints},
+	{"ClaimsSeeEndpointChangesMadeSinceTheLastClaim", testClaimSeesEndpointChanges},
+}
+
+// testClaimSeesEndpointChanges checks that a claim hands out the endpoint
+// as stored now, however recently an earlier claim read it: a rotated
+// secret, a changed URL and the failure RecordAttempts noted.
+func testClaimSeesEndpointChanges(t *testing.T, s store.Store) {
+	c := ctx(t)
+	want := []*model.Endpoint{{URL: "https://acme.example/v1", Events: []string{"*"}, ConfigKey: "main", Secret: testSecret}}
+	require.NoError(t, s.SyncConfigEndpoints(c, "acme", want))
+	id := want[0].ID
+	claimOne := func(subject int64) *store.DeliveryJob {
+		t.Helper()
+		emit(t, s, "acme", feedSpec{model.EventShipmentCreated, subject})
+		jobs, err := s.ClaimDeliveries(c, 10, time.Minute)
+		require.NoError(t, err)
+		require.Len(t, jobs, 1)
+		require.Equal(t, id, jobs[0].Endpoint.ID)
+		return jobs[0]
+	}
+	record := func(j *store.DeliveryJob, healthy bool) {
+		t.Helper()
+		r := store.AttemptResult{DeliveryID: j.Delivery.ID, EndpointID: id, Status: model.DeliverySucceeded, Healthy: healthy,
+			Attempt: model.DeliveryAttempt{AttemptedAt: time.Now(), StatusCode: 200}}
+		if !healthy {
+			r.Status, r.Attempt.StatusCode = model.DeliveryFailed, 500
+		}
+		_, err := s.RecordAttempts(c, []store.AttemptResult{r})
+		require.NoError(t, err)
+	}
+
+	j := claimOne(1)
+	require.Equal(t, "https://acme.example/v1", j.Endpoint.URL)
+	require.Equal(t, testSecret, j.Endpoint.Secret)
+	require.Nil(t, j.Endpoint.FailingSince)
+	record(j, false)
+
+	j = claimOne(2)
+	require.NotNil(t, j.Endpoint.FailingSince, "the failure recorded since the last claim")
+	record(j, true)
+
+	const rotated = "whsec_C2FtcGxlLXNlY3JldC1mb3ItdGVzdHMtb25seQ=="
+	require.NoError(t, s.RotateEndpointSecret(c, "acme", id, rotated, time.Now().Add(time.Hour)))
+	j = claimOne(3)
+	require.Equal(t, rotated, j.Endpoint.Secret, "the rotated secret")
+	require.Equal(t, testSecret, j.Endpoint.PreviousSecret)
+	require.Nil(t, j.Endpoint.FailingSince, "the recovery recorded since the last claim")
+	record(j, true)
+
+	want[0].URL, want[0].Secret = "https://acme.example/v2", ""
+	require.NoError(t, s.SyncConfigEndpoints(c, "acme", want))
+	j = claimOne(4)
+	require.Equal(t, "https://acme.example/v2", j.Endpoint.URL, "the configured URL as synced")
+	require.Equal(t, rotated, j.Endpoint.Secret)
 }
 
 // testSecret is a valid whsec_ secret.
@@ -427,4 +481,30 @@ func testCountDisabledEndpoints(t *testing.T, s store.Store) {
 	require.EqualValues(t, 1, count(), "a recovered endpoint no longer counts")
 	require.NoError(t, s.DeleteEndpoint(ctx(t), "globex", g.ID))
 	require.Zero(t, count(), "a deleted endpoint no longer counts")
+}
+
+// ClaimSeesAnotherInstancesEndpointChanges checks, on two stores of one
+// database (two hub instances), that a claim by a sees the endpoint as b
+// changed it since a's last claim: a cache of endpoints in a must notice
+// changes it did not make.
+func ClaimSeesAnotherInstancesEndpointChanges(t *testing.T, a, b store.Store) {
+	c := ctx(t)
+	e := newEndpoint(t, a, "acme", "*")
+	claimOne := func(subject int64) *store.DeliveryJob {
+		t.Helper()
+		emit(t, a, "acme", feedSpec{model.EventShipmentCreated, subject})
+		jobs, err := a.ClaimDeliveries(c, 10, time.Minute)
+		require.NoError(t, err)
+		require.Len(t, jobs, 1)
+		_, err = a.RecordAttempts(c, []store.AttemptResult{{DeliveryID: jobs[0].Delivery.ID, EndpointID: e.ID, Status: model.DeliverySucceeded, Healthy: true,
+			Attempt: model.DeliveryAttempt{AttemptedAt: time.Now(), StatusCode: 200}}})
+		require.NoError(t, err)
+		return jobs[0]
+	}
+	require.Equal(t, testSecret, claimOne(1).Endpoint.Secret)
+	const rotated = "whsec_C2FtcGxlLXNlY3JldC1mb3ItdGVzdHMtb25seQ=="
+	require.NoError(t, b.RotateEndpointSecret(c, "acme", e.ID, rotated, time.Now().Add(time.Hour)))
+	got := claimOne(2).Endpoint
+	require.Equal(t, rotated, got.Secret, "the secret the other instance rotated")
+	require.Equal(t, testSecret, got.PreviousSecret)
 }

@@ -229,6 +229,9 @@ func (t *tx) OrderByRef(ctx context.Context, workspace, connection, reference st
 	if o, ok := t.orders[key]; ok {
 		return o, nil
 	}
+	if t.orderMissing[key] {
+		return nil, fmt.Errorf("finding order %q of connection %q: %w", reference, connection, store.ErrNotFound)
+	}
 	o, err := scanOrder(t.tx.QueryRowContext(ctx, t.s.dialect.bind(`SELECT `+orderColumns+
 		` FROM orders WHERE workspace = ? AND connection = ? AND reference = ?`+t.s.dialect.LockSuffix), workspace, connection, reference))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -301,6 +304,9 @@ func (t *tx) InsertOrder(ctx context.Context, o *model.Order) error {
 func (t *tx) UpdateOrder(ctx context.Context, o *model.Order) error {
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = t.s.now()
+	}
+	if t.behind && t.orderBehind(o) {
+		return nil
 	}
 	doc, err := orderDoc(o)
 	if err != nil {

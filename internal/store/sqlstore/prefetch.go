@@ -1,0 +1,426 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+var _ store.Prefetcher = (*tx)(nil)
+
+// evKey is one event dedup key of one shipment.
+type evKey struct {
+	shipmentID int64
+	dedup      string
+}
+
+// eventRow is an event written behind: flush inserts it.
+type eventRow struct {
+	id, shipmentID int64
+	dedup          any
+	occurredAt     int64
+	doc, status    string
+}
+
+// Prefetch implements store.Prefetcher where the dialect asks for it
+// (Dialect.Prefetch); elsewhere it does nothing. It loads and locks the
+// shipments, orders and stock rows p names with one statement each (per
+// connection for orders and stock), remembers the ones that do not exist,
+// reads which of p's event keys those shipments already hold, and
+// allocates ids for p.Events new events, so that InsertEvent can write
+// them behind. From then on the transaction writes the updates of the
+// orders and stock rows it holds behind as well (flush).
+func (t *tx) Prefetch(ctx context.Context, p store.Prefetch) error {
+	if !t.s.dialect.Prefetch {
+		return nil
+	}
+	ids, err := t.prefetchShipments(ctx, p.Shipments)
+	if err != nil {
+		return err
+	}
+	if err := t.prefetchEventKeys(ctx, ids, p.EventKeys); err != nil {
+		return err
+	}
+	if err := t.prefetchOrders(ctx, p.Orders); err != nil {
+		return err
+	}
+	if err := t.prefetchStock(ctx, p.Stock); err != nil {
+		return err
+	}
+	t.behind = true
+	if p.Events > 0 && t.s.dialect.NextIDs != "" {
+		rows, err := t.tx.QueryContext(ctx, t.s.dialect.NextIDs, "events", p.Events)
+		if err != nil {
+			return fmt.Errorf("allocating %d event ids: %w", p.Events, err)
+		}
+		defer func() { _ = rows.Close() }()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return fmt.Errorf("allocating %d event ids: %w", p.Events, err)
+			}
+			t.eventIDs = append(t.eventIDs, id)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("allocating %d event ids: %w", p.Events, err)
+		}
+		// Handed out in ascending order, as the database's own inserts
+		// would number the events.
+		slices.Sort(t.eventIDs)
+	}
+	return nil
+}
+
+// prefetchShipments loads the named shipments into the cache and marks the
+// ones missing, returning the ids of those found.
+func (t *tx) prefetchShipments(ctx context.Context, names []store.RefKey) ([]int64, error) {
+	keys := make([]string, 0, len(names))
+	for _, n := range names {
+		k := refKey(n.Workspace, n.Connection, n.Reference)
+		if _, ok := t.cache[k]; !ok && !t.missing[k] && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+shipmentColumns+` FROM shipments WHERE ref_key = ANY($1) ORDER BY id`+t.s.dialect.LockSuffix, keys)
+	if err != nil {
+		return nil, fmt.Errorf("loading %d shipments: %w", len(keys), err)
+	}
+	defer func() { _ = rows.Close() }()
+	found := make(map[string]bool, len(keys))
+	var ids []int64
+	for rows.Next() {
+		sh, err := scanShipment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("loading %d shipments: %w", len(keys), err)
+		}
+		k := refKey(sh.Workspace, sh.Connection, sh.ProviderRef)
+		found[k] = true
+		t.rememberRefs(sh)
+		t.keep(k, sh)
+		ids = append(ids, sh.ID)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("loading %d shipments: %w", len(keys), err)
+	}
+	if t.missing == nil {
+		t.missing = map[string]bool{}
+	}
+	for _, k := range keys {
+		if !found[k] {
+			t.missing[k] = true
+		}
+	}
+	return ids, nil
+}
+
+// prefetchEventKeys reads which of the keys the shipments already hold:
+// InsertEvent then knows, for those shipments and keys, whether an event
+// is new without asking.
+func (t *tx) prefetchEventKeys(ctx context.Context, ids []int64, keys []string) error {
+	if t.evAsked == nil {
+		t.evAsked, t.evShip, t.evHave = map[string]bool{}, map[int64]bool{}, map[evKey]bool{}
+	}
+	for _, k := range keys {
+		t.evAsked[k] = true
+	}
+	for _, id := range ids {
+		t.evShip[id] = true
+	}
+	if len(ids) == 0 || len(keys) == 0 {
+		return nil
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT shipment_id, dedup_key FROM events WHERE shipment_id = ANY($1) AND dedup_key = ANY($2)`, ids, keys)
+	if err != nil {
+		return fmt.Errorf("reading the events of %d shipments: %w", len(ids), err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var k evKey
+		if err := rows.Scan(&k.shipmentID, &k.dedup); err != nil {
+			return fmt.Errorf("reading the events of %d shipments: %w", len(ids), err)
+		}
+		t.evHave[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the events of %d shipments: %w", len(ids), err)
+	}
+	return nil
+}
+
+// prefetchOrders loads the named orders into the cache, one statement per
+// connection, and marks the ones missing.
+func (t *tx) prefetchOrders(ctx context.Context, names []store.RefKey) error {
+	byConn := map[[2]string][]string{}
+	var conns [][2]string
+	for _, n := range names {
+		k := refKey(n.Workspace, n.Connection, n.Reference)
+		if _, ok := t.orders[k]; ok || t.orderMissing[k] {
+			continue
+		}
+		c := [2]string{n.Workspace, n.Connection}
+		if _, ok := byConn[c]; !ok {
+			conns = append(conns, c)
+		}
+		if !slices.Contains(byConn[c], n.Reference) {
+			byConn[c] = append(byConn[c], n.Reference)
+		}
+	}
+	for _, c := range conns {
+		refs := byConn[c]
+		if err := t.prefetchOrdersOf(ctx, c[0], c[1], refs); err != nil {
+			return fmt.Errorf("loading %d orders of connection %q: %w", len(refs), c[1], err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) prefetchOrdersOf(ctx context.Context, workspace, connection string, refs []string) error {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE workspace = $1 AND connection = $2 AND reference = ANY($3) ORDER BY id`+t.s.dialect.LockSuffix,
+		workspace, connection, refs)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rows.Close() }()
+	found := make(map[string]bool, len(refs))
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return err
+		}
+		found[o.Reference] = true
+		t.keepOrder(refKey(o.Workspace, o.Connection, o.Reference), o)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if t.orderMissing == nil {
+		t.orderMissing = map[string]bool{}
+	}
+	for _, r := range refs {
+		if !found[r] {
+			t.orderMissing[refKey(workspace, connection, r)] = true
+		}
+	}
+	return nil
+}
+
+// insertEventBehind queues a new event for flush when the transaction
+// knows it is not a duplicate and has an id for it; ok is false when the
+// event must be inserted at once instead.
+func (t *tx) insertEventBehind(shipmentID int64, e *model.Event, doc []byte) (inserted, ok bool) {
+	k := evKey{shipmentID, e.DedupKey}
+	if e.DedupKey != "" && t.evHave[k] {
+		return false, true // stored, or added by this transaction
+	}
+	if len(t.eventIDs) == 0 {
+		return false, false
+	}
+	if e.DedupKey != "" {
+		if !t.evFresh[shipmentID] && !(t.evShip[shipmentID] && t.evAsked[e.DedupKey]) {
+			return false, false
+		}
+		t.evHave[k] = true
+	}
+	id := t.eventIDs[0]
+	t.eventIDs = t.eventIDs[1:]
+	var dedup any
+	if e.DedupKey != "" {
+		dedup = e.DedupKey
+	}
+	t.newEvents = append(t.newEvents, eventRow{id: id, shipmentID: shipmentID, dedup: dedup,
+		occurredAt: micros(e.OccurredAt), doc: string(doc), status: string(e.Status)})
+	e.ID = id
+	return true, true
+}
+
+// flushEvents writes the events written behind, with multi-row INSERTs.
+func (t *tx) flushEvents(ctx context.Context) error {
+	var b strings.Builder
+	for start := 0; start < len(t.newEvents); start += flushChunk {
+		part := t.newEvents[start:min(start+flushChunk, len(t.newEvents))]
+		b.Reset()
+		b.WriteString(`INSERT INTO events (id, shipment_id, dedup_key, occurred_at, doc, status)` + t.s.dialect.OverrideIDs + ` VALUES `)
+		args := make([]any, 0, 6*len(part))
+		for i, r := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`(?, ?, ?, ?, ?, ?)`)
+			args = append(args, r.id, r.shipmentID, r.dedup, r.occurredAt, r.doc, r.status)
+		}
+		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
+			return fmt.Errorf("inserting %d events: %w", len(part), err)
+		}
+	}
+	t.newEvents = t.newEvents[:0]
+	return nil
+}
+
+// stockKey is the cache key of a stock row. NUL cannot occur in the
+// values (the pipeline's checkKey), so the key is unambiguous.
+func stockKey(workspace, connection, sku, warehouse string) string {
+	return workspace + "\x00" + connection + "\x00" + sku + "\x00" + warehouse
+}
+
+func (t *tx) keepStock(s *model.Stock) {
+	if t.stock == nil {
+		t.stock = map[string]*model.Stock{}
+	}
+	t.stock[stockKey(s.Workspace, s.Connection, s.SKU, s.Warehouse)] = s
+}
+
+// prefetchStock loads the named stock rows into the cache, one statement
+// per connection, and marks the ones missing.
+func (t *tx) prefetchStock(ctx context.Context, names []store.StockKey) error {
+	type conn struct{ workspace, connection string }
+	byConn := map[conn][]store.StockKey{}
+	var conns []conn
+	seen := map[string]bool{}
+	for _, n := range names {
+		k := stockKey(n.Workspace, n.Connection, n.SKU, n.Warehouse)
+		if _, ok := t.stock[k]; ok || t.stockMissing[k] || seen[k] {
+			continue
+		}
+		seen[k] = true
+		c := conn{n.Workspace, n.Connection}
+		if _, ok := byConn[c]; !ok {
+			conns = append(conns, c)
+		}
+		byConn[c] = append(byConn[c], n)
+	}
+	if t.stockMissing == nil {
+		t.stockMissing = map[string]bool{}
+	}
+	for _, c := range conns {
+		keys := byConn[c]
+		skus, whs := make([]string, len(keys)), make([]string, len(keys))
+		for i, k := range keys {
+			skus[i], whs[i] = k.SKU, k.Warehouse
+		}
+		if err := t.prefetchStockOf(ctx, c.workspace, c.connection, skus, whs); err != nil {
+			return fmt.Errorf("loading %d stock rows of connection %q: %w", len(keys), c.connection, err)
+		}
+		for _, k := range keys {
+			key := stockKey(k.Workspace, k.Connection, k.SKU, k.Warehouse)
+			if _, ok := t.stock[key]; !ok {
+				t.stockMissing[key] = true
+			}
+		}
+	}
+	return nil
+}
+
+func (t *tx) prefetchStockOf(ctx context.Context, workspace, connection string, skus, warehouses []string) error {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+stockColumns+` FROM stock WHERE workspace = $1 AND connection = $2
+		AND (sku, warehouse) IN (SELECT * FROM unnest($3::text[], $4::text[])) ORDER BY id`+t.s.dialect.LockSuffix,
+		workspace, connection, skus, warehouses)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		s, err := scanStock(rows)
+		if err != nil {
+			return err
+		}
+		t.keepStock(s)
+	}
+	return rows.Err()
+}
+
+// orderBehind queues an update of an order this transaction holds for
+// flush; false means it holds another copy, or none, and the update is
+// written at once.
+func (t *tx) orderBehind(o *model.Order) bool {
+	cached, ok := t.orders[refKey(o.Workspace, o.Connection, o.Reference)]
+	if !ok || cached.ID != o.ID {
+		return false
+	}
+	if cached != o {
+		*cached = *o
+	}
+	if !slices.Contains(t.dirtyOrders, cached) {
+		t.dirtyOrders = append(t.dirtyOrders, cached)
+	}
+	return true
+}
+
+// stockBehind is orderBehind for stock rows.
+func (t *tx) stockBehind(s *model.Stock) bool {
+	cached, ok := t.stock[stockKey(s.Workspace, s.Connection, s.SKU, s.Warehouse)]
+	if !ok || cached.ID != s.ID {
+		return false
+	}
+	if cached != s {
+		*cached = *s
+	}
+	if !slices.Contains(t.dirtyStock, cached) {
+		t.dirtyStock = append(t.dirtyStock, cached)
+	}
+	return true
+}
+
+// flushOrders writes the order updates written behind, with multi-row
+// UPDATEs.
+func (t *tx) flushOrders(ctx context.Context) error {
+	var b strings.Builder
+	for start := 0; start < len(t.dirtyOrders); start += flushChunk {
+		part := t.dirtyOrders[start:min(start+flushChunk, len(t.dirtyOrders))]
+		b.Reset()
+		b.WriteString(`WITH v (id, provider_ref, status, doc, updated_at) AS (VALUES `)
+		args := make([]any, 0, 5*len(part))
+		for i, o := range part {
+			doc, err := orderDoc(o)
+			if err != nil {
+				return fmt.Errorf("updating order %d: %w", o.ID, err)
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))`)
+			args = append(args, o.ID, o.ProviderRef, string(o.Status), doc, micros(o.UpdatedAt))
+		}
+		b.WriteString(`) UPDATE orders SET provider_ref = v.provider_ref, status = v.status, doc = v.doc, updated_at = v.updated_at FROM v WHERE orders.id = v.id`)
+		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
+			return fmt.Errorf("updating %d orders: %w", len(part), err)
+		}
+	}
+	t.dirtyOrders = t.dirtyOrders[:0]
+	return nil
+}
+
+// flushStock writes the stock updates written behind, with multi-row
+// UPDATEs.
+func (t *tx) flushStock(ctx context.Context) error {
+	var b strings.Builder
+	for start := 0; start < len(t.dirtyStock); start += flushChunk {
+		part := t.dirtyStock[start:min(start+flushChunk, len(t.dirtyStock))]
+		b.Reset()
+		b.WriteString(`WITH v (id, doc, updated_at) AS (VALUES `)
+		args := make([]any, 0, 3*len(part))
+		for i, s := range part {
+			doc, err := encodeDoc(storedStock{Stock: s, FactTimes: s.FactTimes})
+			if err != nil {
+				return fmt.Errorf("updating stock %d: %w", s.ID, err)
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT))`)
+			args = append(args, s.ID, doc, micros(s.UpdatedAt))
+		}
+		b.WriteString(`) UPDATE stock SET doc = v.doc, updated_at = v.updated_at FROM v WHERE stock.id = v.id`)
+		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
+			return fmt.Errorf("updating %d stock rows: %w", len(part), err)
+		}
+	}
+	t.dirtyStock = t.dirtyStock[:0]
+	return nil
+}

@@ -332,6 +332,10 @@ func (t *tx) UpdateOrder(ctx context.Context, o *model.Order) error {
 
 // LinkShipment records the order reference a shipment names.
 func (t *tx) LinkShipment(ctx context.Context, workspace, connection string, shipmentID int64, orderReference string) error {
+	if t.behind {
+		t.linkBehind(linkRow{shipmentID: shipmentID, workspace: workspace, connection: connection, orderReference: orderReference})
+		return nil
+	}
 	var err error
 	if orderReference == "" {
 		_, err = t.tx.ExecContext(ctx, t.s.dialect.bind(`DELETE FROM order_shipments WHERE shipment_id = ?`), shipmentID)
@@ -349,6 +353,9 @@ func (t *tx) LinkShipment(ctx context.Context, workspace, connection string, shi
 // OrderShipmentIDs returns the ids of the shipments that belong to the
 // order, as this transaction sees them.
 func (t *tx) OrderShipmentIDs(ctx context.Context, o *model.Order) ([]int64, error) {
+	if err := t.flushPending(ctx); err != nil {
+		return nil, err
+	}
 	c := &model.Order{Resource: model.Resource{ID: o.ID}}
 	if err := t.s.fillShipmentIDs(ctx, t.tx, []*model.Order{c}); err != nil {
 		return nil, err

@@ -52,27 +52,40 @@ func (t *tx) Prefetch(ctx context.Context, p store.Prefetch) error {
 		return err
 	}
 	t.behind = true
-	if p.Events > 0 && t.s.dialect.NextIDs != "" {
-		rows, err := t.tx.QueryContext(ctx, t.s.dialect.NextIDs, "events", p.Events)
-		if err != nil {
-			return fmt.Errorf("allocating %d event ids: %w", p.Events, err)
-		}
-		defer func() { _ = rows.Close() }()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return fmt.Errorf("allocating %d event ids: %w", p.Events, err)
-			}
-			t.eventIDs = append(t.eventIDs, id)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("allocating %d event ids: %w", p.Events, err)
-		}
-		// Handed out in ascending order, as the database's own inserts
-		// would number the events.
-		slices.Sort(t.eventIDs)
+	if t.eventIDs, err = t.nextIDs(ctx, "events", p.Events); err != nil {
+		return err
+	}
+	// A new shipment is one of those the batch names that is missing.
+	if t.shipIDs, err = t.nextIDs(ctx, "shipments", len(t.missing)); err != nil {
+		return err
 	}
 	return nil
+}
+
+// nextIDs allocates n ids of the table's identity column (Dialect.NextIDs),
+// in ascending order, as the database's own inserts would number the rows.
+func (t *tx) nextIDs(ctx context.Context, table string, n int) ([]int64, error) {
+	if n == 0 || t.s.dialect.NextIDs == "" {
+		return nil, nil
+	}
+	rows, err := t.tx.QueryContext(ctx, t.s.dialect.NextIDs, table, n)
+	if err != nil {
+		return nil, fmt.Errorf("allocating %d ids of %s: %w", n, table, err)
+	}
+	defer func() { _ = rows.Close() }()
+	ids := make([]int64, 0, n)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("allocating %d ids of %s: %w", n, table, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("allocating %d ids of %s: %w", n, table, err)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // prefetchShipments loads the named shipments into the cache and marks the
@@ -422,5 +435,121 @@ func (t *tx) flushStock(ctx context.Context) error {
 		}
 	}
 	t.dirtyStock = t.dirtyStock[:0]
+	return nil
+}
+
+// linkRow is an order link written behind: the order reference a shipment
+// names, or none (the link is removed).
+type linkRow struct {
+	shipmentID                            int64
+	workspace, connection, orderReference string
+}
+
+func (t *tx) linkBehind(l linkRow) {
+	if t.links == nil {
+		t.links = map[int64]linkRow{}
+	}
+	if _, ok := t.links[l.shipmentID]; !ok {
+		t.linkOrder = append(t.linkOrder, l.shipmentID)
+	}
+	t.links[l.shipmentID] = l
+}
+
+// insertShipmentBehind gives a new shipment an allocated id and leaves its
+// insert to flushPending; false means no id is left, and it is inserted
+// at once.
+func (t *tx) insertShipmentBehind(s *model.Shipment) bool {
+	if !t.behind || len(t.shipIDs) == 0 {
+		return false
+	}
+	s.ID = t.shipIDs[0]
+	t.shipIDs = t.shipIDs[1:]
+	if t.pendingShips == nil {
+		t.pendingShips = map[int64]*model.Shipment{}
+	}
+	t.pendingShips[s.ID] = s
+	t.newShips = append(t.newShips, s)
+	t.inserted(s)
+	return true
+}
+
+// flushPending writes the shipments and order links written behind, for a
+// statement that reads them (OrderShipmentIDs) and before the rest of
+// flush, whose rows refer to the shipments.
+func (t *tx) flushPending(ctx context.Context) error {
+	if err := t.flushShipmentInserts(ctx); err != nil {
+		return err
+	}
+	return t.flushLinks(ctx)
+}
+
+// flushShipmentInserts inserts the new shipments as they stand, with
+// multi-row INSERTs.
+func (t *tx) flushShipmentInserts(ctx context.Context) error {
+	var b strings.Builder
+	for start := 0; start < len(t.newShips); start += flushChunk {
+		part := t.newShips[start:min(start+flushChunk, len(t.newShips))]
+		b.Reset()
+		b.WriteString(`INSERT INTO shipments (id, workspace, connection, provider, provider_ref, ref_key, status, status_event_id, doc, created_at, updated_at)` +
+			t.s.dialect.OverrideIDs + ` VALUES `)
+		args := make([]any, 0, 11*len(part))
+		for i, s := range part {
+			doc, err := shipmentDoc(s)
+			if err != nil {
+				return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			args = append(args, s.ID, s.Workspace, s.Connection, s.Provider, s.ProviderRef, refKey(s.Workspace, s.Connection, s.ProviderRef),
+				string(s.Status), s.EventID, doc, micros(s.CreatedAt), micros(s.UpdatedAt))
+		}
+		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
+			return fmt.Errorf("inserting %d shipments: %w", len(part), err)
+		}
+	}
+	t.newShips = t.newShips[:0]
+	clear(t.pendingShips)
+	return nil
+}
+
+// flushLinks writes the order links written behind: one DELETE for the
+// shipments whose link is removed, multi-row upserts for the others.
+func (t *tx) flushLinks(ctx context.Context) error {
+	var gone []int64
+	var set []linkRow
+	for _, id := range t.linkOrder {
+		if l := t.links[id]; l.orderReference == "" {
+			gone = append(gone, id)
+		} else {
+			set = append(set, l)
+		}
+	}
+	if len(gone) > 0 {
+		if _, err := t.tx.ExecContext(ctx, `DELETE FROM order_shipments WHERE shipment_id = ANY($1)`, gone); err != nil {
+			return fmt.Errorf("unlinking %d shipments from their orders: %w", len(gone), err)
+		}
+	}
+	var b strings.Builder
+	for start := 0; start < len(set); start += flushChunk {
+		part := set[start:min(start+flushChunk, len(set))]
+		b.Reset()
+		b.WriteString(`INSERT INTO order_shipments (shipment_id, workspace, connection, order_reference) VALUES `)
+		args := make([]any, 0, 4*len(part))
+		for i, l := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`(?, ?, ?, ?)`)
+			args = append(args, l.shipmentID, l.workspace, l.connection, l.orderReference)
+		}
+		b.WriteString(` ON CONFLICT (shipment_id) DO UPDATE SET workspace = excluded.workspace, connection = excluded.connection, order_reference = excluded.order_reference`)
+		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
+			return fmt.Errorf("linking %d shipments to their orders: %w", len(part), err)
+		}
+	}
+	t.linkOrder = t.linkOrder[:0]
+	clear(t.links)
 	return nil
 }

@@ -65,6 +65,16 @@ type tx struct {
 	stock        map[string]*model.Stock
 	stockMissing map[string]bool
 	dirtyStock   []*model.Stock
+	// With behind, new shipments take ids from shipIDs and are inserted
+	// by flushPending (pendingShips, newShips in insertion order), and
+	// the order links are collected too (links: the last one per
+	// shipment, linkOrder: in first-link order), so that neither needs a
+	// round trip of its own; OrderShipmentIDs flushes them first.
+	shipIDs      []int64
+	pendingShips map[int64]*model.Shipment
+	newShips     []*model.Shipment
+	links        map[int64]linkRow
+	linkOrder    []int64
 }
 
 type refRow struct {
@@ -157,6 +167,9 @@ func (t *tx) InsertShipment(ctx context.Context, s *model.Shipment) error {
 	if s.UpdatedAt.IsZero() {
 		s.UpdatedAt = now
 	}
+	if t.insertShipmentBehind(s) {
+		return nil
+	}
 	doc, err := shipmentDoc(s)
 	if err != nil {
 		return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
@@ -169,16 +182,23 @@ func (t *tx) InsertShipment(ctx context.Context, s *model.Shipment) error {
 		return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
 	}
 	s.ID = id
+	t.inserted(s)
+	return nil
+}
+
+// inserted records a shipment this transaction inserted (or will insert at
+// flush): it is cached, its references are queued, and it has no stored
+// event.
+func (t *tx) inserted(s *model.Shipment) {
 	if t.evAsked != nil {
 		if t.evFresh == nil {
 			t.evFresh = map[int64]bool{}
 		}
-		t.evFresh[id] = true
+		t.evFresh[s.ID] = true
 	}
 	t.addRefs(s)
 	t.rememberRefs(s)
 	t.keep(refKey(s.Workspace, s.Connection, s.ProviderRef), s)
-	return nil
 }
 
 // UpdateShipment stores a changed shipment (everything but its events and
@@ -194,13 +214,16 @@ func (t *tx) UpdateShipment(ctx context.Context, s *model.Shipment) error {
 		if cached != s {
 			*cached = *s
 		}
-		if t.dirty == nil {
-			t.dirty = map[int64]*model.Shipment{}
+		// A shipment still to be inserted is inserted as it stands.
+		if t.pendingShips[s.ID] == nil {
+			if t.dirty == nil {
+				t.dirty = map[int64]*model.Shipment{}
+			}
+			if _, seen := t.dirty[s.ID]; !seen {
+				t.order = append(t.order, s.ID)
+			}
+			t.dirty[s.ID] = cached
 		}
-		if _, seen := t.dirty[s.ID]; !seen {
-			t.order = append(t.order, s.ID)
-		}
-		t.dirty[s.ID] = cached
 	} else {
 		doc, err := shipmentDoc(s)
 		if err != nil {
@@ -311,7 +334,13 @@ const flushChunk = 200
 // flush writes what the transaction collected: events, shipment updates,
 // new references and feed entries, each with as few statements as it can.
 func (t *tx) flush(ctx context.Context) error {
+	if err := t.flushShipmentInserts(ctx); err != nil {
+		return err
+	}
 	if err := t.flushEvents(ctx); err != nil {
+		return err
+	}
+	if err := t.flushLinks(ctx); err != nil {
 		return err
 	}
 	if err := t.flushOrders(ctx); err != nil {

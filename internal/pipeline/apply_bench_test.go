@@ -51,6 +51,7 @@ func BenchmarkApplyMixed(b *testing.B) {
 			var applied int
 			var took time.Duration
 			var statements statementCounter
+			var hubCPU, dbCPU time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				st := openBenchStore(b, kind, &statements)
@@ -63,7 +64,10 @@ func BenchmarkApplyMixed(b *testing.B) {
 				start := time.Now()
 				stop := profileDrain(b, kind)
 				statements.on.Store(true)
+				hub0, db0 := processCPU("self"), statements.backendCPU()
 				n, err := p.Drain(context.Background())
+				hubCPU += processCPU("self") - hub0
+				dbCPU += statements.backendCPU() - db0
 				statements.on.Store(false)
 				took += time.Since(start)
 				stop()
@@ -79,8 +83,10 @@ func BenchmarkApplyMixed(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(applied)/took.Seconds(), "msg/s")
+			b.ReportMetric(hubCPU.Seconds()*1e6/float64(applied), "hub-cpu-us/msg")
 			if kind == "postgres" {
 				b.ReportMetric(float64(statements.n.Load())/float64(applied), "statements/msg")
+				b.ReportMetric(dbCPU.Seconds()*1e6/float64(applied), "db-cpu-us/msg")
 			}
 		})
 	}
@@ -93,17 +99,55 @@ func openBenchStore(b *testing.B, kind string, c *statementCounter) store.Store 
 	return sqlite.OpenTest(b)
 }
 
-// statementCounter counts the statements PostgreSQL is sent while on:
-// each is a round trip.
-type statementCounter struct {
-	on atomic.Bool
-	n  atomic.Int64
+// processCPU is the CPU time (user and system) a process has used so far,
+// from /proc/PID/stat, or 0 where there is none: on a shared machine the
+// CPU a message costs moves less than the wall time it takes.
+func processCPU(pid string) time.Duration {
+	raw, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	user, _ := strconv.ParseInt(f[11], 10, 64)
+	sys, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(user+sys) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }
 
-func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+// backendCPU is the CPU time of the PostgreSQL server processes that ran
+// the counted statements (when the server runs on this machine).
+func (c *statementCounter) backendCPU() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var total time.Duration
+	for pid := range c.pids {
+		total += processCPU(strconv.Itoa(int(pid)))
+	}
+	return total
+}
+
+// statementCounter counts the statements PostgreSQL is sent while on
+// (each is a round trip), and remembers the server processes that ran them.
+type statementCounter struct {
+	on   atomic.Bool
+	n    atomic.Int64
+	mu   sync.Mutex
+	pids map[uint32]bool
+}
+
+func (c *statementCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	if c.on.Load() {
 		c.n.Add(1)
 	}
+	c.mu.Lock()
+	if c.pids == nil {
+		c.pids = map[uint32]bool{}
+	}
+	c.pids[conn.PgConn().PID()] = true
+	c.mu.Unlock()
 	return ctx
 }
 

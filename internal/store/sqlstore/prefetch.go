@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
@@ -20,10 +19,9 @@ type evKey struct {
 
 // eventRow is an event written behind: flush inserts it.
 type eventRow struct {
-	id, shipmentID int64
-	dedup          any
-	occurredAt     int64
-	doc, status    string
+	id, shipmentID     int64
+	occurredAt         int64
+	dedup, doc, status string // an empty dedup is NULL
 }
 
 // Prefetch implements store.Prefetcher where the dialect asks for it
@@ -243,34 +241,35 @@ func (t *tx) insertEventBehind(shipmentID int64, e *model.Event, doc []byte) (in
 	}
 	id := t.eventIDs[0]
 	t.eventIDs = t.eventIDs[1:]
-	var dedup any
-	if e.DedupKey != "" {
-		dedup = e.DedupKey
-	}
-	t.newEvents = append(t.newEvents, eventRow{id: id, shipmentID: shipmentID, dedup: dedup,
+	t.newEvents = append(t.newEvents, eventRow{id: id, shipmentID: shipmentID, dedup: e.DedupKey,
 		occurredAt: micros(e.OccurredAt), doc: string(doc), status: string(e.Status)})
 	e.ID = id
 	return true, true
 }
 
-// flushEvents writes the events written behind, with multi-row INSERTs.
+// flushEvents writes the events written behind with one INSERT of unnested
+// arrays: one statement text whatever the count, so the driver prepares
+// it once (a multi-row VALUES list is a new statement, and a new prepare
+// and plan, for every row count).
 func (t *tx) flushEvents(ctx context.Context) error {
-	var b strings.Builder
-	for start := 0; start < len(t.newEvents); start += flushChunk {
-		part := t.newEvents[start:min(start+flushChunk, len(t.newEvents))]
-		b.Reset()
-		b.WriteString(`INSERT INTO events (id, shipment_id, dedup_key, occurred_at, doc, status)` + t.s.dialect.OverrideIDs + ` VALUES `)
-		args := make([]any, 0, 6*len(part))
-		for i, r := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(`(?, ?, ?, ?, ?, ?)`)
-			args = append(args, r.id, r.shipmentID, r.dedup, r.occurredAt, r.doc, r.status)
+	if len(t.newEvents) == 0 {
+		return nil
+	}
+	n := len(t.newEvents)
+	ids, ships, occurred := make([]int64, n), make([]int64, n), make([]int64, n)
+	dedups := make([]*string, n)
+	docs, statuses := make([]string, n), make([]string, n)
+	for i := range t.newEvents {
+		r := &t.newEvents[i]
+		ids[i], ships[i], occurred[i], docs[i], statuses[i] = r.id, r.shipmentID, r.occurredAt, r.doc, r.status
+		if r.dedup != "" {
+			dedups[i] = &r.dedup
 		}
-		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
-			return fmt.Errorf("inserting %d events: %w", len(part), err)
-		}
+	}
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO events (id, shipment_id, dedup_key, occurred_at, doc, status)`+t.s.dialect.OverrideIDs+
+		` SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[])`,
+		ids, ships, dedups, occurred, docs, statuses); err != nil {
+		return fmt.Errorf("inserting %d events: %w", n, err)
 	}
 	t.newEvents = t.newEvents[:0]
 	return nil
@@ -380,59 +379,49 @@ func (t *tx) stockBehind(s *model.Stock) bool {
 	return true
 }
 
-// flushOrders writes the order updates written behind, with multi-row
-// UPDATEs.
+// flushOrders writes the order updates written behind with one UPDATE
+// from unnested arrays (see flushEvents).
 func (t *tx) flushOrders(ctx context.Context) error {
-	var b strings.Builder
-	for start := 0; start < len(t.dirtyOrders); start += flushChunk {
-		part := t.dirtyOrders[start:min(start+flushChunk, len(t.dirtyOrders))]
-		b.Reset()
-		b.WriteString(`WITH v (id, provider_ref, status, doc, updated_at) AS (VALUES `)
-		args := make([]any, 0, 5*len(part))
-		for i, o := range part {
-			doc, err := orderDoc(o)
-			if err != nil {
-				return fmt.Errorf("updating order %d: %w", o.ID, err)
-			}
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(`(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))`)
-			args = append(args, o.ID, o.ProviderRef, string(o.Status), doc, micros(o.UpdatedAt))
+	if len(t.dirtyOrders) == 0 {
+		return nil
+	}
+	n := len(t.dirtyOrders)
+	ids, updated := make([]int64, n), make([]int64, n)
+	prefs, statuses, docs := make([]string, n), make([]string, n), make([]string, n)
+	for i, o := range t.dirtyOrders {
+		doc, err := orderDoc(o)
+		if err != nil {
+			return fmt.Errorf("updating order %d: %w", o.ID, err)
 		}
-		b.WriteString(`) UPDATE orders SET provider_ref = v.provider_ref, status = v.status, doc = v.doc, updated_at = v.updated_at FROM v WHERE orders.id = v.id`)
-		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
-			return fmt.Errorf("updating %d orders: %w", len(part), err)
-		}
+		ids[i], prefs[i], statuses[i], docs[i], updated[i] = o.ID, o.ProviderRef, string(o.Status), doc, micros(o.UpdatedAt)
+	}
+	if _, err := t.tx.ExecContext(ctx, `UPDATE orders SET provider_ref = v.provider_ref, status = v.status, doc = v.doc, updated_at = v.updated_at
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS v (id, provider_ref, status, doc, updated_at)
+		WHERE orders.id = v.id`, ids, prefs, statuses, docs, updated); err != nil {
+		return fmt.Errorf("updating %d orders: %w", n, err)
 	}
 	t.dirtyOrders = t.dirtyOrders[:0]
 	return nil
 }
 
-// flushStock writes the stock updates written behind, with multi-row
-// UPDATEs.
+// flushStock writes the stock updates written behind with one UPDATE from
+// unnested arrays (see flushEvents).
 func (t *tx) flushStock(ctx context.Context) error {
-	var b strings.Builder
-	for start := 0; start < len(t.dirtyStock); start += flushChunk {
-		part := t.dirtyStock[start:min(start+flushChunk, len(t.dirtyStock))]
-		b.Reset()
-		b.WriteString(`WITH v (id, doc, updated_at) AS (VALUES `)
-		args := make([]any, 0, 3*len(part))
-		for i, s := range part {
-			doc, err := encodeDoc(storedStock{Stock: s, FactTimes: s.FactTimes})
-			if err != nil {
-				return fmt.Errorf("updating stock %d: %w", s.ID, err)
-			}
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(`(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT))`)
-			args = append(args, s.ID, doc, micros(s.UpdatedAt))
+	if len(t.dirtyStock) == 0 {
+		return nil
+	}
+	n := len(t.dirtyStock)
+	ids, updated, docs := make([]int64, n), make([]int64, n), make([]string, n)
+	for i, s := range t.dirtyStock {
+		doc, err := encodeDoc(storedStock{Stock: s, FactTimes: s.FactTimes})
+		if err != nil {
+			return fmt.Errorf("updating stock %d: %w", s.ID, err)
 		}
-		b.WriteString(`) UPDATE stock SET doc = v.doc, updated_at = v.updated_at FROM v WHERE stock.id = v.id`)
-		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
-			return fmt.Errorf("updating %d stock rows: %w", len(part), err)
-		}
+		ids[i], docs[i], updated[i] = s.ID, doc, micros(s.UpdatedAt)
+	}
+	if _, err := t.tx.ExecContext(ctx, `UPDATE stock SET doc = v.doc, updated_at = v.updated_at
+		FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS v (id, doc, updated_at) WHERE stock.id = v.id`, ids, docs, updated); err != nil {
+		return fmt.Errorf("updating %d stock rows: %w", n, err)
 	}
 	t.dirtyStock = t.dirtyStock[:0]
 	return nil
@@ -483,31 +472,29 @@ func (t *tx) flushPending(ctx context.Context) error {
 	return t.flushLinks(ctx)
 }
 
-// flushShipmentInserts inserts the new shipments as they stand, with
-// multi-row INSERTs.
+// flushShipmentInserts inserts the new shipments as they stand, with one
+// INSERT of unnested arrays (see flushEvents).
 func (t *tx) flushShipmentInserts(ctx context.Context) error {
-	var b strings.Builder
-	for start := 0; start < len(t.newShips); start += flushChunk {
-		part := t.newShips[start:min(start+flushChunk, len(t.newShips))]
-		b.Reset()
-		b.WriteString(`INSERT INTO shipments (id, workspace, connection, provider, provider_ref, ref_key, status, status_event_id, doc, created_at, updated_at)` +
-			t.s.dialect.OverrideIDs + ` VALUES `)
-		args := make([]any, 0, 11*len(part))
-		for i, s := range part {
-			doc, err := shipmentDoc(s)
-			if err != nil {
-				return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
-			}
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-			args = append(args, s.ID, s.Workspace, s.Connection, s.Provider, s.ProviderRef, refKey(s.Workspace, s.Connection, s.ProviderRef),
-				string(s.Status), s.EventID, doc, micros(s.CreatedAt), micros(s.UpdatedAt))
+	if len(t.newShips) == 0 {
+		return nil
+	}
+	n := len(t.newShips)
+	ids, eventIDs, created, updated := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	wss, conns, provs, refs, keys, statuses, docs := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, s := range t.newShips {
+		doc, err := shipmentDoc(s)
+		if err != nil {
+			return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
 		}
-		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
-			return fmt.Errorf("inserting %d shipments: %w", len(part), err)
-		}
+		ids[i], wss[i], conns[i], provs[i], refs[i] = s.ID, s.Workspace, s.Connection, s.Provider, s.ProviderRef
+		keys[i], statuses[i], eventIDs[i], docs[i] = refKey(s.Workspace, s.Connection, s.ProviderRef), string(s.Status), s.EventID, doc
+		created[i], updated[i] = micros(s.CreatedAt), micros(s.UpdatedAt)
+	}
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO shipments (id, workspace, connection, provider, provider_ref, ref_key, status, status_event_id, doc, created_at, updated_at)`+
+		t.s.dialect.OverrideIDs+` SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[])`,
+		ids, wss, conns, provs, refs, keys, statuses, eventIDs, docs, created, updated); err != nil {
+		return fmt.Errorf("inserting %d shipments: %w", n, err)
 	}
 	t.newShips = t.newShips[:0]
 	clear(t.pendingShips)
@@ -515,38 +502,30 @@ func (t *tx) flushShipmentInserts(ctx context.Context) error {
 }
 
 // flushLinks writes the order links written behind: one DELETE for the
-// shipments whose link is removed, multi-row upserts for the others.
+// shipments whose link is removed, one upsert of unnested arrays for the
+// others (see flushEvents).
 func (t *tx) flushLinks(ctx context.Context) error {
-	var gone []int64
-	var set []linkRow
+	var gone, ids []int64
+	var wss, conns, refs []string
 	for _, id := range t.linkOrder {
-		if l := t.links[id]; l.orderReference == "" {
+		l := t.links[id]
+		if l.orderReference == "" {
 			gone = append(gone, id)
-		} else {
-			set = append(set, l)
+			continue
 		}
+		ids, wss, conns, refs = append(ids, id), append(wss, l.workspace), append(conns, l.connection), append(refs, l.orderReference)
 	}
 	if len(gone) > 0 {
 		if _, err := t.tx.ExecContext(ctx, `DELETE FROM order_shipments WHERE shipment_id = ANY($1)`, gone); err != nil {
 			return fmt.Errorf("unlinking %d shipments from their orders: %w", len(gone), err)
 		}
 	}
-	var b strings.Builder
-	for start := 0; start < len(set); start += flushChunk {
-		part := set[start:min(start+flushChunk, len(set))]
-		b.Reset()
-		b.WriteString(`INSERT INTO order_shipments (shipment_id, workspace, connection, order_reference) VALUES `)
-		args := make([]any, 0, 4*len(part))
-		for i, l := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(`(?, ?, ?, ?)`)
-			args = append(args, l.shipmentID, l.workspace, l.connection, l.orderReference)
-		}
-		b.WriteString(` ON CONFLICT (shipment_id) DO UPDATE SET workspace = excluded.workspace, connection = excluded.connection, order_reference = excluded.order_reference`)
-		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
-			return fmt.Errorf("linking %d shipments to their orders: %w", len(part), err)
+	if len(ids) > 0 {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO order_shipments (shipment_id, workspace, connection, order_reference)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
+			ON CONFLICT (shipment_id) DO UPDATE SET workspace = excluded.workspace, connection = excluded.connection, order_reference = excluded.order_reference`,
+			ids, wss, conns, refs); err != nil {
+			return fmt.Errorf("linking %d shipments to their orders: %w", len(ids), err)
 		}
 	}
 	t.linkOrder = t.linkOrder[:0]

@@ -74,7 +74,8 @@ type Dialect struct {
 	// events are written behind, with ids NextIDs allocates, in the flush's
 	// multi-row INSERT. Worth it where every statement is a round trip
 	// over the network (PostgreSQL); SQLite runs statements in process.
-	// The statements use = ANY($1) with array parameters.
+	// Its statements are PostgreSQL's: = ANY($1) and unnest($1) with
+	// array parameters, numbered placeholders.
 	Prefetch bool
 	// NextIDs, with Prefetch, is a query returning $2 new ids of the
 	// identity column id of the table named $1, and OverrideIDs what

@@ -36,9 +36,11 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Logger is the structured logger; default slog.Default().
 	Logger *slog.Logger
-	// BatchSize is how many messages one transaction applies. Small batches
-	// keep the database's write lock short, so inbound acknowledgements are
-	// not held up; default 32.
+	// BatchSize is how many messages one transaction applies. The default
+	// is the store's (ApplyBatchSize: 256 on PostgreSQL, where apply blocks
+	// no append and each transaction's fixed round trips are worth sharing
+	// out), else 32: on SQLite small batches keep the single writer's lock
+	// short, so inbound acknowledgements are not held up.
 	BatchSize int
 	// PollInterval is how often the inbox is checked when nothing signals new
 	// work (another instance's messages, retries after an error); default 200ms.
@@ -56,6 +58,11 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.BatchSize == 0 {
+		if b, ok := c.Store.(interface{ ApplyBatchSize() int }); ok {
+			c.BatchSize = b.ApplyBatchSize()
+		}
 	}
 	if c.BatchSize == 0 {
 		c.BatchSize = 32
@@ -240,8 +247,12 @@ func (p *Pipeline) runBatch(ctx context.Context) (int, int, error) {
 			for _, m := range msgs {
 				claimed = append(claimed, m.ID)
 			}
+			pre, err := p.prefetch(ctx, tx, msgs)
+			if err != nil {
+				return err
+			}
 			for _, m := range msgs {
-				r, err := p.applyGuarded(ctx, tx, m, deferred)
+				r, err := p.applyGuarded(ctx, tx, m, deferred, pre[m.ID])
 				if err != nil {
 					return err
 				}
@@ -314,13 +325,13 @@ func (e *poisonError) Unwrap() error { return e.err }
 
 // applyGuarded applies one message, turning a panic into a poisonError
 // after reporting it with the message's identity.
-func (p *Pipeline) applyGuarded(ctx context.Context, tx store.Tx, m *model.InboxMessage, deferred map[[2]string]bool) (result, error) {
+func (p *Pipeline) applyGuarded(ctx context.Context, tx store.Tx, m *model.InboxMessage, deferred map[[2]string]bool, pre *normalized) (result, error) {
 	if reason, ok := p.poison[m.ID]; ok {
 		return p.fail(ctx, tx, m, reason)
 	}
 	var r result
 	err := recovery.Do(func() (err error) {
-		r, err = p.applyMessage(ctx, tx, m, deferred)
+		r, err = p.applyMessage(ctx, tx, m, deferred, pre)
 		return err
 	})
 	var pe *recovery.PanicError
@@ -378,8 +389,9 @@ func (p *Pipeline) fail(ctx context.Context, tx store.Tx, m *model.InboxMessage,
 // be normalised is marked failed (and kept, for a retry after a fix). A
 // message of a connection this instance does not have is deferred with every
 // pending message of that connection (deferred remembers which ones this
-// batch deferred). Only database errors abort the batch.
-func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.InboxMessage, deferred map[[2]string]bool) (result, error) {
+// batch deferred). Only database errors abort the batch. pre, when not nil,
+// is the message's change set as prefetch normalised it.
+func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.InboxMessage, deferred map[[2]string]bool, pre *normalized) (result, error) {
 	r := result{id: m.ID, provider: m.Provider}
 	fail := func(reason string) (result, error) { return p.fail(ctx, tx, m, reason) }
 	conn, ok := p.cfg.Connections.Lookup(m.Workspace, m.Connection)
@@ -403,7 +415,13 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 	if conn.Provider != m.Provider {
 		return fail(fmt.Sprintf("connection now uses provider %q, message came from %q", conn.Provider, m.Provider))
 	}
-	changes, err := conn.Connector.Normalize(m)
+	var changes model.Changes
+	var err error
+	if pre != nil {
+		changes, err = pre.changes, pre.err
+	} else {
+		changes, err = conn.Connector.Normalize(m)
+	}
 	if err != nil {
 		return fail(fmt.Sprintf("normalizing: %v", err))
 	}
@@ -422,4 +440,80 @@ func (p *Pipeline) applyMessage(ctx context.Context, tx store.Tx, m *model.Inbox
 		}
 	}
 	return r, nil // ProcessInbox marks it processed with the batch
+}
+
+// checked reports whether every applier accepts the change set: only the
+// values of those reach the database (a key that is not valid UTF-8 would
+// fail the prefetch, and with it the batch).
+func checked(c *model.Changes) bool {
+	for _, a := range appliers {
+		if a.check(c) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// normalized is a message's change set, normalised ahead of its batch.
+type normalized struct {
+	changes model.Changes
+	err     error
+}
+
+// prefetch normalises the batch's messages ahead of applying them and,
+// when the store can load what they name in one go (store.Prefetcher),
+// tells it: on PostgreSQL every look-up is a round trip, and one statement
+// for the batch's shipments, orders, stock rows and event keys replaces one
+// each. It
+// returns the change sets by message id; a message it could not normalise
+// (its connection is missing, or its normaliser panicked) is left out and
+// normalised again, and handled, when it is applied.
+func (p *Pipeline) prefetch(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) (map[int64]*normalized, error) {
+	pf, ok := tx.(store.Prefetcher)
+	if !ok {
+		return nil, nil
+	}
+	out := make(map[int64]*normalized, len(msgs))
+	var want store.Prefetch
+	for _, m := range msgs {
+		if _, poisoned := p.poison[m.ID]; poisoned {
+			continue
+		}
+		conn, ok := p.cfg.Connections.Lookup(m.Workspace, m.Connection)
+		if !ok || conn.Provider != m.Provider {
+			continue
+		}
+		n := &normalized{}
+		if recovery.Do(func() error {
+			n.changes, n.err = conn.Connector.Normalize(m)
+			return nil
+		}) != nil {
+			continue
+		}
+		out[m.ID] = n
+		if n.err != nil || !checked(&n.changes) {
+			continue // set aside when applied: nothing of it to load
+		}
+		for i := range n.changes.Shipments {
+			u := &n.changes.Shipments[i]
+			want.Shipments = append(want.Shipments, store.RefKey{Workspace: m.Workspace, Connection: m.Connection, Reference: u.ProviderRef})
+			want.Events += len(u.Events)
+			for j := range u.Events {
+				if k := u.Events[j].DedupKey; k != "" {
+					want.EventKeys = append(want.EventKeys, k)
+				}
+			}
+		}
+		for i := range n.changes.Stock {
+			u := &n.changes.Stock[i]
+			want.Stock = append(want.Stock, store.StockKey{Workspace: m.Workspace, Connection: m.Connection, SKU: u.SKU, Warehouse: u.Warehouse})
+		}
+		for i := range n.changes.Orders {
+			want.Orders = append(want.Orders, store.RefKey{Workspace: m.Workspace, Connection: m.Connection, Reference: n.changes.Orders[i].Reference})
+		}
+	}
+	if err := pf.Prefetch(ctx, want); err != nil {
+		return nil, fmt.Errorf("prefetching the batch: %w", err)
+	}
+	return out, nil
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/shiphub/shiphub/internal/secrets"
 )
 
@@ -24,9 +26,16 @@ const DefaultTestServer = "postgres://127.0.0.1:5432/postgres?sslmode=disable"
 // random secrets key, closed when the test ends.
 func OpenTest(t testing.TB) *Store {
 	t.Helper()
+	return OpenTestTraced(t, nil)
+}
+
+// OpenTestTraced is OpenTest with a tracer on the store's connections
+// (Config.Tracer), which may be nil.
+func OpenTestTraced(t testing.TB, tracer pgx.QueryTracer) *Store {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := New(ctx, Config{URL: TestDatabase(t), MaxConns: 8, Secrets: secrets.NewRandomKeyring()})
+	s, err := New(ctx, Config{URL: TestDatabase(t), MaxConns: 8, Secrets: secrets.NewRandomKeyring(), Tracer: tracer})
 	if err != nil {
 		t.Fatalf("opening test postgres store: %v", err)
 	}

@@ -229,6 +229,9 @@ func (t *tx) OrderByRef(ctx context.Context, workspace, connection, reference st
 	if o, ok := t.orders[key]; ok {
 		return o, nil
 	}
+	if t.orderMissing[key] {
+		return nil, fmt.Errorf("finding order %q of connection %q: %w", reference, connection, store.ErrNotFound)
+	}
 	o, err := scanOrder(t.tx.QueryRowContext(ctx, t.s.dialect.bind(`SELECT `+orderColumns+
 		` FROM orders WHERE workspace = ? AND connection = ? AND reference = ?`+t.s.dialect.LockSuffix), workspace, connection, reference))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -302,6 +305,9 @@ func (t *tx) UpdateOrder(ctx context.Context, o *model.Order) error {
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = t.s.now()
 	}
+	if t.behind && t.orderBehind(o) {
+		return nil
+	}
 	doc, err := orderDoc(o)
 	if err != nil {
 		return fmt.Errorf("updating order %d: %w", o.ID, err)
@@ -326,6 +332,10 @@ func (t *tx) UpdateOrder(ctx context.Context, o *model.Order) error {
 
 // LinkShipment records the order reference a shipment names.
 func (t *tx) LinkShipment(ctx context.Context, workspace, connection string, shipmentID int64, orderReference string) error {
+	if t.behind {
+		t.linkBehind(linkRow{shipmentID: shipmentID, workspace: workspace, connection: connection, orderReference: orderReference})
+		return nil
+	}
 	var err error
 	if orderReference == "" {
 		_, err = t.tx.ExecContext(ctx, t.s.dialect.bind(`DELETE FROM order_shipments WHERE shipment_id = ?`), shipmentID)
@@ -343,6 +353,9 @@ func (t *tx) LinkShipment(ctx context.Context, workspace, connection string, shi
 // OrderShipmentIDs returns the ids of the shipments that belong to the
 // order, as this transaction sees them.
 func (t *tx) OrderShipmentIDs(ctx context.Context, o *model.Order) ([]int64, error) {
+	if err := t.flushPending(ctx); err != nil {
+		return nil, err
+	}
 	c := &model.Order{Resource: model.Resource{ID: o.ID}}
 	if err := t.s.fillShipmentIDs(ctx, t.tx, []*model.Order{c}); err != nil {
 		return nil, err

@@ -65,6 +65,22 @@ type Dialect struct {
 	// statistics to see it; empty where the planner's statistics choose
 	// well (PostgreSQL).
 	NoIndex string
+	// ApplyBatch, when not zero, is how many messages one apply
+	// transaction should take when the pipeline is not told otherwise
+	// (see Store.ApplyBatchSize).
+	ApplyBatch int
+	// Prefetch turns on Tx.Prefetch (prefetch.go): the shipments and orders
+	// an apply batch names are loaded with one statement per kind, and new
+	// events are written behind, with ids NextIDs allocates, in the flush's
+	// multi-row INSERT. Worth it where every statement is a round trip
+	// over the network (PostgreSQL); SQLite runs statements in process.
+	// Its statements are PostgreSQL's: = ANY($1) and unnest($1) with
+	// array parameters, numbered placeholders.
+	Prefetch bool
+	// NextIDs, with Prefetch, is a query returning $2 new ids of the
+	// identity column id of the table named $1, and OverrideIDs what
+	// follows the column list of an INSERT that states such ids.
+	NextIDs, OverrideIDs string
 }
 
 // Options builds a Store.
@@ -244,6 +260,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ApplyBatchSize is the number of messages an apply transaction should take
+// on this database when the pipeline is not configured otherwise
+// (Dialect.ApplyBatch); 0 leaves the pipeline's own default.
+func (s *Store) ApplyBatchSize() int { return s.dialect.ApplyBatch }
 
 // Close stops accepting appends, commits those already queued, and closes the
 // databases. Later calls return nil and do nothing.

@@ -163,6 +163,13 @@ func (t *tx) UpdateProduct(ctx context.Context, p *model.Product) error {
 // StockByKey returns the connection's stock row of the SKU in the
 // warehouse, locked for update where the database needs it.
 func (t *tx) StockByKey(ctx context.Context, workspace, connection, sku, warehouse string) (*model.Stock, error) {
+	key := stockKey(workspace, connection, sku, warehouse)
+	if s, ok := t.stock[key]; ok {
+		return s, nil
+	}
+	if t.stockMissing[key] {
+		return nil, fmt.Errorf("finding stock of %q in warehouse %q of connection %q: %w", sku, warehouse, connection, store.ErrNotFound)
+	}
 	q := t.s.dialect.bind(`SELECT ` + stockColumns + ` FROM stock WHERE workspace = ? AND connection = ? AND sku = ? AND warehouse = ?` + t.s.dialect.LockSuffix)
 	s, err := scanStock(t.tx.QueryRowContext(ctx, q, workspace, connection, sku, warehouse))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -191,6 +198,9 @@ func (t *tx) InsertStock(ctx context.Context, s *model.Stock) error {
 	if err != nil {
 		return fmt.Errorf("inserting stock of %q: %w", s.SKU, err)
 	}
+	if t.behind {
+		t.keepStock(s)
+	}
 	return nil
 }
 
@@ -198,6 +208,9 @@ func (t *tx) InsertStock(ctx context.Context, s *model.Stock) error {
 func (t *tx) UpdateStock(ctx context.Context, s *model.Stock) error {
 	if s.UpdatedAt.IsZero() {
 		s.UpdatedAt = t.s.now()
+	}
+	if t.behind && t.stockBehind(s) {
+		return nil
 	}
 	doc, err := encodeDoc(storedStock{Stock: s, FactTimes: s.FactTimes})
 	if err != nil {

@@ -41,6 +41,40 @@ type tx struct {
 	// orders holds the orders loaded or inserted here, by ref key
 	// (orders.go); they are written through, not behind.
 	orders map[string]*model.Order
+
+	// What Prefetch (prefetch.go) learnt: the shipments and orders it
+	// looked for and did not find, so that their look-ups need no round
+	// trip; the event keys it asked for (evAsked) of the shipments it
+	// loaded (evShip), and which of those the shipments hold or this
+	// transaction added (evHave); the shipments inserted here, which hold
+	// no stored event (evFresh); ids allocated for new events, and the
+	// events written behind with them.
+	missing      map[string]bool
+	orderMissing map[string]bool
+	evAsked      map[string]bool
+	evShip       map[int64]bool
+	evFresh      map[int64]bool
+	evHave       map[evKey]bool
+	eventIDs     []int64
+	newEvents    []eventRow
+	// behind is set by Prefetch: the orders and stock rows this
+	// transaction loaded are then written by flush too (dirtyOrders,
+	// dirtyStock, in first-update order), once however often they changed.
+	behind       bool
+	dirtyOrders  []*model.Order
+	stock        map[string]*model.Stock
+	stockMissing map[string]bool
+	dirtyStock   []*model.Stock
+	// With behind, new shipments take ids from shipIDs and are inserted
+	// by flushPending (pendingShips, newShips in insertion order), and
+	// the order links are collected too (links: the last one per
+	// shipment, linkOrder: in first-link order), so that neither needs a
+	// round trip of its own; OrderShipmentIDs flushes them first.
+	shipIDs      []int64
+	pendingShips map[int64]*model.Shipment
+	newShips     []*model.Shipment
+	links        map[int64]linkRow
+	linkOrder    []int64
 }
 
 type refRow struct {
@@ -96,6 +130,9 @@ func (t *tx) ShipmentByRef(ctx context.Context, workspace, connection, providerR
 	if sh, ok := t.cache[key]; ok {
 		return sh, nil
 	}
+	if t.missing[key] {
+		return nil, fmt.Errorf("finding shipment %q of connection %q: %w", providerRef, connection, store.ErrNotFound)
+	}
 	sh, err := scanShipment(t.queryRow(ctx, t.s.q.shipmentByRef, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("finding shipment %q of connection %q: %w", providerRef, connection, store.ErrNotFound)
@@ -130,6 +167,9 @@ func (t *tx) InsertShipment(ctx context.Context, s *model.Shipment) error {
 	if s.UpdatedAt.IsZero() {
 		s.UpdatedAt = now
 	}
+	if t.insertShipmentBehind(s) {
+		return nil
+	}
 	doc, err := shipmentDoc(s)
 	if err != nil {
 		return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
@@ -142,10 +182,23 @@ func (t *tx) InsertShipment(ctx context.Context, s *model.Shipment) error {
 		return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
 	}
 	s.ID = id
+	t.inserted(s)
+	return nil
+}
+
+// inserted records a shipment this transaction inserted (or will insert at
+// flush): it is cached, its references are queued, and it has no stored
+// event.
+func (t *tx) inserted(s *model.Shipment) {
+	if t.evAsked != nil {
+		if t.evFresh == nil {
+			t.evFresh = map[int64]bool{}
+		}
+		t.evFresh[s.ID] = true
+	}
 	t.addRefs(s)
 	t.rememberRefs(s)
 	t.keep(refKey(s.Workspace, s.Connection, s.ProviderRef), s)
-	return nil
 }
 
 // UpdateShipment stores a changed shipment (everything but its events and
@@ -161,13 +214,16 @@ func (t *tx) UpdateShipment(ctx context.Context, s *model.Shipment) error {
 		if cached != s {
 			*cached = *s
 		}
-		if t.dirty == nil {
-			t.dirty = map[int64]*model.Shipment{}
+		// A shipment still to be inserted is inserted as it stands.
+		if t.pendingShips[s.ID] == nil {
+			if t.dirty == nil {
+				t.dirty = map[int64]*model.Shipment{}
+			}
+			if _, seen := t.dirty[s.ID]; !seen {
+				t.order = append(t.order, s.ID)
+			}
+			t.dirty[s.ID] = cached
 		}
-		if _, seen := t.dirty[s.ID]; !seen {
-			t.order = append(t.order, s.ID)
-		}
-		t.dirty[s.ID] = cached
 	} else {
 		doc, err := shipmentDoc(s)
 		if err != nil {
@@ -233,6 +289,9 @@ func (t *tx) InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) 
 	if err != nil {
 		return false, fmt.Errorf("inserting event of shipment %d: encoding: %w", shipmentID, err)
 	}
+	if inserted, ok := t.insertEventBehind(shipmentID, e, doc); ok {
+		return inserted, nil
+	}
 	var dedup any
 	if e.DedupKey != "" {
 		dedup = e.DedupKey
@@ -246,6 +305,9 @@ func (t *tx) InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) 
 		return false, fmt.Errorf("inserting event %q of shipment %d: %w", e.DedupKey, shipmentID, err)
 	}
 	e.ID = id
+	if t.evHave != nil && e.DedupKey != "" {
+		t.evHave[evKey{shipmentID, e.DedupKey}] = true
+	}
 	return true, nil
 }
 
@@ -269,9 +331,24 @@ func (t *tx) AppendFeed(_ context.Context, e *model.FeedEvent) error {
 // database's limit on bound parameters.
 const flushChunk = 200
 
-// flush writes what the transaction collected: shipment updates, new
-// references and feed entries, each with as few statements as it can.
+// flush writes what the transaction collected: events, shipment updates,
+// new references and feed entries, each with as few statements as it can.
 func (t *tx) flush(ctx context.Context) error {
+	if err := t.flushShipmentInserts(ctx); err != nil {
+		return err
+	}
+	if err := t.flushEvents(ctx); err != nil {
+		return err
+	}
+	if err := t.flushLinks(ctx); err != nil {
+		return err
+	}
+	if err := t.flushOrders(ctx); err != nil {
+		return err
+	}
+	if err := t.flushStock(ctx); err != nil {
+		return err
+	}
 	var b strings.Builder
 	for start := 0; start < len(t.order); start += flushChunk {
 		part := t.order[start:min(start+flushChunk, len(t.order))]

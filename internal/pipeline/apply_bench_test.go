@@ -1,0 +1,338 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/shiphub/shiphub/internal/config"
+	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/pipeline"
+	"github.com/shiphub/shiphub/internal/provider"
+	"github.com/shiphub/shiphub/internal/provider/registry"
+	"github.com/shiphub/shiphub/internal/sim/couriersim"
+	"github.com/shiphub/shiphub/internal/sim/wicssim"
+	"github.com/shiphub/shiphub/internal/sim/winkelstraatsim"
+	"github.com/shiphub/shiphub/internal/store"
+	"github.com/shiphub/shiphub/internal/store/postgres"
+	"github.com/shiphub/shiphub/internal/store/sqlite"
+)
+
+// BenchmarkApplyMixed times the pipeline draining an inbox of mixed real
+// provider messages (WICS's nine webhook topics from the simulator, courier
+// URL/POST journeys and Winkelstraat shipment pushes, interleaved), with
+// nothing else running: apply alone, which the whole-binary benches only
+// see behind intake. Each iteration fills a fresh store untimed and drains
+// it timed; msg/s is the figure to compare, on SQLite and on PostgreSQL
+// (with SHIPHUB_TEST_POSTGRES reachable). SHIPHUB_BENCH_BATCH sets the
+// pipeline's BatchSize (default: the store's), and SHIPHUB_BENCH_PROFILE=P
+// writes a CPU profile of the drains alone to P-sqlite.pprof and
+// P-postgres.pprof (go test's -cpuprofile would include the filling).
+func BenchmarkApplyMixed(b *testing.B) {
+	conns, msgs := mixedInbox(b)
+	for _, kind := range []string{"sqlite", "postgres"} {
+		b.Run(kind, func(b *testing.B) {
+			var applied int
+			var took time.Duration
+			var statements statementCounter
+			var hubCPU, dbCPU time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				st := openBenchStore(b, kind, &statements)
+				fillInbox(b, st, msgs)
+				p, err := pipeline.New(pipeline.Config{Store: st, Connections: conns, BatchSize: benchBatch()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				start := time.Now()
+				stop := profileDrain(b, kind)
+				statements.on.Store(true)
+				hub0, db0 := processCPU("self"), statements.backendCPU()
+				n, err := p.Drain(context.Background())
+				hubCPU += processCPU("self") - hub0
+				dbCPU += statements.backendCPU() - db0
+				statements.on.Store(false)
+				took += time.Since(start)
+				stop()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n != len(msgs) {
+					b.Fatalf("drained %d of %d messages", n, len(msgs))
+				}
+				applied += n
+				b.StopTimer()
+				failedInbox(b, st)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(applied)/took.Seconds(), "msg/s")
+			b.ReportMetric(hubCPU.Seconds()*1e6/float64(applied), "hub-cpu-us/msg")
+			if kind == "postgres" {
+				b.ReportMetric(float64(statements.n.Load())/float64(applied), "statements/msg")
+				b.ReportMetric(dbCPU.Seconds()*1e6/float64(applied), "db-cpu-us/msg")
+			}
+		})
+	}
+}
+
+func openBenchStore(b *testing.B, kind string, c *statementCounter) store.Store {
+	if kind == "postgres" {
+		return postgres.OpenTestTraced(b, c)
+	}
+	return sqlite.OpenTest(b)
+}
+
+// processCPU is the CPU time (user and system) a process has used so far,
+// from /proc/PID/stat, or 0 where there is none: on a shared machine the
+// CPU a message costs moves less than the wall time it takes.
+func processCPU(pid string) time.Duration {
+	raw, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	user, _ := strconv.ParseInt(f[11], 10, 64)
+	sys, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(user+sys) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// backendCPU is the CPU time of the PostgreSQL server processes that ran
+// the counted statements (when the server runs on this machine).
+func (c *statementCounter) backendCPU() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var total time.Duration
+	for pid := range c.pids {
+		total += processCPU(strconv.Itoa(int(pid)))
+	}
+	return total
+}
+
+// statementCounter counts the statements PostgreSQL is sent while on
+// (each is a round trip), and remembers the server processes that ran them.
+type statementCounter struct {
+	on   atomic.Bool
+	n    atomic.Int64
+	mu   sync.Mutex
+	pids map[uint32]bool
+}
+
+func (c *statementCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	if c.on.Load() {
+		c.n.Add(1)
+	}
+	c.mu.Lock()
+	if c.pids == nil {
+		c.pids = map[uint32]bool{}
+	}
+	c.pids[conn.PgConn().PID()] = true
+	c.mu.Unlock()
+	return ctx
+}
+
+func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// failedInbox fails the benchmark when a message was not applied: a bench
+// of messages set aside measures nothing.
+func failedInbox(b *testing.B, st store.Store) {
+	stats, err := st.InboxStats(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if stats.Failed > 0 || stats.Pending > 0 {
+		b.Fatalf("after the drain: %d failed, %d pending", stats.Failed, stats.Pending)
+	}
+}
+
+// benchMessages sizes the mixed inbox: about this many of each provider.
+const benchMessages = 2000
+
+// mixedInbox builds the connections and the messages of the mixed bench,
+// each made by its connector's Accept as intake would commit it.
+func mixedInbox(b *testing.B) (*connections.Set, []*model.InboxMessage) {
+	b.Helper()
+	registry.RegisterAll()
+	cfg := &config.Config{Workspaces: []config.Workspace{{ID: "bench", Connections: []config.Connection{
+		{ID: "wics", Provider: "wics", Settings: map[string]any{
+			"base_url": "https://test.servicelayer.wics.nl", "api_key": "bench", "api_secret": "bench",
+			"reconcile": false, "manage_subscriptions": false}},
+		{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": "bench"}},
+		{ID: "ws", Provider: "winkelstraat", Settings: map[string]any{"inbound_api_key": "bench"}},
+	}}}}
+	conns, err := connections.Build(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	accept := func(connection, topic, method, url string, body []byte) *model.InboxMessage {
+		c, ok := conns.Lookup("bench", connection)
+		if !ok {
+			b.Fatalf("no connection %s", connection)
+		}
+		recv, ok := c.Connector.(provider.WebhookReceiver)
+		if !ok {
+			b.Fatalf("connection %s takes no webhooks", connection)
+		}
+		r := httptest.NewRequest(method, url, bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		in, err := recv.Accept(r, topic, body)
+		if err != nil {
+			b.Fatalf("%s %s: %v", connection, topic, err)
+		}
+		return &model.InboxMessage{Workspace: "bench", Connection: connection, Provider: c.Provider,
+			Source: model.SourceWebhook, Topic: topic, DedupKey: in.DedupKey, ContentType: in.ContentType,
+			Meta: in.Meta, Body: in.Body, ReceivedAt: time.Now().UTC()}
+	}
+
+	var streams [3][]*model.InboxMessage
+	for _, m := range recordWICSStream(b, benchMessages/19) {
+		streams[0] = append(streams[0], accept("wics", m[0], http.MethodPost, "/hooks/bench/wics/"+m[0], []byte(m[1])))
+	}
+	start := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
+	for n := int64(0); len(streams[1]) < benchMessages; n++ {
+		for _, u := range couriersim.Journey(1, n, start) {
+			streams[1] = append(streams[1], accept("courier", "", http.MethodPost, "/hooks/bench/courier", couriersim.PostBody(u)))
+		}
+	}
+	ws, err := winkelstraatsim.New(winkelstraatsim.Config{URL: "http://127.0.0.1/hooks/bench/ws", APIKey: "bench", Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for n := 0; len(streams[2]) < benchMessages; n++ {
+		for _, sh := range ws.Journey(n) {
+			body, err := json.Marshal(sh)
+			if err != nil {
+				b.Fatal(err)
+			}
+			streams[2] = append(streams[2], accept("ws", "", http.MethodPost, "/hooks/bench/ws", body))
+		}
+	}
+	// Interleaved one of each in turn, each stream in its own order.
+	var out []*model.InboxMessage
+	for i := 0; ; i++ {
+		more := false
+		for _, s := range streams {
+			if i < len(s) {
+				out = append(out, s[i])
+				more = true
+			}
+		}
+		if !more {
+			return conns, out
+		}
+	}
+}
+
+// recordWICSStream runs the WICS simulator for orders order lives against
+// a recorder and returns the distinct webhooks, topic and body, in the
+// order they came.
+func recordWICSStream(b *testing.B, orders int) [][2]string {
+	var (
+		mu   sync.Mutex
+		seen = map[[32]byte]bool{}
+		out  [][2]string
+	)
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		topic := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+		key := sha256.Sum256(append([]byte(topic+"\x00"), body...))
+		mu.Lock()
+		defer mu.Unlock()
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, [2]string{topic, string(body)})
+		}
+	}))
+	defer rec.Close()
+	sim, err := wicssim.New(wicssim.Config{URL: rec.URL + "/hooks/bench/wics", APIKey: "recorder", APISecret: "recorder",
+		Orders: orders, Step: -1, Seed: 1, Start: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := sim.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return out
+}
+
+// fillInbox appends the messages, one stream (connection) per goroutine
+// so that each stream's messages keep their order in the inbox, as the
+// provider's senders keep it.
+func fillInbox(b *testing.B, st store.Store, msgs []*model.InboxMessage) {
+	byConn := map[string][]*model.InboxMessage{}
+	for _, m := range msgs {
+		byConn[m.Connection] = append(byConn[m.Connection], m)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(byConn))
+	for _, ms := range byConn {
+		wg.Go(func() {
+			for _, m := range ms {
+				c := *m
+				if _, _, err := st.AppendInbox(context.Background(), &c); err != nil {
+					errs <- fmt.Errorf("appending a message of %s: %w", m.Connection, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+}
+
+// benchBatch is SHIPHUB_BENCH_BATCH, or 0.
+func benchBatch() int {
+	n, _ := strconv.Atoi(os.Getenv("SHIPHUB_BENCH_BATCH"))
+	return n
+}
+
+// profileDrain starts a CPU profile of one drain when SHIPHUB_BENCH_PROFILE
+// names a file prefix; the returned function stops it.
+func profileDrain(b *testing.B, kind string) func() {
+	prefix := os.Getenv("SHIPHUB_BENCH_PROFILE")
+	if prefix == "" {
+		return func() {}
+	}
+	f, err := os.Create(prefix + "-" + kind + ".pprof")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

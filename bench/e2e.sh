@@ -7,6 +7,9 @@
 #   bench/e2e.sh --postgres 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable'
 #   bench/e2e.sh --messages 20000 --connections 32 --profile-dir /tmp/prof
 #   bench/e2e.sh --baseline-rev a462595 --rounds 2   # before/after: that commit's binary too, alternating
+#   bench/e2e.sh --soak 10m [--rate 300]          # paced load for 10 minutes: is the hub's RSS flat?
+#   bench/e2e.sh --seed-inbox 10000000 --seed-shipments 1000000 [--rounds 2]
+#                                                 # a large store (seeded once, kept) against an empty one
 #
 # Every other flag goes to bench/e2e (go run ./bench/e2e -h).
 set -euo pipefail

@@ -14,6 +14,21 @@
 // and prints every figure with its ratio to the ceiling, the hub's peak RSS
 // (VmHWM), and one CPU profile of the hub per phase (intake, apply,
 // delivery), taken through serve's opt-in --debug-listen.
+//
+// Two more modes answer issue 14's memory and large-store criteria:
+//
+//   - --soak DURATION (soak.go): the generator posts at a fixed --rate
+//     (paced, an open loop; by default half the end-to-end rate of a
+//     calibration run made first), prints the progress and the hub's
+//     VmRSS and VmHWM every --soak-every, waits until every message is
+//     applied and delivered, and judges whether the RSS stayed flat
+//     (pace.go) and whether the hub kept up;
+//   - --seed-inbox N --seed-shipments M (largestore.go, seed.go, bulk.go):
+//     a store seeded with N processed courier messages about M shipments
+//     (their references, events and recent feed, as the pipeline writes
+//     them), kept between runs under a key of the seed and the schema, is
+//     copied for each run and measured against an empty store in the same
+//     run, and GET /api/v1/shipments?reference= is timed on it (api.go).
 package main
 
 import (
@@ -190,6 +205,19 @@ type options struct {
 	profileDir    string
 	logLevel      string
 	timeout       time.Duration
+
+	// The soak mode (soak.go).
+	soak          time.Duration
+	soakEvery     time.Duration
+	rate          float64
+	flatTolerance float64
+	// The large-store mode (largestore.go).
+	seedInbox      int
+	seedShipments  int
+	seedFeedDays   float64
+	seedDir        string
+	apiRequests    int
+	apiConcurrency int
 }
 
 // figures are one hub run's measures, with the ceiling measured right
@@ -219,6 +247,16 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&o.profileDir, "profile-dir", "", "where the hub's CPU profiles go (intake.pprof, apply.pprof, delivery.pprof; default: a new temporary directory, kept)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "the hub's log level")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up waiting for the deliveries after this long")
+	fs.DurationVar(&o.soak, "soak", 0, "soak mode: post courier messages at --rate for this long, sample the hub's RSS every --soak-every, and judge whether it stays flat")
+	fs.DurationVar(&o.soakEvery, "soak-every", 10*time.Second, "soak mode: how often to sample and print")
+	fs.Float64Var(&o.rate, "rate", 0, "soak mode: courier messages a second, paced (default: half the end-to-end rate of a calibration run of --messages made first)")
+	fs.Float64Var(&o.flatTolerance, "flat-tolerance", 0.10, "soak mode: the RSS growth from the end of the first minute to the end that still counts as flat (a fraction)")
+	fs.IntVar(&o.seedInbox, "seed-inbox", 0, "large-store mode: processed inbox rows to seed before the hub starts (with --seed-shipments)")
+	fs.IntVar(&o.seedShipments, "seed-shipments", 0, "large-store mode: shipments (with their references, events and feed) to seed")
+	fs.Float64Var(&o.seedFeedDays, "seed-feed-days", 2, "large-store mode: the seeded feed holds the entries of the messages of the last this many days (the pipeline writes two or three per message)")
+	fs.StringVar(&o.seedDir, "seed-dir", os.TempDir(), "large-store mode: where the seeded SQLite database is kept between runs")
+	fs.IntVar(&o.apiRequests, "api-requests", 2000, "large-store mode: GET /api/v1/shipments?reference= requests, sequential and again concurrent")
+	fs.IntVar(&o.apiConcurrency, "api-concurrency", 8, "large-store mode: concurrent connections of the second round of API requests")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -236,6 +274,12 @@ func run(ctx context.Context, args []string) error {
 	}
 	if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
 		return err
+	}
+	if o.soak > 0 {
+		return runSoak(ctx, o)
+	}
+	if o.seedInbox > 0 || o.seedShipments > 0 {
+		return runLargeStore(ctx, o)
 	}
 	bodies := courierBodies(o.messages)
 	fmt.Printf("shiphub e2e: %d courier URL/POST JSON messages (each a new shipment), %d connections, load generator pid %d\n",
@@ -257,7 +301,7 @@ func run(ctx context.Context, args []string) error {
 		if err := os.MkdirAll(r.profiles, 0o755); err != nil {
 			return err
 		}
-		f, err := runOnce(ctx, o, r.bin, r.label, r.profiles, bodies)
+		f, err := runOnce(ctx, o, r.bin, r.label, r.profiles, bodies, nil)
 		if err != nil {
 			return err
 		}
@@ -308,7 +352,7 @@ func run(ctx context.Context, args []string) error {
 
 // runOnce measures the ceiling, then one hub from start to its last
 // delivery.
-func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodies [][]byte) (figures, error) {
+func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodies [][]byte, sc *storeChoice) (figures, error) {
 	var f figures
 	work, err := os.MkdirTemp("", "shiphub-e2e-")
 	if err != nil {
@@ -350,31 +394,24 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 	defer recv.stop()
 
 	// 3. The hub.
-	database := "sqlite:" + filepath.Join(work, "hub.db")
-	storeName := "SQLite (synchronous=FULL)"
-	if o.postgres != "" {
-		db, drop, err := newDatabase(ctx, o.postgres)
-		if err != nil {
-			return f, err
-		}
-		defer drop()
-		database, storeName = db, "PostgreSQL"
+	if sc == nil {
+		sc = &storeChoice{}
 	}
-	inboundKey := hex.EncodeToString(randomBytes(16))
-	cfgPath := filepath.Join(work, "shiphub.yaml")
-	if err := os.WriteFile(cfgPath, []byte(hubConfig(database, inboundKey, secret, recv.url+"/hooks", o.logLevel)), 0o600); err != nil {
+	prepare := sc.prepare
+	if prepare == nil {
+		prepare = newStore(o)
+	}
+	database, storeName, cleanup, err := prepare(ctx, work)
+	if err != nil {
 		return f, err
 	}
-	hub, err := startProcess(ctx, bin,
-		[]string{"serve", "--config", cfgPath, "--listen", "127.0.0.1:0", "--debug-listen", "127.0.0.1:0", "--profile-dir", profileDir},
-		[]string{"SHIPHUB_SECRETS_KEY=" + base64.StdEncoding.EncodeToString(randomBytes(32))}, work, "hub")
+	defer cleanup()
+	hub, keys, err := startHub(ctx, o, bin, work, database, sc.secretsKey, secret, recv.url+"/hooks", profileDir)
 	if err != nil {
 		return f, err
 	}
 	defer hub.stop()
-	if err := waitReady(ctx, hub.url+"/readyz"); err != nil {
-		return f, err
-	}
+	inboundKey := keys.inbound
 	profile := func(name string) {
 		u := hub.debug + "/debug/cpuprofile"
 		if name != "" {
@@ -414,6 +451,11 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 	profile("")
 	rss := vmHWM(hub.cmd.Process.Pid)
 	cpuEnd := cpuSeconds(hub.cmd.Process.Pid)
+	if sc.idle != nil {
+		if err := sc.idle(ctx, hub.url, keys.api); err != nil {
+			return f, err
+		}
+	}
 	f.cpu = [3]float64{cpuApply - cpuStart, cpuDeliver - cpuApply, cpuEnd - cpuDeliver}
 	hub.stop()
 	after, err := ceiling()
@@ -463,19 +505,26 @@ func ratio(a, b time.Duration) float64 {
 // order with one status update.
 func courierBodies(n int) [][]byte {
 	out := make([][]byte, n)
-	base := time.Date(2025, 1, 1, 8, 0, 0, 0, time.UTC)
 	for i := range n {
-		m := map[string]any{
-			"order": fmt.Sprintf("E2E%09d", i), "barcode": "", "container": "", "status": "PROCESSING",
-			"statustime": base.Add(time.Duration(i) * time.Second).Format("20060102150405"), "statuscode": "take",
-			"statusNL": "Mee met koerier", "statusEN": "Taken by courier", "statusFR": "En route avec courier",
-			"referentie": fmt.Sprintf("e2e/%d", i),
-			"comment":    "TAKE on: 2023-07-19 Time: 10:33:04 Scan by PRISCILLA RAES GSM: +32 494508051 Status: MK Mee Kaai GPS: lat 51.234535 - lon 4.410024",
-			"oldlead":    "", "newlead": "", "verifier": "", "signatures": []string{}, "pictures": []string{},
-		}
-		out[i], _ = json.Marshal(m)
+		out[i] = courierBody(i)
 	}
 	return out
+}
+
+// courierBody is message i of courierBodies, made on demand (a soak posts
+// more than is worth keeping in memory).
+func courierBody(i int) []byte {
+	base := time.Date(2025, 1, 1, 8, 0, 0, 0, time.UTC)
+	m := map[string]any{
+		"order": fmt.Sprintf("E2E%09d", i), "barcode": "", "container": "", "status": "PROCESSING",
+		"statustime": base.Add(time.Duration(i) * time.Second).Format("20060102150405"), "statuscode": "take",
+		"statusNL": "Mee met koerier", "statusEN": "Taken by courier", "statusFR": "En route avec courier",
+		"referentie": fmt.Sprintf("e2e/%d", i),
+		"comment":    "TAKE on: 2023-07-19 Time: 10:33:04 Scan by PRISCILLA RAES GSM: +32 494508051 Status: MK Mee Kaai GPS: lat 51.234535 - lon 4.410024",
+		"oldlead":    "", "newlead": "", "verifier": "", "signatures": []string{}, "pictures": []string{},
+	}
+	b, _ := json.Marshal(m)
+	return b
 }
 
 type result struct {
@@ -556,8 +605,17 @@ func generate(ctx context.Context, target, key string, bodies [][]byte, conns in
 }
 
 // hubConfig is the hub's configuration: one workspace with a courier
-// connection and one endpoint for every event.
-func hubConfig(database, inboundKey, secret, endpoint, level string) string {
+// connection, an API key and, unless endpoint is "", one endpoint for
+// every event.
+func hubConfig(database, inboundKey, apiKey, secret, endpoint, level string) string {
+	endpoints := ""
+	if endpoint != "" {
+		endpoints = fmt.Sprintf(`    endpoints:
+      - url: %q
+        events: ["*"]
+        secret: %q
+`, endpoint, secret)
+	}
 	return fmt.Sprintf(`http:
   listen: "127.0.0.1:0"
 database: %q
@@ -568,16 +626,12 @@ log:
   level: %s
 workspaces:
   - id: bench
-    api_keys: ["bench_%s"]
+    api_keys: [%q]
     connections:
       - id: courier
         provider: courier
         inbound_api_key: %q
-    endpoints:
-      - url: %q
-        events: ["*"]
-        secret: %q
-`, database, level, hex.EncodeToString(randomBytes(16)), inboundKey, endpoint, secret)
+%s`, database, level, apiKey, inboundKey, endpoints)
 }
 
 type process struct {
@@ -593,6 +647,9 @@ func startProcess(ctx context.Context, bin string, args, env []string, dir, name
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = dir
+	// A child dies with the benchmark, however it ends (an interrupted
+	// run must not leave a hub or a receiver behind on a shared machine).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
 		return nil, err
@@ -785,19 +842,7 @@ func cpuSeconds(pid int) float64 {
 }
 
 // vmHWM is the peak resident set size of a process in KiB.
-func vmHWM(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for l := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
+func vmHWM(pid int) int64 { return procStatusKiB(pid, "VmHWM") }
 
 // newDatabase creates a new database on the PostgreSQL server at server and
 // returns its URL and a function that drops it.

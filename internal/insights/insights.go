@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,8 +57,16 @@ type Snapshot struct {
 type Config struct {
 	// Store answers the aggregates.
 	Store store.Insights
-	// Workspaces are computed in the background; others on first use.
+	// Workspaces are the ones Refresh computes. The background loop of
+	// Start computes, among every workspace, only those whose insights
+	// were asked for within KeepFresh.
 	Workspaces []string
+	// KeepFresh is how long after a workspace's insights were last asked
+	// for (Snapshot) the background keeps computing them; default 15m.
+	// The aggregates read weeks of events (seconds of database time at a
+	// million events), so nobody's workspace is computed while nobody
+	// looks: not at start, not on an instance nobody's dashboard uses.
+	KeepFresh time.Duration
 	// Logger receives durations and failures; nil means slog.Default().
 	Logger *slog.Logger
 	// Interval is how often the snapshots are computed again; default 1m.
@@ -89,6 +98,8 @@ type Service struct {
 	life     context.Context
 	endLife  context.CancelFunc
 	inflight map[string]*flight // under mu
+	// asked is when each workspace's insights were last asked for; under mu.
+	asked map[string]time.Time
 
 	stop chan struct{}
 	done chan struct{}
@@ -120,6 +131,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	if cfg.KeepFresh <= 0 {
+		cfg.KeepFresh = 15 * time.Minute
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -128,11 +142,11 @@ func New(cfg Config) (*Service, error) {
 		log = slog.Default()
 	}
 	life, end := context.WithCancel(context.Background())
-	return &Service{cfg: cfg, log: log, snapshots: map[string]*Snapshot{}, life: life, endLife: end, inflight: map[string]*flight{}}, nil
+	return &Service{cfg: cfg, log: log, snapshots: map[string]*Snapshot{}, life: life, endLife: end, inflight: map[string]*flight{}, asked: map[string]time.Time{}}, nil
 }
 
-// Start computes every configured workspace's snapshot now and then every
-// Interval, until Stop.
+// Start computes again, every Interval until Stop, the snapshots of the
+// workspaces whose insights were asked for within KeepFresh.
 func (s *Service) Start(ctx context.Context) {
 	if s.stop != nil {
 		return
@@ -149,11 +163,16 @@ func (s *Service) Start(ctx context.Context) {
 		t := time.NewTicker(s.cfg.Interval)
 		defer t.Stop()
 		for {
-			s.Refresh(ctx)
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			}
+			for _, ws := range s.viewed() {
+				if ctx.Err() != nil {
+					return
+				}
+				s.compute(ctx, ws)
 			}
 		}
 	}()
@@ -191,6 +210,9 @@ func (s *Service) Refresh(ctx context.Context) {
 // does not cancel it) and waits until ctx is done; then the error is
 // ErrPending, and a later call finds the snapshot.
 func (s *Service) Snapshot(ctx context.Context, workspace string) (*Snapshot, error) {
+	s.mu.Lock()
+	s.asked[workspace] = s.cfg.Now()
+	s.mu.Unlock()
 	if snap := s.cached(workspace); snap != nil {
 		return snap, nil
 	}
@@ -219,6 +241,26 @@ func (s *Service) Snapshot(ctx context.Context, workspace string) (*Snapshot, er
 	case <-ctx.Done():
 		return nil, fmt.Errorf("insights of %s: %w (%w)", workspace, ErrPending, ctx.Err())
 	}
+}
+
+// viewed lists the workspaces whose insights were asked for within
+// KeepFresh, and forgets the others' snapshots: they would be stale when
+// next asked for, and are computed anew then.
+func (s *Service) viewed() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	var out []string
+	for ws, at := range s.asked {
+		if now.Sub(at) <= s.cfg.KeepFresh {
+			out = append(out, ws)
+			continue
+		}
+		delete(s.asked, ws)
+		delete(s.snapshots, ws)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (s *Service) cached(workspace string) *Snapshot {

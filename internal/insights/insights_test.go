@@ -170,20 +170,44 @@ func TestSnapshot(t *testing.T) {
 		s.Refresh(context.Background())
 		require.Len(t, s.cached("acme").Transit, 1)
 	})
-	t.Run("StartComputesTheConfiguredWorkspacesUntilStop", func(t *testing.T) {
+	t.Run("StartKeepsOnlyTheAskedForWorkspacesFresh", func(t *testing.T) {
 		t.Parallel()
 		st := &fakeStore{}
-		s, err := New(Config{Store: st, Workspaces: []string{"acme", "globex"}, Interval: time.Millisecond})
+		clk := &clock{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+		s, err := New(Config{Store: st, Now: clk.Now, Workspaces: []string{"acme", "globex"}, Interval: time.Millisecond, KeepFresh: time.Hour})
 		require.NoError(t, err)
 		s.Start(context.Background())
+		defer func() { require.NoError(t, s.Stop(context.Background())) }()
+		_, err = s.Snapshot(context.Background(), "acme")
+		require.NoError(t, err)
+		first := st.calls.Load()
+		clk.Add(time.Second)
+		// The background computes acme again (the clock moves past
+		// Interval/2 after each computation), and never globex, which
+		// nobody asked for.
 		deadline := time.Now().Add(10 * time.Second)
-		for st.calls.Load() < 6 && time.Now().Before(deadline) {
-			runtimeGosched()
+		for seen := first; st.calls.Load() < first+6 && time.Now().Before(deadline); runtimeGosched() {
+			if n := st.calls.Load(); n > seen {
+				seen = n
+				clk.Add(time.Second) // past Interval/2, well within KeepFresh
+			}
 		}
-		require.NoError(t, s.Stop(context.Background()))
-		require.GreaterOrEqual(t, st.calls.Load(), int64(6), "computed again and again")
+		require.GreaterOrEqual(t, st.calls.Load(), first+6, "acme computed again and again")
 		require.NotNil(t, s.cached("acme"))
-		require.NotNil(t, s.cached("globex"))
+		require.Nil(t, s.cached("globex"), "a workspace nobody asked for is not computed")
+	})
+	t.Run("AWorkspaceNotAskedForWithinKeepFreshIsLeftAlone", func(t *testing.T) {
+		t.Parallel()
+		st := &fakeStore{}
+		clk := &clock{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+		s, err := New(Config{Store: st, Now: clk.Now, KeepFresh: 15 * time.Minute})
+		require.NoError(t, err)
+		_, err = s.Snapshot(context.Background(), "acme")
+		require.NoError(t, err)
+		require.Equal(t, []string{"acme"}, s.viewed())
+		clk.Add(16 * time.Minute)
+		require.Empty(t, s.viewed(), "not asked for in 16 minutes")
+		require.Nil(t, s.cached("acme"), "its stale snapshot is dropped, to be computed anew when asked for")
 	})
 	t.Run("AFirstCallThatGivesUpLeavesTheComputationRunning", func(t *testing.T) {
 		t.Parallel()

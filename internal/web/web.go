@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -122,6 +123,12 @@ func (u *UI) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin")
 	if !strings.HasPrefix(r.URL.Path, Prefix+"static/") {
 		h.Set("Cache-Control", "no-store")
+	}
+	if c := path.Clean(r.URL.Path); c != strings.TrimSuffix(Prefix, "/") && !strings.HasPrefix(c, Prefix) {
+		// A path that dots its way out (/ui/..) would get the mux's
+		// redirect to its clean form, off the dashboard: it is not a page.
+		u.notFound(w, r)
+		return
 	}
 	u.mux.ServeHTTP(w, r)
 }

@@ -231,6 +231,7 @@ type figures struct {
 	applySecs, e2eSec float64
 	afterAck          float64
 	cpu               [3]float64 // the hub's CPU seconds in intake, apply, delivery
+	dbCPU             [3]float64 // the PostgreSQL server's, for the hub's database (0 on SQLite)
 }
 
 func run(ctx context.Context, args []string) error {
@@ -338,7 +339,8 @@ func run(ctx context.Context, args []string) error {
 			{"intake acks/s", func(f figures) float64 { return f.intake.rate() }},
 			{"apply msg/s", func(f figures) float64 { return f.applyRate }},
 			{"end-to-end events/s", func(f figures) float64 { return f.e2e }},
-			{"hub CPU ms/message", func(f figures) float64 { return (f.cpu[0] + f.cpu[1] + f.cpu[2]) * 1000 / float64(o.messages) }},
+			{"hub CPU ms/message", func(f figures) float64 { return f.cpuPerMessage(o.messages) }},
+			{"hub+db CPU ms/msg", func(f figures) float64 { return f.cpuPerMessage(o.messages) + f.dbCPUPerMessage(o.messages) }},
 		} {
 			b, h := med("baseline", m.get), med("hub", m.get)
 			fmt.Printf("  %-20s baseline %8.2f  hub %8.2f  = %.2f× (absolute)\n", m.name, b, h, h/b)
@@ -430,12 +432,16 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 	// pipeline processed every message), delivery (until the receiver has
 	// every event once).
 	want := int64(o.messages * o.eventsPerMsg)
+	server := newServerCPU(o.postgres, database)
+	defer server.close()
 	cpuStart := cpuSeconds(hub.cmd.Process.Pid)
+	dbStart := server.seconds(ctx)
 	profile("intake")
 	var start time.Time
 	res := generate(ctx, hub.url+"/hooks/bench/courier", inboundKey, bodies, o.connections, &start)
 	intakeEnd := time.Now()
 	cpuApply := cpuSeconds(hub.cmd.Process.Pid)
+	dbApply := server.seconds(ctx)
 	profile("apply")
 	applied, err := waitApplied(ctx, hub.url+"/metrics", int64(o.messages), o.timeout)
 	if err != nil {
@@ -443,6 +449,7 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 	}
 	applyEnd := time.Now()
 	cpuDeliver := cpuSeconds(hub.cmd.Process.Pid)
+	dbDeliver := server.seconds(ctx)
 	profile("delivery")
 	st, err := waitDelivered(ctx, recv.url+"/stats", want, o.timeout)
 	if err != nil {
@@ -451,12 +458,14 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 	profile("")
 	rss := vmHWM(hub.cmd.Process.Pid)
 	cpuEnd := cpuSeconds(hub.cmd.Process.Pid)
+	dbEnd := server.seconds(ctx)
 	if sc.idle != nil {
 		if err := sc.idle(ctx, hub.url, keys.api); err != nil {
 			return f, err
 		}
 	}
 	f.cpu = [3]float64{cpuApply - cpuStart, cpuDeliver - cpuApply, cpuEnd - cpuDeliver}
+	f.dbCPU = [3]float64{dbApply - dbStart, dbDeliver - dbApply, dbEnd - dbDeliver}
 	hub.stop()
 	after, err := ceiling()
 	if err != nil {
@@ -487,6 +496,10 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 	fmt.Printf("  peak RSS of the hub (VmHWM): %.1f MiB\n", f.rssMiB)
 	fmt.Printf("  hub CPU: intake %.1fs, apply %.1fs, delivery %.1fs = %.2f ms a message (%.3f ms an event delivered)\n",
 		f.cpu[0], f.cpu[1], f.cpu[2], (f.cpu[0]+f.cpu[1]+f.cpu[2])*1000/float64(o.messages), (f.cpu[0]+f.cpu[1]+f.cpu[2])*1000/float64(want))
+	if o.postgres != "" {
+		fmt.Printf("  PostgreSQL server CPU (the hub's database): intake %.1fs, apply %.1fs, delivery %.1fs = %.2f ms a message; hub + server %.2f ms a message\n",
+			f.dbCPU[0], f.dbCPU[1], f.dbCPU[2], f.dbCPUPerMessage(o.messages), f.dbCPUPerMessage(o.messages)+f.cpuPerMessage(o.messages))
+	}
 	fmt.Printf("  CPU profiles: %s/{intake,apply,delivery}.pprof (go tool pprof -top %s/intake.pprof)\n", profileDir, profileDir)
 	if st.Bad > 0 || st.Distinct != want {
 		return f, fmt.Errorf("the receiver counted %d distinct events (%d bad signatures), want %d", st.Distinct, st.Bad, want)
@@ -818,6 +831,80 @@ func waitDelivered(ctx context.Context, stats string, want int64, limit time.Dur
 			return st, ctx.Err()
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+}
+
+// cpuPerMessage is the hub's CPU milliseconds a message, over the run.
+func (f figures) cpuPerMessage(messages int) float64 {
+	return (f.cpu[0] + f.cpu[1] + f.cpu[2]) * 1000 / float64(messages)
+}
+
+// dbCPUPerMessage is the PostgreSQL server's (0 on SQLite).
+func (f figures) dbCPUPerMessage(messages int) float64 {
+	return (f.dbCPU[0] + f.dbCPU[1] + f.dbCPU[2]) * 1000 / float64(messages)
+}
+
+// serverCPU adds up the CPU time of the PostgreSQL backends serving one
+// database (same machine: their /proc entries), including its statistics
+// keeper's ANALYZE. A backend that ends between two readings loses what it
+// used since the first; the hub's pool keeps its connections open.
+type serverCPU struct {
+	conn *pgx.Conn
+	db   string
+	seen map[int]float64 // pid: CPU seconds at the last reading
+	sum  float64
+}
+
+// newServerCPU watches the database of the hub's database URL on the
+// server; on SQLite (server "") it reads 0.
+func newServerCPU(server, database string) *serverCPU {
+	s := &serverCPU{seen: map[int]float64{}}
+	if server == "" {
+		return s
+	}
+	u, err := url.Parse(database)
+	if err != nil {
+		return s
+	}
+	s.db = strings.TrimPrefix(u.Path, "/")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if s.conn, err = pgx.Connect(ctx, server); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: the PostgreSQL server's CPU is not measured: %v\n", err)
+	}
+	return s
+}
+
+// seconds is the CPU the database's backends used so far.
+func (s *serverCPU) seconds(ctx context.Context) float64 {
+	if s.conn == nil {
+		return 0
+	}
+	rows, err := s.conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = $1", s.db)
+	if err != nil {
+		return s.sum
+	}
+	var pids []int
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) == nil {
+			pids = append(pids, pid)
+		}
+	}
+	rows.Close()
+	for _, pid := range pids {
+		now := cpuSeconds(pid)
+		if now >= s.seen[pid] {
+			s.sum += now - s.seen[pid]
+		}
+		s.seen[pid] = now
+	}
+	return s.sum
+}
+
+func (s *serverCPU) close() {
+	if s.conn != nil {
+		s.conn.Close(context.Background())
 	}
 }
 

@@ -1,0 +1,87 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+)
+
+// TestAnalyzeStaleWhenTheTableDoubled drives the statistics keeper's rule
+// directly (no keeper runs: the database is migrated by hand): a table is
+// analysed at 500 changed rows, then not again until more rows changed
+// than it had at its last analysis.
+func TestAnalyzeStaleWhenTheTableDoubled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db, err := sql.Open("pgx", TestDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	// Autovacuum would analyse the table too, at its own moments.
+	if _, err := db.ExecContext(ctx, "ALTER TABLE feed SET (autovacuum_enabled = false); ANALYZE feed"); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	insert := func(n int) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, `INSERT INTO feed (workspace, type, subject_id, occurred_at, data)
+			SELECT 'ws', 'shipment.created', g, g, '{}' FROM generate_series(1, $1::int) g`, n); err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	// PostgreSQL publishes a backend's table counters about once a second:
+	// wait until they show every change since the last analysis.
+	waitForCounters := func(modified int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'feed'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n >= modified {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("feed shows %d modified rows after 30 s, want %d", n, modified)
+			}
+			time.Sleep(50 * time.Millisecond) // polling the server's counters, with the deadline above
+		}
+	}
+	analysedRows := func() int {
+		t.Helper()
+		var n float64
+		if err := db.QueryRowContext(ctx, `SELECT reltuples FROM pg_class WHERE relname = 'feed'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	steps := []struct {
+		insert       int
+		sinceAnalyze int
+		wantAnalysed int // reltuples after analyzeStale
+	}{
+		{insert: 400, sinceAnalyze: 400, wantAnalysed: 0},      // under 500 changes: not yet
+		{insert: 200, sinceAnalyze: 600, wantAnalysed: 600},    // 600 > 500: analysed
+		{insert: 500, sinceAnalyze: 500, wantAnalysed: 600},    // 500 changes of a 600-row table: not yet
+		{insert: 200, sinceAnalyze: 700, wantAnalysed: 1300},   // 700 > 600: analysed
+		{insert: 1000, sinceAnalyze: 1000, wantAnalysed: 1300}, // a fifth changed long ago, under the doubling
+	}
+	for i, st := range steps {
+		insert(st.insert)
+		waitForCounters(st.sinceAnalyze)
+		if err := analyzeStale(ctx, db); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if got := analysedRows(); got != st.wantAnalysed {
+			t.Fatalf("step %d (%d rows in all): the last analysis saw %d rows, want %d", i, total, got, st.wantAnalysed)
+		}
+	}
+}

@@ -225,4 +225,3 @@ func wicsStream(t *testing.T, orders int) [][2]string {
 	defer mu.Unlock()
 	return out
 }
-

@@ -106,6 +106,7 @@ func TestDeliveryStatementsHaveIndexedGenericPlans(t *testing.T) {
 		require.NoError(t, err)
 	}
 	log.on.Store(false)
+
 	_, err := conn.Exec(ctx, `ANALYZE`)
 	require.NoError(t, err)
 	large := largeTables(t, conn, 1000)
@@ -141,5 +142,25 @@ func TestDeliveryStatementsHaveIndexedGenericPlans(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			requireIndexedGenericPlan(t, conn, large, name, st.SQL, st.Args)
 		})
+	}
+
+	// NextDeliveryDue walks the due index, not every pending delivery:
+	// the same answer as the least of every pending delivery's later of
+	// next_attempt_at and locked_until, with a batch in flight, and with
+	// nothing else due before that batch's leases end.
+	for _, step := range []string{"a batch in flight", "the backlog due after it"} {
+		if step == "the backlog due after it" {
+			_, err = conn.Exec(ctx, `UPDATE deliveries SET next_attempt_at = $1::bigint + 7200000000 WHERE status = 'pending' AND locked_until = 0`, now)
+			require.NoError(t, err)
+		}
+		_, err = s.ClaimDeliveries(ctx, 8, time.Minute)
+		require.NoError(t, err)
+		var want int64
+		require.NoError(t, conn.QueryRow(ctx, `SELECT MIN(CASE WHEN locked_until > next_attempt_at THEN locked_until ELSE next_attempt_at END)
+			FROM deliveries WHERE status = 'pending'`).Scan(&want))
+		at, ok, err := s.NextDeliveryDue(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, want, at.UnixMicro(), "with %s", step)
 	}
 }

@@ -55,7 +55,8 @@ func TestIntakeAndApplyStatementsHaveIndexedGenericPlans(t *testing.T) {
 	require.Equal(t, len(first), n)
 
 	// Copies under other references, as more shipments, orders and
-	// products would have made them.
+	// products would have made them (ten times as many products: the
+	// simulated warehouse stocks few).
 	for _, q := range []string{
 		`INSERT INTO shipments (workspace, connection, provider, provider_ref, status, doc, created_at, updated_at, ref_key)
 			SELECT workspace, connection, provider, provider_ref || '~' || g, status, doc, created_at, updated_at, ref_key || '~' || g
@@ -70,9 +71,9 @@ func TestIntakeAndApplyStatementsHaveIndexedGenericPlans(t *testing.T) {
 			SELECT workspace, connection, provider, reference || '~' || g, CASE WHEN provider_ref = '' THEN '' ELSE provider_ref || '~' || g END,
 				status, doc, created_at, updated_at FROM orders, generate_series(1, $1) g`,
 		`INSERT INTO products (workspace, connection, provider, sku, doc, created_at, updated_at)
-			SELECT workspace, connection, provider, sku || '~' || g, doc, created_at, updated_at FROM products, generate_series(1, $1) g`,
+			SELECT workspace, connection, provider, sku || '~' || g, doc, created_at, updated_at FROM products, generate_series(1, 10 * $1) g`,
 		`INSERT INTO stock (workspace, connection, provider, sku, warehouse, doc, created_at, updated_at)
-			SELECT workspace, connection, provider, sku || '~' || g, warehouse, doc, created_at, updated_at FROM stock, generate_series(1, $1) g`,
+			SELECT workspace, connection, provider, sku || '~' || g, warehouse, doc, created_at, updated_at FROM stock, generate_series(1, 10 * $1) g`,
 		`INSERT INTO stock_mutations (workspace, connection, provider, dedup_key, sku, occurred_at, doc, created_at)
 			SELECT workspace, connection, provider, dedup_key || '~' || g, sku || '~' || g, occurred_at, doc, created_at
 			FROM stock_mutations, generate_series(1, $1) g`,
@@ -99,7 +100,7 @@ func TestIntakeAndApplyStatementsHaveIndexedGenericPlans(t *testing.T) {
 	require.Zero(t, stats.Failed, "messages failed")
 
 	large := largeTables(t, conn, 1000)
-	for _, name := range []string{"shipments", "shipment_refs", "events", "orders", "inbox", "feed"} {
+	for _, name := range []string{"shipments", "shipment_refs", "events", "orders", "stock", "inbox", "feed"} {
 		require.True(t, large[name], "%s is not large: %v", name, large)
 	}
 	sts := log.statements()

@@ -1,0 +1,228 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/config"
+	"github.com/shiphub/shiphub/internal/connections"
+	"github.com/shiphub/shiphub/internal/model"
+	"github.com/shiphub/shiphub/internal/pipeline"
+	"github.com/shiphub/shiphub/internal/provider"
+	"github.com/shiphub/shiphub/internal/provider/registry"
+	"github.com/shiphub/shiphub/internal/sim/couriersim"
+	"github.com/shiphub/shiphub/internal/sim/wicssim"
+	"github.com/shiphub/shiphub/internal/sim/winkelstraatsim"
+	"github.com/shiphub/shiphub/internal/store"
+)
+
+// planCopies is how many times TestIntakeAndApplyStatementsHaveIndexedGenericPlans
+// copies what the first messages made, so the second ones meet tables of a
+// hub that has run for a while.
+const planCopies = 60
+
+// TestIntakeAndApplyStatementsHaveIndexedGenericPlans is
+// TestDeliveryStatementsHaveIndexedGenericPlans for intake and apply: real
+// provider messages (WICS orders, stock and shipments from its simulator,
+// courier journeys, Winkelstraat pushes) are appended and applied once,
+// what they made is copied planCopies times under other references, and
+// the statements the store sends to append and apply more messages,
+// freshly analysed, must have generic plans that read no large table whole.
+func TestIntakeAndApplyStatementsHaveIndexedGenericPlans(t *testing.T) {
+	t.Parallel()
+	var log statementLog
+	s, conn := planStore(t, &log)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	require.NoError(t, s.CreateEndpoint(ctx, &model.Endpoint{Workspace: "plan", URL: "https://plan.example/hooks", Events: []string{"*"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}))
+	conns, first, second := planMessages(t)
+	p, err := pipeline.New(pipeline.Config{Store: s, Connections: conns})
+	require.NoError(t, err)
+	appendAll(t, s, first)
+	n, err := p.Drain(ctx)
+	require.NoError(t, err)
+	require.Equal(t, len(first), n)
+
+	// Copies under other references, as more shipments, orders and
+	// products would have made them (ten times as many products: the
+	// simulated warehouse stocks few).
+	for _, q := range []string{
+		`INSERT INTO shipments (workspace, connection, provider, provider_ref, status, doc, created_at, updated_at, ref_key)
+			SELECT workspace, connection, provider, provider_ref || '~' || g, status, doc, created_at, updated_at, ref_key || '~' || g
+			FROM shipments, generate_series(1, $1) g`,
+		`INSERT INTO shipment_refs (workspace, value, shipment_id)
+			SELECT r.workspace, r.value || '~' || g, c.id FROM shipment_refs r JOIN shipments o ON o.id = r.shipment_id
+			CROSS JOIN generate_series(1, $1) g JOIN shipments c ON c.ref_key = o.ref_key || '~' || g`,
+		`INSERT INTO events (shipment_id, dedup_key, occurred_at, doc)
+			SELECT c.id, e.dedup_key, e.occurred_at, e.doc FROM events e JOIN shipments o ON o.id = e.shipment_id
+			CROSS JOIN generate_series(1, $1) g JOIN shipments c ON c.ref_key = o.ref_key || '~' || g`,
+		`INSERT INTO orders (workspace, connection, provider, reference, provider_ref, status, doc, created_at, updated_at)
+			SELECT workspace, connection, provider, reference || '~' || g, CASE WHEN provider_ref = '' THEN '' ELSE provider_ref || '~' || g END,
+				status, doc, created_at, updated_at FROM orders, generate_series(1, $1) g`,
+		`INSERT INTO products (workspace, connection, provider, sku, doc, created_at, updated_at)
+			SELECT workspace, connection, provider, sku || '~' || g, doc, created_at, updated_at FROM products, generate_series(1, 10 * $1) g`,
+		`INSERT INTO stock (workspace, connection, provider, sku, warehouse, doc, created_at, updated_at)
+			SELECT workspace, connection, provider, sku || '~' || g, warehouse, doc, created_at, updated_at FROM stock, generate_series(1, 10 * $1) g`,
+		`INSERT INTO stock_mutations (workspace, connection, provider, dedup_key, sku, occurred_at, doc, created_at)
+			SELECT workspace, connection, provider, dedup_key || '~' || g, sku || '~' || g, occurred_at, doc, created_at
+			FROM stock_mutations, generate_series(1, $1) g`,
+		`INSERT INTO inbox (workspace, connection, provider, source, topic, dedup_key, content_type, meta, body, received_at, processed_at)
+			SELECT workspace, connection, provider, source, topic, dedup_key || '~' || g, content_type, meta, body, received_at, processed_at
+			FROM inbox, generate_series(1, $1) g`,
+		`INSERT INTO feed (workspace, type, subject_id, occurred_at, data)
+			SELECT workspace, type, subject_id, occurred_at, data FROM feed, generate_series(1, $1) g`,
+	} {
+		_, err := conn.Exec(ctx, q, planCopies)
+		require.NoError(t, err, "%s", q)
+	}
+	_, err = conn.Exec(ctx, `ANALYZE`)
+	require.NoError(t, err)
+
+	log.on.Store(true)
+	appendAll(t, s, second)
+	n, err = p.Drain(ctx)
+	require.NoError(t, err)
+	require.Equal(t, len(second), n)
+	log.on.Store(false)
+	stats, err := s.InboxStats(ctx)
+	require.NoError(t, err)
+	require.Zero(t, stats.Failed, "messages failed")
+
+	large := largeTables(t, conn, 1000)
+	for _, name := range []string{"shipments", "shipment_refs", "events", "orders", "stock", "inbox", "feed"} {
+		require.True(t, large[name], "%s is not large: %v", name, large)
+	}
+	sts := log.statements()
+	require.NotEmpty(t, sts)
+	for _, st := range sts {
+		name := shortName(st.SQL)
+		t.Run(name, func(t *testing.T) {
+			requireIndexedGenericPlan(t, conn, large, name, st.SQL, st.Args)
+		})
+	}
+}
+
+// appendAll appends messages in order, one connection's after another's.
+func appendAll(t *testing.T, s store.Store, msgs []*model.InboxMessage) {
+	t.Helper()
+	for _, m := range msgs {
+		c := *m
+		_, _, err := s.AppendInbox(context.Background(), &c)
+		require.NoError(t, err)
+	}
+}
+
+// planMessages builds the connections of the apply plan test and two sets
+// of messages, each made by its connector's Accept as intake would commit
+// it: the first to build the state, the second (later steps of the same
+// and of new shipments and orders) to be explained.
+func planMessages(t *testing.T) (*connections.Set, []*model.InboxMessage, []*model.InboxMessage) {
+	t.Helper()
+	registry.RegisterAll()
+	cfg := &config.Config{Workspaces: []config.Workspace{{ID: "plan", Connections: []config.Connection{
+		{ID: "wics", Provider: "wics", Settings: map[string]any{
+			"base_url": "https://test.servicelayer.wics.nl", "api_key": "plan", "api_secret": "plan",
+			"reconcile": false, "manage_subscriptions": false}},
+		{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": "plan"}},
+		{ID: "ws", Provider: "winkelstraat", Settings: map[string]any{"inbound_api_key": "plan"}},
+	}}}}
+	conns, err := connections.Build(cfg)
+	require.NoError(t, err)
+	accept := func(connection, topic, url string, body []byte) *model.InboxMessage {
+		c, ok := conns.Lookup("plan", connection)
+		require.True(t, ok)
+		recv, ok := c.Connector.(provider.WebhookReceiver)
+		require.True(t, ok)
+		r := httptest.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		in, err := recv.Accept(r, topic, body)
+		require.NoError(t, err, "%s %s", connection, topic)
+		return &model.InboxMessage{Workspace: "plan", Connection: connection, Provider: c.Provider,
+			Source: model.SourceWebhook, Topic: topic, DedupKey: in.DedupKey, ContentType: in.ContentType,
+			Meta: in.Meta, Body: in.Body, ReceivedAt: time.Now().UTC()}
+	}
+
+	var first, second []*model.InboxMessage
+	// WICS: the first orders' lives, then more; each stream in order.
+	wics := wicsStream(t, 30)
+	for i, m := range wics {
+		msg := accept("wics", m[0], "/hooks/plan/wics/"+m[0], []byte(m[1]))
+		if i < len(wics)*2/3 {
+			first = append(first, msg)
+		} else {
+			second = append(second, msg)
+		}
+	}
+	start := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
+	for n := range int64(60) {
+		for i, u := range couriersim.Journey(1, n, start) {
+			msg := accept("courier", "", "/hooks/plan/courier", couriersim.PostBody(u))
+			if n < 40 || (n < 50 && i < 2) {
+				first = append(first, msg)
+			} else {
+				second = append(second, msg)
+			}
+		}
+	}
+	ws, err := winkelstraatsim.New(winkelstraatsim.Config{URL: "http://127.0.0.1/hooks/plan/ws", APIKey: "plan", Seed: 1})
+	require.NoError(t, err)
+	for n := range 60 {
+		for i, sh := range ws.Journey(n) {
+			body, err := json.Marshal(sh)
+			require.NoError(t, err)
+			msg := accept("ws", "", "/hooks/plan/ws", body)
+			if n < 40 || (n < 50 && i < 1) {
+				first = append(first, msg)
+			} else {
+				second = append(second, msg)
+			}
+		}
+	}
+	return conns, first, second
+}
+
+// wicsStream runs the WICS simulator for orders order lives against a
+// recorder and returns the distinct webhooks, topic and body, in the order
+// they came.
+func wicsStream(t *testing.T, orders int) [][2]string {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		seen = map[[32]byte]bool{}
+		out  [][2]string
+	)
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		topic := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+		key := sha256.Sum256(append([]byte(topic+"\x00"), body...))
+		mu.Lock()
+		defer mu.Unlock()
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, [2]string{topic, string(body)})
+		}
+	}))
+	defer rec.Close()
+	sim, err := wicssim.New(wicssim.Config{URL: rec.URL + "/hooks/plan/wics", APIKey: "recorder", APISecret: "recorder",
+		Orders: orders, Step: -1, Seed: 1, Start: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	require.NoError(t, sim.Run(context.Background()))
+	mu.Lock()
+	defer mu.Unlock()
+	return out
+}

@@ -1,0 +1,32 @@
+package sqlstore
+
+// DeliveryStatementsForPlanTests returns the fixed-text statements of the
+// delivery worker's claim and record cycle, by name, as this store sends
+// them (its dialect's placeholders). It is for the PostgreSQL plan tests
+// (package postgres_test), which check each statement's generic plan: they
+// cannot reach the unexported builders, and a statement text copied into a
+// test would go on passing after the real one changed. The statements whose
+// text is built per call (the multi-row attempt record, unparking) the tests
+// take from what the store sends instead. Nothing else should call it.
+//
+// The names and their placeholders, in order:
+//   - "claim": lease end, now, now, limit
+//   - "park", "park full": see park
+//   - "any retrying", "any parked": now
+//   - "claim feed", "claim endpoints", "claim endpoint versions",
+//     "endpoints recovered": the ids (idsArg)
+//   - "next due" (NextDeliveryDue): none
+func (s *Store) DeliveryStatementsForPlanTests() map[string]string {
+	return map[string]string{
+		"claim":                   s.claimSQL(),
+		"park":                    s.parkSQL(false),
+		"park full":               s.parkSQL(true),
+		"any retrying":            s.dialect.bind(anyRetryingSQL),
+		"any parked":              s.dialect.bind(anyParkedSQL),
+		"claim feed":              s.claimFeedSQL(),
+		"claim endpoints":         s.claimEndpointsSQL(),
+		"claim endpoint versions": s.claimEndpointVersionsSQL(),
+		"endpoints recovered":     s.endpointsRecoveredSQL(),
+		"next due":                nextDueSQL,
+	}
+}

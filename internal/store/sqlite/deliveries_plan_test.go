@@ -1,0 +1,70 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shiphub/shiphub/internal/store/sqlite"
+)
+
+// wholeTableScan matches a plan step that reads a table from end to end:
+// "SCAN deliveries", "SCAN d" (an alias), but not a scan of a virtual table
+// (json_each), of a materialised subquery, or one in order of an index.
+var wholeTableScan = regexp.MustCompile(`^SCAN (\w+)$`)
+
+// TestDeliveryStatementsHaveAnIndex checks, with EXPLAIN QUERY PLAN, the
+// fixed statements of the delivery worker's claim and record cycle (as the
+// store sends them, from DeliveryStatementsForPlanTests): every read of
+// deliveries, feed and endpoints is a search of an index or of the primary
+// key, or an ordered walk of the due index that a LIMIT ends, and nothing
+// is sorted. PostgreSQL's generic plans of the same statements are checked
+// by TestDeliveryStatementsHaveIndexedGenericPlans.
+func TestDeliveryStatementsHaveAnIndex(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := sqlite.New(context.Background(), sqlite.Config{Path: path, Synchronous: "NORMAL"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	db, err := sqlite.OpenDB(path, true)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+
+	statements := s.DeliveryStatementsForPlanTests()
+	require.Contains(t, statements, "claim")
+	require.Contains(t, statements, "next due")
+	for name, query := range statements {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			args := make([]any, strings.Count(query, "?"))
+			for i := range args {
+				args[i] = 0
+			}
+			rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
+			require.NoError(t, err)
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, notused int
+				var detail string
+				require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
+				plan = append(plan, detail)
+			}
+			require.NoError(t, rows.Err())
+			all := strings.Join(plan, "; ")
+			require.NotContains(t, all, "TEMP B-TREE", "plan: %s", all)
+			for _, step := range plan {
+				if m := wholeTableScan.FindStringSubmatch(step); m != nil && m[1] != "f" {
+					t.Errorf("%q reads a table whole; plan: %s", step, all)
+				}
+				if strings.HasPrefix(step, "SCAN ") && strings.Contains(step, "USING") && !strings.Contains(step, "USING INDEX deliveries_due") {
+					t.Errorf("%q walks a whole index; plan: %s", step, all)
+				}
+			}
+		})
+	}
+}

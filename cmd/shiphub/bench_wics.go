@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -62,67 +60,20 @@ func partitionWICS(msgs []wicsMessage, n int) [][]wicsMessage {
 	return out
 }
 
-// recordWICS runs WICS simulators (seeds seed, seed+1, …, one per
-// simulator, orders order lives in all, each opening with the document's
-// nine examples) against a loopback recorder that answers 200 to
-// everything, and returns the distinct messages in the order they came.
+// recordWICS records the WICS simulators' stream (see wicssim.Record):
+// simulators of seeds seed, seed+1, …, orders order lives in all, each
+// opening with the document's nine examples; the distinct messages in the
+// order they came.
 func recordWICS(ctx context.Context, orders, simulators int, seed int64) ([]wicsMessage, error) {
-	var (
-		mu   sync.Mutex
-		seen = map[[32]byte]bool{}
-		msgs []wicsMessage
-	)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	rec, err := wicssim.Record(ctx, wicssim.RecordConfig{Orders: orders, Simulators: simulators, Seed: seed})
 	if err != nil {
 		return nil, err
 	}
-	rec := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		topic := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-		key := sha256.Sum256(append([]byte(topic+"\x00"), body...))
-		mu.Lock()
-		defer mu.Unlock()
-		if !seen[key] {
-			seen[key] = true
-			msgs = append(msgs, wicsMessage{topic: topic, body: body})
-		}
-	})}
-	go func() { _ = rec.Serve(ln) }()
-	defer rec.Close()
-
-	simulators = max(1, min(simulators, orders))
-	errs := make([]error, simulators)
-	var wg sync.WaitGroup
-	for i := range simulators {
-		n := orders / simulators
-		if i < orders%simulators {
-			n++
-		}
-		wg.Go(func() {
-			sim, err := wicssim.New(wicssim.Config{
-				URL: "http://" + ln.Addr().String() + "/hooks/bench/wics", APIKey: "recorder", APISecret: "recorder",
-				Orders: n, Step: -1, Seed: seed + int64(i), Start: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC),
-			})
-			if err == nil {
-				err = sim.Run(ctx)
-			}
-			if err == nil && sim.Stats().Acked != sim.Stats().Sent {
-				err = fmt.Errorf("the recorder acknowledged %d of %d", sim.Stats().Acked, sim.Stats().Sent)
-			}
-			errs[i] = err
-		})
+	msgs := make([]wicsMessage, len(rec))
+	for i, m := range rec {
+		msgs[i] = wicsMessage{topic: m.Topic, body: m.Body}
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("recording the wics stream: %w", err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	return slices.Clone(msgs), nil
+	return msgs, nil
 }
 
 // phaseResult is what one sending phase of the WICS bench measured.

@@ -3,10 +3,8 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -205,8 +203,12 @@ func mixedInbox(b *testing.B) (*connections.Set, []*model.InboxMessage) {
 	}
 
 	var streams [3][]*model.InboxMessage
-	for _, m := range recordWICSStream(b, benchMessages/19) {
-		streams[0] = append(streams[0], accept("wics", m[0], http.MethodPost, "/hooks/bench/wics/"+m[0], []byte(m[1])))
+	wics, err := wicssim.Record(context.Background(), wicssim.RecordConfig{Orders: benchMessages / 19, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range wics {
+		streams[0] = append(streams[0], accept("wics", m.Topic, http.MethodPost, "/hooks/bench/wics/"+m.Topic, m.Body))
 	}
 	start := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
 	for n := int64(0); len(streams[1]) < benchMessages; n++ {
@@ -241,44 +243,6 @@ func mixedInbox(b *testing.B) (*connections.Set, []*model.InboxMessage) {
 			return conns, out
 		}
 	}
-}
-
-// recordWICSStream runs the WICS simulator for orders order lives against
-// a recorder and returns the distinct webhooks, topic and body, in the
-// order they came.
-func recordWICSStream(b *testing.B, orders int) [][2]string {
-	var (
-		mu   sync.Mutex
-		seen = map[[32]byte]bool{}
-		out  [][2]string
-	)
-	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		topic := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-		key := sha256.Sum256(append([]byte(topic+"\x00"), body...))
-		mu.Lock()
-		defer mu.Unlock()
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, [2]string{topic, string(body)})
-		}
-	}))
-	defer rec.Close()
-	sim, err := wicssim.New(wicssim.Config{URL: rec.URL + "/hooks/bench/wics", APIKey: "recorder", APISecret: "recorder",
-		Orders: orders, Step: -1, Seed: 1, Start: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := sim.Run(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	return out
 }
 
 // fillInbox appends the messages, one stream (connection) per goroutine

@@ -3,13 +3,9 @@ package postgres_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -155,9 +151,10 @@ func planMessages(t *testing.T) (*connections.Set, []*model.InboxMessage, []*mod
 
 	var first, second []*model.InboxMessage
 	// WICS: the first orders' lives, then more; each stream in order.
-	wics := wicsStream(t, 30)
+	wics, err := wicssim.Record(context.Background(), wicssim.RecordConfig{Orders: 30, Seed: 1})
+	require.NoError(t, err)
 	for i, m := range wics {
-		msg := accept("wics", m[0], "/hooks/plan/wics/"+m[0], []byte(m[1]))
+		msg := accept("wics", m.Topic, "/hooks/plan/wics/"+m.Topic, m.Body)
 		if i < len(wics)*2/3 {
 			first = append(first, msg)
 		} else {
@@ -190,39 +187,4 @@ func planMessages(t *testing.T) (*connections.Set, []*model.InboxMessage, []*mod
 		}
 	}
 	return conns, first, second
-}
-
-// wicsStream runs the WICS simulator for orders order lives against a
-// recorder and returns the distinct webhooks, topic and body, in the order
-// they came.
-func wicsStream(t *testing.T, orders int) [][2]string {
-	t.Helper()
-	var (
-		mu   sync.Mutex
-		seen = map[[32]byte]bool{}
-		out  [][2]string
-	)
-	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		topic := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-		key := sha256.Sum256(append([]byte(topic+"\x00"), body...))
-		mu.Lock()
-		defer mu.Unlock()
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, [2]string{topic, string(body)})
-		}
-	}))
-	defer rec.Close()
-	sim, err := wicssim.New(wicssim.Config{URL: rec.URL + "/hooks/plan/wics", APIKey: "recorder", APISecret: "recorder",
-		Orders: orders, Step: -1, Seed: 1, Start: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)})
-	require.NoError(t, err)
-	require.NoError(t, sim.Run(context.Background()))
-	mu.Lock()
-	defer mu.Unlock()
-	return out
 }

@@ -9,7 +9,7 @@ import (
 // TestInsightsReadIndexes checks, with EXPLAIN QUERY PLAN, that the
 // carrier rates find the problem events in the partial index
 // events_problems (its condition repeated word for word, or SQLite does
-// not use it) and the window's shipments in shipments_by_update: never a
+// not use it) and the window's shipments in shipments_by_update_filters: never a
 // scan of events or shipments. The queries are those of
 // sqlstore/insights.go.
 func TestInsightsReadIndexes(t *testing.T) {
@@ -23,9 +23,9 @@ func TestInsightsReadIndexes(t *testing.T) {
 		{"ProblemEvents", `SELECT e.shipment_id, e.status, min(e.occurred_at)
 			FROM events e JOIN shipments s ON s.id = e.shipment_id
 			WHERE e.status IN ('exception', 'failed_attempt') AND s.workspace = 'a' AND s.updated_at >= 0
-			GROUP BY e.shipment_id, e.status`, []string{"events_problems", "shipments_by_update"}},
+			GROUP BY e.shipment_id, e.status`, []string{"events_problems", "shipments_by_update_filters"}},
 		{"WindowShipments", `SELECT s.id, json_extract(s.doc, '$.carrier'), s.provider, s.status FROM shipments s
-			WHERE s.workspace = 'a' AND s.updated_at >= 0`, []string{"shipments_by_update"}},
+			WHERE s.workspace = 'a' AND s.updated_at >= 0`, []string{"shipments_by_update_filters"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

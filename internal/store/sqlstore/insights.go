@@ -106,9 +106,10 @@ func (s *Store) StatusesPerDay(ctx context.Context, workspace string, since time
 
 // TransitTimes reads the workspace's delivered shipments updated in the
 // window (a delivery updates its shipment, so one delivered in the window
-// was updated in it) through shipments_by_status, and for each the first
-// carrier event through events_by_shipment; the percentiles are taken
-// here. Shipments delivered before since are then left out.
+// was updated in it) through shipments_by_update_filters (both stores plan
+// it there), and for each the first carrier event through
+// events_by_shipment; the percentiles are taken here. Shipments delivered
+// before since are then left out.
 func (s *Store) TransitTimes(ctx context.Context, workspace string, since time.Time) ([]store.CarrierTransit, error) {
 	if s.isClosed.Load() {
 		return nil, store.ErrClosed
@@ -179,7 +180,7 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 }
 
 // CarrierRates reads the workspace's shipments updated in the window
-// through shipments_by_update, then their exception and failed-attempt
+// through shipments_by_update_filters, then their exception and failed-attempt
 // events through the partial index events_problems, which holds only
 // those: neither read parses an event's document.
 func (s *Store) CarrierRates(ctx context.Context, workspace string, since time.Time) ([]store.CarrierRate, error) {

@@ -16,7 +16,7 @@ func TestPeriodicScansHaveAnIndex(t *testing.T) {
 
 	cases := []struct{ name, query, index string }{
 		{"carrier rules page through a workspace's shipments by update", `SELECT id, updated_at FROM shipments
-			WHERE workspace = 'a' AND (updated_at > 5 OR (updated_at = 5 AND id > 3)) ORDER BY updated_at, id LIMIT 100`, "shipments_by_update_filters"},
+			WHERE workspace = 'a' AND updated_at >= 5 AND (updated_at > 5 OR id > 3) ORDER BY updated_at, id LIMIT 100`, "shipments_by_update_filters"},
 		{"the pipeline takes pending messages", `SELECT id FROM inbox WHERE processed_at IS NULL AND deferred_until IS NULL ORDER BY id LIMIT 100`, "inbox_pending"},
 		{"a merchant pages through the feed", `SELECT id FROM feed WHERE workspace = 'a' AND id > 7 ORDER BY id LIMIT 100`, "feed_by_workspace"},
 		{"retention: delivered deliveries", `SELECT id, delivered_at FROM deliveries WHERE status = 'succeeded' AND delivered_at < 9

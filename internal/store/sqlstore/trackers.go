@@ -212,7 +212,11 @@ func (s *Store) SaveTrackerPoll(ctx context.Context, t *model.Tracker) error {
 }
 
 // ShipmentsUpdatedSince pages through a workspace's shipments in
-// (updated_at, id) order. Limit <= 0 means DefaultLimit.
+// (updated_at, id) order. Limit <= 0 means DefaultLimit. The page's start
+// is "updated_at >= since" and a filter of the rows at since itself: with
+// "updated_at > since OR (updated_at = since AND id > afterID)" alone,
+// PostgreSQL read the index from the workspace's first shipment (a page at
+// 100,000 shipments filtered out 37,500 rows).
 func (s *Store) ShipmentsUpdatedSince(ctx context.Context, workspace string, since time.Time, afterID int64, limit int) ([]*model.Shipment, error) {
 	if s.isClosed.Load() {
 		return nil, store.ErrClosed
@@ -222,7 +226,7 @@ func (s *Store) ShipmentsUpdatedSince(ctx context.Context, workspace string, sin
 	}
 	at := micros(since)
 	rows, err := s.reader.QueryContext(ctx, s.dialect.bind(`SELECT `+shipmentColumns+`, updated_at FROM shipments
-		WHERE workspace = ? AND (updated_at > ? OR (updated_at = ? AND id > ?))
+		WHERE workspace = ? AND updated_at >= ? AND (updated_at > ? OR id > ?)
 		ORDER BY updated_at, id LIMIT ?`), workspace, at, at, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing shipments of %q updated since %s: %w", workspace, since, err)

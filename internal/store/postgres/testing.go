@@ -7,6 +7,10 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,4 +107,76 @@ func TestDatabase(t testing.TB) string {
 	dbURL := *u
 	dbURL.Path = "/" + name
 	return dbURL.String()
+}
+
+// StatementCounter is a pgx tracer (OpenTestTraced) for benchmarks: it
+// counts the statements the store sends while it is on (each one a round
+// trip) and remembers the server processes that ran them, so ServerCPU can
+// read their CPU time when the server runs on this machine.
+type StatementCounter struct {
+	on   atomic.Bool
+	n    atomic.Int64
+	mu   sync.Mutex
+	pids map[uint32]bool
+}
+
+// NewStatementCounter returns a counter that counts from the start (On).
+func NewStatementCounter() *StatementCounter {
+	c := &StatementCounter{}
+	c.on.Store(true)
+	return c
+}
+
+// On starts or stops the counting of statements; the server processes are
+// remembered either way.
+func (c *StatementCounter) On(on bool) { c.on.Store(on) }
+
+// Statements is the number of statements counted so far.
+func (c *StatementCounter) Statements() int64 { return c.n.Load() }
+
+// TraceQueryStart implements pgx.QueryTracer.
+func (c *StatementCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	if c.on.Load() {
+		c.n.Add(1)
+	}
+	c.mu.Lock()
+	if c.pids == nil {
+		c.pids = map[uint32]bool{}
+	}
+	c.pids[conn.PgConn().PID()] = true
+	c.mu.Unlock()
+	return ctx
+}
+
+// TraceQueryEnd implements pgx.QueryTracer.
+func (c *StatementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// ServerCPU is the CPU time, so far, of the server processes that ran the
+// store's statements (0 for those not on this machine).
+func (c *StatementCounter) ServerCPU() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var total time.Duration
+	for pid := range c.pids {
+		total += ProcessCPU(strconv.Itoa(int(pid)))
+	}
+	return total
+}
+
+// ProcessCPU is the CPU time (user and system) a process ("self", or a
+// pid) has used so far, from /proc/PID/stat, or 0 where there is none: on
+// a shared machine the CPU an operation costs moves less than its time.
+func ProcessCPU(pid string) time.Duration {
+	raw, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	user, _ := strconv.ParseInt(f[11], 10, 64)
+	sys, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(user+sys) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }

@@ -44,20 +44,9 @@ func TestDeliveryStatementsHaveAnIndex(t *testing.T) {
 			for i := range args {
 				args[i] = 0
 			}
-			rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
-			require.NoError(t, err)
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
-				plan = append(plan, detail)
-			}
-			require.NoError(t, rows.Err())
-			all := strings.Join(plan, "; ")
+			all := queryPlan(t, db, query, args...)
 			require.NotContains(t, all, "TEMP B-TREE", "plan: %s", all)
-			for _, step := range plan {
+			for _, step := range strings.Split(all, "; ") {
 				if m := wholeTableScan.FindStringSubmatch(step); m != nil && m[1] != "f" {
 					t.Errorf("%q reads a table whole; plan: %s", step, all)
 				}

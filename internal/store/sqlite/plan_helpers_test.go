@@ -27,11 +27,11 @@ func planDB(t *testing.T) *sql.DB {
 	return db
 }
 
-// queryPlan returns the details of SQLite's EXPLAIN QUERY PLAN of query,
-// joined by "; ".
-func queryPlan(t *testing.T, db *sql.DB, query string) string {
+// queryPlan returns the details of SQLite's EXPLAIN QUERY PLAN of query
+// (with args for its placeholders), joined by "; ".
+func queryPlan(t *testing.T, db *sql.DB, query string, args ...any) string {
 	t.Helper()
-	rows, err := db.Query("EXPLAIN QUERY PLAN " + query)
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
 	require.NoError(t, err)
 	defer rows.Close()
 	var plan []string

@@ -643,6 +643,13 @@ func (s *Store) skipLocked() string {
 // know the limit, joined "id IN (…)" to a sequential scan of deliveries
 // (16 ms at 75,000 rows against 0.5 ms); an array is an index scan of the
 // primary key whatever the limit (TestDeliveryStatementsHaveIndexedGenericPlans).
+//
+// The ordering check (NOT EXISTS an earlier pending delivery of the
+// subject) can only be read through deliveries_pending_subject on
+// PostgreSQL: deliveries_by_endpoint holds finished deliveries only
+// (migration 00026), because before a table's first ANALYZE the planner ran
+// the check through it, over every pending delivery of the endpoint for
+// each candidate (TestClaimBeforeTheFirstAnalyze).
 func (s *Store) claimSQL() string {
 	open, end := `id IN (`, `)`
 	if s.dialect.LockSuffix != "" {

@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// TestAnalyzeStaleWhenTheTableDoubled drives the statistics keeper's rule
+// TestAnalyzeStaleWhenTheTableDoubled drives the statistics keeper's rules
 // directly (no keeper runs: the database is migrated by hand): a table is
-// analysed at 500 changed rows, then not again until more rows changed
-// than it had at its last analysis.
+// analysed at 500 changed rows, then again once more rows changed than it
+// had at its last analysis, or once a fifth of it changed and its last
+// analysis is older than staleAfter.
 func TestAnalyzeStaleWhenTheTableDoubled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -30,6 +31,9 @@ func TestAnalyzeStaleWhenTheTableDoubled(t *testing.T) {
 	total := 0
 	insert := func(n int) {
 		t.Helper()
+		if n == 0 {
+			return
+		}
 		if _, err := db.ExecContext(ctx, `INSERT INTO feed (workspace, type, subject_id, occurred_at, data)
 			SELECT 'ws', 'shipment.created', g, g, '{}' FROM generate_series(1, $1::int) g`, n); err != nil {
 			t.Fatal(err)
@@ -66,18 +70,20 @@ func TestAnalyzeStaleWhenTheTableDoubled(t *testing.T) {
 	steps := []struct {
 		insert       int
 		sinceAnalyze int
+		staleAfter   time.Duration
 		wantAnalysed int // reltuples after analyzeStale
 	}{
-		{insert: 400, sinceAnalyze: 400, wantAnalysed: 0},      // under 500 changes: not yet
-		{insert: 200, sinceAnalyze: 600, wantAnalysed: 600},    // 600 > 500: analysed
-		{insert: 500, sinceAnalyze: 500, wantAnalysed: 600},    // 500 changes of a 600-row table: not yet
-		{insert: 200, sinceAnalyze: 700, wantAnalysed: 1300},   // 700 > 600: analysed
-		{insert: 1000, sinceAnalyze: 1000, wantAnalysed: 1300}, // a fifth changed long ago, under the doubling
+		{insert: 400, sinceAnalyze: 400, staleAfter: time.Hour, wantAnalysed: 0},      // under 500 changes: not yet
+		{insert: 200, sinceAnalyze: 600, staleAfter: time.Hour, wantAnalysed: 600},    // 600 > 500: analysed
+		{insert: 500, sinceAnalyze: 500, staleAfter: time.Hour, wantAnalysed: 600},    // 500 changes of a 600-row table: not yet
+		{insert: 200, sinceAnalyze: 700, staleAfter: time.Hour, wantAnalysed: 1300},   // 700 > 600: analysed
+		{insert: 1000, sinceAnalyze: 1000, staleAfter: time.Hour, wantAnalysed: 1300}, // a fifth, but analysed less than staleAfter ago
+		{insert: 0, sinceAnalyze: 1000, staleAfter: 0, wantAnalysed: 2300},            // a fifth, analysed longer ago than staleAfter
 	}
 	for i, st := range steps {
 		insert(st.insert)
 		waitForCounters(st.sinceAnalyze)
-		if err := analyzeStale(ctx, db); err != nil {
+		if err := analyzeStale(ctx, db, st.staleAfter); err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
 		if got := analysedRows(); got != st.wantAnalysed {

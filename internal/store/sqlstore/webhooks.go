@@ -650,15 +650,25 @@ func (s *Store) skipLocked() string {
 // (migration 00026), because before a table's first ANALYZE the planner ran
 // the check through it, over every pending delivery of the endpoint for
 // each candidate (TestClaimBeforeTheFirstAnalyze).
+//
+// On PostgreSQL the NOT EXISTS ends with OFFSET 0, which keeps it a
+// subquery run for each candidate with the candidate's endpoint, subject
+// and id as its index condition. Planned as an anti join, it was the
+// planner's to choose how to read the inner side, and with statistics
+// from when few deliveries were pending (a backlog that built up since the
+// last ANALYZE) it read the whole of deliveries_pending_subject for each
+// candidate: 1.4 s a claim over 60,000 pending deliveries, against 0.6 ms
+// as a subquery; during a soak at 300 messages a second the deliveries
+// fell behind that way and did not catch up.
 func (s *Store) claimSQL() string {
-	open, end := `id IN (`, `)`
+	open, end, fence := `id IN (`, `)`, ``
 	if s.dialect.LockSuffix != "" {
-		open, end = `id = ANY(ARRAY(`, `))`
+		open, end, fence = `id = ANY(ARRAY(`, `))`, ` OFFSET 0`
 	}
 	return s.dialect.bind(`UPDATE deliveries SET locked_until = ? WHERE ` + open + `
 		SELECT d.id FROM deliveries d
 		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
-		AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject AND p.status = 'pending' AND p.id < d.id)
+		AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject AND p.status = 'pending' AND p.id < d.id` + fence + `)
 		ORDER BY d.next_attempt_at, d.id LIMIT CAST(? AS INTEGER)` + s.skipLocked() + end + `
 		RETURNING ` + deliveryColumns)
 }

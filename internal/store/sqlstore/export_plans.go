@@ -16,6 +16,8 @@ package sqlstore
 //   - "claim feed", "claim endpoints", "claim endpoint versions",
 //     "endpoints recovered": the ids (idsArg)
 //   - "next due" (NextDeliveryDue): none
+//   - "unpark" (PostgreSQL's; SQLite unparks one head at a time): now,
+//     now, the finished heads' ids (idsArg)
 func (s *Store) DeliveryStatementsForPlanTests() map[string]string {
 	return map[string]string{
 		"claim":                   s.claimSQL(),
@@ -28,5 +30,6 @@ func (s *Store) DeliveryStatementsForPlanTests() map[string]string {
 		"claim endpoint versions": s.claimEndpointVersionsSQL(),
 		"endpoints recovered":     s.endpointsRecoveredSQL(),
 		"next due":                nextDueSQL,
+		"unpark":                  s.dialect.bind(unparkSQL),
 	}
 }

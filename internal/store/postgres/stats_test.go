@@ -91,3 +91,72 @@ func TestAnalyzeStaleWhenTheTableDoubled(t *testing.T) {
 		}
 	}
 }
+
+// TestVacuumDeadWhenATenthDied drives the keeper's vacuum rule directly: a
+// table is vacuumed once its dead rows pass 10,000 and a tenth of the live.
+func TestVacuumDeadWhenATenthDied(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db, err := sql.Open("pgx", TestDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`ALTER TABLE feed SET (autovacuum_enabled = false);
+		INSERT INTO feed (workspace, type, subject_id, occurred_at, data)
+			SELECT 'ws', 'shipment.created', g, g, '{}' FROM generate_series(1, 40000) g`)
+	// The table counters are published about once a second: poll them.
+	stats := func(wantDead int) (dead int, vacuumed bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var last sql.NullTime
+			if err := db.QueryRowContext(ctx, `SELECT n_dead_tup, last_vacuum FROM pg_stat_user_tables WHERE relname = 'feed'`).Scan(&dead, &last); err != nil {
+				t.Fatal(err)
+			}
+			if dead >= wantDead || time.Now().After(deadline) {
+				return dead, last.Valid
+			}
+			time.Sleep(50 * time.Millisecond) // polling the server's counters, with the deadline above
+		}
+	}
+
+	exec(`DELETE FROM feed WHERE id <= 5000`)
+	if dead, _ := stats(5000); dead < 5000 {
+		t.Fatalf("feed shows %d dead rows after 30 s, want 5,000", dead)
+	}
+	if err := vacuumDead(ctx, db, []string{"feed"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, vacuumed := stats(0); vacuumed {
+		t.Fatal("5,000 dead rows of 35,000 (under 10,000) were vacuumed")
+	}
+
+	exec(`DELETE FROM feed WHERE id <= 15000`)
+	if dead, _ := stats(15000); dead < 15000 {
+		t.Fatalf("feed shows %d dead rows after 30 s, want 15,000", dead)
+	}
+	if err := vacuumDead(ctx, db, []string{"feed"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if dead, vacuumed := stats(0); vacuumed && dead == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("15,000 dead rows of 25,000 were not vacuumed")
+		}
+		time.Sleep(50 * time.Millisecond) // polling the server's counters, with the deadline above
+	}
+}

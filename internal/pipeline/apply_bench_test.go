@@ -10,13 +10,9 @@ import (
 	"os"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/shiphub/shiphub/internal/config"
 	"github.com/shiphub/shiphub/internal/connections"
@@ -48,11 +44,12 @@ func BenchmarkApplyMixed(b *testing.B) {
 		b.Run(kind, func(b *testing.B) {
 			var applied int
 			var took time.Duration
-			var statements statementCounter
+			statements := postgres.NewStatementCounter()
+			statements.On(false) // counting only the drains
 			var hubCPU, dbCPU time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				st := openBenchStore(b, kind, &statements)
+				st := openBenchStore(b, kind, statements)
 				fillInbox(b, st, msgs)
 				p, err := pipeline.New(pipeline.Config{Store: st, Connections: conns, BatchSize: benchBatch()})
 				if err != nil {
@@ -61,12 +58,12 @@ func BenchmarkApplyMixed(b *testing.B) {
 				b.StartTimer()
 				start := time.Now()
 				stop := profileDrain(b, kind)
-				statements.on.Store(true)
-				hub0, db0 := processCPU("self"), statements.backendCPU()
+				statements.On(true)
+				hub0, db0 := postgres.ProcessCPU("self"), statements.ServerCPU()
 				n, err := p.Drain(context.Background())
-				hubCPU += processCPU("self") - hub0
-				dbCPU += statements.backendCPU() - db0
-				statements.on.Store(false)
+				hubCPU += postgres.ProcessCPU("self") - hub0
+				dbCPU += statements.ServerCPU() - db0
+				statements.On(false)
 				took += time.Since(start)
 				stop()
 				if err != nil {
@@ -83,73 +80,19 @@ func BenchmarkApplyMixed(b *testing.B) {
 			b.ReportMetric(float64(applied)/took.Seconds(), "msg/s")
 			b.ReportMetric(hubCPU.Seconds()*1e6/float64(applied), "hub-cpu-us/msg")
 			if kind == "postgres" {
-				b.ReportMetric(float64(statements.n.Load())/float64(applied), "statements/msg")
+				b.ReportMetric(float64(statements.Statements())/float64(applied), "statements/msg")
 				b.ReportMetric(dbCPU.Seconds()*1e6/float64(applied), "db-cpu-us/msg")
 			}
 		})
 	}
 }
 
-func openBenchStore(b *testing.B, kind string, c *statementCounter) store.Store {
+func openBenchStore(b *testing.B, kind string, c *postgres.StatementCounter) store.Store {
 	if kind == "postgres" {
 		return postgres.OpenTestTraced(b, c)
 	}
 	return sqlite.OpenTest(b)
 }
-
-// processCPU is the CPU time (user and system) a process has used so far,
-// from /proc/PID/stat, or 0 where there is none: on a shared machine the
-// CPU a message costs moves less than the wall time it takes.
-func processCPU(pid string) time.Duration {
-	raw, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	user, _ := strconv.ParseInt(f[11], 10, 64)
-	sys, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(user+sys) * 10 * time.Millisecond // USER_HZ is 100 on Linux
-}
-
-// backendCPU is the CPU time of the PostgreSQL server processes that ran
-// the counted statements (when the server runs on this machine).
-func (c *statementCounter) backendCPU() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var total time.Duration
-	for pid := range c.pids {
-		total += processCPU(strconv.Itoa(int(pid)))
-	}
-	return total
-}
-
-// statementCounter counts the statements PostgreSQL is sent while on
-// (each is a round trip), and remembers the server processes that ran them.
-type statementCounter struct {
-	on   atomic.Bool
-	n    atomic.Int64
-	mu   sync.Mutex
-	pids map[uint32]bool
-}
-
-func (c *statementCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	if c.on.Load() {
-		c.n.Add(1)
-	}
-	c.mu.Lock()
-	if c.pids == nil {
-		c.pids = map[uint32]bool{}
-	}
-	c.pids[conn.PgConn().PID()] = true
-	c.mu.Unlock()
-	return ctx
-}
-
-func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // failedInbox fails the benchmark when a message was not applied: a bench
 // of messages set aside measures nothing.

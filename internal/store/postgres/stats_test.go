@@ -16,14 +16,7 @@ func TestAnalyzeStaleWhenTheTableDoubled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db, err := sql.Open("pgx", TestDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if err := migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedDB(ctx, t)
 	// Autovacuum would analyse the table too, at its own moments.
 	if _, err := db.ExecContext(ctx, "ALTER TABLE feed SET (autovacuum_enabled = false); ANALYZE feed"); err != nil {
 		t.Fatal(err)
@@ -98,14 +91,7 @@ func TestVacuumDeadWhenATenthDied(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db, err := sql.Open("pgx", TestDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if err := migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedDB(ctx, t)
 	exec := func(q string) {
 		t.Helper()
 		if _, err := db.ExecContext(ctx, q); err != nil {
@@ -159,4 +145,19 @@ func TestVacuumDeadWhenATenthDied(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // polling the server's counters, with the deadline above
 	}
+}
+
+// migratedDB is a fresh test database with the hub's schema and no store
+// (so no statistics keeper runs beside the test), closed when it ends.
+func migratedDB(ctx context.Context, t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", TestDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

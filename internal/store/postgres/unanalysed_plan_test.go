@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"regexp"
 	"strings"
 	"testing"
@@ -63,14 +62,7 @@ func TestDeliveryPlansWithStaleStatistics(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			db, err := sql.Open("pgx", TestDatabase(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.Close() })
-			if err := migrate(ctx, db); err != nil {
-				t.Fatal(err)
-			}
+			db := migratedDB(ctx, t)
 			if _, err := db.ExecContext(ctx, `ALTER TABLE deliveries SET (autovacuum_enabled = false);
 				ALTER TABLE feed SET (autovacuum_enabled = false);
 				INSERT INTO endpoints (workspace, url, events, secret, source, created_at, updated_at)

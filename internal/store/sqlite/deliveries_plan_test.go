@@ -1,15 +1,11 @@
 package sqlite_test
 
 import (
-	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/shiphub/shiphub/internal/store/sqlite"
 )
 
 // wholeTableScan matches a plan step that reads a table from end to end:
@@ -26,13 +22,7 @@ var wholeTableScan = regexp.MustCompile(`^SCAN (\w+)$`)
 // by TestDeliveryStatementsHaveIndexedGenericPlans.
 func TestDeliveryStatementsHaveAnIndex(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "hub.db")
-	s, err := sqlite.New(context.Background(), sqlite.Config{Path: path, Synchronous: "NORMAL"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	db, err := sqlite.OpenDB(path, true)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
+	s, db := planStore(t)
 
 	statements := s.DeliveryStatementsForPlanTests()
 	require.Contains(t, statements, "claim")

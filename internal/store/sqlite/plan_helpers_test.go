@@ -17,6 +17,14 @@ import (
 // closed when the test ends.
 func planDB(t *testing.T) *sql.DB {
 	t.Helper()
+	_, db := planStore(t)
+	return db
+}
+
+// planStore is planDB with the store as well, for the statements it
+// builds.
+func planStore(t *testing.T) (*sqlite.Store, *sql.DB) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "hub.db")
 	s, err := sqlite.New(context.Background(), sqlite.Config{Path: path, Synchronous: "NORMAL"})
 	require.NoError(t, err)
@@ -24,7 +32,7 @@ func planDB(t *testing.T) *sql.DB {
 	db, err := sqlite.OpenDB(path, true)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
-	return db
+	return s, db
 }
 
 // queryPlan returns the details of SQLite's EXPLAIN QUERY PLAN of query

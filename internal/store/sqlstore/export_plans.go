@@ -19,7 +19,7 @@ package sqlstore
 //   - "unpark" (PostgreSQL's; SQLite unparks one head at a time): now,
 //     now, the finished heads' ids (idsArg)
 func (s *Store) DeliveryStatementsForPlanTests() map[string]string {
-	return map[string]string{
+	statements := map[string]string{
 		"claim":                   s.claimSQL(),
 		"park":                    s.parkSQL(false),
 		"park full":               s.parkSQL(true),
@@ -30,6 +30,9 @@ func (s *Store) DeliveryStatementsForPlanTests() map[string]string {
 		"claim endpoint versions": s.claimEndpointVersionsSQL(),
 		"endpoints recovered":     s.endpointsRecoveredSQL(),
 		"next due":                nextDueSQL,
-		"unpark":                  s.dialect.bind(unparkSQL),
 	}
+	if !s.dialect.SingleWriter {
+		statements["unpark"] = s.dialect.bind(unparkSQL)
+	}
+	return statements
 }

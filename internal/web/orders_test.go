@@ -209,3 +209,18 @@ func TestOrderPageOffersARetryOfADeadCommand(t *testing.T) {
 		`<input type="hidden" name="back" value="`+path+`">`, `name="csrf" value="`)
 	fulHasNot(t, e.getOK(fmt.Sprintf("/ui/orders/%d", queued.SubjectID)), `class="retry-command"`)
 }
+
+// TestOrderLineWithoutSKUIsNotALink: a provider may report a line by its
+// number alone (WICS's order status webhooks for an order the hub did not
+// create); its SKU cell says so instead of an empty link to the stock list,
+// which has no accessible name (axe: link-name, found in the demo).
+func TestOrderLineWithoutSKUIsNotALink(t *testing.T) {
+	t.Parallel()
+	e := newFulEnv(t)
+	o := fulOrder("acme", "wics", "WT-9", model.OrderShipped)
+	o.Lines = append(o.Lines, model.OrderLine{LineNumber: 3, Status: model.OrderShipped})
+	e.inTx(func(ctx context.Context, tx store.Tx) error { return tx.InsertOrder(ctx, o) })
+	body := e.getOK("/ui/orders/" + strconv.FormatInt(o.ID, 10))
+	fulHas(t, body, `href="/ui/stock/CS1001"`, `<tr data-line="3">`, `<span class="muted">not given</span>`)
+	fulHasNot(t, body, `href="/ui/stock/"`)
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"io"
 	"maps"
@@ -11,7 +10,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,8 +65,7 @@ func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	topic := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-	key := sha256.Sum256(append([]byte(topic+"\x00"), body...))
+	topic, key := wicssim.MessageKey(r.URL.Path, body)
 	p.mu.Lock()
 	if _, ok := p.mode[key]; !ok {
 		p.mode[key] = len(p.mode) % proxyModes

@@ -111,14 +111,23 @@ type recorder struct {
 	msgs []RecordedMessage
 }
 
+// MessageKey is a posted webhook's topic (the last segment of the path it
+// was posted to) and its identity: a SHA-256 of the topic and the body,
+// byte for byte, as a hub tells a repeated message. Record keeps the first
+// message of each key, and tests that stand between the simulator and a
+// hub count the attempts of one message by it.
+func MessageKey(path string, body []byte) (topic string, key [sha256.Size]byte) {
+	topic = path[strings.LastIndexByte(path, '/')+1:]
+	return topic, sha256.Sum256(append([]byte(topic+"\x00"), body...))
+}
+
 func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	topic := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-	key := sha256.Sum256(append([]byte(topic+"\x00"), body...))
+	topic, key := MessageKey(r.URL.Path, body)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if rec.seen == nil {

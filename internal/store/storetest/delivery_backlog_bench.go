@@ -70,13 +70,7 @@ func BenchmarkDeliveryBacklog(b *testing.B, s store.Store, counters ServerCounte
 			b.Fatal(err)
 		}
 		if len(jobs) > 0 {
-			now := time.Now()
-			rs := make([]store.AttemptResult, 0, len(jobs))
-			for _, j := range jobs {
-				rs = append(rs, store.AttemptResult{DeliveryID: j.Delivery.ID, EndpointID: j.Endpoint.ID, Status: model.DeliverySucceeded, Healthy: true,
-					Attempt: model.DeliveryAttempt{AttemptedAt: now, DurationMS: 1.5, StatusCode: 200}})
-			}
-			if _, err := s.RecordAttempts(c, rs); err != nil {
+			if _, err := s.RecordAttempts(c, succeeded(jobs)); err != nil {
 				b.Fatal(err)
 			}
 		}

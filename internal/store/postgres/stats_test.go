@@ -33,24 +33,9 @@ func TestAnalyzeStaleWhenTheTableDoubled(t *testing.T) {
 		}
 		total += n
 	}
-	// PostgreSQL publishes a backend's table counters about once a second:
-	// wait until they show every change since the last analysis.
 	waitForCounters := func(modified int) {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			var n int
-			if err := db.QueryRowContext(ctx, `SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'feed'`).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			if n >= modified {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("feed shows %d modified rows after 30 s, want %d", n, modified)
-			}
-			time.Sleep(50 * time.Millisecond) // polling the server's counters, with the deadline above
-		}
+		feedStats(ctx, t, db, "every change since the last analysis counted", func(st tableStats) bool { return st.modified >= modified })
 	}
 	analysedRows := func() int {
 		t.Helper()
@@ -101,50 +86,24 @@ func TestVacuumDeadWhenATenthDied(t *testing.T) {
 	exec(`ALTER TABLE feed SET (autovacuum_enabled = false);
 		INSERT INTO feed (workspace, type, subject_id, occurred_at, data)
 			SELECT 'ws', 'shipment.created', g, g, '{}' FROM generate_series(1, 40000) g`)
-	// The table counters are published about once a second: poll them.
-	stats := func(wantDead int) (dead int, vacuumed bool) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			var last sql.NullTime
-			if err := db.QueryRowContext(ctx, `SELECT n_dead_tup, last_vacuum FROM pg_stat_user_tables WHERE relname = 'feed'`).Scan(&dead, &last); err != nil {
-				t.Fatal(err)
-			}
-			if dead >= wantDead || time.Now().After(deadline) {
-				return dead, last.Valid
-			}
-			time.Sleep(50 * time.Millisecond) // polling the server's counters, with the deadline above
-		}
-	}
+	deadRows := func(n int) func(tableStats) bool { return func(st tableStats) bool { return st.dead >= n } }
+	now := func(tableStats) bool { return true }
 
 	exec(`DELETE FROM feed WHERE id <= 5000`)
-	if dead, _ := stats(5000); dead < 5000 {
-		t.Fatalf("feed shows %d dead rows after 30 s, want 5,000", dead)
-	}
+	feedStats(ctx, t, db, "5,000 dead rows", deadRows(5000))
 	if err := vacuumDead(ctx, db, []string{"feed"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, vacuumed := stats(0); vacuumed {
+	if feedStats(ctx, t, db, "", now).vacuumed {
 		t.Fatal("5,000 dead rows of 35,000 (under 10,000) were vacuumed")
 	}
 
 	exec(`DELETE FROM feed WHERE id <= 15000`)
-	if dead, _ := stats(15000); dead < 15000 {
-		t.Fatalf("feed shows %d dead rows after 30 s, want 15,000", dead)
-	}
+	feedStats(ctx, t, db, "15,000 dead rows", deadRows(15000))
 	if err := vacuumDead(ctx, db, []string{"feed"}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if dead, vacuumed := stats(0); vacuumed && dead == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("15,000 dead rows of 25,000 were not vacuumed")
-		}
-		time.Sleep(50 * time.Millisecond) // polling the server's counters, with the deadline above
-	}
+	feedStats(ctx, t, db, "the 15,000 dead rows of 25,000 vacuumed", func(st tableStats) bool { return st.vacuumed && st.dead == 0 })
 }
 
 // migratedDB is a fresh test database with the hub's schema and no store
@@ -160,4 +119,39 @@ func migratedDB(ctx context.Context, t *testing.T) *sql.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// tableStats is a table's row of pg_stat_user_tables, in part.
+type tableStats struct {
+	modified, dead int  // n_mod_since_analyze, n_dead_tup
+	vacuumed       bool // last_vacuum is set
+}
+
+// feedStats reads feed's statistics until done accepts them, and fails the
+// test with want after 30 s: PostgreSQL publishes a backend's table
+// counters about once a second, so they are polled.
+func feedStats(ctx context.Context, t *testing.T, db *sql.DB, want string, done func(tableStats) bool) tableStats {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		var st tableStats
+		var last sql.NullTime
+		if err := db.QueryRowContext(ctx, `SELECT n_mod_since_analyze, n_dead_tup, last_vacuum FROM pg_stat_user_tables WHERE relname = 'feed'`).Scan(&st.modified, &st.dead, &last); err != nil {
+			t.Fatal(err)
+		}
+		st.vacuumed = last.Valid
+		if done(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("feed's statistics after 30 s: %+v; want %s", st, want)
+		}
+		select {
+		case <-poll.C:
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -236,15 +237,30 @@ func (u *UI) setLang(w http.ResponseWriter, r *http.Request) {
 
 // backPath returns back when it is a path of the dashboard on this site,
 // and the overview otherwise: a form must not send the browser elsewhere.
+// The path is returned cleaned, as http.Redirect would clean it: "/ui/."
+// cleaned there to "/ui", off the dashboard (found by FuzzDashboardRequests).
 func backPath(back string) string {
 	if !strings.HasPrefix(back, Prefix) || strings.ContainsAny(back, "\\\r\n") {
 		return Prefix
 	}
 	p, err := url.Parse(back)
-	if err != nil || p.Scheme != "" || p.Host != "" || p.User != nil || !strings.HasPrefix(p.Path, Prefix) {
+	if err != nil || p.Scheme != "" || p.Host != "" || p.User != nil {
 		return Prefix
 	}
-	return back
+	// Cleaned in its escaped form, so that an escaped slash (a SKU's)
+	// stays part of its segment.
+	escaped := p.EscapedPath()
+	cleaned := path.Clean(escaped)
+	if base := path.Base(escaped); strings.HasSuffix(escaped, "/") || base == "." || base == ".." {
+		cleaned += "/" // a directory, as the form's page named it
+	}
+	if !strings.HasPrefix(cleaned, Prefix) {
+		return Prefix
+	}
+	if p.RawQuery != "" {
+		cleaned += "?" + p.RawQuery
+	}
+	return cleaned
 }
 
 // sameOrigin reports whether a form post comes from this site: by the

@@ -97,6 +97,13 @@ func FuzzTolerantJSON(f *testing.F) {
 			require.Equal(t, out[c], body[originalOffset(c, removed)], "offsets map back to the body")
 		}
 		_, again, _ := tolerantJSON(out)
+		if bytes.HasPrefix(out, utf8BOM) {
+			// Only the first of two byte order marks is one; the second,
+			// now at the start, is the body's first character (which the
+			// parser refuses), and a second pass would take it for a mark.
+			require.Equal(t, Tolerated{"byte order mark at offset 0"}, again[:1])
+			again = again[1:]
+		}
 		require.Empty(t, again, "one pass drops every trailing comma")
 	})
 }

@@ -1,0 +1,32 @@
+//go:build cgo && !shiphub_puregosqlite
+
+package sqlite
+
+/*
+// sqlite3_config is SQLite's, linked in by mattn/go-sqlite3; it is variadic,
+// which cgo cannot call, hence the wrapper.
+int sqlite3_config(int, ...);
+static int shiphub_stmt_journal_spill(int n) { return sqlite3_config(26, n); } // SQLITE_CONFIG_STMTJRNL_SPILL
+*/
+import "C"
+
+// stmtJournalSpill is how large a statement journal grows in memory before
+// SQLite moves it to a temporary file (SQLITE_CONFIG_STMTJRNL_SPILL; SQLite's
+// default is 64 KiB).
+//
+// Every statement of a write transaction that could fail halfway (a trigger,
+// a unique index, a foreign key: almost all of the hub's) keeps the original of
+// each page it changes in a statement journal, to undo just that statement.
+// Inserting one shipment changes a page of each of its dozen indexes, just
+// under 64 KiB with the trigger's, so at the default many of apply's inserts
+// wrote their journal to a temporary file, page by page (28 pwrite calls an
+// insert in a trace), and threw it away at the statement's end. A
+// megabyte keeps the hot path's statements in memory while a statement that
+// changes more (a rebuild's UPDATE of every shipment) still spills to disk, so
+// the writer's memory stays bounded by it.
+const stmtJournalSpill = 1 << 20
+
+// stmtJournalConfigured says whether SQLite took stmtJournalSpill. It does
+// only before its first connection opens (sqlite3_config refuses it once
+// SQLite is initialised); then the default stays, which is slower, not wrong.
+var stmtJournalConfigured = C.shiphub_stmt_journal_spill(C.int(stmtJournalSpill)) == 0

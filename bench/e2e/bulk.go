@@ -4,9 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/shiphub/shiphub/internal/benchseed"
 	_ "modernc.org/sqlite" // the seed writes the SQLite file directly
 )
 
@@ -27,8 +28,8 @@ type sqliteBulk struct {
 	db *sql.DB
 	// conn is the one connection: its transactions are plain BEGIN and
 	// COMMIT, so that the statements prepared on it serve every batch.
-	conn  *sql.Conn
-	stmts map[string]*sql.Stmt
+	conn *sql.Conn
+	ins  *benchseed.Inserter
 }
 
 func openSQLiteBulk(ctx context.Context, path string) (*sqliteBulk, error) {
@@ -42,33 +43,13 @@ func openSQLiteBulk(ctx context.Context, path string) (*sqliteBulk, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	return &sqliteBulk{db: db, conn: conn, stmts: map[string]*sql.Stmt{}}, nil
+	return &sqliteBulk{db: db, conn: conn, ins: benchseed.NewInserter(conn, benchseed.SQLite)}, nil
 }
 
 func (b *sqliteBulk) begin(ctx context.Context) error { return b.exec(ctx, "BEGIN") }
 
 func (b *sqliteBulk) insert(ctx context.Context, table string, cols []string, rows [][]any) error {
-	per := max(1, min(500, 32000/len(cols)))
-	for start := 0; start < len(rows); start += per {
-		part := rows[start:min(start+per, len(rows))]
-		key := fmt.Sprintf("%s/%d", table, len(part))
-		st, ok := b.stmts[key]
-		if !ok {
-			var err error
-			if st, err = b.conn.PrepareContext(ctx, multiInsert(table, cols, len(part), false)); err != nil {
-				return fmt.Errorf("preparing the insert into %s: %w", table, err)
-			}
-			b.stmts[key] = st
-		}
-		args := make([]any, 0, len(part)*len(cols))
-		for _, r := range part {
-			args = append(args, r...)
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("inserting into %s: %w", table, err)
-		}
-	}
-	return nil
+	return b.ins.Insert(ctx, benchseed.Table{Name: table, Cols: cols}, rows)
 }
 
 func (b *sqliteBulk) commit(ctx context.Context) error { return b.exec(ctx, "COMMIT") }
@@ -79,38 +60,9 @@ func (b *sqliteBulk) exec(ctx context.Context, q string) error {
 }
 
 func (b *sqliteBulk) close() {
-	for _, st := range b.stmts {
-		_ = st.Close()
-	}
-	b.stmts = map[string]*sql.Stmt{}
+	b.ins.Close()
 	_ = b.conn.Close()
 	_ = b.db.Close()
-}
-
-// multiInsert is an INSERT of n rows of cols.
-func multiInsert(table string, cols []string, n int, pg bool) string {
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-	p := 0
-	for i := range n {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteByte('(')
-		for j := range cols {
-			if j > 0 {
-				sb.WriteString(", ")
-			}
-			p++
-			if pg {
-				fmt.Fprintf(&sb, "$%d", p)
-			} else {
-				sb.WriteByte('?')
-			}
-		}
-		sb.WriteByte(')')
-	}
-	return sb.String()
 }
 
 // pgBulk writes a PostgreSQL database with COPY, without waiting for each

@@ -3,19 +3,17 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/shiphub/shiphub/internal/benchseed"
 )
 
 // seedVersion changes whenever the seed's rows do, so that a kept
@@ -29,41 +27,18 @@ var seedSecretsKey = func() string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }()
 
-// seeded is a kept seeded store.
-type seeded struct {
-	key      string
-	sqlite   string // the file, on SQLite
-	pgName   string // the database, on PostgreSQL
-	pgServer string
-}
+// seeded is a kept seeded store: the SQLite file, or the PostgreSQL
+// database, named by its key.
+type seeded struct{ benchseed.Kept }
 
 // seedKey identifies a seed: its version, sizes and store, and the schema
 // (every migration file of this tree).
 func seedKey(o options, kind string) (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%d|%d|%g", seedVersion, kind, o.seedInbox, o.seedShipments, o.seedFeedDays)
-	for _, dir := range []string{"internal/store/sqlite/migrations", "internal/store/postgres/migrations"} {
-		var names []string
-		err := fs.WalkDir(os.DirFS(dir), ".", func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				names = append(names, p)
-			}
-			return err
-		})
-		if err != nil {
-			return "", fmt.Errorf("reading the migrations (run from the repository's root, as bench/e2e.sh does): %w", err)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			b, err := os.ReadFile(filepath.Join(dir, n))
-			if err != nil {
-				return "", err
-			}
-			h.Write([]byte(n))
-			h.Write(b)
-		}
+	key, err := benchseed.Key(".", fmt.Sprintf("%s|%s|%d|%d|%g", seedVersion, kind, o.seedInbox, o.seedShipments, o.seedFeedDays))
+	if err != nil {
+		return "", fmt.Errorf("run from the repository's root, as bench/e2e.sh does: %w", err)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16], nil
+	return key, nil
 }
 
 // ensureSeed finds the kept seeded store of this key, or makes it.
@@ -76,65 +51,60 @@ func ensureSeed(ctx context.Context, o options) (*seeded, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &seeded{key: key}
+	s := &seeded{benchseed.Kept{Key: key}}
 	var database, where string
 	if o.postgres == "" {
-		s.sqlite = filepath.Join(o.seedDir, "shiphub-e2e-seed-"+key+".db")
-		database, where = "sqlite:"+s.sqlite, s.sqlite
+		s.SQLite = filepath.Join(o.seedDir, "shiphub-e2e-seed-"+key+".db")
+		database, where = "sqlite:"+s.SQLite, s.SQLite
 	} else {
-		s.pgServer, s.pgName = o.postgres, "shiphub_e2e_seed_"+key
-		database, err = pgDatabaseURL(o.postgres, s.pgName)
-		if err != nil {
+		s.Server, s.Database = o.postgres, "shiphub_e2e_seed_"+key
+		if database, err = s.URL(); err != nil {
 			return nil, err
 		}
-		where = "database " + s.pgName + " on " + o.postgres
+		where = "database " + s.Database + " on " + o.postgres
 	}
-	if at, ok := s.stamped(ctx); ok {
-		size, _ := s.size(ctx)
+	var start time.Time
+	at, fresh, err := s.Ensure(ctx, func(ctx context.Context) error {
+		start = time.Now()
+		fmt.Printf("large store: seeding %s (key %s): %d inbox rows, %d shipments, feed of the last %g days\n", where, key, o.seedInbox, o.seedShipments, o.seedFeedDays)
+		// The schema: the hub migrates the new store when it starts.
+		work, err := os.MkdirTemp("", "shiphub-e2e-migrate-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(work)
+		hub, _, err := startHub(ctx, o, o.shiphub, work, database, seedSecretsKey, "", "", "")
+		if err != nil {
+			return fmt.Errorf("migrating the seed store: %w", err)
+		}
+		hub.stop()
+		fmt.Printf("  migrated by starting and stopping the hub (%s)\n", time.Since(start).Round(time.Millisecond))
+		var w bulkWriter
+		if o.postgres == "" {
+			w, err = openSQLiteBulk(ctx, s.SQLite)
+		} else {
+			w, err = openPGBulk(ctx, database)
+		}
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		if err := seedRowsInto(ctx, w, seedPlan{inbox: o.seedInbox, shipments: o.seedShipments, now: time.Now().UTC().Truncate(time.Second), feedDays: o.seedFeedDays}, o.postgres != ""); err != nil {
+			return fmt.Errorf("seeding: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	size, _ := s.size(ctx)
+	if !fresh {
 		fmt.Printf("large store: kept seed %s (key %s, seeded %s ago, %.2f GiB); not seeding again\n", where, key, time.Since(at).Round(time.Minute), float64(size)/(1<<30))
 		if time.Since(at) > 9*24*time.Hour {
 			fmt.Println("  warning: the seed is older than 9 days: the hub's retention starts deleting its oldest inbox rows (90 days)")
 		}
 		return s, nil
 	}
-	fmt.Printf("large store: seeding %s (key %s): %d inbox rows, %d shipments, feed of the last %g days\n", where, key, o.seedInbox, o.seedShipments, o.seedFeedDays)
-	if err := s.reset(ctx); err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	// The schema: the hub migrates the new store when it starts.
-	work, err := os.MkdirTemp("", "shiphub-e2e-migrate-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(work)
-	hub, _, err := startHub(ctx, o, o.shiphub, work, database, seedSecretsKey, "", "", "")
-	if err != nil {
-		return nil, fmt.Errorf("migrating the seed store: %w", err)
-	}
-	hub.stop()
-	fmt.Printf("  migrated by starting and stopping the hub (%s)\n", time.Since(start).Round(time.Millisecond))
-	var w bulkWriter
-	if o.postgres == "" {
-		w, err = openSQLiteBulk(ctx, s.sqlite)
-	} else {
-		w, err = openPGBulk(ctx, database)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer w.close()
-	if err := seedRowsInto(ctx, w, seedPlan{inbox: o.seedInbox, shipments: o.seedShipments, now: time.Now().UTC().Truncate(time.Second), feedDays: o.seedFeedDays}, o.postgres != ""); err != nil {
-		return nil, fmt.Errorf("seeding: %w", err)
-	}
-	if err := w.exec(ctx, "CREATE TABLE bench_seed (key TEXT NOT NULL, seeded_at BIGINT NOT NULL)"); err != nil {
-		return nil, err
-	}
-	if err := w.exec(ctx, fmt.Sprintf("INSERT INTO bench_seed (key, seeded_at) VALUES ('%s', %d)", key, time.Now().Unix())); err != nil {
-		return nil, err
-	}
-	w.close()
-	size, _ := s.size(ctx)
 	fmt.Printf("  seeded in %s: %s, %.2f GiB\n", time.Since(start).Round(time.Second), where, float64(size)/(1<<30))
 	return s, nil
 }
@@ -207,7 +177,7 @@ func seedRowsInto(ctx context.Context, w bulkWriter, plan seedPlan, pg bool) err
 	t := time.Now()
 	if pg {
 		for _, tb := range []string{"inbox", "shipments", "events", "feed"} {
-			if err := w.exec(ctx, fmt.Sprintf("SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT COALESCE(MAX(id), 1) FROM %s))", tb, tb)); err != nil {
+			if err := w.exec(ctx, benchseed.MoveIdentity(tb)); err != nil {
 				return fmt.Errorf("moving the %s identity past the seed: %w", tb, err)
 			}
 		}
@@ -220,81 +190,24 @@ func seedRowsInto(ctx context.Context, w bulkWriter, plan seedPlan, pg bool) err
 	return w.exec(ctx, "PRAGMA journal_mode = WAL")
 }
 
-// stamped reports whether the kept store carries this seed's key, and
-// when it was seeded.
-func (s *seeded) stamped(ctx context.Context) (time.Time, bool) {
-	var key string
-	var at int64
-	if s.sqlite != "" {
-		if _, err := os.Stat(s.sqlite); err != nil {
-			return time.Time{}, false
-		}
-		db, err := sql.Open("sqlite", s.sqlite+"?_pragma=query_only(1)")
-		if err != nil {
-			return time.Time{}, false
-		}
-		defer db.Close()
-		if err := db.QueryRowContext(ctx, "SELECT key, seeded_at FROM bench_seed").Scan(&key, &at); err != nil {
-			return time.Time{}, false
-		}
-	} else {
-		u, err := pgDatabaseURL(s.pgServer, s.pgName)
-		if err != nil {
-			return time.Time{}, false
-		}
-		conn, err := pgx.Connect(ctx, u)
-		if err != nil {
-			return time.Time{}, false
-		}
-		defer conn.Close(ctx)
-		if err := conn.QueryRow(ctx, "SELECT key, seeded_at FROM bench_seed").Scan(&key, &at); err != nil {
-			return time.Time{}, false
-		}
-	}
-	return time.Unix(at, 0), key == s.key
-}
-
-// reset removes whatever is left of a seed of this key (an interrupted
-// one).
-func (s *seeded) reset(ctx context.Context) error {
-	if s.sqlite != "" {
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			if err := os.Remove(s.sqlite + suffix); err != nil && !os.IsNotExist(err) {
-				return err
-			}
-		}
-		return nil
-	}
-	conn, err := pgx.Connect(ctx, s.pgServer)
-	if err != nil {
-		return fmt.Errorf("connecting to postgres: %w", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+s.pgName+" WITH (FORCE)"); err != nil {
-		return err
-	}
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+s.pgName)
-	return err
-}
-
 // size is the kept store's size in bytes.
 func (s *seeded) size(ctx context.Context) (int64, error) {
-	if s.sqlite != "" {
+	if s.SQLite != "" {
 		var n int64
 		for _, suffix := range []string{"", "-wal", "-shm"} {
-			if st, err := os.Stat(s.sqlite + suffix); err == nil {
+			if st, err := os.Stat(s.SQLite + suffix); err == nil {
 				n += st.Size()
 			}
 		}
 		return n, nil
 	}
-	conn, err := pgx.Connect(ctx, s.pgServer)
+	conn, err := pgx.Connect(ctx, s.Server)
 	if err != nil {
 		return 0, err
 	}
 	defer conn.Close(ctx)
 	var n int64
-	err = conn.QueryRow(ctx, "SELECT pg_database_size($1)", s.pgName).Scan(&n)
+	err = conn.QueryRow(ctx, "SELECT pg_database_size($1)", s.Database).Scan(&n)
 	return n, err
 }
 
@@ -303,24 +216,24 @@ func (s *seeded) size(ctx context.Context) (int64, error) {
 // new PostgreSQL database made from the seed as its template.
 func (s *seeded) copy(ctx context.Context, work string) (string, string, func(), error) {
 	start := time.Now()
-	if s.sqlite != "" {
+	if s.SQLite != "" {
 		dst := filepath.Join(work, "hub.db")
-		if err := copyFile(s.sqlite, dst); err != nil {
+		if err := copyFile(s.SQLite, dst); err != nil {
 			return "", "", nil, fmt.Errorf("copying the seeded store: %w", err)
 		}
 		fmt.Printf("  copied the seeded store to %s in %s\n", dst, time.Since(start).Round(time.Millisecond))
 		return "sqlite:" + dst, "SQLite (synchronous=FULL), seeded", func() {}, nil
 	}
-	conn, err := pgx.Connect(ctx, s.pgServer)
+	conn, err := pgx.Connect(ctx, s.Server)
 	if err != nil {
 		return "", "", nil, fmt.Errorf("connecting to postgres: %w", err)
 	}
 	name := "shiphub_e2e_" + hex.EncodeToString(randomBytes(4))
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+s.pgName); err != nil {
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+s.Database); err != nil {
 		conn.Close(ctx)
 		return "", "", nil, fmt.Errorf("copying the seeded database: %w", err)
 	}
-	u, err := pgDatabaseURL(s.pgServer, name)
+	u, err := benchseed.DatabaseURL(s.Server, name)
 	if err != nil {
 		conn.Close(ctx)
 		return "", "", nil, err
@@ -351,14 +264,4 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// pgDatabaseURL is the server's URL with another database.
-func pgDatabaseURL(server, name string) (string, error) {
-	u, err := url.Parse(server)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	return u.String(), nil
 }

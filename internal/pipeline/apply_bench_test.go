@@ -1,12 +1,8 @@
 package pipeline_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"runtime/pprof"
 	"strconv"
@@ -14,15 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shiphub/shiphub/internal/config"
 	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/pipeline"
-	"github.com/shiphub/shiphub/internal/provider"
-	"github.com/shiphub/shiphub/internal/provider/registry"
-	"github.com/shiphub/shiphub/internal/sim/couriersim"
-	"github.com/shiphub/shiphub/internal/sim/wicssim"
-	"github.com/shiphub/shiphub/internal/sim/winkelstraatsim"
+	"github.com/shiphub/shiphub/internal/sim/mixed"
 	"github.com/shiphub/shiphub/internal/store"
 	"github.com/shiphub/shiphub/internal/store/postgres"
 	"github.com/shiphub/shiphub/internal/store/sqlite"
@@ -110,82 +101,14 @@ func failedInbox(b *testing.B, st store.Store) {
 const benchMessages = 2000
 
 // mixedInbox builds the connections and the messages of the mixed bench,
-// each made by its connector's Accept as intake would commit it.
+// interleaved.
 func mixedInbox(b *testing.B) (*connections.Set, []*model.InboxMessage) {
 	b.Helper()
-	registry.RegisterAll()
-	cfg := &config.Config{Workspaces: []config.Workspace{{ID: "bench", Connections: []config.Connection{
-		{ID: "wics", Provider: "wics", Settings: map[string]any{
-			"base_url": "https://test.servicelayer.wics.nl", "api_key": "bench", "api_secret": "bench",
-			"reconcile": false, "manage_subscriptions": false}},
-		{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": "bench"}},
-		{ID: "ws", Provider: "winkelstraat", Settings: map[string]any{"inbound_api_key": "bench"}},
-	}}}}
-	conns, err := connections.Build(cfg)
+	in, err := mixed.New(mixed.Config{Workspace: "bench", WICSOrders: benchMessages / 19, Messages: benchMessages})
 	if err != nil {
 		b.Fatal(err)
 	}
-	accept := func(connection, topic, method, url string, body []byte) *model.InboxMessage {
-		c, ok := conns.Lookup("bench", connection)
-		if !ok {
-			b.Fatalf("no connection %s", connection)
-		}
-		recv, ok := c.Connector.(provider.WebhookReceiver)
-		if !ok {
-			b.Fatalf("connection %s takes no webhooks", connection)
-		}
-		r := httptest.NewRequest(method, url, bytes.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		in, err := recv.Accept(r, topic, body)
-		if err != nil {
-			b.Fatalf("%s %s: %v", connection, topic, err)
-		}
-		return &model.InboxMessage{Workspace: "bench", Connection: connection, Provider: c.Provider,
-			Source: model.SourceWebhook, Topic: topic, DedupKey: in.DedupKey, ContentType: in.ContentType,
-			Meta: in.Meta, Body: in.Body, ReceivedAt: time.Now().UTC()}
-	}
-
-	var streams [3][]*model.InboxMessage
-	wics, err := wicssim.Record(context.Background(), wicssim.RecordConfig{Orders: benchMessages / 19, Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, m := range wics {
-		streams[0] = append(streams[0], accept("wics", m.Topic, http.MethodPost, "/hooks/bench/wics/"+m.Topic, m.Body))
-	}
-	start := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
-	for n := int64(0); len(streams[1]) < benchMessages; n++ {
-		for _, u := range couriersim.Journey(1, n, start) {
-			streams[1] = append(streams[1], accept("courier", "", http.MethodPost, "/hooks/bench/courier", couriersim.PostBody(u)))
-		}
-	}
-	ws, err := winkelstraatsim.New(winkelstraatsim.Config{URL: "http://127.0.0.1/hooks/bench/ws", APIKey: "bench", Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for n := 0; len(streams[2]) < benchMessages; n++ {
-		for _, sh := range ws.Journey(n) {
-			body, err := json.Marshal(sh)
-			if err != nil {
-				b.Fatal(err)
-			}
-			streams[2] = append(streams[2], accept("ws", "", http.MethodPost, "/hooks/bench/ws", body))
-		}
-	}
-	// Interleaved one of each in turn, each stream in its own order.
-	var out []*model.InboxMessage
-	for i := 0; ; i++ {
-		more := false
-		for _, s := range streams {
-			if i < len(s) {
-				out = append(out, s[i])
-				more = true
-			}
-		}
-		if !more {
-			return conns, out
-		}
-	}
+	return in.Connections, in.Interleaved()
 }
 
 // fillInbox appends the messages, one stream (connection) per goroutine

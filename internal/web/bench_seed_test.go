@@ -4,19 +4,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/shiphub/shiphub/internal/benchseed"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/secrets"
 	"github.com/shiphub/shiphub/internal/store"
@@ -77,65 +75,47 @@ func benchKeyring(tb testing.TB) *secrets.Keyring {
 
 // benchSeedKey identifies the schema (every migration file) and the seed.
 func benchSeedKey(tb testing.TB) string {
-	h := sha256.New()
-	h.Write([]byte(benchSeedVersion))
-	for _, dir := range []string{"../store/sqlite/migrations", "../store/postgres/migrations"} {
-		var names []string
-		err := fs.WalkDir(os.DirFS(dir), ".", func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				names = append(names, p)
-			}
-			return err
-		})
-		if err != nil {
-			tb.Fatalf("reading the migrations: %v", err)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			b, err := os.ReadFile(filepath.Join(dir, n))
-			if err != nil {
-				tb.Fatal(err)
-			}
-			h.Write([]byte(n))
-			h.Write(b)
-		}
+	key, err := benchseed.Key("../..", benchSeedVersion)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	return key
 }
 
 // benchSQLiteStore opens the kept SQLite bench database, seeding it when
 // it is missing or of another schema.
 func benchSQLiteStore(tb testing.TB) store.Store {
 	ctx := context.Background()
-	key := benchSeedKey(tb)
 	path := filepath.Join(os.TempDir(), "shiphub-bench-ui.db")
-	if readSeedKey(ctx, "sqlite", path) != key {
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			_ = os.Remove(path + suffix)
-		}
-		start := time.Now()
+	kept := benchseed.Kept{Key: benchSeedKey(tb), SQLite: path}
+	start := time.Now()
+	_, fresh, err := kept.Ensure(ctx, func(ctx context.Context) error {
 		s, err := sqlite.New(ctx, sqlite.Config{Path: path, Synchronous: "NORMAL", Secrets: benchKeyring(tb)})
 		if err != nil {
-			tb.Fatal(err)
+			return err
 		}
+		defer s.Close()
 		db, err := sqlite.OpenDB(path, false)
 		if err != nil {
-			tb.Fatal(err)
+			return err
 		}
+		defer db.Close()
 		db.SetMaxOpenConns(1)
 		for _, pragma := range []string{"PRAGMA synchronous=OFF", "PRAGMA foreign_keys=0", "PRAGMA busy_timeout=30000"} {
 			if _, err := db.ExecContext(ctx, pragma); err != nil {
-				tb.Fatal(err)
+				return err
 			}
 		}
-		if err := seedBench(ctx, s, &benchDB{DB: db}, key); err != nil {
-			tb.Fatalf("seeding the sqlite bench database: %v", err)
+		if err := seedBench(ctx, s, &benchDB{DB: db}); err != nil {
+			return fmt.Errorf("seeding the sqlite bench database: %w", err)
 		}
-		if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
-			tb.Fatal(err)
-		}
-		_ = db.Close()
-		_ = s.Close()
+		_, err = db.ExecContext(ctx, "ANALYZE")
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if fresh {
 		tb.Logf("seeded %s in %s", path, time.Since(start).Round(time.Second))
 	}
 	s, err := sqlite.New(ctx, sqlite.Config{Path: path, Synchronous: "NORMAL", Secrets: benchKeyring(tb)})
@@ -170,65 +150,45 @@ func benchPostgresStore(tb testing.TB) store.Store {
 	if err := admin.PingContext(ctx); err != nil {
 		tb.Skipf("postgres unreachable: %v", err)
 	}
-	dbURL := *u
-	dbURL.Path = "/" + benchPGDatabase
-	key := benchSeedKey(tb)
-	if readSeedKey(ctx, "pgx", dbURL.String()) != key {
-		start := time.Now()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+benchPGDatabase+" WITH (FORCE)"); err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+benchPGDatabase); err != nil {
-			tb.Fatal(err)
-		}
-		s, err := postgres.New(ctx, postgres.Config{URL: dbURL.String(), Secrets: benchKeyring(tb)})
+	kept := benchseed.Kept{Key: benchSeedKey(tb), Server: u.String(), Database: benchPGDatabase}
+	dbURL, err := kept.URL()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start := time.Now()
+	_, fresh, err := kept.Ensure(ctx, func(ctx context.Context) error {
+		s, err := postgres.New(ctx, postgres.Config{URL: dbURL, Secrets: benchKeyring(tb)})
 		if err != nil {
-			tb.Fatal(err)
+			return err
 		}
-		db, err := sql.Open("pgx", dbURL.String())
+		defer s.Close()
+		db, err := sql.Open("pgx", dbURL)
 		if err != nil {
-			tb.Fatal(err)
+			return err
 		}
+		defer db.Close()
 		db.SetMaxOpenConns(1)
 		if _, err := db.ExecContext(ctx, "SET synchronous_commit = off"); err != nil {
-			tb.Fatal(err)
+			return err
 		}
-		if err := seedBench(ctx, s, &benchDB{DB: db, pg: true}, key); err != nil {
-			tb.Fatalf("seeding the postgres bench database: %v", err)
+		if err := seedBench(ctx, s, &benchDB{DB: db, pg: true}); err != nil {
+			return fmt.Errorf("seeding the postgres bench database: %w", err)
 		}
-		if _, err := db.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
-			tb.Fatal(err)
-		}
-		_ = db.Close()
-		_ = s.Close()
+		_, err = db.ExecContext(ctx, "VACUUM ANALYZE")
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if fresh {
 		tb.Logf("seeded %s in %s", benchPGDatabase, time.Since(start).Round(time.Second))
 	}
-	s, err := postgres.New(ctx, postgres.Config{URL: dbURL.String(), Secrets: benchKeyring(tb)})
+	s, err := postgres.New(ctx, postgres.Config{URL: dbURL, Secrets: benchKeyring(tb)})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = s.Close() })
 	return s
-}
-
-// readSeedKey is the key a seeded database was stamped with ("" when none).
-func readSeedKey(ctx context.Context, driver, dsn string) string {
-	if driver == "sqlite" {
-		if _, err := os.Stat(dsn); err != nil {
-			return ""
-		}
-		dsn += "?_pragma=query_only(1)"
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		return ""
-	}
-	defer db.Close()
-	var key string
-	if err := db.QueryRowContext(ctx, "SELECT key FROM bench_seed").Scan(&key); err != nil {
-		return ""
-	}
-	return key
 }
 
 // benchDB writes rows in bulk on either database.
@@ -237,45 +197,32 @@ type benchDB struct {
 	pg bool
 }
 
-// insert writes rows into table in multi-row statements. With ids, the
-// first column is an explicit identity (PostgreSQL needs OVERRIDING SYSTEM
-// VALUE for it, and its sequence is moved past them by fixSequence).
-func (d *benchDB) insert(ctx context.Context, tx *sql.Tx, table string, cols []string, ids bool, rows [][]any) error {
-	per := max(1, 8000/len(cols))
-	for start := 0; start < len(rows); start += per {
-		part := rows[start:min(start+per, len(rows))]
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ")")
-		if ids && d.pg {
-			b.WriteString(" OVERRIDING SYSTEM VALUE")
-		}
-		b.WriteString(" VALUES ")
-		args := make([]any, 0, len(part)*len(cols))
-		n := 0
-		for i, r := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j := range r {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				n++
-				if d.pg {
-					fmt.Fprintf(&b, "$%d", n)
-				} else {
-					b.WriteByte('?')
-				}
-			}
-			b.WriteByte(')')
-			args = append(args, r...)
-		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("inserting into %s: %w", table, err)
+// benchRows are rows of one table. Where the table has an explicit
+// identity, fixSequence moves its sequence past them.
+type benchRows struct {
+	benchseed.Table
+	rows [][]any
+}
+
+// write inserts rows into their tables in one transaction.
+func (d *benchDB) write(ctx context.Context, tables ...benchRows) error {
+	tx, err := d.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	dialect := benchseed.SQLite
+	if d.pg {
+		dialect = benchseed.PostgreSQL
+	}
+	ins := benchseed.NewInserter(tx, dialect)
+	defer ins.Close()
+	for _, t := range tables {
+		if err := ins.Insert(ctx, t.Table, t.rows); err != nil {
+			_ = tx.Rollback()
+			return err
 		}
 	}
-	return nil
+	return tx.Commit()
 }
 
 // hasColumn reports whether a later migration added the column: the seed
@@ -312,7 +259,7 @@ func (d *benchDB) fixSequence(ctx context.Context, table string) error {
 	if !d.pg {
 		return nil
 	}
-	_, err := d.ExecContext(ctx, fmt.Sprintf("SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT COALESCE(MAX(id), 1) FROM %s))", table, table))
+	_, err := d.ExecContext(ctx, benchseed.MoveIdentity(table))
 	return err
 }
 
@@ -369,8 +316,8 @@ var benchCities = []struct {
 	{"Utrecht", 52.0907, 5.1214}, {"Rotterdam", 51.9244, 4.4777}, {"Breda", 51.5719, 4.7683},
 }
 
-// seedBench writes the whole data set and stamps the database with key.
-func seedBench(ctx context.Context, s store.Store, d *benchDB, key string) error {
+// seedBench writes the whole data set.
+func seedBench(ctx context.Context, s store.Store, d *benchDB) error {
 	now := time.Now().UTC().Truncate(time.Hour)
 	span := 88 * 24 * time.Hour
 	first := now.Add(-90 * 24 * time.Hour)
@@ -484,28 +431,13 @@ func seedBench(ctx context.Context, s store.Store, d *benchDB, key string) error
 				deliveries = append(deliveries, delivery{feed: feedID, ship: int64(i), at: created})
 			}
 		}
-		tx, err := d.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		for _, t := range []struct {
-			table string
-			cols  []string
-			ids   bool
-			rows  [][]any
-		}{
-			{"inbox", []string{"id", "workspace", "connection", "provider", "source", "topic", "dedup_key", "content_type", "meta", "body", "received_at", "processed_at"}, true, inbox},
-			{"shipments", []string{"id", "workspace", "connection", "provider", "provider_ref", "ref_key", "status", "status_event_id", "doc", "created_at", "updated_at"}, true, ships},
-			{"shipment_refs", []string{"workspace", "value", "shipment_id"}, false, refs},
-			{"events", eventCols, true, events},
-			{"feed", []string{"id", "workspace", "type", "subject_id", "occurred_at", "data", "created_at"}, true, feed},
-		} {
-			if err := d.insert(ctx, tx, t.table, t.cols, t.ids, t.rows); err != nil {
-				_ = tx.Rollback()
-				return err
-			}
-		}
-		if err := tx.Commit(); err != nil {
+		if err := d.write(ctx,
+			benchRows{benchseed.Table{Name: "inbox", Cols: []string{"id", "workspace", "connection", "provider", "source", "topic", "dedup_key", "content_type", "meta", "body", "received_at", "processed_at"}, Identity: true}, inbox},
+			benchRows{benchseed.Table{Name: "shipments", Cols: []string{"id", "workspace", "connection", "provider", "provider_ref", "ref_key", "status", "status_event_id", "doc", "created_at", "updated_at"}, Identity: true}, ships},
+			benchRows{benchseed.Table{Name: "shipment_refs", Cols: []string{"workspace", "value", "shipment_id"}}, refs},
+			benchRows{benchseed.Table{Name: "events", Cols: eventCols, Identity: true}, events},
+			benchRows{benchseed.Table{Name: "feed", Cols: []string{"id", "workspace", "type", "subject_id", "occurred_at", "data", "created_at"}, Identity: true}, feed},
+		); err != nil {
 			return err
 		}
 	}
@@ -531,18 +463,6 @@ func seedBench(ctx context.Context, s store.Store, d *benchDB, key string) error
 			arows = append(arows, []any{attemptID, id, dl.at.Add(time.Duration(a) * time.Minute).UnixMicro(), int64(120_000 + a*1000), code, lastErr, `{"ok":true}`})
 		}
 	}
-	tx, err := d.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := d.insert(ctx, tx, "deliveries", []string{"id", "workspace", "endpoint_id", "feed_id", "event_type", "subject", "status", "attempts", "next_attempt_at", "last_status_code", "last_error", "created_at", "updated_at", "delivered_at"}, true, drows); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := d.insert(ctx, tx, "delivery_attempts", []string{"id", "delivery_id", "attempted_at", "duration_us", "status_code", "error", "response"}, true, arows); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
 	// Commands of the first orders: most succeeded, some failed, some dead.
 	var crows [][]any
 	for n := 1; n <= benchCommands; n++ {
@@ -558,11 +478,11 @@ func seedBench(ctx context.Context, s store.Store, d *benchDB, key string) error
 		conn := benchConns[2+n%2]
 		crows = append(crows, []any{int64(n), benchWorkspace, conn[0], conn[1], "order.create", "order", int64(n), string(status), attempts, lastErr, next, "{}", at.UnixMicro(), at.Add(time.Minute).UnixMicro()})
 	}
-	if err := d.insert(ctx, tx, "commands", []string{"id", "workspace", "connection", "provider", "kind", "subject_type", "subject_id", "status", "attempts", "last_error", "next_attempt_at", "payload", "created_at", "updated_at"}, true, crows); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
+	if err := d.write(ctx,
+		benchRows{benchseed.Table{Name: "deliveries", Cols: []string{"id", "workspace", "endpoint_id", "feed_id", "event_type", "subject", "status", "attempts", "next_attempt_at", "last_status_code", "last_error", "created_at", "updated_at", "delivered_at"}, Identity: true}, drows},
+		benchRows{benchseed.Table{Name: "delivery_attempts", Cols: []string{"id", "delivery_id", "attempted_at", "duration_us", "status_code", "error", "response"}, Identity: true}, arows},
+		benchRows{benchseed.Table{Name: "commands", Cols: []string{"id", "workspace", "connection", "provider", "kind", "subject_type", "subject_id", "status", "attempts", "last_error", "next_attempt_at", "payload", "created_at", "updated_at"}, Identity: true}, crows},
+	); err != nil {
 		return err
 	}
 	for _, t := range []string{"inbox", "shipments", "events", "feed", "deliveries", "delivery_attempts", "commands"} {
@@ -610,11 +530,7 @@ func seedBench(ctx context.Context, s store.Store, d *benchDB, key string) error
 			return err
 		}
 	}
-	if _, err := d.ExecContext(ctx, "CREATE TABLE bench_seed (key TEXT NOT NULL)"); err != nil {
-		return err
-	}
-	_, err = d.ExecContext(ctx, "INSERT INTO bench_seed (key) VALUES ('"+key+"')")
-	return err
+	return nil
 }
 
 // seedFulfilment writes the orders, stock, inbound goods and returns in one

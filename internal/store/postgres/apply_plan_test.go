@@ -1,25 +1,16 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/shiphub/shiphub/internal/config"
 	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/pipeline"
-	"github.com/shiphub/shiphub/internal/provider"
-	"github.com/shiphub/shiphub/internal/provider/registry"
-	"github.com/shiphub/shiphub/internal/sim/couriersim"
-	"github.com/shiphub/shiphub/internal/sim/wicssim"
-	"github.com/shiphub/shiphub/internal/sim/winkelstraatsim"
+	"github.com/shiphub/shiphub/internal/sim/mixed"
 	"github.com/shiphub/shiphub/internal/store"
 )
 
@@ -120,51 +111,24 @@ func appendAll(t *testing.T, s store.Store, msgs []*model.InboxMessage) {
 }
 
 // planMessages builds the connections of the apply plan test and two sets
-// of messages, each made by its connector's Accept as intake would commit
-// it: the first to build the state, the second (later steps of the same
-// and of new shipments and orders) to be explained.
+// of messages from one mixed inbox: the first to build the state, the
+// second (later steps of the same and of new shipments and orders) to be
+// explained.
 func planMessages(t *testing.T) (*connections.Set, []*model.InboxMessage, []*model.InboxMessage) {
 	t.Helper()
-	registry.RegisterAll()
-	cfg := &config.Config{Workspaces: []config.Workspace{{ID: "plan", Connections: []config.Connection{
-		{ID: "wics", Provider: "wics", Settings: map[string]any{
-			"base_url": "https://test.servicelayer.wics.nl", "api_key": "plan", "api_secret": "plan",
-			"reconcile": false, "manage_subscriptions": false}},
-		{ID: "courier", Provider: "courier", Settings: map[string]any{"inbound_api_key": "plan"}},
-		{ID: "ws", Provider: "winkelstraat", Settings: map[string]any{"inbound_api_key": "plan"}},
-	}}}}
-	conns, err := connections.Build(cfg)
+	in, err := mixed.New(mixed.Config{Workspace: "plan", WICSOrders: 30, Journeys: 60})
 	require.NoError(t, err)
-	accept := func(connection, topic, url string, body []byte) *model.InboxMessage {
-		c, ok := conns.Lookup("plan", connection)
-		require.True(t, ok)
-		recv, ok := c.Connector.(provider.WebhookReceiver)
-		require.True(t, ok)
-		r := httptest.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		in, err := recv.Accept(r, topic, body)
-		require.NoError(t, err, "%s %s", connection, topic)
-		return &model.InboxMessage{Workspace: "plan", Connection: connection, Provider: c.Provider,
-			Source: model.SourceWebhook, Topic: topic, DedupKey: in.DedupKey, ContentType: in.ContentType,
-			Meta: in.Meta, Body: in.Body, ReceivedAt: time.Now().UTC()}
-	}
-
 	var first, second []*model.InboxMessage
 	// WICS: the first orders' lives, then more; each stream in order.
-	wics, err := wicssim.Record(context.Background(), wicssim.RecordConfig{Orders: 30, Seed: 1})
-	require.NoError(t, err)
-	for i, m := range wics {
-		msg := accept("wics", m.Topic, "/hooks/plan/wics/"+m.Topic, m.Body)
-		if i < len(wics)*2/3 {
+	for i, msg := range in.WICS {
+		if i < len(in.WICS)*2/3 {
 			first = append(first, msg)
 		} else {
 			second = append(second, msg)
 		}
 	}
-	start := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
-	for n := range int64(60) {
-		for i, u := range couriersim.Journey(1, n, start) {
-			msg := accept("courier", "", "/hooks/plan/courier", couriersim.PostBody(u))
+	for n, journey := range in.Courier {
+		for i, msg := range journey {
 			if n < 40 || (n < 50 && i < 2) {
 				first = append(first, msg)
 			} else {
@@ -172,13 +136,8 @@ func planMessages(t *testing.T) (*connections.Set, []*model.InboxMessage, []*mod
 			}
 		}
 	}
-	ws, err := winkelstraatsim.New(winkelstraatsim.Config{URL: "http://127.0.0.1/hooks/plan/ws", APIKey: "plan", Seed: 1})
-	require.NoError(t, err)
-	for n := range 60 {
-		for i, sh := range ws.Journey(n) {
-			body, err := json.Marshal(sh)
-			require.NoError(t, err)
-			msg := accept("ws", "", "/hooks/plan/ws", body)
+	for n, journey := range in.Winkelstraat {
+		for i, msg := range journey {
 			if n < 40 || (n < 50 && i < 1) {
 				first = append(first, msg)
 			} else {
@@ -186,5 +145,5 @@ func planMessages(t *testing.T) (*connections.Set, []*model.InboxMessage, []*mod
 			}
 		}
 	}
-	return conns, first, second
+	return in.Connections, first, second
 }

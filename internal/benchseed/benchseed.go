@@ -25,7 +25,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver, whichever one the store is built with
+
+	"github.com/shiphub/shiphub/internal/store/sqlite"
 )
 
 // migrationDirs are the schema: every migration of both stores, relative
@@ -140,11 +141,9 @@ func (k Kept) Stamped(ctx context.Context) (time.Time, bool) {
 // open opens the kept store with database/sql.
 func (k Kept) open(readOnly bool) (*sql.DB, error) {
 	if k.SQLite != "" {
-		dsn := k.SQLite + "?_pragma=busy_timeout(30000)"
-		if readOnly {
-			dsn += "&_pragma=query_only(1)"
-		}
-		return sql.Open("sqlite", dsn)
+		// The store's own driver: a benchmark may hold the file open in
+		// a Store while the stamp is read or written (see sqlite.OpenDB).
+		return sqlite.OpenDB(k.SQLite, readOnly)
 	}
 	u, err := k.URL()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shiphub/shiphub/internal/benchseed"
+	"github.com/shiphub/shiphub/internal/store/sqlite"
 )
 
 // serverEnv names the PostgreSQL server the PostgreSQL cases run on.
@@ -101,7 +102,7 @@ var databases = []struct {
 
 func sqliteDatabase(t *testing.T) database {
 	path := filepath.Join(t.TempDir(), "seed.db")
-	return database{kept: benchseed.Kept{SQLite: path}, dialect: benchseed.SQLite, driver: "sqlite", dsn: path}
+	return database{kept: benchseed.Kept{SQLite: path}, dialect: benchseed.SQLite, dsn: path}
 }
 
 func postgresDatabase(t *testing.T) database {
@@ -125,12 +126,21 @@ func postgresDatabase(t *testing.T) database {
 	return database{kept: benchseed.Kept{Server: server, Database: name}, dialect: benchseed.PostgreSQL, driver: "pgx", dsn: u}
 }
 
+// openDB opens the database as a benchmark would: SQLite with the store's
+// driver, PostgreSQL with pgx.
+func (d database) openDB() (*sql.DB, error) {
+	if d.dialect == benchseed.SQLite {
+		return sqlite.OpenDB(d.dsn, false)
+	}
+	return sql.Open(d.driver, d.dsn)
+}
+
 // create makes the database empty (as Ensure would) and returns it open.
 func (d database) create(t *testing.T) *sql.DB {
 	t.Helper()
 	_, _, err := d.kept.Ensure(context.Background(), func(context.Context) error { return nil })
 	require.NoError(t, err)
-	db, err := sql.Open(d.driver, d.dsn)
+	db, err := d.openDB()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	return db
@@ -251,7 +261,7 @@ func TestKept(t *testing.T) {
 			seed := func(k benchseed.Kept) func(context.Context) error {
 				return func(ctx context.Context) error {
 					seeds++
-					db, err := sql.Open(d.driver, d.dsn)
+					db, err := d.openDB()
 					if err != nil {
 						return err
 					}
@@ -264,7 +274,7 @@ func TestKept(t *testing.T) {
 				}
 			}
 			seededKey := func() string {
-				db, err := sql.Open(d.driver, d.dsn)
+				db, err := d.openDB()
 				require.NoError(t, err)
 				defer db.Close()
 				var k string
@@ -321,7 +331,7 @@ func TestKeptReadsAStampWithoutATime(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := sqliteDatabase(t)
-	db, err := sql.Open(d.driver, d.dsn)
+	db, err := d.openDB()
 	require.NoError(t, err)
 	defer db.Close()
 	_, err = db.ExecContext(ctx, "CREATE TABLE bench_seed (key TEXT NOT NULL)")

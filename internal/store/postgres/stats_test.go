@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // TestAnalyzeStaleWhenTheTableDoubled drives the statistics keeper's rules
@@ -155,10 +158,22 @@ func TestKeeperAnalysesAndVacuumsOnItsTicks(t *testing.T) {
 // (so no statistics keeper runs beside the test), closed when it ends.
 func migratedDB(ctx context.Context, t *testing.T) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("pgx", TestDatabase(t))
+	return tracedMigratedDB(ctx, t, nil)
+}
+
+// tracedMigratedDB is migratedDB with tracer (when not nil) told of every
+// statement, and JIT off, as on the store's connections.
+func tracedMigratedDB(ctx context.Context, t *testing.T, tracer pgx.QueryTracer) *sql.DB {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(TestDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.RuntimeParams["jit"] = "off"
+	if tracer != nil {
+		cfg.Tracer = tracer
+	}
+	db := stdlib.OpenDB(*cfg)
 	t.Cleanup(func() { _ = db.Close() })
 	if err := migrate(ctx, db); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" database/sql driver
@@ -73,6 +74,10 @@ type Config struct {
 	// Tracer, when set, is told of every statement the store's connections
 	// run: benchmarks count round trips with it.
 	Tracer pgx.QueryTracer
+
+	// statsEvery is how often the statistics keeper looks; zero is
+	// statsInterval. Tests shorten it, to see the keeper's passes.
+	statsEvery time.Duration
 }
 
 // Validate checks the configuration.
@@ -145,7 +150,11 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	st := &Store{Store: s, statsDone: make(chan struct{})}
 	var statsCtx context.Context
 	statsCtx, st.stopStats = context.WithCancel(context.Background())
-	go st.keepStatistics(statsCtx, db)
+	every := cfg.statsEvery
+	if every == 0 {
+		every = statsInterval
+	}
+	go st.keepStatistics(statsCtx, db, every)
 	return st, nil
 }
 

@@ -46,7 +46,8 @@ import (
 // doubled may lag behind a fifth of it changing.
 const staleAfter = 30 * time.Second
 
-// statsInterval is how often the keeper looks.
+// statsInterval is how often the keeper looks (Config.statsEvery, for
+// tests, overrides it).
 const statsInterval = 2 * time.Second
 
 // statsLockKey keeps instances from analysing the same tables at once.
@@ -55,9 +56,12 @@ const statsLockKey = 0x5348495048554231 // "SHIPHUB1"
 // hotTables are the tables whose plans matter on the hot paths.
 var hotTables = []string{"inbox", "shipments", "shipment_refs", "events", "feed", "deliveries", "trackers"}
 
-func (s *Store) keepStatistics(ctx context.Context, db *sql.DB) {
+// keepStatistics is the keeper's loop: every interval, until ctx ends, it
+// analyses the stale hot tables and vacuums the queue tables with many
+// dead rows.
+func (s *Store) keepStatistics(ctx context.Context, db *sql.DB, every time.Duration) {
 	defer close(s.statsDone)
-	t := time.NewTicker(statsInterval)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // TestAnalyzeStaleWhenTheTableDoubled drives the statistics keeper's rules
@@ -35,7 +38,7 @@ func TestAnalyzeStaleWhenTheTableDoubled(t *testing.T) {
 	}
 	waitForCounters := func(modified int) {
 		t.Helper()
-		feedStats(ctx, t, db, "every change since the last analysis counted", func(st tableStats) bool { return st.modified >= modified })
+		waitForStats(ctx, t, db, "feed", "every change since the last analysis counted", func(st tableStats) bool { return st.modified >= modified })
 	}
 	analysedRows := func() int {
 		t.Helper()
@@ -90,30 +93,87 @@ func TestVacuumDeadWhenATenthDied(t *testing.T) {
 	now := func(tableStats) bool { return true }
 
 	exec(`DELETE FROM feed WHERE id <= 5000`)
-	feedStats(ctx, t, db, "5,000 dead rows", deadRows(5000))
+	waitForStats(ctx, t, db, "feed", "5,000 dead rows", deadRows(5000))
 	if err := vacuumDead(ctx, db, []string{"feed"}); err != nil {
 		t.Fatal(err)
 	}
-	if feedStats(ctx, t, db, "", now).vacuumed {
+	if waitForStats(ctx, t, db, "feed", "", now).vacuumed {
 		t.Fatal("5,000 dead rows of 35,000 (under 10,000) were vacuumed")
 	}
 
 	exec(`DELETE FROM feed WHERE id <= 15000`)
-	feedStats(ctx, t, db, "15,000 dead rows", deadRows(15000))
+	waitForStats(ctx, t, db, "feed", "15,000 dead rows", deadRows(15000))
 	if err := vacuumDead(ctx, db, []string{"feed"}); err != nil {
 		t.Fatal(err)
 	}
-	feedStats(ctx, t, db, "the 15,000 dead rows of 25,000 vacuumed", func(st tableStats) bool { return st.vacuumed && st.dead == 0 })
+	waitForStats(ctx, t, db, "feed", "the 15,000 dead rows of 25,000 vacuumed", func(st tableStats) bool { return st.vacuumed && st.dead == 0 })
+}
+
+// TestKeeperAnalysesAndVacuumsOnItsTicks starts a store, whose statistics
+// keeper looks every 50 ms here (every 2 s by default), and waits for it
+// to analyse a table that grew and to vacuum a queue table of which most
+// rows died: the rules' own tests above call analyzeStale and vacuumDead
+// themselves, and would pass with a keeper that never called them. With
+// autovacuum off, as on this project's CI server and for these tables
+// here, only the keeper runs VACUUM and ANALYZE on them (and autovacuum's
+// would not count: vacuum_count and analyze_count are the others).
+func TestKeeperAnalysesAndVacuumsOnItsTicks(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	url := TestDatabase(t)
+	s, err := New(ctx, Config{URL: url, MaxConns: 4, statsEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	if _, err := db.ExecContext(ctx, `ALTER TABLE deliveries SET (autovacuum_enabled = false);
+		ALTER TABLE feed SET (autovacuum_enabled = false);
+		INSERT INTO endpoints (workspace, url, events, secret, source, created_at, updated_at)
+			VALUES ('ws', 'https://example.com/hooks', '["*"]', 'x', 'api', 1, 1);
+		INSERT INTO feed (workspace, type, subject_id, occurred_at, data)
+			SELECT 'ws', 'shipment.created', g, g, '{}' FROM generate_series(1, 30000) g;
+		INSERT INTO deliveries (workspace, endpoint_id, feed_id, event_type, subject, status, next_attempt_at, created_at, updated_at)
+			SELECT 'ws', (SELECT id FROM endpoints), f.id, f.type, 'shipment:' || f.subject_id, 'succeeded', f.id, f.id, f.id FROM feed f`); err != nil {
+		t.Fatal(err)
+	}
+	waitForStats(ctx, t, db, "feed", "30,000 new rows analysed by the keeper", func(st tableStats) bool { return st.analyses > 0 && st.modified == 0 })
+
+	// Retention deletes the finished deliveries: 30,000 dead rows, none live.
+	before := waitForStats(ctx, t, db, "deliveries", "", func(tableStats) bool { return true })
+	if _, err := db.ExecContext(ctx, `DELETE FROM deliveries`); err != nil {
+		t.Fatal(err)
+	}
+	waitForStats(ctx, t, db, "deliveries", "the 30,000 dead rows vacuumed by the keeper", func(st tableStats) bool {
+		return st.vacuums > before.vacuums && st.dead == 0
+	})
 }
 
 // migratedDB is a fresh test database with the hub's schema and no store
 // (so no statistics keeper runs beside the test), closed when it ends.
 func migratedDB(ctx context.Context, t *testing.T) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("pgx", TestDatabase(t))
+	return tracedMigratedDB(ctx, t, nil)
+}
+
+// tracedMigratedDB is migratedDB with tracer (when not nil) told of every
+// statement, and JIT off, as on the store's connections.
+func tracedMigratedDB(ctx context.Context, t *testing.T, tracer pgx.QueryTracer) *sql.DB {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(TestDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.RuntimeParams["jit"] = "off"
+	if tracer != nil {
+		cfg.Tracer = tracer
+	}
+	db := stdlib.OpenDB(*cfg)
 	t.Cleanup(func() { _ = db.Close() })
 	if err := migrate(ctx, db); err != nil {
 		t.Fatal(err)
@@ -125,12 +185,15 @@ func migratedDB(ctx context.Context, t *testing.T) *sql.DB {
 type tableStats struct {
 	modified, dead int  // n_mod_since_analyze, n_dead_tup
 	vacuumed       bool // last_vacuum is set
+	// vacuums and analyses are vacuum_count and analyze_count: VACUUM and
+	// ANALYZE run by hand (or by the keeper), not by autovacuum.
+	vacuums, analyses int
 }
 
-// feedStats reads feed's statistics until done accepts them, and fails the
-// test with want after 30 s: PostgreSQL publishes a backend's table
-// counters about once a second, so they are polled.
-func feedStats(ctx context.Context, t *testing.T, db *sql.DB, want string, done func(tableStats) bool) tableStats {
+// waitForStats reads table's statistics until done accepts them, and
+// fails the test with want after 30 s: PostgreSQL publishes a backend's
+// table counters about once a second, so they are polled.
+func waitForStats(ctx context.Context, t *testing.T, db *sql.DB, table, want string, done func(tableStats) bool) tableStats {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	poll := time.NewTicker(50 * time.Millisecond)
@@ -138,7 +201,9 @@ func feedStats(ctx context.Context, t *testing.T, db *sql.DB, want string, done 
 	for {
 		var st tableStats
 		var last sql.NullTime
-		if err := db.QueryRowContext(ctx, `SELECT n_mod_since_analyze, n_dead_tup, last_vacuum FROM pg_stat_user_tables WHERE relname = 'feed'`).Scan(&st.modified, &st.dead, &last); err != nil {
+		if err := db.QueryRowContext(ctx, `SELECT n_mod_since_analyze, n_dead_tup, last_vacuum, vacuum_count, analyze_count
+			FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = $1`, table).Scan(
+			&st.modified, &st.dead, &last, &st.vacuums, &st.analyses); err != nil {
 			t.Fatal(err)
 		}
 		st.vacuumed = last.Valid
@@ -146,7 +211,7 @@ func feedStats(ctx context.Context, t *testing.T, db *sql.DB, want string, done 
 			return st
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("feed's statistics after 30 s: %+v; want %s", st, want)
+			t.Fatalf("%s's statistics after 30 s: %+v; want %s", table, st, want)
 		}
 		select {
 		case <-poll.C:

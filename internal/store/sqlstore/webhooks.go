@@ -679,9 +679,17 @@ func (s *Store) parkSQL(full bool) string {
 	head := strings.ReplaceAll(claimHead, "deliveries.", "d.")
 	// parkBatch is written into the text, not bound: a bound LIMIT makes
 	// SQLite prepare the statement again on each run (see claimSQL).
+	//
+	// The ORDER BY is the due index's order, so the range is read on
+	// deliveries_due whatever the statistics say. Without it, PostgreSQL
+	// with statistics from before a backlog (every partial index on the
+	// pending deliveries believed near empty) walked the whole of
+	// deliveries_pending_subject instead, filtering on the range: 30,983
+	// rows read for a range of 657 (11 ms against 1.5 ms at 30,000
+	// pending; TestDeliveryPlansWithStaleStatistics).
 	blocked := func(rng string) string {
 		return `SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND ` + rng + ` AND d.locked_until <= ? AND (` + head + `) > ?
-			LIMIT ` + strconv.Itoa(parkBatch) + s.skipLocked()
+			ORDER BY d.next_attempt_at, d.id LIMIT ` + strconv.Itoa(parkBatch) + s.skipLocked()
 	}
 	where := `id IN (` + blocked(`d.next_attempt_at <= ?`) + `)`
 	if full {
@@ -1062,9 +1070,18 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 			}
 			args = append(args, r.DeliveryID, r.Status, micros(next), r.Attempt.StatusCode, r.Attempt.Error, delivered)
 		}
+		// status COLLATE "C" is the same test as status = 'pending' (the
+		// statuses are ASCII words), which PostgreSQL's planner cannot
+		// match to the partial indexes' "WHERE status = 'pending'": it
+		// leaves it the primary key only, looked up for each result. With
+		// statistics from before a backlog, which believe those indexes
+		// near empty, it hashed the whole of deliveries_pending_subject for
+		// the join instead (14 ms for 8 results at 30,000 pending, 0.06 ms
+		// now; TestDeliveryPlansWithStaleStatistics). This multi-row form
+		// runs on PostgreSQL only; SQLite records with recordAttemptSQL.
 		b.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1, next_attempt_at = v.next_attempt_at, locked_until = 0,
 			last_status_code = v.last_status_code, last_error = v.last_error, delivered_at = COALESCE(v.delivered_at, deliveries.delivered_at), updated_at = ?
-			FROM v WHERE deliveries.id = v.id AND deliveries.status = 'pending' RETURNING deliveries.id`)
+			FROM v WHERE deliveries.id = v.id AND deliveries.status COLLATE "C" = 'pending' RETURNING deliveries.id`)
 		args = append(args, now)
 		rows, err := wtx.QueryContext(ctx, s.dialect.bind(b.String()), args...)
 		if err != nil {

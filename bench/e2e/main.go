@@ -456,6 +456,7 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 		return f, err
 	}
 	profile("")
+	saveAllocs(hub.debug, filepath.Join(profileDir, "allocs.pprof"))
 	rss := vmHWM(hub.cmd.Process.Pid)
 	cpuEnd := cpuSeconds(hub.cmd.Process.Pid)
 	dbEnd := server.seconds(ctx)
@@ -773,32 +774,14 @@ func waitApplied(ctx context.Context, metrics string, n int64, limit time.Durati
 		select {
 		case <-ctx.Done():
 			return got, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
 func processed(metrics string) (int64, error) {
-	resp, err := http.Get(metrics)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var sum float64
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		l := sc.Text()
-		if !strings.HasPrefix(l, "shiphub_pipeline_messages_total{") {
-			continue
-		}
-		f := strings.Fields(l)
-		v, err := strconv.ParseFloat(f[len(f)-1], 64)
-		if err == nil {
-			sum += v
-		}
-	}
-	return int64(sum), sc.Err()
+	n, err := metricSum(metrics, "shiphub_pipeline_messages_total")
+	return int64(n), err
 }
 
 // waitDelivered polls the receiver until it has want distinct events, or
@@ -963,4 +946,31 @@ func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return b
+}
+
+// saveAllocs keeps the hub's allocation profile of the whole run (since it
+// started: intake, apply and delivery), for go tool pprof -sample_index
+// alloc_space. A failure is printed, not fatal: the figures do not need it.
+func saveAllocs(debug, path string) {
+	resp, err := http.Get(debug + "/debug/pprof/allocs")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: allocation profile: %v\n", err)
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(os.Stderr, "e2e: allocation profile: %s\n", resp.Status)
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: allocation profile: %v\n", err)
+		return
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: allocation profile: %v\n", err)
+	}
+	if err := f.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: allocation profile: %v\n", err)
+	}
 }

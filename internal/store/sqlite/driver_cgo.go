@@ -3,10 +3,12 @@
 package sqlite
 
 import (
+	"database/sql"
+	"fmt"
 	"net/url"
 	"strconv"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" database/sql driver
+	"github.com/mattn/go-sqlite3"
 )
 
 // driverName is the database/sql driver the store opens. Where cgo is
@@ -15,7 +17,19 @@ import (
 // compiled from C than translated to Go. Build with CGO_ENABLED=0 (or the
 // shiphub_puregosqlite tag) for a pure Go binary on modernc.org/sqlite;
 // both read and write the same file format.
-const driverName = "sqlite3"
+const driverName = "shiphub-sqlite3"
+
+// The store's driver is mattn/go-sqlite3's with a hook for what its
+// connection string cannot say: the writer's checkpoint interval.
+func init() {
+	checkpoint := "PRAGMA wal_autocheckpoint = " + strconv.Itoa(walCheckpointPages)
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		if _, err := c.Exec(checkpoint, nil); err != nil {
+			return fmt.Errorf("setting the checkpoint interval: %w", err)
+		}
+		return nil
+	}})
+}
 
 // dsn builds mattn/go-sqlite3's connection string. The writer begins its
 // transactions IMMEDIATE, so it takes the write lock up front rather than

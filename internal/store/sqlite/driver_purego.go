@@ -25,6 +25,7 @@ func dsn(cfg Config, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(walCheckpointPages)+")")
 		q.Set("_txlock", "immediate")
 	}
 	return cfg.Path + "?" + q.Encode()

@@ -2,7 +2,12 @@
 
 package sqlite
 
-import "testing"
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
 
 // TestStatementJournalSpillIsConfigured fails when SQLite was initialised
 // before this package's variables (a connection opened from another
@@ -14,4 +19,40 @@ func TestStatementJournalSpillIsConfigured(t *testing.T) {
 	if !stmtJournalConfigured {
 		t.Fatalf("SQLite refused SQLITE_CONFIG_STMTJRNL_SPILL (%d bytes): it was initialised before the store package", stmtJournalSpill)
 	}
+}
+
+// TestAStatementJournalLargerThanTheSpillSizeGoesToDisk: a statement whose
+// journal outgrows stmtJournalSpill (an UPDATE of every row, with a unique
+// index, inside a transaction, as a rebuild's reset is) moves it to a
+// temporary file and succeeds. With the spill at 1 MiB or 192 KiB this
+// failed with SQLITE_FULL (no system error) once the journal spilled, in
+// this test and in a workspace reset of 720 orders; at 64 and 128 KiB it
+// spills and succeeds. Why is not understood; this holds the line.
+func TestAStatementJournalLargerThanTheSpillSizeGoesToDisk(t *testing.T) {
+	t.Parallel()
+	db, err := OpenDB(filepath.Join(t.TempDir(), "journal.db"), false)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	_, err = db.Exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL, w TEXT NOT NULL UNIQUE)`)
+	require.NoError(t, err)
+	_, err = db.Exec(`CREATE INDEX t_v ON t (v)`)
+	require.NoError(t, err)
+	tx, err := db.Begin()
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback() }()
+	_, err = tx.Exec(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 5000)
+		INSERT INTO t (id, v, w) SELECT i, printf('%0200d', i), printf('w%0200d', i) FROM c`)
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit())
+
+	tx, err = db.Begin()
+	require.NoError(t, err)
+	_, err = tx.Exec(`UPDATE t SET v = 'a' || v WHERE id <= 10`)
+	require.NoError(t, err)
+	res, err := tx.Exec(`UPDATE t SET v = v || 'x', w = w || 'y'`)
+	require.NoError(t, err, "a journal of %d KiB of pages must spill to a temporary file", 5000*400/1024)
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.EqualValues(t, 5000, n)
+	require.NoError(t, tx.Commit())
 }

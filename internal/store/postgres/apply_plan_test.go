@@ -76,12 +76,12 @@ func TestIntakeAndApplyStatementsHaveIndexedGenericPlans(t *testing.T) {
 	_, err = conn.Exec(ctx, `ANALYZE`)
 	require.NoError(t, err)
 
-	log.on.Store(true)
+	log.On.Store(true)
 	appendAll(t, s, second)
 	n, err = p.Drain(ctx)
 	require.NoError(t, err)
 	require.Equal(t, len(second), n)
-	log.on.Store(false)
+	log.On.Store(false)
 	stats, err := s.InboxStats(ctx)
 	require.NoError(t, err)
 	require.Zero(t, stats.Failed, "messages failed")
@@ -90,7 +90,7 @@ func TestIntakeAndApplyStatementsHaveIndexedGenericPlans(t *testing.T) {
 	for _, name := range []string{"shipments", "shipment_refs", "events", "orders", "stock", "inbox", "feed"} {
 		require.True(t, large[name], "%s is not large: %v", name, large)
 	}
-	sts := log.statements()
+	sts := log.Statements()
 	require.NotEmpty(t, sts)
 	for _, st := range sts {
 		name := shortName(st.SQL)

@@ -78,7 +78,7 @@ func TestDeliveryStatementsHaveIndexedGenericPlans(t *testing.T) {
 	// A few claim and record cycles, as the worker runs them: most
 	// attempts succeed, one fails and will be retried, one retrying head
 	// is given up (dead-lettered), which releases what was parked behind it.
-	log.on.Store(true)
+	log.On.Store(true)
 	var retryingHead int64
 	require.NoError(t, conn.QueryRow(ctx, `SELECT min(id) FROM deliveries WHERE attempts = 2`).Scan(&retryingHead))
 	for cycle := range 4 {
@@ -105,7 +105,7 @@ func TestDeliveryStatementsHaveIndexedGenericPlans(t *testing.T) {
 		_, _, err = s.NextDeliveryDue(ctx)
 		require.NoError(t, err)
 	}
-	log.on.Store(false)
+	log.On.Store(false)
 
 	_, err := conn.Exec(ctx, `ANALYZE`)
 	require.NoError(t, err)
@@ -125,7 +125,7 @@ func TestDeliveryStatementsHaveIndexedGenericPlans(t *testing.T) {
 	named := map[string]bool{}
 	for name, q := range fixed {
 		named[q] = true
-		args, ok := log.sent(q)
+		args, ok := log.Sent(q)
 		if !ok {
 			args, ok = made[name]
 			require.True(t, ok, "the cycles never sent %q:\n%s", name, q)
@@ -134,7 +134,7 @@ func TestDeliveryStatementsHaveIndexedGenericPlans(t *testing.T) {
 			requireIndexedGenericPlan(t, conn, large, name, q, args)
 		})
 	}
-	for _, st := range log.statements() {
+	for _, st := range log.Statements() {
 		if named[st.SQL] {
 			continue
 		}

@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,77 +18,8 @@ import (
 	"github.com/shiphub/shiphub/internal/store/postgres"
 )
 
-// statementLog is a pgx tracer that keeps, while on, every distinct
-// statement text the store sends with the arguments of its first run: the
-// plan tests explain what the store really sends, including the statements
-// it builds per call.
-type statementLog struct {
-	on    atomic.Bool
-	mu    sync.Mutex
-	args  map[string][]any
-	order []string
-}
-
-func (l *statementLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	if !l.on.Load() {
-		return ctx
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.args == nil {
-		l.args = map[string][]any{}
-	}
-	if _, seen := l.args[d.SQL]; !seen {
-		// database/sql's driver puts pgx's options before the arguments.
-		args := slices.DeleteFunc(slices.Clone(d.Args), func(a any) bool {
-			switch a.(type) {
-			case pgx.QueryResultFormats, pgx.QueryResultFormatsByOID, pgx.QueryExecMode:
-				return true
-			}
-			return false
-		})
-		l.args[d.SQL] = args
-		l.order = append(l.order, d.SQL)
-	}
-	return ctx
-}
-
-func (l *statementLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-// loggedStatement is one statement text the store sent, with arguments.
-type loggedStatement struct {
-	SQL  string
-	Args []any
-}
-
-// statements returns the logged queries and writes (not SET, not the
-// statistics keeper's look at pg_stat_user_tables), in first-sent order.
-func (l *statementLog) statements() []loggedStatement {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []loggedStatement
-	for _, q := range l.order {
-		verb, _, _ := strings.Cut(strings.TrimSpace(q), " ")
-		switch strings.ToUpper(verb) {
-		case "SELECT", "INSERT", "UPDATE", "DELETE", "WITH":
-		default:
-			continue
-		}
-		if strings.Contains(q, "pg_stat_user_tables") || strings.Contains(q, "pg_try_advisory") {
-			continue
-		}
-		out = append(out, loggedStatement{q, l.args[q]})
-	}
-	return out
-}
-
-// sent returns the arguments a statement text was first sent with.
-func (l *statementLog) sent(query string) ([]any, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	args, ok := l.args[query]
-	return args, ok
-}
+// statementLog is the plan tests' tracer (statementlog_test.go).
+type statementLog = postgres.StatementLog
 
 // planStore opens a store on a fresh database, with log tracing its
 // connections, and a separate connection to the same database for EXPLAIN.

@@ -4,14 +4,9 @@ import (
 	"context"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/shiphub/shiphub/internal/model"
 	"github.com/shiphub/shiphub/internal/store"
@@ -94,7 +89,7 @@ func TestDeliveryPlansWithStaleStatistics(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			var sent sentStatements
+			var sent StatementLog
 			db := tracedMigratedDB(ctx, t, &sent)
 			if _, err := db.ExecContext(ctx, `ALTER TABLE deliveries SET (autovacuum_enabled = false);
 				ALTER TABLE feed SET (autovacuum_enabled = false);
@@ -109,7 +104,7 @@ func TestDeliveryPlansWithStaleStatistics(t *testing.T) {
 			t.Cleanup(func() { _ = s.Close() })
 
 			// One claim and record cycle, for the statements built per call.
-			sent.on.Store(true)
+			sent.On.Store(true)
 			jobs, err := s.ClaimDeliveries(ctx, 8, time.Minute)
 			if err != nil || len(jobs) != 8 {
 				t.Fatalf("claimed %d of 8: %v", len(jobs), err)
@@ -122,16 +117,16 @@ func TestDeliveryPlansWithStaleStatistics(t *testing.T) {
 			if _, err := s.RecordAttempts(ctx, rs); err != nil {
 				t.Fatal(err)
 			}
-			sent.on.Store(false)
+			sent.On.Store(false)
 			statements := s.DeliveryStatementsForPlanTests()
-			if statements["record"], _ = sent.find("WITH v (id, status"); statements["record"] == "" {
+			if statements["record"], _ = sent.Find("WITH v (id, status"); statements["record"] == "" {
 				t.Fatal("the attempt record was not sent")
 			}
 
 			for _, st := range staleChecked {
 				query, args := statements[st.statement], st.args
 				if args == nil {
-					_, args = sent.find(query)
+					_, args = sent.Find(query)
 				}
 				rows, err := db.QueryContext(ctx, "EXPLAIN "+query, args...)
 				if err != nil {
@@ -163,49 +158,4 @@ func TestDeliveryPlansWithStaleStatistics(t *testing.T) {
 			}
 		})
 	}
-}
-
-// sentStatements is a pgx tracer that keeps, while on, each statement text
-// sent with the arguments of its first run.
-type sentStatements struct {
-	on   atomic.Bool
-	mu   sync.Mutex
-	args map[string][]any
-}
-
-func (l *sentStatements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	if !l.on.Load() {
-		return ctx
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.args == nil {
-		l.args = map[string][]any{}
-	}
-	if _, seen := l.args[d.SQL]; !seen {
-		// database/sql's driver puts pgx's options before the arguments.
-		l.args[d.SQL] = slices.DeleteFunc(slices.Clone(d.Args), func(a any) bool {
-			switch a.(type) {
-			case pgx.QueryResultFormats, pgx.QueryResultFormatsByOID, pgx.QueryExecMode:
-				return true
-			}
-			return false
-		})
-	}
-	return ctx
-}
-
-func (l *sentStatements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-// find returns the sent statement that begins with prefix, and its
-// arguments.
-func (l *sentStatements) find(prefix string) (string, []any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for q, args := range l.args {
-		if strings.HasPrefix(q, prefix) {
-			return q, args
-		}
-	}
-	return "", nil
 }

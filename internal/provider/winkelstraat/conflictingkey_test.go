@@ -36,13 +36,7 @@ func TestConflictingKeyOf(t *testing.T) {
 // FuzzConflictingKeyFastPath: whatever the body, the fast path and the
 // token walk agree.
 func FuzzConflictingKeyFastPath(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	require.NoError(f, err)
-	for _, file := range files {
-		body, err := os.ReadFile(file)
-		require.NoError(f, err)
-		f.Add(body)
-	}
+	addTestdataSeeds(f)
 	f.Add([]byte(`{"a":1,"a":1}`))
 	f.Add([]byte(`{"items":[{"sku":"a","sku":"b"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -760,11 +760,11 @@ func waitApplied(ctx context.Context, metrics string, n int64, limit time.Durati
 	deadline := time.Now().Add(limit)
 	var got int64
 	for {
-		var err error
-		got, err = processed(metrics)
+		sum, err := metricSum(metrics, "shiphub_pipeline_messages_total")
 		if err != nil {
 			return 0, err
 		}
+		got = int64(sum)
 		if got >= n {
 			return got, nil
 		}
@@ -777,11 +777,6 @@ func waitApplied(ctx context.Context, metrics string, n int64, limit time.Durati
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-func processed(metrics string) (int64, error) {
-	n, err := metricSum(metrics, "shiphub_pipeline_messages_total")
-	return int64(n), err
 }
 
 // waitDelivered polls the receiver until it has want distinct events, or

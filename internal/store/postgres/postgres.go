@@ -44,7 +44,10 @@ var Dialect = sqlstore.Dialect{
 	// state it derived from them: if a crash loses it, the messages are
 	// pending again and are applied anew. So it need not wait for its WAL
 	// flush; inbox appends, which acknowledge providers, still do.
-	ApplySetup:     "SET LOCAL synchronous_commit = off",
+	ApplySetup: "SET LOCAL synchronous_commit = off",
+	// Claims and attempt records: the same, and generic plans (see
+	// sqlstore.Dialect.RelaxedSetup). One statement, one round trip.
+	RelaxedSetup:   "SELECT set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)",
 	TryProcessLock: "SELECT pg_try_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
 	ProcessLock:    "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
 	VacuumTable:    "VACUUM (ANALYZE) ",

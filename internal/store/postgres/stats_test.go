@@ -220,3 +220,95 @@ func waitForStats(ctx context.Context, t *testing.T, db *sql.DB, table, want str
 		}
 	}
 }
+
+// TestDocumentColumnsHaveNoStatistics analyses the hot tables with rows in
+// them and checks which columns PostgreSQL kept statistics of: the keys the
+// hub filters on, and none of the JSON documents and raw bodies
+// (migration 00027), whose sorting was most of an analysis's work.
+func TestDocumentColumnsHaveNoStatistics(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db := migratedDB(ctx, t)
+	for _, q := range []string{
+		`INSERT INTO inbox (workspace, connection, provider, source, dedup_key, meta, body, received_at)
+			SELECT 'ws', 'courier', 'courier', 'webhook', 'k' || g, '{"h":' || g || '}', convert_to('{"n":' || g || '}', 'UTF8'), g FROM generate_series(1, 200) g`,
+		`INSERT INTO shipments (workspace, connection, provider, provider_ref, ref_key, status, doc, created_at, updated_at)
+			SELECT 'ws', 'courier', 'courier', 'r' || g, 'ws/courier/r' || g, 'in_transit', '{"id":' || g || '}', g, g FROM generate_series(1, 200) g`,
+		`INSERT INTO events (shipment_id, occurred_at, doc, status) SELECT id, id, '{"e":' || id || '}', 'in_transit' FROM shipments`,
+		`INSERT INTO feed (workspace, type, subject_id, occurred_at, data) SELECT 'ws', 'shipment.created', id, id, '{"f":' || id || '}' FROM shipments`,
+		`ANALYZE inbox, shipments, events, feed`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT tablename || '.' || attname FROM pg_stats
+		WHERE schemaname = current_schema() AND tablename IN ('inbox', 'shipments', 'events', 'feed')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	analysed := map[string]bool{}
+	for rows.Next() {
+		var col string
+		if err := rows.Scan(&col); err != nil {
+			t.Fatal(err)
+		}
+		analysed[col] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range []string{"inbox.workspace", "inbox.processed_at", "shipments.status", "shipments.updated_at", "events.shipment_id", "feed.subject_id"} {
+		if !analysed[col] {
+			t.Errorf("%s has no statistics; analysed: %v", col, analysed)
+		}
+	}
+	for _, col := range []string{"inbox.body", "inbox.meta", "shipments.doc", "events.doc", "feed.data"} {
+		if analysed[col] {
+			t.Errorf("%s has statistics", col)
+		}
+	}
+}
+
+// TestKeeperAnalysesWithASmallSample: the keeper's analysis of a stale
+// table keeps a histogram of keeperStatisticsTarget buckets (a sample of
+// 300 times as many rows), where an ANALYZE at the server's default
+// target (100 unless set otherwise) keeps that many.
+func TestKeeperAnalysesWithASmallSample(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db := migratedDB(ctx, t)
+	if _, err := db.ExecContext(ctx, `ALTER TABLE feed SET (autovacuum_enabled = false);
+		INSERT INTO feed (workspace, type, subject_id, occurred_at, data)
+			SELECT 'ws', 'shipment.created', g, g, '{}' FROM generate_series(1, 5000) g`); err != nil {
+		t.Fatal(err)
+	}
+	buckets := func() int {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COALESCE(array_length(histogram_bounds::text::bigint[], 1) - 1, 0) FROM pg_stats
+			WHERE schemaname = current_schema() AND tablename = 'feed' AND attname = 'subject_id'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitForStats(ctx, t, db, "feed", "the inserts counted", func(st tableStats) bool { return st.modified >= 5000 })
+	if err := analyzeStale(ctx, db, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got := buckets(); got != keeperStatisticsTarget {
+		t.Fatalf("after the keeper's analysis: %d histogram buckets of feed.subject_id, want %d", got, keeperStatisticsTarget)
+	}
+	if _, err := db.ExecContext(ctx, `ANALYZE feed`); err != nil {
+		t.Fatal(err)
+	}
+	var serverTarget int
+	if err := db.QueryRowContext(ctx, `SELECT current_setting('default_statistics_target')::int`).Scan(&serverTarget); err != nil {
+		t.Fatal(err)
+	}
+	if got := buckets(); got != serverTarget {
+		t.Fatalf("after an ANALYZE at the server's default target: %d histogram buckets, want %d", got, serverTarget)
+	}
+}

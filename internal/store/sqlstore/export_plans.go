@@ -1,5 +1,7 @@
 package sqlstore
 
+import "context"
+
 // DeliveryStatementsForPlanTests returns the fixed-text statements of the
 // delivery worker's claim and record cycle, by name, as this store sends
 // them (its dialect's placeholders). It is for the PostgreSQL plan tests
@@ -35,4 +37,16 @@ func (s *Store) DeliveryStatementsForPlanTests() map[string]string {
 		statements["unpark"] = s.dialect.bind(unparkSQL)
 	}
 	return statements
+}
+
+// PreparedPlansForTests reports how PostgreSQL planned the statements
+// prepared on one of the store's pooled connections whose text contains
+// substr: generic plans and custom plans (pg_prepared_statements). With a
+// pool of one connection that is every run of such a statement the store
+// made. It is for the PostgreSQL tests of how the store's transactions
+// are planned; nothing else should call it.
+func (s *Store) PreparedPlansForTests(ctx context.Context, substr string) (generic, custom int64, err error) {
+	err = s.writer.QueryRowContext(ctx, `SELECT COALESCE(sum(generic_plans), 0), COALESCE(sum(custom_plans), 0)
+		FROM pg_prepared_statements WHERE strpos(statement, $1) > 0`, substr).Scan(&generic, &custom)
+	return generic, custom, err
 }

@@ -610,10 +610,10 @@ func (s *Store) beginRelaxed(ctx context.Context) (*sql.Tx, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if s.dialect.ApplySetup != "" {
-		if _, err := wtx.ExecContext(ctx, s.dialect.ApplySetup); err != nil {
+	if setup := cmp.Or(s.dialect.RelaxedSetup, s.dialect.ApplySetup); setup != "" {
+		if _, err := wtx.ExecContext(ctx, setup); err != nil {
 			rollback(wtx)
-			return nil, nil, fmt.Errorf("%s: %w", s.dialect.ApplySetup, err)
+			return nil, nil, fmt.Errorf("%s: %w", setup, err)
 		}
 	}
 	return wtx, func() {}, nil

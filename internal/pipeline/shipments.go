@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -178,31 +179,32 @@ func applyUpdate(ctx context.Context, run *applyRun, u *model.ShipmentUpdate) ([
 	if err != nil {
 		return nil, fmt.Errorf("encoding shipment %d: %w", s.ID, err)
 	}
+	// data leaves its Shipment unset: withShipment writes it in.
 	feed := func(typ string, data any) error {
-		raw, err := json.Marshal(data)
+		raw, err := withShipment(data, shipment)
 		if err != nil {
 			return fmt.Errorf("encoding %s: %w", typ, err)
 		}
 		return tx.AppendFeed(ctx, &model.FeedEvent{Workspace: s.Workspace, Type: typ, SubjectID: s.ID, OccurredAt: now, Data: raw})
 	}
 	if created {
-		if err := feed(model.EventShipmentCreated, ShipmentCreated{Shipment: shipment}); err != nil {
+		if err := feed(model.EventShipmentCreated, ShipmentCreated{}); err != nil {
 			return nil, err
 		}
 	}
 	for i := range added {
-		if err := feed(model.EventShipmentEventAdded, EventAdded{ShipmentID: s.ID, Event: &added[i], Shipment: shipment}); err != nil {
+		if err := feed(model.EventShipmentEventAdded, EventAdded{ShipmentID: s.ID, Event: &added[i]}); err != nil {
 			return nil, err
 		}
 	}
 	if eddChanged {
-		data := EDDChanged{ShipmentID: s.ID, PreviousExpectedDelivery: eddBefore, ExpectedDelivery: s.ExpectedDelivery, Shipment: shipment}
+		data := EDDChanged{ShipmentID: s.ID, PreviousExpectedDelivery: eddBefore, ExpectedDelivery: s.ExpectedDelivery}
 		if err := feed(model.EventShipmentEDDChanged, data); err != nil {
 			return nil, err
 		}
 	}
 	if statusChanged && !created || created && s.Status != model.StatusPending {
-		data := StatusChanged{ShipmentID: s.ID, PreviousStatus: before.Status, Status: s.Status, Substatus: s.Substatus, Shipment: shipment}
+		data := StatusChanged{ShipmentID: s.ID, PreviousStatus: before.Status, Status: s.Status, Substatus: s.Substatus}
 		if err := feed(model.EventShipmentStatusChanged, data); err != nil {
 			return nil, err
 		}
@@ -228,6 +230,31 @@ func findShipment(ctx context.Context, tx store.Tx, m *model.InboxMessage, u *mo
 		return s, err
 	}
 	return tx.ShipmentByTrackingNumber(ctx, m.Workspace, l.TrackingNumber, m.Connection)
+}
+
+// shipmentLast is how the encoding of a feed event's data without its
+// shipment ends: each data type's last field is the shipment, a
+// json.RawMessage, which encodes nil as null.
+var shipmentLast = []byte(`"shipment":null}`)
+
+// withShipment encodes a feed event's data, whose Shipment is unset, with
+// shipment (json.Marshal's encoding of the shipment) as its Shipment: the
+// bytes json.Marshal gives for the data with Shipment set, without
+// encoding/json reading the shipment again to check and compact it, which
+// it does for every json.RawMessage it writes, once for each of the two or
+// three events of an update (TestWithShipmentEncodesAsMarshal).
+func withShipment(data any, shipment json.RawMessage) ([]byte, error) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasSuffix(b, shipmentLast) || len(shipment) == 0 {
+		return nil, fmt.Errorf("encoding %T: its shipment is not its last field, or there is no shipment", data)
+	}
+	out := make([]byte, 0, len(b)-len("null}")+len(shipment)+1)
+	out = append(out, b[:len(b)-len("null}")]...)
+	out = append(out, shipment...)
+	return append(out, '}'), nil
 }
 
 // ShipmentCreated is the data of a shipment.created feed event.

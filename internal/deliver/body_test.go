@@ -20,6 +20,8 @@ func TestBodyIsPayloadMarshalled(t *testing.T) {
 	}{
 		{"compact data", model.FeedEvent{ID: 42, Workspace: "acme", Type: model.EventShipmentCreated, SubjectID: 7, OccurredAt: at, Data: []byte(`{"shipment":{"id":7,"refs":["a","b"]}}`)}},
 		{"no data", model.FeedEvent{ID: 1, Workspace: "acme", Type: model.EventOrderCreated, SubjectID: 1, OccurredAt: at}},
+		{"spaces in strings", model.FeedEvent{ID: 10, Workspace: "acme", Type: model.EventShipmentEventAdded, SubjectID: 10, OccurredAt: at, Data: []byte(`{"event":{"description":"Parcel scanned at depot \"Utrecht Noord\" \\ hall 2","labels":{"nl":"Pakket gescand"}},"note":"a\tb"}`)}},
+		{"a string ending in an escaped backslash, then a space", model.FeedEvent{ID: 11, Workspace: "acme", Type: model.EventShipmentCreated, SubjectID: 11, OccurredAt: at, Data: []byte(`{"a":"x\\", "b":1}`)}},
 		{"spaced data", model.FeedEvent{ID: 2, Workspace: "acme", Type: model.EventShipmentCreated, SubjectID: 2, OccurredAt: at, Data: []byte("{ \"a\" :\n [1, 2] }")}},
 		{"html in data", model.FeedEvent{ID: 3, Workspace: "acme", Type: model.EventShipmentCreated, SubjectID: 3, OccurredAt: at, Data: []byte(`{"note":"<b>&</b>"}`)}},
 		{"line separator in data", model.FeedEvent{ID: 4, Workspace: "acme", Type: model.EventShipmentCreated, SubjectID: 4, OccurredAt: at, Data: []byte("{\"note\":\"a\u2028b\"}")}},
@@ -37,7 +39,7 @@ func TestBodyIsPayloadMarshalled(t *testing.T) {
 
 // FuzzBody checks Body against json.Marshal of the Payload on any data.
 func FuzzBody(f *testing.F) {
-	for _, s := range []string{`{}`, `{"a":1}`, ` [1, 2 ] `, `{"s":"<&>"}`, "\"\u2028\"", `nul`, `"\ud800"`} {
+	for _, s := range []string{`{}`, `{"a":1}`, ` [1, 2 ] `, `{"s":"<&>"}`, "\"\u2028\"", `nul`, `"\ud800"`, `{"s":"a b"}`, `{"s":"a\\" , "t":"\" "}`, `["\\\" x"]`} {
 		f.Add(s, "acme", int64(3))
 	}
 	f.Fuzz(func(t *testing.T, data, workspace string, subject int64) {
@@ -58,5 +60,18 @@ func checkBody(t *testing.T, e *model.FeedEvent) {
 	}
 	if wantErr == nil && !bytes.Equal(got, want) {
 		t.Fatalf("Body:\n%s\njson.Marshal:\n%s", got, want)
+	}
+}
+
+// BenchmarkBody encodes a delivery of a shipment.event_added event whose
+// data has spaces in its strings, as nearly every shipment's has.
+func BenchmarkBody(b *testing.B) {
+	data := []byte(`{"shipment_id":7,"event":{"id":9,"status":"in_transit","action_required":false,"provider_code":"A02","description":"Parcel scanned at the depot in Utrecht","occurred_at":"2026-03-14T09:26:53Z"},"shipment":{"id":7,"workspace":"acme","connection":"courier","provider":"courier","provider_ref":"3SABC1234567","references":[{"kind":"tracking_number","value":"3SABC1234567"}],"status":"in_transit","action_required":false,"carrier":"Pakketdienst Zuid","shipping_address":{"name":"Jan de Vries","street":"Lange Nieuwstraat 12","city":"Utrecht","postcode":"3512 PN","country":"NL"},"created_at":"2026-03-14T09:26:53Z","updated_at":"2026-03-14T09:26:53Z"}}`)
+	e := &model.FeedEvent{ID: 42, Workspace: "acme", Type: model.EventShipmentEventAdded, SubjectID: 7, OccurredAt: time.Unix(1773480413, 0), Data: data}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Body(e); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

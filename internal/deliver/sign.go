@@ -100,14 +100,30 @@ func marshalBody(e *model.FeedEvent, data json.RawMessage) ([]byte, error) {
 	return b, nil
 }
 
-// plainJSON reports whether data has nothing json.Marshal would change in
-// a RawMessage: no byte outside strings that compacting drops (space, tab,
-// newline, carriage return: anywhere, to be simple), none it escapes (<, >,
-// &), and no U+2028 or U+2029 (whose UTF-8 starts with 0xE2).
+// plainJSON reports whether valid JSON data has nothing json.Marshal would
+// change in a RawMessage: no whitespace outside strings (compacting drops
+// it; inside strings it stays), none of the bytes it escapes anywhere (<,
+// >, &), and no U+2028 or U+2029 (whose UTF-8 starts with 0xE2; any other
+// character starting so is sent the slow way too). It reads strings' escapes
+// only to find where each string ends.
 func plainJSON(data []byte) bool {
+	inString, escaped := false, false
 	for _, c := range data {
-		switch c {
-		case ' ', '\t', '\n', '\r', '<', '>', '&', 0xE2:
+		switch {
+		case c == '<' || c == '>' || c == '&' || c == 0xE2:
+			return false
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			return false
 		}
 	}

@@ -23,3 +23,9 @@ func BenchmarkDeliveryCycle(b *testing.B) {
 		return s
 	})
 }
+
+// BenchmarkInsertShipments times new shipments and their first events,
+// eight to a transaction, with apply's synchronous=NORMAL.
+func BenchmarkInsertShipments(b *testing.B) {
+	storetest.BenchmarkInsertShipments(b, sqlite.OpenTest(b))
+}

@@ -78,10 +78,10 @@ func newQueries(d Dialect) queries {
 			AND connection <> ? ORDER BY id LIMIT ?` + d.LockSuffix),
 		shipmentGet: b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE id = ? AND workspace = ?`),
 		shipmentInsert: b(`INSERT INTO shipments (workspace, connection, provider, provider_ref, ref_key, status, status_event_id, doc, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` + d.returningID()),
 		shipmentUpdate: b(`UPDATE shipments SET status = ?, status_event_id = ?, doc = ?, updated_at = ? WHERE id = ? AND workspace = ?`),
 		eventInsert: b(`INSERT INTO events (shipment_id, dedup_key, occurred_at, doc, status) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (shipment_id, dedup_key) DO NOTHING RETURNING id`),
+			ON CONFLICT (shipment_id, dedup_key) DO NOTHING` + d.returningID()),
 		// Events of the same instant come in the order of their dedup key,
 		// which the provider's content decides, so a shipment reads the same
 		// whichever order its messages arrived in.
@@ -101,4 +101,14 @@ func newQueries(d Dialect) queries {
 		inboxInsertTuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inboxInsertTail:  ` ON CONFLICT (workspace, connection, dedup_key) DO NOTHING RETURNING id, workspace, connection, dedup_key`,
 	}
+}
+
+// returningID is the end of a single-row INSERT whose new id insertID
+// reads: RETURNING id, but nothing where the driver reports it
+// (Dialect.LastInsertID).
+func (d Dialect) returningID() string {
+	if d.LastInsertID {
+		return ""
+	}
+	return " RETURNING id"
 }

@@ -61,6 +61,10 @@ type Dialect struct {
 	// their generic plans are the ones wanted
 	// (TestDeliveryStatementsHaveIndexedGenericPlans).
 	RelaxedSetup string
+	// LastInsertID means the driver reports the id of the row a
+	// single-row INSERT wrote (SQLite's last_insert_rowid), so the hot
+	// single-row inserts leave out RETURNING id (see insertID).
+	LastInsertID bool
 	// VacuumTable, when not empty, is the statement (followed by a table
 	// name) that lets the database reuse the space of a table's deleted
 	// and updated rows (PostgreSQL: VACUUM, for when autovacuum is off or

@@ -95,10 +95,10 @@ func (t *tx) InsertInbound(ctx context.Context, key string, in *model.Inbound) e
 		return fmt.Errorf("inserting inbound %q: %w", key, err)
 	}
 	var id int64
-	err = t.tx.QueryRowContext(ctx, t.s.dialect.bind(`INSERT INTO inbound (workspace, connection, provider, lookup_key,
-		reference, provider_ref, status, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+	id, err = t.insertOne(ctx, t.s.dialect.bind(`INSERT INTO inbound (workspace, connection, provider, lookup_key,
+		reference, provider_ref, status, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+t.s.dialect.returningID()),
 		in.Workspace, in.Connection, in.Provider, key, in.Reference, in.ProviderRef, string(in.Status), doc,
-		micros(in.CreatedAt), micros(in.UpdatedAt)).Scan(&id)
+		micros(in.CreatedAt), micros(in.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("inserting inbound %q: %w", key, err)
 	}

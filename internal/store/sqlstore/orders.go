@@ -287,9 +287,9 @@ func (t *tx) InsertOrder(ctx context.Context, o *model.Order) error {
 	if err != nil {
 		return fmt.Errorf("inserting order %q: %w", o.Reference, err)
 	}
-	err = t.tx.QueryRowContext(ctx, t.s.dialect.bind(`INSERT INTO orders (workspace, connection, provider, reference, provider_ref, status, doc, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		o.Workspace, o.Connection, o.Provider, o.Reference, o.ProviderRef, string(o.Status), doc, micros(o.CreatedAt), micros(o.UpdatedAt)).Scan(&o.ID)
+	o.ID, err = t.insertOne(ctx, t.s.dialect.bind(`INSERT INTO orders (workspace, connection, provider, reference, provider_ref, status, doc, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`+t.s.dialect.returningID()),
+		o.Workspace, o.Connection, o.Provider, o.Reference, o.ProviderRef, string(o.Status), doc, micros(o.CreatedAt), micros(o.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("inserting order %q: %w", o.Reference, err)
 	}

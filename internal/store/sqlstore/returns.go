@@ -150,10 +150,10 @@ func (t *tx) InsertReturn(ctx context.Context, key string, r *model.Return) erro
 		return fmt.Errorf("inserting return %q: %w", key, err)
 	}
 	var id int64
-	err = t.tx.QueryRowContext(ctx, t.s.dialect.bind(`INSERT INTO returns (workspace, connection, provider, lookup_key,
-		reference, provider_ref, status, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+	id, err = t.insertOne(ctx, t.s.dialect.bind(`INSERT INTO returns (workspace, connection, provider, lookup_key,
+		reference, provider_ref, status, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+t.s.dialect.returningID()),
 		r.Workspace, r.Connection, r.Provider, key, r.Reference, r.ProviderRef, string(r.Status), doc,
-		micros(r.CreatedAt), micros(r.UpdatedAt)).Scan(&id)
+		micros(r.CreatedAt), micros(r.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("inserting return %q: %w", key, err)
 	}

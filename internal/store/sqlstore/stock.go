@@ -137,9 +137,9 @@ func (t *tx) InsertProduct(ctx context.Context, p *model.Product) error {
 	if err != nil {
 		return fmt.Errorf("inserting product %q: %w", p.SKU, err)
 	}
-	err = t.tx.QueryRowContext(ctx, t.s.dialect.bind(`INSERT INTO products (workspace, connection, provider, sku, doc, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		p.Workspace, p.Connection, p.Provider, p.SKU, doc, micros(p.CreatedAt), micros(p.UpdatedAt)).Scan(&p.ID)
+	p.ID, err = t.insertOne(ctx, t.s.dialect.bind(`INSERT INTO products (workspace, connection, provider, sku, doc, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`+t.s.dialect.returningID()),
+		p.Workspace, p.Connection, p.Provider, p.SKU, doc, micros(p.CreatedAt), micros(p.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("inserting product %q: %w", p.SKU, err)
 	}
@@ -192,9 +192,9 @@ func (t *tx) InsertStock(ctx context.Context, s *model.Stock) error {
 	if err != nil {
 		return fmt.Errorf("inserting stock of %q: %w", s.SKU, err)
 	}
-	err = t.tx.QueryRowContext(ctx, t.s.dialect.bind(`INSERT INTO stock (workspace, connection, provider, sku, warehouse, doc, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		s.Workspace, s.Connection, s.Provider, s.SKU, s.Warehouse, doc, micros(s.CreatedAt), micros(s.UpdatedAt)).Scan(&s.ID)
+	s.ID, err = t.insertOne(ctx, t.s.dialect.bind(`INSERT INTO stock (workspace, connection, provider, sku, warehouse, doc, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`+t.s.dialect.returningID()),
+		s.Workspace, s.Connection, s.Provider, s.SKU, s.Warehouse, doc, micros(s.CreatedAt), micros(s.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("inserting stock of %q: %w", s.SKU, err)
 	}
@@ -233,15 +233,14 @@ func (t *tx) InsertStockMutation(ctx context.Context, m *model.StockMutation, de
 	if err != nil {
 		return false, fmt.Errorf("inserting stock mutation %q: %w", dedupKey, err)
 	}
-	var id int64
-	err = t.tx.QueryRowContext(ctx, t.s.dialect.bind(`INSERT INTO stock_mutations (workspace, connection, provider, dedup_key, sku, occurred_at, doc, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace, connection, dedup_key) DO NOTHING RETURNING id`),
-		m.Workspace, m.Connection, m.Provider, dedupKey, m.SKU, micros(m.OccurredAt), doc, micros(m.CreatedAt)).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+	id, inserted, err := t.insertID(ctx, t.s.dialect.bind(`INSERT INTO stock_mutations (workspace, connection, provider, dedup_key, sku, occurred_at, doc, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace, connection, dedup_key) DO NOTHING`+t.s.dialect.returningID()),
+		m.Workspace, m.Connection, m.Provider, dedupKey, m.SKU, micros(m.OccurredAt), doc, micros(m.CreatedAt))
 	if err != nil {
 		return false, fmt.Errorf("inserting stock mutation %q: %w", dedupKey, err)
+	}
+	if !inserted {
+		return false, nil
 	}
 	m.ID = id
 	return true, nil

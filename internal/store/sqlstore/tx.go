@@ -134,6 +134,15 @@ func (t *tx) insertID(ctx context.Context, query string, args ...any) (id int64,
 	return id, err == nil, err
 }
 
+// insertOne is insertID for an INSERT that must write its row.
+func (t *tx) insertOne(ctx context.Context, query string, args ...any) (int64, error) {
+	id, inserted, err := t.insertID(ctx, query, args...)
+	if err == nil && !inserted {
+		err = errors.New("no row was written")
+	}
+	return id, err
+}
+
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -201,12 +210,9 @@ func (t *tx) InsertShipment(ctx context.Context, s *model.Shipment) error {
 	if err != nil {
 		return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
 	}
-	id, inserted, err := t.insertID(ctx, t.s.q.shipmentInsert,
+	id, err := t.insertOne(ctx, t.s.q.shipmentInsert,
 		s.Workspace, s.Connection, s.Provider, s.ProviderRef, refKey(s.Workspace, s.Connection, s.ProviderRef), string(s.Status), s.EventID, doc,
 		micros(s.CreatedAt), micros(s.UpdatedAt))
-	if err == nil && !inserted {
-		err = errors.New("no row was written")
-	}
 	if err != nil {
 		return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
 	}

@@ -43,15 +43,16 @@ func pipelineFor(t *testing.T, st store.Store, m *metrics.Metrics, conns map[str
 	return p
 }
 
-var appendSeq int
+// appendSeq numbers the appended messages of the (parallel) cases.
+var appendSeq atomic.Int64
 
 // appendTo commits one fake message to the inbox without applying it.
 func appendTo(t *testing.T, st store.Store, ws, conn, body string) int64 {
 	t.Helper()
-	appendSeq++
+	seq := appendSeq.Add(1)
 	id, _, err := st.AppendInbox(context.Background(), &model.InboxMessage{
 		Workspace: ws, Connection: conn, Provider: "fake", Source: model.SourceWebhook,
-		DedupKey: fmt.Sprintf("%s-%d", t.Name(), appendSeq), ContentType: "application/json", Body: []byte(body), ReceivedAt: time.Now(),
+		DedupKey: fmt.Sprintf("%s-%d", t.Name(), seq), ContentType: "application/json", Body: []byte(body), ReceivedAt: time.Now(),
 	})
 	require.NoError(t, err)
 	return id

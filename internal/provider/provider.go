@@ -82,7 +82,8 @@ type Connector interface {
 	// changes it states, of every kind (see model.Changes, which says how a
 	// kind is added). It must be a pure function of the message and the
 	// connection's settings: `shiphub reprocess` calls it again on old
-	// messages.
+	// messages, and the pipeline normalises a batch's messages side by
+	// side, so it is called concurrently.
 	Normalize(m *model.InboxMessage) (model.Changes, error)
 }
 

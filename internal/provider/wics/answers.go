@@ -169,6 +169,25 @@ func answeredStatus(code string) (model.OrderStatus, *model.ProviderStatus, int)
 	return model.OrderStatus(m.Status), ps, OrderStatusRank(m)
 }
 
+// answeredInboundStatus is answeredStatus for announcements: the inbound
+// status a command's answer states, with the provider status in the words
+// of WICS's Announcement status webhook ("90", "Geannuleerd"). An answer
+// that stated none lost the webhook's provider status when the webhook,
+// though received first, was applied after the answer: of two statements
+// of the same rank the newer wins, and the provider status goes with the
+// status (TestWICSCommandsEndToEnd saw the cancel's 90 never arrive).
+func answeredInboundStatus(code string) (model.InboundStatus, *model.ProviderStatus, int) {
+	m := LookupInboundStatus(code, "")
+	ps := &model.ProviderStatus{Code: code}
+	if m.Row != nil {
+		ps.Code = m.Row.Code
+		if len(m.Row.Descriptions) > 0 {
+			ps.Description = m.Row.Descriptions[0]
+		}
+	}
+	return model.InboundStatus(m.Status), ps, OrderStatusRank(m)
+}
+
 // commandChanges maps a decoded command answer.
 func commandChanges(r *CommandResult, at time.Time) (model.Changes, error) {
 	if len(r.Reference) > MaxKeyBytes || len(r.Number) > MaxKeyBytes {
@@ -217,9 +236,8 @@ func commandChanges(r *CommandResult, at time.Time) (model.Changes, error) {
 		}
 		return model.Changes{Products: []model.ProductUpdate{u}}, nil
 	case model.CommandInboundCreate:
-		m := LookupInboundStatus("00", "")
-		u := model.InboundUpdate{AsOf: at, Reference: r.Reference, ProviderRef: r.Number,
-			Status: model.InboundStatus(m.Status), StatusRank: OrderStatusRank(m)}
+		u := model.InboundUpdate{AsOf: at, Reference: r.Reference, ProviderRef: r.Number}
+		u.Status, u.ProviderStatus, u.StatusRank = answeredInboundStatus("00")
 		if a := r.Announcement; a != nil {
 			if d, err := time.Parse(time.DateOnly, string(a.PlannedDate)); err == nil {
 				u.ExpectedAt = &d
@@ -233,9 +251,9 @@ func commandChanges(r *CommandResult, at time.Time) (model.Changes, error) {
 	case model.CommandInboundCancel:
 		// 90 Geannuleerd, which ranks above every status an announcement
 		// had, as the Announcement status webhook that confirms it does.
-		m := LookupInboundStatus("90", "")
-		return model.Changes{Inbound: []model.InboundUpdate{{AsOf: at, Reference: r.Reference, ProviderRef: r.Number,
-			Status: model.InboundStatus(m.Status), StatusRank: OrderStatusRank(m)}}}, nil
+		u := model.InboundUpdate{AsOf: at, Reference: r.Reference, ProviderRef: r.Number}
+		u.Status, u.ProviderStatus, u.StatusRank = answeredInboundStatus("90")
+		return model.Changes{Inbound: []model.InboundUpdate{u}}, nil
 	}
 	return model.Changes{}, fmt.Errorf("%w: command kind %s", errNoMapping, r.Kind)
 }

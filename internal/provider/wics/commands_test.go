@@ -513,7 +513,7 @@ func TestSendInbound(t *testing.T) {
 			expected := 1.0
 			at := time.Date(2022, 8, 12, 0, 0, 0, 0, time.UTC)
 			require.Equal(t, []model.InboundUpdate{{AsOf: received, Reference: "PO150002", ProviderRef: "13295", Status: model.InboundAnnounced,
-				StatusRank: 1, ExpectedAt: &at, Lines: []model.InboundLineUpdate{{LineNumber: 1, SKU: "16082", Expected: &expected}}}}, ch.Inbound)
+				ProviderStatus: &model.ProviderStatus{Code: "00", Description: "Aangemaakt"}, StatusRank: 1, ExpectedAt: &at, Lines: []model.InboundLineUpdate{{LineNumber: 1, SKU: "16082", Expected: &expected}}}}, ch.Inbound)
 
 			cmd.Attempts = 2
 			_, err = c.SendCommand(context.Background(), envWith(nil, nil), cmd)
@@ -662,4 +662,38 @@ func newWCServerB(b *testing.B) *httptest.Server {
 	}))
 	b.Cleanup(srv.Close)
 	return srv
+}
+
+// TestInboundAnswersStateWhatTheWebhookStates: an announcement's create
+// and cancel answers state its status as WICS's Announcement status webhook
+// for the same code does, provider status included, so the two are one
+// statement and their order of arrival cannot change the outcome. (An
+// answer that stated no provider status, applied before a webhook received
+// earlier, left the announcement without one: the newer statement of the
+// same rank wins, and the provider status goes with the status.)
+func TestInboundAnswersStateWhatTheWebhookStates(t *testing.T) {
+	t.Parallel()
+	c := newConnector(t)
+	for _, tc := range []struct {
+		kind              model.CommandKind
+		code, description string
+	}{
+		{model.CommandInboundCreate, "00", "Aangemaakt"},
+		{model.CommandInboundCancel, "90", "Geannuleerd"},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			_, hook := accept(t, c, string(TopicAnnouncementStatus),
+				replace(t, example(t, TopicAnnouncementStatus), `"00"`, `"`+tc.code+`"`, `"Aangemaakt"`, `"`+tc.description+`"`))
+			answer, err := commandChanges(&CommandResult{Kind: tc.kind, Reference: "WT-2508-4", Number: "10344"}, received)
+			require.NoError(t, err)
+			require.Len(t, hook.Inbound, 1)
+			require.Len(t, answer.Inbound, 1)
+			h, a := hook.Inbound[0], answer.Inbound[0]
+			require.Equal(t, &model.ProviderStatus{Code: tc.code, Description: tc.description}, h.ProviderStatus)
+			require.Equal(t, h.Status, a.Status)
+			require.Equal(t, h.StatusRank, a.StatusRank)
+			require.Equal(t, h.ProviderStatus, a.ProviderStatus)
+		})
+	}
 }

@@ -156,17 +156,25 @@ func (c *Connector) NormalizeCommandAnswer(m *model.InboxMessage) (model.Changes
 // same status is the same statement. A code no row knows is kept as it is.
 func answeredStatus(code string) (model.OrderStatus, *model.ProviderStatus, int) {
 	m := LookupOrderStatus(code, "")
+	ps := webhookProviderStatus(code, m)
+	if m.Row != nil && m.Tolerated != "" {
+		ps.Description = strings.TrimSpace(code)
+	}
+	return model.OrderStatus(m.Status), ps, OrderStatusRank(m)
+}
+
+// webhookProviderStatus is the provider status of code as WICS's webhooks
+// state it: the row's code and its first description, or the code alone
+// when no row knows it.
+func webhookProviderStatus(code string, m StatusMatch) *model.ProviderStatus {
 	ps := &model.ProviderStatus{Code: code}
 	if m.Row != nil {
 		ps.Code = m.Row.Code
 		if len(m.Row.Descriptions) > 0 {
 			ps.Description = m.Row.Descriptions[0]
 		}
-		if m.Tolerated != "" {
-			ps.Description = strings.TrimSpace(code)
-		}
 	}
-	return model.OrderStatus(m.Status), ps, OrderStatusRank(m)
+	return ps
 }
 
 // answeredInboundStatus is answeredStatus for announcements: the inbound
@@ -178,14 +186,7 @@ func answeredStatus(code string) (model.OrderStatus, *model.ProviderStatus, int)
 // status (TestWICSCommandsEndToEnd saw the cancel's 90 never arrive).
 func answeredInboundStatus(code string) (model.InboundStatus, *model.ProviderStatus, int) {
 	m := LookupInboundStatus(code, "")
-	ps := &model.ProviderStatus{Code: code}
-	if m.Row != nil {
-		ps.Code = m.Row.Code
-		if len(m.Row.Descriptions) > 0 {
-			ps.Description = m.Row.Descriptions[0]
-		}
-	}
-	return model.InboundStatus(m.Status), ps, OrderStatusRank(m)
+	return model.InboundStatus(m.Status), webhookProviderStatus(code, m), OrderStatusRank(m)
 }
 
 // commandChanges maps a decoded command answer.

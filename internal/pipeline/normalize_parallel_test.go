@@ -20,34 +20,40 @@ import (
 	"github.com/shiphub/shiphub/internal/store/sqlite"
 )
 
-// rendezvous is the state of the "rendezvous" test provider, whose
-// Normalize waits (up to rendezvousWait) until a second call is in
+// rendezvous is the state of the "rendezvous" test provider's connectors,
+// whose Normalize waits (up to rendezvousWait) until a second call is in
 // Normalize beside it: a batch normalised one message after another waits
-// the whole time for every message and never sees two at once.
-var rendezvous struct {
+// the whole time for every message and never sees two at once. Each test
+// run sets a fresh one before it builds its connections, so a repeated run
+// (-count) starts unmet.
+type rendezvous struct {
 	inFlight, most atomic.Int64
 	once           sync.Once
 	met            chan struct{}
 }
 
+// nextRendezvous is what the provider's next connector waits on.
+var nextRendezvous atomic.Pointer[rendezvous]
+
 const rendezvousWait = 2 * time.Second
 
-type rendezvousConnector struct{}
+type rendezvousConnector struct{ r *rendezvous }
 
-func (rendezvousConnector) Normalize(m *model.InboxMessage) (model.Changes, error) {
-	n := rendezvous.inFlight.Add(1)
-	defer rendezvous.inFlight.Add(-1)
+func (c rendezvousConnector) Normalize(m *model.InboxMessage) (model.Changes, error) {
+	r := c.r
+	n := r.inFlight.Add(1)
+	defer r.inFlight.Add(-1)
 	for {
-		most := rendezvous.most.Load()
-		if n <= most || rendezvous.most.CompareAndSwap(most, n) {
+		most := r.most.Load()
+		if n <= most || r.most.CompareAndSwap(most, n) {
 			break
 		}
 	}
 	if n >= 2 {
-		rendezvous.once.Do(func() { close(rendezvous.met) })
+		r.once.Do(func() { close(r.met) })
 	}
 	select {
-	case <-rendezvous.met:
+	case <-r.met:
 	case <-time.After(rendezvousWait):
 	}
 	var w struct {
@@ -60,9 +66,8 @@ func (rendezvousConnector) Normalize(m *model.InboxMessage) (model.Changes, erro
 }
 
 func init() {
-	rendezvous.met = make(chan struct{})
 	provider.Register(provider.Info{Name: "rendezvous", New: func(provider.Connection) (provider.Connector, error) {
-		return rendezvousConnector{}, nil
+		return rendezvousConnector{r: nextRendezvous.Load()}, nil
 	}})
 }
 
@@ -72,6 +77,8 @@ func init() {
 func TestABatchIsNormalisedSideBySide(t *testing.T) {
 	t.Parallel()
 	st := sqlite.OpenTest(t)
+	meet := &rendezvous{met: make(chan struct{})}
+	nextRendezvous.Store(meet)
 	set, err := connections.Build(&config.Config{Workspaces: []config.Workspace{{ID: "acme",
 		Connections: []config.Connection{{ID: "meet", Provider: "rendezvous", Settings: map[string]any{}}}}}})
 	require.NoError(t, err)
@@ -88,7 +95,7 @@ func TestABatchIsNormalisedSideBySide(t *testing.T) {
 	applied, err := p.Drain(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, n, applied)
-	require.GreaterOrEqual(t, rendezvous.most.Load(), int64(2), "the most messages in Normalize at once")
+	require.GreaterOrEqual(t, meet.most.Load(), int64(2), "the most messages in Normalize at once")
 	require.Less(t, time.Since(start), rendezvousWait, "a message waited for a second one that never came")
 	for i := range n {
 		_, found := shipmentOf(t, st, "acme", fmt.Sprintf("R-%d", i))

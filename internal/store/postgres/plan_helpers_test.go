@@ -25,10 +25,16 @@ type statementLog = postgres.StatementLog
 // connections, and a separate connection to the same database for EXPLAIN.
 func planStore(t *testing.T, log *statementLog) (*postgres.Store, *pgx.Conn) {
 	t.Helper()
+	return planStoreOf(t, log, 4)
+}
+
+// planStoreOf is planStore with a pool of maxConns connections.
+func planStoreOf(t *testing.T, log *statementLog, maxConns int) (*postgres.Store, *pgx.Conn) {
+	t.Helper()
 	url := postgres.TestDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := postgres.New(ctx, postgres.Config{URL: url, MaxConns: 4, Secrets: secrets.NewRandomKeyring(), Tracer: log})
+	s, err := postgres.New(ctx, postgres.Config{URL: url, MaxConns: maxConns, Secrets: secrets.NewRandomKeyring(), Tracer: log})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	cfg, err := pgx.ParseConfig(url)

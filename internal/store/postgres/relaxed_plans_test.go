@@ -5,13 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shiphub/shiphub/internal/model"
-	"github.com/shiphub/shiphub/internal/secrets"
 	"github.com/shiphub/shiphub/internal/store"
-	"github.com/shiphub/shiphub/internal/store/postgres"
 )
 
 // TestClaimsAndRecordsArePlannedGenerically runs claim and record cycles
@@ -27,13 +24,7 @@ func TestClaimsAndRecordsArePlannedGenerically(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	url := postgres.TestDatabase(t)
-	s, err := postgres.New(ctx, postgres.Config{URL: url, MaxConns: 1, Secrets: secrets.NewRandomKeyring()})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	conn, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	s, conn := planStoreOf(t, &statementLog{}, 1)
 
 	e := &model.Endpoint{Workspace: "acme", URL: "https://acme.example/hooks", Events: []string{"*"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 	require.NoError(t, s.CreateEndpoint(ctx, e))

@@ -88,7 +88,7 @@ var _ store.Store = (*Store)(nil)
 // Dialect is SQLite's sqlstore dialect: plain ? placeholders, and no row or
 // processing locks, because the single writer connection already serialises
 // every write transaction.
-var Dialect = sqlstore.Dialect{Name: "sqlite", SingleWriter: true, NoIndex: "+", LastInsertID: true}
+var Dialect = sqlstore.Dialect{Name: "sqlite", SingleWriter: true, NoIndex: "+", LastInsertID: true, DetachInTx: true}
 
 // New opens (creating if needed) the database file, brings its schema up to
 // date and returns a store on it.

@@ -347,7 +347,7 @@ func (s *Store) ProcessWorkspaces(ctx context.Context, workspaces []string, limi
 		}
 	}
 
-	if _, err := sqlTx.ExecContext(ctx, s.q.inboxWake, micros(s.now())); err != nil {
+	if _, err := sqlTx.ExecContext(s.stmtCtx(ctx), s.q.inboxWake, micros(s.now())); err != nil {
 		return 0, fmt.Errorf("processing the inbox: waking deferred messages: %w", err)
 	}
 	query, args := s.q.inboxPending, []any{limit}
@@ -486,7 +486,7 @@ func (s *Store) markBatchProcessed(ctx context.Context, sqlTx *sql.Tx, msgs []*m
 			args = append(args, m.ID)
 		}
 		b.WriteString(")")
-		if _, err := sqlTx.ExecContext(ctx, s.dialect.bind(b.String()), args...); err != nil {
+		if _, err := sqlTx.ExecContext(s.stmtCtx(ctx), s.dialect.bind(b.String()), args...); err != nil {
 			return fmt.Errorf("processing the inbox: marking messages processed: %w", err)
 		}
 	}

@@ -61,6 +61,20 @@ type Dialect struct {
 	// their generic plans are the ones wanted
 	// (TestDeliveryStatementsHaveIndexedGenericPlans).
 	RelaxedSetup string
+	// DetachInTx means the hot path's statements inside a transaction get
+	// their context without its cancellation (Store.stmtCtx).
+	// mattn/go-sqlite3 starts a goroutine for every Exec whose context can
+	// be cancelled, to interrupt the statement should it end: in the
+	// end-to-end benchmark's apply phase, waking threads for those
+	// goroutines and starting and ending them was about a tenth of the
+	// hub's CPU, and the applying goroutine, which holds the one writer,
+	// waited for each handover. Nothing is lost inside a transaction:
+	// database/sql rolls it back when its context ends, as soon as the
+	// running statement returns, and every statement after that fails with
+	// sql.ErrTxDone. The hot path's statements take microseconds; long ones
+	// (retention's deletes, a rebuild's reset) keep their context, so a
+	// timeout still interrupts them.
+	DetachInTx bool
 	// LastInsertID means the driver reports the id of the row a
 	// single-row INSERT wrote (SQLite's last_insert_rowid), so the hot
 	// single-row inserts leave out RETURNING id (see insertID).
@@ -243,8 +257,19 @@ func (s *Store) prepared(query string) (*sql.Stmt, bool) {
 	return st, ok
 }
 
+// stmtCtx is the context for a short statement of the hot path inside a
+// transaction begun with ctx: ctx itself, or, where Dialect.DetachInTx says
+// so, ctx without its cancellation, which the transaction still obeys.
+func (s *Store) stmtCtx(ctx context.Context) context.Context {
+	if s.dialect.DetachInTx {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 // execTx runs query in wtx, prepared when it is one of the hot statements.
 func (s *Store) execTx(ctx context.Context, wtx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	ctx = s.stmtCtx(ctx)
 	if ps, ok := s.prepared(query); ok {
 		return wtx.StmtContext(ctx, ps).ExecContext(ctx, args...)
 	}

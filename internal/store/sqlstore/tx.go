@@ -145,6 +145,7 @@ func (t *tx) insertOne(ctx context.Context, query string, args ...any) (int64, e
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.s.stmtCtx(ctx)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -403,7 +404,7 @@ func (t *tx) flush(ctx context.Context) error {
 			args = append(args, id, string(sh.Status), sh.EventID, doc, micros(sh.UpdatedAt))
 		}
 		b.WriteString(`) UPDATE shipments SET status = v.status, status_event_id = v.status_event_id, doc = v.doc, updated_at = v.updated_at FROM v WHERE shipments.id = v.id`)
-		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
+		if _, err := t.tx.ExecContext(t.s.stmtCtx(ctx), t.s.dialect.bind(b.String()), args...); err != nil {
 			return fmt.Errorf("updating %d shipments: %w", len(part), err)
 		}
 	}
@@ -420,7 +421,7 @@ func (t *tx) flush(ctx context.Context) error {
 			args = append(args, r.workspace, r.value, r.shipmentID)
 		}
 		b.WriteString(` ON CONFLICT DO NOTHING`)
-		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(b.String()), args...); err != nil {
+		if _, err := t.tx.ExecContext(t.s.stmtCtx(ctx), t.s.dialect.bind(b.String()), args...); err != nil {
 			return fmt.Errorf("recording %d shipment references: %w", len(part), err)
 		}
 	}

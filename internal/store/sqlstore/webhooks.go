@@ -106,7 +106,7 @@ func (t *tx) queueDeliveries(ctx context.Context, feed []*model.FeedEvent) error
 			return nil
 		}
 		q := `INSERT INTO deliveries (workspace, endpoint_id, feed_id, event_type, subject, status, next_attempt_at, last_error, created_at, updated_at) VALUES ` + b.String()
-		if _, err := t.tx.ExecContext(ctx, t.s.dialect.bind(q), vals...); err != nil {
+		if _, err := t.tx.ExecContext(t.s.stmtCtx(ctx), t.s.dialect.bind(q), vals...); err != nil {
 			return fmt.Errorf("queueing %d deliveries: %w", n, err)
 		}
 		t.queued += n
@@ -1217,6 +1217,7 @@ func (s *Store) recordRows(ctx context.Context, wtx *sql.Tx, results []store.Att
 	if !ok1 || !ok2 || !ok3 {
 		return errors.New("recording delivery attempts: statements not prepared")
 	}
+	ctx = s.stmtCtx(ctx)
 	upd, ins, unp = wtx.StmtContext(ctx, upd), wtx.StmtContext(ctx, ins), wtx.StmtContext(ctx, unp)
 	for _, r := range results {
 		var delivered any

@@ -38,6 +38,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ProcessInboxHandsOutOldestFirstAndOnce", testProcessOrder},
 		{"ConcurrentProcessorsNeverShareAMessage", testConcurrentProcessors},
 		{"FailingApplyRollsBackItsWritesAndLeavesMessagesPending", testProcessRollback},
+		{"AnApplyWhoseContextEndsCommitsNothing", testProcessCancelled},
 		{"FailedMessageIsCountedAndNotHandedOutAgain", testProcessFailure},
 		{"ShipmentRoundTripsThroughTx", testShipmentRoundTrip},
 		{"EventsAreDeduplicatedAndListedInTimeOrder", testEvents},
@@ -477,6 +478,35 @@ func testProcessRollback(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, []int64{id}, again, "the message is handed out again")
+}
+
+// testProcessCancelled: an apply transaction whose context ends while fn
+// runs commits none of its writes, those made before the end included, even
+// where the store runs the hot path's statements without the context's
+// cancellation (Dialect.DetachInTx): the transaction itself obeys it.
+func testProcessCancelled(t *testing.T, s store.Store) {
+	id := appendAll(t, s, message("acme", "courier", "k"))[0]
+
+	c, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	_, err := s.ProcessInbox(c, 10, func(ctx context.Context, tx store.Tx, msgs []*model.InboxMessage) error {
+		require.Equal(t, []int64{id}, ids(msgs))
+		require.NoError(t, tx.InsertShipment(ctx, shipment("acme", "courier", "S1")))
+		require.NoError(t, tx.AppendFeed(ctx, &model.FeedEvent{Workspace: "acme", Type: model.EventShipmentCreated, SubjectID: 1, OccurredAt: base, Data: []byte(`{}`)}))
+		cancel()
+		// Whatever this write answers, the transaction must not commit.
+		_ = tx.InsertShipment(ctx, shipment("acme", "courier", "S2"))
+		return nil
+	})
+	require.Error(t, err, "an apply whose context ended does not succeed")
+
+	list, err := s.ListShipments(ctx(t), store.ShipmentFilter{Workspace: "acme"})
+	require.NoError(t, err)
+	require.Empty(t, list, "neither shipment is kept")
+	feed, err := s.ListFeed(ctx(t), "acme", 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, feed, "the feed entry is not kept")
+	require.Equal(t, []int64{id}, inboxClaim(t, s, 10), "the message is pending and handed out again")
 }
 
 func testProcessFailure(t *testing.T, s store.Store) {

@@ -200,6 +200,8 @@ type Worker struct {
 	slots slots
 	// nextRetry is the earliest retry this worker scheduled (unix micros; 0: none).
 	nextRetry atomic.Int64
+	// sendersStarted counts the sender goroutines started (see sender).
+	sendersStarted atomic.Int64
 
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -278,7 +280,7 @@ func (w *Worker) lease() time.Duration { return 2*w.cfg.Timeout + 5*time.Second 
 
 func (w *Worker) run(ctx context.Context) {
 	defer close(w.done)
-	d := &dispatcher{w: w, ctx: ctx, results: make(chan *sent, w.cfg.Concurrency)}
+	d := &dispatcher{w: w, ctx: ctx, results: make(chan *sent, w.cfg.Concurrency), idle: make(chan attempt), stopped: make(chan struct{})}
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
@@ -286,6 +288,8 @@ func (w *Worker) run(ctx context.Context) {
 	}()
 	defer func() {
 		d.senders.Wait()
+		close(d.stopped)
+		d.alive.Wait()
 		close(d.results)
 		<-recorded
 		w.alerts.Wait()

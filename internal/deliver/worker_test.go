@@ -616,3 +616,21 @@ func TestResultsAreRecordedInBatches(t *testing.T) {
 	h.waitStatus(t, model.DeliverySucceeded, 40)
 	require.Less(t, counted.calls.Load(), int64(20), "record transactions for 40 deliveries")
 }
+
+// TestSendersAreReused: one after another, the deliveries of one endpoint
+// that takes one at a time are sent by the sender goroutine that sent the
+// one before, not by a new goroutine each (whose stack grew again for every
+// request and signature).
+func TestSendersAreReused(t *testing.T) {
+	t.Parallel()
+	h := start(t, deliver.Config{AllowPrivateNetworks: true, Concurrency: 4, EndpointConcurrency: 1})
+	rc := newReceiver(t, nil)
+	h.endpoint(t, rc.URL)
+	var events [][2]any
+	for range 30 {
+		events = append(events, [2]any{model.EventShipmentCreated, 1})
+	}
+	h.emit(t, events...)
+	h.waitStatus(t, model.DeliverySucceeded, 30)
+	require.Less(t, h.worker.SendersStarted(), int64(10), "sender goroutines started for 30 deliveries sent one at a time")
+}

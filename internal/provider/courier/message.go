@@ -166,6 +166,14 @@ func checked(m *Message, err error) (*Message, error) {
 
 // decodeJSONFields reads the fields of a JSON body without validating them.
 func decodeJSONFields(body []byte) (*Message, error) {
+	if m, ok := decodeJSONFast(body); ok {
+		return m, nil
+	}
+	return decodeJSONSlow(body)
+}
+
+// decodeJSONSlow is decodeJSONFields with encoding/json, for every body.
+func decodeJSONSlow(body []byte) (*Message, error) {
 	var w wireMessage
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("%w: decoding courier JSON: %s", provider.ErrBadInput, jsonReason(err))

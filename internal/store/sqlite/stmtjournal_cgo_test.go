@@ -21,6 +21,16 @@ func TestStatementJournalSpillIsConfigured(t *testing.T) {
 	}
 }
 
+// TestMemoryStatisticsAreOff fails, as TestStatementJournalSpillIsConfigured
+// does, when SQLite was initialised before this package's variables: its
+// allocations then keep taking a global mutex.
+func TestMemoryStatisticsAreOff(t *testing.T) {
+	t.Parallel()
+	if !memStatusOff {
+		t.Fatal("SQLite refused SQLITE_CONFIG_MEMSTATUS: it was initialised before the store package")
+	}
+}
+
 // TestAStatementJournalLargerThanTheSpillSizeGoesToDisk: a statement whose
 // journal outgrows stmtJournalSpill (an UPDATE of every row, with a unique
 // index, inside a transaction, as a rebuild's reset is) moves it to a

@@ -124,6 +124,10 @@ type Options struct {
 	Reader *sql.DB
 	// MaxBatch caps how many appends one commit carries; default 256.
 	MaxBatch int
+	// CommitLinger is the longest a group commit waits for more appends
+	// when it holds fewer than recent commits did (see commitLoop);
+	// default 500µs, negative: never wait.
+	CommitLinger time.Duration
 	// CommitTimeout bounds one group commit; default 30s. It does not come
 	// from any one caller's context, because a commit serves many callers.
 	CommitTimeout time.Duration
@@ -145,6 +149,7 @@ type Store struct {
 	reader        *sql.DB
 	maxBatch      int
 	commitTimeout time.Duration
+	commitLinger  time.Duration
 	now           func() time.Time
 	q             queries
 	secrets       *secrets.Keyring
@@ -191,6 +196,9 @@ func New(opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
 	}
+	if opts.CommitLinger == 0 {
+		opts.CommitLinger = 500 * time.Microsecond
+	}
 	if opts.CommitTimeout <= 0 {
 		opts.CommitTimeout = 30 * time.Second
 	}
@@ -203,6 +211,7 @@ func New(opts Options) (*Store, error) {
 		reader:        opts.Reader,
 		maxBatch:      opts.MaxBatch,
 		commitTimeout: opts.CommitTimeout,
+		commitLinger:  opts.CommitLinger,
 		now:           opts.Now,
 		secrets:       opts.Secrets,
 		reqs:          make(chan *appendReq, opts.MaxBatch*4),
@@ -229,7 +238,7 @@ func New(opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	go s.commitLoop()
+	go s.commitLoop(s.commitBatch)
 	return s, nil
 }
 

@@ -31,6 +31,19 @@ func TestMemoryStatisticsAreOff(t *testing.T) {
 	}
 }
 
+// TestTheCHeapKeepsFreedMemory: glibc took the trim and mmap thresholds
+// (malloc_cgo.go), so a statement journal's memory is not handed back to
+// the kernel and faulted in again by the next statement.
+func TestTheCHeapKeepsFreedMemory(t *testing.T) {
+	t.Parallel()
+	switch mallocKeepsFreedMemory {
+	case -1:
+		t.Skip("the C library is not glibc")
+	case 0:
+		t.Fatal("glibc refused M_TRIM_THRESHOLD or M_MMAP_THRESHOLD")
+	}
+}
+
 // TestAStatementJournalLargerThanTheSpillSizeGoesToDisk: a statement whose
 // journal outgrows stmtJournalSpill (an UPDATE of every row, with a unique
 // index, inside a transaction, as a rebuild's reset is) moves it to a

@@ -192,7 +192,7 @@ func (c *Config) Validate() error {
 // Worker sends due deliveries. Several workers (one per hub instance) may
 // share a database: claims never overlap.
 type Worker struct {
-	cfg    Config
+	cfg Config
 	// transport sends the attempts. They go to it directly, not through an
 	// http.Client: redirects are not followed (a 3xx is a failed attempt,
 	// so a public endpoint cannot bounce the hub to a private one), and the
@@ -200,7 +200,7 @@ type Worker struct {
 	// have followed (http.Header.Clone, 2 % of the hub's allocations in the
 	// end-to-end benchmark).
 	transport *http.Transport
-	log    *slog.Logger
+	log       *slog.Logger
 
 	wake  chan struct{}
 	slots slots
@@ -236,9 +236,9 @@ func New(cfg Config) (*Worker, error) {
 	return &Worker{
 		cfg:       cfg,
 		transport: transport,
-		log:   cfg.Logger,
-		wake:  make(chan struct{}, 1),
-		slots: slots{endpoints: map[int64]*endpointLoad{}},
+		log:       cfg.Logger,
+		wake:      make(chan struct{}, 1),
+		slots:     slots{endpoints: map[int64]*endpointLoad{}},
 	}, nil
 }
 

@@ -23,10 +23,11 @@ import "C"
 // freed when the statement ends. glibc gave that memory back to the kernel
 // as soon as more than 128 KiB was free at the top of a heap
 // (M_TRIM_THRESHOLD), with madvise, so the next statement took page faults
-// and zeroed pages to get it again: BenchmarkInsertShipments made 78,000
-// page faults for 10,000 shipments, 9,700 with the freed memory kept, and
-// took 0.73-0.85x the CPU a shipment. The C heap keeps up to mallocTrim
-// free before it trims; the Go heap is not the C library's and is not
+// and zeroed pages to get it again: a run of BenchmarkInsertShipments
+// (10,000 shipments) took 11,000-78,000 page faults, 8,000-9,700 with the
+// freed memory kept, and 0.84-0.94x the CPU (three alternated pairs, perf
+// stat's task clock). The C heap keeps up to mallocTrim free before it
+// trims; the Go heap is not the C library's and is not
 // affected. M_MMAP_THRESHOLD is set too, because setting the trim threshold
 // turns off glibc's adjusting of it: blocks from mallocMmap up are mapped
 // and unmapped on their own, as before for the large ones.

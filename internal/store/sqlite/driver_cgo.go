@@ -39,7 +39,7 @@ func init() {
 // it acknowledged the end-to-end benchmark's messages, 6 % while it applied
 // them. A cached statement costs a few KiB; the reader connections keep
 // their own.
-const stmtCacheSize = 256
+const stmtCacheSize = 128
 
 // dsn builds mattn/go-sqlite3's connection string. The writer begins its
 // transactions IMMEDIATE, so it takes the write lock up front rather than

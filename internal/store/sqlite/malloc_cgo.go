@@ -32,7 +32,7 @@ import "C"
 // turns off glibc's adjusting of it: blocks from mallocMmap up are mapped
 // and unmapped on their own, as before for the large ones.
 const (
-	mallocTrim = 32 << 20
+	mallocTrim = 4 << 20
 	mallocMmap = 1 << 20
 )
 

@@ -67,7 +67,7 @@ func (o *OutageLog) Failed(log *slog.Logger, err error) {
 }
 
 // Succeeded ends an outage, if there was one, with a line saying so.
-func (o *OutageLog) Succeeded(log *slog.Logger) {
+func (o *OutageLog) Succeeded(log func() *slog.Logger) {
 	if !o.failing.Load() {
 		return
 	}
@@ -77,6 +77,6 @@ func (o *OutageLog) Succeeded(log *slog.Logger) {
 		return
 	}
 	o.failing.Store(false)
-	log.Info("committing inbound messages works again", "refused", o.total, "failed_for", o.now().Sub(o.since).Round(time.Millisecond).String())
+	log().Info("committing inbound messages works again", "refused", o.total, "failed_for", o.now().Sub(o.since).Round(time.Millisecond).String())
 	o.total, o.refused = 0, 0
 }

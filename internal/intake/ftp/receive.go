@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -52,7 +53,7 @@ func (s *Server) receive(acct *account, name, staged string) error {
 		}
 		return errUnavailable
 	}
-	s.outage.Succeeded(log)
+	s.outage.Succeeded(func() *slog.Logger { return log })
 	if dup {
 		s.count(acct.Provider, "duplicate")
 		log.Debug("FTP file is a duplicate", "message_id", id)

@@ -135,7 +135,7 @@ func (s *Store) commitLoop(commit func([]*appendReq)) {
 			} else {
 				linger.Reset(s.commitLinger)
 			}
-			closed = s.drainUntil(&batch, want, linger.C)
+			s.drainUntil(&batch, want, linger.C)
 			linger.Stop()
 		}
 		recent[next] = len(batch)
@@ -163,20 +163,22 @@ func (s *Store) drain(batch *[]*appendReq) bool {
 }
 
 // drainUntil adds appends to batch as they come until it holds want of
-// them (or maxBatch) or deadline fires; it reports whether reqs was closed.
-func (s *Store) drainUntil(batch *[]*appendReq, want int, deadline <-chan time.Time) bool {
+// them (or maxBatch) or deadline fires, then those queued by then. A closed
+// reqs ends it too: commitLoop's range then ends after this batch.
+func (s *Store) drainUntil(batch *[]*appendReq, want int, deadline <-chan time.Time) {
 	for len(*batch) < min(want, s.maxBatch) {
 		select {
 		case r, ok := <-s.reqs:
 			if !ok {
-				return true
+				return
 			}
 			*batch = append(*batch, r)
 		case <-deadline:
-			return false
+			s.drain(batch)
+			return
 		}
 	}
-	return s.drain(batch)
+	s.drain(batch)
 }
 
 // commitBatch inserts a batch in one transaction and answers its callers.

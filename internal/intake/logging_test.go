@@ -10,10 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/shiphub/shiphub/internal/config"
-	"github.com/shiphub/shiphub/internal/connections"
 	"github.com/shiphub/shiphub/internal/intake"
-	"github.com/shiphub/shiphub/internal/provider/registry"
 )
 
 // derivingHandler counts the loggers made from it with attributes.
@@ -37,9 +34,7 @@ func (h derivingHandler) Handle(ctx context.Context, r slog.Record) error {
 // them.
 func TestAcceptedRequestsMakeNoLogger(t *testing.T) {
 	t.Parallel()
-	registry.RegisterAll()
-	conns, err := connections.Build(&config.Config{Workspaces: []config.Workspace{{ID: "acme", Connections: []config.Connection{{ID: "open", Provider: "courier"}}}}})
-	require.NoError(t, err)
+	conns := openCourier(t)
 	var (
 		sink    lockedLog
 		derived atomic.Int64

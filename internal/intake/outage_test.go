@@ -47,6 +47,16 @@ func (l *lockedLog) records(t *testing.T) []map[string]any {
 	return out
 }
 
+// openCourier is workspace acme with one courier connection, "open", that
+// takes requests without credentials.
+func openCourier(t *testing.T) *connections.Set {
+	t.Helper()
+	registry.RegisterAll()
+	conns, err := connections.Build(&config.Config{Workspaces: []config.Workspace{{ID: "acme", Connections: []config.Connection{{ID: "open", Provider: "courier"}}}}})
+	require.NoError(t, err)
+	return conns
+}
+
 // TestAnOutageIsLoggedOncePerIntervalNotOncePerMessage: while the inbox
 // fails, every message is refused with 503, but the log gets the first
 // failure, then one line per interval with how many were refused, and one
@@ -54,9 +64,7 @@ func (l *lockedLog) records(t *testing.T) []map[string]any {
 // bury the log (or fill the full disk it is about).
 func TestAnOutageIsLoggedOncePerIntervalNotOncePerMessage(t *testing.T) {
 	t.Parallel()
-	registry.RegisterAll()
-	conns, err := connections.Build(&config.Config{Workspaces: []config.Workspace{{ID: "acme", Connections: []config.Connection{{ID: "open", Provider: "courier"}}}}})
-	require.NoError(t, err)
+	conns := openCourier(t)
 	var (
 		sink  lockedLog
 		clock = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)

@@ -460,12 +460,7 @@ func testProcessRollback(t *testing.T, s store.Store) {
 	})
 	require.ErrorIs(t, err, errApply)
 
-	list, err := s.ListShipments(ctx(t), store.ShipmentFilter{Workspace: "acme"})
-	require.NoError(t, err)
-	require.Empty(t, list, "the shipment fn inserted is rolled back")
-	feed, err := s.ListFeed(ctx(t), "acme", 0, 10)
-	require.NoError(t, err)
-	require.Empty(t, feed, "the feed entry fn appended is rolled back")
+	requireNoShipmentsOrFeed(t, s, "acme")
 	st, err := s.InboxStats(ctx(t))
 	require.NoError(t, err)
 	require.EqualValues(t, 1, st.Pending, "the message stays pending")
@@ -478,6 +473,18 @@ func testProcessRollback(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, []int64{id}, again, "the message is handed out again")
+}
+
+// requireNoShipmentsOrFeed fails when workspace has a shipment or a feed
+// entry: what a rolled-back apply wrote must be gone.
+func requireNoShipmentsOrFeed(t *testing.T, s store.Store, workspace string) {
+	t.Helper()
+	list, err := s.ListShipments(ctx(t), store.ShipmentFilter{Workspace: workspace})
+	require.NoError(t, err)
+	require.Empty(t, list, "no shipment is kept")
+	feed, err := s.ListFeed(ctx(t), workspace, 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, feed, "no feed entry is kept")
 }
 
 // testProcessCancelled: an apply transaction whose context ends while fn
@@ -500,12 +507,7 @@ func testProcessCancelled(t *testing.T, s store.Store) {
 	})
 	require.Error(t, err, "an apply whose context ended does not succeed")
 
-	list, err := s.ListShipments(ctx(t), store.ShipmentFilter{Workspace: "acme"})
-	require.NoError(t, err)
-	require.Empty(t, list, "neither shipment is kept")
-	feed, err := s.ListFeed(ctx(t), "acme", 0, 10)
-	require.NoError(t, err)
-	require.Empty(t, feed, "the feed entry is not kept")
+	requireNoShipmentsOrFeed(t, s, "acme")
 	require.Equal(t, []int64{id}, inboxClaim(t, s, 10), "the message is pending and handed out again")
 }
 

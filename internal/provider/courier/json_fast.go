@@ -145,7 +145,8 @@ const (
 	fieldPictures
 )
 
-// jsonFieldNames are the lower-case JSON names, by field.
+// jsonFieldNames are the lower-case JSON names, by field; the scalars come
+// before the lists (jsonScalarFields).
 var jsonFieldNames = [...]string{
 	fieldOrder: "order", fieldBarcode: "barcode", fieldContainer: "container", fieldStatus: "status",
 	fieldStatusTime: "statustime", fieldStatusCode: "statuscode", fieldStatusNL: "statusnl",

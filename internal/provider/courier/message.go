@@ -252,12 +252,14 @@ func noFieldTwice(body []byte) bool {
 }
 
 // jsonScalarFields are the single-valued fields of the JSON message, lower
-// case.
-var jsonScalarFields = map[string]struct{}{
-	"order": {}, "barcode": {}, "container": {}, "status": {}, "statustime": {}, "statuscode": {},
-	"statusnl": {}, "statusen": {}, "statusfr": {}, "referentie": {}, "comment": {},
-	"oldlead": {}, "newlead": {}, "verifier": {},
-}
+// case: jsonFieldNames before the lists.
+var jsonScalarFields = func() map[string]struct{} {
+	m := make(map[string]struct{}, fieldSignatures)
+	for _, name := range jsonFieldNames[:fieldSignatures] {
+		m[name] = struct{}{}
+	}
+	return m
+}()
 
 // jsonReason renders a JSON error without Go type names.
 func jsonReason(err error) string {

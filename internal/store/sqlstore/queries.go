@@ -26,6 +26,7 @@ type queries struct {
 	shipmentsByRefValue string
 	shipmentGet         string
 	shipmentInsert      string
+	shipmentInsertID    string
 	shipmentUpdate      string
 	eventInsert         string
 	eventsOf            string
@@ -79,6 +80,10 @@ func newQueries(d Dialect) queries {
 		shipmentGet: b(`SELECT ` + shipmentColumns + ` FROM shipments WHERE id = ? AND workspace = ?`),
 		shipmentInsert: b(`INSERT INTO shipments (workspace, connection, provider, provider_ref, ref_key, status, status_event_id, doc, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` + d.returningID()),
+		// shipmentInsertID inserts a shipment whose id the transaction chose
+		// (Dialect.LastID).
+		shipmentInsertID: b(`INSERT INTO shipments (id, workspace, connection, provider, provider_ref, ref_key, status, status_event_id, doc, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		shipmentUpdate: b(`UPDATE shipments SET status = ?, status_event_id = ?, doc = ?, updated_at = ? WHERE id = ? AND workspace = ?`),
 		eventInsert: b(`INSERT INTO events (shipment_id, dedup_key, occurred_at, doc, status) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (shipment_id, dedup_key) DO NOTHING` + d.returningID()),

@@ -109,6 +109,18 @@ type Dialect struct {
 	// identity column id of the table named $1, and OverrideIDs what
 	// follows the column list of an INSERT that states such ids.
 	NextIDs, OverrideIDs string
+	// LastID, where Prefetch is off, is a query returning the last id the
+	// table named by its one parameter has handed out (SQLite: the
+	// table's sqlite_sequence row; AUTOINCREMENT never hands one out
+	// twice). The transaction, which holds the only write lock, then
+	// numbers its new shipments itself and inserts them at flush as they
+	// stand (flushShipmentInserts). A new shipment changes right after its
+	// insert (its first event gives it its status), so this writes its row
+	// and its indexes once where an insert and an update wrote them twice.
+	// DeferForeignKeys is run first, so that the rows which refer to such
+	// a shipment (its events, its order link) may be written before it;
+	// the commit checks them.
+	LastID, DeferForeignKeys string
 }
 
 // Options builds a Store.
@@ -247,9 +259,13 @@ func New(opts Options) (*Store, error) {
 // one connection, which a transaction holds.
 func (s *Store) prepareHot(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{s.q.shipmentByRef, s.q.shipmentInsert, s.q.shipmentUpdate, s.q.eventInsert, s.q.markProcessed,
+	hot := []string{s.q.shipmentByRef, s.q.shipmentInsert, s.q.shipmentUpdate, s.q.eventInsert, s.q.markProcessed,
 		s.claimSQL(), s.parkSQL(false), s.parkSQL(true), recordAttemptSQL, logAttemptSQL, unparkOneSQL,
-		s.claimEndpointVersionsSQL(), s.claimEndpointsSQL(), s.claimFeedSQL(), s.endpointsRecoveredSQL(), anyRetryingSQL, anyParkedSQL} {
+		s.claimEndpointVersionsSQL(), s.claimEndpointsSQL(), s.claimFeedSQL(), s.endpointsRecoveredSQL(), anyRetryingSQL, anyParkedSQL}
+	if s.dialect.LastID != "" {
+		hot = append(hot, s.q.shipmentInsertID, s.dialect.LastID)
+	}
+	for _, q := range hot {
 		st, err := s.writer.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("preparing %q: %w", q, err)

@@ -75,6 +75,9 @@ type tx struct {
 	newShips     []*model.Shipment
 	links        map[int64]linkRow
 	linkOrder    []int64
+	// lastShipID is the last shipment id this transaction handed out
+	// with Dialect.LastID (0: none yet, so it asks the database first).
+	lastShipID int64
 }
 
 type refRow struct {
@@ -205,8 +208,8 @@ func (t *tx) InsertShipment(ctx context.Context, s *model.Shipment) error {
 	if s.UpdatedAt.IsZero() {
 		s.UpdatedAt = now
 	}
-	if t.insertShipmentBehind(s) {
-		return nil
+	if behind, err := t.insertShipmentBehind(ctx, s); err != nil || behind {
+		return err
 	}
 	doc, err := shipmentDoc(s)
 	if err != nil {

@@ -508,7 +508,16 @@ func testProcessCancelled(t *testing.T, s store.Store) {
 	require.Error(t, err, "an apply whose context ended does not succeed")
 
 	requireNoShipmentsOrFeed(t, s, "acme")
-	require.Equal(t, []int64{id}, inboxClaim(t, s, 10), "the message is pending and handed out again")
+	// The ended transaction's rollback may still be on its way (database/sql
+	// rolls back from its own goroutine); until then PostgreSQL's processing
+	// lock is held and a claim hands out nothing.
+	var again []int64
+	require.Eventually(t, func() bool {
+		got, claimErr := inboxClaimIDs(ctx(t), s, 10)
+		again = got
+		return claimErr == nil && len(got) > 0
+	}, 10*time.Second, 10*time.Millisecond, "the message is pending and handed out again")
+	require.Equal(t, []int64{id}, again, "the message is pending and handed out again")
 }
 
 func testProcessFailure(t *testing.T, s store.Store) {

@@ -29,3 +29,7 @@ func BenchmarkDeliveryCycle(b *testing.B) {
 func BenchmarkInsertShipments(b *testing.B) {
 	storetest.BenchmarkInsertShipments(b, sqlite.OpenTest(b))
 }
+
+func BenchmarkApplyNewShipments(b *testing.B) {
+	storetest.BenchmarkApplyNewShipments(b, sqlite.OpenTest(b))
+}

@@ -93,10 +93,10 @@ func newShipment(ctx context.Context, tx store.Tx, ref string) (*model.Shipment,
 }
 
 // TestANewShipmentIsWrittenOnce: a shipment inserted and changed in one
-// apply transaction is inserted at its end as it stands, with the id the
-// transaction gave it, not inserted and updated (Dialect.LastID); its
-// events and order link, written before its row, are kept; ids are never
-// handed out twice, a deleted shipment's neither.
+// apply transaction is inserted once, as it stands, with the id the
+// transaction gave it, not inserted and then updated (Dialect.LastID); its
+// event and order link are kept; ids are never handed out twice, a
+// deleted shipment's neither.
 func TestANewShipmentIsWrittenOnce(t *testing.T) {
 	t.Parallel()
 	s, db, writes := openLogged(t)
@@ -140,10 +140,82 @@ func TestANewShipmentIsWrittenOnce(t *testing.T) {
 	require.Equal(t, []string{"insert 1 in_transit", "insert 2 in_transit", "insert 3 in_transit"}, writes())
 }
 
-// TestForeignKeysAreStillChecked: deferred to the commit, the foreign keys
-// of a transaction that numbered shipments still hold: an event of a
-// shipment that does not exist fails the commit, and nothing it wrote is
-// kept.
+// TestNumberedEventsAreUniqueAndDeduplicated: once a transaction numbers
+// events, those of stored shipments take its numbers too, and an event's
+// dedup key holds whether its shipment's row is still to be inserted or
+// was inserted earlier in the transaction (a link writes it).
+func TestNumberedEventsAreUniqueAndDeduplicated(t *testing.T) {
+	t.Parallel()
+	s, _, _ := openLogged(t)
+	ctx := context.Background()
+	var stored *model.Shipment
+	require.NoError(t, applyNew(t, s, "m1", func(ctx context.Context, tx store.Tx) error {
+		var err error
+		stored, err = newShipment(ctx, tx, "S1")
+		return err
+	}))
+	at := time.Unix(1_700_000_000, 0).UTC()
+	ev := func(key string, minutes int) *model.Event {
+		return &model.Event{DedupKey: key, OccurredAt: at.Add(time.Duration(minutes) * time.Minute), Status: model.StatusInTransit}
+	}
+	var fresh *model.Shipment
+	var ids []int64
+	require.NoError(t, applyNew(t, s, "m2", func(ctx context.Context, tx store.Tx) error {
+		fresh = &model.Shipment{Workspace: "acme", Connection: "courier", Provider: "courier", ProviderRef: "S2",
+			StatusPosition: model.StatusPosition{Status: model.StatusPending}}
+		require.NoError(t, tx.InsertShipment(ctx, fresh))
+		for _, c := range []struct {
+			shipment int64
+			event    *model.Event
+			inserted bool
+		}{
+			{fresh.ID, ev("a", 1), true},
+			{fresh.ID, ev("a", 1), false},  // a duplicate of an event still to be inserted
+			{stored.ID, ev("b", 2), true},  // a stored shipment's event, numbered too
+			{stored.ID, ev("b", 2), false}, // and its duplicate
+		} {
+			inserted, err := tx.InsertEvent(ctx, c.shipment, c.event)
+			require.NoError(t, err)
+			require.Equal(t, c.inserted, inserted, "event %q of shipment %d", c.event.DedupKey, c.shipment)
+			if inserted {
+				ids = append(ids, c.event.ID)
+			}
+		}
+		require.NoError(t, tx.LinkShipment(ctx, "acme", "courier", fresh.ID, "ORDER-S2")) // inserts the shipment and its event
+		dup, err := tx.InsertEvent(ctx, fresh.ID, ev("a", 1))
+		require.NoError(t, err)
+		require.False(t, dup, "a duplicate of an event inserted earlier in the transaction")
+		e := ev("c", 3)
+		inserted, err := tx.InsertEvent(ctx, fresh.ID, e)
+		require.NoError(t, err)
+		require.True(t, inserted)
+		ids = append(ids, e.ID)
+		return nil
+	}))
+	require.Len(t, ids, 3)
+	require.True(t, stored.EventID < ids[0] && ids[0] < ids[1] && ids[1] < ids[2], "new events take new ids, ascending: %d, then %v", stored.EventID, ids)
+
+	got, err := s.GetShipment(ctx, "acme", fresh.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"a", "c"}, dedupKeys(got.Events))
+	require.Equal(t, []int64{ids[0], ids[2]}, []int64{got.Events[0].ID, got.Events[1].ID})
+	got, err = s.GetShipment(ctx, "acme", stored.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"S1-1", "b"}, dedupKeys(got.Events))
+	require.Equal(t, ids[1], got.Events[1].ID)
+}
+
+func dedupKeys(events []model.Event) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = e.DedupKey
+	}
+	return out
+}
+
+// TestForeignKeysAreStillChecked: a transaction that numbers shipments
+// still has its foreign keys checked: an event of a shipment that does not
+// exist fails, and nothing the transaction wrote is kept.
 func TestForeignKeysAreStillChecked(t *testing.T) {
 	t.Parallel()
 	s, _, writes := openLogged(t)

@@ -89,8 +89,7 @@ var _ store.Store = (*Store)(nil)
 // processing locks, because the single writer connection already serialises
 // every write transaction.
 var Dialect = sqlstore.Dialect{Name: "sqlite", SingleWriter: true, NoIndex: "+", LastInsertID: true, DetachInTx: true,
-	LastID:           `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0)`,
-	DeferForeignKeys: `PRAGMA defer_foreign_keys = ON`}
+	LastID: `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0)`}
 
 // New opens (creating if needed) the database file, brings its schema up to
 // date and returns a store on it.

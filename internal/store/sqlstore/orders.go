@@ -336,6 +336,13 @@ func (t *tx) LinkShipment(ctx context.Context, workspace, connection string, shi
 		t.linkBehind(linkRow{shipmentID: shipmentID, workspace: workspace, connection: connection, orderReference: orderReference})
 		return nil
 	}
+	if t.pendingShips[shipmentID] != nil {
+		// A numbered shipment (numbered.go): the link's foreign key needs
+		// its row.
+		if err := t.flushShipmentInserts(ctx); err != nil {
+			return fmt.Errorf("linking shipment %d to order %q: %w", shipmentID, orderReference, err)
+		}
+	}
 	var err error
 	if orderReference == "" {
 		_, err = t.tx.ExecContext(ctx, t.s.dialect.bind(`DELETE FROM order_shipments WHERE shipment_id = ?`), shipmentID)

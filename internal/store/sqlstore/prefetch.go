@@ -445,15 +445,16 @@ func (t *tx) linkBehind(l linkRow) {
 }
 
 // insertShipmentBehind gives a new shipment an id, allocated by Prefetch
-// or numbered here (Dialect.LastID), and leaves its insert to
-// flushPending; false means it has no id, and it is inserted at once.
+// or numbered by the transaction (Dialect.LastID, numbered.go), and leaves
+// its insert to flushPending; false means it has no id, and it is inserted
+// at once.
 func (t *tx) insertShipmentBehind(ctx context.Context, s *model.Shipment) (bool, error) {
 	switch {
 	case t.behind && len(t.shipIDs) > 0:
 		s.ID = t.shipIDs[0]
 		t.shipIDs = t.shipIDs[1:]
 	case !t.behind && t.s.dialect.LastID != "":
-		id, err := t.nextShipmentID(ctx)
+		id, err := t.nextID(ctx, "shipments", &t.lastShipID)
 		if err != nil {
 			return false, fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
 		}
@@ -468,27 +469,6 @@ func (t *tx) insertShipmentBehind(ctx context.Context, s *model.Shipment) (bool,
 	t.newShips = append(t.newShips, s)
 	t.inserted(s)
 	return true, nil
-}
-
-// nextShipmentID numbers a new shipment after the last id the shipments
-// table handed out (Dialect.LastID). The first call of a transaction asks
-// the database, and defers its foreign keys: the shipment's events and
-// order link are written before its row.
-func (t *tx) nextShipmentID(ctx context.Context) (int64, error) {
-	if t.lastShipID == 0 {
-		if t.s.dialect.DeferForeignKeys != "" {
-			if _, err := t.exec(ctx, t.s.dialect.DeferForeignKeys); err != nil {
-				return 0, fmt.Errorf("deferring foreign keys: %w", err)
-			}
-		}
-		var last int64
-		if err := t.queryRow(ctx, t.s.dialect.LastID, "shipments").Scan(&last); err != nil {
-			return 0, fmt.Errorf("reading the last shipment id: %w", err)
-		}
-		t.lastShipID = last
-	}
-	t.lastShipID++
-	return t.lastShipID, nil
 }
 
 // flushPending writes the shipments and order links written behind, for a
@@ -508,7 +488,7 @@ func (t *tx) flushShipmentInserts(ctx context.Context) error {
 		return nil
 	}
 	if !t.behind {
-		return t.insertNumberedShipments(ctx)
+		return t.insertNumbered(ctx)
 	}
 	n := len(t.newShips)
 	ids, eventIDs, created, updated := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
@@ -527,26 +507,6 @@ func (t *tx) flushShipmentInserts(ctx context.Context) error {
 		t.s.dialect.OverrideIDs+` SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[])`,
 		ids, wss, conns, provs, refs, keys, statuses, eventIDs, docs, created, updated); err != nil {
 		return fmt.Errorf("inserting %d shipments: %w", n, err)
-	}
-	t.newShips = t.newShips[:0]
-	clear(t.pendingShips)
-	return nil
-}
-
-// insertNumberedShipments inserts the shipments nextShipmentID numbered,
-// one prepared statement a shipment: SQLite runs it in process, and one
-// text for every count of a multi-row INSERT would be parsed and planned
-// again for each.
-func (t *tx) insertNumberedShipments(ctx context.Context) error {
-	for _, s := range t.newShips {
-		doc, err := shipmentDoc(s)
-		if err != nil {
-			return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
-		}
-		if _, err := t.exec(ctx, t.s.q.shipmentInsertID, s.ID, s.Workspace, s.Connection, s.Provider, s.ProviderRef,
-			refKey(s.Workspace, s.Connection, s.ProviderRef), string(s.Status), s.EventID, doc, micros(s.CreatedAt), micros(s.UpdatedAt)); err != nil {
-			return fmt.Errorf("inserting shipment %q: %w", s.ProviderRef, err)
-		}
 	}
 	t.newShips = t.newShips[:0]
 	clear(t.pendingShips)

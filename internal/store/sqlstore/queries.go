@@ -29,6 +29,7 @@ type queries struct {
 	shipmentInsertID    string
 	shipmentUpdate      string
 	eventInsert         string
+	eventInsertID       string
 	eventsOf            string
 	feedList            string
 	resetAllEvents      string
@@ -85,6 +86,10 @@ func newQueries(d Dialect) queries {
 		shipmentInsertID: b(`INSERT INTO shipments (id, workspace, connection, provider, provider_ref, ref_key, status, status_event_id, doc, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		shipmentUpdate: b(`UPDATE shipments SET status = ?, status_event_id = ?, doc = ?, updated_at = ? WHERE id = ? AND workspace = ?`),
+		// eventInsertID inserts an event whose id the transaction chose
+		// (Dialect.LastID).
+		eventInsertID: b(`INSERT INTO events (id, shipment_id, dedup_key, occurred_at, doc, status) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (shipment_id, dedup_key) DO NOTHING`),
 		eventInsert: b(`INSERT INTO events (shipment_id, dedup_key, occurred_at, doc, status) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (shipment_id, dedup_key) DO NOTHING` + d.returningID()),
 		// Events of the same instant come in the order of their dedup key,

@@ -113,14 +113,12 @@ type Dialect struct {
 	// table named by its one parameter has handed out (SQLite: the
 	// table's sqlite_sequence row; AUTOINCREMENT never hands one out
 	// twice). The transaction, which holds the only write lock, then
-	// numbers its new shipments itself and inserts them at flush as they
-	// stand (flushShipmentInserts). A new shipment changes right after its
-	// insert (its first event gives it its status), so this writes its row
-	// and its indexes once where an insert and an update wrote them twice.
-	// DeferForeignKeys is run first, so that the rows which refer to such
-	// a shipment (its events, its order link) may be written before it;
-	// the commit checks them.
-	LastID, DeferForeignKeys string
+	// numbers its new shipments and events itself and inserts a new
+	// shipment, with its events after it, at flush as it stands
+	// (numbered.go). A new shipment changes right after its insert (its
+	// first event gives it its status), so this writes its row and its
+	// indexes once where an insert and an update wrote them twice.
+	LastID string
 }
 
 // Options builds a Store.
@@ -263,7 +261,7 @@ func (s *Store) prepareHot(ctx context.Context) error {
 		s.claimSQL(), s.parkSQL(false), s.parkSQL(true), recordAttemptSQL, logAttemptSQL, unparkOneSQL,
 		s.claimEndpointVersionsSQL(), s.claimEndpointsSQL(), s.claimFeedSQL(), s.endpointsRecoveredSQL(), anyRetryingSQL, anyParkedSQL}
 	if s.dialect.LastID != "" {
-		hot = append(hot, s.q.shipmentInsertID, s.dialect.LastID)
+		hot = append(hot, s.q.shipmentInsertID, s.q.eventInsertID, s.dialect.LastID)
 	}
 	for _, q := range hot {
 		st, err := s.writer.PrepareContext(ctx, q)

@@ -75,9 +75,12 @@ type tx struct {
 	newShips     []*model.Shipment
 	links        map[int64]linkRow
 	linkOrder    []int64
-	// lastShipID is the last shipment id this transaction handed out
-	// with Dialect.LastID (0: none yet, so it asks the database first).
-	lastShipID int64
+	// With Dialect.LastID (numbered.go): the last shipment and event ids
+	// this transaction handed out (0: none yet, the database is asked
+	// first), and the dedup keys of the events of the new shipments still
+	// to be inserted (newShips), which flush inserts after them (newEvents).
+	lastShipID, lastEventID int64
+	pendingEvKeys           map[evKey]bool
 }
 
 type refRow struct {
@@ -331,6 +334,9 @@ func (t *tx) InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) 
 	}
 	if inserted, ok := t.insertEventBehind(shipmentID, e, doc); ok {
 		return inserted, nil
+	}
+	if inserted, ok, err := t.insertEventNumbered(ctx, shipmentID, e, doc); ok || err != nil {
+		return inserted, err
 	}
 	var dedup any
 	if e.DedupKey != "" {

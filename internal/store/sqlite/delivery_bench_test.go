@@ -30,6 +30,8 @@ func BenchmarkInsertShipments(b *testing.B) {
 	storetest.BenchmarkInsertShipments(b, sqlite.OpenTest(b))
 }
 
+// BenchmarkApplyNewShipments adds the status update the pipeline makes after
+// a new shipment's first event (the numbered insert writes it once).
 func BenchmarkApplyNewShipments(b *testing.B) {
 	storetest.BenchmarkApplyNewShipments(b, sqlite.OpenTest(b))
 }

@@ -45,7 +45,7 @@ func (t *tx) insertEventNumbered(ctx context.Context, shipmentID int64, e *model
 		if t.lastEventID == 0 {
 			return false, false, nil
 		}
-		inserted, err := t.insertEventWithID(ctx, t.lastEventID+1, shipmentID, e, doc)
+		_, inserted, err := t.insertID(ctx, t.s.q.eventInsertID, t.lastEventID+1, shipmentID, dedupArg(e.DedupKey), micros(e.OccurredAt), string(doc), string(e.Status))
 		if err != nil {
 			return false, true, fmt.Errorf("inserting event %q of shipment %d: %w", e.DedupKey, shipmentID, err)
 		}
@@ -75,17 +75,6 @@ func (t *tx) insertEventNumbered(ctx context.Context, shipmentID int64, e *model
 	return true, true, nil
 }
 
-// insertEventWithID inserts one event with the given id; inserted is false
-// when the shipment holds an event with its dedup key already.
-func (t *tx) insertEventWithID(ctx context.Context, id, shipmentID int64, e *model.Event, doc []byte) (bool, error) {
-	var dedup any
-	if e.DedupKey != "" {
-		dedup = e.DedupKey
-	}
-	_, inserted, err := t.insertID(ctx, t.s.q.eventInsertID, id, shipmentID, dedup, micros(e.OccurredAt), string(doc), string(e.Status))
-	return inserted, err
-}
-
 // insertNumbered inserts the numbered shipments as they stand, then their
 // events, one prepared statement a row: SQLite runs it in process, and a
 // multi-row INSERT is a new text, parsed and planned again, for every
@@ -104,11 +93,7 @@ func (t *tx) insertNumbered(ctx context.Context) error {
 	}
 	for i := range t.newEvents {
 		r := &t.newEvents[i]
-		var dedup any
-		if r.dedup != "" {
-			dedup = r.dedup
-		}
-		if _, err := t.exec(ctx, t.s.q.eventInsertID, r.id, r.shipmentID, dedup, r.occurredAt, r.doc, r.status); err != nil {
+		if _, err := t.exec(ctx, t.s.q.eventInsertID, r.id, r.shipmentID, dedupArg(r.dedup), r.occurredAt, r.doc, r.status); err != nil {
 			return fmt.Errorf("inserting event %q of shipment %d: %w", r.dedup, r.shipmentID, err)
 		}
 	}

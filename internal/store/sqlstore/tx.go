@@ -338,11 +338,7 @@ func (t *tx) InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) 
 	if inserted, ok, err := t.insertEventNumbered(ctx, shipmentID, e, doc); ok || err != nil {
 		return inserted, err
 	}
-	var dedup any
-	if e.DedupKey != "" {
-		dedup = e.DedupKey
-	}
-	id, inserted, err := t.insertID(ctx, t.s.q.eventInsert, shipmentID, dedup, micros(e.OccurredAt), string(doc), string(e.Status))
+	id, inserted, err := t.insertID(ctx, t.s.q.eventInsert, shipmentID, dedupArg(e.DedupKey), micros(e.OccurredAt), string(doc), string(e.Status))
 	if err != nil {
 		return false, fmt.Errorf("inserting event %q of shipment %d: %w", e.DedupKey, shipmentID, err)
 	}
@@ -354,6 +350,15 @@ func (t *tx) InsertEvent(ctx context.Context, shipmentID int64, e *model.Event) 
 		t.evHave[evKey{shipmentID, e.DedupKey}] = true
 	}
 	return true, nil
+}
+
+// dedupArg is an event's dedup_key argument: an empty key is NULL, which is
+// never a duplicate.
+func dedupArg(key string) any {
+	if key == "" {
+		return nil
+	}
+	return key
 }
 
 // AppendFeed adds an entry to the workspace's event feed. A zero OccurredAt

@@ -70,6 +70,16 @@ type address struct {
 // decodeShipment decodes and validates one webhook body. Every error wraps
 // provider.ErrBadInput and names the offending field.
 func decodeShipment(body []byte, loc *time.Location) (*shipment, error) {
+	if sh, ok := decodeShipmentFast(body, loc); ok {
+		return sh, nil
+	}
+	return decodeShipmentSlow(body, loc)
+}
+
+// decodeShipmentSlow is decodeShipment for any body: encoding/json into
+// maps of raw values, each field read as liberally as the wire types
+// allow, with the duplicate-key check.
+func decodeShipmentSlow(body []byte, loc *time.Location) (*shipment, error) {
 	d := &decoder{loc: loc}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf("%w: body is empty", provider.ErrBadInput)

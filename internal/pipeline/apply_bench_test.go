@@ -28,7 +28,8 @@ import (
 // (with SHIPHUB_TEST_POSTGRES reachable). SHIPHUB_BENCH_BATCH sets the
 // pipeline's BatchSize (default: the store's), and SHIPHUB_BENCH_PROFILE=P
 // writes a CPU profile of the drains alone to P-sqlite.pprof and
-// P-postgres.pprof (go test's -cpuprofile would include the filling).
+// P-postgres.pprof (go test's -cpuprofile would include the filling), and
+// SHIPHUB_BENCH_STATEMENTS=1 logs what each PostgreSQL statement cost.
 func BenchmarkApplyMixed(b *testing.B) {
 	conns, msgs := mixedInbox(b)
 	for _, kind := range []string{"sqlite", "postgres"} {
@@ -73,6 +74,11 @@ func BenchmarkApplyMixed(b *testing.B) {
 			if kind == "postgres" {
 				b.ReportMetric(float64(statements.Statements())/float64(applied), "statements/msg")
 				b.ReportMetric(dbCPU.Seconds()*1e6/float64(applied), "db-cpu-us/msg")
+				if os.Getenv("SHIPHUB_BENCH_STATEMENTS") != "" {
+					for _, st := range statements.Times() {
+						b.Logf("%8.1f µs/msg %7d × %6.0f µs  %s", st.Took.Seconds()*1e6/float64(applied), st.Count, st.Took.Seconds()*1e6/float64(st.Count), st.SQL)
+					}
+				}
 			}
 		})
 	}

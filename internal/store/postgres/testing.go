@@ -1,12 +1,14 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,10 +116,27 @@ func TestDatabase(t testing.TB) string {
 // trip) and remembers the server processes that ran them, so ServerCPU can
 // read their CPU time when the server runs on this machine.
 type StatementCounter struct {
-	on   atomic.Bool
-	n    atomic.Int64
-	mu   sync.Mutex
-	pids map[uint32]bool
+	on    atomic.Bool
+	n     atomic.Int64
+	mu    sync.Mutex
+	pids  map[uint32]bool
+	times map[string]*StatementTime
+}
+
+// StatementTime is what the statements that begin alike cost while the
+// counter was on: how many ran and the time from sending each to its end
+// (the round trip, the server's work in it).
+type StatementTime struct {
+	SQL   string
+	Count int
+	Took  time.Duration
+}
+
+type statementStart struct{}
+
+type started struct {
+	sql string
+	at  time.Time
 }
 
 // NewStatementCounter returns a counter that counts from the start (On).
@@ -135,8 +154,9 @@ func (c *StatementCounter) On(on bool) { c.on.Store(on) }
 func (c *StatementCounter) Statements() int64 { return c.n.Load() }
 
 // TraceQueryStart implements pgx.QueryTracer.
-func (c *StatementCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	if c.on.Load() {
+func (c *StatementCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	on := c.on.Load()
+	if on {
 		c.n.Add(1)
 	}
 	c.mu.Lock()
@@ -145,11 +165,49 @@ func (c *StatementCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, 
 	}
 	c.pids[conn.PgConn().PID()] = true
 	c.mu.Unlock()
-	return ctx
+	if !on {
+		return ctx
+	}
+	return context.WithValue(ctx, statementStart{}, started{sql: data.SQL, at: time.Now()})
 }
 
 // TraceQueryEnd implements pgx.QueryTracer.
-func (c *StatementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *StatementCounter) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryEndData) {
+	st, ok := ctx.Value(statementStart{}).(started)
+	if !ok {
+		return
+	}
+	took := time.Since(st.at)
+	key := strings.Join(strings.Fields(st.sql), " ")
+	if len(key) > 90 {
+		key = key[:90]
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.times == nil {
+		c.times = map[string]*StatementTime{}
+	}
+	t := c.times[key]
+	if t == nil {
+		t = &StatementTime{SQL: key}
+		c.times[key] = t
+	}
+	t.Count++
+	t.Took += took
+}
+
+// Times are the statements' costs so far, by their first 90 characters
+// (whitespace folded), the costliest first.
+func (c *StatementCounter) Times() []StatementTime {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]StatementTime, 0, len(c.times))
+	for _, t := range c.times {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b StatementTime) int { return cmp.Compare(b.Took, a.Took) })
+	return out
+}
 
 // ServerCPU is the CPU time, so far, of the server processes that ran the
 // store's statements (0 for those not on this machine).

@@ -519,27 +519,20 @@ func (p writerTurns) applyBatch(ctx context.Context, limit int) int {
 }
 
 // markBatchProcessed marks the messages processed that fn did not mark or
-// defer.
+// defer, with one statement whose text does not change with their number
+// (idsIn): an "IN (?, ?, …)" list was a new statement to prepare and plan
+// for every batch size.
 func (s *Store) markBatchProcessed(ctx context.Context, sqlTx *sql.Tx, msgs []*model.InboxMessage) error {
-	const chunk = 500
-	now := micros(s.now())
-	for start := 0; start < len(msgs); start += chunk {
-		part := msgs[start:min(start+chunk, len(msgs))]
-		args := make([]any, 0, len(part)+1)
-		args = append(args, now)
-		var b strings.Builder
-		b.WriteString(`UPDATE inbox SET processed_at = ? WHERE processed_at IS NULL AND deferred_until IS NULL AND id IN (`)
-		for i, m := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("?")
-			args = append(args, m.ID)
-		}
-		b.WriteString(")")
-		if _, err := sqlTx.ExecContext(s.stmtCtx(ctx), s.dialect.bind(b.String()), args...); err != nil {
-			return fmt.Errorf("processing the inbox: marking messages processed: %w", err)
-		}
+	if len(msgs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	if _, err := sqlTx.ExecContext(s.stmtCtx(ctx), s.dialect.bind(`UPDATE inbox SET processed_at = ? WHERE processed_at IS NULL AND deferred_until IS NULL AND `+s.idsIn("id")),
+		micros(s.now()), s.idsArg(ids)); err != nil {
+		return fmt.Errorf("processing the inbox: marking messages processed: %w", err)
 	}
 	return nil
 }

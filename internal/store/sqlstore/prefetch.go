@@ -544,3 +544,62 @@ func (t *tx) flushLinks(ctx context.Context) error {
 	clear(t.links)
 	return nil
 }
+
+// flushUnnested writes the shipment updates, new references and feed
+// entries with one statement of unnested arrays each (see flushEvents):
+// on PostgreSQL a multi-row VALUES list was a new statement to prepare and
+// plan for every row count, a round trip of its own, and the feed's was
+// the apply's costliest statement.
+func (t *tx) flushUnnested(ctx context.Context) error {
+	if n := len(t.order); n > 0 {
+		ids, events, updated := make([]int64, n), make([]int64, n), make([]int64, n)
+		statuses, docs := make([]string, n), make([]string, n)
+		for i, id := range t.order {
+			sh := t.dirty[id]
+			doc, err := shipmentDoc(sh)
+			if err != nil {
+				return fmt.Errorf("updating shipment %d: %w", id, err)
+			}
+			ids[i], statuses[i], events[i], docs[i], updated[i] = id, string(sh.Status), sh.EventID, doc, micros(sh.UpdatedAt)
+		}
+		if _, err := t.tx.ExecContext(ctx, `UPDATE shipments SET status = v.status, status_event_id = v.status_event_id, doc = v.doc, updated_at = v.updated_at
+			FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[]) AS v (id, status, status_event_id, doc, updated_at)
+			WHERE shipments.id = v.id`, ids, statuses, events, docs, updated); err != nil {
+			return fmt.Errorf("updating %d shipments: %w", n, err)
+		}
+	}
+	if n := len(t.newRefs); n > 0 {
+		wss, values, ids := make([]string, n), make([]string, n), make([]int64, n)
+		for i, r := range t.newRefs {
+			wss[i], values[i], ids[i] = r.workspace, r.value, r.shipmentID
+		}
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO shipment_refs (workspace, value, shipment_id)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`, wss, values, ids); err != nil {
+			return fmt.Errorf("recording %d shipment references: %w", n, err)
+		}
+	}
+	if n := len(t.feed); n > 0 {
+		wss, types, data := make([]string, n), make([]string, n), make([]string, n)
+		subjects, occurred := make([]int64, n), make([]int64, n)
+		for i, e := range t.feed {
+			wss[i], types[i], subjects[i], occurred[i], data[i] = e.Workspace, e.Type, e.SubjectID, micros(e.OccurredAt), string(e.Data)
+		}
+		// The ids come back to queue webhook deliveries by; the identity
+		// hands them out in the order the SELECT gives the rows, the
+		// arrays' (ORDER BY the ordinality), ascending.
+		ids, err := t.insertReturningIDs(ctx, `INSERT INTO feed (workspace, type, subject_id, occurred_at, data, created_at)
+			SELECT v.workspace, v.type, v.subject_id, v.occurred_at, v.data, $6::bigint
+			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) WITH ORDINALITY AS v (workspace, type, subject_id, occurred_at, data, n)
+			ORDER BY v.n RETURNING id`, []any{wss, types, subjects, occurred, data, micros(t.s.now())})
+		if err != nil {
+			return fmt.Errorf("appending %d entries to the feed: %w", n, err)
+		}
+		if len(ids) != n {
+			return fmt.Errorf("appending %d entries to the feed: %d ids came back", n, len(ids))
+		}
+		for i, e := range t.feed {
+			e.ID = ids[i]
+		}
+	}
+	return nil
+}

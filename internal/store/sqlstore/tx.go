@@ -399,6 +399,26 @@ func (t *tx) flush(ctx context.Context) error {
 	if err := t.flushStock(ctx); err != nil {
 		return err
 	}
+	if t.s.dialect.Prefetch {
+		if err := t.flushUnnested(ctx); err != nil {
+			return err
+		}
+	} else if err := t.flushValues(ctx); err != nil {
+		return err
+	}
+	if err := t.queueDeliveries(ctx, t.feed); err != nil {
+		return fmt.Errorf("queueing webhook deliveries: %w", err)
+	}
+	t.order, t.newRefs, t.feed = t.order[:0], t.newRefs[:0], t.feed[:0]
+	clear(t.dirty)
+	return nil
+}
+
+// flushValues writes the shipment updates, new references and feed entries
+// with multi-row VALUES statements, as SQLite runs them: in process, each
+// text kept prepared by the connection's statement cache. PostgreSQL's
+// flushUnnested writes the same rows.
+func (t *tx) flushValues(ctx context.Context) error {
 	var b strings.Builder
 	for start := 0; start < len(t.order); start += flushChunk {
 		part := t.order[start:min(start+flushChunk, len(t.order))]
@@ -469,11 +489,6 @@ func (t *tx) flush(ctx context.Context) error {
 			e.ID = ids[i]
 		}
 	}
-	if err := t.queueDeliveries(ctx, t.feed); err != nil {
-		return fmt.Errorf("queueing webhook deliveries: %w", err)
-	}
-	t.order, t.newRefs, t.feed = t.order[:0], t.newRefs[:0], t.feed[:0]
-	clear(t.dirty)
 	return nil
 }
 

@@ -358,10 +358,16 @@ func (t *tx) LinkShipment(ctx context.Context, workspace, connection string, shi
 }
 
 // OrderShipmentIDs returns the ids of the shipments that belong to the
-// order, as this transaction sees them.
+// order, as this transaction sees them. It reads the stored links, which
+// only the links written behind for the order's reference could make
+// stale (a link belongs to an order by reference); only then are they and
+// the new shipments (their foreign keys) written first, so a batch of
+// orders and unrelated shipments keeps its inserts for the flush.
 func (t *tx) OrderShipmentIDs(ctx context.Context, o *model.Order) ([]int64, error) {
-	if err := t.flushPending(ctx); err != nil {
-		return nil, err
+	if t.linksPendingFor(o.Reference) {
+		if err := t.flushPending(ctx); err != nil {
+			return nil, err
+		}
 	}
 	c := &model.Order{Resource: model.Resource{ID: o.ID}}
 	if err := t.s.fillShipmentIDs(ctx, t.tx, []*model.Order{c}); err != nil {

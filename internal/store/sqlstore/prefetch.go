@@ -467,6 +467,7 @@ func (t *tx) insertShipmentBehind(ctx context.Context, s *model.Shipment) (bool,
 	}
 	t.pendingShips[s.ID] = s
 	t.newShips = append(t.newShips, s)
+	t.linkedRef(s.ID, "") // a new shipment has no link stored
 	t.inserted(s)
 	return true, nil
 }
@@ -540,9 +541,36 @@ func (t *tx) flushLinks(ctx context.Context) error {
 			return fmt.Errorf("linking %d shipments to their orders: %w", len(ids), err)
 		}
 	}
+	for _, id := range t.linkOrder {
+		t.linkedRef(id, t.links[id].orderReference)
+	}
 	t.linkOrder = t.linkOrder[:0]
 	clear(t.links)
 	return nil
+}
+
+// linkedRef records the order reference shipment id's stored link names
+// ("" for none).
+func (t *tx) linkedRef(id int64, ref string) {
+	if t.linkedRefs == nil {
+		t.linkedRefs = map[int64]string{}
+	}
+	t.linkedRefs[id] = ref
+}
+
+// linksPendingFor reports whether a link still to be written may change
+// which shipments belong to an order with the reference: one that names
+// it, or one of a shipment whose stored link names it or is not known.
+func (t *tx) linksPendingFor(reference string) bool {
+	for id, l := range t.links {
+		if l.orderReference == reference {
+			return true
+		}
+		if stored, ok := t.linkedRefs[id]; !ok || stored == reference {
+			return true
+		}
+	}
+	return false
 }
 
 // flushUnnested writes the shipment updates, new references and feed

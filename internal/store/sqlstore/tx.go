@@ -69,12 +69,16 @@ type tx struct {
 	// by flushPending (pendingShips, newShips in insertion order), and
 	// the order links are collected too (links: the last one per
 	// shipment, linkOrder: in first-link order), so that neither needs a
-	// round trip of its own; OrderShipmentIDs flushes them first.
+	// round trip of its own; OrderShipmentIDs flushes them first when one
+	// of them may change its answer (linkedRefs: the reference each
+	// shipment's stored link names, "" for none, where this transaction
+	// knows it: the shipments it numbered and those whose links it wrote).
 	shipIDs      []int64
 	pendingShips map[int64]*model.Shipment
 	newShips     []*model.Shipment
 	links        map[int64]linkRow
 	linkOrder    []int64
+	linkedRefs   map[int64]string
 	// With Dialect.LastID (numbered.go): the last shipment and event ids
 	// this transaction handed out (0: none yet, the database is asked
 	// first), and the dedup keys of the events of the new shipments still

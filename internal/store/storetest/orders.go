@@ -16,6 +16,7 @@ var orderCases = []conformanceCase{
 	{"AnOrderRoundTripsThroughTxUniquePerConnection", testOrderRoundTrip},
 	{"ListOrdersFiltersByReferenceOrProviderRefAndPagesWithinAWorkspace", testListOrders},
 	{"AShipmentBelongsToTheOrderItsReferenceNamesOwnConnectionFirst", testOrderShipmentLinks},
+	{"AnOrdersShipmentsInATransactionSeeItsLinksWrittenBehind", testOrderShipmentsSeePendingLinks},
 	{"ResetCanonicalResetsOrdersKeepingTheirIDs", testResetOrders},
 }
 
@@ -195,6 +196,68 @@ func testOrderShipmentLinks(t *testing.T, s store.Store) {
 	require.Len(t, list, 2)
 	require.Equal(t, []int64{own.ID}, list[0].ShipmentIDs, "listings carry the links too")
 	require.Equal(t, []int64{}, list[1].ShipmentIDs)
+}
+
+// testOrderShipmentsSeePendingLinks: in a batch's transaction (prefetched
+// where the store prefetches, so links and new shipments are written
+// behind), OrderShipmentIDs answers with every link the transaction wrote
+// before it, whether it adds a shipment to the order, moves a stored one
+// away from it or moves one the transaction made; and a link to another
+// reference leaves the answer alone.
+func testOrderShipmentsSeePendingLinks(t *testing.T, s store.Store) {
+	stored := shipment("acme", "wics", "SH-1")
+	insertShipments(t, s, stored)
+	first, other := order("acme", "wics", "R-1"), order("acme", "wics", "R-2")
+	insertOrders(t, s, first, other)
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.LinkShipment(ctx, "acme", "wics", stored.ID, "R-1")
+	})
+	fresh := shipment("acme", "wics", "SH-2")
+	unrelated := shipment("acme", "wics", "SH-3")
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if p, ok := tx.(store.Prefetcher); ok {
+			require.NoError(t, p.Prefetch(ctx, store.Prefetch{
+				Shipments: []store.RefKey{{Workspace: "acme", Connection: "wics", Reference: "SH-1"},
+					{Workspace: "acme", Connection: "wics", Reference: "SH-2"}, {Workspace: "acme", Connection: "wics", Reference: "SH-3"}},
+				Orders: []store.RefKey{{Workspace: "acme", Connection: "wics", Reference: "R-1"}, {Workspace: "acme", Connection: "wics", Reference: "R-2"}},
+			}))
+		}
+		shipmentsOf := func(o *model.Order) []int64 {
+			t.Helper()
+			ids, err := tx.OrderShipmentIDs(ctx, o)
+			require.NoError(t, err)
+			return ids
+		}
+		own, err := tx.ShipmentByRef(ctx, "acme", "wics", "SH-1")
+		require.NoError(t, err)
+		require.Equal(t, stored.ID, own.ID)
+		require.Equal(t, []int64{stored.ID}, shipmentsOf(first))
+
+		require.NoError(t, tx.InsertShipment(ctx, fresh))
+		require.NoError(t, tx.LinkShipment(ctx, "acme", "wics", fresh.ID, "R-1"))
+		require.Equal(t, []int64{stored.ID, fresh.ID}, shipmentsOf(first), "a new shipment linked to the order")
+
+		require.NoError(t, tx.LinkShipment(ctx, "acme", "wics", stored.ID, "R-2"))
+		require.Equal(t, []int64{fresh.ID}, shipmentsOf(first), "a stored shipment moved to another order")
+		require.Equal(t, []int64{stored.ID}, shipmentsOf(other))
+
+		require.NoError(t, tx.LinkShipment(ctx, "acme", "wics", fresh.ID, "R-2"))
+		require.Empty(t, shipmentsOf(first), "the new shipment moved too")
+		require.Equal(t, []int64{stored.ID, fresh.ID}, shipmentsOf(other))
+
+		require.NoError(t, tx.InsertShipment(ctx, unrelated))
+		require.NoError(t, tx.LinkShipment(ctx, "acme", "wics", unrelated.ID, "R-7"))
+		require.Empty(t, shipmentsOf(first), "a link to another reference")
+		require.NoError(t, tx.LinkShipment(ctx, "acme", "wics", fresh.ID, ""))
+		require.Equal(t, []int64{stored.ID}, shipmentsOf(other), "a link removed")
+		return nil
+	})
+	got, err := s.GetOrder(ctx(t), "acme", other.ID)
+	require.NoError(t, err)
+	require.Equal(t, []int64{stored.ID}, got.ShipmentIDs, "as committed")
+	sh, err := s.GetShipment(ctx(t), "acme", unrelated.ID)
+	require.NoError(t, err, "the unrelated shipment is stored at the flush")
+	require.Equal(t, "SH-3", sh.ProviderRef)
 }
 
 func testResetOrders(t *testing.T, s store.Store) {

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/shiphub/shiphub/internal/store"
@@ -9,7 +10,14 @@ import (
 )
 
 // BenchmarkDeliveryCycle times the store's part of delivering an event
-// (claim, then record).
+// (claim, then record). SHIPHUB_BENCH_STATEMENTS=1 logs what each
+// statement cost (the untimed refills of the queue included).
 func BenchmarkDeliveryCycle(b *testing.B) {
-	storetest.BenchmarkDeliveryCycle(b, func(b *testing.B) store.Store { return postgres.OpenTest(b) })
+	statements := postgres.NewStatementCounter()
+	storetest.BenchmarkDeliveryCycle(b, func(b *testing.B) store.Store { return postgres.OpenTestTraced(b, statements) })
+	if os.Getenv("SHIPHUB_BENCH_STATEMENTS") != "" {
+		for _, st := range statements.Times() {
+			b.Logf("%7d × %6.0f µs  %s", st.Count, st.Took.Seconds()*1e6/float64(st.Count), st.SQL)
+		}
+	}
 }

@@ -17,9 +17,9 @@ import (
 // TestDeliveryPlansWithStaleStatistics checks, with what each is explained
 // with and the plan lines it must have: each a search of an index by the
 // statement's own keys. A statement is a name of
-// DeliveryStatementsForPlanTests, or "record", the multi-row attempt record
-// (built per call), explained as the store sent it (args nil) in the test's
-// claim and record cycle.
+// DeliveryStatementsForPlanTests, or "record", the attempt record (from
+// unnested arrays), explained as the store sent it (args nil) in the
+// test's claim and record cycle.
 var staleChecked = []struct {
 	statement string
 	args      []any
@@ -119,7 +119,7 @@ func TestDeliveryPlansWithStaleStatistics(t *testing.T) {
 			}
 			sent.On.Store(false)
 			statements := s.DeliveryStatementsForPlanTests()
-			if statements["record"], _ = sent.Find("WITH v (id, status"); statements["record"] == "" {
+			if statements["record"], _ = sent.Find("UPDATE deliveries SET status = v.status"); statements["record"] == "" {
 				t.Fatal("the attempt record was not sent")
 			}
 

@@ -1034,7 +1034,6 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 	}
 	defer done()
 	defer rollback(wtx)
-	var b strings.Builder
 	updated := map[int64]bool{}
 	// Unparking is for deliveries parked behind a head these results may
 	// finish; with none parked anywhere (a healthy queue) it is skipped.
@@ -1050,74 +1049,9 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 			return nil, err
 		}
 	}
-	for start := 0; start < len(results) && s.stmts == nil; start += flushChunk {
-		part := results[start:min(start+flushChunk, len(results))]
-		b.Reset()
-		b.WriteString(`WITH v (id, status, next_attempt_at, last_status_code, last_error, delivered_at) AS (VALUES `)
-		args := make([]any, 0, 6*len(part)+1)
-		for i, r := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(`(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT))`)
-			var delivered any
-			if r.Status == model.DeliverySucceeded {
-				delivered = micros(r.Attempt.AttemptedAt)
-			}
-			next := r.NextAttemptAt
-			if next.IsZero() {
-				next = r.Attempt.AttemptedAt
-			}
-			args = append(args, r.DeliveryID, r.Status, micros(next), r.Attempt.StatusCode, r.Attempt.Error, delivered)
-		}
-		// status COLLATE "C" is the same test as status = 'pending' (the
-		// statuses are ASCII words), which PostgreSQL's planner cannot
-		// match to the partial indexes' "WHERE status = 'pending'": it
-		// leaves it the primary key only, looked up for each result. With
-		// statistics from before a backlog, which believe those indexes
-		// near empty, it hashed the whole of deliveries_pending_subject for
-		// the join instead (14 ms for 8 results at 30,000 pending, 0.06 ms
-		// now; TestDeliveryPlansWithStaleStatistics). This multi-row form
-		// runs on PostgreSQL only; SQLite records with recordAttemptSQL.
-		b.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1, next_attempt_at = v.next_attempt_at, locked_until = 0,
-			last_status_code = v.last_status_code, last_error = v.last_error, delivered_at = COALESCE(v.delivered_at, deliveries.delivered_at), updated_at = ?
-			FROM v WHERE deliveries.id = v.id AND deliveries.status COLLATE "C" = 'pending' RETURNING deliveries.id`)
-		args = append(args, now)
-		rows, err := wtx.QueryContext(ctx, s.dialect.bind(b.String()), args...)
-		if err != nil {
-			return nil, fmt.Errorf("recording %d delivery attempts: %w", len(part), err)
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				_ = rows.Close()
-				return nil, fmt.Errorf("recording delivery attempts: %w", err)
-			}
-			updated[id] = true
-		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("recording delivery attempts: %w", err)
-		}
-
-		b.Reset()
-		args = args[:0]
-		n := 0
-		for _, r := range part {
-			if !updated[r.DeliveryID] {
-				continue
-			}
-			if n > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(`(?, ?, ?, ?, ?, ?)`)
-			a := r.Attempt
-			args = append(args, r.DeliveryID, micros(a.AttemptedAt), int64(a.DurationMS*1000), a.StatusCode, a.Error, a.Response)
-			n++
-		}
-		if n > 0 {
-			if _, err := wtx.ExecContext(ctx, s.dialect.bind(`INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_us, status_code, error, response) VALUES `+b.String()), args...); err != nil {
-				return nil, fmt.Errorf("logging %d delivery attempts: %w", n, err)
-			}
+	if s.stmts == nil {
+		if err := s.recordUnnested(ctx, wtx, results, updated, now); err != nil {
+			return nil, err
 		}
 	}
 
@@ -1188,6 +1122,77 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		return nil, fmt.Errorf("recording %d delivery attempts: %w", len(results), err)
 	}
 	return health, nil
+}
+
+// recordUnnested is RecordAttempts' delivery updates and attempt log on
+// PostgreSQL: one statement each, from unnested arrays, whose text does
+// not change with the number of results (a multi-row VALUES list was a
+// new statement to prepare and plan for every batch size).
+func (s *Store) recordUnnested(ctx context.Context, wtx *sql.Tx, results []store.AttemptResult, updated map[int64]bool, now int64) error {
+	n := len(results)
+	ids, next, delivered := make([]int64, n), make([]int64, n), make([]*int64, n)
+	statuses, errs := make([]string, n), make([]string, n)
+	codes := make([]int32, n)
+	for i, r := range results {
+		if r.Status == model.DeliverySucceeded {
+			at := micros(r.Attempt.AttemptedAt)
+			delivered[i] = &at
+		}
+		due := r.NextAttemptAt
+		if due.IsZero() {
+			due = r.Attempt.AttemptedAt
+		}
+		ids[i], statuses[i], next[i], codes[i], errs[i] = r.DeliveryID, string(r.Status), micros(due), int32(r.Attempt.StatusCode), r.Attempt.Error
+	}
+	// status COLLATE "C" is the same test as status = 'pending' (the
+	// statuses are ASCII words), which PostgreSQL's planner cannot match
+	// to the partial indexes' "WHERE status = 'pending'": it leaves it the
+	// primary key only, looked up for each result. With statistics from
+	// before a backlog, which believe those indexes near empty, it hashed
+	// the whole of deliveries_pending_subject for the join instead (14 ms
+	// for 8 results at 30,000 pending, 0.06 ms now;
+	// TestDeliveryPlansWithStaleStatistics).
+	rows, err := wtx.QueryContext(ctx, `UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1, next_attempt_at = v.next_attempt_at, locked_until = 0,
+		last_status_code = v.last_status_code, last_error = v.last_error, delivered_at = COALESCE(v.delivered_at, deliveries.delivered_at), updated_at = $7
+		FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::integer[], $5::text[], $6::bigint[]) AS v (id, status, next_attempt_at, last_status_code, last_error, delivered_at)
+		WHERE deliveries.id = v.id AND deliveries.status COLLATE "C" = 'pending' RETURNING deliveries.id`,
+		ids, statuses, next, codes, errs, delivered, now)
+	if err != nil {
+		return fmt.Errorf("recording %d delivery attempts: %w", n, err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("recording delivery attempts: %w", err)
+		}
+		updated[id] = true
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("recording delivery attempts: %w", err)
+	}
+
+	var logged []int64
+	var at, took []int64
+	var logCodes []int32
+	var logErrs, responses []string
+	for _, r := range results {
+		if !updated[r.DeliveryID] {
+			continue
+		}
+		a := r.Attempt
+		logged, at, took = append(logged, r.DeliveryID), append(at, micros(a.AttemptedAt)), append(took, int64(a.DurationMS*1000))
+		logCodes, logErrs, responses = append(logCodes, int32(a.StatusCode)), append(logErrs, a.Error), append(responses, a.Response)
+	}
+	if len(logged) == 0 {
+		return nil
+	}
+	if _, err := wtx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_us, status_code, error, response)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::integer[], $5::text[], $6::text[])`,
+		logged, at, took, logCodes, logErrs, responses); err != nil {
+		return fmt.Errorf("logging %d delivery attempts: %w", len(logged), err)
+	}
+	return nil
 }
 
 // endpointsRecoveredSQL clears the failure of endpoints whose latest

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"strconv"
 	"time"
@@ -46,8 +47,10 @@ var Dialect = sqlstore.Dialect{
 	// flush; inbox appends, which acknowledge providers, still do.
 	ApplySetup: "SET LOCAL synchronous_commit = off",
 	// Claims and attempt records: the same, and generic plans (see
-	// sqlstore.Dialect.RelaxedSetup). One statement, one round trip.
-	RelaxedSetup:   "SELECT set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)",
+	// sqlstore.Dialect.RelaxedSetup). One statement, one round trip, run
+	// where a store has no relaxed pool (New gives it one whose sessions
+	// have these settings).
+	RelaxedSetup:   "SELECT set_config('synchronous_commit', '" + relaxedSettings["synchronous_commit"] + "', true), set_config('plan_cache_mode', '" + relaxedSettings["plan_cache_mode"] + "', true)",
 	TryProcessLock: "SELECT pg_try_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
 	ProcessLock:    "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(processLockKey, 10) + ")",
 	VacuumTable:    "VACUUM (ANALYZE) ",
@@ -64,12 +67,25 @@ var Dialect = sqlstore.Dialect{
 	OverrideIDs: " OVERRIDING SYSTEM VALUE",
 }
 
+// relaxedSettings are the settings of the delivery claims and attempt
+// records: the session parameters of their pool (New), and
+// Dialect.RelaxedSetup's.
+var relaxedSettings = map[string]string{"synchronous_commit": "off", "plan_cache_mode": "force_generic_plan"}
+
+// relaxedConns caps the pool of the delivery claims and attempt records
+// (see New), beside Config.MaxConns (and at most it): one delivery worker
+// holds at most a claim and a record at a time, and a few instances may
+// share a server.
+const relaxedConns = 4
+
 // Config configures a PostgreSQL store.
 type Config struct {
 	// URL is the connection URL, postgres://user:password@host:port/db?….
 	URL string
 	// MaxConns caps the pool; default 10. The append committer and the
-	// pipeline hold one connection each while they work.
+	// pipeline hold one connection each while they work. The delivery
+	// claims and attempt records have a pool of their own, of up to four
+	// (no more than MaxConns).
 	MaxConns int
 	// Secrets seals the endpoint secrets in the database; see
 	// sqlstore.Options.Secrets.
@@ -145,8 +161,18 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	s, err := sqlstore.New(sqlstore.Options{Dialect: Dialect, Writer: db, Secrets: cfg.Secrets})
+	// The delivery claims and attempt records run on connections of their
+	// own whose sessions have RelaxedSetup's settings, so that they skip
+	// its round trip: a claim or a record is otherwise begin, setup, two
+	// to five statements and commit, a pair for every few deliveries.
+	relaxedCfg := connCfg.Copy()
+	maps.Copy(relaxedCfg.RuntimeParams, relaxedSettings)
+	relaxed := stdlib.OpenDB(*relaxedCfg)
+	relaxed.SetMaxOpenConns(min(relaxedConns, cfg.MaxConns))
+	relaxed.SetMaxIdleConns(min(relaxedConns, cfg.MaxConns))
+	s, err := sqlstore.New(sqlstore.Options{Dialect: Dialect, Writer: db, Relaxed: relaxed, Secrets: cfg.Secrets})
 	if err != nil {
+		_ = relaxed.Close()
 		_ = db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}

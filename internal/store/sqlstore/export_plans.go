@@ -40,13 +40,38 @@ func (s *Store) DeliveryStatementsForPlanTests() map[string]string {
 }
 
 // PreparedPlansForTests reports how PostgreSQL planned the statements
-// prepared on one of the store's pooled connections whose text contains
-// substr: generic plans and custom plans (pg_prepared_statements). With a
-// pool of one connection that is every run of such a statement the store
-// made. It is for the PostgreSQL tests of how the store's transactions
-// are planned; nothing else should call it.
+// prepared on one of the connections of the delivery claims and attempt
+// records (Options.Relaxed, or the writer) whose text contains substr:
+// generic plans and custom plans (pg_prepared_statements). With a pool of
+// one connection that is every run of such a statement the store made. It
+// is for the PostgreSQL tests of how the store's transactions are planned;
+// nothing else should call it.
 func (s *Store) PreparedPlansForTests(ctx context.Context, substr string) (generic, custom int64, err error) {
-	err = s.writer.QueryRowContext(ctx, `SELECT COALESCE(sum(generic_plans), 0), COALESCE(sum(custom_plans), 0)
+	db := s.writer
+	if s.relaxed != nil {
+		db = s.relaxed
+	}
+	err = db.QueryRowContext(ctx, `SELECT COALESCE(sum(generic_plans), 0), COALESCE(sum(custom_plans), 0)
 		FROM pg_prepared_statements WHERE strpos(statement, $1) > 0`, substr).Scan(&generic, &custom)
 	return generic, custom, err
+}
+
+// RelaxedSettingsForTests returns the values of the named settings inside
+// a transaction of the delivery claims and attempt records (beginRelaxed),
+// for the PostgreSQL tests of the relaxed pool (package postgres_test),
+// which cannot begin one otherwise. Nothing else should call it.
+func (s *Store) RelaxedSettingsForTests(ctx context.Context, names ...string) ([]string, error) {
+	wtx, done, err := s.beginRelaxed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	defer rollback(wtx)
+	values := make([]string, len(names))
+	for i, name := range names {
+		if err := wtx.QueryRowContext(ctx, s.dialect.bind(`SELECT current_setting(?)`), name).Scan(&values[i]); err != nil {
+			return nil, err
+		}
+	}
+	return values, nil
 }

@@ -132,6 +132,12 @@ type Options struct {
 	// Reader runs the query methods; nil means Writer. On SQLite it is a
 	// separate read-only pool, so reads never wait for the writer.
 	Reader *sql.DB
+	// Relaxed, when set, runs the delivery claim and attempt record
+	// transactions (beginRelaxed) on connections whose session already
+	// has Dialect.RelaxedSetup's settings, so those transactions, a pair
+	// for every few deliveries, skip its round trip; it must run nothing
+	// else. nil means Writer, with RelaxedSetup run in each transaction.
+	Relaxed *sql.DB
 	// MaxBatch caps how many appends one commit carries; default 256.
 	MaxBatch int
 	// CommitLinger is the longest a group commit waits for more appends
@@ -157,6 +163,7 @@ type Store struct {
 	dialect       Dialect
 	writer        *sql.DB
 	reader        *sql.DB
+	relaxed       *sql.DB // Options.Relaxed; nil: the writer
 	maxBatch      int
 	commitTimeout time.Duration
 	commitLinger  time.Duration
@@ -219,6 +226,7 @@ func New(opts Options) (*Store, error) {
 		dialect:       opts.Dialect,
 		writer:        opts.Writer,
 		reader:        opts.Reader,
+		relaxed:       opts.Relaxed,
 		maxBatch:      opts.MaxBatch,
 		commitTimeout: opts.CommitTimeout,
 		commitLinger:  opts.CommitLinger,
@@ -346,6 +354,11 @@ func (s *Store) Close() error {
 		if s.reader != s.writer {
 			if err := s.reader.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("closing %s read pool: %w", s.dialect.Name, err))
+			}
+		}
+		if s.relaxed != nil {
+			if err := s.relaxed.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("closing %s relaxed pool: %w", s.dialect.Name, err))
 			}
 		}
 		if err := s.writer.Close(); err != nil {

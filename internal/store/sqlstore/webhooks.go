@@ -606,6 +606,13 @@ func (s *Store) beginRelaxed(ctx context.Context) (*sql.Tx, func(), error) {
 		}
 		return wtx, done, nil
 	}
+	if s.relaxed != nil {
+		wtx, err := s.relaxed.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return wtx, func() {}, nil
+	}
 	wtx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, err

@@ -530,8 +530,8 @@ const minPerNormalizer = 4
 // prefetch normalises the batch's messages ahead of applying them and,
 // when the store can load what they name in one go (store.Prefetcher),
 // tells it: on PostgreSQL every look-up is a round trip, and one statement
-// for the batch's shipments, orders, stock rows and event keys replaces one
-// each. It
+// for the batch's shipments, orders, stock rows, stock mutations and event
+// keys replaces one each. It
 // returns the change sets by message id; a message it could not normalise
 // (its connection is missing, or its normaliser panicked) is left out and
 // normalised again, and handled, when it is applied.
@@ -563,6 +563,9 @@ func (p *Pipeline) prefetch(ctx context.Context, tx store.Tx, msgs []*model.Inbo
 		}
 		for i := range n.changes.Orders {
 			want.Orders = append(want.Orders, store.RefKey{Workspace: m.Workspace, Connection: m.Connection, Reference: n.changes.Orders[i].Reference})
+		}
+		for i := range n.changes.StockMutations {
+			want.StockMutations = append(want.StockMutations, store.StockMutationKey{Workspace: m.Workspace, Connection: m.Connection, DedupKey: n.changes.StockMutations[i].DedupKey})
 		}
 	}
 	if err := pf.Prefetch(ctx, want); err != nil {

@@ -14,6 +14,9 @@ type Prefetch struct {
 	Orders []RefKey
 	// Stock are the stock rows the batch's stock figures name (StockByKey).
 	Stock []StockKey
+	// StockMutations are the batch's stock mutations by their dedup keys
+	// (InsertStockMutation).
+	StockMutations []StockMutationKey
 	// EventKeys are the dedup keys of the batch's shipment events, and
 	// Events how many events the batch holds in all (an upper bound of the
 	// InsertEvent calls to come).
@@ -24,6 +27,11 @@ type Prefetch struct {
 // RefKey names a shipment or an order by its reference in a connection.
 type RefKey struct {
 	Workspace, Connection, Reference string
+}
+
+// StockMutationKey names a stock mutation by its dedup key in a connection.
+type StockMutationKey struct {
+	Workspace, Connection, DedupKey string
 }
 
 // StockKey names a stock row: a SKU in a warehouse of a connection.

@@ -233,6 +233,11 @@ func (t *tx) InsertStockMutation(ctx context.Context, m *model.StockMutation, de
 	if err != nil {
 		return false, fmt.Errorf("inserting stock mutation %q: %w", dedupKey, err)
 	}
+	if t.behind {
+		if inserted, ok := t.insertMutationBehind(m, dedupKey, doc); ok {
+			return inserted, nil
+		}
+	}
 	id, inserted, err := t.insertID(ctx, t.s.dialect.bind(`INSERT INTO stock_mutations (workspace, connection, provider, dedup_key, sku, occurred_at, doc, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace, connection, dedup_key) DO NOTHING`+t.s.dialect.returningID()),
 		m.Workspace, m.Connection, m.Provider, dedupKey, m.SKU, micros(m.OccurredAt), doc, micros(m.CreatedAt))

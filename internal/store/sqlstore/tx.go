@@ -79,6 +79,12 @@ type tx struct {
 	links        map[int64]linkRow
 	linkOrder    []int64
 	linkedRefs   map[int64]string
+	// With behind, the stock mutations the batch names (smAsked) that are
+	// stored or inserted by this transaction (smHave); new ones take ids
+	// from smIDs and are inserted by flush (newMutations).
+	smAsked, smHave map[string]bool
+	smIDs           []int64
+	newMutations    []mutationRow
 	// With Dialect.LastID (numbered.go): the last shipment and event ids
 	// this transaction handed out (0: none yet, the database is asked
 	// first), and the dedup keys of the events of the new shipments still
@@ -401,6 +407,9 @@ func (t *tx) flush(ctx context.Context) error {
 		return err
 	}
 	if err := t.flushStock(ctx); err != nil {
+		return err
+	}
+	if err := t.flushStockMutations(ctx); err != nil {
 		return err
 	}
 	if t.s.dialect.Prefetch {

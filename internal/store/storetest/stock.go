@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ var stockCases = []conformanceCase{
 	{"AProductRoundTripsThroughTxAndListsWithinItsWorkspace", testProductRoundTrip},
 	{"AStockRowIsKeyedBySKUConnectionAndWarehouse", testStockKeyAndList},
 	{"AStockMutationIsStoredOncePerDedupKeyAndListedNewestFirst", testStockMutations},
+	{"AStockMutationOfAPrefetchedBatchIsStoredOncePerDedupKey", testStockMutationsPrefetched},
 	{"ResetCanonicalKeepsProductAndStockIDsAndDeletesMutations", testResetInventory},
 }
 
@@ -166,6 +169,70 @@ func mutation(ws, conn, sku string, qty float64, at time.Time) *model.StockMutat
 		SKU:      sku, Warehouse: "west", Quantity: qty, ReasonCode: "PICK", Reason: "picked for order 1001",
 		OccurredAt: at, Location: "A-01-02", Lot: "L42", BestBefore: &bb, InboxID: 7,
 	}
+}
+
+// testStockMutationsPrefetched: in a batch's transaction that named its
+// stock mutations ahead (prefetched where the store prefetches, so new
+// ones are written behind), a mutation is added once per dedup key and
+// connection, whether the key was stored before, added earlier in the
+// transaction or not named ahead at all, and each added one reads back
+// with its id.
+func testStockMutationsPrefetched(t *testing.T, s store.Store) {
+	stored := mutation("acme", "wics", "MUG-1", 1, base)
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.InsertStockMutation(ctx, stored, "m-1")
+		return err
+	})
+	named := func(keys ...string) store.Prefetch {
+		var p store.Prefetch
+		for _, k := range keys {
+			conn, key, _ := strings.Cut(k, "/")
+			p.StockMutations = append(p.StockMutations, store.StockMutationKey{Workspace: "acme", Connection: conn, DedupKey: key})
+		}
+		return p
+	}
+	fresh := mutation("acme", "wics", "MUG-1", 2, base.Add(time.Minute))
+	unnamed := mutation("acme", "wics", "MUG-2", 3, base.Add(2*time.Minute))
+	otherConn := mutation("acme", "aa", "MUG-1", 4, base.Add(3*time.Minute))
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if p, ok := tx.(store.Prefetcher); ok {
+			require.NoError(t, p.Prefetch(ctx, named("wics/m-1", "wics/m-2", "aa/m-2")))
+		}
+		for _, c := range []struct {
+			m    *model.StockMutation
+			key  string
+			want bool
+		}{
+			{mutation("acme", "wics", "MUG-1", 9, base), "m-1", false},
+			{fresh, "m-2", true},
+			{mutation("acme", "wics", "MUG-1", 9, base), "m-2", false},
+			{unnamed, "m-9", true},
+			{mutation("acme", "wics", "MUG-1", 9, base), "m-9", false},
+			{otherConn, "m-2", true},
+		} {
+			inserted, err := tx.InsertStockMutation(ctx, c.m, c.key)
+			require.NoError(t, err)
+			require.Equal(t, c.want, inserted, "mutation %q of %s", c.key, c.m.Connection)
+			if c.want {
+				require.Positive(t, c.m.ID, "an added mutation has its id")
+			}
+		}
+		return nil
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if p, ok := tx.(store.Prefetcher); ok {
+			require.NoError(t, p.Prefetch(ctx, named("wics/m-2", "aa/m-2")))
+		}
+		inserted, err := tx.InsertStockMutation(ctx, mutation("acme", "wics", "MUG-1", 9, base), "m-2")
+		require.NoError(t, err)
+		require.False(t, inserted, "committed in the transaction before")
+		return nil
+	})
+	all, err := s.ListStockMutations(ctx(t), store.StockMutationFilter{Workspace: "acme"})
+	require.NoError(t, err)
+	require.Equal(t, []int64{otherConn.ID, unnamed.ID, fresh.ID, stored.ID}, mutationIDs(all))
+	require.Equal(t, fresh, all[2], "a mutation written behind reads back as added")
+	require.Len(t, slices.Compact(slices.Sorted(slices.Values(mutationIDs(all)))), 4, "distinct ids")
 }
 
 func testStockMutations(t *testing.T, s store.Store) {

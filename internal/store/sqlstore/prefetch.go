@@ -474,7 +474,9 @@ func (t *tx) insertShipmentBehind(ctx context.Context, s *model.Shipment) (bool,
 	}
 	t.pendingShips[s.ID] = s
 	t.newShips = append(t.newShips, s)
-	t.linkedRef(s.ID, "") // a new shipment has no link stored
+	if t.behind {
+		t.linkedRef(s.ID, "") // a new shipment has no link stored
+	}
 	t.inserted(s)
 	return true, nil
 }

@@ -53,6 +53,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -231,6 +232,8 @@ type figures struct {
 	applySecs, e2eSec float64
 	afterAck          float64
 	cpu               [3]float64 // the hub's CPU seconds in intake, apply, delivery
+	diskRead          [3]int64   // bytes the hub read from the disk in each phase (/proc/PID/io read_bytes)
+	diskWritten       [3]int64   // bytes it sent to the disk (write_bytes)
 	dbCPU             [3]float64 // the PostgreSQL server's, for the hub's database (0 on SQLite)
 }
 
@@ -435,12 +438,14 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 	server := newServerCPU(o.postgres, database)
 	defer server.close()
 	cpuStart := cpuSeconds(hub.cmd.Process.Pid)
+	ioStart := diskIO(hub.cmd.Process.Pid)
 	dbStart := server.seconds(ctx)
 	profile("intake")
 	var start time.Time
 	res := generate(ctx, hub.url+"/hooks/bench/courier", inboundKey, bodies, o.connections, &start)
 	intakeEnd := time.Now()
 	cpuApply := cpuSeconds(hub.cmd.Process.Pid)
+	ioApply := diskIO(hub.cmd.Process.Pid)
 	dbApply := server.seconds(ctx)
 	profile("apply")
 	applied, err := waitApplied(ctx, hub.url+"/metrics", int64(o.messages), o.timeout)
@@ -449,6 +454,7 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 	}
 	applyEnd := time.Now()
 	cpuDeliver := cpuSeconds(hub.cmd.Process.Pid)
+	ioDeliver := diskIO(hub.cmd.Process.Pid)
 	dbDeliver := server.seconds(ctx)
 	profile("delivery")
 	st, err := waitDelivered(ctx, recv.url+"/stats", want, o.timeout)
@@ -459,6 +465,7 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 	saveAllocs(hub.debug, filepath.Join(profileDir, "allocs.pprof"))
 	rss := vmHWM(hub.cmd.Process.Pid)
 	cpuEnd := cpuSeconds(hub.cmd.Process.Pid)
+	ioEnd := diskIO(hub.cmd.Process.Pid)
 	dbEnd := server.seconds(ctx)
 	if sc.idle != nil {
 		if err := sc.idle(ctx, hub.url, keys.api); err != nil {
@@ -466,8 +473,14 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 		}
 	}
 	f.cpu = [3]float64{cpuApply - cpuStart, cpuDeliver - cpuApply, cpuEnd - cpuDeliver}
+	f.diskRead = [3]int64{ioApply[0] - ioStart[0], ioDeliver[0] - ioApply[0], ioEnd[0] - ioDeliver[0]}
+	f.diskWritten = [3]int64{ioApply[1] - ioStart[1], ioDeliver[1] - ioApply[1], ioEnd[1] - ioDeliver[1]}
 	f.dbCPU = [3]float64{dbApply - dbStart, dbDeliver - dbApply, dbEnd - dbDeliver}
 	hub.stop()
+	// The hub's log goes beside its profiles: the work directory is removed.
+	if log, err := os.ReadFile(filepath.Join(work, "hub.log")); err == nil {
+		_ = os.WriteFile(filepath.Join(profileDir, "hub.log"), log, 0o644)
+	}
 	after, err := ceiling()
 	if err != nil {
 		return f, err
@@ -497,11 +510,14 @@ func runOnce(ctx context.Context, o options, bin, label, profileDir string, bodi
 	fmt.Printf("  peak RSS of the hub (VmHWM): %.1f MiB\n", f.rssMiB)
 	fmt.Printf("  hub CPU: intake %.1fs, apply %.1fs, delivery %.1fs = %.2f ms a message (%.3f ms an event delivered)\n",
 		f.cpu[0], f.cpu[1], f.cpu[2], (f.cpu[0]+f.cpu[1]+f.cpu[2])*1000/float64(o.messages), (f.cpu[0]+f.cpu[1]+f.cpu[2])*1000/float64(want))
+	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
+	fmt.Printf("  hub disk I/O: read %.1f / %.1f / %.1f MiB, written %.1f / %.1f / %.1f MiB (intake / apply / delivery; /proc/PID/io)\n",
+		mib(f.diskRead[0]), mib(f.diskRead[1]), mib(f.diskRead[2]), mib(f.diskWritten[0]), mib(f.diskWritten[1]), mib(f.diskWritten[2]))
 	if o.postgres != "" {
 		fmt.Printf("  PostgreSQL server CPU (the hub's database): intake %.1fs, apply %.1fs, delivery %.1fs = %.2f ms a message; hub + server %.2f ms a message\n",
 			f.dbCPU[0], f.dbCPU[1], f.dbCPU[2], f.dbCPUPerMessage(o.messages), f.dbCPUPerMessage(o.messages)+f.cpuPerMessage(o.messages))
 	}
-	fmt.Printf("  CPU profiles: %s/{intake,apply,delivery}.pprof (go tool pprof -top %s/intake.pprof)\n", profileDir, profileDir)
+	fmt.Printf("  CPU profiles: %s/{intake,apply,delivery}.pprof (go tool pprof -top %s/intake.pprof); the hub's log: %s/hub.log\n", profileDir, profileDir, profileDir)
 	if st.Bad > 0 || st.Distinct != want {
 		return f, fmt.Errorf("the receiver counted %d distinct events (%d bad signatures), want %d", st.Distinct, st.Bad, want)
 	}
@@ -545,13 +561,19 @@ type result struct {
 	acked, failed int64
 	elapsed       time.Duration
 	p50, p99, max time.Duration
+	// maxAt is when the slowest acknowledgement's request was sent, from
+	// the first request: a stall at the start (a cold store) and one in
+	// the middle (a checkpoint, a background job) look alike in p99.
+	maxAt time.Duration
+	// slow counts the acknowledgements that took more than 100 ms.
+	slow int
 }
 
 func (r result) rate() float64 { return float64(r.acked) / r.elapsed.Seconds() }
 
 func (r result) String() string {
-	return fmt.Sprintf("%d acknowledged, %d failed in %s = %.0f/s; p50 %s p99 %s max %s",
-		r.acked, r.failed, r.elapsed.Round(time.Millisecond), r.rate(), r.p50, r.p99, r.max)
+	return fmt.Sprintf("%d acknowledged, %d failed in %s = %.0f/s; p50 %s p99 %s max %s (sent at +%s; %d over 100ms)",
+		r.acked, r.failed, r.elapsed.Round(time.Millisecond), r.rate(), r.p50, r.p99, r.max, r.maxAt.Round(time.Millisecond), r.slow)
 }
 
 // generate posts every body once, over conns connections, as fast as they
@@ -566,6 +588,8 @@ func generate(ctx context.Context, target, key string, bodies [][]byte, conns in
 		mu           sync.Mutex
 		lat          = make([]time.Duration, 0, len(bodies))
 		wg           sync.WaitGroup
+		maxLat       time.Duration
+		maxAt        time.Duration
 	)
 	t0 := time.Now()
 	if start != nil {
@@ -576,6 +600,7 @@ func generate(ctx context.Context, target, key string, bodies [][]byte, conns in
 		go func() {
 			defer wg.Done()
 			local := make([]time.Duration, 0, len(bodies)/conns+1)
+			var localMax, localMaxAt time.Duration
 			for ctx.Err() == nil {
 				i := next.Add(1) - 1
 				if i >= int64(len(bodies)) {
@@ -598,10 +623,17 @@ func generate(ctx context.Context, target, key string, bodies [][]byte, conns in
 					failed.Add(1)
 					continue
 				}
-				local = append(local, time.Since(s))
+				d := time.Since(s)
+				local = append(local, d)
+				if d > localMax {
+					localMax, localMaxAt = d, s.Sub(t0)
+				}
 			}
 			mu.Lock()
 			lat = append(lat, local...)
+			if localMax > maxLat {
+				maxLat, maxAt = localMax, localMaxAt
+			}
 			mu.Unlock()
 		}()
 	}
@@ -615,6 +647,8 @@ func generate(ctx context.Context, target, key string, bodies [][]byte, conns in
 		return lat[min(len(lat)-1, int(p*float64(len(lat))))].Round(10 * time.Microsecond)
 	}
 	r.p50, r.p99, r.max = pct(0.5), pct(0.99), pct(1)
+	r.maxAt = maxAt
+	r.slow = len(lat) - sort.Search(len(lat), func(i int) bool { return lat[i] > 100*time.Millisecond })
 	return r
 }
 
@@ -904,6 +938,32 @@ func cpuSeconds(pid int) float64 {
 	utime, _ := strconv.ParseFloat(f[11], 64)
 	stime, _ := strconv.ParseFloat(f[12], 64)
 	return (utime + stime) / 100 // USER_HZ
+}
+
+// diskIO is what a process has read from and written to the disk so far,
+// in bytes (read_bytes and write_bytes of /proc/PID/io: the storage layer's
+// reads, not those the page cache answered): a store that does not fit
+// the cache shows here.
+func diskIO(pid int) [2]int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return [2]int64{}
+	}
+	var out [2]int64
+	for line := range strings.Lines(string(b)) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), ": ")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(value, 10, 64)
+		switch name {
+		case "read_bytes":
+			out[0] = n
+		case "write_bytes":
+			out[1] = n
+		}
+	}
+	return out
 }
 
 // vmHWM is the peak resident set size of a process in KiB.

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,6 +217,45 @@ func TestTheSameValueTwiceIsNoConflict(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// timeLedKey is the form of an accepted update's dedup key: its
+// statustime, then 128 bits of hash.
+var timeLedKey = regexp.MustCompile(`^[0-9]{14}-[0-9a-f]{32}$`)
+
+func TestDedupKey(t *testing.T) {
+	t.Parallel()
+	ask1 := &Message{Order: "ASK1", StatusCode: "take", StatusTime: "20230717094743"}
+	tests := []struct {
+		name string
+		msg  *Message
+		want string
+	}{
+		// A key stored before must be the key of the same update forever
+		// after: a retry with another key would be taken twice.
+		{"an update leads with its statustime", ask1, "20230717094743-68c65e6ef7d6d615ab2a779cfa381e3c"},
+		{"a statustime that is not YYYYMMDDhhmmss is only hashed", &Message{Order: "ASK1", StatusCode: "take", StatusTime: "2023-07-17"}, "7b9f4a3298faa8c183d226bf02eb7f54"},
+		{"so is one of the wrong length", &Message{Order: "ASK1", StatusCode: "take", StatusTime: "2023071709474"}, "1e4d40b305ae6324a8d99d0eeae9d5e8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, DedupKey(tc.msg))
+			require.Equal(t, DedupKey(tc.msg), DedupKey(&Message{Order: tc.msg.Order, StatusCode: tc.msg.StatusCode, StatusTime: tc.msg.StatusTime, Comment: "other"}),
+				"only order, statuscode and statustime make the key")
+		})
+	}
+
+	// Updates sort by their time, whatever their orders, so that an index
+	// on the keys grows where the newest are.
+	keys := []string{
+		DedupKey(&Message{Order: "ZZZ9", StatusCode: "take", StatusTime: "20230717094743"}),
+		DedupKey(&Message{Order: "AAA1", StatusCode: "deliver", StatusTime: "20230717094744"}),
+		DedupKey(&Message{Order: "MMM5", StatusCode: "take", StatusTime: "20230718000000"}),
+	}
+	require.True(t, slices.IsSorted(keys), "keys %v", keys)
+	require.NotEqual(t, DedupKey(&Message{Order: "ASK1", StatusCode: "take", StatusTime: "20230717094743"}),
+		DedupKey(&Message{Order: "ASK2", StatusCode: "take", StatusTime: "20230717094743"}), "the same time of two orders")
+}
+
 func TestAcceptStoresTheRawBytesAndAStableDedupKey(t *testing.T) {
 	t.Parallel()
 	c := newTestConnector(t, Settings{})
@@ -244,7 +285,7 @@ func TestAcceptStoresTheRawBytesAndAStableDedupKey(t *testing.T) {
 	queryIn, err := c.Accept(emptyPost, "", nil)
 	require.NoError(t, err, "a POST with an empty body is read from its query string")
 
-	require.Len(t, get.DedupKey, 64)
+	require.Regexp(t, timeLedKey, get.DedupKey)
 	require.Equal(t, get.DedupKey, post.DedupKey, "the same update through GET and POST is one message")
 	require.Equal(t, get.DedupKey, formIn.DedupKey)
 	require.Equal(t, get.DedupKey, queryIn.DedupKey)

@@ -54,7 +54,7 @@ func FuzzAcceptFile(f *testing.F) {
 		if err != nil {
 			return
 		}
-		require.Len(t, in.DedupKey, 64)
+		require.Regexp(t, timeLedKey, in.DedupKey)
 		require.Equal(t, string(body), string(in.Body))
 		updates, err := shipments(c.Normalize(&model.InboxMessage{ID: 1, Source: model.SourceFTP, Topic: name, ContentType: in.ContentType, Meta: in.Meta, Body: in.Body}))
 		require.NoError(t, err, "AcceptFile acknowledged a file Normalize cannot normalise")

@@ -135,7 +135,7 @@ func TestOneInstanceProcessesAtATime(t *testing.T) {
 // BenchmarkAppendInbox measures group-committed appends with 64 concurrent
 // callers per core.
 func BenchmarkAppendInbox(b *testing.B) {
-	storetest.BenchmarkAppendInbox(b, postgres.OpenTest(b))
+	storetest.BenchmarkAppendInbox(b, func(tb testing.TB) store.Store { return postgres.OpenTest(tb) })
 }
 
 // TestRefusedMessageFailsAlone checks that a message PostgreSQL refuses (text

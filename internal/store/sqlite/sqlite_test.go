@@ -81,8 +81,10 @@ func TestDataSurvivesReopening(t *testing.T) {
 // BenchmarkAppendInbox measures group-committed appends with 64 concurrent
 // callers per core, at the default synchronous=FULL.
 func BenchmarkAppendInbox(b *testing.B) {
-	s, err := sqlite.New(context.Background(), sqlite.Config{Path: filepath.Join(b.TempDir(), "hub.db")})
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = s.Close() })
-	storetest.BenchmarkAppendInbox(b, s)
+	storetest.BenchmarkAppendInbox(b, func(tb testing.TB) store.Store {
+		s, err := sqlite.New(context.Background(), sqlite.Config{Path: filepath.Join(tb.TempDir(), "hub.db")})
+		require.NoError(tb, err)
+		tb.Cleanup(func() { _ = s.Close() })
+		return s
+	})
 }

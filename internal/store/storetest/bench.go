@@ -3,8 +3,8 @@ package storetest
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"sync"

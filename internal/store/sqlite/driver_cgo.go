@@ -55,6 +55,8 @@ func dsn(cfg Config, readOnly bool) string {
 	} else {
 		q.Set("_journal_mode", "WAL")
 		q.Set("_txlock", "immediate")
+		// Negative: a size in KiB rather than in pages.
+		q.Set("_cache_size", strconv.Itoa(-cfg.WriterCacheKiB))
 	}
 	return cfg.Path + "?" + q.Encode()
 }

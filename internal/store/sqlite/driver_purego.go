@@ -27,6 +27,8 @@ func dsn(cfg Config, readOnly bool) string {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(walCheckpointPages)+")")
 		q.Set("_txlock", "immediate")
+		// Negative: a size in KiB rather than in pages.
+		q.Add("_pragma", "cache_size("+strconv.Itoa(-cfg.WriterCacheKiB)+")")
 	}
 	return cfg.Path + "?" + q.Encode()
 }

@@ -31,6 +31,9 @@ func TestConfigValidate(t *testing.T) {
 		{"a missing path is refused", sqlite.Config{}, "path is required"},
 		{"a path with a question mark is refused", sqlite.Config{Path: "hub.db?mode=memory"}, "must not contain"},
 		{"an unknown synchronous mode is refused", sqlite.Config{Path: "hub.db", Synchronous: "OFF"}, "synchronous must be FULL or NORMAL"},
+		{"a writer cache of its own size is accepted", sqlite.Config{Path: "hub.db", WriterCacheKiB: 4096}, ""},
+		{"a negative writer cache is refused", sqlite.Config{Path: "hub.db", WriterCacheKiB: -1}, "writer cache must be between"},
+		{"a writer cache above 1 GiB is refused", sqlite.Config{Path: "hub.db", WriterCacheKiB: 2 << 20}, "writer cache must be between"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

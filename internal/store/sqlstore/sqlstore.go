@@ -184,6 +184,8 @@ type Store struct {
 
 	// appending counts AppendInbox calls waiting for their commit.
 	appending atomic.Int64
+	// applyYieldedInFull is writerTurns' memory between apply batches.
+	applyYieldedInFull atomic.Bool
 	// stmts holds the statements prepared on the writer, by query text.
 	// It is filled by New before the store is shared and only read after.
 	stmts map[string]*sql.Stmt

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -247,18 +248,41 @@ func (s *Store) insertBatch(batch []*appendReq) ([]appendRes, error) {
 			unique = append(unique, r)
 		}
 	}
-
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("appending to the inbox: beginning %s transaction: %w", s.dialect.Name, err)
+	if !s.dialect.SingleWriter {
+		// The batches of other instances insert side by side, and an
+		// INSERT waits for one that holds a key it inserts too: in the same
+		// order everywhere, two batches never wait for each other (a
+		// deadlock PostgreSQL breaks after a second by failing one, whose
+		// messages are then inserted one by one). Within a batch the order
+		// is the goroutines' anyway.
+		slices.SortFunc(unique, func(a, b *appendReq) int {
+			return cmp.Or(strings.Compare(a.workspace, b.workspace), strings.Compare(a.connection, b.connection), strings.Compare(a.dedupKey, b.dedupKey))
+		})
 	}
-	defer rollback(tx)
+
+	// On SQLite the batch is one transaction on the writer. Elsewhere the
+	// INSERT is a transaction of its own: one round trip where BEGIN, the
+	// INSERT and COMMIT were three, and the look-ups of duplicates below
+	// see what it and other instances committed.
+	var q interface {
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	} = s.writer
+	var tx *sql.Tx
+	if s.dialect.SingleWriter {
+		var err error
+		if tx, err = s.writer.BeginTx(ctx, nil); err != nil {
+			return nil, fmt.Errorf("appending to the inbox: beginning %s transaction: %w", s.dialect.Name, err)
+		}
+		defer rollback(tx)
+		q = tx
+	}
 
 	args := make([]any, 0, len(unique)*10)
 	for _, r := range unique {
 		args = append(args, r.workspace, r.connection, r.provider, r.source, r.topic, r.dedupKey, r.contentType, r.meta, r.body, r.receivedAt)
 	}
-	rows, err := tx.QueryContext(ctx, s.insertInboxSQL(len(unique)), args...)
+	rows, err := q.QueryContext(ctx, s.insertInboxSQL(len(unique)), args...)
 	if err != nil {
 		err = fmt.Errorf("appending to the inbox: inserting %d messages: %w", len(unique), err)
 		if ctx.Err() == nil {
@@ -299,15 +323,17 @@ func (s *Store) insertBatch(batch []*appendReq) ([]appendRes, error) {
 		}
 		id, ok := existing[k]
 		if !ok {
-			if err := tx.QueryRowContext(ctx, s.q.inboxExisting, r.workspace, r.connection, r.dedupKey).Scan(&id); err != nil {
+			if err := q.QueryRowContext(ctx, s.q.inboxExisting, r.workspace, r.connection, r.dedupKey).Scan(&id); err != nil {
 				return nil, fmt.Errorf("appending to the inbox: looking up duplicate %q: %w", r.dedupKey, err)
 			}
 			existing[k] = id
 		}
 		results[i] = appendRes{id: id, duplicate: true}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("appending to the inbox: committing %d messages: %w", len(unique), err)
+	if tx != nil {
+		if err := tx.Commit(); err != nil {
+			return nil, fmt.Errorf("appending to the inbox: committing %d messages: %w", len(unique), err)
+		}
 	}
 	return results, nil
 }

@@ -75,16 +75,11 @@ func TestInstancesAppendingTheSameKeysDoNotDeadlock(t *testing.T) {
 	db, err := sql.Open("pgx", dbURL)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	require.Eventually(t, func() bool {
 		var others int
-		require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&others))
-		if others == 0 {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the stores' %d connections did not end", others)
-		time.Sleep(20 * time.Millisecond)
-	}
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&others)
+		return err == nil && others == 0
+	}, 30*time.Second, 20*time.Millisecond, "the stores' connections did not end")
 	var deadlocks int64
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT pg_stat_force_next_flush(), deadlocks FROM pg_stat_database WHERE datname = current_database()`).Scan(new(any), &deadlocks))
 	require.Zero(t, deadlocks, "deadlocks between the two instances' appends")

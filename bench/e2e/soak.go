@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,12 @@ func runSoak(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(work)
+	// The hub's log goes beside the profiles: the work directory is removed.
+	defer func() {
+		if log, err := os.ReadFile(filepath.Join(work, "hub.log")); err == nil {
+			_ = os.WriteFile(filepath.Join(o.profileDir, "soak-hub.log"), log, 0o644)
+		}
+	}()
 	self, err := os.Executable()
 	if err != nil {
 		return err

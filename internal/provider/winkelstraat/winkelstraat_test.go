@@ -113,7 +113,8 @@ func TestDocumentExample(t *testing.T) {
 	require.NoError(t, err)
 
 	sum := sha256.Sum256(body)
-	require.Equal(t, hex.EncodeToString(sum[:]), in.DedupKey)
+	// updated_at "2024-02-20 15:31:54", Amsterdam's winter time: 14:31:54 UTC.
+	require.Equal(t, "20240220143154-"+hex.EncodeToString(sum[:16]), in.DedupKey)
 	require.Equal(t, "application/json", in.ContentType)
 	require.Equal(t, body, in.Body)
 	require.Equal(t, map[string]string{"x-version": "1"}, in.Meta)
@@ -461,7 +462,16 @@ func TestAcceptDedupKey(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, a.DedupKey, retry.DedupKey, "a retry is a duplicate")
 	require.NotEqual(t, a.DedupKey, b.DedupKey, "a changed shipment is a new message")
-	require.Len(t, a.DedupKey, 64)
+	// The key leads with updated_at in UTC (the connection's zone here is
+	// Europe/Amsterdam, an hour ahead in February), then the body's hash.
+	sum := sha256.Sum256(first)
+	require.Equal(t, "20240220143154-"+hex.EncodeToString(sum[:16]), a.DedupKey)
+	require.Less(t, a.DedupKey, b.DedupKey, "a later update sorts after an earlier one")
+	noTime := []byte(`{"increment_id":"1","status":"IN_TRANSIT"}`)
+	c2, err := c.Accept(hookRequest(http.MethodPost, noTime), "", noTime)
+	require.NoError(t, err)
+	sum = sha256.Sum256(noTime)
+	require.Equal(t, hex.EncodeToString(sum[:16]), c2.DedupKey, "without updated_at the key is the hash alone")
 
 	r := hookRequest(http.MethodPost, first)
 	r.Header.Del(HeaderVersion)

@@ -49,8 +49,9 @@ type Config struct {
 	// right-hand edges of the inbox's, shipments' and feed's indexes) were
 	// evicted by one another and read again from the file: on a store of 10
 	// million messages, acknowledgements at 0.67x of an empty store's,
-	// against 1.0-1.2x with 16 MiB (BENCHMARKS.md, issue 14, the ninth
-	// round). The hub's resident memory grows by up to this much.
+	// against 0.90-0.91x with 16 MiB, and apply at 0.80x against
+	// 0.97-0.98x (BENCHMARKS.md, issue 14, the ninth round). The hub's
+	// resident memory grows by up to this much.
 	WriterCacheKiB int
 	// Secrets seals the endpoint secrets in the database; see
 	// sqlstore.Options.Secrets.

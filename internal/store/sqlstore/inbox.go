@@ -503,8 +503,8 @@ func (s *Store) pendingOfSQL(workspaces []string, limit int) (string, []any) {
 // acknowledgements: measured (BENCHMARKS.md), intake 1.73x with it, apply
 // 1.02x, and 1.10x the CPU per message for the shorter transactions. The
 // longer yield, 200 ms where it was 20 ms and on SQLite alone, gave the
-// end-to-end benchmark's intake 1.13-1.17x on SQLite and 1.36-1.41x on
-// PostgreSQL, its end-to-end rate unchanged (the ninth round).
+// end-to-end benchmark's intake 1.18x on SQLite and 1.31x on PostgreSQL,
+// its end-to-end rate 1.01-1.03x (the ninth round).
 type writerTurns struct {
 	// singleWriter is Dialect.SingleWriter.
 	singleWriter bool

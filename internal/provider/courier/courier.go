@@ -17,8 +17,6 @@
 package courier
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"mime"
@@ -221,44 +219,16 @@ func (c *Connector) Accept(r *http.Request, topic string, body []byte) (provider
 	}, nil
 }
 
-// DedupKey is the inbox key of an update: its statustime, when it is one
-// (YYYYMMDDhhmmss), then "-" and the first 16 bytes of the SHA-256 of order,
-// statuscode and statustime joined by NUL, in hex. The courier's retry, and
-// the same update arriving by URL and by FTP, get the same key.
-//
-// The time leads so that the keys of the updates arriving now sort next to
-// each other: the inbox's unique index on the key then grows at one place,
-// as its table does, where a key that is all hash lands each message on a
-// leaf page of its own. SQLite's write-ahead log holds whole pages, so that
-// was 1.4-1.75 pages written a message where time-led keys take 0.6, and
-// on a store of 10 million messages, whose leaves of hashed keys no longer
-// fit the cache, a read from the disk a message besides: the end-to-end
-// benchmark's acknowledgements there went from 4,350-5,300 a second to
-// 8,340 (BENCHMARKS.md, issue 14, the ninth round).
+// DedupKey is the inbox key of an update (provider.TimeLedKey): its
+// statustime, when it is one (YYYYMMDDhhmmss), then 128 bits of the SHA-256
+// of order, statuscode and statustime joined by NUL. The courier's retry,
+// and the same update arriving by URL and by FTP, get the same key.
 func DedupKey(m *Message) string {
-	h := sha256.Sum256([]byte(m.Order + "\x00" + m.StatusCode + "\x00" + m.StatusTime))
-	const hashBytes = 16
-	if !isStatusTime(m.StatusTime) {
-		return hex.EncodeToString(h[:hashBytes])
+	at := m.StatusTime
+	if !isStatusTime(at) {
+		at = ""
 	}
-	key := make([]byte, 0, len(StatusTimeLayout)+1+2*hashBytes)
-	key = append(key, m.StatusTime...)
-	key = append(key, '-')
-	return string(hex.AppendEncode(key, h[:hashBytes]))
-}
-
-// isStatusTime reports whether v has statustime's form, YYYYMMDDhhmmss
-// (digits; whether they make a valid time is Normalize's to judge).
-func isStatusTime(v string) bool {
-	if len(v) != len(StatusTimeLayout) {
-		return false
-	}
-	for i := range len(v) {
-		if v[i] < '0' || v[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return provider.TimeLedKey(at, []byte(m.Order+"\x00"+m.StatusCode+"\x00"+m.StatusTime))
 }
 
 // Decode decodes a committed raw message according to its content type.

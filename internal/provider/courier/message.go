@@ -342,7 +342,7 @@ func (m *Message) Validate() error {
 // is resolved the way package time resolves it (for Europe/Brussels, the
 // autumn hour is read as winter time); the golden files pin that down.
 func parseStatusTime(v string, loc *time.Location) (time.Time, error) {
-	if len(v) != len(StatusTimeLayout) || strings.Trim(v, "0123456789") != "" {
+	if !isStatusTime(v) {
 		return time.Time{}, fmt.Errorf("%w: statustime: %q is not YYYYMMDDhhmmss", provider.ErrBadInput, v)
 	}
 	t, err := time.ParseInLocation(StatusTimeLayout, v, loc)
@@ -350,6 +350,12 @@ func parseStatusTime(v string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: statustime: %q is not a valid time", provider.ErrBadInput, v)
 	}
 	return t, nil
+}
+
+// isStatusTime reports whether v has statustime's form, YYYYMMDDhhmmss
+// (digits; whether they make a valid time is time.Parse's to judge).
+func isStatusTime(v string) bool {
+	return len(v) == len(StatusTimeLayout) && strings.Trim(v, "0123456789") == ""
 }
 
 // isJSON reports whether a POST is JSON: by its content type, or, whatever

@@ -47,8 +47,6 @@
 package winkelstraat
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"mime"
 	"net/http"
@@ -147,22 +145,16 @@ func (c *Connector) Accept(r *http.Request, topic string, body []byte) (provider
 	}, nil
 }
 
-// dedupKey is the inbox key of a webhook: the shipment's updated_at in UTC
-// (YYYYMMDDhhmmss), when it has one, then "-" and the first 16 bytes of the
-// body's SHA-256 in hex. A retry, byte for byte the same body, gets the
-// same key. The time leads, as the courier's does, so that the keys of the
-// webhooks arriving now sort together and the inbox's unique index grows
-// at one place instead of on a page of its own for each message (see
-// courier.DedupKey).
+// dedupKey is the inbox key of a webhook (provider.TimeLedKey): the
+// shipment's updated_at in UTC (YYYYMMDDhhmmss), when it has one, then 128
+// bits of the body's SHA-256. A retry, byte for byte the same body, gets
+// the same key.
 func dedupKey(body []byte, updated *time.Time) string {
-	sum := sha256.Sum256(body)
-	const hashBytes = 16
-	if updated == nil {
-		return hex.EncodeToString(sum[:hashBytes])
+	at := ""
+	if updated != nil {
+		at = updated.UTC().Format("20060102150405")
 	}
-	key := updated.UTC().AppendFormat(make([]byte, 0, 15+2*hashBytes), "20060102150405")
-	key = append(key, '-')
-	return string(hex.AppendEncode(key, sum[:hashBytes]))
+	return provider.TimeLedKey(at, body)
 }
 
 func checkContentType(ct string) error {
